@@ -1,0 +1,1 @@
+"""lowbit accel: the hardware model (tensor cores, systolic arrays, crossbars, memory) and the CLI."""

@@ -1,0 +1,292 @@
+"""Generic encode/decode kernels for every sign/exponent/mantissa float format.
+
+A target format is described by plain integers (no names):
+  e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, neg_nan, nan_is_negzero.
+The source is any IEEE binary format given by its bit pattern and (src_e, src_m, src_bias), so
+float16, bfloat16, float32 and float64 inputs are each rounded once, directly from their own precision.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, random_bits, round_shifted
+
+
+@njit(cache=True, inline="always")
+def _bit_length(m: np.int64) -> np.int64:
+    n = np.int64(0)
+    while m > 0:
+        m >>= 1
+        n += 1
+    return n
+
+
+CHUNK = 1 << 14  # elements per parallel work item
+
+
+@njit(cache=True, inline="always")
+def _encode_one(b, i, src_e, src_m, src_bias, e_bits, m_bits, bias, signed, has_zero, subnormals,
+                max_mag, inf_mag, nan_mag, nan_is_negzero, mode, saturate, sr_k, key):
+    """Code of one source bit pattern, every case handled; -1 when the target cannot represent it."""
+    src_emask = (np.int64(1) << src_e) - 1
+    src_fmask = (np.int64(1) << src_m) - 1
+    tgt_sign = np.int64(1) << (e_bits + m_bits)
+    hidden = np.int64(1) << m_bits
+    emin = (1 - bias) if has_zero else -bias  # exponent of the lowest binade with an implicit 1
+    neg = ((b >> np.uint64(src_e + src_m)) & np.uint64(1)) == np.uint64(1)
+    ef = np.int64(b >> np.uint64(src_m)) & src_emask
+    fr = np.int64(b) & src_fmask
+    code = np.int64(-1)
+    sgn = np.int64(0)
+    if ef == src_emask:
+        if fr != 0:  # NaN
+            if nan_mag >= 0:
+                code = nan_mag
+                if nan_is_negzero:
+                    code = tgt_sign
+                elif signed and neg:
+                    code = nan_mag | tgt_sign
+        else:  # infinity
+            if inf_mag < 0 and nan_mag < 0:
+                code = -1  # nothing can stand for it: invalid even when saturating
+            elif neg and not signed:
+                code = -1
+            elif saturate:
+                code = max_mag
+                sgn = np.int64(neg)
+            elif inf_mag >= 0:
+                code = inf_mag
+                sgn = np.int64(neg)
+            elif nan_is_negzero:
+                code = tgt_sign
+            else:
+                code = nan_mag
+                sgn = np.int64(neg)
+    elif ef == 0 and fr == 0:
+        code = 0  # without a zero (E8M0) code 0 is the smallest value, the nearest to 0
+        sgn = np.int64(neg) if has_zero else np.int64(0)
+    elif neg and not signed:
+        code = -1
+    else:
+        if ef == 0:
+            m = fr
+            e = 1 - src_bias - src_m
+            fl2 = e + _bit_length(m) - 1
+        else:
+            m = fr | (np.int64(1) << src_m)
+            e = ef - src_bias - src_m
+            fl2 = e + src_m
+        te = fl2 if fl2 > emin else emin
+        shift = te - m_bits - e
+        base = ((te + bias) << m_bits) - hidden
+        rb = np.int64(0)
+        if mode == SR:
+            rb = random_bits(key, i, sr_k)
+        q = round_shifted(m, shift, neg, mode, base, sr_k, rb)
+        if not has_zero and q < hidden:
+            q = hidden  # no zero (E8M0): everything below the smallest value lands on it
+        mag = base + q
+        sgn = np.int64(neg)
+        if mag > max_mag:
+            to_max = (saturate or mode == RZ or mode == RO
+                      or (mode == RU and neg) or (mode == RD and not neg))
+            if to_max:
+                mag = max_mag
+            elif inf_mag >= 0:
+                mag = inf_mag
+            elif nan_mag >= 0:
+                mag = tgt_sign if nan_is_negzero else nan_mag
+                if nan_is_negzero:
+                    sgn = 0
+            else:
+                mag = -1
+        elif not subnormals and has_zero and mag < hidden:
+            mag = 0  # flush-to-zero after rounding, sign kept
+        code = mag
+    if code < 0:
+        return code
+    if code == 0 and nan_is_negzero:
+        sgn = 0  # FNUZ: the negative-zero pattern is NaN, zeros are unsigned
+    if signed and sgn == 1 and code < tgt_sign:
+        code |= tgt_sign
+    return code
+
+
+def encode_float(bits, src_e, src_m, src_bias, out,
+                 e_bits, m_bits, bias, signed, has_zero, subnormals,
+                 max_mag, inf_mag, nan_mag, nan_is_negzero,
+                 mode, saturate, sr_k, key, invalid_code, fast_limit):
+    """Round source bit patterns (uint16/32/64, 1-D) into target codes `out` (uint8/16/32, 1-D).
+
+    Deterministic modes run a branch-free (vectorisable) pass that is exact for normal, in-range
+    source values, counting per chunk the elements it cannot handle (zeros and subnormal sources,
+    inf/NaN, negatives into unsigned formats, overflow that does not saturate: magnitude pattern above
+    `fast_limit`); only chunks with such elements are revisited with the general `_encode_one`.
+    Stochastic rounding runs the general path everywhere. Returns the number of inputs the target
+    cannot represent (NaN/inf without a code, negative into an unsigned format, overflow with neither
+    inf nor NaN); those get `invalid_code`.
+    """
+    fmt = (e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero)
+    if mode == SR:
+        return _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                               invalid_code, -1, np.ones((bits.shape[0] + CHUNK - 1) // CHUNK, np.int64))
+    special = _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, fast_limit)
+    if not special.any():
+        return 0
+    return _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                           invalid_code, fast_limit, special)
+
+
+@njit(cache=True, inline="always")
+def _to_max(mode, saturate, neg):
+    """Whether an overflow of this sign ends at ±max (IEEE 754-2019 §7.4) rather than inf/NaN."""
+    return saturate or mode == RZ or mode == RO or (mode == RU and neg) or (mode == RD and not neg)
+
+
+@njit(cache=True, parallel=True)
+def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, fast_limit):
+    """Branch-free pass; returns, per chunk, how many elements it could not encode."""
+    e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, _, _, nan_is_negzero = fmt
+    n = bits.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    special = np.zeros(n_chunks, np.int64)
+    src_fmask = (np.int64(1) << src_m) - 1
+    src_hidden = np.int64(1) << src_m
+    src_emask = (np.int64(1) << src_e) - 1
+    sign_shift = src_e + src_m
+    mag_mask = (np.int64(1) << sign_shift) - 1
+    tgt_shift = e_bits + m_bits
+    hidden = np.int64(1) << m_bits
+    emin = (1 - bias) if has_zero else -bias
+    flush = has_zero and not subnormals
+    lim = np.int64(fast_limit)
+    is_rne = mode == RNE
+    is_rna = mode == RNA
+    is_ru = mode == RU
+    is_rd = mode == RD
+    is_ro = mode == RO
+    lim_pos = src_emask << src_m if _to_max(mode, saturate, False) else lim
+    lim_neg = src_emask << src_m if _to_max(mode, saturate, True) else lim
+    for c in prange(n_chunks):
+        lo = c * CHUNK
+        hi = min(n, lo + CHUNK)
+        src = bits[lo:hi]  # slices keep the inner loops free of index wrap-around checks
+        dst = out[lo:hi]
+        k = 0
+        for j in range(src.shape[0]):
+            b = np.int64(src[j])
+            neg = (b >> sign_shift) & 1
+            bm = b & mag_mask
+            ef = bm >> src_m
+            fl2 = ef - src_bias
+            m = (bm & src_fmask) | src_hidden
+            te = max(fl2, emin)
+            shift = min(te - m_bits - fl2 + src_m, 63)  # < 0 when the target is wider: exact
+            rsh = max(shift, 0)
+            base = ((te + bias) << m_bits) - hidden
+            nq = (m << max(-shift, 0)) >> rsh
+            rem = m & ((np.int64(1) << rsh) - 1)
+            half = (np.int64(1) << rsh) >> 1
+            odd = ((nq + base) & 1) == 1
+            gt = rem > half
+            eq = rem == half
+            up = (rem != 0) & ((is_rne & (gt | (eq & odd))) | (is_rna & (gt | eq))
+                               | (is_ru & (neg == 0)) | (is_rd & (neg == 1)) | (is_ro & (not odd)))
+            q = nq + np.int64(up)
+            if not has_zero:
+                q = max(q, hidden)
+            mag = min(base + q, max_mag)
+            if flush and mag < hidden:
+                mag = 0
+            if nan_is_negzero and mag == 0:
+                neg = 0
+            dst[j] = mag | ((neg & np.int64(signed)) << tgt_shift)
+            k += np.int64((ef == 0) | (bm >= (src_emask << src_m)) | ((neg == 1) & (not signed))
+                          | (bm > (lim_neg if neg == 1 else lim_pos)))
+        special[c] = k
+    return special
+
+
+@njit(cache=True, parallel=True)
+def _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                    invalid_code, fast_limit, chunks):
+    """Encode, with every case handled, the elements of chunks with chunks[c] > 0 that the fast
+    pass could not (all of them when fast_limit < 0); returns the number of invalid inputs."""
+    e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero = fmt
+    n = bits.shape[0]
+    n_chunks = chunks.shape[0]
+    invalid = np.zeros(n_chunks, np.int64)
+    sign_shift = src_e + src_m
+    mag_mask = (np.int64(1) << sign_shift) - 1
+    inf_bits = ((np.int64(1) << src_e) - 1) << src_m
+    every = fast_limit < 0
+    lim_pos = inf_bits if _to_max(mode, saturate, False) else fast_limit
+    lim_neg = inf_bits if _to_max(mode, saturate, True) else fast_limit
+    for c in prange(n_chunks):
+        if chunks[c] == 0:
+            continue
+        lo = c * CHUNK
+        hi = min(n, lo + CHUNK)
+        for i in range(lo, hi):
+            b = np.int64(bits[i])
+            neg = (b >> sign_shift) & 1
+            bm = b & mag_mask
+            if not (every or (bm >> src_m) == 0 or bm >= inf_bits or (neg == 1 and not signed)
+                    or bm > (lim_neg if neg == 1 else lim_pos)):
+                continue
+            code = _encode_one(np.uint64(bits[i]), i, src_e, src_m, src_bias, e_bits, m_bits, bias,
+                               signed, has_zero, subnormals, max_mag, inf_mag, nan_mag,
+                               nan_is_negzero, mode, saturate, sr_k, key)
+            if code < 0:
+                out[i] = invalid_code
+                invalid[c] += 1
+            else:
+                out[i] = code
+    return invalid.sum()
+
+
+@njit(cache=True, parallel=True)
+def decode_float(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
+                 inf_mag, nan_mag, nan_is_negzero):
+    """Decode codes (uint, 1-D) into float64 `out` exactly; codes must already be range-checked."""
+    n = codes.shape[0]
+    tgt_sign = np.int64(1) << (e_bits + m_bits)
+    mag_mask = tgt_sign - 1
+    m_mask = (np.int64(1) << m_bits) - 1
+    for i in prange(n):
+        c = np.int64(codes[i])
+        neg = signed and (c & tgt_sign) != 0
+        mag = c & mag_mask
+        if nan_is_negzero and neg and mag == 0:
+            out[i] = math.copysign(np.nan, -1.0)
+            continue
+        if inf_mag >= 0 and mag == inf_mag:
+            out[i] = -np.inf if neg else np.inf
+            continue
+        if nan_mag >= 0 and not nan_is_negzero:
+            # IEEE: every pattern above inf is NaN; FN: only the all-ones pattern.
+            if (inf_mag >= 0 and mag > inf_mag) or (inf_mag < 0 and mag == nan_mag):
+                out[i] = math.copysign(np.nan, -1.0 if neg else 1.0)  # NaN keeps its sign (as ml_dtypes)
+                continue
+        ef = mag >> m_bits
+        fr = mag & m_mask
+        if has_zero and ef == 0:
+            v = math.ldexp(float(fr), 1 - bias - m_bits) if subnormals else 0.0
+        else:
+            v = math.ldexp(float(fr | (np.int64(1) << m_bits)), ef - bias - m_bits)
+        out[i] = -v if neg else v
+    return out
+
+
+@njit(cache=True, parallel=True)
+def take_table(table, codes, out):
+    """out[i] = table[codes[i]] for float64 `table` and uint `codes` (1-D, already range-checked)."""
+    n = codes.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        src = codes[c * CHUNK:min(n, (c + 1) * CHUNK)]  # slices: no index wrap-around checks
+        dst = out[c * CHUNK:min(n, (c + 1) * CHUNK)]
+        for j in range(src.shape[0]):
+            dst[j] = table[src[j]]
+    return out

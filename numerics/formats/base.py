@@ -1,0 +1,105 @@
+"""What every scalar format shares: the encode/decode/quantize/values front end."""
+
+from functools import cached_property
+
+import numpy as np
+
+from ..rounding import RoundMode
+from . import inputs
+
+TABLE_MAX_BITS = 16  # formats this narrow decode by table lookup and list their values
+
+
+class ScalarFormat:
+    """Mixin for the frozen format dataclasses: subclasses supply `bits`, `_encode_flat`, `_decode_flat`."""
+
+    bits: int
+
+    # Each family supplies _encode_flat(flat, rounding, saturate, sr_k, key, invalid_code) -> (codes,
+    # n_invalid) and _decode_flat(codes) -> float64, both over 1-D arrays.
+    def _invalid_reason(self, x: np.ndarray, saturate: bool) -> np.ndarray:
+        """Mask of inputs this format cannot represent (used only to explain an error)."""
+        return ~np.isfinite(x)
+
+    def _check_codes(self, codes: np.ndarray) -> None:
+        """Extra code validity rules beyond the bit width (e.g. narrow-range integers)."""
+
+    # -- shared front end -------------------------------------------------------------------------
+    @cached_property
+    def code_dtype(self) -> np.dtype:
+        """Smallest unsigned dtype that holds a code."""
+        return inputs.code_dtype(self.bits)
+
+    @property
+    def name(self) -> str:
+        from .registry import name_of
+        return name_of(self)
+
+    def encode(self, x, rounding: RoundMode = RoundMode.TIES_TO_EVEN, saturate: bool = True,
+               rng=None, sr_bits: int | None = None, nan_code: int | None = None) -> np.ndarray:
+        """Round `x` into this format and return its bit patterns (uint8/16/32, shape of x).
+
+        Args:
+            x: float16, bfloat16, float32 or float64 values, each rounded once from its own precision.
+            rounding: a `RoundMode`.
+            saturate: clamp overflow to ±max; False gives ±inf, else NaN (IEEE 754 / OCP OFP8 rules).
+            rng: seed or numpy Generator for `RoundMode.STOCHASTIC` (same seed, same codes).
+            sr_bits: random bits added below the kept last bit (stochastic only; default 62, "all").
+            nan_code: code for inputs the format cannot represent; default: raise ValueError.
+        """
+        rounding = inputs.rounding_mode(rounding)
+        if not isinstance(saturate, bool | np.bool_):
+            raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
+        sr_k, key = inputs.stochastic_args(rounding, rng, sr_bits)
+        nan_code = inputs.nan_code_arg(nan_code, self.bits)
+        x = inputs.float_input(x)
+        flat = x.reshape(-1)
+        codes, n_invalid = self._encode_flat(flat, int(rounding), bool(saturate), sr_k, key,
+                                             0 if nan_code is None else nan_code)
+        if n_invalid and nan_code is None:
+            bad = np.flatnonzero(self._invalid_reason(flat.astype(np.float64), bool(saturate)))
+            where = f"{flat[bad[0]]!r} at flat index {bad[0]}" if bad.size else "an input"
+            raise ValueError(
+                f"{self.name} cannot represent {n_invalid} input(s), first {where} "
+                f"(saturate={saturate}); pass nan_code= to choose their code")
+        return codes.reshape(x.shape)
+
+    def decode(self, codes) -> np.ndarray:
+        """Exact float64 values of `codes` (any integer array of this format's codes)."""
+        codes = inputs.code_input(codes, self.bits, self.name)
+        self._check_codes(codes)
+        flat = codes.reshape(-1)
+        if self.bits <= TABLE_MAX_BITS:
+            from kernels import take_table
+            out = take_table(self._table, flat, np.empty(flat.shape, np.float64))
+        else:
+            out = self._decode_flat(flat)
+        return out.reshape(codes.shape)
+
+    def quantize(self, x, rounding: RoundMode = RoundMode.TIES_TO_EVEN, saturate: bool = True,
+                 rng=None, sr_bits: int | None = None, nan_code: int | None = None) -> np.ndarray:
+        """decode(encode(x, ...)): the float64 values `x` rounds to."""
+        return self.decode(self.encode(x, rounding, saturate, rng, sr_bits, nan_code))
+
+    @cached_property
+    def _table(self) -> np.ndarray:
+        codes = np.arange(1 << self.bits, dtype=self.code_dtype)
+        table = self._decode_flat(codes)
+        table.setflags(write=False)
+        return table
+
+    def values(self) -> np.ndarray:
+        """Sorted distinct finite values (one zero), for formats of at most 16 bits."""
+        if self.bits > TABLE_MAX_BITS:
+            raise ValueError(f"values() lists formats of at most {TABLE_MAX_BITS} bits; "
+                             f"{self.name} has {self.bits}")
+        codes = np.arange(1 << self.bits, dtype=self.code_dtype)
+        try:
+            self._check_codes(codes)
+        except ValueError:
+            codes = codes[self._valid_code_mask(codes)]
+        v = self._table[codes]
+        return np.unique(v[np.isfinite(v)])
+
+    def _valid_code_mask(self, codes: np.ndarray) -> np.ndarray:
+        return np.ones(codes.shape, bool)

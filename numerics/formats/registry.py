@@ -1,0 +1,102 @@
+"""Named formats: one registry, plus any eXmY parsed on demand."""
+
+import difflib
+import re
+
+from .floats import FloatFormat, NanPolicy
+from .ints import IntFormat
+
+_REGISTRY: dict[str, object] = {}
+_NAMES: dict[object, str] = {}
+_EXMY = re.compile(r"e(\d+)m(\d+)")
+
+
+def register_format(name: str, fmt) -> None:
+    """Add a named format (names are unique; the first name given to a format is its canonical name)."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if name in _REGISTRY:
+        raise ValueError(f"format name {name!r} is already registered")
+    _REGISTRY[name] = fmt
+    _NAMES.setdefault(fmt, name)
+
+
+def format_names() -> list[str]:
+    """Every registered name, in registration order."""
+    return list(_REGISTRY)
+
+
+def get_format(name: str):
+    """The format called `name`; any `eXmY` (1 <= X <= 8, 0 <= Y <= 23) is an IEEE-style float."""
+    if not isinstance(name, str):
+        raise TypeError(f"format name must be a str, got {type(name).__name__}")
+    fmt = _REGISTRY.get(name)
+    if fmt is not None:
+        return fmt
+    m = _EXMY.fullmatch(name)
+    if m:
+        x, y = int(m.group(1)), int(m.group(2))
+        if 1 <= x <= 8 and 0 <= y <= 23:
+            return FloatFormat.ieee(x, y)
+        raise ValueError(f"eXmY formats need 1 <= X <= 8 and 0 <= Y <= 23, got {name!r}")
+    close = difflib.get_close_matches(name, _REGISTRY, n=5, cutoff=0.5)
+    hint = f"; close matches: {', '.join(close)}" if close else ""
+    raise ValueError(f"unknown format {name!r}{hint} (format_names() lists all)")
+
+
+def name_of(fmt) -> str:
+    """Registered name of a format, else a descriptive one."""
+    name = _NAMES.get(fmt)
+    if name is not None:
+        return name
+    if isinstance(fmt, IntFormat):
+        return f"{'int' if fmt.signed else 'uint'}{fmt.bits}{'_narrow' if fmt.narrow else ''}"
+    if isinstance(fmt, FloatFormat):
+        s = f"{'' if fmt.signed else 'u'}e{fmt.exp_bits}m{fmt.man_bits}"
+        if fmt.bias != (1 << (fmt.exp_bits - 1)) - 1:
+            s += f"_b{fmt.bias}"
+        if fmt.nan != NanPolicy.IEEE:
+            s += "_" + fmt.nan.value
+        if not fmt.zero:
+            s += "_nozero"
+        elif not fmt.subnormals:
+            s += "_ftz"
+        return s
+    return repr(fmt)
+
+
+def _register_builtins() -> None:
+    fin = dict(inf=False, nan=NanPolicy.NONE)
+    fn = dict(inf=False, nan=NanPolicy.FN)
+    fnuz = dict(inf=False, nan=NanPolicy.FNUZ)
+    # OCP OFP8 v1.0
+    register_format("e4m3", FloatFormat(exp_bits=4, man_bits=3, bias=7, **fn))
+    register_format("e5m2", FloatFormat(exp_bits=5, man_bits=2, bias=15))
+    # Graphcore / AMD MI300 FNUZ variants (bias one larger, NaN = 0x80)
+    register_format("e4m3fnuz", FloatFormat(exp_bits=4, man_bits=3, bias=8, **fnuz))
+    register_format("e5m2fnuz", FloatFormat(exp_bits=5, man_bits=2, bias=16, **fnuz))
+    # IEEE-style E3M4 (as ml_dtypes float8_e3m4)
+    register_format("e3m4", FloatFormat(exp_bits=3, man_bits=4, bias=3))
+    # OCP MX v1.0 §5.3 element types
+    register_format("e2m3", FloatFormat(exp_bits=2, man_bits=3, bias=1, **fin))
+    register_format("e3m2", FloatFormat(exp_bits=3, man_bits=2, bias=3, **fin))
+    register_format("e2m1", FloatFormat(exp_bits=2, man_bits=1, bias=1, **fin))
+    # OCP MX v1.0 §5.4.1 scale: unsigned, no zero, 0xFF NaN
+    register_format("e8m0", FloatFormat(exp_bits=8, man_bits=0, bias=127, signed=False,
+                                        subnormals=False, zero=False, **fn))
+    # NVFP4 block scale: E4M3 with the sign bit 0 (stored as one byte)
+    register_format("ue4m3", FloatFormat(exp_bits=4, man_bits=3, bias=7, signed=False, **fn))
+    # IEEE 754-2019 binary16 / bfloat16 / NVIDIA TF32 / binary32
+    register_format("fp16", FloatFormat(exp_bits=5, man_bits=10, bias=15))
+    register_format("bf16", FloatFormat(exp_bits=8, man_bits=7, bias=127))
+    register_format("tf32", FloatFormat(exp_bits=8, man_bits=10, bias=127))
+    register_format("fp32", FloatFormat(exp_bits=8, man_bits=23, bias=127))
+    for b in range(2, 9):
+        register_format(f"int{b}", IntFormat(bits=b))
+    for b in range(2, 9):
+        register_format(f"uint{b}", IntFormat(bits=b, signed=False))
+    register_format("int16", IntFormat(bits=16))
+    register_format("int32", IntFormat(bits=32))
+
+
+_register_builtins()

@@ -183,7 +183,9 @@ def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, fast_li
             fl2 = ef - src_bias
             m = (bm & src_fmask) | src_hidden
             te = max(fl2, emin)
-            shift = min(te - m_bits - fl2 + src_m, 63)  # < 0 when the target is wider: exact
+            # < 0 when the target is wider (exact); capped at 62, which already discards all of m
+            # (m < 2**53) and keeps 1 << shift positive
+            shift = min(te - m_bits - fl2 + src_m, 62)
             rsh = max(shift, 0)
             base = ((te + bias) << m_bits) - hidden
             nq = (m << max(-shift, 0)) >> rsh

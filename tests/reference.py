@@ -212,6 +212,12 @@ def boundary_points(mags: np.ndarray, dtype) -> np.ndarray:
     with np.errstate(over="ignore"):
         pts = np.concatenate([mags, mids, [top, (mags[-1] + top) / 2]]).astype(dtype)
     pts = pts[np.isfinite(pts)]
+    # far below the smallest value: the source's tiniest numbers and a ladder down to them
+    fi = ml_dtypes.finfo(dtype)
+    small = mags[mags > 0][0] * 2.0 ** -np.arange(1, 80, 7)
+    with np.errstate(under="ignore"):
+        tiny = np.concatenate([small.astype(dtype), np.array([fi.smallest_subnormal, fi.smallest_normal], dtype)])
+    pts = np.concatenate([pts, tiny[tiny > 0]])
     inf = np.array(np.inf, dtype)
     pts = np.concatenate([pts, np.nextafter(pts, inf), np.nextafter(pts, -inf)])
     pts = pts[np.isfinite(pts)]

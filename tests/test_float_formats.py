@@ -10,8 +10,21 @@ import numpy as np
 import pytest
 
 import numerics as nx
-from tests.reference import (RD, RNA, RNE, RO, RU, RZ, SPEC, SPECS, Spec, codebook, boundary_points,
-                             round_fraction, spec_table)
+from tests.reference import (
+    RD,
+    RNA,
+    RNE,
+    RO,
+    RU,
+    RZ,
+    SPEC,
+    SPECS,
+    Spec,
+    boundary_points,
+    codebook,
+    round_fraction,
+    spec_table,
+)
 
 MODES = {RNE: nx.RoundMode.TIES_TO_EVEN, RNA: nx.RoundMode.TIES_TO_AWAY, RZ: nx.RoundMode.TOWARD_ZERO,
          RU: nx.RoundMode.TOWARD_POSITIVE, RD: nx.RoundMode.TOWARD_NEGATIVE, RO: nx.RoundMode.TO_ODD}

@@ -231,3 +231,50 @@ def test_no_double_rounding_through_float32():
     assert float(np.float32(x)) == 1.0625
     assert nx.get_format("e4m3").quantize(x) == 1.125
     assert nx.get_format("e4m3").quantize(np.float32(x)) == 1.0
+
+
+@pytest.mark.parametrize("name", ["e4m3", "e5m2", "e2m1", "e3m2", "e8m0", "fp16", "bf16", "e3m4"])
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16], ids=["f16", "bf16"])
+@pytest.mark.parametrize("mode", list(MODES), ids=str)
+def test_half_precision_sources_against_codebook(name, dtype, mode):
+    """float16 and bfloat16 inputs are rounded from their own bits (subnormal sources included)."""
+    s = SPEC[name]
+    cb = codebook(s)
+    with np.errstate(over="ignore", under="ignore"):
+        x = boundary_points(cb.mags, dtype)
+    want = cb.round(x.astype(np.float64), mode, True)
+    ok = want >= 0
+    same_codes(s, nx.get_format(name).encode(x[ok], rounding=MODES[mode]), want[ok])
+
+
+TF32 = gfloat.FormatInfo("tf32", 19, 11, bias=127, is_signed=True, domain=gfloat.Domain.Extended, has_nz=True,
+                         num_high_nans=2**10 - 1, has_subnormals=True, is_twos_complement=False)
+
+
+@pytest.mark.parametrize("name,fi", [("fp32", gfloat.formats.format_info_binary32), ("tf32", TF32)])
+@pytest.mark.parametrize("mode", list(GF_MODES), ids=str)
+def test_wide_formats_sampled_against_gfloat(name, fi, mode):
+    """fp32 and tf32 from float64 (tf32 also from float32): random values over the whole range,
+    their rounding boundaries (midpoints and one float64 ulp either side), subnormals, overflow."""
+    f = nx.get_format(name)
+    rng = np.random.default_rng(2)
+    v = (rng.standard_normal(20000) * 2.0 ** rng.integers(-150, 129, 20000)).astype(np.float64)
+    v = v[np.isfinite(v)]
+    grid = np.abs(f.quantize(v, rounding=nx.RoundMode.TOWARD_ZERO))  # representable values near v
+    step = f.quantize(np.nextafter(grid, np.inf), rounding=nx.RoundMode.TOWARD_POSITIVE, saturate=True)
+    assert (step > grid).mean() > 0.99
+    mids = np.sign(v) * (grid + step) / 2
+    x = np.concatenate([v, mids, np.nextafter(mids, np.inf), np.nextafter(mids, -np.inf),
+                        [f.max, -f.max, f.max * (1 + 2.0**-30), 2.0**-149, 2.0**-150, 3 * 2.0**-151]])
+    x = x[np.isfinite(x)]
+    for saturate in (True, False):
+        r = gfloat.round_ndarray(fi, x, GF_MODES[mode], sat=saturate)
+        want = gfloat.encode_ndarray(fi, r)
+        got = f.encode(x, rounding=MODES[mode], saturate=saturate)
+        assert np.array_equal(got.astype(np.uint64), want.astype(np.uint64))
+    if name == "tf32":
+        x32 = x.astype(np.float32)
+        x32 = x32[np.isfinite(x32)]
+        r = gfloat.round_ndarray(fi, x32.astype(np.float64), GF_MODES[mode], sat=True)
+        assert np.array_equal(f.encode(x32, rounding=MODES[mode]).astype(np.uint64),
+                              gfloat.encode_ndarray(fi, r).astype(np.uint64))

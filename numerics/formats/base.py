@@ -58,7 +58,7 @@ class ScalarFormat:
                                              0 if nan_code is None else nan_code)
         if n_invalid and nan_code is None:
             bad = np.flatnonzero(self._invalid_reason(flat.astype(np.float64), bool(saturate)))
-            where = f"{flat[bad[0]]!r} at flat index {bad[0]}" if bad.size else "an input"
+            where = f"{float(flat[bad[0]])!r} at flat index {bad[0]}" if bad.size else "an input"
             raise ValueError(
                 f"{self.name} cannot represent {n_invalid} input(s), first {where} "
                 f"(saturate={saturate}); pass nan_code= to choose their code")

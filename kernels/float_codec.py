@@ -120,19 +120,16 @@ def encode_float(bits, src_e, src_m, src_bias, out,
                  mode, saturate, sr_k, key, invalid_code, fast_limit):
     """Round source bit patterns (uint16/32/64, 1-D) into target codes `out` (uint8/16/32, 1-D).
 
-    Deterministic modes run a branch-free (vectorisable) pass that is exact for normal, in-range
-    source values, counting per chunk the elements it cannot handle (zeros and subnormal sources,
-    inf/NaN, negatives into unsigned formats, overflow that does not saturate: magnitude pattern above
-    `fast_limit`); only chunks with such elements are revisited with the general `_encode_one`.
-    Stochastic rounding runs the general path everywhere. Returns the number of inputs the target
+    A branch-free (vectorisable) pass is exact for normal, in-range source values, and counts per
+    chunk the elements it cannot handle (zeros and subnormal sources, inf/NaN, negatives into unsigned
+    formats, overflow that does not saturate: magnitude pattern above `fast_limit`); only chunks with
+    such elements are revisited with the general `_encode_one`. Both draw the same random bits per
+    element index, so stochastic rounding does not depend on which path or thread ran. Returns the number of inputs the target
     cannot represent (NaN/inf without a code, negative into an unsigned format, overflow with neither
     inf nor NaN); those get `invalid_code`.
     """
     fmt = (e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero)
-    if mode == SR:
-        return _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
-                               invalid_code, -1, np.ones((bits.shape[0] + CHUNK - 1) // CHUNK, np.int64))
-    special = _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, fast_limit)
+    special = _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, fast_limit)
     if not special.any():
         return 0
     return _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
@@ -146,7 +143,7 @@ def _to_max(mode, saturate, neg):
 
 
 @njit(cache=True, parallel=True)
-def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, fast_limit):
+def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, fast_limit):
     """Branch-free pass; returns, per chunk, how many elements it could not encode."""
     e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, _, _, nan_is_negzero = fmt
     n = bits.shape[0]
@@ -167,6 +164,8 @@ def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, fast_li
     is_ru = mode == RU
     is_rd = mode == RD
     is_ro = mode == RO
+    is_sr = mode == SR
+    sr_one = np.int64(1) << sr_k
     lim_pos = src_emask << src_m if _to_max(mode, saturate, False) else lim
     lim_neg = src_emask << src_m if _to_max(mode, saturate, True) else lim
     for c in prange(n_chunks):
@@ -196,6 +195,9 @@ def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, fast_li
             eq = rem == half
             up = (rem != 0) & ((is_rne & (gt | (eq & odd))) | (is_rna & (gt | eq))
                                | (is_ru & (neg == 0)) | (is_rd & (neg == 1)) | (is_ro & (not odd)))
+            if is_sr:
+                dk = (rem >> max(rsh - sr_k, 0)) << max(sr_k - rsh, 0)  # top sr_k discarded bits
+                up = dk + random_bits(key, lo + j, sr_k) >= sr_one
             q = nq + np.int64(up)
             if not has_zero:
                 q = max(q, hidden)
@@ -215,7 +217,7 @@ def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, fast_li
 def _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
                     invalid_code, fast_limit, chunks):
     """Encode, with every case handled, the elements of chunks with chunks[c] > 0 that the fast
-    pass could not (all of them when fast_limit < 0); returns the number of invalid inputs."""
+    pass could not; returns the number of invalid inputs."""
     e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero = fmt
     n = bits.shape[0]
     n_chunks = chunks.shape[0]
@@ -223,7 +225,6 @@ def _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k
     sign_shift = src_e + src_m
     mag_mask = (np.int64(1) << sign_shift) - 1
     inf_bits = ((np.int64(1) << src_e) - 1) << src_m
-    every = fast_limit < 0
     lim_pos = inf_bits if _to_max(mode, saturate, False) else fast_limit
     lim_neg = inf_bits if _to_max(mode, saturate, True) else fast_limit
     for c in prange(n_chunks):
@@ -235,7 +236,7 @@ def _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k
             b = np.int64(bits[i])
             neg = (b >> sign_shift) & 1
             bm = b & mag_mask
-            if not (every or (bm >> src_m) == 0 or bm >= inf_bits or (neg == 1 and not signed)
+            if not ((bm >> src_m) == 0 or bm >= inf_bits or (neg == 1 and not signed)
                     or bm > (lim_neg if neg == 1 else lim_pos)):
                 continue
             code = _encode_one(np.uint64(bits[i]), i, src_e, src_m, src_bias, e_bits, m_bits, bias,

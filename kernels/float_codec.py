@@ -124,9 +124,9 @@ def encode_float(bits, src_e, src_m, src_bias, out,
     chunk the elements it cannot handle (zeros and subnormal sources, inf/NaN, negatives into unsigned
     formats, overflow that does not saturate: magnitude pattern above `fast_limit`); only chunks with
     such elements are revisited with the general `_encode_one`. Both draw the same random bits per
-    element index, so stochastic rounding does not depend on which path or thread ran. Returns the number of inputs the target
-    cannot represent (NaN/inf without a code, negative into an unsigned format, overflow with neither
-    inf nor NaN); those get `invalid_code`.
+    element index, so stochastic rounding does not depend on which path or thread ran. Returns the
+    number of inputs the target cannot represent (NaN/inf without a code, negative into an unsigned
+    format, overflow with neither inf nor NaN); those get `invalid_code`.
     """
     fmt = (e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero)
     special = _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, fast_limit)

@@ -104,3 +104,15 @@ def test_nan_and_inf_are_errors_unless_a_code_is_chosen():
         with pytest.raises(ValueError, match="int8 cannot represent"):
             f.encode(np.array([1.0, bad]))
     assert f.encode(np.array([1.0, np.nan]), nan_code=0x80).tolist() == [1, 0x80]
+
+
+@pytest.mark.parametrize("name,ml", [("int2", "int2"), ("int4", "int4"), ("uint2", "uint2"), ("uint4", "uint4")])
+def test_against_ml_dtypes_small_ints(name, ml):
+    """ml_dtypes' sub-byte integers hold the same values; lowbit's codes are their bit patterns."""
+    import ml_dtypes
+    dt = getattr(ml_dtypes, ml)
+    f = nx.get_format(name)
+    vals = np.arange(f.lowest, f.highest + 1)
+    as_ml = vals.astype(dt)
+    assert np.array_equal(as_ml.astype(np.float64), f.decode(f.encode(vals.astype(np.float64))))
+    assert np.array_equal(np.array(as_ml.astype(np.int64)) % (1 << f.bits), f.encode(vals.astype(np.float64)))

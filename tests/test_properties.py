@@ -86,11 +86,15 @@ def test_float32_source_rne_matches_ml_dtypes_and_numpy(name, x):
         want = float(np.array(x32).astype(ml_dtypes.bfloat16))
     elif name == "fp16":
         want = float(np.array(x32).astype(np.float16))
-    else:  # TF32: RNE to 10 fraction bits; float32 keeps the exponent range, so gfloat-free check
+    else:  # TF32: RNE onto the grid 2^(max(floor(log2|x|), -126) - 10); Python's round() ties to even
         import math
-        m, e = math.frexp(float(x32))
-        want = math.ldexp(round(m * 2**11), e - 11) if x32 != 0 else float(x32)
-        want = want if abs(want) <= f.max else np.copysign(np.inf, want)
+        xf = float(x32)
+        if xf == 0:
+            want = xf
+        else:
+            quantum = 2.0 ** (max(math.frexp(xf)[1] - 1, -126) - 10)
+            want = math.copysign(round(abs(xf) / quantum) * quantum, xf)
+            want = want if abs(want) <= f.max else math.copysign(math.inf, want)
     assert got == want or (np.isnan(got) and np.isnan(want))
 
 

@@ -1,11 +1,11 @@
 """Numba-compiled pure functions over arrays and integers; no format names, no classes."""
 
-from .float_codec import decode_float, encode_float, take_table
+from .float_codec import CHUNK, decode_float, encode_float, take_table
 from .int_codec import decode_int, encode_int
 from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, SR_ALL_BITS, random_bits_reference, round_shifted
 
 __all__ = [
-    "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
+    "CHUNK", "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
     "decode_float", "decode_int", "encode_float", "encode_int",
     "random_bits_reference", "round_shifted", "take_table",
 ]

@@ -27,9 +27,10 @@ CHUNK = 1 << 14  # elements per parallel work item
 
 
 @njit(cache=True, inline="always")
-def _encode_one(b, i, src_e, src_m, src_bias, e_bits, m_bits, bias, signed, has_zero, subnormals,
+def _encode_one(b, i, sh, src_e, src_m, src_bias, e_bits, m_bits, bias, signed, has_zero, subnormals,
                 max_mag, inf_mag, nan_mag, nan_is_negzero, mode, saturate, sr_k, key):
-    """Code of one source bit pattern, every case handled; -1 when the target cannot represent it."""
+    """Code of the source bit pattern `b` times 2**-sh, every case handled; -1 when the target cannot
+    represent it. `i` is the element's index (its stochastic-rounding random bits)."""
     src_emask = (np.int64(1) << src_e) - 1
     src_fmask = (np.int64(1) << src_m) - 1
     tgt_sign = np.int64(1) << (e_bits + m_bits)
@@ -72,11 +73,11 @@ def _encode_one(b, i, src_e, src_m, src_bias, e_bits, m_bits, bias, signed, has_
     else:
         if ef == 0:
             m = fr
-            e = 1 - src_bias - src_m
+            e = 1 - src_bias - src_m - sh
             fl2 = e + _bit_length(m) - 1
         else:
             m = fr | (np.int64(1) << src_m)
-            e = ef - src_bias - src_m
+            e = ef - src_bias - src_m - sh
             fl2 = e + src_m
         te = fl2 if fl2 > emin else emin
         shift = te - m_bits - e
@@ -117,23 +118,25 @@ def _encode_one(b, i, src_e, src_m, src_bias, e_bits, m_bits, bias, signed, has_
 def encode_float(bits, src_e, src_m, src_bias, out,
                  e_bits, m_bits, bias, signed, has_zero, subnormals,
                  max_mag, inf_mag, nan_mag, nan_is_negzero,
-                 mode, saturate, sr_k, key, invalid_code, fast_limit):
-    """Round source bit patterns (uint16/32/64, 1-D) into target codes `out` (uint8/16/32, 1-D).
+                 mode, saturate, sr_k, key, invalid_code, shifts, block_len):
+    """Round source bit patterns (uint16/32/64, 1-D) times 2**-shifts[i // block_len] into target
+    codes `out` (uint8/16/32, 1-D); `shifts` is int64 with one entry per block of `block_len`.
 
-    A branch-free (vectorisable) pass is exact for normal, in-range source values, and counts per
-    chunk the elements it cannot handle (zeros and subnormal sources, inf/NaN, negatives into unsigned
-    formats, overflow that does not saturate: magnitude pattern above `fast_limit`); only chunks with
-    such elements are revisited with the general `_encode_one`. Both draw the same random bits per
-    element index, so stochastic rounding does not depend on which path or thread ran. Returns the
-    number of inputs the target cannot represent (NaN/inf without a code, negative into an unsigned
-    format, overflow with neither inf nor NaN); those get `invalid_code`.
+    A branch-free (vectorisable) pass is exact for normal or zero, in-range source values, and counts
+    per chunk the elements it cannot handle (subnormal sources, inf/NaN, negatives into unsigned
+    formats, overflow that does not saturate); only chunks with such elements are redone with the
+    general `_encode_one`. Both draw the same random bits per element index, so stochastic rounding
+    does not depend on which path or thread ran. Returns the number of inputs the target cannot
+    represent (NaN/inf without a code, negative into an unsigned format, overflow with neither inf
+    nor NaN); those get `invalid_code`.
     """
     fmt = (e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero)
-    special = _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, fast_limit)
+    special = _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts,
+                           block_len)
     if not special.any():
         return 0
     return _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
-                           invalid_code, fast_limit, special)
+                           invalid_code, shifts, block_len, special)
 
 
 @njit(cache=True, inline="always")
@@ -142,12 +145,19 @@ def _to_max(mode, saturate, neg):
     return saturate or mode == RZ or mode == RO or (mode == RU and neg) or (mode == RD and not neg)
 
 
+@njit(cache=True, inline="always")
+def _chunk_len(block_len):
+    """Elements per parallel work item: whole blocks, about CHUNK of them."""
+    return block_len * max(1, CHUNK // block_len)
+
+
 @njit(cache=True, parallel=True)
-def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, fast_limit):
+def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len):
     """Branch-free pass; returns, per chunk, how many elements it could not encode."""
     e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, _, _, nan_is_negzero = fmt
     n = bits.shape[0]
-    n_chunks = (n + CHUNK - 1) // CHUNK
+    chunk = _chunk_len(block_len)
+    n_chunks = (n + chunk - 1) // chunk
     special = np.zeros(n_chunks, np.int64)
     src_fmask = (np.int64(1) << src_m) - 1
     src_hidden = np.int64(1) << src_m
@@ -158,7 +168,7 @@ def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, k
     hidden = np.int64(1) << m_bits
     emin = (1 - bias) if has_zero else -bias
     flush = has_zero and not subnormals
-    lim = np.int64(fast_limit)
+    keep_zero_sign = has_zero and signed and not nan_is_negzero
     is_rne = mode == RNE
     is_rna = mode == RNA
     is_ru = mode == RU
@@ -166,82 +176,72 @@ def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, k
     is_ro = mode == RO
     is_sr = mode == SR
     sr_one = np.int64(1) << sr_k
-    lim_pos = src_emask << src_m if _to_max(mode, saturate, False) else lim
-    lim_neg = src_emask << src_m if _to_max(mode, saturate, True) else lim
+    free_pos = not _to_max(mode, saturate, False)  # overflow of this sign needs the general path
+    free_neg = not _to_max(mode, saturate, True)
     for c in prange(n_chunks):
-        lo = c * CHUNK
-        hi = min(n, lo + CHUNK)
-        src = bits[lo:hi]  # slices keep the inner loops free of index wrap-around checks
-        dst = out[lo:hi]
         k = 0
-        for j in range(src.shape[0]):
-            b = np.int64(src[j])
-            neg = (b >> sign_shift) & 1
-            bm = b & mag_mask
-            ef = bm >> src_m
-            fl2 = ef - src_bias
-            m = (bm & src_fmask) | src_hidden
-            te = max(fl2, emin)
-            # < 0 when the target is wider (exact); capped at 62, which already discards all of m
-            # (m < 2**53) and keeps 1 << shift positive
-            shift = min(te - m_bits - fl2 + src_m, 62)
-            rsh = max(shift, 0)
-            base = ((te + bias) << m_bits) - hidden
-            nq = (m << max(-shift, 0)) >> rsh
-            rem = m & ((np.int64(1) << rsh) - 1)
-            half = (np.int64(1) << rsh) >> 1
-            odd = ((nq + base) & 1) == 1
-            gt = rem > half
-            eq = rem == half
-            up = (rem != 0) & ((is_rne & (gt | (eq & odd))) | (is_rna & (gt | eq))
-                               | (is_ru & (neg == 0)) | (is_rd & (neg == 1)) | (is_ro & (not odd)))
-            if is_sr:
-                dk = (rem >> max(rsh - sr_k, 0)) << max(sr_k - rsh, 0)  # top sr_k discarded bits
-                up = dk + random_bits(key, lo + j, sr_k) >= sr_one
-            q = nq + np.int64(up)
-            if not has_zero:
-                q = max(q, hidden)
-            mag = min(base + q, max_mag)
-            if flush and mag < hidden:
-                mag = 0
-            if nan_is_negzero and mag == 0:
-                neg = 0
-            dst[j] = mag | ((neg & np.int64(signed)) << tgt_shift)
-            k += np.int64((ef == 0) | (bm >= (src_emask << src_m)) | ((neg == 1) & (not signed))
-                          | (bm > (lim_neg if neg == 1 else lim_pos)))
+        for b0 in range(c * chunk, min(n, (c + 1) * chunk), block_len):
+            src = bits[b0:min(n, b0 + block_len)]  # slices keep index wrap-around checks out
+            dst = out[b0:min(n, b0 + block_len)]
+            sh = shifts[b0 // block_len]
+            for j in range(src.shape[0]):
+                b = np.int64(src[j])
+                neg = (b >> sign_shift) & 1
+                bm = b & mag_mask
+                ef = bm >> src_m
+                fl2 = ef - src_bias - sh
+                m = (bm & src_fmask) | src_hidden
+                te = max(fl2, emin)
+                # < 0 when the target is wider (exact); capped at 62, which already discards all of
+                # m (m < 2**53) and keeps 1 << shift positive
+                shift = min(max(te - m_bits - fl2 + src_m, -24), 62)
+                rsh = max(shift, 0)
+                base = ((te + bias) << m_bits) - hidden
+                nq = (m << max(-shift, 0)) >> rsh
+                rem = m & ((np.int64(1) << rsh) - 1)
+                half = (np.int64(1) << rsh) >> 1
+                odd = ((nq + base) & 1) == 1
+                gt = rem > half
+                eq = rem == half
+                up = (rem != 0) & ((is_rne & (gt | (eq & odd))) | (is_rna & (gt | eq))
+                                   | (is_ru & (neg == 0)) | (is_rd & (neg == 1)) | (is_ro & (not odd)))
+                if is_sr:
+                    dk = (rem >> max(rsh - sr_k, 0)) << max(sr_k - rsh, 0)  # top sr_k discarded bits
+                    up = dk + random_bits(key, b0 + j, sr_k) >= sr_one
+                q = nq + np.int64(up)
+                if not has_zero:
+                    q = max(q, hidden)
+                full = base + q
+                mag = min(full, max_mag)
+                if flush and mag < hidden:
+                    mag = 0
+                zero = bm == 0
+                mag = 0 if zero else mag  # zero: code 0 (E8M0: its smallest value, the nearest)
+                if (zero and not keep_zero_sign) or (nan_is_negzero and mag == 0):
+                    neg = 0
+                dst[j] = mag | ((neg & np.int64(signed)) << tgt_shift)
+                k += np.int64(((ef == 0) & (not zero)) | (ef == src_emask) | ((neg == 1) & (not signed))
+                              | ((full > max_mag) & (free_neg if neg == 1 else free_pos)))
         special[c] = k
     return special
 
 
 @njit(cache=True, parallel=True)
 def _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
-                    invalid_code, fast_limit, chunks):
-    """Encode, with every case handled, the elements of chunks with chunks[c] > 0 that the fast
-    pass could not; returns the number of invalid inputs."""
+                    invalid_code, shifts, block_len, chunks):
+    """Encode with every case handled the chunks with chunks[c] > 0; returns the number of invalid
+    inputs."""
     e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero = fmt
     n = bits.shape[0]
-    n_chunks = chunks.shape[0]
-    invalid = np.zeros(n_chunks, np.int64)
-    sign_shift = src_e + src_m
-    mag_mask = (np.int64(1) << sign_shift) - 1
-    inf_bits = ((np.int64(1) << src_e) - 1) << src_m
-    lim_pos = inf_bits if _to_max(mode, saturate, False) else fast_limit
-    lim_neg = inf_bits if _to_max(mode, saturate, True) else fast_limit
-    for c in prange(n_chunks):
+    chunk = _chunk_len(block_len)
+    invalid = np.zeros(chunks.shape[0], np.int64)
+    for c in prange(chunks.shape[0]):
         if chunks[c] == 0:
             continue
-        lo = c * CHUNK
-        hi = min(n, lo + CHUNK)
-        for i in range(lo, hi):
-            b = np.int64(bits[i])
-            neg = (b >> sign_shift) & 1
-            bm = b & mag_mask
-            if not ((bm >> src_m) == 0 or bm >= inf_bits or (neg == 1 and not signed)
-                    or bm > (lim_neg if neg == 1 else lim_pos)):
-                continue
-            code = _encode_one(np.uint64(bits[i]), i, src_e, src_m, src_bias, e_bits, m_bits, bias,
-                               signed, has_zero, subnormals, max_mag, inf_mag, nan_mag,
-                               nan_is_negzero, mode, saturate, sr_k, key)
+        for i in range(c * chunk, min(n, (c + 1) * chunk)):
+            code = _encode_one(np.uint64(bits[i]), i, shifts[i // block_len], src_e, src_m, src_bias,
+                               e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag,
+                               nan_mag, nan_is_negzero, mode, saturate, sr_k, key)
             if code < 0:
                 out[i] = invalid_code
                 invalid[c] += 1

@@ -1,6 +1,5 @@
 """FloatFormat: every sign/exponent/mantissa format (OCP OFP8, OCP MX elements, E8M0, IEEE 754)."""
 
-import functools
 import math
 from dataclasses import dataclass
 from enum import Enum
@@ -10,7 +9,6 @@ import numpy as np
 
 import kernels
 
-from ..rounding import RoundMode
 from . import inputs
 from .base import ScalarFormat
 
@@ -173,7 +171,8 @@ class FloatFormat(ScalarFormat):
         n_invalid = kernels.encode_float(
             bits, se, sm, sb, out, self.exp_bits, self.man_bits, self.bias, self.signed, self.zero,
             self.subnormals, self.max_code, self._inf_mag, self._nan_mag, self.nan == NanPolicy.FNUZ,
-            rounding, saturate, sr_k, key, invalid_code, _fast_limit(self, flat.dtype))
+            rounding, saturate, sr_k, key, invalid_code, np.zeros(-(-flat.size // kernels.CHUNK) or 1, np.int64),
+            kernels.CHUNK)
         return out, n_invalid
 
     def _decode_flat(self, codes):
@@ -192,12 +191,3 @@ class FloatFormat(ScalarFormat):
             bad |= x < 0
         return bad
 
-
-@functools.cache
-def _fast_limit(fmt: FloatFormat, dtype: np.dtype) -> int:
-    """Largest source magnitude pattern not above fmt.max: such inputs cannot overflow (fast path)."""
-    if dtype == np.float64:
-        return int(np.float64(fmt.max).view(np.uint64))
-    e, m, bias, _ = inputs.SOURCES[dtype]
-    src = FloatFormat(exp_bits=e, man_bits=m, bias=bias)
-    return int(src.encode(np.float64(fmt.max), RoundMode.TOWARD_ZERO, saturate=True))

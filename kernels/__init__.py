@@ -2,10 +2,11 @@
 
 from .float_codec import CHUNK, decode_float, encode_float, take_table
 from .int_codec import decode_int, encode_int
+from .packing import pack_bits, unpack_bits
 from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, SR_ALL_BITS, random_bits_reference, round_shifted
 
 __all__ = [
     "CHUNK", "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
     "decode_float", "decode_int", "encode_float", "encode_int",
-    "random_bits_reference", "round_shifted", "take_table",
+    "pack_bits", "random_bits_reference", "round_shifted", "take_table", "unpack_bits",
 ]

@@ -1,15 +1,25 @@
-"""lowbit numerics: bit-exact number formats."""
+"""lowbit numerics: bit-exact number formats, block formats."""
 
+from .blocks import (
+    BlockFormat,
+    BlockTensor,
+    Packed,
+    ScaleRule,
+    block_format_names,
+    get_block_format,
+    register_block_format,
+)
 from .formats import (
-           FloatFormat,
-           IntFormat,
-           NanPolicy,
-           ScalarFormat,
-           format_names,
-           get_format,
-           register_format,
+    FloatFormat,
+    IntFormat,
+    NanPolicy,
+    ScalarFormat,
+    format_names,
+    get_format,
+    register_format,
 )
 from .rounding import RoundMode
 
-__all__ = ["FloatFormat", "IntFormat", "NanPolicy", "RoundMode", "ScalarFormat", "format_names",
-           "get_format", "register_format"]
+__all__ = ["BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "NanPolicy", "Packed", "RoundMode",
+           "ScalarFormat", "ScaleRule", "block_format_names", "format_names", "get_block_format", "get_format",
+           "register_block_format", "register_format"]

@@ -1,5 +1,6 @@
 """IntFormat: two's-complement and unsigned integers, with optional narrow (symmetric) range."""
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,11 +20,14 @@ class IntFormat(ScalarFormat):
         signed: two's complement when True.
         narrow: drop the most negative code so the range is symmetric (e.g. -127..127); such formats
             always saturate, and decoding the dropped code is an error.
+        frac_bits: fixed-point fraction bits: a code's value is its integer times 2^-frac_bits
+            (OCP MX v1.0 §5.3.4: the MXINT8 element is int8 with an implicit scale 2^-6).
     """
 
     bits: int
     signed: bool = True
     narrow: bool = False
+    frac_bits: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.bits, bool) or not isinstance(self.bits, int):
@@ -35,6 +39,10 @@ class IntFormat(ScalarFormat):
             raise ValueError(f"bits must be in 2..32, got {self.bits}")
         if self.narrow and not self.signed:
             raise ValueError("narrow range applies to signed formats only")
+        if isinstance(self.frac_bits, bool) or not isinstance(self.frac_bits, int):
+            raise TypeError(f"frac_bits must be an int, got {self.frac_bits!r}")
+        if not 0 <= self.frac_bits <= 32:
+            raise ValueError(f"frac_bits must be in 0..32, got {self.frac_bits}")
 
     @cached_property
     def lowest(self) -> int:
@@ -49,16 +57,21 @@ class IntFormat(ScalarFormat):
 
     @property
     def max(self) -> float:
-        return float(self.highest)
+        return math.ldexp(self.highest, -self.frac_bits)
 
     @property
     def min_normal(self) -> float:
-        """Smallest positive value, 1."""
-        return 1.0
+        """Smallest positive value, 2^-frac_bits (1 for plain integers)."""
+        return math.ldexp(1.0, -self.frac_bits)
 
     @property
     def min_subnormal(self) -> float:
-        return 1.0
+        return self.min_normal
+
+    @property
+    def emax(self) -> int:
+        """floor(log2(max)): the exponent OCP MX §6.3 subtracts (0 for MXINT8's element)."""
+        return math.frexp(self.max)[1] - 1
 
     @property
     def has_inf(self) -> bool:
@@ -72,13 +85,15 @@ class IntFormat(ScalarFormat):
         if self.narrow and not saturate:
             raise ValueError(f"{self.name} is narrow-range and always saturates; pass saturate=True")
         out = np.empty(flat.shape, self.code_dtype)
-        n_invalid = kernels.encode_int(np.ascontiguousarray(flat, dtype=np.float64), out, self.bits,
+        x = np.ldexp(np.asarray(flat, dtype=np.float64), self.frac_bits)  # exact: a power of two
+        n_invalid = kernels.encode_int(x, out, self.bits,
                                        self.lowest, self.highest, saturate, rounding, sr_k, key,
                                        invalid_code)
         return out, n_invalid
 
     def _decode_flat(self, codes):
-        return kernels.decode_int(codes, np.empty(codes.shape, np.float64), self.bits, self.signed)
+        out = kernels.decode_int(codes, np.empty(codes.shape, np.float64), self.bits, self.signed)
+        return np.ldexp(out, -self.frac_bits) if self.frac_bits else out
 
     def _valid_code_mask(self, codes):
         if self.narrow:

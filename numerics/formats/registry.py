@@ -50,7 +50,8 @@ def name_of(fmt) -> str:
     if name is not None:
         return name
     if isinstance(fmt, IntFormat):
-        return f"{'int' if fmt.signed else 'uint'}{fmt.bits}{'_narrow' if fmt.narrow else ''}"
+        frac = f"_frac{fmt.frac_bits}" if fmt.frac_bits else ""
+        return f"{'int' if fmt.signed else 'uint'}{fmt.bits}{'_narrow' if fmt.narrow else ''}{frac}"
     if isinstance(fmt, FloatFormat):
         s = f"{'' if fmt.signed else 'u'}e{fmt.exp_bits}m{fmt.man_bits}"
         if fmt.bias != (1 << (fmt.exp_bits - 1)) - 1:

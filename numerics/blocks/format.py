@@ -1,0 +1,286 @@
+"""BlockFormat: elements of a scalar format sharing a scale per block (OCP MX v1.0, NVFP4, INT-N)."""
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..formats import FloatFormat, IntFormat, ScalarFormat
+from ..formats import inputs as _inputs
+from ..rounding import RoundMode
+from .layout import Blocking
+from .rules import POW2_RULES, ScaleRule, pow2_exponents
+
+_INT32 = IntFormat(bits=32)
+_MSE_RATIOS = np.linspace(0.5, 1.0, 21)  # clipping ratios searched by ScaleRule.MSE (AMAX-style scales)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlockFormat:
+    """Elements in `element` sharing one `scale` per block of `block_size` along an axis.
+
+    Args:
+        element: the element format (FloatFormat or IntFormat).
+        scale: the scale format (e8m0 for MX; ue4m3 for NVFP4; fp16/bf16/fp32 for INT-N groups).
+        block_size: elements per block; None for the whole axis (per-channel; with axis=None at
+            encode time, the whole tensor); a tuple for N-D tiles (e.g. (128, 128) weight blocks).
+        scale_rule: a `ScaleRule`.
+        tensor_scale: add an FP32 per-tensor scale amax / (scale.max * element.max) above the block
+            scales (NVFP4's second level).
+        zero_point: asymmetric quantisation with a per-block integer zero point (GPTQ style); needs an
+            unsigned integer element and the AMAX rule.
+    """
+
+    element: ScalarFormat
+    scale: ScalarFormat
+    block_size: int | tuple | None = 32
+    scale_rule: ScaleRule = ScaleRule.FLOOR
+    tensor_scale: bool = False
+    zero_point: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.element, FloatFormat | IntFormat):
+            raise TypeError(f"element must be a FloatFormat or IntFormat, got {type(self.element).__name__}")
+        if not isinstance(self.scale, FloatFormat):
+            raise TypeError(f"scale must be a FloatFormat, got {type(self.scale).__name__}")
+        if not isinstance(self.scale_rule, ScaleRule):
+            raise TypeError(f"scale_rule must be a ScaleRule, got {self.scale_rule!r}")
+        bs = self.block_size
+        if isinstance(bs, list):
+            raise TypeError("block_size must be an int, a tuple or None (not a list: formats are hashable)")
+        for b in (bs if isinstance(bs, tuple) else (bs,)):
+            if b is None:
+                continue
+            if isinstance(b, bool) or not isinstance(b, int):
+                raise TypeError(f"block_size entries must be ints or None, got {bs!r}")
+            if b < 1:
+                raise ValueError(f"block_size must be positive, got {bs!r}")
+        if self.scale_rule in POW2_RULES and self.scale.man_bits != 0:
+            raise ValueError(f"{self.scale_rule} gives power-of-two scales; the scale format must have no "
+                             f"mantissa (e8m0), got {self.scale.name}")
+        if self.zero_point:
+            if not isinstance(self.element, IntFormat) or self.element.signed:
+                raise ValueError("zero_point needs an unsigned integer element (e.g. uint4)")
+            if self.scale_rule != ScaleRule.AMAX:
+                raise ValueError("zero_point uses the AMAX rule (scale = (max - min) / (2^bits - 1))")
+        if self.tensor_scale and self.scale_rule in POW2_RULES:
+            raise ValueError("tensor_scale goes with the AMAX or MSE rules")
+
+    # -- derived ----------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        from .registry import block_name_of
+        return block_name_of(self)
+
+    @cached_property
+    def elem_max(self) -> float:
+        return float(self.element.max)
+
+    @property
+    def scale_storage_bits(self) -> int:
+        """Bits a stored scale occupies: whole bytes (UE4M3's 7 bits take one byte)."""
+        return 8 * self.scale.code_dtype.itemsize
+
+    @cached_property
+    def _elem_mbits(self) -> int:
+        e = self.element
+        return e.man_bits if isinstance(e, FloatFormat) else e.bits - 2
+
+    @cached_property
+    def bits_per_element(self) -> float:
+        """Stored bits per element for whole blocks (the FP32 tensor scale amortised away)."""
+        if self.block_size is None:
+            raise ValueError("bits_per_element of a whole-axis format depends on the axis length; "
+                             "use BlockTensor.bits_per_element")
+        n = math.prod(self.block_size) if isinstance(self.block_size, tuple) else self.block_size
+        if n is None:
+            raise ValueError("bits_per_element of a whole-axis format depends on the axis length")
+        extra = self.scale_storage_bits + (self.element.bits if self.zero_point else 0)
+        return self.element.bits + extra / n
+
+    # -- encoding ---------------------------------------------------------------------------------
+    def encode(self, x, axis=-1, rounding: RoundMode = RoundMode.TIES_TO_EVEN, rng=None,
+               sr_bits: int | None = None, scale_rounding: RoundMode = RoundMode.TIES_TO_EVEN):
+        """Quantise `x` into blocks along `axis` (an int, a tuple of axes for tiles, or None for the
+        flattened tensor) and return a `BlockTensor`.
+
+        `rounding` (and `rng`, `sr_bits` for stochastic rounding) applies to the elements, which
+        always saturate to ±element max (OCP MX v1.0 §6.3); `scale_rounding` to AMAX/MSE scales.
+        A block holding NaN or ±inf gets the scale format's NaN code (its elements then decode as NaN).
+        """
+        from .tensor import BlockTensor
+        rounding = _inputs.rounding_mode(rounding)
+        scale_rounding = _inputs.rounding_mode(scale_rounding)
+        if scale_rounding == RoundMode.STOCHASTIC:
+            raise ValueError("scale_rounding must be deterministic")
+        sr_k, key = _inputs.stochastic_args(rounding, rng, sr_bits)
+        x = _inputs.float_input(x)
+        if x.ndim == 0:
+            raise ValueError("x must have at least one dimension")
+        shape = x.shape
+        flat_axis = axis is None
+        if flat_axis:
+            if isinstance(self.block_size, tuple):
+                raise ValueError("tile block sizes need explicit axes, not axis=None")
+            x = x.reshape(-1)
+            axis = 0
+        blocking = Blocking.make(x.shape, self.block_size, axis)
+        blocks = blocking.to_blocks(x)
+        codes, scales, zps, ts = self._encode_blocks(blocks, rounding, sr_k, key, scale_rounding)
+        codes = blocking.from_blocks(codes)
+        scales = blocking.scales_from_blocks(scales)
+        zps = None if zps is None else blocking.scales_from_blocks(zps)
+        if flat_axis:
+            codes = codes.reshape(shape)
+        return BlockTensor(format=self, codes=np.ascontiguousarray(codes), scales=np.ascontiguousarray(scales),
+                           tensor_scale=ts, zero_points=None if zps is None else np.ascontiguousarray(zps),
+                           axis=None if flat_axis else axis, shape=shape)
+
+    def quantize(self, x, axis=-1, **kw) -> np.ndarray:
+        """encode(x, axis, ...).decode(): the float64 values x becomes."""
+        return self.encode(x, axis, **kw).decode()
+
+    def _encode_blocks(self, blocks, rounding, sr_k, key, scale_rounding):
+        """(n_blocks, B) -> element codes (n_blocks, B), scale codes, zero-point codes, tensor scale."""
+        el, sc = self.element, self.scale
+        absb = np.abs(blocks)
+        amax = absb.max(axis=1).astype(np.float64) if blocks.shape[1] else np.zeros(blocks.shape[0])
+        bad = ~np.isfinite(amax)
+        if bad.any() and sc.nan_code is None:
+            raise ValueError(f"{self.name}: x holds NaN or inf and the scale format {sc.name} has no NaN")
+        ts = None
+        if self.tensor_scale:
+            t_amax = np.float32(amax.max()) if amax.size else np.float32(0)
+            ts = np.float32(t_amax / np.float32(sc.max * self.elem_max))  # torchao per_tensor_amax_to_scale
+            if not np.isfinite(ts):
+                bad[:] = True  # NaN/inf anywhere poisons the tensor scale, so every block
+                ts = np.float32(1.0)
+            elif ts == 0:
+                ts = np.float32(1.0)  # all-zero tensor: nothing to scale
+        zps = None
+        if self.zero_point:
+            codes, scales, zps = self._encode_asymmetric(blocks, rounding, sr_k, key, scale_rounding)
+        elif self.scale_rule in POW2_RULES:
+            scales, shifts = self._pow2_scales(amax, bad)
+            codes = self._encode_elements(blocks, shifts, None, rounding, sr_k, key)
+        else:
+            scales, sval = self._value_scales(blocks, amax, ts, scale_rounding, rounding)
+            if sc.man_bits == 0 and ts is None:  # power-of-two scales: scale exactly, any input precision
+                shifts = scales.astype(np.int64) + sc.emin
+                shifts[bad] = 0
+                codes = self._encode_elements(blocks, shifts, None, rounding, sr_k, key)
+            else:
+                codes = self._encode_elements(blocks, None, sval, rounding, sr_k, key)
+        if bad.any():
+            scales[bad] = sc.nan_code
+            fill = 0 if el.has_nan is False else el.nan_code
+            nanpos = ~np.isfinite(blocks[bad])
+            codes[bad] = np.where(nanpos, fill, 0)
+        return codes, scales, zps, (None if ts is None else float(ts))
+
+    # power-of-two scales (E8M0) ------------------------------------------------------------------
+    def _pow2_scales(self, amax, bad):
+        """E8M0 scale codes and exponents; OCP MX §6.3: all-zero block -> 2^-127, clamp to ±127."""
+        sc = self.scale
+        good = (amax > 0) & ~bad
+        exp = np.full(amax.shape, sc.emin, np.int64)
+        exp[good] = pow2_exponents(self.scale_rule, amax[good], self.element.emax, self._elem_mbits,
+                                   self.elem_max)
+        exp = np.clip(exp, sc.emin, sc.emax)
+        codes = (exp - sc.emin).astype(sc.code_dtype)
+        exp[bad] = 0
+        return codes, exp
+
+    # scales rounded into a float scale format (NVFP4, INT-N) ---------------------------------------
+    def _value_scales(self, blocks, amax, ts, scale_rounding, rounding):
+        sc = self.scale
+        lo, hi = np.float32(sc.min_normal), np.float32(min(sc.max, np.finfo(np.float32).max))
+        raw = (amax.astype(np.float32) / np.float32(self.elem_max)).astype(np.float32)
+        if ts is not None:
+            raw = (raw / ts).astype(np.float32)
+        if self.scale_rule == ScaleRule.AMAX:
+            codes = sc.encode(np.clip(np.nan_to_num(raw, nan=lo), lo, hi), rounding=scale_rounding)
+        else:  # MSE: try candidate scales, keep the best per block (ties: the larger scale)
+            if sc.man_bits == 0:  # power-of-two scales: the FLOOR exponent and its neighbours
+                good = (amax > 0) & np.isfinite(amax)
+                e0 = np.full(amax.shape, sc.emin, np.int64)
+                e0[good] = pow2_exponents(ScaleRule.FLOOR, amax[good], self.element.emax, self._elem_mbits,
+                                          self.elem_max)
+                cands = [(np.clip(e0 + d, sc.emin, sc.emax) - sc.emin).astype(sc.code_dtype) for d in (1, 0, -1)]
+            else:  # clipping ratios of the AMAX scale, 1 first
+                cands = [sc.encode(np.clip(np.nan_to_num(raw * np.float32(r), nan=lo), lo, hi),
+                                   rounding=scale_rounding) for r in _MSE_RATIOS[::-1]]
+            best_err = np.full(amax.shape, np.inf)
+            codes = np.zeros(amax.shape, sc.code_dtype)
+            for cand in cands:
+                sval = self._scale_values(cand, ts)
+                q = self.element.quantize(self._scaled(blocks, sval), saturate=True) * sval[:, None]
+                err = ((q - blocks.astype(np.float64)) ** 2).sum(axis=1)
+                better = err < best_err
+                codes[better], best_err[better] = cand[better], err[better]
+        return codes, self._scale_values(codes, ts)
+
+    def _scale_values(self, codes, ts):
+        """fl32(s_b * s_t): the factor elements are divided by (and decoded with)."""
+        sval = self.scale.decode(codes).astype(np.float32)
+        if ts is not None:
+            sval = (np.float32(ts) * sval).astype(np.float32)
+        return sval
+
+    @staticmethod
+    def _scaled(blocks, sval):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (blocks.astype(np.float32) / sval[:, None]).astype(np.float32)
+
+    def _encode_elements(self, blocks, shifts, sval, rounding, sr_k, key):
+        """Element codes for blocks scaled by 2^-shifts (exact) or divided by sval (in float32)."""
+        el = self.element
+        mx = self.elem_max
+        if sval is not None:
+            src = self._scaled(blocks, sval)
+            src = np.where(np.isfinite(src), src, 0)
+            return self._encode_scalar(np.clip(src, -mx, mx), rounding, sr_k, key)
+        if isinstance(el, FloatFormat) and blocks.flags.c_contiguous:
+            flat = blocks.reshape(-1)
+            bits, se, sm, sb = _inputs.source_bits(flat)
+            out = np.empty(flat.shape, el.code_dtype)
+            from kernels import encode_float
+            encode_float(bits, se, sm, sb, out, el.exp_bits, el.man_bits, el.bias, el.signed, el.zero,
+                         el.subnormals, el.max_code, el._inf_mag, el._nan_mag, el.nan.value == "fnuz",
+                         int(rounding), True, sr_k, key, 0, shifts, max(blocks.shape[1], 1))
+            return out.reshape(blocks.shape)
+        src = np.ldexp(blocks.astype(np.float64), -shifts[:, None])  # exact
+        src = np.where(np.isfinite(src), src, 0)
+        return self._encode_scalar(np.clip(src, -mx, mx), rounding, sr_k, key)
+
+    def _encode_scalar(self, src, rounding, sr_k, key):
+        el = self.element
+        flat = np.ascontiguousarray(src).reshape(-1)
+        codes, _ = el._encode_flat(flat, int(rounding), True, sr_k, key, 0)
+        return codes.reshape(src.shape)
+
+    # asymmetric INT-N with zero points (GPTQ) ---------------------------------------------------
+    def _encode_asymmetric(self, blocks, rounding, sr_k, key, scale_rounding):
+        """GPTQ's quantiser (Frantar et al. 2023, `quant.py`): range [min(x, 0), max(x, 0)], a zero
+        range widened to [-1, 1]; scale = (xmax - xmin) / maxq rounded into the scale format;
+        zero = round(-xmin / scale); q = clamp(round(x / scale) + zero, 0, maxq)."""
+        el, sc = self.element, self.scale
+        maxq = float(el.highest)
+        b32 = blocks.astype(np.float32)
+        xmin = np.minimum(b32.min(axis=1), 0).astype(np.float32)
+        xmax = np.maximum(b32.max(axis=1), 0).astype(np.float32)
+        same = xmin == xmax
+        xmin[same], xmax[same] = -1, 1
+        raw = ((xmax - xmin) / np.float32(maxq)).astype(np.float32)
+        lo, hi = np.float32(sc.min_normal), np.float32(min(sc.max, np.finfo(np.float32).max))
+        scodes = sc.encode(np.clip(np.nan_to_num(raw, nan=lo), lo, hi), rounding=scale_rounding)
+        sval = sc.decode(scodes).astype(np.float32)
+        z = np.clip(np.rint((-xmin / sval).astype(np.float32)), 0, maxq)
+        zcodes = el.encode(z.astype(np.float64))
+        # round(x / scale) in the requested mode, on the integer grid (saturating at ±2^31)
+        scaled = np.nan_to_num(self._scaled(blocks, sval)).astype(np.float64).reshape(-1)
+        q = _INT32.decode(_INT32._encode_flat(scaled, int(rounding), True, sr_k, key, 0)[0])
+        q = np.clip(q.reshape(blocks.shape) + z[:, None], 0, maxq)
+        codes = el.encode(q)
+        return codes, scodes, zcodes

@@ -1,5 +1,6 @@
 """Numba-compiled pure functions over arrays and integers; no format names, no classes."""
 
+from .blocks import block_amax, block_decode, block_divide_f32
 from .float_codec import CHUNK, decode_float, encode_float, take_table
 from .int_codec import decode_int, encode_int
 from .packing import pack_bits, unpack_bits
@@ -7,6 +8,6 @@ from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, SR_ALL_BITS, random_bits_ref
 
 __all__ = [
     "CHUNK", "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
-    "decode_float", "decode_int", "encode_float", "encode_int",
+    "block_amax", "block_decode", "block_divide_f32", "decode_float", "decode_int", "encode_float", "encode_int",
     "pack_bits", "random_bits_reference", "round_shifted", "take_table", "unpack_bits",
 ]

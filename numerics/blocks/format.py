@@ -6,6 +6,8 @@ from functools import cached_property
 
 import numpy as np
 
+import kernels
+
 from ..formats import FloatFormat, IntFormat, ScalarFormat
 from ..formats import inputs as _inputs
 from ..rounding import RoundMode
@@ -144,8 +146,7 @@ class BlockFormat:
     def _encode_blocks(self, blocks, rounding, sr_k, key, scale_rounding):
         """(n_blocks, B) -> element codes (n_blocks, B), scale codes, zero-point codes, tensor scale."""
         el, sc = self.element, self.scale
-        absb = np.abs(blocks)
-        amax = absb.max(axis=1).astype(np.float64) if blocks.shape[1] else np.zeros(blocks.shape[0])
+        amax = kernels.block_amax(blocks)
         bad = ~np.isfinite(amax)
         if bad.any() and sc.nan_code is None:
             raise ValueError(f"{self.name}: x holds NaN or inf and the scale format {sc.name} has no NaN")
@@ -230,8 +231,8 @@ class BlockFormat:
 
     @staticmethod
     def _scaled(blocks, sval):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (blocks.astype(np.float32) / sval[:, None]).astype(np.float32)
+        """fl32(x / s) per block: the recipe's float32 arithmetic."""
+        return kernels.block_divide_f32(np.ascontiguousarray(blocks, np.float32), sval.astype(np.float32))
 
     def _encode_elements(self, blocks, shifts, sval, rounding, sr_k, key):
         """Element codes for blocks scaled by 2^-shifts (exact) or divided by sval (in float32)."""
@@ -239,10 +240,11 @@ class BlockFormat:
         mx = self.elem_max
         if sval is not None:
             src = self._scaled(blocks, sval)
-            src = np.where(np.isfinite(src), src, 0)
-            return self._encode_scalar(np.clip(src, -mx, mx), rounding, sr_k, key)
-        if isinstance(el, FloatFormat) and blocks.flags.c_contiguous:
-            flat = blocks.reshape(-1)
+            if isinstance(el, IntFormat):  # symmetric ±max (the int range has one more negative code)
+                src = np.clip(src, -mx, mx)
+            return self._encode_scalar(src, rounding, sr_k, key)
+        if isinstance(el, FloatFormat):
+            flat = np.ascontiguousarray(blocks).reshape(-1)
             bits, se, sm, sb = _inputs.source_bits(flat)
             out = np.empty(flat.shape, el.code_dtype)
             from kernels import encode_float
@@ -251,8 +253,7 @@ class BlockFormat:
                          int(rounding), True, sr_k, key, 0, shifts, max(blocks.shape[1], 1))
             return out.reshape(blocks.shape)
         src = np.ldexp(blocks.astype(np.float64), -shifts[:, None])  # exact
-        src = np.where(np.isfinite(src), src, 0)
-        return self._encode_scalar(np.clip(src, -mx, mx), rounding, sr_k, key)
+        return self._encode_scalar(np.clip(np.nan_to_num(src), -mx, mx), rounding, sr_k, key)
 
     def _encode_scalar(self, src, rounding, sr_k, key):
         el = self.element

@@ -56,15 +56,20 @@ class BlockTensor:
     def decode(self) -> np.ndarray:
         """Exact float64 values: element x block scale (x tensor scale); NaN where the scale is NaN."""
         fmt = self.format
+        import kernels
         blocks, b = self._blocks()
-        vals = fmt.element.decode(blocks)
-        if self.zero_points is not None:
-            vals = vals - fmt.element.decode(b.scales_to_blocks(self.zero_points))[:, None]
         svals = fmt.scale.decode(b.scales_to_blocks(self.scales))
         if self.tensor_scale is not None:
             svals = svals * self.tensor_scale  # exact in float64: both factors are float32 values
-        out = b.from_blocks(vals * svals[:, None])
-        return out.reshape(self.shape)
+        if self.zero_points is not None:
+            vals = fmt.element.decode(blocks) - fmt.element.decode(b.scales_to_blocks(self.zero_points))[:, None]
+            vals = vals * svals[:, None]
+        elif fmt.element.bits <= 16:
+            # codes come from encode or from_packed (unpacked at the element width): always in range
+            vals = kernels.block_decode(fmt.element._table, np.ascontiguousarray(blocks), svals)
+        else:
+            vals = fmt.element.decode(blocks) * svals[:, None]
+        return b.from_blocks(vals).reshape(self.shape)
 
     @property
     def bits_per_element(self) -> float:

@@ -38,8 +38,9 @@ def test_console_script_runs():
 
 def test_readme_example_runs():
     text = (ROOT / "README.md").read_text()
-    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
     ns = {}
-    exec(code, ns)  # noqa: S102 - the README's own example
+    for code in re.findall(r"```python\n(.*?)```", text, re.S):
+        exec(code, ns)  # noqa: S102 - the README's own examples, in order
     assert list(ns["codes"]) == [0x2A, 0x7E, 0x7E, 0x80]
     assert "[0x2a, 0x7e, 0x7e, 0x80]" in text
+    assert ns["bt"].scales.shape == (64, 8) and ns["bt"].bits_per_element == 4.25

@@ -4,10 +4,11 @@ from .blocks import block_amax, block_decode, block_divide_f32
 from .float_codec import CHUNK, decode_float, encode_float, take_table
 from .int_codec import decode_int, encode_int
 from .packing import pack_bits, unpack_bits
+from .posit_codec import decode_posit, encode_posit
 from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, SR_ALL_BITS, random_bits_reference, round_shifted
 
 __all__ = [
     "CHUNK", "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
-    "block_amax", "block_decode", "block_divide_f32", "decode_float", "decode_int", "encode_float", "encode_int",
+    "block_amax", "block_decode", "block_divide_f32", "decode_float", "decode_int", "decode_posit", "encode_posit", "encode_float", "encode_int",
     "pack_bits", "random_bits_reference", "round_shifted", "take_table", "unpack_bits",
 ]

@@ -13,6 +13,7 @@ from .formats import (
     FloatFormat,
     IntFormat,
     NanPolicy,
+    PositFormat,
     ScalarFormat,
     format_names,
     get_format,
@@ -20,6 +21,6 @@ from .formats import (
 )
 from .rounding import RoundMode
 
-__all__ = ["BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "NanPolicy", "Packed", "RoundMode",
+__all__ = ["BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "NanPolicy", "Packed", "PositFormat", "RoundMode",
            "ScalarFormat", "ScaleRule", "block_format_names", "format_names", "get_block_format", "get_format",
            "register_block_format", "register_format"]

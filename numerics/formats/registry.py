@@ -5,10 +5,12 @@ import re
 
 from .floats import FloatFormat, NanPolicy
 from .ints import IntFormat
+from .posits import PositFormat
 
 _REGISTRY: dict[str, object] = {}
 _NAMES: dict[object, str] = {}
 _EXMY = re.compile(r"e(\d+)m(\d+)")
+_POSIT = re.compile(r"posit(\d+)_(\d+)")
 
 
 def register_format(name: str, fmt) -> None:
@@ -39,6 +41,9 @@ def get_format(name: str):
         if 1 <= x <= 8 and 0 <= y <= 23:
             return FloatFormat.ieee(x, y)
         raise ValueError(f"eXmY formats need 1 <= X <= 8 and 0 <= Y <= 23, got {name!r}")
+    m = _POSIT.fullmatch(name)
+    if m:
+        return PositFormat(bits=int(m.group(1)), es=int(m.group(2)))
     close = difflib.get_close_matches(name, _REGISTRY, n=5, cutoff=0.5)
     hint = f"; close matches: {', '.join(close)}" if close else ""
     raise ValueError(f"unknown format {name!r}{hint} (format_names() lists all)")
@@ -49,6 +54,8 @@ def name_of(fmt) -> str:
     name = _NAMES.get(fmt)
     if name is not None:
         return name
+    if isinstance(fmt, PositFormat):
+        return f"posit{fmt.bits}_{fmt.es}"
     if isinstance(fmt, IntFormat):
         frac = f"_frac{fmt.frac_bits}" if fmt.frac_bits else ""
         return f"{'int' if fmt.signed else 'uint'}{fmt.bits}{'_narrow' if fmt.narrow else ''}{frac}"
@@ -98,6 +105,13 @@ def _register_builtins() -> None:
         register_format(f"uint{b}", IntFormat(bits=b, signed=False))
     register_format("int16", IntFormat(bits=16))
     register_format("int32", IntFormat(bits=32))
+    # Posit Standard (2022): es = 2 for every width
+    for b in (8, 16, 32):
+        register_format(f"posit{b}", PositFormat(bits=b, es=2))
+    # legacy draft, as SoftPosit implements it: posit<8,0>, <16,1>, <32,2> (the last equals posit32)
+    register_format("posit8_0", PositFormat(bits=8, es=0))
+    register_format("posit16_1", PositFormat(bits=16, es=1))
+    register_format("posit32_2", PositFormat(bits=32, es=2))
 
 
 _register_builtins()

@@ -1,0 +1,117 @@
+"""Encode/decode kernels for posits <n, es> (n <= 32, es <= 4): Posit Standard (2022) and the legacy
+draft, which differ only in es. Rounding is on the bit string, never to 0 or NaR."""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .rounding import SR, random_bits, round_shifted
+
+
+@njit(cache=True, inline="always")
+def _bit_length(m):
+    n = np.int64(0)
+    while m > 0:
+        m >>= 1
+        n += 1
+    return n
+
+
+@njit(cache=True, parallel=True)
+def encode_posit(bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key):
+    """Source float bit patterns (1-D uint) -> posit<n, es> codes; NaN and inf give NaR (10...0)."""
+    nar = np.int64(1) << (n - 1)
+    maxpos = nar - 1
+    mask = (np.int64(1) << n) - 1
+    src_emask = (np.int64(1) << src_e) - 1
+    src_fmask = (np.int64(1) << src_m) - 1
+    sign_shift = np.uint64(src_e + src_m)
+    for i in prange(bits.shape[0]):
+        b = np.uint64(bits[i])
+        neg = ((b >> sign_shift) & np.uint64(1)) == np.uint64(1)
+        ef = np.int64(b >> np.uint64(src_m)) & src_emask
+        fr = np.int64(b) & src_fmask
+        if ef == src_emask:
+            out[i] = nar
+            continue
+        if ef == 0 and fr == 0:
+            out[i] = 0
+            continue
+        if ef == 0:  # subnormal source: normalise so the leading 1 sits at bit src_m
+            sh = src_m + 1 - _bit_length(fr)
+            frac = (fr << sh) & src_fmask
+            scale = 1 - src_bias - sh
+        else:
+            frac = fr
+            scale = ef - src_bias
+        k = scale >> es  # floor division by 2^es
+        e = scale - (k << es)
+        if k >= n - 2:
+            mag = maxpos
+        elif k < -(n - 2):
+            mag = np.int64(1)  # below minpos: minpos (posits never round to zero)
+        else:
+            if k >= 0:
+                rl = k + 2
+                regime = ((np.int64(1) << (k + 1)) - 1) << 1  # k+1 ones then a zero
+            else:
+                rl = -k + 1
+                regime = np.int64(1)  # -k zeros then a one
+            low = (e << src_m) | frac  # exponent and fraction bits below the regime
+            low_bits = es + src_m
+            keep = n - 1 - rl  # bits of `low` that fit
+            shift = low_bits - keep
+            if shift <= 0:
+                mag = (regime << (low_bits - shift)) | (low << -shift)
+            else:
+                base = regime << keep
+                rb = np.int64(0)
+                if mode == SR:
+                    rb = random_bits(key, i, sr_k)
+                mag = base + round_shifted(low, shift, neg, mode, base, sr_k, rb)
+            if mag > maxpos:
+                mag = maxpos
+            if mag < 1:
+                mag = np.int64(1)
+        out[i] = ((-mag) & mask) if neg else mag
+    return out
+
+
+@njit(cache=True, parallel=True)
+def decode_posit(codes, out, n, es):
+    """posit<n, es> codes (1-D uint) -> exact float64 (NaR -> NaN)."""
+    nar = np.int64(1) << (n - 1)
+    mask = (np.int64(1) << n) - 1
+    for i in prange(codes.shape[0]):
+        c = np.int64(codes[i])
+        if c == 0:
+            out[i] = 0.0
+            continue
+        if c == nar:
+            out[i] = np.nan
+            continue
+        neg = (c & nar) != 0
+        mag = ((-c) & mask) if neg else c
+        # regime: run of identical bits after the sign
+        pos = n - 2
+        first = (mag >> pos) & 1
+        run = 0
+        while pos >= 0 and ((mag >> pos) & 1) == first:
+            run += 1
+            pos -= 1
+        k = run - 1 if first == 1 else -run
+        pos -= 1  # skip the terminating bit
+        rest_bits = pos + 1 if pos >= 0 else 0
+        rest = mag & ((np.int64(1) << rest_bits) - 1)
+        if rest_bits >= es:
+            e = rest >> (rest_bits - es)
+            fbits = rest_bits - es
+            f = rest & ((np.int64(1) << fbits) - 1)
+        else:
+            e = rest << (es - rest_bits)  # missing exponent bits are zeros
+            fbits = 0
+            f = np.int64(0)
+        v = math.ldexp(float((np.int64(1) << fbits) + f), (k << es) + e - fbits)
+        out[i] = -v if neg else v
+    return out

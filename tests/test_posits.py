@@ -1,0 +1,173 @@
+"""Posits against SoftPosit (exhaustive for <= 16 bits, 10^6 samples for 32), the 2022 standard's
+decoding formula transcribed literally, and exact rational arithmetic."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import softposit as sp
+
+import numerics as nx
+
+
+def sp_encode(name: str, x: float) -> int:
+    if name == "posit8_0":
+        return sp.convertDoubleToP8(x).v
+    if name == "posit16_1":
+        return sp.convertDoubleToP16(x).v
+    if name in ("posit32", "posit32_2"):
+        return sp.convertDoubleToP32(x).v
+    n = int(name[5:])  # posit8, posit16: SoftPosit's posit_2 (es = 2), left-aligned in 32 bits
+    return sp.convertDoubleToPX2(x, n).v >> (32 - n)
+
+
+def sp_decode(name: str, c: int) -> float:
+    if name == "posit8_0":
+        v = float(sp.posit8(bits=int(c)))
+    elif name == "posit16_1":
+        v = float(sp.posit16(bits=int(c)))
+    else:
+        v = float(sp.posit_2(x=int(name[5:]), bits=int(c)))
+    return np.nan if np.isinf(v) else v  # SoftPosit converts NaR to inf; lowbit to NaN
+
+
+SMALL = ["posit8_0", "posit16_1", "posit8", "posit16"]
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_decode_every_code_against_softposit(name):
+    f = nx.get_format(name)
+    codes = np.arange(1 << f.bits)
+    want = np.array([sp_decode(name, c) for c in codes])
+    assert np.array_equal(f.decode(codes), want, equal_nan=True)
+
+
+def standard_value(code: int, n: int, es: int):
+    """Posit Standard (2022) §3: x = ((1 - 3s) + f) * 2^((1 - 2s) * (2^es r + e + s)), read directly
+    from the raw bits (no two's complement), with r the regime value, e the exponent bits and f the
+    fraction in [0, 1)."""
+    if code == 0:
+        return Fraction(0)
+    if code == 1 << (n - 1):
+        return None  # NaR
+    bits = [(code >> (n - 1 - i)) & 1 for i in range(n)]
+    s = bits[0]
+    rest = bits[1:]
+    run = 1
+    while run < len(rest) and rest[run] == rest[0]:
+        run += 1
+    r = run - 1 if rest[0] == 1 else -run
+    tail = rest[run + 1:]
+    ebits = (tail[:es] + [0] * es)[:es]
+    e = int("".join(map(str, ebits)) or "0", 2)
+    fbits = tail[es:]
+    f = Fraction(int("".join(map(str, fbits)) or "0", 2), 2 ** len(fbits))
+    return ((1 - 3 * s) + f) * Fraction(2) ** ((1 - 2 * s) * ((2 ** es) * r + e + s))
+
+
+@pytest.mark.parametrize("name", ["posit8", "posit16", "posit8_0", "posit16_1", "posit10_3", "posit6_4"])
+def test_standard_decoding_formula(name):
+    f = nx.get_format(name)
+    codes = np.arange(1 << f.bits)
+    got = f.decode(codes)
+    for c, g in zip(codes, got):
+        v = standard_value(int(c), f.bits, f.es)
+        assert (np.isnan(g) if v is None else Fraction(g) == v), (name, c)
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_every_rounding_boundary_against_softposit(name):
+    """All values, the arithmetic midpoints between neighbours, one float64 ulp either side, and
+    values past maxpos and below minpos."""
+    f = nx.get_format(name)
+    v = f.values()
+    mids = (v[:-1] + v[1:]) / 2
+    x = np.concatenate([v, mids, np.nextafter(mids, np.inf), np.nextafter(mids, -np.inf),
+                        v * 1.375, [f.max * 4, -f.max * 4, f.min_normal / 4, -f.min_normal / 4, np.inf, np.nan]])
+    want = np.array([sp_encode(name, float(xx)) for xx in x])
+    want[np.isinf(x) | np.isnan(x)] = 1 << (f.bits - 1)  # lowbit: NaN and inf give NaR
+    assert np.array_equal(f.encode(x).astype(np.int64), want)
+    for dtype in (np.float32,):
+        xs = x.astype(dtype)
+        ok = np.isfinite(xs)
+        want32 = np.array([sp_encode(name, float(xx)) for xx in xs[ok]])
+        assert np.array_equal(f.encode(xs[ok]).astype(np.int64), want32)
+
+
+def test_posit32_samples_every_regime_length():
+    f = nx.get_format("posit32")
+    rng = np.random.default_rng(0)
+    # codes with every regime run length 1..30, then values perturbed off the grid
+    n = 1_000_000
+    run = rng.integers(1, 31, n)
+    sign = rng.integers(0, 2, n)
+    body = rng.integers(0, 2**31, n, dtype=np.int64)
+    lead = rng.integers(0, 2, n)
+    regime = np.where(lead == 1, ((1 << run) - 1) << (31 - run), 1 << (30 - run))
+    low = body & ((1 << np.maximum(30 - run, 0)) - 1)
+    codes = (regime | low) & (2**31 - 1)
+    vals = f.decode(np.where(sign == 1, (-codes) & 0xFFFFFFFF, codes).astype(np.uint32))
+    x = vals * (1 + rng.uniform(-2.0**-20, 2.0**-20, n))
+    x = x[np.isfinite(x)]
+    got = f.encode(x)
+    idx = rng.choice(x.size, 200_000, replace=False)
+    want = np.array([sp_encode("posit32", float(v)) for v in x[idx]])
+    assert np.array_equal(got[idx].astype(np.int64), want)
+    assert np.array_equal(f.decode(f.encode(vals)), vals)  # every sampled code re-encodes to itself
+
+
+def exact_round_bitstring(x: Fraction, n: int, es: int) -> int:
+    """Reference encoder in exact arithmetic: list every positive posit as (value, code) and round
+    on the bit string: between neighbours, compare x with the value of the code 2c+1 of posit<n+1>
+    (the bit-string midpoint), ties to the even code."""
+    f1 = nx.PositFormat(bits=n + 1, es=es)
+    a = abs(x)
+    f = nx.PositFormat(bits=n, es=es)
+    vals = f.values()
+    pos = [Fraction(v) for v in vals[vals > 0]]
+    import bisect
+    i = bisect.bisect_right(pos, a) - 1
+    if i < 0:
+        c = 1
+    elif i == len(pos) - 1:
+        c = len(pos)
+    else:
+        lo_code = i + 1
+        mid = Fraction(f1.decode(np.array([2 * lo_code + 1]))[0])
+        c = lo_code + 1 if a > mid or (a == mid and lo_code % 2 == 1) else lo_code
+    return (-c) % (1 << n) if x < 0 else c
+
+
+@pytest.mark.parametrize("name", ["posit8", "posit8_0", "posit6_1", "posit10_2"])
+def test_against_exact_bitstring_rounding(name):
+    f = nx.get_format(name)
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.standard_normal(300) * 10.0 ** rng.integers(-8, 8, 300), f.values()[1::3] * 1.01])
+    x = x[x != 0]
+    got = f.encode(x)
+    for xi, g in zip(x, got):
+        assert int(g) == exact_round_bitstring(Fraction(xi), f.bits, f.es), (name, xi)
+
+
+def test_properties_of_posits():
+    f = nx.get_format("posit16")
+    assert (f.max, f.min_normal) == (2.0**56, 2.0**-56)  # maxpos = 2^(4n-8) for es = 2
+    assert nx.get_format("posit8").max == 2.0**24 and nx.get_format("posit8_0").max == 64
+    assert f.encode(np.array([0.0, -0.0, np.nan, np.inf, 1e300, 1e-300, -1e-300])).tolist() == \
+        [0, 0, 0x8000, 0x8000, 0x7FFF, 1, 0xFFFF]
+    assert np.isnan(f.decode(0x8000))
+    assert nx.get_format("posit32_2") == nx.get_format("posit32")
+    assert nx.get_format("posit12_3").name == "posit12_3"
+
+
+def test_directed_and_stochastic_modes():
+    f = nx.get_format("posit8")
+    x = np.linspace(-3, 3, 1001)
+    lo = f.quantize(x, rounding=nx.RoundMode.TOWARD_NEGATIVE)
+    hi = f.quantize(x, rounding=nx.RoundMode.TOWARD_POSITIVE)
+    rz = f.quantize(x, rounding=nx.RoundMode.TOWARD_ZERO)
+    assert (lo <= x).all() and (hi >= x).all() and (np.abs(rz) <= np.abs(x)).all()
+    sr = f.quantize(np.full(20000, 1.1), rounding=nx.RoundMode.STOCHASTIC, rng=0)
+    v = f.values()
+    a, b = v[v <= 1.1].max(), v[v >= 1.1].min()
+    assert set(np.unique(sr)) <= {a, b} and abs(sr.mean() - 1.1) < 0.003

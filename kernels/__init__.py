@@ -9,6 +9,7 @@ from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, SR_ALL_BITS, random_bits_ref
 
 __all__ = [
     "CHUNK", "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
-    "block_amax", "block_decode", "block_divide_f32", "decode_float", "decode_int", "decode_posit", "encode_posit", "encode_float", "encode_int",
+    "block_amax", "block_decode", "block_divide_f32", "decode_float", "decode_int", "decode_posit",
+    "encode_float", "encode_int", "encode_posit",
     "pack_bits", "random_bits_reference", "round_shifted", "take_table", "unpack_bits",
 ]

@@ -17,10 +17,11 @@ from .formats import (
     ScalarFormat,
     format_names,
     get_format,
+    quire_dot,
     register_format,
 )
 from .rounding import RoundMode
 
 __all__ = ["BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "NanPolicy", "Packed", "PositFormat", "RoundMode",
            "ScalarFormat", "ScaleRule", "block_format_names", "format_names", "get_block_format", "get_format",
-           "register_block_format", "register_format"]
+           "quire_dot", "register_block_format", "register_format"]

@@ -171,3 +171,58 @@ def test_directed_and_stochastic_modes():
     v = f.values()
     a, b = v[v <= 1.1].max(), v[v >= 1.1].min()
     assert set(np.unique(sr)) <= {a, b} and abs(sr.mean() - 1.1) < 0.003
+
+
+# -- quire ------------------------------------------------------------------------------------------
+def test_quire_against_fractions_adversarial():
+    for name in ("posit8", "posit16", "posit16_1", "posit32"):
+        f = nx.get_format(name)
+        big, tiny = f.max, f.min_normal
+        rng = np.random.default_rng(2)
+        r = rng.standard_normal(1000) * 10.0 ** rng.integers(-3, 3, 1000)
+        cases = [  # (x, y) pairs of vectors
+            ([big, -big, tiny, 1.0], [1.0, 1.0, 1.0, 1.0]),  # huge cancellation leaves tiny + 1
+            ([big, big], [big, big]),  # maxpos * maxpos: beyond maxpos, saturates
+            ([tiny, 1.0, -1.0], [tiny, 1.0, 1.0]),  # minpos * minpos survives the cancellation
+            ([1e4, 1.0, -1e4, 3.0], [1.0, 1.0, 1.0, 1.0]),
+            (r, rng.standard_normal(1000)),
+        ]
+        for x, y in cases:
+            ca, cb = f.encode(np.array(x)), f.encode(np.array(y))
+            exact = sum(Fraction(float(u)) * Fraction(float(v)) for u, v in zip(f.decode(ca), f.decode(cb)))
+            got = int(nx.quire_dot(f, ca, cb))
+            if exact == 0:
+                assert got == 0
+            elif f.bits <= 16:
+                assert got == exact_round_bitstring(exact, f.bits, f.es), (name, x[:4])
+            else:  # posit32: the result's bit-string neighbours bracket the exact sum
+                mask = (1 << 32) - 1
+                v = Fraction(float(f.decode(np.array([got]))[0]))
+                nb = [f.decode(np.array([(got + d) & mask]))[0] for d in (-1, 1)]
+                lo = Fraction(float(nb[0])) if np.isfinite(nb[0]) else v
+                hi = Fraction(float(nb[1])) if np.isfinite(nb[1]) else v
+                assert min(lo, hi) <= exact <= max(lo, hi) or abs(v) == Fraction(f.max), name
+
+
+def test_quire_against_softposit_qma():
+    f = nx.get_format("posit16_1")
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        n = int(rng.integers(1, 400))
+        a = rng.integers(0, 1 << 16, n)
+        b = rng.integers(0, 1 << 16, n)
+        a[a == 0x8000] = 0
+        b[b == 0x8000] = 0
+        q = sp.quire16()
+        for u, v in zip(a, b):
+            q.qma(sp.posit16(bits=int(u)), sp.posit16(bits=int(v)))
+        assert nx.quire_dot(f, a, b) == q.toPosit().v.v, trial
+
+
+def test_quire_catastrophic_cancellation_is_exact():
+    f = nx.get_format("posit16")
+    x = f.encode(np.array([f.max, 3.0, -f.max, f.min_normal]))
+    y = f.encode(np.array([1.0, 1.0, 1.0, 1.0]))
+    assert f.decode(nx.quire_dot(f, x, y)) == f.quantize(3.0 + f.min_normal)
+    assert nx.quire_dot(f, x, y, c_code=int(f.encode(np.array([-3.0]))[0])) == f.encode(np.array([f.min_normal]))
+    assert nx.quire_dot(f, np.array([0x8000]), np.array([1])) == 0x8000

@@ -1,0 +1,57 @@
+"""Posit encode/decode speed: lowbit against SoftPosit (the reference C library, called per element
+from Python as its API offers), in one run.
+
+Usage: python benchmarks/bench_posits.py [--n 4194304] [--sp-n 20000]
+Target (issue #4): >= 300x SoftPosit; >= 100 M encodes/s and >= 500 M decodes/s for posit16.
+"""
+
+import argparse
+import time
+
+import numpy as np
+import softposit as sp
+
+import numerics as nx
+
+
+def best(fn, repeat=5):
+    fn()
+    ts = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return min(ts)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=4_194_304)
+    ap.add_argument("--sp-n", type=int, default=20_000, help="elements timed through SoftPosit")
+    args = ap.parse_args()
+    x = np.random.default_rng(0).standard_normal(args.n)
+    sub = x[:args.sp_n].tolist()
+    print(f"{args.n:,} float64 N(0,1) values (SoftPosit timed on {args.sp_n:,}); per element")
+    # (name, SoftPosit encoder, SoftPosit decoder)
+    cases = [("posit8", lambda v: sp.convertDoubleToPX2(v, 8), sp.convertPX2ToDouble),
+             ("posit16", lambda v: sp.convertDoubleToPX2(v, 16), sp.convertPX2ToDouble),
+             ("posit16_1", sp.convertDoubleToP16, sp.convertP16ToDouble)]
+    for name, enc, dec in cases:
+        f = nx.get_format(name)
+        t0 = time.perf_counter()
+        sp_codes = [enc(v) for v in sub]
+        t_sp_enc = (time.perf_counter() - t0) / len(sub)
+        t0 = time.perf_counter()
+        for c in sp_codes:
+            dec(c)
+        t_sp_dec = (time.perf_counter() - t0) / len(sub)
+        t_enc = best(lambda f=f: f.encode(x)) / args.n
+        codes = f.encode(x)
+        t_dec = best(lambda f=f, c=codes: f.decode(c)) / args.n
+        print(f"{name:10} encode: SoftPosit {t_sp_enc * 1e9:7.0f} ns, lowbit {t_enc * 1e9:5.2f} ns "
+              f"({t_sp_enc / t_enc:6.0f}x, {1e-6 / t_enc:5.0f} M/s) | decode: SoftPosit {t_sp_dec * 1e9:6.0f} ns, "
+              f"lowbit {t_dec * 1e9:5.2f} ns ({t_sp_dec / t_dec:6.0f}x, {1e-6 / t_dec:5.0f} M/s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,12 @@ def _fmt_value(v: float) -> str:
 
 
 def _specials(f) -> str:
+    if isinstance(f, nx.PositFormat):
+        return f"posit<{f.bits},{f.es}>, NaR = 0x{f.nan_code:X}, quire {f.quire_bits} bits"
+    if isinstance(f, nx.LogFormat):
+        return f"sign + log2 with {f.frac_bits} fraction bits, zero; no inf/NaN"
+    if isinstance(f, nx.LookupFormat):
+        return f"{len(f.levels)} levels; no inf/NaN"
     if isinstance(f, nx.IntFormat):
         rng = f"{f.lowest}..{f.highest}"
         return f"integer {rng}; NaN/inf: error"

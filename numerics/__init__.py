@@ -12,6 +12,8 @@ from .blocks import (
 from .formats import (
     FloatFormat,
     IntFormat,
+    LogFormat,
+    LookupFormat,
     NanPolicy,
     PositFormat,
     ScalarFormat,
@@ -22,6 +24,8 @@ from .formats import (
 )
 from .rounding import RoundMode
 
-__all__ = ["BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "NanPolicy", "Packed", "PositFormat", "RoundMode",
-           "ScalarFormat", "ScaleRule", "block_format_names", "format_names", "get_block_format", "get_format",
-           "quire_dot", "register_block_format", "register_format"]
+__all__ = [
+    "BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "LogFormat", "LookupFormat", "NanPolicy", "Packed",
+    "PositFormat", "RoundMode", "ScalarFormat", "ScaleRule", "block_format_names", "format_names",
+    "get_block_format", "get_format", "quire_dot", "register_block_format", "register_format",
+]

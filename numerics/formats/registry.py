@@ -5,6 +5,7 @@ import re
 
 from .floats import FloatFormat, NanPolicy
 from .ints import IntFormat
+from .lookup import LogFormat, LookupFormat
 from .posits import PositFormat
 
 _REGISTRY: dict[str, object] = {}
@@ -54,6 +55,10 @@ def name_of(fmt) -> str:
     name = _NAMES.get(fmt)
     if name is not None:
         return name
+    if isinstance(fmt, LogFormat):
+        return f"lns{fmt.bits}_f{fmt.frac_bits}" + ("_linear" if fmt.domain == "linear" else "")
+    if isinstance(fmt, LookupFormat):
+        return f"lookup{len(fmt.levels)}"
     if isinstance(fmt, PositFormat):
         return f"posit{fmt.bits}_{fmt.es}"
     if isinstance(fmt, IntFormat):
@@ -112,6 +117,32 @@ def _register_builtins() -> None:
     register_format("posit8_0", PositFormat(bits=8, es=0))
     register_format("posit16_1", PositFormat(bits=16, es=1))
     register_format("posit32_2", PositFormat(bits=32, es=2))
+    # logarithmic: sign + 7-bit log2 magnitude with 3 fraction bits (2^-7.875 .. 2^7.875); power-of-two
+    register_format("lns8", LogFormat(bits=8, frac_bits=3))
+    register_format("pot4", LogFormat(bits=4, frac_bits=0))
+    register_format("apot4", LookupFormat(levels=apot_levels(4, 2)))
+    register_format("nf4", LookupFormat(levels=NF4_LEVELS))
+
+
+# QLoRA NormalFloat-4 (Dettmers et al., NeurIPS 2023, appendix E; bitsandbytes' float32 table)
+NF4_LEVELS = (-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+              -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725,
+              0.24611230194568634, 0.33791524171829224, 0.44070982933044434, 0.5626170039176941,
+              0.7229568362236023, 1.0)
+
+
+def apot_levels(b: int, k: int) -> tuple:
+    """Additive Powers-of-Two levels (Li, Dong, Wang, ICLR 2020, eq. 5): n = b / k terms, term i from
+    {0, 2^-i, 2^-(i+n), ..., 2^-(i+(2^k-2)n)}; every sum, scaled by gamma so the largest level is 1."""
+    import itertools
+    from fractions import Fraction
+    if b % k:
+        raise ValueError(f"APoT needs k to divide b, got b={b}, k={k}")
+    n = b // k
+    terms = [[Fraction(0)] + [Fraction(1, 2 ** (i + j * n)) for j in range(2 ** k - 1)] for i in range(n)]
+    sums = sorted({sum(c) for c in itertools.product(*terms)})
+    gamma = 1 / sums[-1]
+    return tuple(float(s * gamma) for s in sums)
 
 
 _register_builtins()

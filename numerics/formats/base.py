@@ -64,17 +64,28 @@ class ScalarFormat:
                 f"(saturate={saturate}); pass nan_code= to choose their code")
         return codes.reshape(x.shape)
 
-    def decode(self, codes) -> np.ndarray:
-        """Exact float64 values of `codes` (any integer array of this format's codes)."""
+    def decode(self, codes, out: np.ndarray | None = None) -> np.ndarray:
+        """Exact float64 values of `codes` (any integer array of this format's codes).
+
+        `out`, a C-contiguous float64 array of the codes' shape, receives the values (no allocation:
+        for hot loops).
+        """
         codes = inputs.code_input(codes, self.bits, self.name)
         self._check_codes(codes)
         flat = codes.reshape(-1)
+        if out is not None:
+            if not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != codes.shape \
+                    or not out.flags.c_contiguous:
+                raise ValueError(f"out must be a C-contiguous float64 array of shape {codes.shape}")
         if self.bits <= TABLE_MAX_BITS:
             from kernels import take_table
-            out = take_table(self._table, flat, np.empty(flat.shape, np.float64))
+            dst = np.empty(flat.shape, np.float64) if out is None else out.reshape(-1)
+            res = take_table(self._table, flat, dst)
         else:
-            out = self._decode_flat(flat)
-        return out.reshape(codes.shape)
+            res = self._decode_flat(flat)
+            if out is not None:
+                out.reshape(-1)[:] = res
+        return res.reshape(codes.shape) if out is None else out
 
     def quantize(self, x, rounding: RoundMode = RoundMode.TIES_TO_EVEN, saturate: bool = True,
                  rng=None, sr_bits: int | None = None, nan_code: int | None = None) -> np.ndarray:

@@ -14,18 +14,9 @@ import gfloat
 import gfloat.formats as gff
 import ml_dtypes
 import numpy as np
+from _timing import best
 
 import numerics as nx
-
-
-def best(fn, repeat):
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
 
 
 def mx_compose(x, emax, elem_max, dt):

@@ -12,18 +12,9 @@ import time
 
 import numpy as np
 import softposit as sp
+from _timing import best
 
 import numerics as nx
-
-
-def best(fn, repeat=5):
-    fn()
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return min(ts)
 
 
 def main():

@@ -175,7 +175,7 @@ class BlockFormat:
                 codes = self._encode_elements(blocks, None, sval, rounding, sr_k, key)
         if bad.any():
             scales[bad] = sc.nan_code
-            fill = 0 if el.has_nan is False else el.nan_code
+            fill = el.nan_code if el.has_nan else 0
             nanpos = ~np.isfinite(blocks[bad])
             codes[bad] = np.where(nanpos, fill, 0)
         return codes, scales, zps, (None if ts is None else float(ts))

@@ -1,29 +1,23 @@
 """Named block formats, plus group-wise INT-N names parsed on demand (int4_g128, uint4_g128_asym, ...)."""
 
-import difflib
 import re
 
 from ..formats import IntFormat, get_format
+from ..naming import Registry
 from .format import BlockFormat
 from .rules import ScaleRule
 
-_BLOCK: dict[str, BlockFormat] = {}
-_NAMES: dict[BlockFormat, str] = {}
+_BLOCKS = Registry("block format", BlockFormat)
 _GROUP = re.compile(r"int(\d+)_(g(\d+)|channel)(_asym)?")
 
 
 def register_block_format(name: str, fmt: BlockFormat) -> None:
     """Add a named block format (the first name given to a format is its canonical name)."""
-    if not isinstance(fmt, BlockFormat):
-        raise TypeError(f"fmt must be a BlockFormat, got {type(fmt).__name__}")
-    if name in _BLOCK:
-        raise ValueError(f"block format name {name!r} is already registered")
-    _BLOCK[name] = fmt
-    _NAMES.setdefault(fmt, name)
+    _BLOCKS.register(name, fmt)
 
 
 def block_format_names() -> list[str]:
-    return list(_BLOCK)
+    return _BLOCKS.names()
 
 
 def _int_group(bits: int, group: int | None, asym: bool) -> BlockFormat:
@@ -39,9 +33,7 @@ def _int_group(bits: int, group: int | None, asym: bool) -> BlockFormat:
 def get_block_format(name: str) -> BlockFormat:
     """The block format called `name`. Also any `intN_gK` (symmetric, fp16 scale per K elements),
     `intN_gK_asym` (uint N with a zero point, GPTQ), `intN_channel` (fp32 scale per whole axis)."""
-    if not isinstance(name, str):
-        raise TypeError(f"block format name must be a str, got {type(name).__name__}")
-    fmt = _BLOCK.get(name)
+    fmt = _BLOCKS.get(name)
     if fmt is not None:
         return fmt
     m = _GROUP.fullmatch(name)
@@ -50,14 +42,12 @@ def get_block_format(name: str) -> BlockFormat:
         if group is not None and group < 1:
             raise ValueError(f"group size must be positive in {name!r}")
         return _int_group(int(m.group(1)), group, bool(m.group(4)))
-    close = difflib.get_close_matches(name, _BLOCK, n=5, cutoff=0.5)
-    hint = f"; close matches: {', '.join(close)}" if close else ""
-    raise ValueError(f"unknown block format {name!r}{hint} (block_format_names() lists all; "
-                     "intN_gK, intN_gK_asym and intN_channel are parsed)")
+    raise _BLOCKS.unknown(name, "block_format_names() lists all; intN_gK, intN_gK_asym and intN_channel "
+                                "are parsed")
 
 
 def block_name_of(fmt: BlockFormat) -> str:
-    name = _NAMES.get(fmt)
+    name = _BLOCKS.name_of(fmt)
     if name is not None:
         return name
     bs = "x".join("all" if b is None else str(b) for b in

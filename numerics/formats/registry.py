@@ -1,39 +1,33 @@
 """Named formats: one registry, plus any eXmY parsed on demand."""
 
-import difflib
 import re
 
+from ..naming import Registry
+from .base import ScalarFormat
 from .floats import FloatFormat, NanPolicy
 from .ints import IntFormat
 from .lookup import LogFormat, LookupFormat
 from .posits import PositFormat
 
-_REGISTRY: dict[str, object] = {}
-_NAMES: dict[object, str] = {}
+_FORMATS = Registry("format", ScalarFormat)
 _EXMY = re.compile(r"e(\d+)m(\d+)")
 _POSIT = re.compile(r"posit(\d+)_(\d+)")
 
 
 def register_format(name: str, fmt) -> None:
     """Add a named format (names are unique; the first name given to a format is its canonical name)."""
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty str, got {name!r}")
-    if name in _REGISTRY:
-        raise ValueError(f"format name {name!r} is already registered")
-    _REGISTRY[name] = fmt
-    _NAMES.setdefault(fmt, name)
+    _FORMATS.register(name, fmt)
 
 
 def format_names() -> list[str]:
     """Every registered name, in registration order."""
-    return list(_REGISTRY)
+    return _FORMATS.names()
 
 
 def get_format(name: str):
-    """The format called `name`; any `eXmY` (1 <= X <= 8, 0 <= Y <= 23) is an IEEE-style float."""
-    if not isinstance(name, str):
-        raise TypeError(f"format name must be a str, got {type(name).__name__}")
-    fmt = _REGISTRY.get(name)
+    """The format called `name`; any `eXmY` (1 <= X <= 8, 0 <= Y <= 23) is an IEEE-style float and
+    any `posit<n>_<es>` a posit."""
+    fmt = _FORMATS.get(name)
     if fmt is not None:
         return fmt
     m = _EXMY.fullmatch(name)
@@ -45,14 +39,12 @@ def get_format(name: str):
     m = _POSIT.fullmatch(name)
     if m:
         return PositFormat(bits=int(m.group(1)), es=int(m.group(2)))
-    close = difflib.get_close_matches(name, _REGISTRY, n=5, cutoff=0.5)
-    hint = f"; close matches: {', '.join(close)}" if close else ""
-    raise ValueError(f"unknown format {name!r}{hint} (format_names() lists all)")
+    raise _FORMATS.unknown(name, "format_names() lists all")
 
 
 def name_of(fmt) -> str:
     """Registered name of a format, else a descriptive one."""
-    name = _NAMES.get(fmt)
+    name = _FORMATS.name_of(fmt)
     if name is not None:
         return name
     if isinstance(fmt, LogFormat):

@@ -1,5 +1,13 @@
 """lowbit numerics: bit-exact number formats, block formats."""
 
+from .accumulate import (
+    AccMethod,
+    Accumulator,
+    accumulator_names,
+    get_accumulator,
+    matmul,
+    register_accumulator,
+)
 from .blocks import (
     BlockFormat,
     BlockTensor,
@@ -25,6 +33,7 @@ from .formats import (
 from .rounding import RoundMode
 
 __all__ = [
+    "AccMethod", "Accumulator", "accumulator_names", "get_accumulator", "matmul", "register_accumulator",
     "BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "LogFormat", "LookupFormat", "NanPolicy", "Packed",
     "PositFormat", "RoundMode", "ScalarFormat", "ScaleRule", "block_format_names", "format_names",
     "get_block_format", "get_format", "quire_dot", "register_block_format", "register_format",

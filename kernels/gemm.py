@@ -1,0 +1,247 @@
+"""Bit-exact dot-product / GEMM kernels: fused tensor-core steps (truncated alignment), sequential
+FMA chains, exact sums, pairwise sums, integer accumulators. Operands are float64 arrays holding
+values of formats with at most 26 significant bits, so every product is exact in float64.
+
+Rounding targets are described by (man_bits, emin, emax, mode): round a finite float64 onto the grid
+of a binary format with `man_bits` fraction bits, subnormals below 2^emin, and overflow beyond
+2^(emax + 1) to ±inf (or ±max for directed modes that IEEE 754 sends there).
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+RZ_MODE = 0
+RNE_MODE = 1
+RO_MODE = 2  # internal: round to odd
+
+
+@njit(cache=True, inline="always")
+def normalise(x, esub):
+    """(s, e) with x = s 2^e, 1 <= |s| < 2, or e = esub and |s| < 1 for subnormal / zero x."""
+    if x == 0.0:
+        return 0.0, esub
+    m, e = math.frexp(x)
+    s = m * 2.0
+    e -= 1
+    if e < esub:
+        s = math.ldexp(s, e - esub)
+        e = esub
+    return s, e
+
+
+@njit(cache=True)
+def round_to(x, man_bits, emin, emax, mode, ovf_inf):
+    """Round finite float64 x to `man_bits` fraction bits, exponent floor emin (subnormals), mode
+    RZ_MODE or RNE_MODE; magnitudes reaching 2^(emax+1) give ±inf when ovf_inf, else ±max."""
+    if x == 0.0 or not math.isfinite(x):
+        return x
+    s, e = normalise(x, emin)
+    t = math.ldexp(s, man_bits)  # exact: |t| < 2^(man_bits+1)
+    if mode == RZ_MODE:
+        t = float(math.trunc(t))
+    else:
+        t = float(np.rint(t))  # ties to even
+    v = math.ldexp(t, e - man_bits)
+    if abs(v) >= math.ldexp(1.0, emax + 1):
+        if ovf_inf:
+            return math.copysign(np.inf, v)
+        return math.copysign(math.ldexp(2.0 - math.ldexp(1.0, -man_bits), emax), v)
+    return v
+
+
+@njit(cache=True, inline="always")
+def two_sum(a, b):
+    s = a + b
+    bb = s - a
+    err = (a - (s - bb)) + (b - bb)
+    return s, err
+
+
+@njit(cache=True, inline="always")
+def round_to_odd(s, err):
+    """The float64 round-to-odd of the exact value s + err (s = RN(s + err), |err| <= ulp(s)/2):
+    rounding it once more to <= 51 bits is correctly rounded (Boldo & Melquiond 2008)."""
+    if err == 0.0 or s == 0.0:
+        return s
+    if (err > 0) != (s > 0):
+        s = np.nextafter(s, 0.0)  # the exact value lies below |s|: truncate
+    m, _ = math.frexp(s)
+    if int(math.ldexp(abs(m), 53)) & 1 == 0:
+        s = np.nextafter(s, math.copysign(np.inf, s))
+    return s
+
+
+@njit(cache=True, parallel=True)
+def gemm_fused(sa, ea, sb, eb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote):
+    """Tensor-core GEMM (MMA-Sim's T-FDPA, Fasi et al. 2021) over finite operands: per step, L
+    products s_a s_b 2^(e_a+e_b) (exponents not renormalised) and the accumulator are aligned to the
+    largest exponent, each truncated to F fraction bits, summed exactly, normalised once and rounded
+    (RZ or RNE) into the accumulator format; zero terms carry exponent e_zero; -0 becomes +0.
+    `promote` > 0: every `promote` elements of K the partial sum is added into an FP32 accumulator
+    with an IEEE RNE add and restarts from zero (DeepSeek-V3 §3.3.2).
+
+    sa, ea: (m, k) normalised A; sb, eb: (n, k) normalised B^T; c: (m, n) float64. Returns (m, n).
+    """
+    m, k = sa.shape
+    n = sb.shape[0]
+    out = np.empty((m, n), np.float64)
+    steps = (k + L - 1) // L
+    for i in prange(m):
+        for j in range(n):
+            acc = c[i, j]
+            outer = 0.0
+            for st in range(steps):
+                k0 = st * L
+                k1 = min(k, k0 + L)
+                if promote > 0 and k0 > 0 and k0 % promote == 0:
+                    s, err = two_sum(outer, acc)
+                    outer = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True)
+                    acc = 0.0
+                s_c, e_c = normalise(acc, c_esub)
+                if s_c == 0.0:
+                    e_c = e_zero
+                emx = e_c
+                for kk in range(k0, k1):
+                    e = ea[i, kk] + eb[j, kk] if sa[i, kk] * sb[j, kk] != 0.0 else e_zero
+                    emx = max(emx, e)
+                tot = float(math.trunc(math.ldexp(s_c, e_c - emx + F)))
+                for kk in range(k0, k1):
+                    p = sa[i, kk] * sb[j, kk]
+                    if p != 0.0:
+                        tot += math.trunc(math.ldexp(p, ea[i, kk] + eb[j, kk] - emx + F))
+                acc = round_to(math.ldexp(tot, emx - F), man_bits, emin, emax, mode, True) + 0.0
+                if not math.isfinite(acc):
+                    break  # overflow to inf: stays inf (further finite terms cannot change it)
+            if promote > 0:
+                s, err = two_sum(outer, acc)
+                acc = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True)
+            out[i, j] = acc
+    return out
+
+
+@njit(cache=True, parallel=True)
+def gemm_fma(a, bt, c, man_bits, emin, emax):
+    """Sequential IEEE fused multiply-adds, k ascending: acc = RNE(a_k b_k + acc) in the target."""
+    m, k = a.shape
+    n = bt.shape[0]
+    out = np.empty((m, n), np.float64)
+    for i in prange(m):
+        for j in range(n):
+            acc = c[i, j]
+            for kk in range(k):
+                s, err = two_sum(a[i, kk] * bt[j, kk], acc)  # the product is exact
+                acc = round_to(round_to_odd(s, err), man_bits, emin, emax, RNE_MODE, True) \
+                    if math.isfinite(s) else s
+            out[i, j] = acc
+    return out
+
+
+@njit(cache=True, parallel=True)
+def gemm_pairwise(a, bt, c, man_bits, emin, emax):
+    """Products rounded (RNE) to the target, summed as a balanced tree of adjacent pairs, level by
+    level, each addition rounded (RNE); then the accumulator input c is added."""
+    m, k = a.shape
+    n = bt.shape[0]
+    out = np.empty((m, n), np.float64)
+    for i in prange(m):
+        buf = np.empty(max(k, 1), np.float64)
+        for j in range(n):
+            for kk in range(k):
+                buf[kk] = round_to(a[i, kk] * bt[j, kk], man_bits, emin, emax, RNE_MODE, True)
+            cnt = k
+            while cnt > 1:
+                half = cnt // 2
+                for t in range(half):
+                    s, err = two_sum(buf[2 * t], buf[2 * t + 1])
+                    buf[t] = round_to(round_to_odd(s, err), man_bits, emin, emax, RNE_MODE, True) \
+                        if math.isfinite(s) else s
+                if cnt % 2:
+                    buf[half] = buf[cnt - 1]
+                    cnt = half + 1
+                else:
+                    cnt = half
+            tot = buf[0] if k > 0 else 0.0
+            s, err = two_sum(tot, c[i, j])
+            out[i, j] = round_to(round_to_odd(s, err), man_bits, emin, emax, RNE_MODE, True) \
+                if math.isfinite(s) else s
+    return out
+
+
+@njit(cache=True, parallel=True)
+def gemm_exact_odd(a, bt, c):
+    """Exact sum of the exact products and c, returned rounded to odd in float64 (so that one more
+    rounding to <= 51 bits is correctly rounded). Shewchuk's non-overlapping expansions."""
+    m, k = a.shape
+    n = bt.shape[0]
+    out = np.empty((m, n), np.float64)
+    for i in prange(m):
+        parts = np.empty(k + 2, np.float64)
+        for j in range(n):
+            cnt = 0
+            for kk in range(k + 1):
+                x = c[i, j] if kk == k else a[i, kk] * bt[j, kk]
+                # grow the expansion by x (Shewchuk 1997, as math.fsum does)
+                t = 0
+                for q in range(cnt):
+                    y = parts[q]
+                    if abs(x) < abs(y):
+                        x, y = y, x
+                    hi = x + y
+                    lo = y - (hi - x)
+                    if lo != 0.0:
+                        parts[t] = lo
+                        t += 1
+                    x = hi
+                parts[t] = x
+                cnt = t + 1
+            # top-down: hi = RN(total), then the sign of what is left
+            hi = 0.0
+            rest = 0.0
+            q = cnt - 1
+            if cnt > 0:
+                hi = parts[q]
+                q -= 1
+                while q >= 0:
+                    x = hi
+                    y = parts[q]
+                    hi = x + y
+                    yr = y - (hi - x)
+                    q -= 1
+                    if yr != 0.0:
+                        rest = yr
+                        break
+                # components still below `rest` are smaller and non-overlapping: they cannot flip
+                # its sign, and round-to-odd needs only that sign
+            out[i, j] = round_to_odd(hi, rest)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def gemm_int(a, bt, c, bits, saturate):
+    """Integer products (int64 operands) accumulated in a `bits`-bit two's complement register that
+    wraps (exactly the sum mod 2^bits) or saturates after every addition, k ascending."""
+    m, k = a.shape
+    n = bt.shape[0]
+    out = np.empty((m, n), np.int64)
+    hi = (np.int64(1) << (bits - 1)) - 1
+    lo = -hi - 1
+    mod = np.int64(1) << bits if bits < 63 else np.int64(0)
+    for i in prange(m):
+        for j in range(n):
+            acc = c[i, j]
+            if saturate:
+                for kk in range(k):
+                    acc = acc + a[i, kk] * bt[j, kk]
+                    if acc > hi:
+                        acc = hi
+                    elif acc < lo:
+                        acc = lo
+            else:
+                for kk in range(k):
+                    acc += a[i, kk] * bt[j, kk]  # int64 wraps mod 2^64, and 2^bits divides 2^64
+                if mod != 0:
+                    acc = ((acc - lo) & (mod - 1)) + lo
+            out[i, j] = acc
+    return out

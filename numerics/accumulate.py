@@ -1,0 +1,296 @@
+"""How a dot-product unit sums products, bit for bit (Accumulator), its presets, and matmul."""
+
+import dataclasses
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+import kernels
+
+from .formats import FloatFormat, IntFormat, PositFormat, ScalarFormat, get_format
+from .naming import Registry
+from .rounding import RoundMode
+
+
+class AccMethod(Enum):
+    """How the products of a dot product are summed."""
+
+    EXACT = "exact"  # exact products and sum, one rounding into out_format (the posit quire)
+    FMA = "fma"  # sequential IEEE fused multiply-adds in out_format, k ascending
+    PAIRWISE = "pairwise"  # products rounded to out_format, balanced tree of rounded additions
+    FUSED = "fused"  # tensor-core steps: align to the largest exponent, truncate to F bits, sum
+    INTEGER = "integer"  # exact integer products in a two's complement register of int_bits
+
+
+@dataclass(frozen=True, kw_only=True)
+class Accumulator:
+    """The arithmetic of a dot-product unit.
+
+    Args:
+        method: an `AccMethod`.
+        out_format: the accumulator's format (FP32 for tensor cores; E8M13 for Hopper FP8; None with
+            EXACT: the operands' format, as the posit quire rounds into the posit format).
+        out_rounding: rounding into out_format (TOWARD_ZERO or TIES_TO_EVEN for FUSED; EXACT: any).
+        block_bytes: FUSED: operand bytes one fused step consumes; terms per step = block_bytes / the
+            operand's byte width (MMA-Sim's L_max: 8 bytes Volta, 16 Turing-Ada, 32 Hopper/Blackwell).
+        align_bits: FUSED: F, the fraction bits each aligned term keeps (truncation toward zero).
+        zero_exp_offset: FUSED: zero terms take exponent out_format.emin - zero_exp_offset in the
+            alignment (MMA-Sim's e_zero).
+        promote_every: FUSED: add the partial sum into an FP32 accumulator every this many elements
+            of K (DeepSeek-V3 §3.3.2 uses 128); 0 never.
+        int_bits, int_saturate: INTEGER register width and overflow behaviour (wrap otherwise).
+    """
+
+    method: AccMethod
+    out_format: ScalarFormat | None = None
+    out_rounding: RoundMode = RoundMode.TIES_TO_EVEN
+    block_bytes: int = 0
+    align_bits: int = 0
+    zero_exp_offset: int = 0
+    promote_every: int = 0
+    int_bits: int = 32
+    int_saturate: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.method, AccMethod):
+            raise TypeError(f"method must be an AccMethod, got {self.method!r}")
+        if not isinstance(self.out_rounding, RoundMode):
+            raise TypeError(f"out_rounding must be a RoundMode, got {self.out_rounding!r}")
+        if self.out_format is not None and not isinstance(self.out_format, ScalarFormat):
+            raise TypeError(f"out_format must be a format or None, got {self.out_format!r}")
+        if self.method in (AccMethod.FMA, AccMethod.PAIRWISE, AccMethod.FUSED):
+            if not isinstance(self.out_format, FloatFormat):
+                raise ValueError(f"{self.method.value} accumulation needs a float out_format")
+            if self.out_format.man_bits > 23 or not self.out_format.signed:
+                raise ValueError("the accumulator format must be signed with at most 23 fraction bits")
+        if self.method == AccMethod.FUSED:
+            if self.block_bytes < 1 or not 1 <= self.align_bits <= 40:
+                raise ValueError("FUSED needs block_bytes >= 1 and 1 <= align_bits <= 40")
+            if self.out_rounding not in (RoundMode.TOWARD_ZERO, RoundMode.TIES_TO_EVEN):
+                raise ValueError("FUSED rounds its result toward zero or to nearest even")
+        if self.method in (AccMethod.FMA, AccMethod.PAIRWISE) and self.out_rounding != RoundMode.TIES_TO_EVEN:
+            raise ValueError("FMA and PAIRWISE accumulators round to nearest even (IEEE 754)")
+        if self.method == AccMethod.INTEGER and not 2 <= self.int_bits <= 63:
+            raise ValueError(f"int_bits must be in 2..63, got {self.int_bits}")
+        if self.promote_every < 0:
+            raise ValueError("promote_every must be >= 0")
+
+    @property
+    def name(self) -> str:
+        return _ACCS.name_of(self) or f"{self.method.value}-accumulator"
+
+
+_ACCS = Registry("accumulator", Accumulator)
+
+
+def register_accumulator(name: str, acc: Accumulator) -> None:
+    _ACCS.register(name, acc)
+
+
+def accumulator_names() -> list[str]:
+    return _ACCS.names()
+
+
+def get_accumulator(name: str) -> Accumulator:
+    """A preset by name (accumulator_names() lists them)."""
+    acc = _ACCS.get(name)
+    if acc is None:
+        raise _ACCS.unknown(name, "accumulator_names() lists all")
+    return acc
+
+
+def _presets() -> None:
+    fp32, fp16 = get_format("fp32"), get_format("fp16")
+    e8m13 = FloatFormat(exp_bits=8, man_bits=13, bias=127)
+    register_accumulator("exact", Accumulator(method=AccMethod.EXACT, out_format=fp32))
+    register_accumulator("fp32", Accumulator(method=AccMethod.FMA, out_format=fp32))
+    register_accumulator("fp32_pairwise", Accumulator(method=AccMethod.PAIRWISE, out_format=fp32))
+    register_accumulator("fp16", Accumulator(method=AccMethod.FMA, out_format=fp16))
+    register_accumulator("int32", Accumulator(method=AccMethod.INTEGER, int_bits=32))
+    register_accumulator("quire", Accumulator(method=AccMethod.EXACT, out_format=None))
+    # Tensor cores: MMA-Sim (Xie et al. 2025, arXiv 2511.10909, nv_ptx/sim.py) parameters, consistent
+    # with Fasi, Higham, Mikaitis, Pranesh (PeerJ CS 2021): F, bytes per step, zero exponent offset
+    tc = dict(method=AccMethod.FUSED, out_format=fp32, out_rounding=RoundMode.TOWARD_ZERO)
+    register_accumulator("nv_volta", Accumulator(block_bytes=8, align_bits=23, zero_exp_offset=5, **tc))
+    register_accumulator("nv_turing", Accumulator(block_bytes=16, align_bits=24, zero_exp_offset=6, **tc))
+    register_accumulator("nv_ampere", Accumulator(block_bytes=16, align_bits=24, zero_exp_offset=6, **tc))
+    register_accumulator("nv_ada", Accumulator(block_bytes=16, align_bits=24, zero_exp_offset=6, **tc))
+    register_accumulator("nv_hopper", Accumulator(block_bytes=32, align_bits=25, zero_exp_offset=7, **tc))
+    register_accumulator("nv_blackwell", Accumulator(block_bytes=32, align_bits=25, zero_exp_offset=7, **tc))
+    # Hopper FP8 (wgmma e4m3/e5m2): F = 13 and the result truncated to E8M13 (DeepSeek-V3's ~14 bits)
+    register_accumulator("nv_hopper_fp8", Accumulator(
+        method=AccMethod.FUSED, out_format=e8m13, out_rounding=RoundMode.TOWARD_ZERO, block_bytes=32,
+        align_bits=13, zero_exp_offset=7))
+    register_accumulator("nv_ada_fp8", Accumulator(
+        method=AccMethod.FUSED, out_format=e8m13, out_rounding=RoundMode.TOWARD_ZERO, block_bytes=16,
+        align_bits=13, zero_exp_offset=6))
+    # DeepSeek-V3 §3.3.2: FP8 WGMMA partial sums promoted to FP32 CUDA-core accumulators every 128
+    register_accumulator("nv_hopper_fp8_promote128", dataclasses.replace(
+        get_accumulator("nv_hopper_fp8"), promote_every=128))
+
+
+_presets()
+
+
+def _operand_format(x: np.ndarray, fmt, which: str) -> ScalarFormat:
+    if fmt is not None:
+        return get_format(fmt) if isinstance(fmt, str) else fmt
+    name = {np.dtype(np.float16): "fp16", np.dtype(np.float32): "fp32"}.get(x.dtype)
+    if x.dtype.name == "bfloat16":
+        name = "bf16"
+    if name is None:
+        raise ValueError(f"{which}_format is needed for a {x.dtype} array: name the format its values are in")
+    return get_format(name)
+
+
+def _as_values(x, fmt: ScalarFormat, which: str) -> np.ndarray:
+    """x as float64, checked to hold values of fmt exactly."""
+    x64 = np.asarray(x, dtype=np.float64)
+    fin = np.isfinite(x64)
+    if fin.any():
+        q = fmt.quantize(np.where(fin, x64, 0.0), saturate=True)
+        if not np.array_equal(q[fin], x64[fin]):
+            bad = x64[fin][q[fin] != x64[fin]][0]
+            raise ValueError(f"{which} holds {bad!r}, which is not a {fmt.name} value; quantize it first")
+    return x64
+
+
+def _significant_bits(fmt: ScalarFormat) -> int:
+    if isinstance(fmt, FloatFormat):
+        return fmt.man_bits + 1
+    if isinstance(fmt, IntFormat):
+        return fmt.bits
+    if isinstance(fmt, PositFormat):
+        return max(fmt.bits - 3 - fmt.es, 1) + 1
+    return 53
+
+
+def matmul(a, b, accumulator: Accumulator | str = "fp32", c=None, out_format: ScalarFormat | str | None = None,
+           a_format: ScalarFormat | str | None = None, b_format: ScalarFormat | str | None = None) -> np.ndarray:
+    """D = A B + C computed as `accumulator` does it, bit for bit.
+
+    a: (m, k) or (k,), b: (k, n) or (k,): float arrays holding values of a_format / b_format (inferred
+    for float16/bfloat16/float32 arrays; required for float64 arrays, which may hold any format's
+    values, e.g. FP8 or posits). c: (m, n) values of the accumulator format, or None for zeros.
+    out_format: round the accumulated result into this format at the end (RNE, saturating), as a
+    GEMM epilogue does. Returns float64 values.
+    """
+    acc = get_accumulator(accumulator) if isinstance(accumulator, str) else accumulator
+    if not isinstance(acc, Accumulator):
+        raise TypeError(f"accumulator must be an Accumulator or a preset name, got {type(acc).__name__}")
+    a_arr, b_arr = np.asarray(a), np.asarray(b)
+    for name, arr in (("a", a_arr), ("b", b_arr)):
+        if arr.dtype.kind not in "fiu" and arr.dtype.name != "bfloat16":
+            raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    a_vec, b_vec = a_arr.ndim == 1, b_arr.ndim == 1
+    A = a_arr.reshape(1, -1) if a_vec else a_arr
+    B = b_arr.reshape(-1, 1) if b_vec else b_arr
+    if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
+        raise ValueError(f"a and b must be (m, k) and (k, n) with equal k, got {a_arr.shape} and {b_arr.shape}")
+    m, n = A.shape[0], B.shape[1]
+    fa = _operand_format(A, a_format, "a")
+    fb = _operand_format(B, b_format, "b")
+    A64, B64 = _as_values(A, fa, "a"), _as_values(B, fb, "b")
+    out_fmt = acc.out_format if acc.out_format is not None else fa
+    if c is None:
+        C64 = np.zeros((m, n))
+    else:
+        C64 = np.broadcast_to(np.asarray(c, dtype=np.float64), (m, n))
+        if acc.method == AccMethod.FUSED and isinstance(out_fmt, FloatFormat) and out_fmt.exp_bits == 8:
+            C64 = _as_values(C64, get_format("fp32"), "c")  # the register is FP32 (E8M13 only rounds results)
+        elif acc.method != AccMethod.INTEGER:
+            C64 = _as_values(C64, out_fmt, "c")
+    if acc.method == AccMethod.INTEGER:
+        D = _matmul_int(acc, A64, B64, C64, fa, fb)
+    else:
+        if max(_significant_bits(fa), _significant_bits(fb)) > 26:
+            raise ValueError("operands of more than 26 significant bits (fp32 and narrower are fine) would "
+                             "make products inexact")
+        D = _matmul_float(acc, A64, B64, C64, fa, fb, out_fmt)
+    if out_format is not None:
+        of = get_format(out_format) if isinstance(out_format, str) else out_format
+        D = of.quantize(D, saturate=True, nan_code=of.nan_code if of.has_nan else 0)
+    if a_vec and b_vec:
+        return D.reshape(())
+    if a_vec:
+        return D.reshape(n)
+    if b_vec:
+        return D.reshape(m)
+    return D
+
+
+def _float_target(fmt: FloatFormat) -> tuple[int, int, int]:
+    return fmt.man_bits, fmt.emin, fmt.emax
+
+
+def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
+    bad_rows = ~np.isfinite(A).all(axis=1)
+    bad_cols = ~np.isfinite(B).all(axis=0)
+    bad_c = ~np.isfinite(C)
+    special = bad_rows[:, None] | bad_cols[None, :] | bad_c
+    A0 = np.where(np.isfinite(A), A, 0.0)
+    Bt = np.ascontiguousarray(np.where(np.isfinite(B), B, 0.0).T)
+    C0 = np.ascontiguousarray(np.where(bad_c, 0.0, C))
+    if acc.method == AccMethod.FUSED:
+        D = _fused(acc, A0, Bt, C0, fa, fb, out_fmt)
+    elif acc.method == AccMethod.FMA:
+        D = kernels.gemm_fma(A0, Bt, C0, *_float_target(out_fmt))
+    elif acc.method == AccMethod.PAIRWISE:
+        D = kernels.gemm_pairwise(A0, Bt, C0, *_float_target(out_fmt))
+    else:
+        odd = kernels.gemm_exact_odd(A0, Bt, C0)  # correct after one more rounding to <= 51 bits
+        D = out_fmt.quantize(odd, rounding=acc.out_rounding, saturate=False,
+                             nan_code=out_fmt.nan_code if out_fmt.has_nan else None)
+    if special.any():  # inf/NaN operands: IEEE propagation (the result is never finite)
+        with np.errstate(invalid="ignore", over="ignore"):
+            ieee = A @ B + C
+        D = np.where(special, ieee, D)
+    return D
+
+
+def _fused(acc: Accumulator, A, Bt, C, fa, fb, out_fmt) -> np.ndarray:
+    sa, ea = _normalise(A, _esub(fa))
+    sb, eb = _normalise(Bt, _esub(fb))
+    op_bytes = fa.code_dtype.itemsize  # as stored: TF32 in 4 bytes, FP6/FP4 one per byte (MMA-Sim)
+    L = max(1, acc.block_bytes // op_bytes)
+    man, emin, emax = _float_target(out_fmt)
+    mode = 0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1
+    e_zero = out_fmt.emin - acc.zero_exp_offset
+    return kernels.gemm_fused(sa, ea, sb, eb, C, acc.align_bits, L, e_zero, out_fmt.emin, man, emin, emax, mode,
+                              acc.promote_every)
+
+
+def _esub(fmt) -> int:
+    return fmt.emin if isinstance(fmt, FloatFormat) else -126
+
+
+def _normalise(x: np.ndarray, esub: int) -> tuple[np.ndarray, np.ndarray]:
+    """Significands in [1, 2) (smaller for subnormals and zero) and exponents floored at esub."""
+    mant, e = np.frexp(x)
+    s = mant * 2.0
+    e = e.astype(np.int64) - 1
+    low = e < esub
+    s = np.where(low, np.ldexp(s, np.where(low, e - esub, 0)), s)
+    e = np.where(low | (x == 0), esub, e)
+    return np.ascontiguousarray(s), np.ascontiguousarray(e)
+
+
+def _matmul_int(acc: Accumulator, A, B, C, fa, fb) -> np.ndarray:
+    for name, X, f in (("a", A, fa), ("b", B, fb)):
+        if not np.array_equal(X, np.round(X)) or not np.isfinite(X).all():
+            raise ValueError(f"integer accumulation needs integer {name} values ({f.name} holds others)")
+    if not np.array_equal(C, np.round(C)):
+        raise ValueError("integer accumulation needs integer c values")
+    amax = float(np.abs(A).max(initial=0)) * float(np.abs(B).max(initial=0)) * A.shape[1] + float(
+        np.abs(C).max(initial=0))
+    bits = acc.int_bits
+    if amax < 2.0**53 and (not acc.int_saturate or amax < 2.0 ** (bits - 1)):
+        D = (A @ B + C).astype(np.int64)  # every partial sum is an exact float64 integer: BLAS is exact
+        if amax >= 2.0 ** (bits - 1):  # wrap
+            mod = 1 << bits
+            D = ((D + (mod >> 1)) % mod) - (mod >> 1)
+    else:
+        D = kernels.gemm_int(A.astype(np.int64), np.ascontiguousarray(B.T.astype(np.int64)), C.astype(np.int64),
+                             bits, acc.int_saturate)
+    return D.astype(np.float64)

@@ -74,46 +74,100 @@ def round_to_odd(s, err):
 
 
 @njit(cache=True, parallel=True)
-def gemm_fused(sa, ea, sb, eb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote):
-    """Tensor-core GEMM (MMA-Sim's T-FDPA, Fasi et al. 2021) over finite operands: per step, L
-    products s_a s_b 2^(e_a+e_b) (exponents not renormalised) and the accumulator are aligned to the
-    largest exponent, each truncated to F fraction bits, summed exactly, normalised once and rounded
-    (RZ or RNE) into the accumulator format; zero terms carry exponent e_zero; -0 becomes +0.
-    `promote` > 0: every `promote` elements of K the partial sum is added into an FP32 accumulator
-    with an IEEE RNE add and restarts from zero (DeepSeek-V3 §3.3.2).
+def gemm_fused(ia, ea, ib, eb, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote):
+    """Tensor-core GEMM (MMA-Sim's T-FDPA, Fasi et al. 2021) over finite operands. Per step, L
+    products and the accumulator are aligned to the largest exponent, each truncated (toward zero)
+    to F fraction bits, summed exactly, normalised once and rounded (RZ or RNE) into the accumulator
+    format; -0 becomes +0. A product's alignment exponent is e_a + e_b, not renormalised (its
+    significand lies in [1, 4)); operands are not normalised below their format's emin; zero terms
+    carry exponent e_zero. `promote` > 0: every `promote` elements of K the partial sum is added
+    into an FP32 accumulator with an IEEE RNE add and restarts from zero (DeepSeek-V3 §3.3.2).
 
-    sa, ea: (m, k) normalised A; sb, eb: (n, k) normalised B^T; c: (m, n) float64. Returns (m, n).
+    ia, ea: (m, k) integer significands (value = ia 2^(ea - pa)) and exponents of A; ib, eb: the
+    same for B^T (n, k); c: (m, n) float64. Integer arithmetic throughout. Returns (m, n) float64.
     """
-    m, k = sa.shape
-    n = sb.shape[0]
+    m, k = ia.shape
+    n = ib.shape[0]
     out = np.empty((m, n), np.float64)
     steps = (k + L - 1) // L
     for i in prange(m):
+        ia_i = ia[i]
+        ea_i = ea[i]
         for j in range(n):
-            acc = c[i, j]
+            ib_j = ib[j]
+            eb_j = eb[j]
             outer = 0.0
+            # the accumulator as an integer: value icc 2^ec0, alignment exponent e_c
+            s_c, e_c = normalise(c[i, j], c_esub)
+            icc = np.int64(math.ldexp(s_c, 52))  # exact: the register holds <= 24-bit values
+            ec0 = e_c - 52
+            overflow = False
             for st in range(steps):
                 k0 = st * L
                 k1 = min(k, k0 + L)
                 if promote > 0 and k0 > 0 and k0 % promote == 0:
-                    s, err = two_sum(outer, acc)
+                    s, err = two_sum(outer, math.ldexp(float(icc), ec0))
                     outer = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True)
-                    acc = 0.0
-                s_c, e_c = normalise(acc, c_esub)
-                if s_c == 0.0:
+                    icc = np.int64(0)
+                if icc == 0:
                     e_c = e_zero
+                xa = ia_i[k0:k1]  # slices keep index wrap-around checks out of the inner loops
+                ya = ea_i[k0:k1]
+                xb = ib_j[k0:k1]
+                yb = eb_j[k0:k1]
                 emx = e_c
-                for kk in range(k0, k1):
-                    e = ea[i, kk] + eb[j, kk] if sa[i, kk] * sb[j, kk] != 0.0 else e_zero
-                    emx = max(emx, e)
-                tot = float(math.trunc(math.ldexp(s_c, e_c - emx + F)))
-                for kk in range(k0, k1):
-                    p = sa[i, kk] * sb[j, kk]
-                    if p != 0.0:
-                        tot += math.trunc(math.ldexp(p, ea[i, kk] + eb[j, kk] - emx + F))
-                acc = round_to(math.ldexp(tot, emx - F), man_bits, emin, emax, mode, True) + 0.0
-                if not math.isfinite(acc):
-                    break  # overflow to inf: stays inf (further finite terms cannot change it)
+                for t in range(xa.shape[0]):
+                    e = ya[t] + yb[t]
+                    emx = max(emx, e if xa[t] * xb[t] != 0 else e_zero)
+                low = emx - F  # weight of the last kept bit
+                sh = min(max(low - ec0, -40), 63)
+                sgn = icc >> 63
+                mag = (icc ^ sgn) - sgn
+                v = (mag >> max(sh, 0)) << max(-sh, 0)
+                tot = (v ^ sgn) - sgn
+                base = pa + pb + low
+                for t in range(xa.shape[0]):
+                    p = np.int64(xa[t]) * np.int64(xb[t])
+                    sh = min(max(base - ya[t] - yb[t], -40), 63)
+                    sgn = p >> 63  # 0 or -1
+                    mag = (p ^ sgn) - sgn
+                    v = (mag >> max(sh, 0)) << max(-sh, 0)
+                    tot += (v ^ sgn) - sgn  # truncation toward zero, sign restored
+                # normalise once and round (RZ / RNE) to man_bits, subnormals below 2^emin
+                neg = tot < 0
+                mag = -tot if neg else tot
+                if mag == 0:
+                    icc = np.int64(0)
+                    ec0 = low
+                    continue
+                nb = math.frexp(float(mag))[1]  # bit length: mag < 2^53 is exact in float64
+                ep = max(nb - 1 + low, emin)
+                sh = ep - man_bits - low
+                if sh > 0:
+                    q = mag >> sh if sh < 63 else np.int64(0)
+                    if mode == RNE_MODE:
+                        rem = mag & ((np.int64(1) << sh) - 1) if sh < 63 else mag
+                        half = np.int64(1) << (sh - 1) if sh < 63 else np.int64(1) << 62
+                        if rem > half or (rem == half and (q & 1) == 1):
+                            q += 1
+                else:
+                    q = mag << -sh
+                ec0 = ep - man_bits
+                if emax + 1 - ec0 < 62 and q >= (np.int64(1) << (emax + 1 - ec0)):
+                    overflow = True
+                    icc = -np.int64(1) if neg else np.int64(1)
+                    break
+                icc = -q if neg else q
+                if q >> (man_bits + 1):
+                    e_c = ep + 1
+                elif q >> man_bits:
+                    e_c = ep
+                else:
+                    e_c = c_esub  # subnormal result
+            if overflow:
+                acc = -np.inf if icc < 0 else np.inf
+            else:
+                acc = math.ldexp(float(icc), ec0) + 0.0  # -0 becomes +0
             if promote > 0:
                 s, err = two_sum(outer, acc)
                 acc = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True)

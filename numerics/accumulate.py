@@ -250,15 +250,21 @@ def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
 
 
 def _fused(acc: Accumulator, A, Bt, C, fa, fb, out_fmt) -> np.ndarray:
+    pa, pb = _significant_bits(fa) - 1, _significant_bits(fb) - 1
     sa, ea = _normalise(A, _esub(fa))
     sb, eb = _normalise(Bt, _esub(fb))
+    # exact integer significands and exponents; int32 keeps the kernel's inner loops vectorisable
+    itype = np.int32 if max(pa, pb) <= 15 else np.int64
+    ia = np.ldexp(sa, pa).astype(itype)
+    ib = np.ldexp(sb, pb).astype(itype)
+    ea, eb = ea.astype(np.int32), eb.astype(np.int32)
     op_bytes = fa.code_dtype.itemsize  # as stored: TF32 in 4 bytes, FP6/FP4 one per byte (MMA-Sim)
     L = max(1, acc.block_bytes // op_bytes)
     man, emin, emax = _float_target(out_fmt)
     mode = 0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1
     e_zero = out_fmt.emin - acc.zero_exp_offset
-    return kernels.gemm_fused(sa, ea, sb, eb, C, acc.align_bits, L, e_zero, out_fmt.emin, man, emin, emax, mode,
-                              acc.promote_every)
+    return kernels.gemm_fused(ia, ea, ib, eb, pa, pb, C, acc.align_bits, L, e_zero, out_fmt.emin, man, emin, emax,
+                              mode, acc.promote_every)
 
 
 def _esub(fmt) -> int:

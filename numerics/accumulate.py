@@ -147,6 +147,11 @@ def _operand_format(x: np.ndarray, fmt, which: str) -> ScalarFormat:
 def _as_values(x, fmt: ScalarFormat, which: str) -> np.ndarray:
     """x as float64, checked to hold values of fmt exactly."""
     x64 = np.asarray(x, dtype=np.float64)
+    if isinstance(fmt, IntFormat) and fmt.frac_bits == 0:  # cheap: integers within the range
+        ok = (x64 >= fmt.lowest) & (x64 <= fmt.highest) & (x64 == np.rint(x64))
+        if not ok.all():
+            raise ValueError(f"{which} holds {x64[~ok].ravel()[0]!r}, which is not a {fmt.name} value")
+        return x64
     fin = np.isfinite(x64)
     if fin.any():
         q = fmt.quantize(np.where(fin, x64, 0.0), saturate=True)
@@ -194,7 +199,7 @@ def matmul(a, b, accumulator: Accumulator | str = "fp32", c=None, out_format: Sc
     A64, B64 = _as_values(A, fa, "a"), _as_values(B, fb, "b")
     out_fmt = acc.out_format if acc.out_format is not None else fa
     if c is None:
-        C64 = np.zeros((m, n))
+        C64 = np.zeros((m, n)) if acc.method != AccMethod.INTEGER else np.zeros((1, 1))
     else:
         C64 = np.broadcast_to(np.asarray(c, dtype=np.float64), (m, n))
         if acc.method == AccMethod.FUSED and isinstance(out_fmt, FloatFormat) and out_fmt.exp_bits == 8:
@@ -284,19 +289,22 @@ def _normalise(x: np.ndarray, esub: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _matmul_int(acc: Accumulator, A, B, C, fa, fb) -> np.ndarray:
     for name, X, f in (("a", A, fa), ("b", B, fb)):
-        if not np.array_equal(X, np.round(X)) or not np.isfinite(X).all():
+        already = isinstance(f, IntFormat) and f.frac_bits == 0  # _as_values checked the values
+        if not already and not (np.isfinite(X).all() and np.array_equal(X, np.round(X))):
             raise ValueError(f"integer accumulation needs integer {name} values ({f.name} holds others)")
     if not np.array_equal(C, np.round(C)):
         raise ValueError("integer accumulation needs integer c values")
-    amax = float(np.abs(A).max(initial=0)) * float(np.abs(B).max(initial=0)) * A.shape[1] + float(
-        np.abs(C).max(initial=0))
+    cmax = float(np.abs(C).max(initial=0))
+    bound = float(np.abs(A).max(initial=0)) * float(np.abs(B).max(initial=0)) * A.shape[1] + cmax
     bits = acc.int_bits
-    if amax < 2.0**53 and (not acc.int_saturate or amax < 2.0 ** (bits - 1)):
-        D = (A @ B + C).astype(np.int64)  # every partial sum is an exact float64 integer: BLAS is exact
-        if amax >= 2.0 ** (bits - 1):  # wrap
-            mod = 1 << bits
-            D = ((D + (mod >> 1)) % mod) - (mod >> 1)
-    else:
-        D = kernels.gemm_int(A.astype(np.int64), np.ascontiguousarray(B.T.astype(np.int64)), C.astype(np.int64),
-                             bits, acc.int_saturate)
+    if bound < 2.0**53 and (not acc.int_saturate or bound < 2.0 ** (bits - 1)):
+        D = A @ B  # every partial sum is an integer below 2^53: float64 BLAS is exact
+        if cmax:
+            D += C
+        if bound >= 2.0 ** (bits - 1):  # may have wrapped
+            half = float(1 << (bits - 1))
+            D = np.mod(D + half, 2 * half) - half  # exact on integers below 2^53
+        return D
+    C = np.ascontiguousarray(np.broadcast_to(C, (A.shape[0], B.shape[1])).astype(np.int64))
+    D = kernels.gemm_int(A.astype(np.int64), np.ascontiguousarray(B.T.astype(np.int64)), C, bits, acc.int_saturate)
     return D.astype(np.float64)

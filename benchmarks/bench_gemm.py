@@ -1,0 +1,69 @@
+"""GEMM engine speed, in one run:
+(a) nv_hopper_fp8 and nv_ampere 512x512x512 against MMA-Sim on the same inputs (bits compared);
+(b) exact INT8 GEMM 1024^3 (int32 accumulator) against numpy float64 matmul;
+(c) bit-exact FP8 tensor-core GEMM 1024^3 (nv_hopper_fp8) against numpy float32 matmul.
+
+Usage: python benchmarks/bench_gemm.py [--n 512] [--n-big 1024] [--skip-mmasim]
+Targets (issue #5): (a) >= 100x MMA-Sim with identical bits, (b) <= 2x numpy float64, (c) report the
+ratio, aim <= 50x numpy float32.
+"""
+
+import argparse
+import time
+
+import numpy as np
+from _timing import best
+
+import numerics as nx
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=512)
+    ap.add_argument("--n-big", type=int, default=1024)
+    ap.add_argument("--skip-mmasim", action="store_true")
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    n = args.n
+    e4 = nx.get_format("e4m3")
+    a8, b8 = e4.quantize(rng.standard_normal((n, n))), e4.quantize(rng.standard_normal((n, n)))
+    cases = [("nv_hopper_fp8", "e4m3", a8, b8),
+             ("nv_ampere", "fp16", rng.standard_normal((n, n)).astype(np.float16).astype(np.float64),
+              rng.standard_normal((n, n)).astype(np.float16).astype(np.float64))]
+    print(f"(a) {n}x{n}x{n} against MMA-Sim")
+    for preset, fmt, A, B in cases:
+        t_lb = best(lambda p=preset, f=fmt, A=A, B=B: nx.matmul(A, B, p, a_format=f, b_format=f), 3)
+        D = nx.matmul(A, B, preset, a_format=fmt, b_format=fmt)
+        if args.skip_mmasim:
+            print(f"  {preset:14} lowbit {t_lb:7.3f} s")
+            continue
+        import torch
+        from mmasim.nv_ptx.sim import MMA, WGMMA
+        op = (WGMMA("Hopper", "m64n8k32.f32.e4m3.e4m3") if fmt == "e4m3"
+              else MMA("Ampere", "m16n8k16.f32.f16.f16.f32"))
+        tdt = torch.float8_e4m3fn if fmt == "e4m3" else torch.float16
+        tA = torch.from_numpy(A.astype(np.float32)).to(tdt)
+        tB = torch.from_numpy(B.astype(np.float32)).to(tdt)
+        t0 = time.perf_counter()
+        ref = op(tA, tB, torch.zeros(n, n)).double().numpy()
+        t_mm = time.perf_counter() - t0
+        same = np.array_equal(D, ref)
+        print(f"  {preset:14} lowbit {t_lb:7.3f} s, MMA-Sim {t_mm:7.2f} s: {t_mm / t_lb:6.1f}x, identical bits: {same}")
+    N = args.n_big
+    A8 = rng.integers(-128, 128, (N, N)).astype(np.float64)
+    B8 = rng.integers(-128, 128, (N, N)).astype(np.float64)
+    t_np = best(lambda: A8 @ B8, 3)
+    t_int = best(lambda: nx.matmul(A8, B8, "int32", a_format="int8", b_format="int8"), 3)
+    print(f"(b) INT8 {N}^3, int32 accumulator: lowbit {t_int:.3f} s, numpy float64 {t_np:.3f} s: "
+          f"{t_int / t_np:.2f}x its time")
+    Af = e4.quantize(rng.standard_normal((N, N)))
+    Bf = e4.quantize(rng.standard_normal((N, N)))
+    A32, B32 = Af.astype(np.float32), Bf.astype(np.float32)
+    t_f32 = best(lambda: A32 @ B32, 3)
+    t_fp8 = best(lambda: nx.matmul(Af, Bf, "nv_hopper_fp8", a_format="e4m3", b_format="e4m3"), 1)
+    print(f"(c) FP8 {N}^3 nv_hopper_fp8: lowbit {t_fp8:.2f} s, numpy float32 {t_f32 * 1e3:.1f} ms: "
+          f"{t_fp8 / t_f32:.0f}x its time")
+
+
+if __name__ == "__main__":
+    main()

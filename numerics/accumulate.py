@@ -20,6 +20,7 @@ class AccMethod(Enum):
     FMA = "fma"  # sequential IEEE fused multiply-adds in out_format, k ascending
     PAIRWISE = "pairwise"  # products rounded to out_format, balanced tree of rounded additions
     FUSED = "fused"  # tensor-core steps: align to the largest exponent, truncate to F bits, sum
+    TWO_LEVEL = "two_level"  # AMD CDNA3: products fused first, then added to the accumulator (F, F2)
     INTEGER = "integer"  # exact integer products in a two's complement register of int_bits
 
 
@@ -40,6 +41,7 @@ class Accumulator:
         promote_every: FUSED: add the partial sum into an FP32 accumulator every this many elements
             of K (DeepSeek-V3 §3.3.2 uses 128); 0 never.
         int_bits, int_saturate: INTEGER register width and overflow behaviour (wrap otherwise).
+        sum_bits: TWO_LEVEL: F2, the bits kept of the products' sum and of the normalised result.
     """
 
     method: AccMethod
@@ -51,6 +53,7 @@ class Accumulator:
     promote_every: int = 0
     int_bits: int = 32
     int_saturate: bool = False
+    sum_bits: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.method, AccMethod):
@@ -59,6 +62,11 @@ class Accumulator:
             raise TypeError(f"out_rounding must be a RoundMode, got {self.out_rounding!r}")
         if self.out_format is not None and not isinstance(self.out_format, ScalarFormat):
             raise TypeError(f"out_format must be a format or None, got {self.out_format!r}")
+        if self.method == AccMethod.TWO_LEVEL:
+            if self.block_bytes < 1 or not 1 <= self.align_bits <= 40 or not 1 <= self.sum_bits <= 50:
+                raise ValueError("TWO_LEVEL needs block_bytes >= 1, 1 <= align_bits <= 40, 1 <= sum_bits <= 50")
+            if self.out_format != get_format("fp32") or self.out_rounding != RoundMode.TIES_TO_EVEN:
+                raise ValueError("TWO_LEVEL rounds to FP32, to nearest even")
         if self.method in (AccMethod.FMA, AccMethod.PAIRWISE, AccMethod.FUSED):
             if not isinstance(self.out_format, FloatFormat):
                 raise ValueError(f"{self.method.value} accumulation needs a float out_format")
@@ -128,6 +136,10 @@ def _presets() -> None:
     # DeepSeek-V3 §3.3.2: FP8 WGMMA partial sums promoted to FP32 CUDA-core accumulators every 128
     register_accumulator("nv_hopper_fp8_promote128", dataclasses.replace(
         get_accumulator("nv_hopper_fp8"), promote_every=128))
+    # AMD CDNA3 (MI300) FP16/BF16 MFMA: MMA-Sim amd/sim.py, TR-FDPA with F = 24, F2 = 31, RNE to FP32,
+    # 8 FP16/BF16 (16 bytes) per step
+    register_accumulator("amd_cdna3", Accumulator(method=AccMethod.TWO_LEVEL, out_format=fp32, block_bytes=16,
+                                                  align_bits=24, sum_bits=31))
 
 
 _presets()
@@ -202,7 +214,8 @@ def matmul(a, b, accumulator: Accumulator | str = "fp32", c=None, out_format: Sc
         C64 = np.zeros((m, n)) if acc.method != AccMethod.INTEGER else np.zeros((1, 1))
     else:
         C64 = np.broadcast_to(np.asarray(c, dtype=np.float64), (m, n))
-        if acc.method == AccMethod.FUSED and isinstance(out_fmt, FloatFormat) and out_fmt.exp_bits == 8:
+        if acc.method in (AccMethod.FUSED, AccMethod.TWO_LEVEL) and isinstance(out_fmt, FloatFormat) \
+                and out_fmt.exp_bits == 8:
             C64 = _as_values(C64, get_format("fp32"), "c")  # the register is FP32 (E8M13 only rounds results)
         elif acc.method != AccMethod.INTEGER:
             C64 = _as_values(C64, out_fmt, "c")
@@ -239,6 +252,11 @@ def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
     C0 = np.ascontiguousarray(np.where(bad_c, 0.0, C))
     if acc.method == AccMethod.FUSED:
         D = _fused(acc, A0, Bt, C0, fa, fb, out_fmt)
+    elif acc.method == AccMethod.TWO_LEVEL:
+        sa, ea = _normalise(A0, _esub(fa))
+        sb, eb = _normalise(Bt, _esub(fb))
+        L = max(1, acc.block_bytes // fa.code_dtype.itemsize)
+        D = kernels.gemm_two_level(sa, ea, sb, eb, C0, acc.align_bits, acc.sum_bits, L)
     elif acc.method == AccMethod.FMA:
         D = kernels.gemm_fma(A0, Bt, C0, *_float_target(out_fmt))
     elif acc.method == AccMethod.PAIRWISE:

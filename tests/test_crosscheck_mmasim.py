@@ -8,6 +8,7 @@ import numerics as nx
 
 torch = pytest.importorskip("torch")
 sim = pytest.importorskip("mmasim.nv_ptx.sim")
+amd = pytest.importorskip("mmasim.amd.sim")
 
 pytestmark = pytest.mark.crosscheck
 
@@ -27,6 +28,8 @@ CASES = [  # preset, MMA-Sim instruction, operand format, K (several steps of th
     ("nv_hopper_fp8", lambda: sim.WGMMA("Hopper", "m64n8k32.f32.e4m3.e4m3"), "e4m3", 96),
     ("nv_hopper_fp8", lambda: sim.WGMMA("Hopper", "m64n8k32.f32.e5m2.e5m2"), "e5m2", 96),
     ("nv_blackwell", lambda: sim.TCGen05MMA("Blackwell", "m64n8k16.kind::f16.f32.f16.f16"), "fp16", 48),
+    ("amd_cdna3", lambda: amd.MFMA("CDNA3", "f32_32x32x8_f16"), "fp16", 24),
+    ("amd_cdna3", lambda: amd.MFMA("CDNA3", "f32_32x32x8_bf16"), "bf16", 24),
 ]
 
 

@@ -2,7 +2,17 @@
 
 from .blocks import block_amax, block_decode, block_divide_f32
 from .float_codec import CHUNK, decode_float, encode_float, take_table
-from .gemm import gemm_exact_odd, gemm_fma, gemm_fused, gemm_int, gemm_pairwise, gemm_two_level, normalise, round_to
+from .gemm import (
+    gemm_exact_odd,
+    gemm_fma,
+    gemm_fused,
+    gemm_grouped,
+    gemm_int,
+    gemm_pairwise,
+    gemm_two_level,
+    normalise,
+    round_to,
+)
 from .int_codec import decode_int, encode_int
 from .packing import pack_bits, unpack_bits
 from .posit_codec import decode_posit, encode_posit
@@ -12,6 +22,7 @@ __all__ = [
     "CHUNK", "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
     "block_amax", "block_decode", "block_divide_f32", "decode_float", "decode_int", "decode_posit",
     "encode_float", "encode_int", "encode_posit",
-    "gemm_exact_odd", "gemm_fma", "gemm_fused", "gemm_int", "gemm_pairwise", "gemm_two_level", "normalise", "round_to",
+    "gemm_exact_odd", "gemm_fma", "gemm_fused", "gemm_grouped", "gemm_int", "gemm_pairwise", "gemm_two_level",
+    "normalise", "round_to",
     "pack_bits", "random_bits_reference", "round_shifted", "take_table", "unpack_bits",
 ]

@@ -226,6 +226,55 @@ def gemm_two_level(sa, ea, sb, eb, c, F, F2, L):
 
 
 @njit(cache=True, parallel=True)
+def gemm_grouped(a, bt, ssa, esa, ssb, esb, c, G, F, L, e_zero):
+    """NVFP4 tensor cores as MMA-Sim models them (GST-FDPA, Blackwell `kind::mxf4nvf4.block16`): the
+    products of each group of G elements are summed exactly, multiplied by the product of the two
+    block scales (significand ss, exponent es per group), and these group terms and the accumulator
+    are aligned to the largest exponent, truncated to F fraction bits and summed, L elements per step;
+    RZ to FP32. A group whose products are all zero, or whose scale is zero, aligns at e_zero.
+
+    a: (m, k) element values; bt: (n, k); ssa, esa: (m, k // G) normalised scale of A's groups;
+    ssb, esb: (n, k // G); c: (m, n).
+    """
+    m, k = a.shape
+    n = bt.shape[0]
+    out = np.empty((m, n), np.float64)
+    gps = L // G  # groups per step
+    ngroups = k // G
+    for i in prange(m):
+        terms = np.empty(gps, np.float64)
+        exps = np.empty(gps, np.int64)
+        for j in range(n):
+            acc = c[i, j]
+            for g0 in range(0, ngroups, gps):
+                g1 = min(ngroups, g0 + gps)
+                s_c, e_c = normalise(acc, -126)
+                if s_c == 0.0:
+                    e_c = e_zero
+                emx = e_c
+                for g in range(g0, g1):
+                    psum = 0.0
+                    allzero = True
+                    for kk in range(g * G, g * G + G):
+                        p = a[i, kk] * bt[j, kk]
+                        psum += p  # exact: few-bit products
+                        allzero &= p == 0.0
+                    sc = ssa[i, g] * ssb[j, g]
+                    e = esa[i, g] + esb[j, g]
+                    if allzero or sc == 0.0:
+                        e = e_zero
+                    terms[g - g0] = psum * sc
+                    exps[g - g0] = e
+                    emx = max(emx, e)
+                tot = float(math.trunc(math.ldexp(s_c, e_c - emx + F)))
+                for g in range(g0, g1):
+                    tot += math.trunc(math.ldexp(terms[g - g0], exps[g - g0] - emx + F))
+                acc = round_to(math.ldexp(tot, emx - F), 23, -126, 127, RZ_MODE, True) + 0.0
+            out[i, j] = acc
+    return out
+
+
+@njit(cache=True, parallel=True)
 def gemm_fma(a, bt, c, man_bits, emin, emax):
     """Sequential IEEE fused multiply-adds, k ascending: acc = RNE(a_k b_k + acc) in the target."""
     m, k = a.shape

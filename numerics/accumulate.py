@@ -8,6 +8,7 @@ import numpy as np
 
 import kernels
 
+from .blocks import BlockTensor
 from .formats import FloatFormat, IntFormat, PositFormat, ScalarFormat, get_format
 from .naming import Registry
 from .rounding import RoundMode
@@ -21,6 +22,7 @@ class AccMethod(Enum):
     PAIRWISE = "pairwise"  # products rounded to out_format, balanced tree of rounded additions
     FUSED = "fused"  # tensor-core steps: align to the largest exponent, truncate to F bits, sum
     TWO_LEVEL = "two_level"  # AMD CDNA3: products fused first, then added to the accumulator (F, F2)
+    GROUPED = "grouped"  # Blackwell NVFP4: exact group sums times block scales, then fused steps
     INTEGER = "integer"  # exact integer products in a two's complement register of int_bits
 
 
@@ -42,6 +44,7 @@ class Accumulator:
             of K (DeepSeek-V3 §3.3.2 uses 128); 0 never.
         int_bits, int_saturate: INTEGER register width and overflow behaviour (wrap otherwise).
         sum_bits: TWO_LEVEL: F2, the bits kept of the products' sum and of the normalised result.
+        group_size: GROUPED: elements summed exactly before their block scales multiply them.
     """
 
     method: AccMethod
@@ -54,6 +57,7 @@ class Accumulator:
     int_bits: int = 32
     int_saturate: bool = False
     sum_bits: int = 0
+    group_size: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.method, AccMethod):
@@ -67,6 +71,9 @@ class Accumulator:
                 raise ValueError("TWO_LEVEL needs block_bytes >= 1, 1 <= align_bits <= 40, 1 <= sum_bits <= 50")
             if self.out_format != get_format("fp32") or self.out_rounding != RoundMode.TIES_TO_EVEN:
                 raise ValueError("TWO_LEVEL rounds to FP32, to nearest even")
+        if self.method == AccMethod.GROUPED and (self.group_size < 1 or self.block_bytes % self.group_size
+                                                  or not 1 <= self.align_bits <= 40):
+            raise ValueError("GROUPED needs group_size >= 1 dividing block_bytes and 1 <= align_bits <= 40")
         if self.method in (AccMethod.FMA, AccMethod.PAIRWISE, AccMethod.FUSED):
             if not isinstance(self.out_format, FloatFormat):
                 raise ValueError(f"{self.method.value} accumulation needs a float out_format")
@@ -136,6 +143,13 @@ def _presets() -> None:
     # DeepSeek-V3 §3.3.2: FP8 WGMMA partial sums promoted to FP32 CUDA-core accumulators every 128
     register_accumulator("nv_hopper_fp8_promote128", dataclasses.replace(
         get_accumulator("nv_hopper_fp8"), promote_every=128))
+    # Blackwell block-scaled MMA (tcgen05.mma): kind::mxf8f6f4 (MX, block 32, E8M0) folds the scales
+    # into the exponents of a 32-element fused step (MMA-Sim ST-FDPA, F = 25); kind::mxf4nvf4 (k = 64)
+    # sums groups of 16 exactly, scales them and fuses 4 groups per step with F = 35 (GST-FDPA)
+    register_accumulator("nv_blackwell_mx", Accumulator(block_bytes=32, align_bits=25, zero_exp_offset=7, **tc))
+    register_accumulator("nv_blackwell_nvfp4", Accumulator(
+        method=AccMethod.GROUPED, out_format=fp32, out_rounding=RoundMode.TOWARD_ZERO, block_bytes=64,
+        group_size=16, align_bits=35, zero_exp_offset=13))
     # AMD CDNA3 (MI300) FP16/BF16 MFMA: MMA-Sim amd/sim.py, TR-FDPA with F = 24, F2 = 31, RNE to FP32,
     # 8 FP16/BF16 (16 bytes) per step
     register_accumulator("amd_cdna3", Accumulator(method=AccMethod.TWO_LEVEL, out_format=fp32, block_bytes=16,
@@ -196,6 +210,14 @@ def matmul(a, b, accumulator: Accumulator | str = "fp32", c=None, out_format: Sc
     acc = get_accumulator(accumulator) if isinstance(accumulator, str) else accumulator
     if not isinstance(acc, Accumulator):
         raise TypeError(f"accumulator must be an Accumulator or a preset name, got {type(acc).__name__}")
+    if isinstance(a, BlockTensor) or isinstance(b, BlockTensor):
+        D = _matmul_blocks(acc, a, b, c)
+        if out_format is not None:
+            of = get_format(out_format) if isinstance(out_format, str) else out_format
+            D = of.quantize(D, saturate=True, nan_code=of.nan_code if of.has_nan else 0)
+        return D
+    if acc.method == AccMethod.GROUPED:
+        raise ValueError("the GROUPED accumulator takes block-scaled operands (BlockTensors)")
     a_arr, b_arr = np.asarray(a), np.asarray(b)
     for name, arr in (("a", a_arr), ("b", b_arr)):
         if arr.dtype.kind not in "fiu" and arr.dtype.name != "bfloat16":
@@ -326,3 +348,80 @@ def _matmul_int(acc: Accumulator, A, B, C, fa, fb) -> np.ndarray:
     C = np.ascontiguousarray(np.broadcast_to(C, (A.shape[0], B.shape[1])).astype(np.int64))
     D = kernels.gemm_int(A.astype(np.int64), np.ascontiguousarray(B.T.astype(np.int64)), C, bits, acc.int_saturate)
     return D.astype(np.float64)
+
+
+def _block_operand(bt: BlockTensor, k_axis: int, which: str):
+    """Element values, per-element scale values and the scale codes of a BlockTensor blocked along K."""
+    fmt = bt.format
+    if not isinstance(bt, BlockTensor):
+        raise TypeError(f"{which} must be a BlockTensor when the other operand is one")
+    if len(bt.shape) != 2 or bt.axis is None or (bt.axis % 2) != k_axis:
+        raise ValueError(f"{which} must be a 2-D BlockTensor blocked along axis {k_axis} (its K axis)")
+    if fmt.zero_point or not isinstance(fmt.block_size, int):
+        raise ValueError(f"{which}: block matmul takes 1-D blocks without zero points")
+    elem = fmt.element.decode(bt.codes)
+    scales = bt.scales if k_axis == 1 else bt.scales.T  # (rows, blocks)
+    elem = elem if k_axis == 1 else elem.T  # (rows, K)
+    return elem, scales, fmt
+
+
+def _matmul_blocks(acc: Accumulator, a, b, c) -> np.ndarray:
+    """OCP MX v1.0 §6 dot products of block-scaled operands (and NVFP4's), as `acc` computes them."""
+    ea_vals, sa_codes, fa = _block_operand(a, 1, "a")
+    eb_vals, sb_codes, fb = _block_operand(b, 0, "b")  # eb_vals: (n, K) = B^T
+    m, K = ea_vals.shape
+    n = eb_vals.shape[0]
+    if eb_vals.shape[1] != K:
+        raise ValueError(f"a and b must share K, got {a.shape} and {b.shape}")
+    bs = fa.block_size
+    if fb.block_size != bs:
+        raise ValueError(f"a and b must share the block size, got {bs} and {fb.block_size}")
+    ts = np.float32(a.tensor_scale if a.tensor_scale is not None else 1) * np.float32(
+        b.tensor_scale if b.tensor_scale is not None else 1)
+    if (a.tensor_scale is not None or b.tensor_scale is not None) and c is not None:
+        raise ValueError("c with FP32 tensor scales is not modelled: the scales apply to A B as an epilogue")
+    C = np.zeros((m, n)) if c is None else _as_values(np.broadcast_to(np.asarray(c, np.float64), (m, n)),
+                                                       get_format("fp32"), "c")
+    rep = lambda codes: np.repeat(codes, bs, axis=1)[:, :K]  # noqa: E731 - per-element view of block codes
+    sva = fa.scale.decode(sa_codes)
+    svb = fb.scale.decode(sb_codes)
+    nan_rows, nan_cols = np.isnan(sva).any(axis=1), np.isnan(svb).any(axis=1)
+    sva, svb = np.nan_to_num(sva), np.nan_to_num(svb)
+    if acc.method == AccMethod.GROUPED:
+        G = acc.group_size
+        if bs % G or K % acc.block_bytes:
+            raise ValueError(f"GROUPED accumulation needs K a multiple of {acc.block_bytes} and blocks a multiple "
+                             f"of {G}")
+        gpb = bs // G
+        esub = fa.scale.emin if isinstance(fa.scale, FloatFormat) else -126
+        ssa, esa = _normalise(np.repeat(sva, gpb, axis=1), esub)
+        ssb, esb = _normalise(np.repeat(svb, gpb, axis=1), esub)
+        D = kernels.gemm_grouped(np.ascontiguousarray(ea_vals), np.ascontiguousarray(eb_vals), ssa, esa, ssb, esb,
+                                 np.ascontiguousarray(C), G, acc.align_bits, acc.block_bytes,
+                                 -126 - acc.zero_exp_offset)
+    elif acc.method == AccMethod.FUSED:
+        if fa.scale.man_bits or fb.scale.man_bits:
+            raise ValueError("a FUSED accumulator folds power-of-two (E8M0) block scales into exponents; use "
+                             "nv_blackwell_nvfp4 or an exact/FMA accumulator for other scales")
+        out_fmt = acc.out_format
+        pa, pb = _significant_bits(fa.element) - 1, _significant_bits(fb.element) - 1
+        sa, ea = _normalise(ea_vals, _esub(fa.element))
+        sb, eb = _normalise(eb_vals, _esub(fb.element))
+        ea = (ea + rep(np.frexp(sva)[1] - 1)).astype(np.int32)  # ST-FDPA: scale exponents join the product's
+        eb = (eb + rep(np.frexp(svb)[1] - 1)).astype(np.int32)
+        itype = np.int32 if max(pa, pb) <= 15 else np.int64
+        L = max(1, acc.block_bytes // fa.element.code_dtype.itemsize)
+        D = kernels.gemm_fused(np.ldexp(sa, pa).astype(itype), ea, np.ldexp(sb, pb).astype(itype), eb, pa, pb,
+                               np.ascontiguousarray(C), acc.align_bits, L, out_fmt.emin - acc.zero_exp_offset,
+                               out_fmt.emin, out_fmt.man_bits, out_fmt.emin, out_fmt.emax,
+                               0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1, acc.promote_every)
+    else:  # element x block scale values are exact; products of them too
+        A = ea_vals * rep(sva)
+        Bt = eb_vals * rep(svb)
+        out_fmt = acc.out_format if acc.out_format is not None else get_format("fp32")
+        D = _matmul_float(acc, A, np.ascontiguousarray(Bt.T), C, fa.element, fb.element, out_fmt)
+    if ts != 1:
+        D = get_format("fp32").quantize(D * float(np.float32(ts)))  # the FP32 tensor scales, as an epilogue
+    D[nan_rows, :] = np.nan
+    D[:, nan_cols] = np.nan
+    return D

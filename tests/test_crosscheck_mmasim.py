@@ -69,3 +69,56 @@ def test_preset_matches_mmasim(preset, make, fmt, K):
         got[i:i + step] = np.diagonal(D)
     same = (got == want) | (np.isnan(got) & np.isnan(want))
     assert same.all(), f"{(~same).sum()} of {N} differ, e.g. lowbit {got[~same][:3]} vs MMA-Sim {want[~same][:3]}"
+
+
+BLOCK_CASES = [  # preset, MMA-Sim tcgen05.mma block-scale instruction, element, scale, block, K, torch element dtype
+    ("nv_blackwell_mx", "m128n8k32.kind::mxf8f6f4.block32.f32.e4m3.e4m3.ue8m0", "e4m3", "e8m0", 32, 32,
+     torch.float8_e4m3fn),
+    ("nv_blackwell_mx", "m128n8k32.kind::mxf8f6f4.block32.f32.e5m2.e5m2.ue8m0", "e5m2", "e8m0", 32, 32,
+     torch.float8_e5m2),
+    ("nv_blackwell_nvfp4", "m128n8k64.kind::mxf4nvf4.block16.f32.e2m1.e2m1.ue4m3", "e2m1", "ue4m3", 16, 64,
+     torch.float16),
+    ("nv_blackwell_nvfp4", "m128n8k64.kind::mxf4.block32.f32.e2m1.e2m1.ue8m0", "e2m1", "e8m0", 32, 64,
+     torch.float16),
+]
+
+
+@pytest.mark.parametrize("preset,instr,elem,scale,bs,K,tdt", BLOCK_CASES, ids=[c[1].split(".")[1] + "-" + c[2]
+                                                                             for c in BLOCK_CASES])
+def test_block_scaled_presets_match_mmasim(preset, instr, elem, scale, bs, K, tdt):
+    fe, fs = nx.get_format(elem), nx.get_format(scale)
+    bf = nx.BlockFormat(element=fe, scale=fs, block_size=bs,
+                        scale_rule=nx.ScaleRule.FLOOR if scale == "e8m0" else nx.ScaleRule.AMAX)
+    rng = np.random.default_rng(K + bs)
+    finite = np.flatnonzero(np.isfinite(fe.decode(np.arange(1 << fe.bits))))
+    ca = rng.choice(finite, (N, K)).astype(fe.code_dtype)
+    cb = rng.choice(finite, (N, K)).astype(fe.code_dtype)
+    ca[rng.random((N, K)) < 0.1] = 0
+    lo, hi = (112, 142) if scale == "e8m0" else (0, 127)
+    sa = rng.integers(lo, hi, (N, K // bs)).astype(np.uint8)
+    sb = rng.integers(lo, hi, (N, K // bs)).astype(np.uint8)
+    c = nx.get_format("fp32").quantize(rng.standard_normal(N) * 2.0 ** rng.integers(-20, 20, N))
+    va, vb = fe.decode(ca), fe.decode(cb)
+
+    def to_t(v):
+        return torch.from_numpy(v.astype(np.float32)).to(tdt)
+
+    if scale == "e8m0":
+        alpha = torch.from_numpy(sa).view(torch.float8_e8m0fnu)
+        beta = torch.from_numpy(sb).view(torch.float8_e8m0fnu)
+    else:
+        alpha = torch.from_numpy(sa).view(torch.float8_e4m3fn)
+        beta = torch.from_numpy(sb).view(torch.float8_e4m3fn)
+    op = sim.TCGen05MMABlockScale("Blackwell", instr)
+    want = op.dpa(to_t(va), to_t(vb), torch.from_numpy(c.astype(np.float32)), alpha, beta).double().numpy()
+    got = np.empty(N)
+    step = 100
+    for i in range(0, N, step):
+        A = nx.BlockTensor(format=bf, codes=ca[i:i + step], scales=sa[i:i + step], tensor_scale=None,
+                           zero_points=None, axis=1, shape=(step, K))
+        B = nx.BlockTensor(format=bf, codes=np.ascontiguousarray(cb[i:i + step].T), scales=np.ascontiguousarray(
+            sb[i:i + step].T), tensor_scale=None, zero_points=None, axis=0, shape=(K, step))
+        C = np.repeat(c[i:i + step, None], step, axis=1)
+        got[i:i + step] = np.diagonal(nx.matmul(A, B, preset, c=C))
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    assert same.all(), f"{(~same).sum()} of {N} differ, e.g. lowbit {got[~same][:3]} vs MMA-Sim {want[~same][:3]}"

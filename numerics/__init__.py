@@ -31,10 +31,12 @@ from .formats import (
     register_format,
 )
 from .rounding import RoundMode
+from .sparse import SparseTensor, sparse24
 
 __all__ = [
     "AccMethod", "Accumulator", "accumulator_names", "get_accumulator", "matmul", "register_accumulator",
     "BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "LogFormat", "LookupFormat", "NanPolicy", "Packed",
     "PositFormat", "RoundMode", "ScalarFormat", "ScaleRule", "block_format_names", "format_names",
-    "get_block_format", "get_format", "quire_dot", "register_block_format", "register_format",
+    "get_block_format", "get_format", "quire_dot", "register_block_format", "register_format", "SparseTensor",
+    "sparse24",
 ]

@@ -12,6 +12,7 @@ from .blocks import BlockTensor
 from .formats import FloatFormat, IntFormat, PositFormat, ScalarFormat, get_format
 from .naming import Registry
 from .rounding import RoundMode
+from .sparse import SparseTensor
 
 
 class AccMethod(Enum):
@@ -210,6 +211,10 @@ def matmul(a, b, accumulator: Accumulator | str = "fp32", c=None, out_format: Sc
     acc = get_accumulator(accumulator) if isinstance(accumulator, str) else accumulator
     if not isinstance(acc, Accumulator):
         raise TypeError(f"accumulator must be an Accumulator or a preset name, got {type(acc).__name__}")
+    if isinstance(a, SparseTensor):  # N:M sparse operands give exactly the dense result with zeros
+        a = a.decompress()
+    if isinstance(b, SparseTensor):
+        b = b.decompress()
     if isinstance(a, BlockTensor) or isinstance(b, BlockTensor):
         D = _matmul_blocks(acc, a, b, c)
         if out_format is not None:

@@ -13,8 +13,19 @@ from .base import ScalarFormat
 from .levels import round_to_levels, threshold_below
 
 
+class _LevelSet(ScalarFormat):
+    """Formats that are an explicit set of finite levels: no inf, no NaN, no subnormal notion."""
+
+    has_inf = False
+    has_nan = False
+
+    @property
+    def min_subnormal(self) -> float:
+        return self.min_normal
+
+
 @dataclass(frozen=True, kw_only=True)
-class LookupFormat(ScalarFormat):
+class LookupFormat(_LevelSet):
     """A format whose code i stands for levels[i] (sorted ascending, distinct, finite).
 
     Nearest rounding compares with the exact midpoint of neighbours (ties: even code, or the larger
@@ -51,13 +62,6 @@ class LookupFormat(ScalarFormat):
         """Smallest positive level magnitude."""
         a = np.abs(self._levels)
         return float(a[a > 0].min())
-
-    @property
-    def min_subnormal(self) -> float:
-        return self.min_normal
-
-    has_inf = False
-    has_nan = False
 
     @cached_property
     def _rounding_table(self):
@@ -120,7 +124,7 @@ def _pow2_frac(p: int, f: int) -> Fraction:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LogFormat(ScalarFormat):
+class LogFormat(_LevelSet):
     """Sign bit + (bits - 1)-bit field m: m = 0 is zero, else |x| = 2^((m - 2^(bits-2)) / 2^frac_bits).
 
     With frac_bits = 0 every value is a power of two, so a multiplication is an addition of
@@ -163,13 +167,6 @@ class LogFormat(ScalarFormat):
     @property
     def min_normal(self) -> float:
         return float(self._mags[0])
-
-    @property
-    def min_subnormal(self) -> float:
-        return self.min_normal
-
-    has_inf = False
-    has_nan = False
 
     @cached_property
     def _rounding_table(self):

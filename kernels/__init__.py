@@ -3,9 +3,11 @@
 from .blocks import block_amax, block_decode, block_divide_f32
 from .float_codec import CHUNK, decode_float, encode_float, take_table
 from .gemm import (
+    ZERO_EXP,
     gemm_exact_odd,
     gemm_fma,
     gemm_fused,
+    gemm_fused_rows,
     gemm_grouped,
     gemm_int,
     gemm_pairwise,
@@ -19,10 +21,11 @@ from .posit_codec import decode_posit, encode_posit
 from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, SR_ALL_BITS, random_bits_reference, round_shifted
 
 __all__ = [
-    "CHUNK", "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
+    "CHUNK", "ZERO_EXP", "RD", "RNA", "RNE", "RO", "RU", "RZ", "SR", "SR_ALL_BITS",
     "block_amax", "block_decode", "block_divide_f32", "decode_float", "decode_int", "decode_posit",
     "encode_float", "encode_int", "encode_posit",
-    "gemm_exact_odd", "gemm_fma", "gemm_fused", "gemm_grouped", "gemm_int", "gemm_pairwise", "gemm_two_level",
+    "gemm_exact_odd", "gemm_fma", "gemm_fused", "gemm_fused_rows", "gemm_grouped", "gemm_int", "gemm_pairwise",
+    "gemm_two_level",
     "normalise", "round_to",
     "pack_bits", "random_bits_reference", "round_shifted", "take_table", "unpack_bits",
 ]

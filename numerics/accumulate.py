@@ -307,14 +307,24 @@ def _fused(acc: Accumulator, A, Bt, C, fa, fb, out_fmt) -> np.ndarray:
     itype = np.int32 if max(pa, pb) <= 15 else np.int64
     ia = np.ldexp(sa, pa).astype(itype)
     ib = np.ldexp(sb, pb).astype(itype)
-    ea, eb = ea.astype(np.int32), eb.astype(np.int32)
+    ea = np.where(ia == 0, kernels.ZERO_EXP, ea).astype(np.int32)
+    eb = np.where(ib == 0, kernels.ZERO_EXP, eb).astype(np.int32)
     op_bytes = fa.code_dtype.itemsize  # as stored: TF32 in 4 bytes, FP6/FP4 one per byte (MMA-Sim)
     L = max(1, acc.block_bytes // op_bytes)
     man, emin, emax = _float_target(out_fmt)
     mode = 0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1
     e_zero = out_fmt.emin - acc.zero_exp_offset
-    return kernels.gemm_fused(ia, ea, ib, eb, pa, pb, C, acc.align_bits, L, e_zero, out_fmt.emin, man, emin, emax,
-                              mode, acc.promote_every)
+    return _run_fused(ia, ea, ib, eb, pa, pb, C, acc.align_bits, L, e_zero, out_fmt.emin, man, emin, emax, mode,
+                      acc.promote_every)
+
+
+def _run_fused(ia, ea, ib, eb, pa, pb, C, F, L, e_zero, c_esub, man, emin, emax, mode, promote):
+    """The tensor-core kernel: column-vectorised without promotion, the per-output one with it."""
+    if promote == 0:
+        return kernels.gemm_fused_rows(ia, ea, np.ascontiguousarray(ib.T), np.ascontiguousarray(eb.T), pa, pb,
+                                       np.ascontiguousarray(C), F, L, e_zero, c_esub, man, emin, emax, mode)
+    return kernels.gemm_fused(ia, ea, ib, eb, pa, pb, np.ascontiguousarray(C), F, L, e_zero, c_esub, man, emin, emax,
+                              mode, promote)
 
 
 def _esub(fmt) -> int:
@@ -412,14 +422,16 @@ def _matmul_blocks(acc: Accumulator, a, b, c) -> np.ndarray:
         pa, pb = _significant_bits(fa.element) - 1, _significant_bits(fb.element) - 1
         sa, ea = _normalise(ea_vals, _esub(fa.element))
         sb, eb = _normalise(eb_vals, _esub(fb.element))
-        ea = (ea + rep(np.frexp(sva)[1] - 1)).astype(np.int32)  # ST-FDPA: scale exponents join the product's
-        eb = (eb + rep(np.frexp(svb)[1] - 1)).astype(np.int32)
+        ea = ea + rep(np.frexp(sva)[1] - 1)  # ST-FDPA: scale exponents join the product's
+        eb = eb + rep(np.frexp(svb)[1] - 1)
+        ea = np.where(sa == 0, kernels.ZERO_EXP, ea).astype(np.int32)
+        eb = np.where(sb == 0, kernels.ZERO_EXP, eb).astype(np.int32)
         itype = np.int32 if max(pa, pb) <= 15 else np.int64
         L = max(1, acc.block_bytes // fa.element.code_dtype.itemsize)
-        D = kernels.gemm_fused(np.ldexp(sa, pa).astype(itype), ea, np.ldexp(sb, pb).astype(itype), eb, pa, pb,
-                               np.ascontiguousarray(C), acc.align_bits, L, out_fmt.emin - acc.zero_exp_offset,
-                               out_fmt.emin, out_fmt.man_bits, out_fmt.emin, out_fmt.emax,
-                               0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1, acc.promote_every)
+        D = _run_fused(np.ldexp(sa, pa).astype(itype), ea, np.ldexp(sb, pb).astype(itype), eb, pa, pb, C,
+                       acc.align_bits, L, out_fmt.emin - acc.zero_exp_offset, out_fmt.emin, out_fmt.man_bits,
+                       out_fmt.emin, out_fmt.emax, 0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1,
+                       acc.promote_every)
     else:  # element x block scale values are exact; products of them too
         A = ea_vals * rep(sva)
         Bt = eb_vals * rep(svb)

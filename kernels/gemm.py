@@ -225,7 +225,10 @@ def gemm_fused_rows(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits,
         emx = np.empty(n, np.int64)
         anyz = np.empty(n, np.int64)
         tot = np.empty(n, np.int64)
+        totf = np.empty(n, np.float64)
         dead = np.zeros(n, np.bool_)
+        dsign = np.zeros(n, np.int64)
+        rne = mode == RNE_MODE
         for j in range(n):
             s_c, e = normalise(c[i, j], c_esub)
             icc[j] = np.int64(math.ldexp(s_c, 52))
@@ -266,44 +269,39 @@ def gemm_fused_rows(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits,
                     mag = (p ^ sgn) - sgn
                     w = (mag >> max(sh, 0)) << max(-sh, 0)
                     tot[j] += (w ^ sgn) - sgn
+            # normalise and round every column's step sum, branch-free: the bit length comes from the
+            # exponent field of the exact float64 conversion (|tot| < 2^53)
             for j in range(n):
-                if dead[j]:
-                    continue
+                totf[j] = float(tot[j])
+            tbits = totf.view(np.int64)
+            for j in range(n):
                 low = emx[j] - F
                 tj = tot[j]
-                neg = tj < 0
-                mag = -tj if neg else tj
-                if mag == 0:
-                    icc[j] = 0
-                    ec0[j] = low
-                    continue
-                ep = max(_bit_length64(mag) - 1 + low, emin)
-                sh = ep - man_bits - low
-                if sh > 0:
-                    q = mag >> sh if sh < 63 else np.int64(0)
-                    if mode == RNE_MODE:
-                        rem = mag & ((np.int64(1) << sh) - 1) if sh < 63 else mag
-                        half = np.int64(1) << (sh - 1) if sh < 63 else np.int64(1) << 62
-                        if rem > half or (rem == half and (q & 1) == 1):
-                            q += 1
-                else:
-                    q = mag << -sh
+                sgn = tj >> 63
+                mag = (tj ^ sgn) - sgn
+                nb = ((tbits[j] >> 52) & 0x7FF) - 1022  # bit length of mag (garbage when mag == 0)
+                ep = max(nb - 1 + low, emin)
+                sh = min(max(ep - man_bits - low, -60), 62)
+                rsh = max(sh, 0)
+                q = (mag >> rsh) << max(-sh, 0)
+                rem = mag & ((np.int64(1) << rsh) - 1)
+                half = (np.int64(1) << rsh) >> 1
+                q += np.int64(rne & (rsh > 0) & ((rem > half) | ((rem == half) & ((q & 1) == 1))))
                 e0 = ep - man_bits
-                ec0[j] = e0
-                if emax + 1 - e0 < 62 and q >= (np.int64(1) << (emax + 1 - e0)):
-                    dead[j] = True
-                    icc[j] = -1 if neg else 1
-                    continue
-                icc[j] = -q if neg else q
-                if q >> (man_bits + 1):
-                    e_c[j] = ep + 1
-                elif q >> man_bits:
-                    e_c[j] = ep
-                else:
-                    e_c[j] = c_esub
+                lim = emax + 1 - e0
+                ovf = (mag != 0) & (lim < 62) & (q >= (np.int64(1) << min(max(lim, 0), 62)))
+                if ovf and not dead[j]:
+                    dsign[j] = sgn  # overflowed to inf with this sign: it stays there
+                dead[j] = dead[j] | ovf
+                nz = mag != 0
+                icc_new = (q ^ sgn) - sgn
+                icc[j] = icc_new if nz else 0
+                ec0[j] = e0 if nz else low
+                ecn = ep + 1 if (q >> (man_bits + 1)) != 0 else (ep if (q >> man_bits) != 0 else c_esub)
+                e_c[j] = ecn
         for j in range(n):
             if dead[j]:
-                out[i, j] = -np.inf if icc[j] < 0 else np.inf
+                out[i, j] = -np.inf if dsign[j] < 0 else np.inf
             else:
                 out[i, j] = math.ldexp(float(icc[j]), ec0[j]) + 0.0
     return out

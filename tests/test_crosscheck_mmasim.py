@@ -122,3 +122,22 @@ def test_block_scaled_presets_match_mmasim(preset, instr, elem, scale, bs, K, td
         got[i:i + step] = np.diagonal(nx.matmul(A, B, preset, c=C))
     same = (got == want) | (np.isnan(got) & np.isnan(want))
     assert same.all(), f"{(~same).sum()} of {N} differ, e.g. lowbit {got[~same][:3]} vs MMA-Sim {want[~same][:3]}"
+
+
+def test_overflow_to_inf_matches_mmasim():
+    """Sums beyond the FP32 range: MMA-Sim (and lowbit) give ±inf, also from finite products."""
+    tf = nx.get_format("tf32")
+    rng = np.random.default_rng(11)
+    n = 2000
+    a = tf.quantize(rng.standard_normal((n, 16)) * 2.0 ** rng.integers(90, 127, (n, 16)))
+    b = tf.quantize(rng.standard_normal((n, 16)) * 2.0 ** rng.integers(-10, 30, (n, 16)))
+    c = np.zeros(n)
+    op = sim.MMA("Ampere", "m16n8k8.f32.tf32.tf32.f32")
+    want = op.dpa(torch.from_numpy(a.astype(np.float32)), torch.from_numpy(b.astype(np.float32)),
+                  torch.from_numpy(c.astype(np.float32))).double().numpy()
+    got = np.empty(n)
+    for i in range(0, n, 100):
+        got[i:i + 100] = np.diagonal(nx.matmul(a[i:i + 100], b[i:i + 100].T, "nv_ampere", a_format="tf32",
+                                               b_format="tf32"))
+    assert np.isinf(want).sum() > n // 4
+    assert np.array_equal(got, want)

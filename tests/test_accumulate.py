@@ -181,6 +181,17 @@ def test_alignment_uses_operand_exponents_not_product_values():
     assert dot("exact", [2.0**-24], [2.0**15], c) == dot("exact", [2.0**-9], [1.0], c) == 1 + 2.0**-9 + 2.0**-23
 
 
+def test_non_monotonic():
+    # Fasi et al. 2021 §5 / Mikaitis 2023: without normalisation between terms, increasing one addend
+    # can decrease the sum. Raising the accumulator from 2 - 2^-23 to 2 moves the alignment exponent
+    # from 0 to 1, and four products of 2^-23 (2^-12 x 2^-11) each lose their only bit (F = 23).
+    a, b = [2.0**-12] * 4, [2.0**-11] * 4
+    below = dot("nv_volta", a, b, 2 - 2.0**-23)
+    at = dot("nv_volta", a, b, 2.0)
+    assert below == 2 + 2.0**-22 and at == 2.0 and at < below
+    assert dot("exact", a, b, 2 - 2.0**-23) < dot("exact", a, b, 2.0)  # exact sums are monotone
+
+
 def test_promotion_every_128():
     rng = np.random.default_rng(6)
     a = rng.standard_normal(512).astype(np.float32)

@@ -226,7 +226,7 @@ def gemm_fused_rows(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits,
         anyz = np.empty(n, np.int64)
         tot = np.empty(n, np.int64)
         totf = np.empty(n, np.float64)
-        dead = np.zeros(n, np.bool_)
+        dead = np.zeros(n, np.int64)
         dsign = np.zeros(n, np.int64)
         rne = mode == RNE_MODE
         for j in range(n):
@@ -290,9 +290,9 @@ def gemm_fused_rows(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits,
                 e0 = ep - man_bits
                 lim = emax + 1 - e0
                 ovf = (mag != 0) & (lim < 62) & (q >= (np.int64(1) << min(max(lim, 0), 62)))
-                if ovf and not dead[j]:
-                    dsign[j] = sgn  # overflowed to inf with this sign: it stays there
-                dead[j] = dead[j] | ovf
+                first = ovf & (dead[j] == 0)
+                dsign[j] = sgn if first else dsign[j]  # overflowed to inf with this sign: it stays there
+                dead[j] = dead[j] | np.int64(ovf)
                 nz = mag != 0
                 icc_new = (q ^ sgn) - sgn
                 icc[j] = icc_new if nz else 0

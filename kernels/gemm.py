@@ -74,116 +74,6 @@ def round_to_odd(s, err):
     return s
 
 
-@njit(cache=True, parallel=True)
-def gemm_fused(ia, ea, ib, eb, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote):
-    """Tensor-core GEMM (MMA-Sim's T-FDPA, Fasi et al. 2021) over finite operands. Per step, L
-    products and the accumulator are aligned to the largest exponent, each truncated (toward zero)
-    to F fraction bits, summed exactly, normalised once and rounded (RZ or RNE) into the accumulator
-    format; -0 becomes +0. A product's alignment exponent is e_a + e_b, not renormalised (its
-    significand lies in [1, 4)); operands are not normalised below their format's emin; zero terms
-    carry exponent e_zero. `promote` > 0: every `promote` elements of K the partial sum is added
-    into an FP32 accumulator with an IEEE RNE add and restarts from zero (DeepSeek-V3 §3.3.2).
-
-    ia, ea: (m, k) integer significands (value = ia 2^(ea - pa)) and exponents of A, ZERO_EXP where
-    ia is zero; ib, eb: the same for B^T (n, k); c: (m, n) float64. Integer arithmetic throughout.
-    Returns (m, n) float64.
-    """
-    m, k = ia.shape
-    n = ib.shape[0]
-    out = np.empty((m, n), np.float64)
-    steps = (k + L - 1) // L
-    for i in prange(m):
-        ia_i = ia[i]
-        ea_i = ea[i]
-        for j in range(n):
-            ib_j = ib[j]
-            eb_j = eb[j]
-            outer = 0.0
-            # the accumulator as an integer: value icc 2^ec0, alignment exponent e_c
-            s_c, e_c = normalise(c[i, j], c_esub)
-            icc = np.int64(math.ldexp(s_c, 52))  # exact: the register holds <= 24-bit values
-            ec0 = e_c - 52
-            overflow = False
-            for st in range(steps):
-                k0 = st * L
-                k1 = min(k, k0 + L)
-                if promote > 0 and k0 > 0 and k0 % promote == 0:
-                    s, err = two_sum(outer, math.ldexp(float(icc), ec0))
-                    outer = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True)
-                    icc = np.int64(0)
-                if icc == 0:
-                    e_c = e_zero
-                xa = ia_i[k0:k1]  # slices keep index wrap-around checks out of the inner loops
-                ya = ea_i[k0:k1]
-                xb = ib_j[k0:k1]
-                yb = eb_j[k0:k1]
-                # zero significands carry exponent ZERO_EXP (far below any real one): a zero product
-                # drops out of the maximum, and the minimum tells whether one was present
-                mx = np.int64(-(1 << 40))
-                mn = np.int64(1 << 40)
-                for t in range(xa.shape[0]):
-                    e = np.int64(ya[t]) + np.int64(yb[t])
-                    mx = max(mx, e)
-                    mn = min(mn, e)
-                emx = max(e_c, mx)
-                if mn < ZERO_EXP // 2:
-                    emx = max(emx, e_zero)
-                low = emx - F  # weight of the last kept bit
-                sh = min(max(low - ec0, -40), 63)
-                sgn = icc >> 63
-                mag = (icc ^ sgn) - sgn
-                v = (mag >> max(sh, 0)) << max(-sh, 0)
-                tot = (v ^ sgn) - sgn
-                base = pa + pb + low
-                for t in range(xa.shape[0]):
-                    p = np.int64(xa[t]) * np.int64(xb[t])
-                    sh = min(max(base - ya[t] - yb[t], -40), 63)
-                    sgn = p >> 63  # 0 or -1
-                    mag = (p ^ sgn) - sgn
-                    v = (mag >> max(sh, 0)) << max(-sh, 0)
-                    tot += (v ^ sgn) - sgn  # truncation toward zero, sign restored
-                # normalise once and round (RZ / RNE) to man_bits, subnormals below 2^emin
-                neg = tot < 0
-                mag = -tot if neg else tot
-                if mag == 0:
-                    icc = np.int64(0)
-                    ec0 = low
-                    continue
-                nb = math.frexp(float(mag))[1]  # bit length: mag < 2^53 is exact in float64
-                ep = max(nb - 1 + low, emin)
-                sh = ep - man_bits - low
-                if sh > 0:
-                    q = mag >> sh if sh < 63 else np.int64(0)
-                    if mode == RNE_MODE:
-                        rem = mag & ((np.int64(1) << sh) - 1) if sh < 63 else mag
-                        half = np.int64(1) << (sh - 1) if sh < 63 else np.int64(1) << 62
-                        if rem > half or (rem == half and (q & 1) == 1):
-                            q += 1
-                else:
-                    q = mag << -sh
-                ec0 = ep - man_bits
-                if emax + 1 - ec0 < 62 and q >= (np.int64(1) << (emax + 1 - ec0)):
-                    overflow = True
-                    icc = -np.int64(1) if neg else np.int64(1)
-                    break
-                icc = -q if neg else q
-                if q >> (man_bits + 1):
-                    e_c = ep + 1
-                elif q >> man_bits:
-                    e_c = ep
-                else:
-                    e_c = c_esub  # subnormal result
-            if overflow:
-                acc = -np.inf if icc < 0 else np.inf
-            else:
-                acc = math.ldexp(float(icc), ec0) + 0.0  # -0 becomes +0
-            if promote > 0:
-                s, err = two_sum(outer, acc)
-                acc = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True)
-            out[i, j] = acc
-    return out
-
-
 @njit(cache=True, inline="always")
 def _bit_length64(x):
     """Bit length of 0 <= x < 2^62 by binary search (measured faster here than a ctlz intrinsic)."""
@@ -210,10 +100,21 @@ def _bit_length64(x):
 
 
 @njit(cache=True, parallel=True)
-def gemm_fused_rows(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode):
-    """gemm_fused (no promotion) with B laid out (k, n): for each row of A and each step, the
-    alignment maximum and the truncated sum run over all n columns at once (contiguous, vectorisable).
-    Same arithmetic, same results."""
+def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote):
+    """Tensor-core GEMM (MMA-Sim's T-FDPA, Fasi et al. 2021) over finite operands. Per step, L
+    products and the accumulator are aligned to the largest exponent, each truncated (toward zero)
+    to F fraction bits, summed exactly, normalised once and rounded (RZ or RNE) into the accumulator
+    format; -0 becomes +0; overflow gives ±inf, which stays. A product's alignment exponent is
+    e_a + e_b, not renormalised (its significand lies in [1, 4)); operands are not normalised below
+    their format's emin; zero terms carry exponent e_zero. `promote` > 0: every `promote` elements of
+    K the partial sum is added into an FP32 accumulator with an IEEE RNE add and restarts from zero
+    (DeepSeek-V3 §3.3.2).
+
+    ia, ea: (m, k) integer significands (value = ia 2^(ea - pa)) and exponents of A, ZERO_EXP where
+    ia is zero; ibk, ebk: the same for B, laid out (k, n); c: (m, n) float64. Integer arithmetic;
+    for each row of A and step, the alignment maximum and the truncated sums of all n columns run
+    as contiguous (vectorisable) loops. Returns (m, n) float64.
+    """
     m, k = ia.shape
     n = ibk.shape[1]
     out = np.empty((m, n), np.float64)
@@ -228,6 +129,7 @@ def gemm_fused_rows(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits,
         totf = np.empty(n, np.float64)
         dead = np.zeros(n, np.int64)
         dsign = np.zeros(n, np.int64)
+        outer = np.zeros(n, np.float64)
         rne = mode == RNE_MODE
         for j in range(n):
             s_c, e = normalise(c[i, j], c_esub)
@@ -237,6 +139,12 @@ def gemm_fused_rows(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits,
         for st in range(steps):
             k0 = st * L
             k1 = min(k, k0 + L)
+            if promote > 0 and k0 > 0 and k0 % promote == 0:
+                for j in range(n):
+                    if dead[j] == 0:
+                        s, err = two_sum(outer[j], math.ldexp(float(icc[j]), ec0[j]))
+                        outer[j] = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True)
+                    icc[j] = 0
             for j in range(n):
                 emx[j] = e_c[j] if icc[j] != 0 else e_zero
                 anyz[j] = 0
@@ -301,9 +209,13 @@ def gemm_fused_rows(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits,
                 e_c[j] = ecn
         for j in range(n):
             if dead[j]:
-                out[i, j] = -np.inf if dsign[j] < 0 else np.inf
+                acc = -np.inf if dsign[j] < 0 else np.inf
             else:
-                out[i, j] = math.ldexp(float(icc[j]), ec0[j]) + 0.0
+                acc = math.ldexp(float(icc[j]), ec0[j]) + 0.0
+            if promote > 0:
+                s, err = two_sum(outer[j], acc)
+                acc = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True) if math.isfinite(s) else s
+            out[i, j] = acc
     return out
 
 

@@ -319,12 +319,9 @@ def _fused(acc: Accumulator, A, Bt, C, fa, fb, out_fmt) -> np.ndarray:
 
 
 def _run_fused(ia, ea, ib, eb, pa, pb, C, F, L, e_zero, c_esub, man, emin, emax, mode, promote):
-    """The tensor-core kernel: column-vectorised without promotion, the per-output one with it."""
-    if promote == 0:
-        return kernels.gemm_fused_rows(ia, ea, np.ascontiguousarray(ib.T), np.ascontiguousarray(eb.T), pa, pb,
-                                       np.ascontiguousarray(C), F, L, e_zero, c_esub, man, emin, emax, mode)
-    return kernels.gemm_fused(ia, ea, ib, eb, pa, pb, np.ascontiguousarray(C), F, L, e_zero, c_esub, man, emin, emax,
-                              mode, promote)
+    """The tensor-core kernel, with B laid out (k, n)."""
+    return kernels.gemm_fused(ia, ea, np.ascontiguousarray(ib.T), np.ascontiguousarray(eb.T), pa, pb,
+                              np.ascontiguousarray(C), F, L, e_zero, c_esub, man, emin, emax, mode, promote)
 
 
 def _esub(fmt) -> int:

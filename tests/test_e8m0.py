@@ -85,3 +85,14 @@ def test_negative_and_nan():
     assert E8M0.encode(np.array([-2.0]), nan_code=255) == 255
     assert E8M0.encode(np.array([np.inf])) == 254
     assert E8M0.encode(np.array([np.inf]), saturate=False) == 255
+
+
+def test_decode_every_code_against_ml_dtypes():
+    codes = np.arange(256, dtype=np.uint8)
+    ml = codes.view(ml_dtypes.float8_e8m0fnu).astype(np.float64)
+    got = E8M0.decode(codes)
+    assert np.array_equal(got, ml, equal_nan=True)
+    # where ml_dtypes rounds correctly (no ties on the exponent), encoding agrees with it too
+    x = np.ldexp(1.0, np.arange(-127, 128)).astype(np.float32) * np.float32(1.2)
+    x = x[np.isfinite(x)]
+    assert np.array_equal(E8M0.encode(x), x.astype(ml_dtypes.float8_e8m0fnu).view(np.uint8))

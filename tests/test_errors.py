@@ -108,8 +108,11 @@ def test_invalid_dataclass_fields():
         nx.FloatFormat(exp_bits=4, man_bits=3, bias=7, nan="ieee")
     with pytest.raises(TypeError, match="exp_bits must be an int"):
         nx.FloatFormat(exp_bits=4.0, man_bits=3, bias=7)
-    with pytest.raises(TypeError):
-        nx.FloatFormat(4, 3, 7)  # keyword-only
+    # positional construction follows DESIGN.md's field order
+    assert nx.FloatFormat(4, 3, 7, True, False, nx.NanPolicy.FN, True) == nx.get_format("e4m3")
+    assert nx.IntFormat(8, True, True) == nx.IntFormat(bits=8, narrow=True)
+    assert nx.BlockFormat(nx.get_format("e2m1"), nx.get_format("e8m0"), 32, nx.ScaleRule.FLOOR, False) == \
+        nx.get_block_format("mxfp4")
     with pytest.raises(ValueError, match="bits must be in 2..32"):
         nx.IntFormat(bits=33)
     with pytest.raises(ValueError, match="values\\(\\) lists formats of at most 16 bits"):

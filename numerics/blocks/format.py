@@ -18,7 +18,7 @@ _INT32 = IntFormat(bits=32)
 _MSE_RATIOS = np.linspace(0.5, 1.0, 21)  # clipping ratios searched by ScaleRule.MSE (AMAX-style scales)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class BlockFormat:
     """Elements in `element` sharing one `scale` per block of `block_size` along an axis.
 

@@ -22,7 +22,7 @@ class NanPolicy(Enum):
     NONE = "none"  # every pattern is a finite number (OCP MX FP6/FP4)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class FloatFormat(ScalarFormat):
     """A binary floating-point format given by its fields; every other quantity is derived.
 

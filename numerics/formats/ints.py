@@ -11,7 +11,7 @@ import kernels
 from .base import ScalarFormat
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class IntFormat(ScalarFormat):
     """An integer format. Codes are two's-complement bit patterns (unsigned: the value itself).
 

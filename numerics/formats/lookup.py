@@ -24,7 +24,7 @@ class _LevelSet(ScalarFormat):
         return self.min_normal
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class LookupFormat(_LevelSet):
     """A format whose code i stands for levels[i] (sorted ascending, distinct, finite).
 
@@ -123,7 +123,7 @@ def _pow2_frac(p: int, f: int) -> Fraction:
     return Fraction(s) * Fraction(2) ** (e_int - 52)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class LogFormat(_LevelSet):
     """Sign bit + (bits - 1)-bit field m: m = 0 is zero, else |x| = 2^((m - 2^(bits-2)) / 2^frac_bits).
 

@@ -12,7 +12,7 @@ from . import inputs
 from .base import ScalarFormat
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class PositFormat(ScalarFormat):
     """posit<bits, es>: sign, regime, es exponent bits, fraction; 0 = 00...0, NaR = 10...0.
 

@@ -61,6 +61,15 @@ def two_sum(a, b):
 
 
 @njit(cache=True, inline="always")
+def add_rne(a, b, man_bits, emin, emax):
+    """a + b correctly rounded (RNE, overflow to inf) to the target format; inf/NaN propagate."""
+    s, err = two_sum(a, b)
+    if not math.isfinite(s):
+        return s
+    return round_to(round_to_odd(s, err), man_bits, emin, emax, RNE_MODE, True)
+
+
+@njit(cache=True, inline="always")
 def round_to_odd(s, err):
     """The float64 round-to-odd of the exact value s + err (s = RN(s + err), |err| <= ulp(s)/2):
     rounding it once more to <= 51 bits is correctly rounded (Boldo & Melquiond 2008)."""
@@ -142,8 +151,7 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
             if promote > 0 and k0 > 0 and k0 % promote == 0:
                 for j in range(n):
                     if dead[j] == 0:
-                        s, err = two_sum(outer[j], math.ldexp(float(icc[j]), ec0[j]))
-                        outer[j] = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True)
+                        outer[j] = add_rne(outer[j], math.ldexp(float(icc[j]), ec0[j]), 23, -126, 127)
                     icc[j] = 0
             for j in range(n):
                 emx[j] = e_c[j] if icc[j] != 0 else e_zero
@@ -213,8 +221,7 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
             else:
                 acc = math.ldexp(float(icc[j]), ec0[j]) + 0.0
             if promote > 0:
-                s, err = two_sum(outer[j], acc)
-                acc = round_to(round_to_odd(s, err), 23, -126, 127, RNE_MODE, True) if math.isfinite(s) else s
+                acc = add_rne(outer[j], acc, 23, -126, 127)
             out[i, j] = acc
     return out
 
@@ -328,9 +335,7 @@ def gemm_fma(a, bt, c, man_bits, emin, emax):
         for j in range(n):
             acc = c[i, j]
             for kk in range(k):
-                s, err = two_sum(a[i, kk] * bt[j, kk], acc)  # the product is exact
-                acc = round_to(round_to_odd(s, err), man_bits, emin, emax, RNE_MODE, True) \
-                    if math.isfinite(s) else s
+                acc = add_rne(a[i, kk] * bt[j, kk], acc, man_bits, emin, emax)  # the product is exact
             out[i, j] = acc
     return out
 
@@ -351,18 +356,14 @@ def gemm_pairwise(a, bt, c, man_bits, emin, emax):
             while cnt > 1:
                 half = cnt // 2
                 for t in range(half):
-                    s, err = two_sum(buf[2 * t], buf[2 * t + 1])
-                    buf[t] = round_to(round_to_odd(s, err), man_bits, emin, emax, RNE_MODE, True) \
-                        if math.isfinite(s) else s
+                    buf[t] = add_rne(buf[2 * t], buf[2 * t + 1], man_bits, emin, emax)
                 if cnt % 2:
                     buf[half] = buf[cnt - 1]
                     cnt = half + 1
                 else:
                     cnt = half
             tot = buf[0] if k > 0 else 0.0
-            s, err = two_sum(tot, c[i, j])
-            out[i, j] = round_to(round_to_odd(s, err), man_bits, emin, emax, RNE_MODE, True) \
-                if math.isfinite(s) else s
+            out[i, j] = add_rne(tot, c[i, j], man_bits, emin, emax)
     return out
 
 

@@ -245,12 +245,7 @@ class BlockFormat:
             return self._encode_scalar(src, rounding, sr_k, key)
         if isinstance(el, FloatFormat):
             flat = np.ascontiguousarray(blocks).reshape(-1)
-            bits, se, sm, sb = _inputs.source_bits(flat)
-            out = np.empty(flat.shape, el.code_dtype)
-            from kernels import encode_float
-            encode_float(bits, se, sm, sb, out, el.exp_bits, el.man_bits, el.bias, el.signed, el.zero,
-                         el.subnormals, el.max_code, el._inf_mag, el._nan_mag, el.nan.value == "fnuz",
-                         int(rounding), True, sr_k, key, 0, shifts, max(blocks.shape[1], 1))
+            out, _ = el._encode_scaled(flat, int(rounding), True, sr_k, key, 0, shifts, max(blocks.shape[1], 1))
             return out.reshape(blocks.shape)
         src = np.ldexp(blocks.astype(np.float64), -shifts[:, None])  # exact
         return self._encode_scalar(np.clip(np.nan_to_num(src), -mx, mx), rounding, sr_k, key)

@@ -166,13 +166,17 @@ class FloatFormat(ScalarFormat):
 
     # -- kernels ----------------------------------------------------------------------------------
     def _encode_flat(self, flat, rounding, saturate, sr_k, key, invalid_code):
+        no_shifts = np.zeros(-(-flat.size // kernels.CHUNK) or 1, np.int64)
+        return self._encode_scaled(flat, rounding, saturate, sr_k, key, invalid_code, no_shifts, kernels.CHUNK)
+
+    def _encode_scaled(self, flat, rounding, saturate, sr_k, key, invalid_code, shifts, block_len):
+        """Encode flat * 2^-shifts[i // block_len] (exact power-of-two block scaling, one rounding)."""
         bits, se, sm, sb = inputs.source_bits(flat)
         out = np.empty(flat.shape, self.code_dtype)
         n_invalid = kernels.encode_float(
             bits, se, sm, sb, out, self.exp_bits, self.man_bits, self.bias, self.signed, self.zero,
             self.subnormals, self.max_code, self._inf_mag, self._nan_mag, self.nan == NanPolicy.FNUZ,
-            rounding, saturate, sr_k, key, invalid_code, np.zeros(-(-flat.size // kernels.CHUNK) or 1, np.int64),
-            kernels.CHUNK)
+            rounding, saturate, sr_k, key, invalid_code, shifts, block_len)
         return out, n_invalid
 
     def _decode_flat(self, codes):

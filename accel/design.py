@@ -1,10 +1,14 @@
 """Design points: frozen dataclasses that validate themselves, with units in field names and every
-constant's source beside it; TOML in and out."""
+constant's source beside it (in the presets); TOML in and out."""
 
 import dataclasses
+import functools
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 
+from .energy import mac_pj, node_scale
 from .systolic import Dataflow
 
 
@@ -13,6 +17,13 @@ def _check_positive(obj, *names: str) -> None:
         v = getattr(obj, name)
         if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
             raise ValueError(f"{type(obj).__name__}.{name} must be a positive number, got {v!r}")
+
+
+def _check_int(obj, *names: str) -> None:
+    for name in names:
+        v = getattr(obj, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{type(obj).__name__}.{name} must be a positive int, got {v!r}")
 
 
 def _check_rates(obj, rates: dict, what: str) -> None:
@@ -25,111 +36,256 @@ def _check_rates(obj, rates: dict, what: str) -> None:
             raise ValueError(f"{type(obj).__name__}.{what}[{fmt!r}] must be a positive int, got {rate!r}")
 
 
+@functools.lru_cache(maxsize=None)
+def format_info(fmt_name: str) -> tuple[str, float, int | None]:
+    """(element format name, bits per element with scales, block size or None) of a scalar or block
+    format name; cached (sweeps ask for the same few names millions of times)."""
+    import numerics as nx
+    if not isinstance(fmt_name, str):
+        raise TypeError(f"format name must be a str, got {type(fmt_name).__name__}")
+    if fmt_name in nx.format_names():
+        return fmt_name, float(nx.get_format(fmt_name).bits), None
+    if fmt_name in nx.block_format_names() or re.fullmatch(r"int\d+_(g\d+|channel)(_asym)?", fmt_name):
+        bf = nx.get_block_format(fmt_name)
+        bs = bf.block_size if isinstance(bf.block_size, int) else None
+        bits = bf.bits_per_element if bs else float(bf.element.bits)
+        return bf.element.name, bits, bs
+    try:
+        nx.get_format(fmt_name)  # parsed names (eXmY, posit<n>_<es>)
+        return fmt_name, float(nx.get_format(fmt_name).bits), None
+    except ValueError:
+        raise ValueError(f"unknown format {fmt_name!r}: neither a scalar format (format_names()) nor a block "
+                         f"format (block_format_names())") from None
+
+
+def element_name(fmt_name: str) -> str:
+    """The scalar element format of a format name: the name itself for scalar formats, the element's
+    name for block formats (mxfp4 -> e2m1)."""
+    return format_info(fmt_name)[0]
+
+
+def _normalise_accumulators(obj, acc, formats) -> dict:
+    """`accumulator` as given (one preset name, or {format name or "default": preset}) -> a dict."""
+    from numerics import get_accumulator
+    table = {"default": acc} if isinstance(acc, str) else acc
+    if not isinstance(table, dict) or not table:
+        raise ValueError(f"{type(obj).__name__}.accumulator must be a preset name or a {{format: preset}} table")
+    for key, name in table.items():
+        get_accumulator(name)
+        if key != "default":
+            element_name(key)
+    if "default" not in table and not all(f in table for f in formats):
+        raise ValueError(f"{type(obj).__name__}.accumulator names no preset for some of {list(formats)} "
+                         "and has no 'default'")
+    return dict(table)
+
+
+class _Unit:
+    """What every compute unit answers (the timing model asks these)."""
+
+    def _rate(self, element: str) -> int:
+        raise NotImplementedError
+
+    def accumulator_for(self, fmt_name: str) -> str:
+        """The accumulator preset the unit uses for operands of `fmt_name` (scalar or block)."""
+        acc = self.accumulator
+        for key in (fmt_name, element_name(fmt_name)):
+            if key in acc:
+                return acc[key]
+        return acc["default"]
+
+    def formats(self) -> list[str]:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
 class MemoryLevel:
-    """One level of the memory hierarchy."""
+    """One level of the memory hierarchy: `instances` copies (e.g. one shared memory per SM) each of
+    `size_bytes` and `bandwidth_bytes_per_s`; `energy_pj_per_byte` per byte read or written. A level
+    whose bandwidth is not published may be given math.inf: it then models reuse and energy only."""
 
     name: str
     size_bytes: int
     bandwidth_bytes_per_s: float
+    energy_pj_per_byte: float
+    instances: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError("MemoryLevel.name must be a non-empty str")
-        _check_positive(self, "size_bytes", "bandwidth_bytes_per_s")
+        _check_positive(self, "size_bytes", "bandwidth_bytes_per_s", "energy_pj_per_byte")
+        _check_int(self, "instances")
+
+    @property
+    def total_bandwidth_bytes_per_s(self) -> float:
+        return self.bandwidth_bytes_per_s * self.instances
 
 
 @dataclass(frozen=True)
-class TensorCore:
+class TensorCore(_Unit):
     """GPU-style matrix units: `sm_count` SMs, each doing `macs_per_cycle[format]` dense MACs per clock
-    (all its tensor cores together); 2:4 sparsity doubles the math rate on the compressed K when
-    `sparse` is True (NVIDIA Ampere and later)."""
+    (all its tensor cores together). A GEMM is tiled into `tile_m` x `tile_n` output tiles (one per SM
+    at a time, K stepped by `tile_k`), each computed by warps holding `warp_m` x `warp_n` in registers.
+    `accumulator`: one preset for every format, or {format name (scalar or block) or "default": preset}."""
 
     name: str
     sm_count: int
     macs_per_cycle: dict = field(hash=False)
-    sparse: bool = True
-    accumulator: str = "fp32"
+    accumulator: str | dict = field(default="fp32", hash=False)
+    tile_m: int = 128
+    tile_n: int = 128
+    tile_k: int = 32
+    warp_m: int = 64
+    warp_n: int = 64
 
     def __post_init__(self) -> None:
-        _check_positive(self, "sm_count")
+        _check_int(self, "sm_count", "tile_m", "tile_n", "tile_k", "warp_m", "warp_n")
         _check_rates(self, self.macs_per_cycle, "macs_per_cycle")
-        from numerics import get_accumulator
-        get_accumulator(self.accumulator)
+        if self.tile_m % self.warp_m or self.tile_n % self.warp_n:
+            raise ValueError(f"{type(self).__name__}: the tile ({self.tile_m} x {self.tile_n}) must be a whole "
+                             f"number of warp tiles ({self.warp_m} x {self.warp_n})")
+        object.__setattr__(self, "accumulator",
+                           _normalise_accumulators(self, self.accumulator, list(self.macs_per_cycle)))
+
+    def formats(self) -> list[str]:
+        return list(self.macs_per_cycle)
+
+    def _rate(self, element: str) -> int:
+        if element not in self.macs_per_cycle:
+            raise ValueError(f"{self.name} has no {element!r} rate; it has {sorted(self.macs_per_cycle)}")
+        return self.macs_per_cycle[element]
 
     def macs_per_clock(self, fmt: str, sparse: bool = False) -> int:
-        if fmt not in self.macs_per_cycle:
-            raise ValueError(f"{self.name} has no {fmt!r} rate; it has {sorted(self.macs_per_cycle)}")
-        if sparse and not self.sparse:
-            raise ValueError(f"{self.name} has no 2:4 sparse mode")
-        return self.sm_count * self.macs_per_cycle[fmt] * (2 if sparse else 1)
+        """Whole-chip MACs per clock for `fmt` (scalar or block format name)."""
+        rate = self.sm_count * self._rate(element_name(fmt))
+        if sparse:
+            raise ValueError(f"{self.name} has no 2:4 sparse mode (use a SparseTensorCore)")
+        return rate
 
 
 @dataclass(frozen=True)
-class SystolicArray:
-    """TPU-style rows x cols MAC array with a dataflow (SCALE-Sim's OS/WS/IS); one MAC per PE per
-    clock for each of its formats."""
+class SparseTensorCore(TensorCore):
+    """A TensorCore with N:M structured-sparse mode (NVIDIA Ampere and later: 2:4 on the K axis of one
+    operand): twice the math rate on the compressed K, plus `metadata_bits` of index per kept value
+    (2 bits for 2:4: NVIDIA A100 whitepaper, "Fine-grained structured sparsity"; Mishra et al.,
+    arXiv 2104.08378)."""
+
+    sparse_n: int = 2
+    sparse_m: int = 4
+    metadata_bits: int = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_int(self, "sparse_n", "sparse_m", "metadata_bits")
+        if self.sparse_n >= self.sparse_m:
+            raise ValueError(f"SparseTensorCore needs sparse_n < sparse_m, got {self.sparse_n}:{self.sparse_m}")
+
+    def macs_per_clock(self, fmt: str, sparse: bool = False) -> int:
+        """Whole-chip effective MACs per clock; sparse mode does m/n times the dense rate (2x for 2:4)."""
+        rate = self.sm_count * self._rate(element_name(fmt))
+        return rate * self.sparse_m // self.sparse_n if sparse else rate
+
+
+@dataclass(frozen=True)
+class SystolicArray(_Unit):
+    """TPU-style rows x cols MAC array with a dataflow (SCALE-Sim's OS/WS/IS). `formats` maps each
+    format it computes to MACs per PE per clock (1 for its native width; a split multiplier may do 2
+    narrower products, as NVIDIA's INT4 does twice INT8)."""
 
     name: str
     rows: int
     cols: int
     dataflow: Dataflow = Dataflow.WS
-    formats: tuple = ("int8",)
-    accumulator: str = "int32"
+    formats_per_pe: dict = field(default_factory=lambda: {"int8": 1}, hash=False)
+    accumulator: str | dict = field(default="int32", hash=False)
 
     def __post_init__(self) -> None:
-        _check_positive(self, "rows", "cols")
+        _check_int(self, "rows", "cols")
         if not isinstance(self.dataflow, Dataflow):
             raise TypeError(f"SystolicArray.dataflow must be a Dataflow, got {self.dataflow!r}")
-        _check_rates(self, {f: 1 for f in self.formats}, "formats")
-        from numerics import get_accumulator
-        get_accumulator(self.accumulator)
+        _check_rates(self, self.formats_per_pe, "formats_per_pe")
+        object.__setattr__(self, "accumulator",
+                           _normalise_accumulators(self, self.accumulator, list(self.formats_per_pe)))
+
+    def formats(self) -> list[str]:
+        return list(self.formats_per_pe)
+
+    def _rate(self, element: str) -> int:
+        if element not in self.formats_per_pe:
+            raise ValueError(f"{self.name} has no {element!r}; it computes {list(self.formats_per_pe)}")
+        return self.formats_per_pe[element]
 
     def macs_per_clock(self, fmt: str, sparse: bool = False) -> int:
-        if fmt not in self.formats:
-            raise ValueError(f"{self.name} has no {fmt!r}; it computes {list(self.formats)}")
+        rate = self._rate(element_name(fmt))
         if sparse:
             raise ValueError(f"{self.name} has no 2:4 sparse mode")
-        return self.rows * self.cols
+        return self.rows * self.cols * rate
+
+
+_UNITS = {"tensor_core": TensorCore, "sparse_tensor_core": SparseTensorCore, "systolic_array": SystolicArray}
 
 
 @dataclass(frozen=True)
 class Design:
-    """A design point: a clock, one compute unit, and the memory levels from the closest outwards
-    (none: compute only)."""
+    """A design point: a clock, one compute unit, the memory levels from the closest outwards (none:
+    compute only), the logic node and supply for energy scaling, and the energy table `mac_pj`
+    ({format: pJ per MAC at this node, "block_scale": pJ per FP32 block-scale product-add}); entries the
+    table leaves out get Horowitz-derived values (accel.energy), so the table printed by to_toml() is
+    the one in use."""
 
     name: str
     clock_hz: float
     unit: TensorCore | SystolicArray
-    memories: tuple
+    memories: tuple = ()
+    node_nm: float = 45.0
+    vdd_v: float = 0.9
+    mac_pj: dict = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        _check_positive(self, "clock_hz")
+        _check_positive(self, "clock_hz", "node_nm", "vdd_v")
         if not isinstance(self.unit, TensorCore | SystolicArray):
-            raise TypeError(f"Design.unit must be a TensorCore or SystolicArray, got {type(self.unit).__name__}")
+            raise TypeError(f"Design.unit must be a TensorCore, SparseTensorCore or SystolicArray, got "
+                            f"{type(self.unit).__name__}")
         if not isinstance(self.memories, tuple) or not all(isinstance(m, MemoryLevel) for m in self.memories):
             raise ValueError("Design.memories must be a tuple of MemoryLevel")
+        names = [m.name for m in self.memories]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Design.memories names must be unique, got {names}")
+        if not isinstance(self.mac_pj, dict):
+            raise ValueError("Design.mac_pj must be a {format: pJ} table")
+        from numerics import get_accumulator, get_format
+        table = dict(self.mac_pj)
+        scale = node_scale(self.node_nm, self.vdd_v)
+        for fmt in self.unit.formats():
+            if fmt not in table:
+                acc = get_accumulator(self.unit.accumulator_for(fmt))
+                table[fmt] = round(mac_pj(get_format(fmt), acc) * scale, 6)
+        if "block_scale" not in table:  # the FP32 product-add that applies a pair of block scales
+            table["block_scale"] = round(mac_pj(get_format("fp32"), get_accumulator("fp32")) * scale, 6)
+        for fmt, v in table.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
+                raise ValueError(f"Design.mac_pj[{fmt!r}] must be a positive number of pJ, got {v!r}")
+        object.__setattr__(self, "mac_pj", table)
 
     def peak_ops_per_s(self, fmt: str, sparse: bool = False) -> float:
         """Datasheet-style peak: 2 ops per MAC x MACs per clock x clock."""
         return 2.0 * self.unit.macs_per_clock(fmt, sparse) * self.clock_hz
 
+    def replace(self, **changes) -> "Design":
+        return dataclasses.replace(self, **changes)
+
     # -- TOML ------------------------------------------------------------------------------------
     def to_toml(self) -> str:
-        u = self.unit
-        lines = ["[design]", f'name = "{self.name}"', f"clock_hz = {self.clock_hz!r}", ""]
-        if isinstance(u, TensorCore):
-            lines += ["[unit]", 'kind = "tensor_core"', f'name = "{u.name}"', f"sm_count = {u.sm_count}",
-                      f"sparse = {str(u.sparse).lower()}", f'accumulator = "{u.accumulator}"', "",
-                      "[unit.macs_per_cycle]"] + [f'"{k}" = {v}' for k, v in u.macs_per_cycle.items()]
-        else:
-            fmts = ", ".join(f'"{f}"' for f in u.formats)
-            lines += ["[unit]", 'kind = "systolic_array"', f'name = "{u.name}"', f"rows = {u.rows}",
-                      f"cols = {u.cols}", f'dataflow = "{u.dataflow.value}"', f"formats = [{fmts}]",
-                      f'accumulator = "{u.accumulator}"']
+        lines = ["[design]", f'name = "{self.name}"', f"clock_hz = {_toml(self.clock_hz)}",
+                 f"node_nm = {_toml(self.node_nm)}", f"vdd_v = {_toml(self.vdd_v)}",
+                 f"mac_pj = {_toml(self.mac_pj)}", "", "[unit]"]
+        kind = next(k for k, c in _UNITS.items() if type(self.unit) is c)
+        lines.append(f'kind = "{kind}"')
+        for f in dataclasses.fields(self.unit):
+            lines.append(f"{f.name} = {_toml(getattr(self.unit, f.name))}")
         for m in self.memories:
-            lines += ["", "[[memories]]", f'name = "{m.name}"', f"size_bytes = {m.size_bytes}",
-                      f"bandwidth_bytes_per_s = {m.bandwidth_bytes_per_s!r}"]
+            lines += ["", "[[memories]]"] + [f"{f.name} = {_toml(getattr(m, f.name))}"
+                                              for f in dataclasses.fields(m)]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -139,25 +295,38 @@ class Design:
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"design TOML does not parse: {err}") from None
         try:
-            d, u = doc["design"], dict(doc["unit"])
+            d, u = dict(doc["design"]), dict(doc["unit"])
             kind = u.pop("kind")
-            if kind == "tensor_core":
-                unit = TensorCore(**u)
-            elif kind == "systolic_array":
-                u["dataflow"] = Dataflow(u.get("dataflow", "ws"))
-                u["formats"] = tuple(u.get("formats", ("int8",)))
-                unit = SystolicArray(**u)
-            else:
-                raise ValueError(f"unit.kind must be 'tensor_core' or 'systolic_array', got {kind!r}")
+            if kind not in _UNITS:
+                raise ValueError(f"unit.kind must be one of {sorted(_UNITS)}, got {kind!r}")
+            if "dataflow" in u:
+                u["dataflow"] = Dataflow(u["dataflow"])
+            unit = _UNITS[kind](**u)
             mems = tuple(MemoryLevel(**m) for m in doc.get("memories", ()))
-            return cls(name=d["name"], clock_hz=d["clock_hz"], unit=unit, memories=mems)
+            return cls(unit=unit, memories=mems, **d)
         except KeyError as err:
             raise ValueError(f"design TOML lacks {err}") from None
         except TypeError as err:
             raise ValueError(f"design TOML has an unexpected field: {err}") from None
 
-    def replace(self, **changes) -> "Design":
-        return dataclasses.replace(self, **changes)
+
+def _toml(v) -> str:
+    """One TOML value."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, Dataflow):
+        return f'"{v.value}"'
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, float):
+        return "inf" if math.isinf(v) else repr(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml(x)}' for k, x in v.items()) + " }"
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
 def load_design(path: str) -> Design:

@@ -1,11 +1,20 @@
-"""Named design points. Unit parameters are chosen from the vendors' published architecture facts so
-that `peak_ops_per_s` reproduces the datasheet peaks listed in DESIGN.md (tests check it)."""
+"""Named design points. Unit parameters come from the vendors' published architecture facts so that
+`peak_ops_per_s` reproduces the datasheet peaks listed in DESIGN.md (tests check it); memory levels carry
+their published sizes and bandwidths and energies from accel.energy's rules (each cited there)."""
 
-from .design import Design, MemoryLevel, SystolicArray, TensorCore
+import math
+
+from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray
+from .energy import DRAM_PJ_PER_BYTE, node_scale, sram_pj_per_byte
 from .systolic import Dataflow
 
 _GB = 1e9
+_KB, _MB, _GiB = 1024, 1024**2, 1024**3
 _DESIGNS: dict[str, Design] = {}
+
+# CUDA C++ Programming Guide, "Shared Memory" (compute capability 5.x and later): 32 banks of 32 bits,
+# one access per bank per clock -> 128 bytes per clock per SM.
+_SMEM_BYTES_PER_CLK = 32 * 4
 
 
 def _register(d: Design) -> None:
@@ -29,37 +38,101 @@ def get_design(name: str) -> Design:
     return d
 
 
+def _sram(name: str, size: int, bw: float, node_nm: float, instances: int = 1) -> MemoryLevel:
+    return MemoryLevel(name, size, bw, round(sram_pj_per_byte(size) * node_scale(node_nm, 0.9), 4), instances)
+
+
+def _gpu_memories(sms: int, clock: float, node: float, smem: int, l2: int, l2_bw: float, hbm: int,
+                  hbm_bw: float) -> tuple:
+    return (_sram("smem", smem, _SMEM_BYTES_PER_CLK * clock, node, sms),
+            _sram("l2", l2, l2_bw, node),
+            MemoryLevel("hbm", hbm, hbm_bw, DRAM_PJ_PER_BYTE["hbm"]))
+
+
 # NVIDIA A100 SXM (A100 Tensor Core GPU Architecture whitepaper, 2020): 108 SMs at 1410 MHz boost, 4
-# tensor cores per SM, each 256 FP16 FMA/clock dense (1024 per SM; INT8 twice that, TF32 half);
-# HBM2e 80 GB at 2,039 GB/s (A100 80GB SXM datasheet). Peaks: FP16 312 / 624 TFLOPS, INT8 624 / 1,248
-# TOPS, TF32 156 / 312. On-chip levels come with the memory model (issue #6).
+# tensor cores per SM, each 256 FP16 FMA/clock dense (1024 per SM; INT8 twice that, INT4 four times,
+# TF32 half); 2:4 sparsity doubles each. Peaks: FP16 312 / 624 TFLOPS, INT8 624 / 1,248 TOPS, TF32
+# 156 / 312. Up to 164 KB shared memory per SM (Table 5); 40 MB L2 read at 5120 bytes/clk (p. 35); HBM2e
+# 80 GB at 2,039 GB/s (A100 80GB SXM datasheet). TSMC N7. Tile 128 x 256 x 32 with 64 x 64 warp tiles:
+# CUTLASS's default SM80 FP16 tensor-op GEMM configuration.
+_A100_CLK = 1.41e9
 _register(Design(
-    name="a100-like", clock_hz=1.41e9,
-    unit=TensorCore(name="a100-tc", sm_count=108, accumulator="nv_ampere",
-                    macs_per_cycle={"fp16": 1024, "bf16": 1024, "tf32": 512, "int8": 2048}),
-    memories=(MemoryLevel("hbm", 80 * 1024**3, 2039 * _GB),)))
+    name="a100-like", clock_hz=_A100_CLK, node_nm=7.0,
+    unit=SparseTensorCore(name="a100-tc", sm_count=108,
+                          macs_per_cycle={"fp16": 1024, "bf16": 1024, "tf32": 512, "int8": 2048, "int4": 4096},
+                          accumulator={"default": "nv_ampere", "int8": "int32", "int4": "int32"},
+                          tile_m=128, tile_n=256, tile_k=32, warp_m=64, warp_n=64),
+    memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB)))
 
 # NVIDIA H100 SXM5 (H100 Tensor Core GPU Architecture whitepaper, 2022): 132 SMs, 4 tensor cores per
 # SM each 512 FP16 FMA/clock dense (2048 per SM; FP8 and INT8 twice that); the datasheet peaks
 # (FP16 989 / 1,979, FP8 1,979 / 3,958 TFLOPS) correspond to a 1.83 GHz clock: 2 x 132 x 2048 x
-# 1.83e9 = 989.4e12. HBM3 80 GB at 3,350 GB/s (H100 SXM datasheet).
+# 1.83e9 = 989.4e12. 228 KB shared memory per SM and 50 MB L2 (whitepaper); NVIDIA publishes no L2
+# bandwidth, so the L2 level models reuse and energy only (bandwidth inf). HBM3 80 GB at 3,350 GB/s (H100
+# SXM datasheet). TSMC 4N (a 5 nm-class node). Tile 128 x 256 computed by two warpgroups of wgmma
+# m64n256 (PTX ISA, wgmma.mma_async shapes), reading operands from shared memory.
+_H100_CLK = 1.83e9
 _register(Design(
-    name="h100-like", clock_hz=1.83e9,
-    unit=TensorCore(name="h100-tc", sm_count=132, accumulator="nv_hopper",
-                    macs_per_cycle={"fp16": 2048, "bf16": 2048, "tf32": 1024, "e4m3": 4096, "e5m2": 4096,
-                                    "int8": 4096}),
-    memories=(MemoryLevel("hbm", 80 * 1024**3, 3350 * _GB),)))
+    name="h100-like", clock_hz=_H100_CLK, node_nm=5.0,
+    unit=SparseTensorCore(name="h100-tc", sm_count=132,
+                          macs_per_cycle={"fp16": 2048, "bf16": 2048, "tf32": 1024, "e4m3": 4096, "e5m2": 4096,
+                                          "int8": 4096},
+                          accumulator={"default": "nv_hopper", "e4m3": "nv_hopper_fp8", "e5m2": "nv_hopper_fp8",
+                                       "int8": "int32"},
+                          tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256),
+    memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB)))
+
+# NVIDIA B200 (HGX B200 datasheet: FP4 9 / 18 PFLOPS dense / sparse, FP8 4.5 / 9, FP16 2.25 / 4.5, HBM3e
+# 8 TB/s, 180 GB): 148 SMs (CUDA device properties of B200). Blackwell doubles Hopper's per-SM tensor rate
+# (FP16 4096, FP8 8192, FP4 16384 MAC/clock/SM); the datasheet peaks then fix the clock at
+# 4.5e15 / (2 x 148 x 8192) = 1.856 GHz. L2: 126.5 MiB (cudaDeviceProp.l2CacheSize = 132,644,864 B);
+# bandwidth unpublished (inf). Shared memory 228 KB per SM as on Hopper (Blackwell tuning guide). TSMC 4NP.
+# Tile 128 x 256 per SM: one tcgen05.mma of M = 128, N = 256 (PTX ISA) reading both operands from shared
+# memory and accumulating in tensor memory.
+_B200_CLK = 4.5e15 / (2 * 148 * 8192)
+_register(Design(
+    name="b200-like", clock_hz=_B200_CLK, node_nm=4.0,
+    unit=SparseTensorCore(name="b200-tc", sm_count=148,
+                          macs_per_cycle={"fp16": 4096, "bf16": 4096, "e4m3": 8192, "e5m2": 8192, "e2m1": 16384,
+                                          "int8": 8192},
+                          accumulator={"default": "nv_blackwell", "mxfp8_e4m3": "nv_blackwell_mx",
+                                       "mxfp8_e5m2": "nv_blackwell_mx", "mxfp4": "nv_blackwell_mx",
+                                       "nvfp4": "nv_blackwell_nvfp4", "e2m1": "nv_blackwell_mx", "int8": "int32"},
+                          tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256),
+    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * _GB, 8000 * _GB)))
+
+
+def _feed_bandwidth(rows: int, cols: int, clock: float) -> float:
+    """On-chip buffer bandwidth sized to feed a systolic array every clock: one 8-bit input per row in
+    and one 32-bit partial sum per column out (the model's rule for buffers whose width is unpublished)."""
+    return (rows + 4 * cols) * clock
+
 
 # Google TPU v1 (Jouppi et al., ISCA 2017): 256 x 256 INT8 MACs at 700 MHz = 92 TOPS, weight
-# stationary; 8 GiB of DDR3 at 34 GB/s.
+# stationary; 24 MiB unified buffer (activations) and 8 GiB of DDR3 at 34 GB/s; 28 nm.
 _register(Design(
-    name="tpu-v1-like", clock_hz=700e6,
-    unit=SystolicArray(name="tpu-v1-mxu", rows=256, cols=256, dataflow=Dataflow.WS, formats=("int8",)),
-    memories=(MemoryLevel("ddr3", 8 * 1024**3, 34 * _GB),)))
+    name="tpu-v1-like", clock_hz=700e6, node_nm=28.0,
+    unit=SystolicArray(name="tpu-v1-mxu", rows=256, cols=256, dataflow=Dataflow.WS, formats_per_pe={"int8": 1}),
+    memories=(_sram("unified_buffer", 24 * _MB, _feed_bandwidth(256, 256, 700e6), 28.0),
+              MemoryLevel("ddr3", 8 * _GiB, 34 * _GB, DRAM_PJ_PER_BYTE["ddr"]))))
+
+# An edge NPU modelled on Samsung's 4 nm mobile NPU (Park et al., ISSCC 2022 / IEEE JSSC 58(1) 2023:
+# 8K INT8 MACs in two cores of 4096, 1 MB TCM per core, INT4/8/16 and FP16 in one datapath) as a
+# 64 x 128 weight-stationary array. INT4 runs at twice the INT8 rate (a split 8-bit multiplier, as in
+# NVIDIA's INT4 = 2 x INT8 tensor-core rates: A100 datasheet INT4 1,248 vs INT8 624 TOPS). The 1 GHz
+# clock is this design point's choice, not the paper's; LPDDR5-6400 on a 64-bit bus = 51.2 GB/s (JEDEC
+# JESD209-5) with Horowitz's DDR energy.
+_register(Design(
+    name="edge-npu", clock_hz=1e9, node_nm=4.0,
+    unit=SystolicArray(name="edge-npu", rows=64, cols=128, dataflow=Dataflow.WS,
+                       formats_per_pe={"int8": 1, "int4": 2}),
+    memories=(_sram("tcm", 2 * _MB, _feed_bandwidth(64, 128, 1e9), 4.0),
+              MemoryLevel("lpddr", 8 * _GiB, 51.2 * _GB, DRAM_PJ_PER_BYTE["ddr"]))))
 
 # A 32 x 32 output-stationary array for comparison with SCALE-Sim's compute cycles (DESIGN.md's
 # reference numbers); compute only (no memory levels); the 1 GHz clock only converts cycles to seconds.
 _register(Design(
     name="scalesim-32x32", clock_hz=1e9,
-    unit=SystolicArray(name="scalesim-32x32", rows=32, cols=32, dataflow=Dataflow.OS, formats=("int8",)),
+    unit=SystolicArray(name="scalesim-32x32", rows=32, cols=32, dataflow=Dataflow.OS,
+                       formats_per_pe={"int8": 1}),
     memories=()))

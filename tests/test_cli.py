@@ -11,8 +11,8 @@ from accel.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_default_prints_every_format(capsys):
-    assert main([]) == 0
+def test_formats_prints_every_format(capsys):
+    assert main(["formats"]) == 0
     out = capsys.readouterr().out
     for name in nx.format_names():
         assert re.search(rf"^{name}\s", out, re.M), name
@@ -28,6 +28,54 @@ def test_formats_subset_and_unknown(capsys):
     assert [line.split()[0] for line in out[2:]] == ["e2m1", "e3m4"]
     assert main(["formats", "e4m3fn"]) == 2
     assert "close matches" in capsys.readouterr().err
+
+
+def test_default_study(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "digits MLP" in out and "top1" in out
+    table = [line.split() for line in out.splitlines() if re.match(r"^\d+\s+\d+\s+int", line)]
+    assert len(table) == 32  # 4 x 4 array sizes x {int8, int4}
+    assert all(0.95 < float(r[8]) <= 1 for r in table)  # top-1 of the hardware run
+    for f in ("results.jsonl", "pareto.png", "energy_vs_top1.png"):
+        assert (tmp_path / "lowbit-study" / f).stat().st_size > 0
+
+
+def test_simulate_sweep_report(capsys, tmp_path):
+    assert main(["simulate", "h100-like", "--gemm", "256", "256", "512", "--a-format", "e4m3"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^bound\s+\w+", out, re.M) and "sqnr_db" in out and "rel_fro_err" in out
+    assert main(["simulate", "a100-like", "--gemm", "13008", "1024", "4096", "--sparsity", "2:4", "--no-accuracy",
+                 "--json"]) == 0
+    import json
+    d = json.loads(capsys.readouterr().out)
+    assert d["sparsity"] == "2:4" and "rel_fro_err" not in d and d["ops"] == 2 * 13008 * 1024 * 4096
+    design = tmp_path / "d.toml"
+    import accel
+    design.write_text(accel.get_design("edge-npu").replace(name="mine").to_toml())
+    assert main(["simulate", str(design), "--network", "digits-mlp"]) == 0
+    assert "mine" in capsys.readouterr().out
+    grid = tmp_path / "g.toml"
+    grid.write_text(f'design = "{design}"\naccuracy = true\n[grid]\n"design.unit.rows" = [16, 64]\n'
+                    '"workload.a_format" = ["int8", "int4"]\n[[workloads]]\nnetwork = "digits-mlp"\n'
+                    '[[workloads]]\ngemm = [128, 128, 128]\na_format = "int8"\n')
+    out_file, csv_file = tmp_path / "r.jsonl", tmp_path / "r.csv"
+    assert main(["sweep", str(grid), "--out", str(out_file), "--csv", str(csv_file), "--plots", str(tmp_path / "p"),
+                 "--no-progress", "--workers", "1"]) == 0
+    assert len(out_file.read_text().splitlines()) == 8 and len(csv_file.read_text().splitlines()) == 9
+    assert (tmp_path / "p" / "pareto.png").exists()
+    capsys.readouterr()
+    assert main(["report", str(out_file), "--sort", "energy_j", "--columns", "workload,a_format,energy_j"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["workload", "a_format"] and len(lines) == 10
+    assert main(["report", str(out_file), "--pareto"]) == 0
+    assert main(["simulate", "h100", "--gemm", "1", "1", "1"]) == 2
+    assert "close matches: h100-like" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text('design = "edge-npu"\n')
+    assert main(["sweep", str(bad), "--out", str(out_file)]) == 2
+    assert "needs design" in capsys.readouterr().err
 
 
 def test_console_script_runs():

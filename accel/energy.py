@@ -1,0 +1,97 @@
+"""Energy per action: Horowitz's 45 nm figures, interpolation rules between them, and node scaling.
+
+Every number here comes from one source, M. Horowitz, "Computing's energy problem (and what we can do
+about it)", ISSCC 2014, keynote, Table/Fig. 1 (45 nm, 0.9 V):
+
+    int8 add 0.03 pJ, int32 add 0.1 pJ, int8 mult 0.2 pJ, int32 mult 3.1 pJ,
+    fp16 add 0.4 pJ, fp32 add 0.9 pJ, fp16 mult 1.1 pJ, fp32 mult 3.7 pJ,
+    SRAM 64-bit read 10 pJ (8 KB), 20 pJ (32 KB), 100 pJ (1 MB); DRAM 1.3-2.6 nJ per 64 bits.
+
+Formats Horowitz did not measure are interpolated with a power law through his two points of the
+same kind (the exponents below are computed, not chosen):
+
+- float multiply ~ p^a, p = significand bits with the hidden bit (fp16 p = 11 -> 1.1 pJ, fp32 p = 24 ->
+  3.7 pJ, so a = ln(3.7/1.1)/ln(24/11) = 1.55); an E4M3 product (p = 4) costs 0.23 pJ;
+- integer multiply ~ b^a through int8 0.2 / int32 3.1 pJ (a = 1.98: the quadratic array multiplier);
+- integer add ~ b^a through int8 0.03 / int32 0.1 pJ (a = 0.87, near-linear ripple/carry-select);
+- float add ~ bits^a through fp16 0.4 / fp32 0.9 pJ;
+- SRAM read ~ sqrt(size): 10 pJ x sqrt(size / 8 KB) per 64 bits reproduces all three of Horowitz's points
+  (8 KB 10, 32 KB 20, 1 MB 113 ~ 100 pJ). Larger memories are banked: their access costs that of a 1 MB
+  bank (the largest Horowitz lists);
+- DRAM: DDR-class off-chip DRAM at 1.3 nJ per 64-bit access (162.5 pJ/B, the low end of Horowitz's
+  1.3-2.6 nJ); stacked HBM at 3.9 pJ/bit (31.2 pJ/B; O'Connor et al., "Fine-Grained DRAM: Energy-Efficient
+  DRAM for Extreme Bandwidth Systems", MICRO 2017, for HBM2). DRAM energy is not scaled with the node.
+
+Node scaling (logic and SRAM only): first-order CMOS switching energy C V^2 with capacitance in
+proportion to the feature size (Dennard et al., IEEE JSSC 1974):  E(node, V) = E_45 x (node / 45 nm) x
+(V / 0.9 V)^2. Leakage is not modelled: the energies are dynamic energies per action.
+"""
+
+import math
+
+_NODE0_NM = 45.0
+_VDD0_V = 0.9
+
+# Horowitz ISSCC 2014, 45 nm / 0.9 V, pJ per operation
+_INT_ADD = {8: 0.03, 32: 0.1}
+_INT_MUL = {8: 0.2, 32: 3.1}
+_FP_ADD = {16: 0.4, 32: 0.9}
+_FP_MUL = {11: 1.1, 24: 3.7}       # keyed by significand bits (fp16 p = 11, fp32 p = 24)
+_SRAM_64B_8KB_PJ = 10.0            # 64-bit read of an 8 KB SRAM
+_SRAM_BANK_MAX_BYTES = 1 << 20     # Horowitz's largest SRAM (1 MB, 100 pJ)
+# DRAM per byte moved: DDR-class off-chip DRAM at Horowitz's 1.3 nJ per 64-bit access (the low end of his
+# 1.3-2.6 nJ); stacked HBM at 3.9 pJ/bit (O'Connor et al., "Fine-Grained DRAM", MICRO 2017, HBM2).
+DRAM_PJ_PER_BYTE = {"ddr": 1300.0 / 8, "hbm": 3.9 * 8}
+
+
+def _power_law(points: dict, x: float) -> float:
+    """The power law y = y0 (x / x0)^a through two (x, y) points, evaluated at x."""
+    (x0, y0), (x1, y1) = sorted(points.items())
+    a = math.log(y1 / y0) / math.log(x1 / x0)
+    return y0 * (x / x0) ** a
+
+
+def node_scale(node_nm: float, vdd_v: float) -> float:
+    """Factor from 45 nm / 0.9 V energies to another node and supply: (node/45) (V/0.9)^2."""
+    return (node_nm / _NODE0_NM) * (vdd_v / _VDD0_V) ** 2
+
+
+def multiply_pj(fmt) -> float:
+    """Energy of one multiply of two `fmt` operands at 45 nm (Horowitz points, power-law between them)."""
+    from numerics import FloatFormat, IntFormat
+    if isinstance(fmt, FloatFormat):
+        return _power_law(_FP_MUL, fmt.man_bits + 1)
+    if isinstance(fmt, IntFormat):
+        return _power_law(_INT_MUL, fmt.bits)
+    # posits, logarithmic and lookup formats: a multiplier of their significand/index width
+    return _power_law(_INT_MUL, fmt.bits)
+
+
+def add_pj(fmt) -> float:
+    """Energy of one add in `fmt` (the accumulator's format) at 45 nm."""
+    from numerics import FloatFormat
+    if isinstance(fmt, FloatFormat):
+        return _power_law(_FP_ADD, fmt.bits)
+    return _power_law(_INT_ADD, fmt.bits)
+
+
+def sram_pj_per_byte(size_bytes: int) -> float:
+    """SRAM read energy per byte at 45 nm: 10 pJ per 64 bits at 8 KB, growing as sqrt(size), banks of at
+    most 1 MB."""
+    bank = min(size_bytes, _SRAM_BANK_MAX_BYTES)
+    return _SRAM_64B_8KB_PJ * math.sqrt(bank / 8192) / 8
+
+
+def mac_pj(element, accumulator) -> float:
+    """One multiply-accumulate at 45 nm: a product of two `element` operands plus one add in the
+    accumulator's number system (int32 for integer accumulators, the quire as a wide integer, the
+    accumulator's float format otherwise)."""
+    from numerics import AccMethod, get_format
+    if accumulator.method == AccMethod.INTEGER:
+        acc_fmt = get_format(f"int{accumulator.int_bits}") if accumulator.int_bits <= 32 else get_format("int32")
+    elif accumulator.out_format is None:  # the quire: a 16n-bit fixed-point adder
+        return multiply_pj(element) + _power_law(_INT_ADD, 16 * element.bits)
+    else:
+        acc_fmt = accumulator.out_format
+    return multiply_pj(element) + add_pj(acc_fmt)
+

@@ -1,0 +1,139 @@
+"""Networks: a chain of dense layers run end to end (the digits MLP), or a list of independent GEMMs (a
+transformer block's)."""
+
+import dataclasses
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from .design import element_name
+from .workloads import Gemm, parse_sparsity
+
+
+@dataclass(frozen=True)
+class Dense:
+    """y = activation(x @ weight + bias); weight is (in, out)."""
+
+    weight: np.ndarray = field(repr=False, compare=False)
+    bias: np.ndarray = field(repr=False, compare=False)
+    activation: str | None = "relu"
+
+    def __post_init__(self) -> None:
+        w, b = np.asarray(self.weight), np.asarray(self.bias)
+        if w.ndim != 2 or b.shape != (w.shape[1],):
+            raise ValueError(f"Dense needs weight (in, out) and bias (out,), got {w.shape} and {b.shape}")
+        if self.activation not in (None, "relu"):
+            raise ValueError(f"Dense.activation must be None or 'relu', got {self.activation!r}")
+
+
+@dataclass(frozen=True)
+class Network:
+    """A named workload of several GEMMs. `layers`: Dense layers run as a chain on `inputs` (accuracy:
+    top-1 against `labels` and against the float64 model), or Gemm objects (accuracy: the worst of
+    their errors). `a_format`/`b_format`/`sparsity`/`scaling` apply to every layer (sweepable fields),
+    except that GEMMs named in `dense_layers` stay dense."""
+
+    name: str
+    layers: tuple = field(compare=False)
+    inputs: np.ndarray | None = field(default=None, repr=False, compare=False)
+    labels: np.ndarray | None = field(default=None, repr=False, compare=False)
+    a_format: str = "fp16"
+    b_format: str | None = None
+    sparsity: str | None = None
+    scaling: str = "auto"
+    dense_layers: tuple = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.layers, tuple) or not self.layers:
+            raise ValueError("Network.layers must be a non-empty tuple of Dense or Gemm")
+        kinds = {type(layer) for layer in self.layers}
+        if kinds not in ({Dense}, {Gemm}):
+            raise ValueError("Network.layers must be all Dense (a chain) or all Gemm")
+        element_name(self.a_format)
+        element_name(self.b_fmt)
+        parse_sparsity(self.sparsity)
+        if kinds == {Dense}:
+            if self.inputs is None:
+                raise ValueError("a Dense chain needs inputs")
+            x = np.asarray(self.inputs)
+            if x.ndim != 2 or x.shape[1] != self.layers[0].weight.shape[0]:
+                raise ValueError(f"Network.inputs must be (batch, {self.layers[0].weight.shape[0]}), got {x.shape}")
+            for a, b in zip(self.layers, self.layers[1:]):
+                if a.weight.shape[1] != b.weight.shape[0]:
+                    raise ValueError("consecutive Dense layers must chain: out of one = in of the next")
+
+    @property
+    def b_fmt(self) -> str:
+        return self.a_format if self.b_format is None else self.b_format
+
+    @property
+    def is_chain(self) -> bool:
+        return isinstance(self.layers[0], Dense)
+
+    def replace(self, **changes) -> "Network":
+        return dataclasses.replace(self, **changes)
+
+    def gemms(self) -> list[Gemm]:
+        """The GEMMs the hardware runs, with this network's formats."""
+        fmt = {"a_format": self.a_format, "b_format": self.b_fmt, "sparsity": self.sparsity,
+               "scaling": self.scaling}
+        if not self.is_chain:
+            return [g.replace(**{**fmt, "sparsity": None if g.name in self.dense_layers else self.sparsity})
+                    for g in self.layers]
+        batch = len(self.inputs)
+        return [Gemm(batch, layer.weight.shape[1], layer.weight.shape[0], b=np.asarray(layer.weight, np.float64),
+                     name=f"{self.name}.{i}", **fmt) for i, layer in enumerate(self.layers)]
+
+    def describe(self) -> dict:
+        return {"workload": self.name, "a_format": self.a_format, "b_format": self.b_fmt,
+                "sparsity": self.sparsity}
+
+
+def digits_mlp(a_format: str = "int8", b_format: str | None = None, sparsity: str | None = None) -> Network:
+    """The trained digits MLP (64-64-10) on the 500 held-out test images."""
+    from .digits import load_mlp, split
+    w = load_mlp()
+    _, _, xte, yte = split()
+    return Network("digits-mlp", (Dense(w["w1"], w["b1"], "relu"), Dense(w["w2"], w["b2"], None)),
+                   inputs=xte, labels=yte, a_format=a_format, b_format=b_format, sparsity=sparsity)
+
+
+def _minilm(name: str) -> np.ndarray:
+    with (resources.files("numerics") / "data" / "minilm" / name).open("rb") as fh:
+        return np.load(fh)
+
+
+def transformer_block(seq: int = 128, batch: int = 1, d_model: int = 384, heads: int = 12, d_ff: int = 1536,
+                      a_format: str = "fp16", b_format: str | None = None, sparsity: str | None = None,
+                      seed: int = 0) -> Network:
+    """The GEMMs of one encoder block (QKV projections, attention scores and values per head, output
+    projection, the two FFN GEMMs) at all-MiniLM-L6-v2's shapes by default. With MiniLM's shapes the
+    query projection and the second FFN GEMM use MiniLM's real weights (numerics/data/minilm); the other
+    weights and all activations are seeded unit Gaussians (the error metrics are relative). The attention
+    GEMMs (activation x activation) stay dense under 2:4 sparsity."""
+    t, dh = seq * batch, d_model // heads
+    if d_model % heads:
+        raise ValueError(f"d_model ({d_model}) must be a multiple of heads ({heads})")
+    real = (d_model, d_ff) == (384, 1536)
+    wq = _minilm("layer5_attention_query.npy").T.astype(np.float64) if real else None
+    wff2 = _minilm("layer0_output_dense.npy").T.astype(np.float64) if real else None
+    g = [Gemm(t, d_model, d_model, b=wq, seed=seed, name="q_proj"),
+         Gemm(t, 2 * d_model, d_model, seed=seed + 1, name="kv_proj"),
+         Gemm(seq, seq, dh, count=batch * heads, seed=seed + 2, name="scores"),
+         Gemm(seq, dh, seq, count=batch * heads, seed=seed + 3, name="attn_v"),
+         Gemm(t, d_model, d_model, seed=seed + 4, name="out_proj"),
+         Gemm(t, d_ff, d_model, seed=seed + 5, name="ffn1"),
+         Gemm(t, d_model, d_ff, b=wff2, seed=seed + 6, name="ffn2")]
+    return Network(f"transformer-{d_model}x{seq}", tuple(g), a_format=a_format, b_format=b_format,
+                   sparsity=sparsity, dense_layers=("scores", "attn_v"))
+
+
+def linear_training(m: int, k: int, n: int, a_format: str = "fp16", sparsity: str | None = None) -> Network:
+    """The three GEMMs of one training step of a linear layer y = x W^T (x: m x k, W: n x k): forward
+    (m x n, reduce k), input gradient dY W (m x k, reduce n) and weight gradient dY^T x (n x k, reduce m).
+    With 2:4 sparsity the first two use the pruned W (pruned along k, and its transposable mask along
+    n), the weight gradient stays dense: the set-up of torchao's semi-structured training benchmark."""
+    g = (Gemm(m, n, k, name="forward"), Gemm(m, k, n, name="grad_input"), Gemm(n, k, m, name="grad_weight"))
+    return Network(f"linear-train-{m}x{k}x{n}", g, a_format=a_format, sparsity=sparsity,
+                   dense_layers=("grad_weight",))

@@ -1,0 +1,139 @@
+"""simulate(design, workload) -> Report: timing, action counts, energy (counts x the energy table) and
+accuracy, as three separate pure steps."""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .accuracy import error_metrics, gemm_accuracy, quantized_matmul
+from .design import Design
+from .network import Network
+from .timing import gemm_timing
+from .workloads import Gemm
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one design point does with one workload."""
+
+    design: str
+    workload: dict
+    cycles: float
+    seconds: float
+    compute_cycles: int
+    energy_j: float
+    energy_breakdown_j: dict
+    ops: int
+    ops_per_s: float
+    ops_per_j: float
+    bound: str
+    utilisation: float
+    counts: dict = field(repr=False)
+    accuracy: dict | None = None
+
+    def to_dict(self) -> dict:
+        """A flat JSON-ready dict: workload fields, timing, energy per component (energy_<name>_j) and
+        accuracy metrics."""
+        d = {"design": self.design, **self.workload, "cycles": self.cycles, "seconds": self.seconds,
+             "compute_cycles": self.compute_cycles, "energy_j": self.energy_j, "ops": self.ops,
+             "ops_per_s": self.ops_per_s, "ops_per_j": self.ops_per_j, "bound": self.bound,
+             "utilisation": self.utilisation}
+        d.update({f"energy_{k}_j": v for k, v in self.energy_breakdown_j.items()})
+        if self.accuracy is not None:
+            d.update({k: _json_float(v) for k, v in self.accuracy.items()})
+        return d
+
+
+def _json_float(v):
+    if isinstance(v, float | np.floating):
+        v = float(v)
+        return v if math.isfinite(v) else str(v)
+    return v
+
+
+def energy_pj(design: Design, counts: dict) -> dict:
+    """Energy per component in pJ: counts x the design's table."""
+    out: dict = {}
+    mem = {m.name: m.energy_pj_per_byte for m in design.memories}
+    for (comp, action), n in counts.items():
+        if comp == "mac":
+            pj = design.mac_pj[action]
+            key = "mac"
+        elif comp == "scale":
+            pj, key = design.mac_pj["block_scale"], "scale"
+        else:
+            pj, key = mem[comp], comp
+        out[key] = out.get(key, 0.0) + n * pj
+    return out
+
+
+def _network_accuracy(design: Design, net: Network) -> dict:
+    unit = design.unit
+    if not net.is_chain:
+        worst: dict = {}
+        total = 0
+        for g in net.gemms():
+            r = gemm_accuracy(g, unit.accumulator_for(g.a_format))
+            total += r.pop("outputs_computed")
+            if not worst or r["rel_fro_err"] > worst["rel_fro_err"]:
+                worst = r
+        return {**worst, "outputs_computed": total}
+    acc = unit.accumulator_for(net.a_format)
+    x = np.asarray(net.inputs, np.float64)
+    xf = x
+    for layer in net.layers:
+        w = np.asarray(layer.weight, np.float64)
+        b = np.asarray(layer.bias, np.float64)
+        y = quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling, net.sparsity) + b
+        yf = xf @ w + b
+        if layer.activation == "relu":
+            y, yf = np.maximum(y, 0.0), np.maximum(yf, 0.0)
+        x, xf = y, yf
+    res = error_metrics(x, xf)
+    pred, pred_f = x.argmax(1), xf.argmax(1)
+    res["agreement"] = float((pred == pred_f).mean())
+    if net.labels is not None:
+        res["top1"] = float((pred == net.labels).mean())
+        res["top1_float"] = float((pred_f == net.labels).mean())
+    res["outputs_computed"] = int(x.size)
+    return res
+
+
+def simulate(design: Design, workload: Gemm | Network, accuracy: bool = True) -> Report:
+    """Timing, energy and (with accuracy=True) the accuracy of `workload` on `design`."""
+    if not isinstance(design, Design):
+        raise TypeError(f"design must be a Design, got {type(design).__name__}")
+    if not isinstance(workload, Gemm | Network):
+        raise TypeError(f"workload must be a Gemm or Network, got {type(workload).__name__}")
+    gemms = workload.gemms()
+    counts: dict = {}
+    seconds = cycles = 0.0
+    comp = 0
+    bound_time: dict = {}
+    for g in gemms:
+        t = gemm_timing(design, g)
+        seconds += t.seconds
+        cycles += t.cycles
+        comp += t.compute_cycles
+        bound_time[t.bound] = bound_time.get(t.bound, 0.0) + t.seconds
+        for key, v in t.counts.items():
+            counts[key] = counts.get(key, 0) + v
+    bound = max(bound_time, key=bound_time.get)
+    e = {k: v * 1e-12 for k, v in energy_pj(design, counts).items()}
+    energy = sum(e.values())
+    ops = 2 * sum(g.macs for g in gemms)
+    ideal = sum(g.macs / min(design.unit.macs_per_clock(f, g.sparsity is not None) for f in (g.a_format, g.b_fmt))
+                for g in gemms)
+    util = ideal / cycles if cycles else 0.0
+    acc = None
+    if accuracy:
+        if isinstance(workload, Network):
+            acc = _network_accuracy(design, workload)
+        else:
+            acc = gemm_accuracy(workload, design.unit.accumulator_for(workload.a_format))
+    return Report(design=design.name, workload=workload.describe(), cycles=cycles, seconds=seconds,
+                  compute_cycles=comp, energy_j=energy, energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
+                  ops_per_j=ops / energy if energy else math.inf, bound=bound, utilisation=util, counts=counts,
+                  accuracy=acc)
+

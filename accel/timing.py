@@ -1,0 +1,148 @@
+"""Timing and action counts of a GEMM on a design: tile it onto the unit, count compute cycles (fill and
+drain, partial tiles and partial waves included), count the bytes each memory level moves given the
+reuse the tiling allows, and bound the time by the slowest of compute and every level (a roofline per
+level). Pure arithmetic on Python ints: a design point evaluates in microseconds.
+
+Traffic model. Levels are listed from the unit outwards. The bytes read from level i are those of the
+operands re-read once per block of outputs that the level inside it holds:
+
+    A: m k a_bytes ceil(n / bn_i),   B: k n b_bytes ceil(m / bm_i),
+
+with (bm_i, bn_i) the warp tile for the innermost level of a TensorCore (registers hold it), the thread-
+block tile for the next (shared memory holds it), and for every outer level the largest square block
+whose full-K panels of A and B fit in one instance of the level inside (b = size / (k (a_bytes +
+b_bytes)); never smaller than the block before; the whole operands when they fit). A systolic array's
+innermost level feeds it per SCALE-Sim's dataflows (per fold: OS re-reads A for every column fold and B
+for every row fold; WS keeps B stationary and re-reads A per column fold; IS keeps A and re-reads B per
+row fold; WS and IS write partial sums once per K fold). Every level also takes the fills from the level
+outside it, and sees the output once (the outermost) or twice (written in, read out). 2:4-sparse B moves
+half its values plus its metadata (the unit's bits per kept value).
+"""
+
+from dataclasses import dataclass
+from math import ceil
+
+from .design import Design, SparseTensorCore, SystolicArray, TensorCore, element_name, format_info
+from .systolic import compute_cycles
+from .workloads import Gemm, parse_sparsity
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Result of the timing model for one GEMM (all `count` repeats)."""
+
+    cycles: float
+    seconds: float
+    compute_cycles: int
+    bound: str                 # "compute" or the name of the memory level that bounds the time
+    level_seconds: dict        # level name -> seconds its traffic needs
+    counts: dict               # (component, action) -> number
+
+
+def _bytes_per_element(fmt: str) -> float:
+    return format_info(fmt)[1] / 8
+
+
+def _block_size(fmt: str) -> int | None:
+    return format_info(fmt)[2]
+
+
+def _capacity_block(level_bytes: int, m: int, n: int, k: int, ea: float, eb: float, prev: tuple) -> tuple:
+    if m * k * ea + k * n * eb <= level_bytes:
+        return m, n
+    b = int(level_bytes // (k * (ea + eb)))
+    return min(m, max(prev[0], b)), min(n, max(prev[1], b))
+
+
+def gemm_timing(design: Design, w: Gemm) -> Timing:
+    """Cycles, seconds, bound and action counts of `w` on `design` (one repeat scaled by w.count)."""
+    unit = design.unit
+    m, n, k = w.m, w.n, w.k
+    sp = parse_sparsity(w.sparsity)
+    sparse = sp is not None
+    if sparse:
+        if not isinstance(unit, SparseTensorCore):
+            raise ValueError(f"{unit.name} has no 2:4 sparse mode; the workload asks for sparsity {w.sparsity!r}")
+        if sp != (unit.sparse_n, unit.sparse_m):
+            raise ValueError(f"{unit.name} supports {unit.sparse_n}:{unit.sparse_m} sparsity, not {w.sparsity!r}")
+    el_a, el_b = element_name(w.a_format), element_name(w.b_fmt)
+    if el_a != el_b and (el_a not in unit.formats() or el_b not in unit.formats()):
+        raise ValueError(f"{unit.name} computes {unit.formats()}; got a in {w.a_format!r}, b in {w.b_fmt!r}")
+    # mixed-format operands run at the slower of the two rates
+    rate_fmt = min((w.a_format, w.b_fmt), key=lambda f: unit.macs_per_clock(f))
+    ea, eb, ec = _bytes_per_element(w.a_format), _bytes_per_element(w.b_fmt), _bytes_per_element(w.out_fmt)
+    b_bytes_total = k * n * eb
+    if sparse:  # kept values plus index metadata
+        keep = unit.sparse_n / unit.sparse_m
+        b_bytes_total = k * n * keep * (eb + unit.metadata_bits / 8)
+    a_total, c_total = m * k * ea, m * n * ec
+    counts: dict = {}
+
+    if isinstance(unit, TensorCore):
+        rate_sm = unit.macs_per_clock(rate_fmt, sparse) // unit.sm_count
+        tiles = ceil(m / unit.tile_m) * ceil(n / unit.tile_n)
+        waves = ceil(tiles / unit.sm_count)
+        k_pad = ceil(k / unit.tile_k) * unit.tile_k
+        tile_cycles = unit.tile_m * unit.tile_n * k_pad / rate_sm
+        # fill: the first K step's operands; drain: the output tile, through one SM's share of the
+        # innermost level (when there is one)
+        fill_drain = 0.0
+        if design.memories:
+            per_sm = design.memories[0].bandwidth_bytes_per_s / design.clock_hz
+            if design.memories[0].instances == 1:
+                per_sm /= unit.sm_count
+            stage = (unit.tile_m * ea + unit.tile_n * eb) * unit.tile_k
+            fill_drain = (stage + unit.tile_m * unit.tile_n * ec) / per_sm
+        comp = ceil(waves * (tile_cycles + fill_drain))
+        blocks = [(min(m, unit.warp_m), min(n, unit.warp_n)), (min(m, unit.tile_m), min(n, unit.tile_n))]
+        inner_reads = None
+    else:
+        assert isinstance(unit, SystolicArray)
+        comp = compute_cycles(m, n, k, unit.rows, unit.cols, unit.dataflow)
+        rate = unit.formats_per_pe[element_name(rate_fmt)]
+        comp = ceil(comp / rate) if rate > 1 else comp
+        r, c = unit.rows, unit.cols
+        df = unit.dataflow.value
+        if df == "os":
+            inner_reads = (a_total * ceil(n / c), b_bytes_total * ceil(m / r), c_total)
+        elif df == "ws":
+            inner_reads = (a_total * ceil(n / c), b_bytes_total, c_total * ceil(k / r))
+        else:
+            inner_reads = (a_total, b_bytes_total * ceil(m / c), c_total * ceil(k / r))
+        blocks = [(min(m, r), min(n, c))]
+
+    # bytes read from each level, innermost first
+    reads = []
+    prev = blocks[0]
+    for i in range(len(design.memories)):
+        if i == 0 and inner_reads is not None:
+            reads.append(inner_reads[0] + inner_reads[1])
+            continue
+        if i < len(blocks):
+            bm, bn = blocks[i]
+        else:
+            bm, bn = _capacity_block(design.memories[i - 1].size_bytes, m, n, k, ea, eb, prev)
+        prev = (bm, bn)
+        reads.append(a_total * ceil(n / bn) + b_bytes_total * ceil(m / bm))
+    level_seconds = {}
+    last = len(design.memories) - 1
+    for i, mem in enumerate(design.memories):
+        out_bytes = inner_reads[2] if (i == 0 and inner_reads is not None) else c_total
+        traffic = reads[i] + (reads[i + 1] if i < last else 0) + out_bytes * (1 if i == last else 2)
+        traffic *= w.count
+        counts[(mem.name, "byte")] = traffic
+        level_seconds[mem.name] = traffic / mem.total_bandwidth_bytes_per_s
+
+    comp *= w.count
+    compute_s = comp / design.clock_hz
+    seconds, bound = compute_s, "compute"
+    for name, s in level_seconds.items():
+        if s > seconds:
+            seconds, bound = s, name
+    macs = m * n * k * w.count
+    counts[("mac", element_name(rate_fmt))] = macs * (unit.sparse_n / unit.sparse_m if sparse else 1)
+    blk = _block_size(w.a_format) or _block_size(w.b_fmt)
+    if blk:  # block-scaled operands: one FP32 scale product-add per output per K block
+        counts[("scale", "fp32_mac")] = m * n * ceil(k / blk) * w.count
+    return Timing(cycles=seconds * design.clock_hz, seconds=seconds, compute_cycles=comp, bound=bound,
+                  level_seconds=level_seconds, counts=counts)

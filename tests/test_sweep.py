@@ -1,0 +1,102 @@
+"""Sweeps: grid expansion, dotted fields, the JSONL log and resuming it, executors (local processes,
+threads, a Dask LocalCluster), Pareto fronts and plots."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import accel
+
+GRID = {"design.unit.rows": [16, 32, 64], "workload.a_format": ["int8", "int4"]}
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    def __init__(self):
+        super().__init__(1)
+        self.points = 0
+
+    def submit(self, fn, *args, **kw):
+        self.points += len(args[2])
+        return super().submit(fn, *args, **kw)
+
+
+def _design():
+    return accel.get_design("edge-npu")
+
+
+def _gemms():
+    return [accel.Gemm(64, 64, 256, a_format="int8"), accel.Gemm(128, 32, 64, a_format="int8")]
+
+
+def test_set_field_and_grid():
+    d = accel.set_field(_design(), "unit.rows", 8)
+    assert d.unit.rows == 8 and d.unit.cols == 128 and _design().unit.rows == 64
+    d = accel.set_field(d, "memories.1.bandwidth_bytes_per_s", 1e9)
+    assert d.memories[1].bandwidth_bytes_per_s == 1e9
+    assert accel.set_field(d, "unit.dataflow", "os").unit.dataflow == accel.Dataflow.OS
+    with pytest.raises(ValueError, match="SystolicArray has no field 'rowz'"):
+        accel.set_field(d, "unit.rowz", 1)
+    with pytest.raises(ValueError, match="rows must be a positive int"):
+        accel.set_field(d, "unit.rows", 0)
+    pts = accel.grid_points(GRID)
+    assert len(pts) == 6 and pts[1] == {"design.unit.rows": 16, "workload.a_format": "int4"}
+    with pytest.raises(ValueError, match="must start with 'design.' or 'workload.'"):
+        accel.grid_points({"rows": [1]})
+
+
+def test_sweep_rows_match_simulate(tmp_path):
+    rows = accel.sweep(_design(), GRID, _gemms(), executor=ThreadPoolExecutor(2), out=tmp_path / "r.jsonl",
+                       progress=False, chunk_size=4)
+    assert len(rows) == 12
+    d, w = accel.apply_point(_design(), _gemms()[1], {"design.unit.rows": 32, "workload.a_format": "int4"})
+    want = accel.simulate(d, w, accuracy=False).to_dict()
+    got = next(r for r in rows if r["design.unit.rows"] == 32 and r["a_format"] == "int4" and r["m"] == 128)
+    assert {k: got[k] for k in want} == json.loads(json.dumps(want))
+    assert len(accel.read_results(tmp_path / "r.jsonl")) == 12
+
+
+def test_resume_after_interruption(tmp_path):
+    out = tmp_path / "r.jsonl"
+    full = accel.sweep(_design(), GRID, _gemms(), executor=ThreadPoolExecutor(1), out=out, progress=False)
+    lines = out.read_text().splitlines()
+    # an interruption: 5 points written, the 6th cut mid-line
+    out.write_text("\n".join(lines[:5]) + "\n" + lines[5][:40])
+    ex = CountingExecutor()
+    again = accel.sweep(_design(), GRID, _gemms(), executor=ex, out=out, progress=False)
+    assert ex.points == 7  # only the missing points were computed
+    assert again == full
+    rows = accel.read_results(out)
+    assert len({r["point"] for r in rows}) == 12
+    ex = CountingExecutor()
+    accel.sweep(_design(), GRID, _gemms(), executor=ex, out=out, progress=False)
+    assert ex.points == 0  # nothing left to do
+
+
+def test_default_process_pool_and_errors_as_rows():
+    grid = {"workload.a_format": ["int8", "int4", "e4m3"]}  # e4m3 is not on the edge NPU
+    rows = accel.sweep(_design(), grid, _gemms(), progress=False, chunk_size=2)
+    assert len(rows) == 6
+    bad = [r for r in rows if "error" in r]
+    assert len(bad) == 2 and "has no 'e4m3'" in bad[0]["error"]
+
+
+def test_dask_local_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        rows = accel.sweep(_design(), GRID, _gemms(), executor=client.get_executor(), out=tmp_path / "d.jsonl",
+                           progress=False, chunk_size=3)
+    local = accel.sweep(_design(), GRID, _gemms(), executor=ThreadPoolExecutor(1), progress=False)
+    assert rows == local
+
+
+def test_pareto_front_and_plot(tmp_path):
+    rows = [{"e": 1, "t": 1}, {"e": 2, "t": 3}, {"e": 3, "t": 2}, {"e": 2, "t": 3}, {"e": 0.5, "t": 0.1}]
+    front = accel.pareto_front(rows, maximize=("t",), minimize=("e",))
+    assert front == [{"e": 1, "t": 1}, {"e": 2, "t": 3}, {"e": 2, "t": 3}, {"e": 0.5, "t": 0.1}]
+    rows = accel.sweep(_design(), GRID, _gemms()[:1], executor=ThreadPoolExecutor(1), progress=False)
+    accel.plot_pareto(rows, path=tmp_path / "p.png", color="utilisation", label="design.unit.rows")
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="needs at least one objective"):
+        accel.pareto_front(rows)

@@ -125,7 +125,8 @@ class MemoryLevel:
 class TensorCore(_Unit):
     """GPU-style matrix units: `sm_count` SMs, each doing `macs_per_cycle[format]` dense MACs per clock
     (all its tensor cores together). A GEMM is tiled into `tile_m` x `tile_n` output tiles (one per SM
-    at a time, K stepped by `tile_k`), each computed by warps holding `warp_m` x `warp_n` in registers.
+    at a time, K stepped by `tile_k`), each computed by warps holding `warp_m` x `warp_n` in registers and
+    issuing MMA instructions of shape `instruction` (m, n, k), e.g. mma.m16n8k16 (PTX ISA).
     `accumulator`: one preset for every format, or {format name (scalar or block) or "default": preset}."""
 
     name: str
@@ -137,9 +138,18 @@ class TensorCore(_Unit):
     tile_k: int = 32
     warp_m: int = 64
     warp_n: int = 64
+    instruction: tuple = (16, 8, 16)
 
     def __post_init__(self) -> None:
         _check_int(self, "sm_count", "tile_m", "tile_n", "tile_k", "warp_m", "warp_n")
+        inst = tuple(self.instruction) if isinstance(self.instruction, list | tuple) else ()
+        if len(inst) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in inst):
+            raise ValueError(f"{type(self).__name__}.instruction must be (m, n, k) positive ints, got "
+                             f"{self.instruction!r}")
+        object.__setattr__(self, "instruction", inst)
+        if self.warp_m % inst[0] or self.warp_n % inst[1] or self.tile_k % inst[2]:
+            raise ValueError(f"{type(self).__name__}: warp tile {self.warp_m} x {self.warp_n} and tile_k "
+                             f"{self.tile_k} must be multiples of the instruction shape {inst}")
         _check_rates(self, self.macs_per_cycle, "macs_per_cycle")
         if self.tile_m % self.warp_m or self.tile_n % self.warp_n:
             raise ValueError(f"{type(self).__name__}: the tile ({self.tile_m} x {self.tile_n}) must be a whole "
@@ -228,10 +238,10 @@ _UNITS = {"tensor_core": TensorCore, "sparse_tensor_core": SparseTensorCore, "sy
 @dataclass(frozen=True)
 class Design:
     """A design point: a clock, one compute unit, the memory levels from the closest outwards (none:
-    compute only), the logic node and supply for energy scaling, and the energy table `mac_pj`
-    ({format: pJ per MAC at this node, "block_scale": pJ per FP32 block-scale product-add}); entries the
-    table leaves out get Horowitz-derived values (accel.energy), so the table printed by to_toml() is
-    the one in use."""
+    compute only), the logic node and supply for energy scaling, and energy-table overrides `mac_pj`
+    ({format: pJ per MAC, "block_scale": pJ per FP32 block-scale product-add}); `energy_table` is the
+    table in use: these entries, and Horowitz-derived values (accel.energy) scaled to node_nm and vdd_v
+    for the rest. Memory energies are the levels' own `energy_pj_per_byte`."""
 
     name: str
     clock_hz: float
@@ -253,19 +263,27 @@ class Design:
             raise ValueError(f"Design.memories names must be unique, got {names}")
         if not isinstance(self.mac_pj, dict):
             raise ValueError("Design.mac_pj must be a {format: pJ} table")
-        from numerics import get_accumulator, get_format
-        table = dict(self.mac_pj)
-        scale = node_scale(self.node_nm, self.vdd_v)
-        for fmt in self.unit.formats():
-            if fmt not in table:
-                acc = get_accumulator(self.unit.accumulator_for(fmt))
-                table[fmt] = round(mac_pj(get_format(fmt), acc) * scale, 6)
-        if "block_scale" not in table:  # the FP32 product-add that applies a pair of block scales
-            table["block_scale"] = round(mac_pj(get_format("fp32"), get_accumulator("fp32")) * scale, 6)
-        for fmt, v in table.items():
+        for fmt, v in self.mac_pj.items():
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
                 raise ValueError(f"Design.mac_pj[{fmt!r}] must be a positive number of pJ, got {v!r}")
-        object.__setattr__(self, "mac_pj", table)
+        object.__setattr__(self, "_table", None)
+
+    @property
+    def energy_table(self) -> dict:
+        """pJ per MAC for every format of the unit and per FP32 block-scale product ("block_scale"):
+        the entries of `mac_pj`, and Horowitz-derived values (accel.energy) at this node and supply for
+        the rest."""
+        if self._table is None:
+            from numerics import get_accumulator, get_format
+            scale = node_scale(self.node_nm, self.vdd_v)
+            table = {}
+            for fmt in self.unit.formats():
+                acc = get_accumulator(self.unit.accumulator_for(fmt))
+                table[fmt] = mac_pj(get_format(fmt), acc) * scale
+            table["block_scale"] = mac_pj(get_format("fp32"), get_accumulator("fp32")) * scale
+            table.update(self.mac_pj)
+            object.__setattr__(self, "_table", table)
+        return self._table
 
     def peak_ops_per_s(self, fmt: str, sparse: bool = False) -> float:
         """Datasheet-style peak: 2 ops per MAC x MACs per clock x clock."""
@@ -276,8 +294,10 @@ class Design:
 
     # -- TOML ------------------------------------------------------------------------------------
     def to_toml(self) -> str:
+        derived = ", ".join(f"{k} {v:.4g}" for k, v in self.energy_table.items())
         lines = ["[design]", f'name = "{self.name}"', f"clock_hz = {_toml(self.clock_hz)}",
                  f"node_nm = {_toml(self.node_nm)}", f"vdd_v = {_toml(self.vdd_v)}",
+                 f"# energy table in use (pJ per MAC): {derived}",
                  f"mac_pj = {_toml(self.mac_pj)}", "", "[unit]"]
         kind = next(k for k, c in _UNITS.items() if type(self.unit) is c)
         lines.append(f'kind = "{kind}"')

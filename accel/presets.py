@@ -54,14 +54,14 @@ def _gpu_memories(sms: int, clock: float, node: float, smem: int, l2: int, l2_bw
 # TF32 half); 2:4 sparsity doubles each. Peaks: FP16 312 / 624 TFLOPS, INT8 624 / 1,248 TOPS, TF32
 # 156 / 312. Up to 164 KB shared memory per SM (Table 5); 40 MB L2 read at 5120 bytes/clk (p. 35); HBM2e
 # 80 GB at 2,039 GB/s (A100 80GB SXM datasheet). TSMC N7. Tile 128 x 256 x 32 with 64 x 64 warp tiles:
-# CUTLASS's default SM80 FP16 tensor-op GEMM configuration.
+# CUTLASS's default SM80 FP16 tensor-op GEMM configuration; mma.m16n8k16 (PTX ISA).
 _A100_CLK = 1.41e9
 _register(Design(
     name="a100-like", clock_hz=_A100_CLK, node_nm=7.0,
     unit=SparseTensorCore(name="a100-tc", sm_count=108,
                           macs_per_cycle={"fp16": 1024, "bf16": 1024, "tf32": 512, "int8": 2048, "int4": 4096},
                           accumulator={"default": "nv_ampere", "int8": "int32", "int4": "int32"},
-                          tile_m=128, tile_n=256, tile_k=32, warp_m=64, warp_n=64),
+                          tile_m=128, tile_n=256, tile_k=32, warp_m=64, warp_n=64, instruction=(16, 8, 16)),
     memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB)))
 
 # NVIDIA H100 SXM5 (H100 Tensor Core GPU Architecture whitepaper, 2022): 132 SMs, 4 tensor cores per
@@ -79,7 +79,7 @@ _register(Design(
                                           "int8": 4096},
                           accumulator={"default": "nv_hopper", "e4m3": "nv_hopper_fp8", "e5m2": "nv_hopper_fp8",
                                        "int8": "int32"},
-                          tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256),
+                          tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256, instruction=(64, 256, 16)),
     memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB)))
 
 # NVIDIA B200 (HGX B200 datasheet: FP4 9 / 18 PFLOPS dense / sparse, FP8 4.5 / 9, FP16 2.25 / 4.5, HBM3e
@@ -98,7 +98,7 @@ _register(Design(
                           accumulator={"default": "nv_blackwell", "mxfp8_e4m3": "nv_blackwell_mx",
                                        "mxfp8_e5m2": "nv_blackwell_mx", "mxfp4": "nv_blackwell_mx",
                                        "nvfp4": "nv_blackwell_nvfp4", "e2m1": "nv_blackwell_mx", "int8": "int32"},
-                          tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256),
+                          tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256, instruction=(128, 256, 16)),
     memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * _GB, 8000 * _GB)))
 
 

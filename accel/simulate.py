@@ -57,11 +57,13 @@ def energy_pj(design: Design, counts: dict) -> dict:
     out: dict = {}
     mem = {m.name: m.energy_pj_per_byte for m in design.memories}
     for (comp, action), n in counts.items():
+        if comp == "mma":  # instruction counts are reported, their energy is in the MACs
+            continue
         if comp == "mac":
-            pj = design.mac_pj[action]
+            pj = design.energy_table[action]
             key = "mac"
         elif comp == "scale":
-            pj, key = design.mac_pj["block_scale"], "scale"
+            pj, key = design.energy_table["block_scale"], "scale"
         else:
             pj, key = mem[comp], comp
         out[key] = out.get(key, 0.0) + n * pj

@@ -94,6 +94,8 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
             stage = (unit.tile_m * ea + unit.tile_n * eb) * unit.tile_k
             fill_drain = (stage + unit.tile_m * unit.tile_n * ec) / per_sm
         comp = ceil(waves * (tile_cycles + fill_drain))
+        im, in_, ik = unit.instruction
+        counts[("mma", "instruction")] = tiles * (unit.tile_m // im) * ceil(unit.tile_n / in_) * (k_pad // ik) * w.count
         blocks = [(min(m, unit.warp_m), min(n, unit.warp_n)), (min(m, unit.tile_m), min(n, unit.tile_n))]
         inner_reads = None
     else:

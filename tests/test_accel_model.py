@@ -41,14 +41,14 @@ def test_hand_derived_systolic_with_buffer():
 def _tensor_core(memories=(), sparse=False):
     cls = accel.SparseTensorCore if sparse else accel.TensorCore
     unit = cls(name="t", sm_count=1, macs_per_cycle={"fp16": 16}, accumulator="fp32", tile_m=4, tile_n=4, tile_k=4,
-               warp_m=2, warp_n=2)
+               warp_m=2, warp_n=2, instruction=(2, 2, 2))
     return accel.Design(name="tc", clock_hz=1e9, unit=unit, memories=memories, mac_pj={"fp16": 1.0})
 
 
 def test_hand_derived_tensor_core_partial_tiles_and_waves():
     tc = _tensor_core()
     tc2 = tc.replace(unit=accel.TensorCore(name="t", sm_count=2, macs_per_cycle={"fp16": 16}, tile_m=4, tile_n=4,
-                                           tile_k=4, warp_m=2, warp_n=2))
+                                           tile_k=4, warp_m=2, warp_n=2, instruction=(2, 2, 2)))
     # 8 x 4 outputs = 2 tiles on 2 SMs: one wave; K = 6 padded to 8: 4*4*8/16 = 8 cycles
     assert accel.gemm_timing(tc2, accel.Gemm(8, 4, 6)).compute_cycles == 8
     # one SM: two waves
@@ -70,6 +70,7 @@ def test_hand_derived_tensor_core_memory_levels():
     assert t.counts[("smem", "byte")] == 128 + 64 + 64
     # hbm: reads by the 4x4 tile (32 + 32) + output once
     assert t.counts[("hbm", "byte")] == 96
+    assert t.counts[("mma", "instruction")] == 8  # (4/2) x (4/2) x (4/2) instructions of 2x2x2
     assert t.level_seconds == pytest.approx({"smem": 8e-9, "hbm": 12e-9})
     assert t.bound == "hbm" and t.seconds == pytest.approx(12e-9)
     r = accel.simulate(d, accel.Gemm(4, 4, 4, a_format="fp16", out_format="fp16"), accuracy=False)
@@ -112,7 +113,7 @@ def test_invariants(shape, case):
     r2 = accel.simulate(d, g.replace(count=2), accuracy=False)
     assert r2.energy_j == pytest.approx(2 * r.energy_j) and r2.seconds == pytest.approx(2 * r.seconds)
     # energy is the counts times the table: doubling every entry doubles it
-    dd = d.replace(mac_pj={k: 2 * v for k, v in d.mac_pj.items()},
+    dd = d.replace(mac_pj={k: 2 * v for k, v in d.energy_table.items()},
                    memories=tuple(m.__class__(m.name, m.size_bytes, m.bandwidth_bytes_per_s, 2 * m.energy_pj_per_byte,
                                               m.instances) for m in d.memories))
     assert accel.simulate(dd, g, accuracy=False).energy_j == pytest.approx(2 * r.energy_j)

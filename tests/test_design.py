@@ -31,6 +31,15 @@ def test_edge_npu_rates():
     assert d.peak_ops_per_s("int4") == 2 * d.peak_ops_per_s("int8")
 
 
+def test_energy_table_follows_node_and_overrides():
+    d = accel.get_design("a100-like")
+    # Horowitz 45 nm: fp16 mult 1.1 + fp32 add 0.9 pJ, scaled by 7/45 (constant 0.9 V)
+    assert d.energy_table["fp16"] == pytest.approx(2.0 * 7 / 45)
+    assert accel.set_field(d, "node_nm", 14.0).energy_table["fp16"] == pytest.approx(2 * d.energy_table["fp16"])
+    assert accel.set_field(d, "vdd_v", 0.45).energy_table["int8"] == pytest.approx(d.energy_table["int8"] / 4)
+    assert d.replace(mac_pj={"fp16": 9.0}).energy_table["fp16"] == 9.0
+
+
 def test_datasheet_bandwidths():
     mem = {n: {m.name: m.total_bandwidth_bytes_per_s for m in accel.get_design(n).memories}
            for n in ("a100-like", "h100-like", "b200-like")}

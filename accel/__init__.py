@@ -1,6 +1,7 @@
 """lowbit accel: the hardware model (design points, timing, energy, accuracy reports, sweeps) and the CLI."""
 
 from .accuracy import error_metrics, quantized_matmul
+from .analog import PCM, RRAM, Crossbar, IdealDevice, analog_matmul
 from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray, TensorCore, load_design
 from .network import Dense, Network, digits_mlp, linear_training, transformer_block
 from .presets import design_names, get_design
@@ -10,7 +11,8 @@ from .systolic import Dataflow
 from .timing import Timing, gemm_timing
 from .workloads import Gemm
 
-__all__ = ["Dataflow", "Dense", "Design", "Gemm", "MemoryLevel", "Network", "Report", "SparseTensorCore",
+__all__ = ["PCM", "RRAM", "Crossbar", "IdealDevice", "analog_matmul",
+           "Dataflow", "Dense", "Design", "Gemm", "MemoryLevel", "Network", "Report", "SparseTensorCore",
            "SystolicArray", "TensorCore", "Timing", "apply_point", "design_names", "digits_mlp", "error_metrics",
            "gemm_timing", "get_design", "grid_points", "linear_training", "load_design", "pareto_front",
            "plot_pareto", "quantized_matmul", "read_results", "set_field", "simulate", "sweep", "transformer_block",

@@ -84,10 +84,11 @@ def _workload(spec: dict):
         return accel.Gemm(m, n, k, **spec)
     if "network" in spec:
         name = spec.pop("network")
+        analog = {k: spec.pop(k) for k in ("t_seconds", "compensation") if k in spec}
         if name == "digits-mlp":
-            return accel.digits_mlp(**spec)
+            return accel.digits_mlp(**spec).replace(**analog)
         if name == "transformer":
-            return accel.transformer_block(**spec)
+            return accel.transformer_block(**spec).replace(**analog)
         raise ValueError(f"network must be 'digits-mlp' or 'transformer', got {name!r}")
     raise ValueError(f"a workload needs 'gemm = [m, n, k]' or 'network = ...', got {sorted(spec)}")
 
@@ -129,7 +130,7 @@ def _cmd_simulate(args) -> int:
 
     import accel
     spec = {"gemm": args.gemm} if args.gemm else {"network": args.network}
-    for key in ("a_format", "b_format", "sparsity"):
+    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation"):
         if getattr(args, key) is not None:
             spec[key] = getattr(args, key)
     r = accel.simulate(_design(args.design), _workload(spec), accuracy=not args.no_accuracy)
@@ -245,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--a-format", dest="a_format")
     p.add_argument("--b-format", dest="b_format")
     p.add_argument("--sparsity", help="'2:4' for structured-sparse weights")
+    p.add_argument("--t-seconds", dest="t_seconds", type=float, help="analog designs: time since programming")
+    p.add_argument("--compensation", choices=["global", "column"], help="analog designs: drift compensation")
     p.add_argument("--no-accuracy", action="store_true", help="timing and energy only")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_simulate)

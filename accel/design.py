@@ -36,7 +36,7 @@ def _check_rates(obj, rates: dict, what: str) -> None:
             raise ValueError(f"{type(obj).__name__}.{what}[{fmt!r}] must be a positive int, got {rate!r}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def format_info(fmt_name: str) -> tuple[str, float, int | None]:
     """(element format name, bits per element with scales, block size or None) of a scalar or block
     format name; cached (sweeps ask for the same few names millions of times)."""
@@ -232,6 +232,11 @@ class SystolicArray(_Unit):
         return self.rows * self.cols * rate
 
 
+def _crossbar():
+    from .analog import Crossbar
+    return Crossbar
+
+
 _UNITS = {"tensor_core": TensorCore, "sparse_tensor_core": SparseTensorCore, "systolic_array": SystolicArray}
 
 
@@ -253,8 +258,8 @@ class Design:
 
     def __post_init__(self) -> None:
         _check_positive(self, "clock_hz", "node_nm", "vdd_v")
-        if not isinstance(self.unit, TensorCore | SystolicArray):
-            raise TypeError(f"Design.unit must be a TensorCore, SparseTensorCore or SystolicArray, got "
+        if not isinstance(self.unit, TensorCore | SystolicArray | _crossbar()):
+            raise TypeError(f"Design.unit must be a TensorCore, SparseTensorCore, SystolicArray or Crossbar, got "
                             f"{type(self.unit).__name__}")
         if not isinstance(self.memories, tuple) or not all(isinstance(m, MemoryLevel) for m in self.memories):
             raise ValueError("Design.memories must be a tuple of MemoryLevel")
@@ -277,7 +282,8 @@ class Design:
             from numerics import get_accumulator, get_format
             scale = node_scale(self.node_nm, self.vdd_v)
             table = {}
-            for fmt in self.unit.formats():
+            formats = [] if isinstance(self.unit, _crossbar()) else self.unit.formats()
+            for fmt in formats:
                 acc = get_accumulator(self.unit.accumulator_for(fmt))
                 table[fmt] = mac_pj(get_format(fmt), acc) * scale
             table["block_scale"] = mac_pj(get_format("fp32"), get_accumulator("fp32")) * scale
@@ -285,8 +291,14 @@ class Design:
             object.__setattr__(self, "_table", table)
         return self._table
 
-    def peak_ops_per_s(self, fmt: str, sparse: bool = False) -> float:
-        """Datasheet-style peak: 2 ops per MAC x MACs per clock x clock."""
+    def peak_ops_per_s(self, fmt: str | None = None, sparse: bool = False) -> float:
+        """Datasheet-style peak: 2 ops per MAC x MACs per clock x clock (for a Crossbar: every core's
+        rows x cols MACs per MVM time; `fmt` is then ignored)."""
+        if isinstance(self.unit, _crossbar()):
+            if sparse:
+                raise ValueError(f"{self.unit.name} has no 2:4 sparse mode")
+            u = self.unit
+            return 2.0 * u.rows * u.cols * u.cores / (u.t_mvm_s * u.phases * u.adc_share)
         return 2.0 * self.unit.macs_per_clock(fmt, sparse) * self.clock_hz
 
     def replace(self, **changes) -> "Design":
@@ -299,10 +311,17 @@ class Design:
                  f"node_nm = {_toml(self.node_nm)}", f"vdd_v = {_toml(self.vdd_v)}",
                  f"# energy table in use (pJ per MAC): {derived}",
                  f"mac_pj = {_toml(self.mac_pj)}", "", "[unit]"]
-        kind = next(k for k, c in _UNITS.items() if type(self.unit) is c)
+        units = {**_UNITS, "crossbar": _crossbar()}
+        kind = next(k for k, c in units.items() if type(self.unit) is c)
         lines.append(f'kind = "{kind}"')
         for f in dataclasses.fields(self.unit):
-            lines.append(f"{f.name} = {_toml(getattr(self.unit, f.name))}")
+            v = getattr(self.unit, f.name)
+            if v is None:  # TOML has no null: omitted fields take their default (None)
+                continue
+            if f.name == "device":
+                from .analog.devices import device_name
+                v = device_name(v)
+            lines.append(f"{f.name} = {_toml(v)}")
         for m in self.memories:
             lines += ["", "[[memories]]"] + [f"{f.name} = {_toml(getattr(m, f.name))}"
                                               for f in dataclasses.fields(m)]
@@ -317,11 +336,12 @@ class Design:
         try:
             d, u = dict(doc["design"]), dict(doc["unit"])
             kind = u.pop("kind")
-            if kind not in _UNITS:
-                raise ValueError(f"unit.kind must be one of {sorted(_UNITS)}, got {kind!r}")
+            units = {**_UNITS, "crossbar": _crossbar()}
+            if kind not in units:
+                raise ValueError(f"unit.kind must be one of {sorted(units)}, got {kind!r}")
             if "dataflow" in u:
                 u["dataflow"] = Dataflow(u["dataflow"])
-            unit = _UNITS[kind](**u)
+            unit = units[kind](**u)
             mems = tuple(MemoryLevel(**m) for m in doc.get("memories", ()))
             return cls(unit=unit, memories=mems, **d)
         except KeyError as err:
@@ -332,6 +352,8 @@ class Design:
 
 def _toml(v) -> str:
     """One TOML value."""
+    if v is None:
+        raise TypeError("None has no TOML form")
     if isinstance(v, bool):
         return str(v).lower()
     if isinstance(v, Dataflow):

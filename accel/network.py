@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 
 from .design import element_name
-from .workloads import Gemm, parse_sparsity
+from .workloads import Gemm, check_analog_fields, parse_sparsity
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Network:
     sparsity: str | None = None
     scaling: str = "auto"
     dense_layers: tuple = ()
+    t_seconds: float = 0.0
+    compensation: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.layers, tuple) or not self.layers:
@@ -53,6 +55,7 @@ class Network:
         element_name(self.a_format)
         element_name(self.b_fmt)
         parse_sparsity(self.sparsity)
+        check_analog_fields(self)
         if kinds == {Dense}:
             if self.inputs is None:
                 raise ValueError("a Dense chain needs inputs")
@@ -77,7 +80,7 @@ class Network:
     def gemms(self) -> list[Gemm]:
         """The GEMMs the hardware runs, with this network's formats."""
         fmt = {"a_format": self.a_format, "b_format": self.b_fmt, "sparsity": self.sparsity,
-               "scaling": self.scaling}
+               "scaling": self.scaling, "t_seconds": self.t_seconds, "compensation": self.compensation}
         if not self.is_chain:
             return [g.replace(**{**fmt, "sparsity": None if g.name in self.dense_layers else self.sparsity})
                     for g in self.layers]
@@ -87,7 +90,7 @@ class Network:
 
     def describe(self) -> dict:
         return {"workload": self.name, "a_format": self.a_format, "b_format": self.b_fmt,
-                "sparsity": self.sparsity}
+                "sparsity": self.sparsity, "t_seconds": self.t_seconds, "compensation": self.compensation}
 
 
 def digits_mlp(a_format: str = "int8", b_format: str | None = None, sparsity: str | None = None) -> Network:

@@ -102,12 +102,50 @@ def _network_accuracy(design: Design, net: Network) -> dict:
     return res
 
 
+def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
+    from .analog import run
+    xbar = design.unit
+    gemms = workload.gemms()
+    seconds, energy_pj, counts = 0.0, {}, {}
+    for g in gemms:
+        c = run.gemm_cost(xbar, g)
+        seconds += c["seconds"]
+        for key, v in c["energy_pj"].items():
+            energy_pj[key] = energy_pj.get(key, 0.0) + v
+        for key, v in c["counts"].items():
+            counts[key] = counts.get(key, 0) + v
+    e = {k: v * 1e-12 for k, v in energy_pj.items()}
+    energy = sum(e.values())
+    ops = 2 * sum(g.macs for g in gemms)
+    acc = None
+    if accuracy:
+        if isinstance(workload, Network) and workload.is_chain:
+            acc = run.chain_accuracy(xbar, workload)
+        else:
+            worst, total = {}, 0
+            for g in gemms:
+                r = run.gemm_accuracy(xbar, g)
+                total += r.pop("outputs_computed")
+                if not worst or r["rel_fro_err"] > worst["rel_fro_err"]:
+                    worst = r
+            acc = {**worst, "outputs_computed": total}
+    peak = design.peak_ops_per_s()
+    return Report(design=design.name, workload=workload.describe(), cycles=seconds * design.clock_hz,
+                  seconds=seconds, compute_cycles=int(round(seconds * design.clock_hz)), energy_j=energy,
+                  energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
+                  ops_per_j=ops / energy if energy else math.inf, bound="compute",
+                  utilisation=ops / seconds / peak, counts=counts, accuracy=acc)
+
+
 def simulate(design: Design, workload: Gemm | Network, accuracy: bool = True) -> Report:
     """Timing, energy and (with accuracy=True) the accuracy of `workload` on `design`."""
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
     if not isinstance(workload, Gemm | Network):
         raise TypeError(f"workload must be a Gemm or Network, got {type(workload).__name__}")
+    from .analog import Crossbar
+    if isinstance(design.unit, Crossbar):
+        return _simulate_crossbar(design, workload, accuracy)
     gemms = workload.gemms()
     counts: dict = {}
     seconds = cycles = 0.0

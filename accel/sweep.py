@@ -203,7 +203,8 @@ def plot_pareto(rows: list[dict], x: str = "energy_j", y: str = "ops_per_s", col
     fig, ax = plt.subplots(figsize=(6, 4.2))
     cvals = [r.get(color) for r in ok] if color else None
     numeric = cvals is not None and all(isinstance(c, int | float) for c in cvals)
-    sc = ax.scatter([r[x] for r in ok], [r[y] for r in ok], c=cvals if numeric else None, s=22, cmap="viridis")
+    style = {"c": cvals, "cmap": "viridis"} if numeric else {}
+    sc = ax.scatter([r[x] for r in ok], [r[y] for r in ok], s=22, **style)
     if numeric:
         fig.colorbar(sc, ax=ax, label=color)
     front = sorted(pareto_front(ok, maximize=(y,), minimize=(x,)), key=lambda r: r[x])

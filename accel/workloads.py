@@ -25,6 +25,14 @@ def parse_sparsity(s) -> tuple[int, int] | None:
     return n, m
 
 
+def check_analog_fields(w) -> None:
+    t = w.t_seconds
+    if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t < float("inf"):
+        raise ValueError(f"{type(w).__name__}.t_seconds must be a finite number >= 0, got {t!r}")
+    if w.compensation not in (None, "global", "column"):
+        raise ValueError(f"{type(w).__name__}.compensation must be None, 'global' or 'column', got {w.compensation!r}")
+
+
 def draw(dist: str, shape: tuple, rng: np.random.Generator) -> np.ndarray:
     """Operands from a named distribution (unit variance except 'uniform' on [-1, 1))."""
     if dist == "normal":
@@ -45,7 +53,9 @@ class Gemm:
     N:M sparse along K (`sparsity="2:4"`). `a`/`b`: the real operands (float arrays), or None to draw them
     from `dist` with `seed`. `scaling`: "auto" (a per-tensor amax scale for formats of 8 bits or fewer,
     none for wider ones), "tensor", "channel" (per row of A, per column of B) or "none"; block formats
-    carry their own scales. `out_format`: the stored result (default: fp32, int32 for integer formats)."""
+    carry their own scales. `out_format`: the stored result (default: fp32, int32 for integer formats).
+    On analog crossbars, `t_seconds` is the time since programming and `compensation` the drift
+    compensation (None, "global", "column"); digital units ignore both."""
 
     m: int
     n: int
@@ -61,6 +71,8 @@ class Gemm:
     out_format: str | None = None
     count: int = 1
     name: str = "gemm"
+    t_seconds: float = 0.0
+    compensation: str | None = None
 
     def __post_init__(self) -> None:
         for f in ("m", "n", "k", "count"):
@@ -76,6 +88,7 @@ class Gemm:
         if self.scaling not in ("auto", "tensor", "channel", "none"):
             raise ValueError(f"Gemm.scaling must be 'auto', 'tensor', 'channel' or 'none', got {self.scaling!r}")
         element_name(self.out_fmt)
+        check_analog_fields(self)
         for which, arr, shape in (("a", self.a, (self.m, self.k)), ("b", self.b, (self.k, self.n))):
             if arr is not None:
                 arr = np.asarray(arr)
@@ -110,4 +123,5 @@ class Gemm:
 
     def describe(self) -> dict:
         return {"workload": self.name, "m": self.m, "n": self.n, "k": self.k, "count": self.count,
-                "a_format": self.a_format, "b_format": self.b_fmt, "sparsity": self.sparsity}
+                "a_format": self.a_format, "b_format": self.b_fmt, "sparsity": self.sparsity,
+                "t_seconds": self.t_seconds, "compensation": self.compensation}

@@ -1,0 +1,70 @@
+"""Latency and energy of GEMMs on crossbar tiles: action counts (tile MVMs, ADC and DAC conversions,
+cell reads, digital partial-sum operations) and their energies, each with its source.
+
+- MVM latency: `t_mvm_s` per phase (default 133 ns: the IBM HERMES chip's one-phase 8-bit MVM, 2 x 256
+  x 256 ops per core / (63.1 TOPS / 64 cores); Le Gallo et al., Nat. Electron. 6, 680 (2023)); bit-serial
+  inputs take one phase per magnitude bit; `adc_share` columns per integrating ADC serialise their
+  conversions, each a full window. The tiles of one GEMM work in parallel (weights stay resident: a
+  GEMM needing more tiles than `cores` raises).
+- ADC and DAC: Walden figure of merit, E = FOM 2^bits per conversion (Walden, IEEE JSAC 1999); FOM
+  10 fJ/conversion-step, the order of the best reported converters (B. Murmann, "ADC Performance
+  Survey 1997-2024": record Walden FOMs of a few fJ/step). Ideal (None-bit) converters cost nothing:
+  they exist to isolate device effects.
+- Array: each cell dissipates G V_read^2 for the fraction |x| of the window its PWM input is on
+  (V_read = 0.2 V, the low read voltage PCM arrays use to avoid disturbing the state; Sebastian et al.,
+  J. Appl. Phys. 124, 111101, 2018).
+- Digital periphery: per output and K tile, one FP32 multiply (input and weight scales) and one FP32
+  add (partial-sum accumulation): Horowitz ISSCC 2014, scaled to `node_nm` (accel.energy).
+"""
+
+import math
+
+import numpy as np
+
+from ..energy import mac_pj, node_scale
+from .crossbar import Crossbar
+
+
+def _walden_pj(fom_fj: float, bits: int | None) -> float:
+    return 0.0 if bits is None else fom_fj * 2.0 ** bits * 1e-3
+
+
+def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[float, float]:
+    """Mean |w| / max|w| over tiles and mean |x| / max|x| per input vector: the conductance and pulse
+    duty the array energy needs."""
+    w = np.abs(np.asarray(w, np.float64))
+    x = np.abs(np.asarray(x, np.float64))
+    wmax = w.max()
+    wf = float(w.mean() / wmax) if wmax > 0 else 0.0
+    xm = x.max(axis=1, keepdims=True)
+    xf = float(np.mean(np.where(xm > 0, x / np.where(xm > 0, xm, 1), 0)))
+    return wf, xf
+
+
+def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1) -> dict:
+    """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix."""
+    k_tiles, n_tiles = math.ceil(k / xbar.rows), math.ceil(n / xbar.cols)
+    if k_tiles * n_tiles > xbar.cores:
+        raise ValueError(f"a {k} x {n} weight matrix needs {k_tiles * n_tiles} tiles of {xbar.rows} x {xbar.cols}; "
+                         f"the design has {xbar.cores} (weights must stay resident)")
+    phases = xbar.phases
+    window = xbar.t_mvm_s * xbar.adc_share
+    seconds = m * phases * window * count
+    adc = m * phases * n * k_tiles * count
+    dac = m * phases * k * n_tiles * count
+    cells = m * k * n * xbar.devices_per_weight() * count
+    # mean conductance per device: differential pairs hold |w| on one of two devices; offset holds
+    # (w + 1) / 2 on one
+    g_mean_us = xbar.g_max_us * (w_frac / 2 if xbar.mapping == "differential" else 0.5)
+    duty = x_frac if xbar.input_mode == "pwm" else 0.5 * x_frac  # bit planes: about half the bits set
+    array_pj = cells * g_mean_us * 1e-6 * xbar.v_read ** 2 * xbar.t_mvm_s * duty * phases * 1e12
+    import numerics as nx
+    fp32 = nx.get_format("fp32")
+    digital_pj = m * n * k_tiles * count * mac_pj(fp32, nx.get_accumulator("fp32")) * node_scale(xbar.node_nm, 0.9)
+    energy = {"adc": adc * _walden_pj(xbar.adc_fom_fj, xbar.adc_bits),
+              "dac": dac * _walden_pj(xbar.adc_fom_fj, xbar.dac_bits),
+              "array": array_pj, "digital": digital_pj}
+    counts = {("tile", "mvm"): m * phases * k_tiles * n_tiles * count, ("adc", "conversion"): adc,
+              ("dac", "conversion"): dac, ("cell", "read"): cells * phases,
+              ("digital", "fp32_mac"): m * n * k_tiles * count}
+    return {"seconds": seconds, "energy_pj": energy, "counts": counts}

@@ -1,0 +1,359 @@
+"""Analog crossbar tiles: weight mapping onto conductances, the matrix-vector multiply through DACs,
+the array and ADCs, drift compensation, and large matrices split across tiles.
+
+Conventions follow IBM aihwkit's inference tiles: each tile's weights are scaled so that its largest
+|w| maps to g_max (SinglePairConductanceConverter); each input vector is scaled by its largest |x|
+before the DAC (noise management "abs max"); the column outputs are in units of g_max x the full-scale
+input, so a column of `rows` cells at g_max driven at full scale reads `rows`.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .devices import IdealDevice, get_device
+
+INPUT_MODES = ("pwm", "bit_serial")
+MAPPINGS = ("differential", "offset")
+COMPENSATIONS = (None, "global", "column")
+
+
+@dataclass(frozen=True)
+class Crossbar:
+    """An analog in-memory compute tile (and, for the accelerator model, `cores` of them).
+
+    Mapping: `mapping="differential"` puts w > 0 on a G+ device and w < 0 on a G- device (aihwkit's
+    single pair); `"offset"` uses one device per weight at g_max (w + 1) / 2 and subtracts a reference
+    column digitally. `weight_bits` with `bits_per_cell` slices each weight over several cells
+    (most-significant first), recombined by shift-and-add after the ADC; None keeps analog weights.
+    Inputs: `dac_bits` (None: ideal) per pulse-width-modulated input, or `input_mode="bit_serial"`: one
+    bit plane per phase, each converted and shift-added. Outputs: `adc_bits` (None: ideal) over a range
+    calibrated per column at programming time (`adc_range="column"`: the column's full-scale |sum|),
+    one range for the tile (`"global"`), or a number in output units; `adc_share` columns per ADC.
+    `out_noise`: Gaussian output noise, standard deviation in output units. Faults: `stuck_rate` of
+    devices stuck at 0 or g_max (`stuck_on_fraction` at g_max). IR drop: `r_wire_ohm` per cell segment
+    of wire (first-order series-resistance model). Partial sums of a matrix larger than a tile are added
+    digitally in `accumulator` ("fp32", "fp16" or "exact").
+
+    Timing and energy (accel.analog.cost): `t_mvm_s` per MVM window, `read_phases` windows per MVM (for
+    timing and energy; the numerics model one read), `v_read` read voltage, `adc_fom_fj` Walden figure of
+    merit of the ADCs and DACs, `node_nm` of the digital periphery; sources in docs/analog.md.
+    """
+
+    rows: int = 256
+    cols: int = 256
+    device: object = "pcm"
+    g_max_us: float = 25.0
+    dac_bits: int | None = None
+    adc_bits: int | None = None
+    out_noise: float = 0.0
+    input_mode: str = "pwm"
+    adc_range: str | float = "column"
+    adc_share: int = 1
+    mapping: str = "differential"
+    weight_bits: int | None = None
+    bits_per_cell: int | None = None
+    stuck_rate: float = 0.0
+    stuck_on_fraction: float = 0.5
+    r_wire_ohm: float = 0.0
+    accumulator: str = "fp32"
+    cores: int = 64
+    read_phases: int = 1
+    t_mvm_s: float = 133e-9
+    v_read: float = 0.2
+    adc_fom_fj: float = 10.0
+    node_nm: float = 14.0
+    name: str = field(default="crossbar")
+
+    def __post_init__(self) -> None:
+        for f in ("rows", "cols", "adc_share", "cores", "read_phases"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"Crossbar.{f} must be a positive int, got {v!r}")
+        object.__setattr__(self, "device", get_device(self.device) if isinstance(self.device, str) else self.device)
+        get_device(self.device)
+        for f in ("dac_bits", "adc_bits", "weight_bits", "bits_per_cell"):
+            v = getattr(self, f)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 24):
+                raise ValueError(f"Crossbar.{f} must be None or an int in 1..24, got {v!r}")
+        if self.dac_bits == 1 or self.adc_bits == 1:
+            raise ValueError("Crossbar.dac_bits and adc_bits are signed: at least 2 bits")
+        if (self.weight_bits is None) != (self.bits_per_cell is None):
+            raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
+        if self.input_mode not in INPUT_MODES:
+            raise ValueError(f"Crossbar.input_mode must be one of {INPUT_MODES}, got {self.input_mode!r}")
+        if self.input_mode == "bit_serial" and self.dac_bits is None:
+            raise ValueError("Crossbar.input_mode='bit_serial' needs dac_bits (the input width)")
+        if self.mapping not in MAPPINGS:
+            raise ValueError(f"Crossbar.mapping must be one of {MAPPINGS}, got {self.mapping!r}")
+        if not (self.adc_range in ("column", "global") or (isinstance(self.adc_range, int | float)
+                                                           and not isinstance(self.adc_range, bool)
+                                                           and self.adc_range > 0)):
+            raise ValueError(f"Crossbar.adc_range must be 'column', 'global' or a positive number, got "
+                             f"{self.adc_range!r}")
+        for f in ("g_max_us", "t_mvm_s", "v_read", "adc_fom_fj", "node_nm"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
+                raise ValueError(f"Crossbar.{f} must be a positive number, got {v!r}")
+        for f in ("out_noise", "r_wire_ohm"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0 or not math.isfinite(v):
+                raise ValueError(f"Crossbar.{f} must be a finite number >= 0, got {v!r}")
+        for f in ("stuck_rate", "stuck_on_fraction"):
+            v = getattr(self, f)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+                raise ValueError(f"Crossbar.{f} must be in [0, 1], got {v!r}")
+        if self.accumulator not in ("fp32", "fp16", "exact"):
+            raise ValueError(f"Crossbar.accumulator must be 'fp32', 'fp16' or 'exact', got {self.accumulator!r}")
+
+    @property
+    def slices(self) -> int:
+        return 1 if self.weight_bits is None else -(-self.weight_bits // self.bits_per_cell)
+
+    @property
+    def phases(self) -> int:
+        """MVM windows per input vector: `read_phases` (HERMES's high-precision mode reads in four phases)
+        times the magnitude bits for bit-serial inputs."""
+        return self.read_phases * (self.dac_bits - 1 if self.input_mode == "bit_serial" else 1)
+
+    def devices_per_weight(self) -> int:
+        return self.slices * (2 if self.mapping == "differential" else 1)
+
+    def perfect(self) -> "Crossbar":
+        """The same tile with ideal devices and converters and no noise, faults or IR drop."""
+        import dataclasses
+        return dataclasses.replace(self, device=IdealDevice(), dac_bits=None, adc_bits=None, out_noise=0.0,
+                                   input_mode="pwm", weight_bits=None, bits_per_cell=None, stuck_rate=0.0,
+                                   r_wire_ohm=0.0, accumulator="exact")
+
+
+def _signed_levels(bits: int) -> int:
+    return 2 ** (bits - 1) - 1
+
+
+class _Tile:
+    """One programmed tile: target conductances per slice and polarity, device states, faults."""
+
+    def __init__(self, xbar: Crossbar, wt: np.ndarray, rng: np.random.Generator):
+        self.xbar = xbar
+        self.rows_used, self.cols_used = wt.shape
+        amax = float(np.max(np.abs(wt))) if wt.size else 0.0
+        self.w_scale = amax if amax > 0 else 1.0
+        wn = wt / self.w_scale
+        g_max = xbar.g_max_us
+        # slices of the normalised weights, most significant first, each in [-1, 1] of its own cells
+        if xbar.weight_bits is None:
+            parts = [wn]
+            self.slice_weights = [1.0]
+        else:
+            levels = 2 ** xbar.weight_bits - 1
+            q = np.rint(np.abs(wn) * levels).astype(np.int64)
+            sign = np.sign(wn)
+            base = 2 ** xbar.bits_per_cell
+            cell_max = base - 1
+            parts, self.slice_weights = [], []
+            for s in range(xbar.slices - 1, -1, -1):
+                d = (q // base ** s) % base
+                parts.append(sign * d / cell_max)
+                self.slice_weights.append(cell_max * base ** s / levels)
+        self.targets = []  # per slice: list of target-conductance arrays (G+, G-) or (G,)
+        for p in parts:
+            if xbar.mapping == "differential":
+                self.targets.append((np.clip(p, 0, None) * g_max, np.clip(-p, 0, None) * g_max))
+            else:
+                self.targets.append(((p + 1.0) / 2.0 * g_max,))
+        dev = xbar.device
+        self.states = [[dev.program(g, g_max, rng) for g in tg] for tg in self.targets]
+        self.stuck = None
+        if xbar.stuck_rate > 0:
+            self.stuck = [[_stuck_mask(g.shape, xbar, rng) for g in tg] for tg in self.targets]
+        if xbar.r_wire_ohm > 0:
+            i = np.arange(self.rows_used)[:, None]
+            j = np.arange(self.cols_used)[None, :]
+            # the driver feeds each row from column 0, the sense amplifier reads each column at the last row
+            self.r_path = xbar.r_wire_ohm * ((j + 1) + (self.rows_used - i))
+        else:
+            self.r_path = None
+        self.range = None
+        self.alpha = None
+        self.reference = None
+
+    def conductances(self, t_inference_s: float, rng, at_programming: bool = False) -> list:
+        xbar, out = self.xbar, []
+        for si, states in enumerate(self.states):
+            gs = []
+            for di, st in enumerate(states):
+                g = st[0] if at_programming else xbar.device.read(st, xbar.g_max_us, t_inference_s, rng)
+                if self.stuck is not None:
+                    on, off = self.stuck[si][di]
+                    g = np.where(on, xbar.g_max_us, np.where(off, 0.0, g))
+                if self.r_path is not None:  # g_eff = g / (1 + g R): the cell in series with its wire path
+                    g = g / (1.0 + g * 1e-6 * self.r_path)
+                gs.append(g)
+            out.append(gs)
+        return out
+
+    def effective_weights(self, gs: list) -> np.ndarray:
+        """Normalised weights (in units of g_max) the conductances implement, slices recombined."""
+        g_max = self.xbar.g_max_us
+        w = np.zeros((self.rows_used, self.cols_used))
+        for sw, g in zip(self.slice_weights, gs):
+            if self.xbar.mapping == "differential":
+                w += sw * (g[0] - g[1]) / g_max
+            else:
+                w += sw * (2.0 * g[0] / g_max - 1.0)
+        return w
+
+    def calibrate(self, w_eff0: np.ndarray) -> None:
+        """ADC ranges from the programmed (t = 0) weights: the full-scale |sum| of each column."""
+        r = self.xbar.adc_range
+        full = np.maximum(np.sum(np.abs(w_eff0), axis=0), 1e-12)
+        if r == "column":
+            self.range = full
+        elif r == "global":
+            self.range = np.full(self.cols_used, full.max())
+        else:
+            self.range = np.full(self.cols_used, float(r))
+
+    def forward_normalised(self, xn: np.ndarray, w_eff: np.ndarray, rng) -> np.ndarray:
+        """ADC outputs (normalised units) for normalised inputs xn (batch, rows) in [-1, 1]."""
+        xbar = self.xbar
+        if xbar.input_mode == "bit_serial":
+            levels = _signed_levels(xbar.dac_bits)
+            q = np.rint(xn * levels)
+            mag, sgn = np.abs(q).astype(np.int64), np.sign(q)
+            y = np.zeros((xn.shape[0], self.cols_used))
+            for b in range(xbar.dac_bits - 1):
+                plane = sgn * ((mag >> b) & 1)
+                y += (2.0 ** b / levels) * self._convert(plane @ w_eff, rng)
+            return y
+        if xbar.dac_bits is not None:
+            levels = _signed_levels(xbar.dac_bits)
+            xn = np.rint(xn * levels) / levels
+        return self._convert(xn @ w_eff, rng)
+
+    def _convert(self, y: np.ndarray, rng) -> np.ndarray:
+        xbar = self.xbar
+        if xbar.out_noise > 0:
+            y = y + xbar.out_noise * rng.standard_normal(y.shape)
+        if xbar.adc_bits is not None:
+            levels = _signed_levels(xbar.adc_bits)
+            r = self.range
+            y = np.clip(np.rint(y / r * levels), -levels, levels) / levels * r
+        return y
+
+
+def _stuck_mask(shape, xbar: Crossbar, rng):
+    stuck = rng.random(shape) < xbar.stuck_rate
+    on = stuck & (rng.random(shape) < xbar.stuck_on_fraction)
+    return on, stuck & ~on
+
+
+def _accumulate(parts: list, accumulator: str) -> np.ndarray:
+    """Sum the tiles' partial outputs in the digital accumulator's format."""
+    if accumulator == "exact":
+        return np.sum(parts, axis=0) if len(parts) > 1 else parts[0]
+    dt = np.float32 if accumulator == "fp32" else np.float16
+    acc = parts[0].astype(dt)
+    for p in parts[1:]:
+        acc = (acc + p.astype(dt)).astype(dt)
+    return acc.astype(np.float64)
+
+
+class ProgrammedMatrix:
+    """A weight matrix w (n_out, n_in) programmed onto ceil(n_in / rows) x ceil(n_out / cols) tiles."""
+
+    def __init__(self, w, tile: Crossbar, seed=0):
+        w = np.asarray(w, dtype=np.float64)
+        if w.ndim != 2:
+            raise ValueError(f"w must be a 2-D (n_out, n_in) weight matrix, got shape {w.shape}")
+        if not np.isfinite(w).all():
+            raise ValueError("w must be finite")
+        if not isinstance(tile, Crossbar):
+            raise TypeError(f"tile must be a Crossbar, got {type(tile).__name__}")
+        self.tile, self.shape = tile, w.shape
+        self.rng = np.random.default_rng(seed)
+        n_out, n_in = w.shape
+        self.row_splits = [(i, min(i + tile.rows, n_in)) for i in range(0, n_in, tile.rows)]
+        self.col_splits = [(j, min(j + tile.cols, n_out)) for j in range(0, n_out, tile.cols)]
+        self.tiles = {}
+        for ri, (i0, i1) in enumerate(self.row_splits):
+            for ci, (j0, j1) in enumerate(self.col_splits):
+                t = _Tile(tile, w[j0:j1, i0:i1].T, self.rng)
+                t.calibrate(t.effective_weights(t.conductances(0.0, self.rng, at_programming=True)))
+                self.tiles[ri, ci] = t
+        self.compensation_reference = {}
+
+    def weights_at(self, t_inference_s: float) -> dict:
+        """Effective normalised weights of every tile `t_inference_s` after programming (one draw of the
+        read noise, as aihwkit's drift_analog_weights(t))."""
+        if isinstance(t_inference_s, bool) or not isinstance(t_inference_s, int | float) or t_inference_s < 0 \
+                or not math.isfinite(t_inference_s):
+            raise ValueError(f"t_seconds must be a finite number >= 0, got {t_inference_s!r}")
+        return {k: t.effective_weights(t.conductances(float(t_inference_s), self.rng)) for k, t in self.tiles.items()}
+
+    def _readout(self, key, w_eff, mode):
+        """aihwkit's drift readout: mean |output| for one-hot inputs (all of them, or per column). The
+        read is taken before the ADC (a high-resolution calibration read): one-hot outputs sit far below
+        one LSB of a full-scale column range."""
+        t = self.tiles[key]
+        y = np.abs(w_eff)
+        if t.xbar.out_noise > 0:
+            y = np.abs(w_eff + t.xbar.out_noise * self.rng.standard_normal(w_eff.shape))
+        return max(float(y.mean()), 1e-4) if mode == "global" else np.maximum(y.mean(axis=0), 1e-4)
+
+    def matmul(self, x: np.ndarray, t_inference_s: float = 0.0, compensation=None) -> np.ndarray:
+        """y (batch, n_out) for x (batch, n_in), at one time point."""
+        if compensation not in COMPENSATIONS:
+            raise ValueError(f"compensation must be one of {COMPENSATIONS}, got {compensation!r}")
+        n_out, n_in = self.shape
+        if x.ndim != 2 or x.shape[1] != n_in:
+            raise ValueError(f"x must have {n_in} rows (inputs), got shape {x.shape[::-1]}")
+        if not np.isfinite(x).all():
+            raise ValueError("x must be finite")
+        weights = self.weights_at(t_inference_s)
+        if compensation is not None:
+            for key, t in self.tiles.items():
+                if (key, compensation) not in self.compensation_reference:
+                    w0 = t.effective_weights(t.conductances(0.0, self.rng, at_programming=True))
+                    self.compensation_reference[key, compensation] = self._readout(key, w0, compensation)
+        out = np.zeros((x.shape[0], n_out))
+        for ci, (j0, j1) in enumerate(self.col_splits):
+            parts = []
+            for ri, (i0, i1) in enumerate(self.row_splits):
+                t = self.tiles[ri, ci]
+                xs = x[:, i0:i1]
+                s_x = np.max(np.abs(xs), axis=1, keepdims=True)
+                s_x = np.where(s_x > 0, s_x, 1.0)
+                y = t.forward_normalised(xs / s_x, weights[ri, ci], self.rng) * s_x * t.w_scale
+                if compensation is not None:
+                    y = y * (self.compensation_reference[(ri, ci), compensation]
+                             / self._readout((ri, ci), weights[ri, ci], compensation))
+                parts.append(y)
+            out[:, j0:j1] = _accumulate(parts, self.tile.accumulator)
+        return out
+
+
+def analog_matmul(w, x, tile: Crossbar | None = None, t_seconds: float = 0.0, compensation=None,
+                  seed=0) -> np.ndarray:
+    """w @ x computed on analog crossbar tiles `t_seconds` after programming.
+
+    Args:
+        w: (n_out, n_in) weights. x: (n_in,) or (n_in, batch) inputs.
+        tile: the Crossbar (default: a 256 x 256 PCM tile with ideal converters).
+        t_seconds: time since programming, as aihwkit's t_inference (device time t_seconds + t0).
+        compensation: None, "global" or "column" drift compensation (aihwkit's GlobalDriftCompensation /
+            PerColumnDriftCompensation: outputs rescaled by the one-hot readout at programming over the
+            readout now).
+        seed: programming, drift, read-noise and fault draws are reproducible with it.
+    Returns: (n_out,) or (n_out, batch) float64.
+    """
+    tile = Crossbar() if tile is None else tile
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim not in (1, 2):
+        raise ValueError(f"x must be (n_in,) or (n_in, batch), got shape {x.shape}")
+    vec = x.ndim == 1
+    xb = x.reshape(1, -1) if vec else x.T
+    y = ProgrammedMatrix(w, tile, seed).matmul(xb, t_seconds, compensation)
+    return y[0] if vec else y.T

@@ -1,0 +1,146 @@
+"""Resistive devices as data: their programming noise, drift and read noise, each with its source.
+
+All conductances are in microsiemens. `program(g_target, g_max_us, rng)` returns the device state right
+after programming; `read(state, g_max_us, t_inference_s, rng)` the conductances seen `t_inference_s`
+after programming, counted as aihwkit counts `t_inference` (drift measured from t0 after programming).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_ZERO_CLIP = 1e-7  # aihwkit's floor on g / g_max inside the drift-coefficient logarithm
+
+
+def _poly(coeffs, x):
+    out = np.zeros_like(x) + coeffs[0]
+    p = np.ones_like(x)
+    for c in coeffs[1:]:
+        p = p * x
+        out = out + c * p
+    return out
+
+
+@dataclass(frozen=True)
+class PCM:
+    """Phase-change memory with IBM aihwkit's PCMLikeNoiseModel statistics (aihwkit
+    src/aihwkit/inference/noise/pcm.py; Nandakumar et al., ICECS 2019; Joshi et al., Nat. Commun. 11,
+    2473, 2020), reproduced formula for formula:
+
+    - programming: g_prog = g_T + sigma N(0,1), sigma = (0.26348 + 1.9650 g - 1.1731 g^2) g_max / 25 uS,
+      g = g_T / g_max; clipped at 0;
+    - drift exponent nu = |mu + s N(0,1)|, mu = clip(-0.0155 ln g + 0.0244, 0.049, 0.1),
+      s = clip(-0.0125 ln g - 0.0059, 0.008, 0.045), g = max(|g_T| / g_max, 1e-7);
+    - at t = t_inference + t0: g_drift = g_prog (t / t0)^-nu (t0 = 20 s);
+    - accumulated 1/f read noise: g = g_drift + |g_drift| sigma_r N(0,1), sigma_r = Q_s sqrt(ln((t +
+      t_read) / (2 t_read))), Q_s = min(0.2, 0.0088 / max((|g_prog| / g_max)^0.65, 1e-3)), t_read =
+      250 ns; clipped at 0."""
+
+    prog_coeff: tuple = (0.26348, 1.9650, -1.1731)
+    prog_coeff_g_max_reference_us: float = 25.0
+    t0_s: float = 20.0
+    t_read_s: float = 250e-9
+    prog_noise_scale: float = 1.0
+    read_noise_scale: float = 1.0
+    drift_scale: float = 1.0
+
+    def prog_sigma(self, g_target, g_max_us):
+        return _poly(self.prog_coeff, g_target / g_max_us) * g_max_us / self.prog_coeff_g_max_reference_us
+
+    def drift_mu_sigma(self, g_target, g_max_us):
+        g = np.maximum(np.abs(g_target / g_max_us), _ZERO_CLIP)
+        mu = np.clip(-0.0155 * np.log(g) + 0.0244, 0.049, 0.1)
+        sig = np.clip(-0.0125 * np.log(g) - 0.0059, 0.008, 0.045)
+        return mu, sig
+
+    def read_sigma(self, g_prog, g_max_us, t_inference_s):
+        t = t_inference_s + self.t0_s
+        q_s = np.minimum(0.0088 / np.maximum((np.abs(g_prog) / g_max_us) ** 0.65, 1e-3), 0.2)
+        return q_s * np.sqrt(np.log((t + self.t_read_s) / (2 * self.t_read_s)))
+
+    def program(self, g_target, g_max_us, rng):
+        g_prog = np.maximum(g_target + self.prog_noise_scale * self.prog_sigma(g_target, g_max_us)
+                            * rng.standard_normal(g_target.shape), 0.0)
+        mu, sig = self.drift_mu_sigma(g_target, g_max_us)
+        nu = np.abs(mu + sig * rng.standard_normal(g_target.shape)) * self.drift_scale
+        return g_prog, nu
+
+    def read(self, state, g_max_us, t_inference_s, rng):
+        g_prog, nu = state
+        t = t_inference_s + self.t0_s
+        g_drift = g_prog * (t / self.t0_s) ** (-nu) if t > self.t0_s else g_prog
+        sig = self.read_sigma(g_prog, g_max_us, t_inference_s)
+        g = g_drift + np.abs(g_drift) * self.read_noise_scale * sig * rng.standard_normal(g_prog.shape)
+        return np.maximum(g, 0.0)
+
+
+# Wan et al., "A compute-in-memory chip based on resistive random-access memory", Nature 608, 504 (2022),
+# as fitted in aihwkit's ReRamWan2022NoiseModel (src/aihwkit/inference/noise/reram.py): the standard
+# deviation of the conductance about its target, in uS for g_max = 40 uS, is a 4th-order polynomial in
+# g_T / g_max, fitted at 1 s, 1 day and 2 days after programming (coefficients in ascending powers).
+_WAN2022 = {
+    1.0: (0.348, 16.030, -43.853, 45.393, -16.815),
+    86400.0: (0.701, 22.086, -50.773, 47.095, -16.458),
+    172800.0: (0.782, 20.274, -43.507, 37.062, -11.934),
+}
+
+
+@dataclass(frozen=True)
+class RRAM:
+    """Resistive RAM with the Wan et al. (Nature 2022) statistics as aihwkit's ReRamWan2022NoiseModel
+    fits them: the conductance at time t is the target plus Gaussian noise of the polynomial standard
+    deviation fitted at that time (no drift in the PCM sense), clipped at 0. The fits exist at 1 s, 1 day
+    and 2 days; other times raise ValueError, as aihwkit does."""
+
+    coeffs: tuple = tuple(sorted(_WAN2022.items()))
+    coeff_g_max_reference_us: float = 40.0
+    noise_scale: float = 1.0
+
+    def _sigma(self, g_target, g_max_us, t_s):
+        table = dict(self.coeffs)
+        if t_s not in table:
+            raise ValueError(f"RRAM (Wan et al. 2022) is fitted at t_seconds in {sorted(table)}, got {t_s!r}")
+        return _poly(table[t_s], g_target / g_max_us) * g_max_us / self.coeff_g_max_reference_us
+
+    def program(self, g_target, g_max_us, rng):
+        first = min(dict(self.coeffs))
+        g = g_target + self.noise_scale * self._sigma(g_target, g_max_us, first) * rng.standard_normal(g_target.shape)
+        return np.maximum(g, 0.0), g_target
+
+    def read(self, state, g_max_us, t_inference_s, rng):
+        _, g_target = state
+        if t_inference_s == 0:
+            return state[0]
+        s = self._sigma(g_target, g_max_us, float(t_inference_s))
+        return np.maximum(g_target + self.noise_scale * s * rng.standard_normal(g_target.shape), 0.0)
+
+
+@dataclass(frozen=True)
+class IdealDevice:
+    """A device that holds its target conductance exactly, forever."""
+
+    def program(self, g_target, g_max_us, rng):
+        return g_target.copy(), None
+
+    def read(self, state, g_max_us, t_inference_s, rng):
+        return state[0]
+
+
+DEVICES = {"pcm": PCM(), "rram": RRAM(), "ideal": IdealDevice()}
+
+
+def get_device(device):
+    """A device object from a name ('pcm', 'rram', 'ideal') or the object itself."""
+    if isinstance(device, PCM | RRAM | IdealDevice):
+        return device
+    if isinstance(device, str) and device in DEVICES:
+        return DEVICES[device]
+    raise ValueError(f"device must be one of {sorted(DEVICES)} or a PCM/RRAM/IdealDevice, got {device!r}")
+
+
+def device_name(device) -> str:
+    """The registered name of a device (for TOML); custom statistics have none."""
+    for name, d in DEVICES.items():
+        if d == device:
+            return name
+    raise ValueError(f"{device!r} is not a registered device; TOML holds only {sorted(DEVICES)}")

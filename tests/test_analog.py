@@ -1,0 +1,229 @@
+"""Analog crossbars: exactness without non-idealities, each noise source against its formula (fixed
+seeds, tolerances from the sampling error), drift and its compensation, mapping variants, faults,
+converters, the HERMES check, accuracy over time, errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+import accel
+from accel.analog import PCM, RRAM, Crossbar, IdealDevice, ProgrammedMatrix, analog_matmul
+
+N = 200_000  # devices per statistical test: the std of a sample std is sigma / sqrt(2N) = 0.16 %
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def test_perfect_tile_is_exact():
+    rng = _rng(1)
+    w, x = rng.standard_normal((300, 520)), rng.standard_normal((520, 7))
+    tile = Crossbar(rows=128, cols=64).perfect()
+    y = analog_matmul(w, x, tile=tile, t_seconds=1e6, compensation="global")
+    np.testing.assert_allclose(y, w @ x, rtol=1e-12, atol=1e-11)
+    yv = analog_matmul(w, x[:, 0], tile=tile)
+    np.testing.assert_allclose(yv, w @ x[:, 0], rtol=1e-12, atol=1e-11)
+    # the offset mapping with ideal devices is exact too
+    off = Crossbar(mapping="offset").perfect()
+    np.testing.assert_allclose(analog_matmul(w, x, tile=off), w @ x, rtol=1e-12, atol=1e-11)
+
+
+@pytest.mark.parametrize("g_frac", [0.05, 0.3, 0.9])
+def test_pcm_programming_noise_sigma(g_frac):
+    pcm, g_max = PCM(), 25.0
+    g_t = np.full(N, g_frac * g_max)
+    g_prog, _ = pcm.program(g_t, g_max, _rng(2))
+    want = 0.26348 + 1.9650 * g_frac - 1.1731 * g_frac**2  # uS at g_max = 25 uS
+    assert np.std(g_prog - g_t) == pytest.approx(want, rel=0.01)
+    # referenced to 25 uS: a 50 uS g_max doubles sigma
+    g_prog2, _ = pcm.program(2 * g_t, 2 * g_max, _rng(2))
+    assert np.std(g_prog2 - 2 * g_t) == pytest.approx(2 * want, rel=0.01)
+
+
+@pytest.mark.parametrize("g_frac", [0.01, 0.2, 1.0])
+def test_pcm_drift_exponent_and_law(g_frac):
+    pcm, g_max = PCM(read_noise_scale=0.0, prog_noise_scale=0.0), 25.0
+    g_t = np.full(N, g_frac * g_max)
+    state = pcm.program(g_t, g_max, _rng(3))
+    nu = state[1]
+    mu = min(max(-0.0155 * math.log(g_frac) + 0.0244, 0.049), 0.1)
+    s = min(max(-0.0125 * math.log(g_frac) - 0.0059, 0.008), 0.045)
+    # nu = |N(mu, s)|: folded-normal mean and variance
+    fm = s * math.sqrt(2 / math.pi) * math.exp(-mu**2 / (2 * s**2)) + mu * (1 - 2 * _phi(-mu / s))
+    assert nu.mean() == pytest.approx(fm, rel=0.01)
+    assert nu.var() == pytest.approx(mu**2 + s**2 - fm**2, rel=0.03)
+    for t in (1.0, 3600.0, 3.15e7):
+        g = pcm.read(state, g_max, t, _rng(4))
+        np.testing.assert_allclose(g, g_t * ((t + 20.0) / 20.0) ** (-nu), rtol=1e-12)
+
+
+def _phi(z):
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+@pytest.mark.parametrize("g_frac,t", [(0.1, 1.0), (0.5, 3600.0), (1.0, 86400.0), (0.001, 3600.0)])
+def test_pcm_read_noise_sigma(g_frac, t):
+    pcm, g_max = PCM(prog_noise_scale=0.0, drift_scale=0.0), 25.0
+    g_t = np.full(N, g_frac * g_max)
+    g = pcm.read(pcm.program(g_t, g_max, _rng(5)), g_max, t, _rng(6))
+    q_s = min(0.0088 / max(g_frac**0.65, 1e-3), 0.2)
+    sig = q_s * math.sqrt(math.log((t + 20.0 + 250e-9) / (2 * 250e-9)))
+    rel = g / g_t - 1
+    if sig < 0.5:  # clipping at 0 is negligible
+        assert np.std(rel) == pytest.approx(sig, rel=0.01)
+    assert (g >= 0).all()
+
+
+def test_rram_wan2022_sigma_and_times():
+    rram, g_max = RRAM(), 40.0
+    g_t = np.full(N, 20.0)
+    x = 0.5
+    for t, c in ((1.0, (0.348, 16.030, -43.853, 45.393, -16.815)),
+                 (86400.0, (0.701, 22.086, -50.773, 47.095, -16.458))):
+        g = rram.read(rram.program(g_t, g_max, _rng(7)), g_max, t, _rng(8))
+        want = sum(ci * x**i for i, ci in enumerate(c))
+        assert np.std(g - g_t) == pytest.approx(want, rel=0.01)
+    with pytest.raises(ValueError, match="fitted at t_seconds"):
+        rram.read(rram.program(g_t, g_max, _rng(7)), g_max, 3600.0, _rng(8))
+
+
+def test_output_noise_and_converters():
+    rng = _rng(9)
+    w, x = rng.standard_normal((64, 64)), rng.standard_normal((64, 4000))
+    ref = w @ x
+    base = Crossbar(rows=64, cols=64).perfect()
+    import dataclasses
+    noisy = dataclasses.replace(base, out_noise=0.05)
+    err = analog_matmul(w, x, tile=noisy, seed=3) - ref
+    # sigma in output units, then scaled back by each input vector's max |x| and the tile's max |w|
+    scale = np.abs(x).max(axis=0)[None, :] * np.abs(w).max()
+    assert np.std(err / scale) == pytest.approx(0.05, rel=0.01)
+    # an 8-bit DAC: each input within half an LSB of its max |x| -> the error obeys that bound
+    dac = dataclasses.replace(base, dac_bits=8)
+    xq = np.rint(x / np.abs(x).max(axis=0) * 127) / 127 * np.abs(x).max(axis=0)
+    np.testing.assert_allclose(analog_matmul(w, x, tile=dac), w @ xq, rtol=1e-10, atol=1e-9)
+    # an ADC with per-column full-scale ranges: error at most half an LSB of each column's range
+    adc = dataclasses.replace(base, adc_bits=6)
+    y = analog_matmul(w, x, tile=adc)
+    lsb = np.sum(np.abs(w / np.abs(w).max()), axis=1)[:, None] / 31 * scale
+    assert (np.abs(y - ref) <= lsb / 2 + 1e-9).all()
+    # bit-serial 8-bit inputs with an ideal ADC equal the 8-bit DAC result
+    bs = dataclasses.replace(base, dac_bits=8, input_mode="bit_serial")
+    np.testing.assert_allclose(analog_matmul(w, x, tile=bs), w @ xq, rtol=1e-10, atol=1e-9)
+
+
+def test_bit_slicing_and_faults():
+    rng = _rng(10)
+    w, x = rng.standard_normal((32, 48)), rng.standard_normal((48, 5))
+    import dataclasses
+    base = Crossbar(rows=64, cols=64).perfect()
+    sliced = dataclasses.replace(base, weight_bits=8, bits_per_cell=2)
+    assert sliced.slices == 4 and sliced.devices_per_weight() == 8
+    s = np.abs(w).max()
+    wq = np.sign(w) * np.rint(np.abs(w) / s * 255) / 255 * s
+    np.testing.assert_allclose(analog_matmul(w, x, tile=sliced), wq @ x, rtol=1e-10, atol=1e-10)
+    # every device stuck on: G+ = G- = g_max, so every weight reads 0
+    stuck = dataclasses.replace(base, stuck_rate=1.0, stuck_on_fraction=1.0)
+    np.testing.assert_allclose(analog_matmul(w, x, tile=stuck), 0.0, atol=1e-12)
+    # stuck off: all conductances 0
+    off = dataclasses.replace(base, stuck_rate=1.0, stuck_on_fraction=0.0)
+    np.testing.assert_allclose(analog_matmul(w, x, tile=off), 0.0, atol=1e-12)
+    # IR drop only ever lowers the magnitude a cell contributes, more with more wire resistance
+    pm1 = ProgrammedMatrix(np.abs(w), dataclasses.replace(base, r_wire_ohm=1.0))
+    pm2 = ProgrammedMatrix(np.abs(w), dataclasses.replace(base, r_wire_ohm=10.0))
+    xp = np.abs(x).T
+    y0, y1, y2 = xp @ np.abs(w).T, pm1.matmul(xp), pm2.matmul(xp)
+    assert (y2 < y1).all() and (y1 < y0).all()
+
+
+def test_drift_compensation_restores_scale():
+    rng = _rng(11)
+    w, x = rng.standard_normal((256, 256)), rng.standard_normal((256, 64))
+    ref = w @ x
+    tile = Crossbar()
+    gain = {}
+    for comp in (None, "global", "column"):
+        y = analog_matmul(w, x, tile=tile, t_seconds=3.15e7, compensation=comp, seed=5)
+        gain[comp] = float(np.sum(y * ref) / np.sum(ref * ref))
+    assert gain[None] < 0.6  # a year of drift: outputs shrink by about (1.6e6)^-0.05
+    assert gain["global"] == pytest.approx(1.0, abs=0.03) and gain["column"] == pytest.approx(1.0, abs=0.03)
+    # reproducible with a seed, different with another
+    a = analog_matmul(w, x, tile=tile, t_seconds=3600.0, seed=5)
+    assert np.array_equal(a, analog_matmul(w, x, tile=tile, t_seconds=3600.0, seed=5))
+    assert not np.array_equal(a, analog_matmul(w, x, tile=tile, t_seconds=3600.0, seed=6))
+
+
+TIMES = {"1 s": 1.0, "1 h": 3600.0, "1 day": 86400.0, "1 year": 3.15e7}
+
+
+def test_accuracy_over_time_tile_and_digits():
+    rng = _rng(12)
+    w, x = rng.standard_normal((256, 256)), rng.standard_normal((256, 128))
+    ref = w @ x
+    tile = Crossbar(dac_bits=8, adc_bits=8)
+    err = {c: [np.linalg.norm(analog_matmul(w, x, tile=tile, t_seconds=t, compensation=c, seed=1) - ref)
+               / np.linalg.norm(ref) for t in TIMES.values()] for c in (None, "global")}
+    assert all(a < b for a, b in zip(err[None], err[None][1:]))  # uncompensated error grows with time
+    assert err["global"][-1] < 0.6 * err[None][-1]
+    d = accel.get_design("hermes-like")
+    top1 = [accel.simulate(d, accel.digits_mlp().replace(t_seconds=t, compensation="global")).accuracy["top1"]
+            for t in TIMES.values()]
+    assert min(top1) > 0.9
+
+
+def test_hermes_check():
+    # Le Gallo et al., Nat. Electron. 2023: 63.1 / 16.1 TOPS at 9.76 / 2.48 TOPS/W (one- / four-phase,
+    # 8-bit); the preset's converter energy comes from the HERMES core (JSSC 2022), the chip adds more
+    d = accel.get_design("hermes-like")
+    g = accel.Gemm(1024, 256, 256)
+    one = accel.simulate(d, g, accuracy=False)
+    four = accel.simulate(accel.set_field(d, "unit.read_phases", 4), g, accuracy=False)
+    assert d.peak_ops_per_s() / 1e12 == pytest.approx(63.1, rel=0.01)
+    assert accel.set_field(d, "unit.read_phases", 4).peak_ops_per_s() / 1e12 == pytest.approx(16.1, rel=0.03)
+    assert one.ops_per_j / 1e12 == pytest.approx(9.76, rel=0.1)
+    assert four.ops_per_j / 1e12 == pytest.approx(2.48, rel=0.1)
+    # hand-derived latency: 1024 vectors x 133 ns; ADC energy 256 conversions x 89 fJ x 2^8 per vector
+    assert one.seconds == pytest.approx(1024 * 133e-9)
+    assert one.energy_breakdown_j["adc"] == pytest.approx(1024 * 256 * 89e-15 * 256)
+    shared = accel.simulate(accel.set_field(d, "unit.adc_share", 4), g, accuracy=False)
+    assert shared.seconds == pytest.approx(4 * one.seconds)
+
+
+def test_crossbar_design_toml_and_errors(tmp_path):
+    d = accel.get_design("hermes-like")
+    p = tmp_path / "h.toml"
+    p.write_text(d.to_toml())
+    assert accel.load_design(str(p)) == d
+    with pytest.raises(ValueError, match="device must be one of"):
+        Crossbar(device="mram")
+    with pytest.raises(ValueError, match="adc_bits must be None or an int"):
+        Crossbar(adc_bits=0)
+    with pytest.raises(ValueError, match="weight_bits and bits_per_cell go together"):
+        Crossbar(weight_bits=8)
+    with pytest.raises(ValueError, match="bit_serial' needs dac_bits"):
+        Crossbar(input_mode="bit_serial")
+    with pytest.raises(ValueError, match="compensation must be one of"):
+        analog_matmul(np.ones((2, 2)), np.ones(2), compensation="local")
+    with pytest.raises(ValueError, match="x must have 3 rows"):
+        analog_matmul(np.ones((2, 3)), np.ones((4, 1)))
+    with pytest.raises(ValueError, match="t_seconds must be a finite number"):
+        analog_matmul(np.ones((2, 2)), np.ones(2), t_seconds=-1.0)
+    with pytest.raises(ValueError, match="needs 64 tiles.*has 4"):
+        accel.simulate(accel.set_field(d, "unit.cores", 4), accel.Gemm(8, 2048, 2048), accuracy=False)
+    with pytest.raises(ValueError, match="compensation must be None"):
+        accel.Gemm(2, 2, 2, compensation="yes")
+    assert isinstance(Crossbar(device="ideal").device, IdealDevice)
+
+
+def test_sweep_over_time_and_adc_bits():
+    from concurrent.futures import ThreadPoolExecutor
+    grid = {"design.unit.adc_bits": [4, 8], "workload.t_seconds": [1.0, 3.15e7],
+            "workload.compensation": [None, "global"]}
+    rows = accel.sweep(accel.get_design("hermes-like"), grid, [accel.digits_mlp()], executor=ThreadPoolExecutor(1),
+                       accuracy=True, progress=False)
+    assert len(rows) == 8 and not any("error" in r for r in rows)
+    by = {(r["design.unit.adc_bits"], r["t_seconds"], r["compensation"]): r for r in rows}
+    assert by[8, 3.15e7, "global"]["top1"] > by[8, 3.15e7, None]["top1"]
+    assert by[4, 1.0, None]["energy_j"] < by[8, 1.0, None]["energy_j"]  # fewer ADC bits, less energy

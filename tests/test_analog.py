@@ -109,6 +109,9 @@ def test_output_noise_and_converters():
     y = analog_matmul(w, x, tile=adc)
     lsb = np.sum(np.abs(w / np.abs(w).max()), axis=1)[:, None] / 31 * scale
     assert (np.abs(y - ref) <= lsb / 2 + 1e-9).all()
+    # a fixed DAC range clips inputs beyond it
+    fixed = dataclasses.replace(base, dac_range=1.0)
+    np.testing.assert_allclose(analog_matmul(w, x, tile=fixed), w @ np.clip(x, -1, 1), rtol=1e-10, atol=1e-9)
     # bit-serial 8-bit inputs with an ideal ADC equal the 8-bit DAC result
     bs = dataclasses.replace(base, dac_bits=8, input_mode="bit_serial")
     np.testing.assert_allclose(analog_matmul(w, x, tile=bs), w @ xq, rtol=1e-10, atol=1e-9)

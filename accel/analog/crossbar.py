@@ -27,8 +27,10 @@ class Crossbar:
     single pair); `"offset"` uses one device per weight at g_max (w + 1) / 2 and subtracts a reference
     column digitally. `weight_bits` with `bits_per_cell` slices each weight over several cells
     (most-significant first), recombined by shift-and-add after the ADC; None keeps analog weights.
-    Inputs: `dac_bits` (None: ideal) per pulse-width-modulated input, or `input_mode="bit_serial"`: one
-    bit plane per phase, each converted and shift-added. Outputs: `adc_bits` (None: ideal) over a range
+    Inputs: each input vector is scaled by its max |x| (aihwkit's "abs max" noise management), or, with
+    `dac_range`, by that fixed full-scale value with inputs beyond it clipped; then `dac_bits` (None:
+    ideal) per pulse-width-modulated input, or `input_mode="bit_serial"`: one bit plane per phase, each
+    converted and shift-added. Outputs: `adc_bits` (None: ideal) over a range
     calibrated per column at programming time (`adc_range="column"`: the column's full-scale |sum|),
     one range for the tile (`"global"`), or a number in output units; `adc_share` columns per ADC.
     `out_noise`: Gaussian output noise, standard deviation in output units. Faults: `stuck_rate` of
@@ -46,6 +48,7 @@ class Crossbar:
     device: object = "pcm"
     g_max_us: float = 25.0
     dac_bits: int | None = None
+    dac_range: float | None = None
     adc_bits: int | None = None
     out_noise: float = 0.0
     input_mode: str = "pwm"
@@ -92,6 +95,9 @@ class Crossbar:
                                                            and self.adc_range > 0)):
             raise ValueError(f"Crossbar.adc_range must be 'column', 'global' or a positive number, got "
                              f"{self.adc_range!r}")
+        dr = self.dac_range
+        if dr is not None and (isinstance(dr, bool) or not isinstance(dr, int | float) or not 0 < dr < math.inf):
+            raise ValueError(f"Crossbar.dac_range must be None or a positive number, got {self.dac_range!r}")
         for f in ("g_max_us", "t_mvm_s", "v_read", "adc_fom_fj", "node_nm"):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
@@ -123,7 +129,8 @@ class Crossbar:
     def perfect(self) -> "Crossbar":
         """The same tile with ideal devices and converters and no noise, faults or IR drop."""
         import dataclasses
-        return dataclasses.replace(self, device=IdealDevice(), dac_bits=None, adc_bits=None, out_noise=0.0,
+        return dataclasses.replace(self, device=IdealDevice(), dac_bits=None, dac_range=None, adc_bits=None,
+                                   out_noise=0.0,
                                    input_mode="pwm", weight_bits=None, bits_per_cell=None, stuck_rate=0.0,
                                    r_wire_ohm=0.0, accumulator="exact")
 
@@ -324,9 +331,14 @@ class ProgrammedMatrix:
             for ri, (i0, i1) in enumerate(self.row_splits):
                 t = self.tiles[ri, ci]
                 xs = x[:, i0:i1]
-                s_x = np.max(np.abs(xs), axis=1, keepdims=True)
-                s_x = np.where(s_x > 0, s_x, 1.0)
-                y = t.forward_normalised(xs / s_x, weights[ri, ci], self.rng) * s_x * t.w_scale
+                if self.tile.dac_range is None:
+                    s_x = np.max(np.abs(xs), axis=1, keepdims=True)
+                    s_x = np.where(s_x > 0, s_x, 1.0)
+                    xn = xs / s_x
+                else:
+                    s_x = self.tile.dac_range
+                    xn = np.clip(xs / s_x, -1.0, 1.0)
+                y = t.forward_normalised(xn, weights[ri, ci], self.rng) * s_x * t.w_scale
                 if compensation is not None:
                     y = y * (self.compensation_reference[(ri, ci), compensation]
                              / self._readout((ri, ci), weights[ri, ci], compensation))

@@ -17,6 +17,14 @@ from .blocks import (
     get_block_format,
     register_block_format,
 )
+from .compress import (
+    CompressedWeight,
+    RandomHadamard,
+    compress,
+    compression_methods,
+    incoherence,
+    load_weights,
+)
 from .formats import (
     FloatFormat,
     IntFormat,
@@ -38,5 +46,6 @@ __all__ = [
     "BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "LogFormat", "LookupFormat", "NanPolicy", "Packed",
     "PositFormat", "RoundMode", "ScalarFormat", "ScaleRule", "block_format_names", "format_names",
     "get_block_format", "get_format", "quire_dot", "register_block_format", "register_format", "SparseTensor",
-    "sparse24",
+    "sparse24", "CompressedWeight", "RandomHadamard", "compress", "compression_methods", "incoherence",
+    "load_weights",
 ]

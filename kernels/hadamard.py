@@ -1,0 +1,31 @@
+"""Fast Walsh-Hadamard transform along the last axis (unnormalised, Sylvester order)."""
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, parallel=True)
+def fwht(x: np.ndarray) -> None:
+    """In place: each row of x (float64, (r, n), n a power of two) becomes H_n row (H_n = H_2^(x)log2 n,
+    entries +-1, no scaling)."""
+    r, n = x.shape
+    for i in nb.prange(r):
+        row = x[i]
+        h = 1
+        while h < n:
+            for j in range(0, n, 2 * h):
+                for k in range(j, j + h):
+                    a = row[k]
+                    b = row[k + h]
+                    row[k] = a + b
+                    row[k + h] = a - b
+            h *= 2
+
+
+def fwht_reference(x: np.ndarray) -> np.ndarray:
+    """numpy reference: x @ H_n (Sylvester H_n is symmetric)."""
+    n = x.shape[-1]
+    h = np.array([[1.0]])
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return x @ h

@@ -1,0 +1,85 @@
+"""Exact nearest-point search in QuIP#'s E8P codebook (2^16 points of E8 + 1/4, 8 dimensions).
+
+A codeword is s * a + shift: `a` one of 256 absolute-value vectors (half-odd-integer coordinates),
+`s` a sign vector whose number of minus signs has the parity `par[a]` (so s * a stays in D8 + 1/2),
+shift +-1/4. For a target y and a fixed (a, shift), the best signs are sign(y - shift), and if their
+parity is wrong, the cheapest single flip is the coordinate with the smallest a_i |y_i - shift|: exact.
+"""
+
+import numba as nb
+import numpy as np
+
+
+@nb.njit(cache=True, parallel=True)
+def e8p_nearest(x: np.ndarray, absgrid: np.ndarray, par: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
+    """x: (n, 8) float64 targets; absgrid (256, 8), par (256,) int64 (required parity of minus signs).
+    Writes the 16-bit codes (n,) int64 = a_index << 8 | (signs of coordinates 1..7) << 1 | shift bit
+    (1: +1/4; coordinate 0's sign follows from the parity) and out (n, 8) the codewords."""
+    n = x.shape[0]
+    for r in nb.prange(n):
+        best = 1e300
+        best_code = 0
+        for sh in range(2):
+            shift = 0.25 if sh == 1 else -0.25
+            y = np.empty(8)
+            neg = 0
+            for i in range(8):
+                y[i] = x[r, i] - shift
+                if y[i] < 0:
+                    neg += 1
+            for a in range(absgrid.shape[0]):
+                # squared distance with signs = sign(y): sum (|y_i| - a_i)^2
+                d = 0.0
+                minc = 1e300
+                mini = 0
+                for i in range(8):
+                    ay = abs(y[i])
+                    t = ay - absgrid[a, i]
+                    d += t * t
+                    c = absgrid[a, i] * ay
+                    if c < minc:
+                        minc = c
+                        mini = i
+                flip = -1
+                if (neg & 1) != par[a]:
+                    d += 4.0 * minc
+                    flip = mini
+                if d < best:
+                    best = d
+                    signs = 0
+                    for i in range(8):
+                        negi = y[i] < 0
+                        if i == flip:
+                            negi = not negi
+                        if negi:
+                            signs |= 1 << i
+                    best_code = (a << 9) | (signs << 1) | sh
+        a = best_code >> 9
+        signs = (best_code >> 1) & 255
+        shift = 0.25 if (best_code & 1) == 1 else -0.25
+        for i in range(8):
+            v = absgrid[a, i]
+            if (signs >> i) & 1:
+                v = -v
+            out[r, i] = v + shift
+        codes[r] = (a << 8) | (signs & 254) | (best_code & 1)
+
+
+@nb.njit(cache=True)
+def e8p_decode(codes: np.ndarray, absgrid: np.ndarray, par: np.ndarray, out: np.ndarray) -> None:
+    """Codewords (n, 8) of 16-bit E8P codes (the inverse of e8p_nearest's numbering)."""
+    for r in range(codes.shape[0]):
+        c = codes[r]
+        a = c >> 8
+        signs = c & 254
+        neg = 0
+        for i in range(1, 8):
+            neg += (signs >> i) & 1
+        if (neg & 1) != par[a]:
+            signs |= 1
+        shift = 0.25 if (c & 1) == 1 else -0.25
+        for i in range(8):
+            v = absgrid[a, i]
+            if (signs >> i) & 1:
+                v = -v
+            out[r, i] = v + shift

@@ -1,0 +1,225 @@
+"""Scalar methods: round-to-nearest (RTN) on a GPTQ-style min-max integer grid or any lowbit scalar or
+block format, GPTQ (Frantar et al., ICLR 2023), and OmniQuant-style learned weight clipping (LWC; Shao
+et al., ICLR 2024)."""
+
+import numpy as np
+
+from .base import CompressedWeight, Stored, fp16, register
+from .obs import inverse_cholesky, obs_sequential
+
+# -- the integer grid GPTQ uses (its Quantizer class: asymmetric min-max, zero point rounded) -------------
+
+def grid_params(w: np.ndarray, bits: int, sym: bool = False, clip: tuple | None = None):
+    """Per-row scale and zero point of the min-max grid over the columns of w (rows x cols). `clip`
+    (gamma, beta) shrinks max and min (LWC). Scales are stored in fp16."""
+    maxq = 2**bits - 1
+    xmin = np.minimum(w.min(axis=1), 0.0)
+    xmax = np.maximum(w.max(axis=1), 0.0)
+    if clip is not None:
+        xmax, xmin = xmax * clip[0], xmin * clip[1]
+    if sym:
+        xmax = np.maximum(np.abs(xmin), xmax)
+        xmin = -xmax
+    degenerate = (xmin == 0) & (xmax == 0)
+    xmin, xmax = np.where(degenerate, -1.0, xmin), np.where(degenerate, 1.0, xmax)
+    scale = fp16((xmax - xmin) / maxq)
+    scale = np.where(scale > 0, scale, 2.0**-24)
+    zero = np.full_like(scale, (maxq + 1) / 2) if sym else np.clip(np.rint(-xmin / scale), 0, maxq)
+    return scale, zero
+
+
+def grid_quantize(w: np.ndarray, scale: np.ndarray, zero: np.ndarray, bits: int) -> np.ndarray:
+    """Integer codes q = clamp(round(w / scale) + zero, 0, 2^bits - 1) (w: (rows,) or (rows, cols))."""
+    if w.ndim == 2:
+        scale, zero = scale[:, None], zero[:, None]
+    return np.clip(np.rint(w / scale) + zero, 0, 2**bits - 1)
+
+
+def _groups(n: int, group: int | None) -> list[tuple[int, int]]:
+    g = n if group is None else group
+    return [(i, min(i + g, n)) for i in range(0, n, g)]
+
+
+def _check_bits(bits, default: int = 4) -> int:
+    bits = default if bits is None else bits
+    if isinstance(bits, bool) or not isinstance(bits, int | np.integer) or not 1 <= bits <= 16:
+        raise ValueError(f"bits must be an int in 1..16 for this method, got {bits!r}")
+    return int(bits)
+
+
+def _check_group(group, n: int):
+    if group is None:
+        return None
+    if isinstance(group, bool) or not isinstance(group, int) or group < 1:
+        raise ValueError(f"group must be None (per row) or a positive int, got {group!r}")
+    return group
+
+
+def _grid_result(method, w_shape, codes, scales, zeros, bits, group, sym, perm=None, extra=None) -> CompressedWeight:
+    parts = {"codes": Stored(codes.astype(np.uint16), bits), "scales": Stored(scales, 16)}
+    if not sym:
+        parts["zeros"] = Stored(zeros.astype(np.uint16), bits)
+    if perm is not None:
+        parts["perm"] = Stored(perm.astype(np.int64), int(np.ceil(np.log2(max(len(perm), 2)))))
+    parts.update(extra or {})
+    hw = {"stores": f"{bits}-bit integer codes, an fp16 scale" + ("" if sym else f" and a {bits}-bit zero point")
+          + f" per {'row' if group is None else f'{group} weights'}",
+          "decode": "w = scale * (q - zero): one multiply-add per weight"}
+    return CompressedWeight(method, w_shape, parts, meta={"bits": bits, "group": group, "sym": sym}, hardware=hw)
+
+
+def _decode_grid(cw: CompressedWeight) -> np.ndarray:
+    m, n = cw.shape
+    bits, group, sym = cw.meta["bits"], cw.meta["group"], cw.meta["sym"]
+    codes = cw.parts["codes"].data.astype(np.float64)
+    scales = cw.parts["scales"].data
+    zeros = cw.parts["zeros"].data.astype(np.float64) if not sym else np.full_like(scales, 2.0 ** (bits - 1))
+    w = np.empty((m, n))
+    for gi, (a, b) in enumerate(_groups(n, group)):
+        w[:, a:b] = scales[:, gi:gi + 1] * (codes[:, a:b] - zeros[:, gi:gi + 1])
+    if "perm" in cw.parts:
+        out = np.empty_like(w)
+        out[:, cw.parts["perm"].data] = w
+        w = out
+    return w
+
+
+# -- RTN ---------------------------------------------------------------------------------------------------
+
+def rtn(w, bits=None, hessian=None, seed=0, group: int | None = 128, sym: bool = False, format: str | None = None):
+    """Round to nearest. Default: the min-max integer grid of `bits` with an fp16 scale and zero point
+    per `group` weights of a row (None: per row), as GPTQ stores it. `format`: any lowbit scalar format
+    (per-tensor amax scaling) or block format (e2m1, mxfp4, nvfp4, int4_g128_asym...) instead."""
+    if format is not None:
+        return _rtn_format(w, format)
+    bits = _check_bits(bits)
+    group = _check_group(group, w.shape[1])
+    codes = np.empty(w.shape)
+    scales, zeros = [], []
+    for a, b in _groups(w.shape[1], group):
+        s, z = grid_params(w[:, a:b], bits, sym)
+        codes[:, a:b] = grid_quantize(w[:, a:b], s, z, bits)
+        scales.append(s)
+        zeros.append(z)
+    return _grid_result("rtn", w.shape, codes, np.stack(scales, 1), np.stack(zeros, 1), bits, group, sym)
+
+
+def _rtn_format(w, name: str) -> CompressedWeight:
+    import numerics as nx
+    try:
+        bf = nx.get_block_format(name)
+    except ValueError:
+        bf = None
+    if bf is not None:
+        bt = bf.encode(w.astype(np.float32), axis=1)
+        parts = {"codes": Stored(np.asarray(bt.codes), bf.element.bits)}
+        if bt.zero_points is not None:
+            parts["zeros"] = Stored(np.asarray(bt.zero_points), bf.element.bits)
+        if bt.tensor_scale is not None:
+            parts["tensor_scale"] = Stored(np.asarray([bt.tensor_scale]), 32)
+        rest = bt.total_bits - sum(p.total_bits for p in parts.values())  # the block scales as numerics stores them
+        parts["scales"] = Stored(np.asarray(bt.scales), rest / np.asarray(bt.scales).size)
+        return CompressedWeight("rtn", w.shape, parts, meta={"format": name, "block": bt},
+                                hardware={"stores": f"{name} blocks", "decode": "element x block scale"})
+    f = nx.get_format(name)
+    amax = np.abs(w).max()
+    s = np.float32(amax / f.max) if amax > 0 and np.isfinite(f.max) else np.float32(1.0)
+    codes = f.encode((w / s).astype(np.float32))
+    parts = {"codes": Stored(codes, f.bits), "tensor_scale": Stored(np.array([s]), 32)}
+    hw = {"stores": f"{name} codes and an fp32 tensor scale", "decode": "code -> value x scale"}
+    return CompressedWeight("rtn", w.shape, parts, meta={"format": name}, hardware=hw)
+
+
+def _decode_rtn(cw: CompressedWeight) -> np.ndarray:
+    fmt = cw.meta.get("format")
+    if fmt is None:
+        return _decode_grid(cw)
+    if "block" in cw.meta:
+        return cw.meta["block"].decode().astype(np.float64)
+    import numerics as nx
+    return nx.get_format(fmt).decode(cw.parts["codes"].data) * float(cw.parts["tensor_scale"].data[0])
+
+
+register("rtn", rtn, _decode_rtn)
+
+
+# -- GPTQ --------------------------------------------------------------------------------------------------
+
+def gptq(w, bits=None, hessian=None, seed=0, group: int | None = 128, sym: bool = False, act_order: bool = False,
+         damp: float = 0.01, block: int = 128, clip_search: bool = False):
+    """GPTQ (Frantar et al., "GPTQ: Accurate Post-Training Quantization for Generative Pre-trained
+    Transformers", ICLR 2023, Algorithm 1): columns quantized in order (by descending Hessian diagonal
+    with `act_order`), each column's error spread over the columns not yet quantized through the upper
+    Cholesky factor of the inverse of the damped Hessian (damping 1% of its mean diagonal), applied lazily
+    in blocks of `block` columns; group parameters found when a group's first column comes up. Without a
+    Hessian, H = I and GPTQ is RTN on the same grid."""
+    bits = _check_bits(bits)
+    m, n = w.shape
+    group = _check_group(group, n)
+    h = np.eye(n) if hessian is None else hessian
+    perm = None
+    if act_order:
+        perm = np.argsort(-np.diag(h), kind="stable")
+        w, h = w[:, perm], h[np.ix_(perm, perm)]
+    w = np.where((np.diag(h) == 0)[None, :], 0.0, w)
+    u = inverse_cholesky(h, n, damp)
+    codes = np.zeros((m, n))
+    ngroups = len(_groups(n, group))
+    scales, zeros = np.zeros((m, ngroups)), np.zeros((m, ngroups))
+    state = {}
+
+    def fix(j, col, pending):
+        if j == 0 if group is None else j % group == 0:  # group parameters from the updated weights
+            g = 0 if group is None else j // group
+            width = n if group is None else min(group, n - j)
+            state["s"], state["z"] = grid_params(pending(width), bits, sym)
+            scales[:, g], zeros[:, g] = state["s"], state["z"]
+        q = grid_quantize(col, state["s"], state["z"], bits)
+        codes[:, j] = q
+        return state["s"] * (q - state["z"])
+
+    obs_sequential(w, u, fix, block)
+    return _grid_result("gptq", (m, n), codes, scales, zeros, bits, group, sym, perm=perm)
+
+
+register("gptq", gptq, _decode_grid)
+
+
+# -- LWC ---------------------------------------------------------------------------------------------------
+
+_CLIP_GRID = tuple(float(v) for v in np.round(np.arange(1.0, 0.49, -0.05), 2))
+
+
+def lwc(w, bits=None, hessian=None, seed=0, group: int | None = 128, sym: bool = False, grid=_CLIP_GRID):
+    """Learned weight clipping (OmniQuant, Shao et al., ICLR 2024, §3.2): the grid's max and min of every
+    row group are shrunk by factors (gamma, beta) in (0, 1] chosen to minimise the layer's proxy loss
+    (Hessian-weighted when a Hessian is given, else MSE). OmniQuant learns them by gradient descent on
+    calibration data; this implementation finds them by an exhaustive search over `grid` (same
+    objective, no training loop). Stored like RTN."""
+    bits = _check_bits(bits)
+    group = _check_group(group, w.shape[1])
+    codes = np.empty(w.shape)
+    scales, zeros = [], []
+    for a, b in _groups(w.shape[1], group):
+        blk = w[:, a:b]
+        hb = None if hessian is None else hessian[a:b, a:b]
+        best = np.full(w.shape[0], np.inf)
+        bs, bz = grid_params(blk, bits, sym)
+        bq = grid_quantize(blk, bs, bz, bits)
+        for gamma in grid:
+            for beta in (grid if not sym else (gamma,)):
+                s, z = grid_params(blk, bits, sym, clip=(gamma, beta))
+                q = grid_quantize(blk, s, z, bits)
+                d = s[:, None] * (q - z[:, None]) - blk
+                loss = np.einsum("ij,jk,ik->i", d, hb, d) if hb is not None else np.sum(d * d, axis=1)
+                better = loss < best
+                best = np.where(better, loss, best)
+                bs, bz = np.where(better, s, bs), np.where(better, z, bz)
+                bq = np.where(better[:, None], q, bq)
+        codes[:, a:b] = bq
+        scales.append(bs)
+        zeros.append(bz)
+    return _grid_result("lwc", w.shape, codes, np.stack(scales, 1), np.stack(zeros, 1), bits, group, sym)
+
+
+register("lwc", lwc, _decode_grid)

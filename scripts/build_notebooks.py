@@ -1,0 +1,241 @@
+"""Write the what-if notebooks in notebooks/ from the cells below (output-free; the test suite and
+scripts/make_figures.py execute them). Edit here, then: python scripts/build_notebooks.py"""
+
+from pathlib import Path
+
+import nbformat as nbf
+
+HEADER = """import os
+import numpy as np
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+FIG_DIR = os.environ.get("LOWBIT_FIG_DIR", "figures")
+os.makedirs(FIG_DIR, exist_ok=True)
+def save(fig, name):
+    fig.tight_layout()
+    fig.savefig(os.path.join(FIG_DIR, name), dpi=110)
+    plt.show()"""
+
+NOTEBOOKS = {}
+
+NOTEBOOKS["01_format_tour"] = [
+    "# Format tour\nValue grids of every format family, and the error each makes on real MiniLM weights and on "
+    "Gaussian data. Where does each format lose: outliers, subnormals, range?",
+    HEADER + "\nimport numerics as nx\nfrom numerics.compress import minilm",
+    """fmts = ["e4m3", "e5m2", "e3m2", "e2m3", "e2m1", "posit8", "lns8", "nf4", "apot4", "int4"]
+fig, ax = plt.subplots(figsize=(8, 4))
+for i, name in enumerate(fmts):
+    v = nx.get_format(name).values()
+    v = v[np.isfinite(v) & (v > 0)]
+    v = v / v.max()
+    ax.plot(v, np.full(len(v), i), "|", ms=12)
+ax.set_xscale("log"); ax.set_yticks(range(len(fmts))); ax.set_yticklabels(fmts)
+ax.set_xlabel("positive values, relative to each format's max (log scale)")
+ax.set_title("Value grids")
+save(fig, "format_grids.png")""",
+    """def rel_err(fmt, x):
+    f = nx.get_format(fmt)
+    s = np.abs(x).max() / f.max  # per-tensor amax scaling, as FP8/INT inference recipes do
+    q = f.quantize((x / s).astype(np.float32)) * s
+    return float(np.sum((q - x) ** 2) / np.sum(x * x))
+
+data = {"MiniLM layer 0 output.dense (outliers)": minilm("layer0_output_dense").astype(np.float64),
+        "MiniLM layer 5 query": minilm("layer5_attention_query").astype(np.float64),
+        "Gaussian": np.random.default_rng(0).standard_normal((384, 384))}
+errs = {k: [rel_err(f, x) for f in fmts] for k, x in data.items()}
+fig, ax = plt.subplots(figsize=(9, 4))
+w = 0.27
+for j, (k, e) in enumerate(errs.items()):
+    ax.bar(np.arange(len(fmts)) + (j - 1) * w, e, w, label=k)
+ax.set_yscale("log"); ax.set_xticks(range(len(fmts))); ax.set_xticklabels(fmts)
+ax.set_ylabel("relative MSE (per-tensor amax scale)"); ax.legend(fontsize=8)
+save(fig, "format_errors.png")
+for k, e in errs.items():
+    print(k, {f: round(v, 5) for f, v in zip(fmts, e)})""",
+    """# where each loses: with one scale for the tensor, the heavy-tailed matrix pushes most weights into the
+# bottom of the range. Fraction of weights that land on zero or in the subnormal range:
+x = data["MiniLM layer 0 output.dense (outliers)"]
+for name in ["e4m3", "e2m1", "int4", "nf4"]:
+    f = nx.get_format(name)
+    q = f.quantize((x / (np.abs(x).max() / f.max)).astype(np.float32))
+    print(f"{name}: {np.mean(q == 0):.1%} of weights become zero")""",
+]
+
+NOTEBOOKS["02_block_scaling"] = [
+    "# Block scaling\nMXFP4 vs NVFP4 vs INT4 with a group scale vs FP8, across block sizes and scale rules: error "
+    "against bits per element, with the Pareto front.",
+    HEADER + "\nimport numerics as nx\nfrom numerics.compress import minilm\nfrom accel import pareto_front",
+    """x = minilm("layer0_output_dense").astype(np.float32)
+rows = []
+e2m1, e4m3, ue4m3, e8m0, fp16 = (nx.get_format(n) for n in ["e2m1", "e4m3", "ue4m3", "e8m0", "fp16"])
+for block in [8, 16, 32, 64, 128]:
+    for rule in nx.ScaleRule:
+        if rule.name == "MSE" and block > 64:
+            continue
+        for elem, scale, label in [(e2m1, e8m0, "FP4 + E8M0"), (e2m1, ue4m3, "FP4 + UE4M3"),
+                                   (nx.get_format("int4"), fp16, "INT4 + fp16"), (e4m3, e8m0, "FP8 + E8M0")]:
+            try:
+                bf = nx.BlockFormat(element=elem, scale=scale, block_size=block, scale_rule=rule)
+            except ValueError:
+                continue
+            q = bf.quantize(x, axis=1)
+            err = float(np.sum((q - x) ** 2) / np.sum(x.astype(np.float64) ** 2))
+            rows.append({"label": label, "block": block, "rule": rule.name, "bits": bf.bits_per_element, "err": err})
+for name in ["mxfp4", "nvfp4", "int4_g128", "mxfp8_e4m3"]:
+    bf = nx.get_block_format(name)
+    q = bf.quantize(x, axis=1)
+    rows.append({"label": name, "block": bf.block_size, "rule": "spec", "bits": bf.bits_per_element,
+                 "err": float(np.sum((q - x) ** 2) / np.sum(x.astype(np.float64) ** 2))})
+print(len(rows), "design points")""",
+    """fig, ax = plt.subplots(figsize=(7, 4.5))
+for label in sorted({r["label"] for r in rows}):
+    pts = [r for r in rows if r["label"] == label]
+    ax.scatter([r["bits"] for r in pts], [r["err"] for r in pts], label=label, s=18)
+front = sorted(pareto_front(rows, minimize=("bits", "err")), key=lambda r: r["bits"])
+ax.plot([r["bits"] for r in front], [r["err"] for r in front], "k-", lw=1, label="Pareto front")
+ax.set_yscale("log"); ax.set_xlabel("bits per element (element + scale)"); ax.set_ylabel("relative MSE")
+ax.set_title("Block formats on MiniLM layer-0 weights"); ax.legend(fontsize=7)
+save(fig, "block_pareto.png")
+for r in front:
+    print(r)""",
+]
+
+NOTEBOOKS["03_tensor_core_accumulation"] = [
+    "# Tensor-core accumulation\nFP8 GEMM error against K on the Hopper FP8 tensor-core model (E8M13 partial sums), with "
+    "and without promotion to FP32 every 128 elements (DeepSeek-V3's fix), against Blackwell and exact summation.",
+    HEADER + "\nimport numerics as nx",
+    """e4 = nx.get_format("e4m3")
+rng = np.random.default_rng(0)
+Ks = [128, 256, 512, 1024, 2048, 4096, 8192]
+presets = ["nv_hopper_fp8", "nv_hopper_fp8_promote128", "nv_blackwell", "fp32"]
+res = {p: [] for p in presets}
+for K in Ks:
+    a = e4.quantize(np.abs(rng.standard_normal((16, K))))   # positive data: sums grow with K
+    b = e4.quantize(np.abs(rng.standard_normal((K, 16))))
+    exact = nx.matmul(a, b, "exact", a_format="e4m3", b_format="e4m3")
+    for p in presets:
+        d = nx.matmul(a, b, p, a_format="e4m3", b_format="e4m3")
+        res[p].append(float(np.mean(np.abs(d - exact) / np.abs(exact))))
+for p in presets:
+    print(p, [f"{v:.2e}" for v in res[p]])""",
+    """fig, ax = plt.subplots(figsize=(6.5, 4))
+for p in presets:
+    ax.plot(Ks, res[p], "o-", label=p)
+ax.set_xscale("log", base=2); ax.set_yscale("log")
+ax.set_xlabel("K"); ax.set_ylabel("mean relative error vs exact")
+ax.set_title("FP8 GEMM accumulation error")
+ax.legend(fontsize=8)
+save(fig, "fp8_accumulation.png")
+print("Hopper FP8 at K=4096:", res["nv_hopper_fp8"][5], "with promotion every 128:", res["nv_hopper_fp8_promote128"][5])""",
+]
+
+NOTEBOOKS["04_design_sweep"] = [
+    "# Design-space sweep\nArray sizes × formats on the digits MLP (real trained weights) for an edge NPU, and tensor-core "
+    "SM counts × formats × 2:4 sparsity on an A100-like GPU: energy vs throughput vs accuracy, with the Pareto "
+    "front; then the same sweep on a Dask local cluster.",
+    HEADER + "\nimport accel\nfrom concurrent.futures import ThreadPoolExecutor",
+    """grid = {"design.unit.rows": [16, 32, 64, 128], "design.unit.cols": [32, 128], "workload.a_format": ["int8", "int4"]}
+rows = accel.sweep(accel.get_design("edge-npu"), grid, [accel.digits_mlp()], accuracy=True, progress=False,
+                   executor=ThreadPoolExecutor(2))
+gpu = accel.sweep(accel.get_design("a100-like"),
+                  {"design.unit.sm_count": [27, 54, 108], "workload.a_format": ["fp16", "int8"],
+                   "workload.sparsity": [None, "2:4"]},
+                  [accel.transformer_block(seq=512, batch=8)], accuracy=False, progress=False,
+                  executor=ThreadPoolExecutor(2))
+print(len(rows), "edge points,", len(gpu), "GPU points")""",
+    """fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+sc = a1.scatter([r["energy_j"] for r in rows], [r["ops_per_s"] for r in rows], c=[r["top1"] for r in rows], cmap="viridis")
+fig.colorbar(sc, ax=a1, label="top-1 (digits)")
+front = sorted(accel.pareto_front(rows, maximize=("ops_per_s", "top1"), minimize=("energy_j",)), key=lambda r: r["energy_j"])
+a1.plot([r["energy_j"] for r in front], [r["ops_per_s"] for r in front], "r.-", label="Pareto (3 objectives)")
+a1.set_xlabel("energy per inference batch [J]"); a1.set_ylabel("ops/s"); a1.set_title("edge-npu: array x format")
+a1.legend(fontsize=8)
+for sp, m in [(None, "o"), ("2:4", "^")]:
+    pts = [r for r in gpu if r["sparsity"] == sp]
+    a2.scatter([r["energy_j"] for r in pts], [r["ops_per_s"] for r in pts], marker=m, label=f"sparsity {sp}")
+a2.set_xlabel("energy [J]"); a2.set_ylabel("ops/s"); a2.set_title("a100-like: SMs x format x 2:4"); a2.legend(fontsize=8)
+save(fig, "design_sweep.png")""",
+    """# the same edge sweep on a Dask local cluster (any concurrent.futures executor works)
+from distributed import Client, LocalCluster
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \\
+        Client(cluster) as client:
+    dask_rows = accel.sweep(accel.get_design("edge-npu"), grid, [accel.digits_mlp()], accuracy=True, progress=False,
+                            executor=client.get_executor())
+assert [r["energy_j"] for r in dask_rows] == [r["energy_j"] for r in rows]
+print("Dask sweep reproduces the local one:", len(dask_rows), "points")""",
+]
+
+NOTEBOOKS["05_analog_drift"] = [
+    "# Analog drift\nTop-1 of the digits MLP on PCM crossbar tiles (the HERMES-like design) from 1 second to 1 year after "
+    "programming, with and without drift compensation, with the ADC resolution as a knob.",
+    HEADER + "\nimport accel",
+    """times = [1.0, 60.0, 3600.0, 86400.0, 2.6e6, 3.15e7]
+d = accel.get_design("hermes-like")
+res = {}
+for adc in [4, 6, 8]:
+    for comp in [None, "global"]:
+        dd = accel.set_field(d, "unit.adc_bits", adc)
+        res[adc, comp] = [accel.simulate(dd, accel.digits_mlp().replace(t_seconds=t, compensation=comp)).accuracy["top1"]
+                          for t in times]
+        print(adc, comp, res[adc, comp])""",
+    """fig, ax = plt.subplots(figsize=(7, 4.2))
+for (adc, comp), v in res.items():
+    ax.plot(times, v, ("o-" if comp else "s--"), label=f"{adc}-bit ADC, compensation {comp}")
+ax.axhline(0.984, color="k", lw=0.8, ls=":", label="float model")
+ax.set_xscale("log"); ax.set_xlabel("time since programming [s]"); ax.set_ylabel("top-1 (500 test digits)")
+ax.set_title("Digits MLP on PCM tiles"); ax.legend(fontsize=7)
+save(fig, "analog_drift.png")""",
+]
+
+NOTEBOOKS["06_weight_compression"] = [
+    "# Weight compression\nRTN, GPTQ, QuIP#, QTIP, AQLM and BiLLM at 1–4 bits on a real MiniLM matrix and on Gaussian weights, "
+    "against the rate–distortion bound; then what the stored bits cost on the accelerator model (a batch-1 "
+    "GEMV is memory-bound, so bits per weight are time and energy).",
+    HEADER + "\nimport numerics as nx\nimport accel\nfrom numerics.compress import minilm",
+    """mats = {"MiniLM query 384x384 (rows 0-63)": minilm("layer5_attention_query").astype(np.float64)[:64],
+        "Gaussian 64x384": np.random.default_rng(0).standard_normal((64, 384))}
+cases = [("rtn", b, {}) for b in (2, 3, 4)] + [("gptq", b, {}) for b in (2, 3, 4)] + \\
+        [("quip#", b, {}) for b in (2, 3, 4)] + [("qtip", b, {}) for b in (2, 3)] + [("aqlm", 2, {"iters": 2})] + \\
+        [("billm", None, {})]
+pts = []
+for mname, w in mats.items():
+    for method, bits, opt in cases:
+        cw = nx.compress(w, method, bits=bits, **opt)
+        pts.append({"matrix": mname, "method": method, "bpw": cw.bits_per_weight, "err": cw.error(w)["rel_mse"]})
+print(len(pts), "points")""",
+    """fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+r = np.linspace(0.8, 4.8, 50)
+for ax, mname in zip(axes, mats):
+    for method in dict.fromkeys(p["method"] for p in pts):
+        q = [p for p in pts if p["matrix"] == mname and p["method"] == method]
+        ax.plot([p["bpw"] for p in q], [p["err"] for p in q], "o-", label=method)
+    ax.plot(r, 2.0 ** (-2 * r), "k:", label="Gaussian bound 2^-2R")
+    ax.set_yscale("log"); ax.set_xlabel("stored bits per weight"); ax.set_title(mname, fontsize=9)
+axes[0].set_ylabel("relative MSE"); axes[1].legend(fontsize=7)
+save(fig, "compression_rd.png")""",
+    """# storage -> time and energy: a 4096 x 4096 layer read once per token (batch 1) on h100-like
+d = accel.get_design("h100-like")
+for bits in (16, 8, 4, 2):
+    fmt = {16: "fp16", 8: "e4m3", 4: "e2m1", 2: "e2m1"}[bits]
+    g = accel.Gemm(1, 4096, 4096, a_format="fp16" if bits == 16 else "e4m3", b_format="fp16" if bits == 16 else "e4m3")
+    t = accel.simulate(d, g, accuracy=False)
+    # weight bytes dominate: scale the HBM traffic by the stored bits against 8-bit storage
+    hbm = t.energy_breakdown_j["hbm"] * (bits / (16 if bits == 16 else 8))
+    print(f"{bits:2d}-bit weights: {t.seconds * 1e6 * bits / (16 if bits == 16 else 8):6.1f} us, HBM energy {hbm * 1e6:6.2f} uJ")""",
+]
+
+
+def main():
+    out = Path(__file__).resolve().parents[1] / "notebooks"
+    out.mkdir(exist_ok=True)
+    for name, cells in NOTEBOOKS.items():
+        nb = nbf.v4.new_notebook()
+        nb.cells = [nbf.v4.new_markdown_cell(cells[0])] + [nbf.v4.new_code_cell(c) for c in cells[1:]]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbf.write(nb, out / f"{name}.ipynb")
+        print("wrote", out / f"{name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()

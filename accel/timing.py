@@ -9,7 +9,8 @@ operands re-read once per block of outputs that the level inside it holds:
     A: m k a_bytes ceil(n / bn_i),   B: k n b_bytes ceil(m / bm_i),
 
 with (bm_i, bn_i) the warp tile for the innermost level of a TensorCore (registers hold it), the thread-
-block tile for the next (shared memory holds it), and for every outer level the largest square block
+block tile for the next (shared memory holds it; with fewer tiles than SMs, K is split over the idle SMs
+and the fp32 partial tiles make one more round trip through that level), and for every outer level the largest square block
 whose full-K panels of A and B fit in one instance of the level inside (b = size / (k (a_bytes +
 b_bytes)); never smaller than the block before; the whole operands when they fit). A systolic array's
 innermost level feeds it per SCALE-Sim's dataflows (per fold: OS re-reads A for every column fold and B
@@ -81,8 +82,12 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
     if isinstance(unit, TensorCore):
         rate_sm = unit.macs_per_clock(rate_fmt, sparse) // unit.sm_count
         tiles = ceil(m / unit.tile_m) * ceil(n / unit.tile_n)
-        waves = ceil(tiles / unit.sm_count)
-        k_pad = ceil(k / unit.tile_k) * unit.tile_k
+        k_steps = ceil(k / unit.tile_k)
+        # split-K (CUTLASS split-K / stream-K): with fewer output tiles than SMs, K is divided among the
+        # idle SMs and the partial tiles are summed afterwards through L2
+        split = max(1, min(unit.sm_count // tiles, k_steps)) if tiles < unit.sm_count else 1
+        waves = ceil(tiles * split / unit.sm_count)
+        k_pad = ceil(k_steps / split) * unit.tile_k
         tile_cycles = unit.tile_m * unit.tile_n * k_pad / rate_sm
         # fill: the first K step's operands; drain: the output tile, through one SM's share of the
         # innermost level (when there is one)
@@ -95,7 +100,8 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
             fill_drain = (stage + unit.tile_m * unit.tile_n * ec) / per_sm
         comp = ceil(waves * (tile_cycles + fill_drain))
         im, in_, ik = unit.instruction
-        counts[("mma", "instruction")] = tiles * (unit.tile_m // im) * ceil(unit.tile_n / in_) * (k_pad // ik) * w.count
+        counts[("mma", "instruction")] = (tiles * split * (unit.tile_m // im) * ceil(unit.tile_n / in_) * (k_pad // ik)
+                                          * w.count)
         blocks = [(min(m, unit.warp_m), min(n, unit.warp_n)), (min(m, unit.tile_m), min(n, unit.tile_n))]
         inner_reads = None
     else:
@@ -112,6 +118,7 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
         else:
             inner_reads = (a_total, b_bytes_total * ceil(m / c), c_total * ceil(k / r))
         blocks = [(min(m, r), min(n, c))]
+        split = 1
 
     # bytes read from each level, innermost first
     reads = []
@@ -126,6 +133,8 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
             bm, bn = _capacity_block(design.memories[i - 1].size_bytes, m, n, k, ea, eb, prev)
         prev = (bm, bn)
         reads.append(a_total * ceil(n / bn) + b_bytes_total * ceil(m / bm))
+    if isinstance(unit, TensorCore) and split > 1 and len(design.memories) > 1:
+        reads[1] += 2 * (split - 1) * m * n * 4  # fp32 partial tiles out to L2 and back for the reduction
     level_seconds = {}
     last = len(design.memories) - 1
     for i, mem in enumerate(design.memories):

@@ -102,8 +102,9 @@ for r in front:
 ]
 
 NOTEBOOKS["03_tensor_core_accumulation"] = [
-    "# Tensor-core accumulation\nFP8 GEMM error against K on the Hopper FP8 tensor-core model (E8M13 partial sums), with "
-    "and without promotion to FP32 every 128 elements (DeepSeek-V3's fix), against Blackwell and exact summation.",
+    "# Tensor-core accumulation\nFP8 GEMM error against K on the Hopper FP8 tensor-core model (E8M13 partial sums), "
+    "with and without promotion to FP32 every 128 elements (DeepSeek-V3's fix), against Blackwell and exact "
+    "summation.",
     HEADER + "\nimport numerics as nx",
     """e4 = nx.get_format("e4m3")
 rng = np.random.default_rng(0)
@@ -127,15 +128,17 @@ ax.set_xlabel("K"); ax.set_ylabel("mean relative error vs exact")
 ax.set_title("FP8 GEMM accumulation error")
 ax.legend(fontsize=8)
 save(fig, "fp8_accumulation.png")
-print("Hopper FP8 at K=4096:", res["nv_hopper_fp8"][5], "with promotion every 128:", res["nv_hopper_fp8_promote128"][5])""",
+print("Hopper FP8 at K=4096:", res["nv_hopper_fp8"][5],
+      "with promotion every 128:", res["nv_hopper_fp8_promote128"][5])""",
 ]
 
 NOTEBOOKS["04_design_sweep"] = [
-    "# Design-space sweep\nArray sizes × formats on the digits MLP (real trained weights) for an edge NPU, and tensor-core "
-    "SM counts × formats × 2:4 sparsity on an A100-like GPU: energy vs throughput vs accuracy, with the Pareto "
-    "front; then the same sweep on a Dask local cluster.",
+    "# Design-space sweep\nArray sizes × formats on the digits MLP (real trained weights) for an edge NPU, and "
+    "tensor-core SM counts × formats × 2:4 sparsity on an A100-like GPU: energy vs throughput vs accuracy, "
+    "with the Pareto front; then the same sweep on a Dask local cluster.",
     HEADER + "\nimport accel\nfrom concurrent.futures import ThreadPoolExecutor",
-    """grid = {"design.unit.rows": [16, 32, 64, 128], "design.unit.cols": [32, 128], "workload.a_format": ["int8", "int4"]}
+    """grid = {"design.unit.rows": [16, 32, 64, 128], "design.unit.cols": [32, 128],
+        "workload.a_format": ["int8", "int4"]}
 rows = accel.sweep(accel.get_design("edge-npu"), grid, [accel.digits_mlp()], accuracy=True, progress=False,
                    executor=ThreadPoolExecutor(2))
 gpu = accel.sweep(accel.get_design("a100-like"),
@@ -145,16 +148,19 @@ gpu = accel.sweep(accel.get_design("a100-like"),
                   executor=ThreadPoolExecutor(2))
 print(len(rows), "edge points,", len(gpu), "GPU points")""",
     """fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
-sc = a1.scatter([r["energy_j"] for r in rows], [r["ops_per_s"] for r in rows], c=[r["top1"] for r in rows], cmap="viridis")
+sc = a1.scatter([r["energy_j"] for r in rows], [r["ops_per_s"] for r in rows], c=[r["top1"] for r in rows],
+                cmap="viridis")
 fig.colorbar(sc, ax=a1, label="top-1 (digits)")
-front = sorted(accel.pareto_front(rows, maximize=("ops_per_s", "top1"), minimize=("energy_j",)), key=lambda r: r["energy_j"])
+front = accel.pareto_front(rows, maximize=("ops_per_s", "top1"), minimize=("energy_j",))
+front = sorted(front, key=lambda r: r["energy_j"])
 a1.plot([r["energy_j"] for r in front], [r["ops_per_s"] for r in front], "r.-", label="Pareto (3 objectives)")
 a1.set_xlabel("energy per inference batch [J]"); a1.set_ylabel("ops/s"); a1.set_title("edge-npu: array x format")
 a1.legend(fontsize=8)
 for sp, m in [(None, "o"), ("2:4", "^")]:
     pts = [r for r in gpu if r["sparsity"] == sp]
     a2.scatter([r["energy_j"] for r in pts], [r["ops_per_s"] for r in pts], marker=m, label=f"sparsity {sp}")
-a2.set_xlabel("energy [J]"); a2.set_ylabel("ops/s"); a2.set_title("a100-like: SMs x format x 2:4"); a2.legend(fontsize=8)
+a2.set_xlabel("energy [J]"); a2.set_ylabel("ops/s"); a2.set_title("a100-like: SMs x format x 2:4")
+a2.legend(fontsize=8)
 save(fig, "design_sweep.png")""",
     """# the same edge sweep on a Dask local cluster (any concurrent.futures executor works)
 from distributed import Client, LocalCluster
@@ -167,8 +173,8 @@ print("Dask sweep reproduces the local one:", len(dask_rows), "points")""",
 ]
 
 NOTEBOOKS["05_analog_drift"] = [
-    "# Analog drift\nTop-1 of the digits MLP on PCM crossbar tiles (the HERMES-like design) from 1 second to 1 year after "
-    "programming, with and without drift compensation, with the ADC resolution as a knob.",
+    "# Analog drift\nTop-1 of the digits MLP on PCM crossbar tiles (the HERMES-like design) from 1 second to 1 "
+    "year after programming, with and without drift compensation, with the ADC resolution as a knob.",
     HEADER + "\nimport accel",
     """times = [1.0, 60.0, 3600.0, 86400.0, 2.6e6, 3.15e7]
 d = accel.get_design("hermes-like")
@@ -176,8 +182,8 @@ res = {}
 for adc in [4, 6, 8]:
     for comp in [None, "global"]:
         dd = accel.set_field(d, "unit.adc_bits", adc)
-        res[adc, comp] = [accel.simulate(dd, accel.digits_mlp().replace(t_seconds=t, compensation=comp)).accuracy["top1"]
-                          for t in times]
+        res[adc, comp] = [accel.simulate(dd, accel.digits_mlp().replace(t_seconds=t, compensation=comp))
+                          .accuracy["top1"] for t in times]
         print(adc, comp, res[adc, comp])""",
     """fig, ax = plt.subplots(figsize=(7, 4.2))
 for (adc, comp), v in res.items():
@@ -189,8 +195,9 @@ save(fig, "analog_drift.png")""",
 ]
 
 NOTEBOOKS["06_weight_compression"] = [
-    "# Weight compression\nRTN, GPTQ, QuIP#, QTIP, AQLM and BiLLM at 1–4 bits on a real MiniLM matrix and on Gaussian weights, "
-    "against the rate–distortion bound; then what the stored bits cost on the accelerator model (a batch-1 "
+    "# Weight compression\nRTN, GPTQ, QuIP#, QTIP, AQLM and BiLLM at 1–4 bits on a real MiniLM matrix and on "
+    "Gaussian weights (no calibration data: the proxy is MSE, so GPTQ equals RTN here), against the "
+    "rate–distortion bound; then what the stored bits cost on the accelerator model (a batch-1 "
     "GEMV is memory-bound, so bits per weight are time and energy).",
     HEADER + "\nimport numerics as nx\nimport accel\nfrom numerics.compress import minilm",
     """mats = {"MiniLM query 384x384 (rows 0-63)": minilm("layer5_attention_query").astype(np.float64)[:64],
@@ -214,15 +221,17 @@ for ax, mname in zip(axes, mats):
     ax.set_yscale("log"); ax.set_xlabel("stored bits per weight"); ax.set_title(mname, fontsize=9)
 axes[0].set_ylabel("relative MSE"); axes[1].legend(fontsize=7)
 save(fig, "compression_rd.png")""",
-    """# storage -> time and energy: a 4096 x 4096 layer read once per token (batch 1) on h100-like
-d = accel.get_design("h100-like")
-for bits in (16, 8, 4, 2):
-    fmt = {16: "fp16", 8: "e4m3", 4: "e2m1", 2: "e2m1"}[bits]
-    g = accel.Gemm(1, 4096, 4096, a_format="fp16" if bits == 16 else "e4m3", b_format="fp16" if bits == 16 else "e4m3")
-    t = accel.simulate(d, g, accuracy=False)
-    # weight bytes dominate: scale the HBM traffic by the stored bits against 8-bit storage
-    hbm = t.energy_breakdown_j["hbm"] * (bits / (16 if bits == 16 else 8))
-    print(f"{bits:2d}-bit weights: {t.seconds * 1e6 * bits / (16 if bits == 16 else 8):6.1f} us, HBM energy {hbm * 1e6:6.2f} uJ")""",
+    """# storage -> time and energy: a 4096 x 4096 layer read once per token (batch 1) is memory-bound
+d = accel.get_design("b200-like")
+hbm = d.memories[-1]
+for fmt in ["fp16", "e4m3", "nvfp4"]:
+    r = accel.simulate(d, accel.Gemm(1, 4096, 4096, a_format=fmt, b_format=fmt), accuracy=False)
+    print(f"{fmt:6s}: {r.seconds * 1e6:6.2f} us ({r.bound}-bound), HBM {r.energy_breakdown_j['hbm'] * 1e6:6.2f} uJ")
+# compressed layers on the same HBM roofline, by their stored bits (decoding runs in the SMs)
+for name, bpw in [("quip# 2-bit", 2.006), ("qtip 2-bit", 2.006), ("aqlm 2x8", 2.0 + 2 * 256 * 8 * 16 / 4096**2)]:
+    nbytes = 4096 * 4096 * bpw / 8
+    t_us = nbytes / hbm.total_bandwidth_bytes_per_s * 1e6
+    print(f"{name:12s}: {t_us:6.2f} us, HBM {nbytes * hbm.energy_pj_per_byte * 1e-6:6.2f} uJ")""",
 ]
 
 

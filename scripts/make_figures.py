@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(path: Path, fig_dir: Path, timeout: int = 600) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     os.environ["LOWBIT_FIG_DIR"] = str(fig_dir)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    meta = {"metadata": {"path": str(path.parent)}}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=meta)
+    client.execute()
     return nb
 
 

@@ -57,6 +57,10 @@ def test_hand_derived_tensor_core_partial_tiles_and_waves():
     assert accel.gemm_timing(tc, accel.Gemm(5, 4, 8)).compute_cycles == 16
     # 2:4 sparse: twice the rate on the compressed K
     assert accel.gemm_timing(_tensor_core(sparse=True), accel.Gemm(8, 4, 6, sparsity="2:4")).compute_cycles == 8
+    # split-K: one 4x4 output tile, K = 16 in 4 steps, 4 SMs: each SM takes one K step (4 cycles, not 16)
+    tc4 = tc.replace(unit=accel.TensorCore(name="t", sm_count=4, macs_per_cycle={"fp16": 16}, tile_m=4, tile_n=4,
+                                           tile_k=4, warp_m=2, warp_n=2, instruction=(2, 2, 2)))
+    assert accel.gemm_timing(tc4, accel.Gemm(4, 4, 16)).compute_cycles == 4
 
 
 def test_hand_derived_tensor_core_memory_levels():

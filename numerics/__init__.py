@@ -38,6 +38,7 @@ from .formats import (
     quire_dot,
     register_format,
 )
+from . import ops
 from .rounding import RoundMode
 from .sparse import SparseTensor, sparse24
 
@@ -47,5 +48,5 @@ __all__ = [
     "PositFormat", "RoundMode", "ScalarFormat", "ScaleRule", "block_format_names", "format_names",
     "get_block_format", "get_format", "quire_dot", "register_block_format", "register_format", "SparseTensor",
     "sparse24", "CompressedWeight", "RandomHadamard", "compress", "compression_methods", "incoherence",
-    "load_weights",
+    "load_weights", "ops",
 ]

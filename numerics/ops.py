@@ -1,0 +1,320 @@
+"""Arithmetic on codes of a scalar format (floats, posits, integers of at most 32 bits), correctly
+rounded in every RoundMode, with the format's overflow, NaN and signed-zero rules.
+
+Method (exact, for every mode): the operands decode exactly to float64; the exact result is carried as
+a float64 s plus the sign of (exact - s), from error-free transformations (TwoSum, Dekker's TwoProduct,
+the exact residuals of division and square root, an exact fsum for fma). The pair is rounded to odd at
+53 bits (Boldo & Melquiond, IEEE TC 2008: round-to-odd at >= p + 2 bits followed by any rounding to p
+bits is the correct rounding) and then encoded by the format's own encoder, which rounds exactly from
+float64. Every format of <= 32 bits has at most 28 significant bits (posit32), so 53 >= p + 2 always.
+(Computing in float64 and rounding once is enough only for +, -, *, /, sqrt under ties-to-even when
+53 >= 2p + 2, Figueroa 1995: p <= 25, i.e. formats up to fp32 but not posit32, and not for directed
+modes or fma; the round-to-odd route covers all cases.)
+
+IEEE 754 §6 signed zeros: an exact zero sum of operands of opposite sign is +0, except -0 when rounding
+toward negative; x - x likewise; fma follows the same rule. Integers: exact in int64, then wrap or
+saturate; fixed-point products, quotients and roots round by the mode.
+"""
+
+import math
+
+import numpy as np
+
+from .formats import FloatFormat, IntFormat, PositFormat, get_format
+from .rounding import RoundMode
+
+_SPLIT = 134217729.0  # 2^27 + 1, Veltkamp splitting for Dekker's product
+
+
+def _fmt(f):
+    f = get_format(f) if isinstance(f, str) else f
+    if not isinstance(f, FloatFormat | PositFormat | IntFormat):
+        raise TypeError(f"format arithmetic is defined for float, posit and integer formats, got {type(f).__name__}")
+    if f.bits > 32:
+        raise ValueError(f"format arithmetic covers formats of at most 32 bits, got {f.bits}")
+    return f
+
+
+def _mode(rounding) -> RoundMode:
+    if isinstance(rounding, str):
+        try:
+            return RoundMode[rounding.upper()]
+        except KeyError:
+            raise ValueError(f"unknown rounding {rounding!r}; one of {[m.name for m in RoundMode]}") from None
+    if not isinstance(rounding, RoundMode):
+        raise TypeError(f"rounding must be a RoundMode, got {rounding!r}")
+    return rounding
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a):
+    c = _SPLIT * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _round_to_odd(s, direction):
+    """The float64 rounded to odd of a value s + d, with d of sign `direction` and |d| < ulp(s)."""
+    s = np.asarray(s, np.float64)
+    d = np.asarray(direction)
+    inexact = (d != 0) & np.isfinite(s)
+    odd = (s.view(np.uint64) & np.uint64(1)) == 1
+    nb = np.nextafter(s, np.where(d > 0, np.inf, -np.inf))
+    return np.where(inexact & ~odd, nb, s)
+
+
+def _encode(f, x, mode, saturate, rng, sr_bits):
+    with np.errstate(invalid="ignore"):
+        nan = np.isnan(x)
+    if nan.any() and isinstance(f, FloatFormat) and not f.has_nan:
+        raise ValueError(f"the result is NaN (an invalid operation or a NaN operand) and {f.name} has no NaN")
+    return f.encode(x, rounding=mode, saturate=saturate, rng=rng, sr_bits=sr_bits)
+
+
+def _operands(f, *codes):
+    return [f.decode(np.asarray(c)) for c in codes]
+
+
+def _float_result(f, s, direction, mode, saturate, rng, sr_bits):
+    return _encode(f, _round_to_odd(s, direction), mode, saturate, rng, sr_bits)
+
+
+def _zero_sign_fix(s, exact_zero, mixed_signs, mode):
+    """IEEE 754 §6.3: an exact zero from operands of opposite signs is +0, or -0 rounding toward negative."""
+    if mode == RoundMode.TOWARD_NEGATIVE:
+        s = np.where(exact_zero & mixed_signs, -0.0, s)
+    return s
+
+
+# -- integers ----------------------------------------------------------------------------------------
+
+def _round_div(n, d, mode: RoundMode):
+    """n / d rounded to an integer by `mode` (int64 arrays, d > 0)."""
+    q, r = np.divmod(n, d)  # floor division: 0 <= r < d
+    twice = 2 * r
+    if mode == RoundMode.TOWARD_NEGATIVE:
+        return q
+    if mode == RoundMode.TOWARD_POSITIVE:
+        return q + (r > 0)
+    if mode == RoundMode.TOWARD_ZERO:
+        return q + ((r > 0) & (n < 0))
+    if mode == RoundMode.TIES_TO_AWAY:
+        return q + ((twice > d) | ((twice == d) & (n >= 0)))
+    if mode == RoundMode.TIES_TO_EVEN:
+        return q + ((twice > d) | ((twice == d) & (q % 2 == 1)))
+    if mode == RoundMode.TO_ODD:
+        return q + ((r > 0) & (q % 2 == 0))
+    raise ValueError(f"{mode.name} is not supported for integer arithmetic")
+
+
+def _int_finish(f: IntFormat, k, overflow: str):
+    lo, hi = f.lowest, f.highest
+    if overflow == "saturate":
+        k = np.clip(k, lo, hi)
+    elif overflow == "wrap":
+        span = 1 << f.bits
+        k = (k - lo) % span + lo if f.signed else k % span
+        if f.narrow:
+            raise ValueError(f"{f.name} is narrow-range: wrapping is undefined; use overflow='saturate'")
+    else:
+        raise ValueError(f"overflow must be 'saturate' or 'wrap', got {overflow!r}")
+    return (k & ((1 << f.bits) - 1)).astype(f.code_dtype)
+
+
+def _ints(f: IntFormat, *codes):
+    """Raw integers (value * 2^frac_bits) of the codes."""
+    out = []
+    for c in codes:
+        v = f.decode(np.asarray(c))
+        out.append(np.rint(np.ldexp(v, f.frac_bits)).astype(np.int64))
+    return out
+
+
+def _int_op(op, f: IntFormat, codes, mode, overflow):
+    if mode == RoundMode.STOCHASTIC:
+        raise ValueError("stochastic rounding is not defined here for integer arithmetic")
+    fb = f.frac_bits
+    if op in ("add", "sub"):
+        a, b = _ints(f, *codes)
+        return _int_finish(f, a + b if op == "add" else a - b, overflow)
+    if op == "mul":
+        a, b = _ints(f, *codes)
+        return _int_finish(f, _round_div(a * b, np.int64(1 << fb), mode), overflow)
+    if op == "fma":
+        a, b, c = _ints(f, *codes)
+        return _int_finish(f, _round_div(a * b + (c << fb), np.int64(1 << fb), mode), overflow)
+    if op == "div":
+        a, b = _ints(f, *codes)
+        if (b == 0).any():
+            raise ValueError(f"integer division by zero in {f.name}")
+        n, d = a << fb, b
+        sign = np.where(d < 0, -1, 1)
+        return _int_finish(f, _round_div(n * sign, np.abs(d), mode), overflow)
+    if op == "sqrt":
+        (a,) = _ints(f, *codes)
+        if (a < 0).any():
+            raise ValueError(f"square root of a negative integer in {f.name}")
+        n = a << fb
+        r = np.array([math.isqrt(int(v)) for v in n.reshape(-1)], dtype=np.int64).reshape(n.shape)
+        rem = n - r * r  # sqrt(n) = r + t, 0 <= t < 1: compare (r + 1/2)^2 = r^2 + r + 1/4 with n
+        up = {RoundMode.TOWARD_POSITIVE: rem > 0, RoundMode.TOWARD_NEGATIVE: np.zeros_like(rem, bool),
+              RoundMode.TOWARD_ZERO: np.zeros_like(rem, bool), RoundMode.TIES_TO_EVEN: rem > r,
+              RoundMode.TIES_TO_AWAY: rem > r, RoundMode.TO_ODD: (rem > 0) & (r % 2 == 0)}[mode]
+        return _int_finish(f, r + up, overflow)  # (r + 1/2)^2 is never an integer: no ties
+    raise AssertionError(op)
+
+
+# -- public operations -----------------------------------------------------------------------------------
+
+def _binary(op, a, b, fmt, rounding, saturate, overflow, rng, sr_bits):
+    f, mode = _fmt(fmt), _mode(rounding)
+    if isinstance(f, IntFormat):
+        return _int_op(op, f, (a, b), mode, overflow)
+    x, y = _operands(f, a, b)
+    with np.errstate(all="ignore"):
+        if op in ("add", "sub"):
+            y2 = y if op == "add" else -y
+            s, e = _two_sum(x, y2)
+            direction = np.where(np.isfinite(s), np.sign(e), 0)
+            s = _zero_sign_fix(s, (s == 0) & (e == 0), np.signbit(x) != np.signbit(y2), mode)
+        elif op == "mul":
+            s, e = _two_prod(x, y)
+            direction = np.where(np.isfinite(s) & (s != 0), np.sign(e), 0)
+        elif op == "div":
+            s = x / y
+            p, pe = _two_prod(s, y)
+            r = (x - p) - pe
+            direction = np.where(np.isfinite(s) & (s != 0) & np.isfinite(y), np.sign(r) * np.sign(y), 0)
+        else:
+            raise AssertionError(op)
+    return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
+
+
+def add(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
+    """Codes of a + b in `fmt`, correctly rounded (integers: exact, then `overflow` "saturate" or "wrap")."""
+    return _binary("add", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
+
+
+def sub(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
+    """Codes of a - b in `fmt`, correctly rounded."""
+    return _binary("sub", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
+
+
+def mul(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
+    """Codes of a * b in `fmt`, correctly rounded."""
+    return _binary("mul", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
+
+
+def div(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
+    """Codes of a / b in `fmt`, correctly rounded (x / 0 is +-inf, then the format's overflow rule;
+    0 / 0 NaN)."""
+    return _binary("div", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
+
+
+def fma(a, b, c, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
+    """Codes of a * b + c in `fmt` with a single rounding (IEEE 754 §5.4.1 fusedMultiplyAdd)."""
+    f, mode = _fmt(fmt), _mode(rounding)
+    if isinstance(f, IntFormat):
+        return _int_op("fma", f, (a, b, c), mode, overflow)
+    x, y, z = _operands(f, a, b, c)
+    x, y, z = np.broadcast_arrays(x, y, z)
+    with np.errstate(all="ignore"):
+        p, pe = _two_prod(x, y)
+        naive = x * y + z
+        s = np.empty(x.shape)
+        direction = np.zeros(x.shape)
+        flat = [v.reshape(-1) for v in (p, pe, z, naive)]
+        sf, df = s.reshape(-1), direction.reshape(-1)
+        for i in range(sf.size):
+            if not math.isfinite(flat[3][i]):
+                sf[i] = flat[3][i]
+                continue
+            terms = (flat[0][i], flat[1][i], flat[2][i])
+            si = math.fsum(terms)
+            sf[i] = si
+            df[i] = math.copysign(1.0, r) if (r := math.fsum((*terms, -si))) != 0 else 0.0
+        prod = x * y
+        exact_zero = (s == 0) & (direction == 0)
+        # IEEE: an exact zero keeps the common sign of x*y and z, else +0 (-0 rounding toward negative)
+        same = np.signbit(prod) == np.signbit(z)
+        s = np.where(exact_zero, np.where(same, np.where(np.signbit(z), -0.0, 0.0), 0.0), s)
+        s = _zero_sign_fix(s, exact_zero, ~same, mode)
+    return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
+
+
+def sqrt(a, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
+    """Codes of sqrt(a) in `fmt`, correctly rounded (sqrt(-0) = -0; negative operands give NaN)."""
+    f, mode = _fmt(fmt), _mode(rounding)
+    if isinstance(f, IntFormat):
+        return _int_op("sqrt", f, (a,), mode, overflow)
+    (x,) = _operands(f, a)
+    with np.errstate(all="ignore"):
+        s = np.sqrt(x)
+        p, pe = _two_prod(s, s)
+        r = (x - p) - pe
+        direction = np.where(np.isfinite(s) & (s != 0), np.sign(r), 0)
+    return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
+
+
+def neg(a, fmt, overflow="saturate"):
+    """Codes of -a (exact; NaN stays NaN; formats without -0 keep 0; integers by `overflow`)."""
+    f = _fmt(fmt)
+    if isinstance(f, IntFormat):
+        (k,) = _ints(f, a)
+        return _int_finish(f, -k, overflow)
+    if isinstance(f, PositFormat):  # two's-complement negation of the bit string; NaR and 0 are fixed points
+        c = np.asarray(a).astype(np.int64)
+        return ((-c) & ((1 << f.bits) - 1)).astype(f.code_dtype)
+    return _encode(f, -f.decode(np.asarray(a)), RoundMode.TIES_TO_EVEN, True, None, None)
+
+
+def abs(a, fmt, overflow="saturate"):  # noqa: A001 - the IEEE 754 operation's name
+    """Codes of |a| (exact; NaN stays NaN)."""
+    f = _fmt(fmt)
+    if isinstance(f, IntFormat):
+        (k,) = _ints(f, a)
+        return _int_finish(f, np.abs(k), overflow)
+    if isinstance(f, PositFormat):
+        c = np.asarray(a).astype(np.int64)
+        neg_ = (c >> (f.bits - 1)) & 1
+        return np.where((neg_ == 1) & (c != f.nan_code), (-c) & ((1 << f.bits) - 1), c).astype(f.code_dtype)
+    return _encode(f, np.abs(f.decode(np.asarray(a))), RoundMode.TIES_TO_EVEN, True, None, None)
+
+
+def compare(a, b, fmt) -> np.ndarray:
+    """-1, 0, 1 for a < b, a == b, a > b; 2 when unordered (a NaN operand). IEEE: -0 == +0. Posits
+    (Posit Standard 2022 §5) compare as two's-complement integers: NaR equals itself and is below every
+    real."""
+    f = _fmt(fmt)
+    if isinstance(f, PositFormat):
+        def signed(c):
+            c = np.asarray(c).astype(np.int64)
+            return np.where(c >= 1 << (f.bits - 1), c - (1 << f.bits), c)
+        x, y = signed(a), signed(b)
+        return (np.sign(x - y)).astype(np.int8)
+    x, y = _operands(f, a, b)
+    out = np.sign(x - y)
+    out = np.where(np.isnan(x) | np.isnan(y), 2, np.where(x == y, 0, out))
+    return out.astype(np.int8)
+
+
+def convert(codes, from_fmt, to_fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, rng=None, sr_bits=None):
+    """Codes of `from_fmt` rounded into `to_fmt` (exact decode to float64, one correct rounding)."""
+    f, t = _fmt(from_fmt), _fmt(to_fmt)
+    v = f.decode(np.asarray(codes))
+    return _encode(t, v, _mode(rounding), saturate, rng, sr_bits)
+
+
+__all__ = ["abs", "add", "compare", "convert", "div", "fma", "mul", "neg", "sqrt", "sub"]

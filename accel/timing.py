@@ -10,14 +10,14 @@ operands re-read once per block of outputs that the level inside it holds:
 
 with (bm_i, bn_i) the warp tile for the innermost level of a TensorCore (registers hold it), the thread-
 block tile for the next (shared memory holds it; with fewer tiles than SMs, K is split over the idle SMs
-and the fp32 partial tiles make one more round trip through that level), and for every outer level the largest square block
-whose full-K panels of A and B fit in one instance of the level inside (b = size / (k (a_bytes +
-b_bytes)); never smaller than the block before; the whole operands when they fit). A systolic array's
-innermost level feeds it per SCALE-Sim's dataflows (per fold: OS re-reads A for every column fold and B
-for every row fold; WS keeps B stationary and re-reads A per column fold; IS keeps A and re-reads B per
-row fold; WS and IS write partial sums once per K fold). Every level also takes the fills from the level
-outside it, and sees the output once (the outermost) or twice (written in, read out). 2:4-sparse B moves
-half its values plus its metadata (the unit's bits per kept value).
+and the fp32 partial tiles make one more round trip through that level), and for every outer level the
+largest square block whose full-K panels of A and B fit in one instance of the level inside (b = size /
+(k (a_bytes + b_bytes)); never smaller than the block before; the whole operands when they fit). A
+systolic array's innermost level feeds it per SCALE-Sim's dataflows (per fold: OS re-reads A for every
+column fold and B for every row fold; WS keeps B stationary and re-reads A per column fold; IS keeps A
+and re-reads B per row fold; WS and IS write partial sums once per K fold). Every level also takes the
+fills from the level outside it, and sees the output once (the outermost) or twice (written in, read
+out). 2:4-sparse B moves half its values plus its metadata (the unit's bits per kept value).
 """
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """lowbit numerics: bit-exact number formats, block formats."""
 
+from . import ops
 from .accumulate import (
     AccMethod,
     Accumulator,
@@ -38,7 +39,6 @@ from .formats import (
     quire_dot,
     register_format,
 )
-from . import ops
 from .rounding import RoundMode
 from .sparse import SparseTensor, sparse24
 

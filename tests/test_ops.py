@@ -117,9 +117,11 @@ def _float_expected(f, oracle, op, xa, xb, mode, xc=None):
         if q == 0:  # IEEE 754 §6.3 zero signs
             if op == "mul" or op == "div":
                 sgn = -1 if (math.copysign(1, a) * math.copysign(1, b)) < 0 else 1
-            else:
-                terms = [a, -b] if op == "sub" else [a, b] if op == "add" else [a * b if a * b != 0 else
-                                                                                 math.copysign(0.0, math.copysign(1, a) * math.copysign(1, b)), cc]
+            elif op in ("add", "sub"):
+                terms = [a, -b] if op == "sub" else [a, b]
+            else:  # fma: the sign of the (possibly zero) product and of c
+                terms = [math.copysign(1.0, a) * math.copysign(1.0, b), cc]
+            if op not in ("mul", "div"):
                 signs = {math.copysign(1, t) for t in terms}
                 sgn = signs.pop() if len(signs) == 1 else (-1 if mode == RoundMode.TOWARD_NEGATIVE else 1)
             out.flat[i] = oracle.round(q, mode, sgn)
@@ -254,7 +256,7 @@ def test_fma_and_wide_formats_sampled(name):
         for op in ("add", "mul", "div", "fma"):
             got = ops.fma(a, b, c, f, mode) if op == "fma" else getattr(ops, op)(a, b, f, mode)
             for i in range(n):
-                args = [Fraction(float(xa[i])), Fraction(float(xb[i]))] + ([Fraction(float(xc[i]))] if op == "fma" else [])
+                args = [Fraction(float(v[i])) for v in ((xa, xb, xc) if op == "fma" else (xa, xb))]
                 if op == "div" and args[1] == 0:
                     continue
                 q = _exact(op, *args)

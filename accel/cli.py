@@ -210,6 +210,18 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_vectors(args) -> int:
+    from . import vectors
+    names, rows, widths = vectors.generate(args.format, args.op, n=args.n, seed=args.seed, rounding=args.rounding,
+                                           to=args.to, accumulator=args.accumulator, k=args.k)
+    extra = f"to {args.to}" if args.op == "convert" else (f"accumulator {args.accumulator}, K {args.k}"
+                                                          if args.op == "dot" else "")
+    vectors.write(args.out, args.format, args.op, names, rows, widths, style=args.style, rounding=args.rounding,
+                  seed=args.seed, extra=extra)
+    print(f"wrote {len(rows)} {args.op} vectors of {args.format} to {args.out}")
+    return 0
+
+
 def default_study(out_dir: str | None = "lowbit-study", progress: bool = False) -> list[dict]:
     """The built-in study: the digits MLP (real trained weights, 500 test images) on the edge NPU with
     square arrays of 16 to 128 PEs a side, in INT8 and INT4; prints the table and writes the plots."""
@@ -265,6 +277,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sort", help="column to sort by")
     p.add_argument("--pareto", action="store_true", help="only the throughput/energy Pareto front")
     p.set_defaults(func=_cmd_report)
+    p = sub.add_parser("vectors", help="golden input/output bit patterns for RTL verification")
+    p.add_argument("format")
+    p.add_argument("--op", required=True, choices=["encode", "decode", "add", "mul", "fma", "dot", "convert"])
+    p.add_argument("--rounding", default="TIES_TO_EVEN", help="a RoundMode name (default TIES_TO_EVEN)")
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--as", dest="style", default="hex", choices=["hex", "csv", "readmemh"])
+    p.add_argument("--to", help="convert: the target format")
+    p.add_argument("--accumulator", default="fp32", help="dot: an accumulator preset (e.g. nv_hopper_fp8)")
+    p.add_argument("--k", type=int, default=16, help="dot: vector length")
+    p.set_defaults(func=_cmd_vectors)
     p = sub.add_parser("study", help="the built-in default study (what `lowbit` alone runs)")
     p.add_argument("--out-dir", default="lowbit-study")
     p.set_defaults(func=lambda a: (default_study(a.out_dir), 0)[1])
@@ -273,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["study"])
     try:
         return args.func(args)
-    except (ValueError, TypeError, OSError) as err:
+    except (ValueError, TypeError, OSError, KeyError) as err:
         print(f"lowbit {args.command}: {err}", file=sys.stderr)
         return 2
 

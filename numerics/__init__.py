@@ -1,6 +1,6 @@
 """lowbit numerics: bit-exact number formats, block formats."""
 
-from . import ops
+from . import ops, testing
 from .accumulate import (
     AccMethod,
     Accumulator,
@@ -48,5 +48,5 @@ __all__ = [
     "PositFormat", "RoundMode", "ScalarFormat", "ScaleRule", "block_format_names", "format_names",
     "get_block_format", "get_format", "quire_dot", "register_block_format", "register_format", "SparseTensor",
     "sparse24", "CompressedWeight", "RandomHadamard", "compress", "compression_methods", "incoherence",
-    "load_weights", "ops",
+    "load_weights", "ops", "testing",
 ]

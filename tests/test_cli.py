@@ -92,3 +92,43 @@ def test_readme_example_runs():
     assert list(ns["codes"]) == [0x2A, 0x7E, 0x7E, 0x80]
     assert "[0x2a, 0x7e, 0x7e, 0x80]" in text
     assert ns["bt"].scales.shape == (64, 8) and ns["bt"].bits_per_element == 4.25
+
+
+def test_testing_page_example_runs():
+    text = (ROOT / "docs" / "testing.md").read_text()
+    block = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    ns = {}
+    exec(block, ns)  # noqa: S102 - the docs page's own example
+    ns["test_my_quantizer"]()
+
+
+def test_vectors_command(tmp_path, capsys):
+    import numpy as np
+
+    from numerics import ops
+    out = tmp_path / "add.hex"
+    assert main(["vectors", "e4m3", "--op", "add", "--n", "400", "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("// lowbit") and "format e4m3, op add, rounding TIES_TO_EVEN" in lines[0]
+    rows = np.array([[int(v, 16) for v in line.split()] for line in lines[2:]])
+    assert len(rows) == 400 and (rows[:, 0] == 0).any()  # boundary cases first (zero)
+    np.testing.assert_array_equal(rows[:, 2], ops.add(rows[:, 0].astype(np.uint8), rows[:, 1].astype(np.uint8),
+                                                      "e4m3"))
+    enc = tmp_path / "enc.mem"
+    assert main(["vectors", "e4m3", "--op", "encode", "--n", "300", "--out", str(enc), "--as", "readmemh",
+                 "--rounding", "TOWARD_ZERO"]) == 0
+    words = [w for w in enc.read_text().splitlines() if not w.startswith("//")]
+    x = np.array([int(w[:8], 16) for w in words], np.uint32).view(np.float32)
+    import numerics as nx
+    np.testing.assert_array_equal(np.array([int(w[8:], 16) for w in words]),
+                                  nx.get_format("e4m3").encode(x, rounding=nx.RoundMode.TOWARD_ZERO, nan_code=0x7F))
+    dot = tmp_path / "dot.csv"
+    assert main(["vectors", "e4m3", "--op", "dot", "--accumulator", "nv_hopper_fp8", "--k", "32", "--n", "5",
+                 "--out", str(dot), "--as", "csv"]) == 0
+    assert dot.read_text().splitlines()[2].startswith("a0,a1")
+    for op in ("decode", "mul", "fma"):
+        assert main(["vectors", "posit8", "--op", op, "--n", "50", "--out", str(tmp_path / f"{op}.hex")]) == 0
+    conv = ["vectors", "e5m2", "--op", "convert", "--to", "e4m3", "--n", "50", "--out", str(tmp_path / "c.hex")]
+    assert main(conv) == 0
+    assert main(["vectors", "e4m3", "--op", "convert", "--n", "5", "--out", str(tmp_path / "x.hex")]) == 2
+    assert "convert needs --to" in capsys.readouterr().err

@@ -52,10 +52,13 @@ def main():
         t_dec = best(lambda f=f, c=codes: f.decode(c)) / args.n
         buf = np.empty(codes.shape)
         t_dec_out = best(lambda f=f, c=codes, b=buf: f.decode(c, out=b)) / args.n
+        buf32 = np.empty(codes.shape, np.float32)
+        t_dec_32 = best(lambda f=f, c=codes, b=buf32: f.decode(c, out=b)) / args.n
         print(f"{name:10} encode: SoftPosit {t_sp_enc * 1e9:5.0f} ns, lowbit {t_enc * 1e9:5.2f} ns "
               f"({t_sp_enc / t_enc:5.0f}x, {1e-6 / t_enc:4.0f} M/s) | decode: SoftPosit {t_sp_dec * 1e9:4.0f} ns, "
               f"lowbit {t_dec * 1e9:4.2f} ns ({t_sp_dec / t_dec:4.0f}x, {1e-6 / t_dec:4.0f} M/s), "
-              f"into out= {t_dec_out * 1e9:4.2f} ns ({t_sp_dec / t_dec_out:4.0f}x, {1e-6 / t_dec_out:4.0f} M/s); "
+              f"into out= {t_dec_out * 1e9:4.2f} ns ({t_sp_dec / t_dec_out:4.0f}x, {1e-6 / t_dec_out:4.0f} M/s), "
+              f"into a float32 out= {t_dec_32 * 1e9:4.2f} ns ({t_sp_dec / t_dec_32:4.0f}x); "
               f"SoftPosit class float(posit(bits=c)) {t_sp_cls * 1e9:4.0f} ns: {t_sp_cls / t_dec:4.0f}x allocating")
 
 

@@ -227,12 +227,15 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
 
 
 @njit(cache=True, parallel=True)
-def gemm_two_level(sa, ea, sb, eb, c, F, F2, L):
-    """AMD CDNA3 matrix cores as MMA-Sim models them (TR-FDPA): per step of L products, the products
-    alone are aligned to their largest exponent and truncated to F bits and summed; that sum and the
-    accumulator are then aligned to the larger of the two exponents and cut toward -inf (the sum to
-    F2 + 1 bits, the accumulator to F bits), added, normalised, cut toward -inf to F2 bits, and
-    rounded to FP32 to nearest even. A product at or above 2^128 is infinite.
+def gemm_two_level(sa, ea, sb, eb, c, F, F2, L, G):
+    """AMD CDNA3 matrix cores as MMA-Sim models them. TR-FDPA (G = 1, FP16/BF16/TF32): per step of L
+    products, the products alone are aligned to their largest exponent and truncated to F bits and
+    summed. GTR-FDPA (G = 2, FP8): the step's products are split into G interleaved groups (even and odd
+    positions), each summed that way, and the group sums aligned to the larger exponent and cut toward
+    -inf to F bits and added. That sum and the accumulator are then aligned to the larger of the two
+    exponents and cut toward -inf (the sum to F2 + 1 bits, the accumulator to F bits; with G = 2 an
+    accumulator more than F + 1 binades below is dropped), added, normalised, cut toward -inf to F2 bits,
+    and rounded to FP32 to nearest even. A product at or above 2^128 is infinite.
 
     sa, ea: (m, k) normalised A (float64 significands, int exponents); sb, eb: B^T; c: (m, n).
     """
@@ -241,26 +244,41 @@ def gemm_two_level(sa, ea, sb, eb, c, F, F2, L):
     out = np.empty((m, n), np.float64)
     steps = (k + L - 1) // L
     for i in prange(m):
+        gs = np.empty(G, np.float64)
+        ge = np.empty(G, np.int64)
         for j in range(n):
             acc = c[i, j]
             for st in range(steps):
                 k0 = st * L
                 k1 = min(k, k0 + L)
-                e_dot = -999
                 inf_sum = 0.0
+                for g in range(G):
+                    ge[g] = -999
                 for kk in range(k0, k1):
                     p = sa[i, kk] * sb[j, kk]
                     e = ea[i, kk] + eb[j, kk]
                     if p != 0.0:
                         if e + (1 if abs(p) >= 2.0 else 0) >= 128:
                             inf_sum += math.copysign(np.inf, p)
-                        e_dot = max(e_dot, e)
-                s_dot = 0.0
+                        g = (kk - k0) % G
+                        ge[g] = max(ge[g], e)
+                for g in range(G):
+                    gs[g] = 0.0
                 for kk in range(k0, k1):
                     p = sa[i, kk] * sb[j, kk]
                     if p != 0.0:
-                        s_dot += math.trunc(math.ldexp(p, ea[i, kk] + eb[j, kk] - e_dot + F))
-                s_dot = math.ldexp(s_dot, -F)
+                        g = (kk - k0) % G
+                        gs[g] += math.trunc(math.ldexp(p, ea[i, kk] + eb[j, kk] - ge[g] + F))
+                if G == 1:
+                    e_dot = ge[0]
+                    s_dot = math.ldexp(gs[0], -F)
+                else:
+                    e_dot = -999
+                    for g in range(G):
+                        e_dot = max(e_dot, ge[g])
+                    s_dot = 0.0
+                    for g in range(G):
+                        s_dot += math.ldexp(math.floor(math.ldexp(gs[g], ge[g] - e_dot)), -F)
                 if inf_sum != 0.0 or inf_sum != inf_sum or not math.isfinite(acc):
                     acc = inf_sum + acc  # IEEE: inf stays inf, inf - inf is NaN
                     continue
@@ -268,6 +286,8 @@ def gemm_two_level(sa, ea, sb, eb, c, F, F2, L):
                 e_max = max(e_dot, e_c)
                 s_dot = math.ldexp(math.floor(math.ldexp(s_dot, e_dot - e_max + F2 + 1)), -(F2 + 1))
                 s_c = math.ldexp(math.floor(math.ldexp(s_c, e_c - e_max + F)), -F)
+                if G > 1 and e_c < e_max - F - 1:
+                    s_c = 0.0
                 tot = math.ldexp(s_dot + s_c, e_max)
                 s_t, e_t = normalise(tot, -126)
                 s_t = math.ldexp(math.floor(math.ldexp(s_t, F2)), -F2)

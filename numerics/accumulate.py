@@ -46,6 +46,8 @@ class Accumulator:
         int_bits, int_saturate: INTEGER register width and overflow behaviour (wrap otherwise).
         sum_bits: TWO_LEVEL: F2, the bits kept of the products' sum and of the normalised result.
         group_size: GROUPED: elements summed exactly before their block scales multiply them.
+        interleave: TWO_LEVEL: interleaved product groups per step, each fused before the groups are
+            combined (MMA-Sim's GTR-FDPA for AMD CDNA3 FP8: 2); 1 is TR-FDPA.
     """
 
     method: AccMethod
@@ -59,6 +61,7 @@ class Accumulator:
     int_saturate: bool = False
     sum_bits: int = 0
     group_size: int = 0
+    interleave: int = 1
 
     def __post_init__(self) -> None:
         if not isinstance(self.method, AccMethod):
@@ -72,6 +75,8 @@ class Accumulator:
                 raise ValueError("TWO_LEVEL needs block_bytes >= 1, 1 <= align_bits <= 40, 1 <= sum_bits <= 50")
             if self.out_format != get_format("fp32") or self.out_rounding != RoundMode.TIES_TO_EVEN:
                 raise ValueError("TWO_LEVEL rounds to FP32, to nearest even")
+            if self.interleave < 1 or self.block_bytes % self.interleave:
+                raise ValueError("TWO_LEVEL needs interleave >= 1 dividing the step")
         if self.method == AccMethod.GROUPED and (self.group_size < 1 or self.block_bytes % self.group_size
                                                   or not 1 <= self.align_bits <= 40):
             raise ValueError("GROUPED needs group_size >= 1 dividing block_bytes and 1 <= align_bits <= 40")
@@ -155,6 +160,10 @@ def _presets() -> None:
     # 8 FP16/BF16 (16 bytes) per step
     register_accumulator("amd_cdna3", Accumulator(method=AccMethod.TWO_LEVEL, out_format=fp32, block_bytes=16,
                                                   align_bits=24, sum_bits=31))
+    # AMD CDNA3 FP8/BF8 (E4M3FNUZ/E5M2FNUZ) MFMA: MMA-Sim amd/sim.py, GTR-FDPA with F = 24, F2 = 31, RNE to
+    # FP32, 16 operands per step in two interleaved groups of 8
+    register_accumulator("amd_cdna3_fp8", Accumulator(method=AccMethod.TWO_LEVEL, out_format=fp32, block_bytes=16,
+                                                      align_bits=24, sum_bits=31, interleave=2))
 
 
 _presets()
@@ -283,7 +292,7 @@ def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
         sa, ea = _normalise(A0, _esub(fa))
         sb, eb = _normalise(Bt, _esub(fb))
         L = max(1, acc.block_bytes // fa.code_dtype.itemsize)
-        D = kernels.gemm_two_level(sa, ea, sb, eb, C0, acc.align_bits, acc.sum_bits, L)
+        D = kernels.gemm_two_level(sa, ea, sb, eb, C0, acc.align_bits, acc.sum_bits, L, acc.interleave)
     elif acc.method == AccMethod.FMA:
         D = kernels.gemm_fma(A0, Bt, C0, *_float_target(out_fmt))
     elif acc.method == AccMethod.PAIRWISE:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.crosscheck
 
 N = 10_000
 TORCH = {"fp16": torch.float16, "bf16": torch.bfloat16, "e4m3": torch.float8_e4m3fn, "e5m2": torch.float8_e5m2,
-         "tf32": torch.float32}
+         "tf32": torch.float32, "e4m3fnuz": torch.float8_e4m3fnuz, "e5m2fnuz": torch.float8_e5m2fnuz}
 CASES = [  # preset, MMA-Sim instruction, operand format, K (several steps of the preset)
     ("nv_volta", lambda: sim.MMA("Volta", "m8n8k4.f32.f16.f16.f32"), "fp16", 12),
     ("nv_turing", lambda: sim.MMA("Turing", "m16n8k8.f32.f16.f16.f32"), "fp16", 24),
@@ -30,6 +30,8 @@ CASES = [  # preset, MMA-Sim instruction, operand format, K (several steps of th
     ("nv_blackwell", lambda: sim.TCGen05MMA("Blackwell", "m64n8k16.kind::f16.f32.f16.f16"), "fp16", 48),
     ("amd_cdna3", lambda: amd.MFMA("CDNA3", "f32_32x32x8_f16"), "fp16", 24),
     ("amd_cdna3", lambda: amd.MFMA("CDNA3", "f32_32x32x8_bf16"), "bf16", 24),
+    ("amd_cdna3_fp8", lambda: amd.MFMA("CDNA3", "f32_32x32x16_fp8_fp8"), "e4m3fnuz", 48),
+    ("amd_cdna3_fp8", lambda: amd.MFMA("CDNA3", "f32_32x32x16_bf8_bf8"), "e5m2fnuz", 48),
 ]
 
 

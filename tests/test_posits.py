@@ -226,3 +226,17 @@ def test_quire_catastrophic_cancellation_is_exact():
     assert f.decode(nx.quire_dot(f, x, y)) == f.quantize(3.0 + f.min_normal)
     assert nx.quire_dot(f, x, y, c_code=int(f.encode(np.array([-3.0]))[0])) == f.encode(np.array([f.min_normal]))
     assert nx.quire_dot(f, np.array([0x8000]), np.array([1])) == 0x8000
+
+
+@pytest.mark.parametrize("name", ["posit16", "posit16_1", "fp16", "bf16", "e5m2", "posit8"])
+def test_decode_into_float32_out(name):
+    f = nx.get_format(name)
+    c = np.arange(1 << f.bits).astype(f.code_dtype)
+    b32 = np.empty(c.shape, np.float32)
+    f.decode(c, out=b32)
+    np.testing.assert_array_equal(b32.astype(np.float64), f.decode(c))  # the same values, NaN included
+
+
+def test_decode_float32_out_refused_when_inexact():
+    with pytest.raises(ValueError, match="out must be a C-contiguous float64"):
+        nx.get_format("posit32").decode(np.zeros(3, np.uint32), out=np.zeros(3, np.float32))

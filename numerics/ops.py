@@ -305,7 +305,8 @@ def compare(a, b, fmt) -> np.ndarray:
         x, y = signed(a), signed(b)
         return (np.sign(x - y)).astype(np.int8)
     x, y = _operands(f, a, b)
-    out = np.sign(x - y)
+    with np.errstate(invalid="ignore"):
+        out = np.sign(x - y)
     out = np.where(np.isnan(x) | np.isnan(y), 2, np.where(x == y, 0, out))
     return out.astype(np.int8)
 

@@ -128,6 +128,13 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
     n = ibk.shape[1]
     out = np.empty((m, n), np.float64)
     steps = (k + L - 1) // L
+    c0 = F - pa - pb
+    ibm = np.abs(ibk)          # B significand magnitudes
+    ibn = np.zeros_like(ibk)   # and signs: 0 or -1
+    for t in range(ibk.shape[0]):
+        for j in range(n):
+            if ibk[t, j] < 0:
+                ibn[t, j] = -1
     for i in prange(m):
         icc = np.empty(n, np.int64)
         ec0 = np.empty(n, np.int64)
@@ -173,18 +180,34 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
                 mag = (v ^ sgn) - sgn
                 w = (mag >> max(sh, 0)) << max(-sh, 0)
                 tot[j] = (w ^ sgn) - sgn
-            for t in range(k0, k1):
-                a_s = np.int64(ia[i, t])
-                base_t = pa + pb - F - np.int64(ea[i, t])
-                ib_t = ibk[t]
-                eb_t = ebk[t]
-                for j in range(n):
-                    p = a_s * ib_t[j]
-                    sh = min(max(base_t + emx[j] - eb_t[j], -40), 63)
-                    sgn = p >> 63
-                    mag = (p ^ sgn) - sgn
-                    w = (mag >> max(sh, 0)) << max(-sh, 0)
-                    tot[j] += (w ^ sgn) - sgn
+            if c0 >= 0:
+                # F >= pa + pb (every tensor-core preset): pre-shift the product magnitudes left by
+                # c0 = F - pa - pb, so each term's alignment is one right shift by emx - e_prod >= 0
+                for t in range(k0, k1):
+                    a_s = np.int64(ia[i, t])
+                    a_n = a_s >> 63
+                    a_m = ((a_s ^ a_n) - a_n) << c0
+                    ae = np.int64(ea[i, t])
+                    ibm_t = ibm[t]
+                    ibn_t = ibn[t]
+                    eb_t = ebk[t]
+                    for j in range(n):
+                        w = (a_m * ibm_t[j]) >> min(emx[j] - ae - eb_t[j], 63)
+                        sgn = a_n ^ ibn_t[j]
+                        tot[j] += (w ^ sgn) - sgn
+            else:
+                for t in range(k0, k1):
+                    a_s = np.int64(ia[i, t])
+                    base_t = pa + pb - F - np.int64(ea[i, t])
+                    ib_t = ibk[t]
+                    eb_t = ebk[t]
+                    for j in range(n):
+                        p = a_s * ib_t[j]
+                        sh = min(max(base_t + emx[j] - eb_t[j], -40), 63)
+                        sgn = p >> 63
+                        mag = (p ^ sgn) - sgn
+                        w = (mag >> max(sh, 0)) << max(-sh, 0)
+                        tot[j] += (w ^ sgn) - sgn
             # normalise and round every column's step sum, branch-free: the bit length comes from the
             # exponent field of the exact float64 conversion (|tot| < 2^53)
             for j in range(n):

@@ -13,6 +13,7 @@ from .gemm import (
     gemm_two_level,
     normalise,
     round_to,
+    split_significands,
 )
 from .hadamard import fwht, fwht_reference
 from .int_codec import decode_int, encode_int
@@ -28,6 +29,6 @@ __all__ = [
     "e8p_decode", "e8p_nearest", "encode_float", "encode_int", "encode_posit", "fwht", "fwht_reference", "viterbi",
     "gemm_exact_odd", "gemm_fma", "gemm_fused", "gemm_grouped", "gemm_int", "gemm_pairwise",
     "gemm_two_level",
-    "normalise", "round_to",
+    "normalise", "round_to", "split_significands",
     "pack_bits", "random_bits_reference", "round_shifted", "take_table", "unpack_bits",
 ]

@@ -129,6 +129,11 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
     out = np.empty((m, n), np.float64)
     steps = (k + L - 1) // L
     c0 = F - pa - pb
+    zb = np.zeros((steps, n), np.int64)   # does step st of column j hold a zero of B?
+    for t in range(k):
+        for j in range(n):
+            if ebk[t, j] < ZERO_EXP // 2:
+                zb[t // L, j] = 1
     ibm = np.abs(ibk)          # B significand magnitudes
     ibn = np.zeros_like(ibk)   # and signs: 0 or -1
     for t in range(ibk.shape[0]):
@@ -140,7 +145,6 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
         ec0 = np.empty(n, np.int64)
         e_c = np.empty(n, np.int64)
         emx = np.empty(n, np.int64)
-        anyz = np.empty(n, np.int64)
         tot = np.empty(n, np.int64)
         totf = np.empty(n, np.float64)
         dead = np.zeros(n, np.int64)
@@ -160,19 +164,23 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
                     if dead[j] == 0:
                         outer[j] = add_rne(outer[j], math.ldexp(float(icc[j]), ec0[j]), 23, -126, 127)
                     icc[j] = 0
+            # a zero product (either operand zero) aligns at e_zero: zeros of B per step are counted
+            # once for all rows (zb), zeros of this row of A per step here
+            za = 0
+            for t in range(k0, k1):
+                za |= np.int64(ea[i, t] < ZERO_EXP // 2)
+            zb_s = zb[st]
             for j in range(n):
                 emx[j] = e_c[j] if icc[j] != 0 else e_zero
-                anyz[j] = 0
+                emx[j] = max(emx[j], e_zero) if (za | zb_s[j]) != 0 else emx[j]
             for t in range(k0, k1):
                 ae = np.int64(ea[i, t])
+                if ae < ZERO_EXP // 2:
+                    continue  # all products of a zero operand are zero: counted in za
                 eb_t = ebk[t]
                 for j in range(n):
-                    e = ae + eb_t[j]
-                    emx[j] = max(emx[j], e)
-                    anyz[j] |= np.int64(e < ZERO_EXP // 2)
-            for j in range(n):
-                if anyz[j]:
-                    emx[j] = max(emx[j], e_zero)
+                    emx[j] = max(emx[j], ae + eb_t[j])
+            for j in range(n):  # the accumulator, aligned and truncated like a term
                 low = emx[j] - F
                 sh = min(max(low - ec0[j], -40), 63)
                 v = icc[j]
@@ -225,7 +233,8 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
                 q = (mag >> rsh) << max(-sh, 0)
                 rem = mag & ((np.int64(1) << rsh) - 1)
                 half = (np.int64(1) << rsh) >> 1
-                q += np.int64(rne & (rsh > 0) & ((rem > half) | ((rem == half) & ((q & 1) == 1))))
+                if rne:
+                    q += np.int64((rsh > 0) & ((rem > half) | ((rem == half) & ((q & 1) == 1))))
                 e0 = ep - man_bits
                 lim = emax + 1 - e0
                 ovf = (mag != 0) & (lim < 62) & (q >= (np.int64(1) << min(max(lim, 0), 62)))
@@ -486,3 +495,27 @@ def gemm_int(a, bt, c, bits, saturate):
                     acc = ((acc - lo) & (mod - 1)) + lo
             out[i, j] = acc
     return out
+
+
+@njit(cache=True, parallel=True)
+def split_significands(x, p, esub, transpose, ia, ea):
+    """Integer significands and exponents of finite values x (2-D float64): x = ia 2^(ea - p) with
+    2^p <= |ia| < 2^(p+1) for normal values, ea floored at esub (subnormals keep fewer bits), zeros get
+    ia = 0 and ea = ZERO_EXP. Written transposed when `transpose` (ia, ea shaped like x.T)."""
+    r, c = x.shape
+    for i in prange(r):
+        for j in range(c):
+            v = x[i, j]
+            if v == 0.0:
+                s = 0
+                e = ZERO_EXP
+            else:
+                _, e2 = math.frexp(v)
+                e = max(e2 - 1, esub)
+                s = np.int64(math.ldexp(v, p - e))
+            if transpose:
+                ia[j, i] = s
+                ea[j, i] = e
+            else:
+                ia[i, j] = s
+                ea[i, j] = e

@@ -310,14 +310,13 @@ def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
 
 def _fused(acc: Accumulator, A, Bt, C, fa, fb, out_fmt) -> np.ndarray:
     pa, pb = _significant_bits(fa) - 1, _significant_bits(fb) - 1
-    sa, ea = _normalise(A, _esub(fa))
-    sb, eb = _normalise(Bt, _esub(fb))
-    # exact integer significands and exponents; int32 keeps the kernel's inner loops vectorisable
+    # exact integer significands and exponents (B laid out (k, n)); int32 keeps the kernel's loops narrow
     itype = np.int32 if max(pa, pb) <= 15 else np.int64
-    ia = np.ldexp(sa, pa).astype(itype)
-    ib = np.ldexp(sb, pb).astype(itype)
-    ea = np.where(ia == 0, kernels.ZERO_EXP, ea).astype(np.int32)
-    eb = np.where(ib == 0, kernels.ZERO_EXP, eb).astype(np.int32)
+    (m, k), n = A.shape, Bt.shape[0]
+    ia, ea = np.empty((m, k), itype), np.empty((m, k), np.int32)
+    ib, eb = np.empty((k, n), itype), np.empty((k, n), np.int32)
+    kernels.split_significands(np.ascontiguousarray(A), pa, _esub(fa), False, ia, ea)
+    kernels.split_significands(Bt, pb, _esub(fb), True, ib, eb)
     op_bytes = fa.code_dtype.itemsize  # as stored: TF32 in 4 bytes, FP6/FP4 one per byte (MMA-Sim)
     L = max(1, acc.block_bytes // op_bytes)
     man, emin, emax = _float_target(out_fmt)
@@ -328,9 +327,9 @@ def _fused(acc: Accumulator, A, Bt, C, fa, fb, out_fmt) -> np.ndarray:
 
 
 def _run_fused(ia, ea, ib, eb, pa, pb, C, F, L, e_zero, c_esub, man, emin, emax, mode, promote):
-    """The tensor-core kernel, with B laid out (k, n)."""
-    return kernels.gemm_fused(ia, ea, np.ascontiguousarray(ib.T), np.ascontiguousarray(eb.T), pa, pb,
-                              np.ascontiguousarray(C), F, L, e_zero, c_esub, man, emin, emax, mode, promote)
+    """The tensor-core kernel; ib, eb are laid out (k, n)."""
+    return kernels.gemm_fused(ia, ea, ib, eb, pa, pb, np.ascontiguousarray(C), F, L, e_zero, c_esub, man, emin,
+                              emax, mode, promote)
 
 
 def _esub(fmt) -> int:
@@ -434,7 +433,8 @@ def _matmul_blocks(acc: Accumulator, a, b, c) -> np.ndarray:
         eb = np.where(sb == 0, kernels.ZERO_EXP, eb).astype(np.int32)
         itype = np.int32 if max(pa, pb) <= 15 else np.int64
         L = max(1, acc.block_bytes // fa.element.code_dtype.itemsize)
-        D = _run_fused(np.ldexp(sa, pa).astype(itype), ea, np.ldexp(sb, pb).astype(itype), eb, pa, pb, C,
+        D = _run_fused(np.ldexp(sa, pa).astype(itype), ea, np.ascontiguousarray(np.ldexp(sb, pb).astype(itype).T),
+                       np.ascontiguousarray(eb.T), pa, pb, C,
                        acc.align_bits, L, out_fmt.emin - acc.zero_exp_offset, out_fmt.emin, out_fmt.man_bits,
                        out_fmt.emin, out_fmt.emax, 0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1,
                        acc.promote_every)

@@ -109,7 +109,7 @@ def _bit_length64(x):
 
 
 @njit(cache=True, parallel=True)
-def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote):
+def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote, carry):
     """Tensor-core GEMM (MMA-Sim's T-FDPA, Fasi et al. 2021) over finite operands. Per step, L
     products and the accumulator are aligned to the largest exponent, each truncated (toward zero)
     to F fraction bits, summed exactly, normalised once and rounded (RZ or RNE) into the accumulator
@@ -117,7 +117,8 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
     e_a + e_b, not renormalised (its significand lies in [1, 4)); operands are not normalised below
     their format's emin; zero terms carry exponent e_zero. `promote` > 0: every `promote` elements of
     K the partial sum is added into an FP32 accumulator with an IEEE RNE add and restarts from zero
-    (DeepSeek-V3 §3.3.2).
+    (DeepSeek-V3 §3.3.2). `carry` > 0: the step's adder holds F + 2 + carry magnitude bits above the
+    aligned LSB (two's complement); a sum beyond wraps, as a fixed-width adder does (0: unbounded).
 
     ia, ea: (m, k) integer significands (value = ia 2^(ea - pa)) and exponents of A, ZERO_EXP where
     ia is zero; ibk, ebk: the same for B, laid out (k, n); c: (m, n) float64. Integer arithmetic;
@@ -216,6 +217,10 @@ def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin
                         mag = (p ^ sgn) - sgn
                         w = (mag >> max(sh, 0)) << max(-sh, 0)
                         tot[j] += (w ^ sgn) - sgn
+            if carry > 0:  # a fixed-width adder: wrap into F + 2 + carry bits and a sign
+                half_range = np.int64(1) << (F + 2 + carry)
+                for j in range(n):
+                    tot[j] = ((tot[j] + half_range) & (2 * half_range - 1)) - half_range
             # normalise and round every column's step sum, branch-free: the bit length comes from the
             # exponent field of the exact float64 conversion (|tot| < 2^53)
             for j in range(n):

@@ -48,6 +48,9 @@ class Accumulator:
         group_size: GROUPED: elements summed exactly before their block scales multiply them.
         interleave: TWO_LEVEL: interleaved product groups per step, each fused before the groups are
             combined (MMA-Sim's GTR-FDPA for AMD CDNA3 FP8: 2); 1 is TR-FDPA.
+        carry_bits: FUSED: carry-out bits of the step's adder above the largest aligned term (whose
+            magnitude is below 2^(F+2)); a sum that needs more wraps as in a fixed-width two's-complement
+            adder. 0: unbounded (every preset: the step sums are exact, as MMA-Sim and Fasi et al. find).
     """
 
     method: AccMethod
@@ -62,6 +65,7 @@ class Accumulator:
     sum_bits: int = 0
     group_size: int = 0
     interleave: int = 1
+    carry_bits: int = 0
 
     def __post_init__(self) -> None:
         if not isinstance(self.method, AccMethod):
@@ -96,6 +100,8 @@ class Accumulator:
             raise ValueError(f"int_bits must be in 2..63, got {self.int_bits}")
         if self.promote_every < 0:
             raise ValueError("promote_every must be >= 0")
+        if not 0 <= self.carry_bits <= 20:
+            raise ValueError(f"carry_bits must be in 0..20 (0: unbounded), got {self.carry_bits}")
 
     @property
     def name(self) -> str:
@@ -323,13 +329,13 @@ def _fused(acc: Accumulator, A, Bt, C, fa, fb, out_fmt) -> np.ndarray:
     mode = 0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1
     e_zero = out_fmt.emin - acc.zero_exp_offset
     return _run_fused(ia, ea, ib, eb, pa, pb, C, acc.align_bits, L, e_zero, out_fmt.emin, man, emin, emax, mode,
-                      acc.promote_every)
+                      acc.promote_every, acc.carry_bits)
 
 
-def _run_fused(ia, ea, ib, eb, pa, pb, C, F, L, e_zero, c_esub, man, emin, emax, mode, promote):
+def _run_fused(ia, ea, ib, eb, pa, pb, C, F, L, e_zero, c_esub, man, emin, emax, mode, promote, carry=0):
     """The tensor-core kernel; ib, eb are laid out (k, n)."""
     return kernels.gemm_fused(ia, ea, ib, eb, pa, pb, np.ascontiguousarray(C), F, L, e_zero, c_esub, man, emin,
-                              emax, mode, promote)
+                              emax, mode, promote, carry)
 
 
 def _esub(fmt) -> int:
@@ -437,7 +443,7 @@ def _matmul_blocks(acc: Accumulator, a, b, c) -> np.ndarray:
                        np.ascontiguousarray(eb.T), pa, pb, C,
                        acc.align_bits, L, out_fmt.emin - acc.zero_exp_offset, out_fmt.emin, out_fmt.man_bits,
                        out_fmt.emin, out_fmt.emax, 0 if acc.out_rounding == RoundMode.TOWARD_ZERO else 1,
-                       acc.promote_every)
+                       acc.promote_every, acc.carry_bits)
     else:  # element x block scale values are exact; products of them too
         A = ea_vals * rep(sva)
         Bt = eb_vals * rep(svb)

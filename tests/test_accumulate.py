@@ -246,3 +246,18 @@ def test_inf_and_nan_propagate():
         assert D[0, 0] == -np.inf and D[1, 0] == -1.0
     a[0, 0] = np.nan
     assert np.isnan(nx.matmul(a, b, "nv_hopper")[0, 0])
+
+
+def test_carry_out_bits():
+    import dataclasses
+    amp = nx.get_accumulator("nv_ampere")
+    a = np.full((1, 8), 1.9375)       # FP16; each product 3.754 is 2^25.9 units of the aligned LSB 2^-24
+    b = np.full((8, 1), 1.9375)
+    exact = nx.matmul(a, b, amp, a_format="fp16", b_format="fp16")
+    assert exact[0, 0] == 30.03125   # 8 x 1.9375^2, exact in FP32
+    wide = dataclasses.replace(amp, carry_bits=3)     # 2^(24 + 2 + 3) = 2^29 holds the 2^28.9 sum
+    assert nx.matmul(a, b, wide, a_format="fp16", b_format="fp16")[0, 0] == exact[0, 0]
+    narrow = dataclasses.replace(amp, carry_bits=2)   # a 2^28 adder: the sum wraps
+    assert nx.matmul(a, b, narrow, a_format="fp16", b_format="fp16")[0, 0] != exact[0, 0]
+    with pytest.raises(ValueError, match="carry_bits must be in 0..20"):
+        dataclasses.replace(amp, carry_bits=-1)

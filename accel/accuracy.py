@@ -93,3 +93,36 @@ def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int 
     res = error_metrics(d, ref)
     res["outputs_computed"] = int(d.size)
     return res
+
+
+def chain_accuracy(net, layer_matmul) -> dict:
+    """A Dense chain run end to end twice: through `layer_matmul(i, x, w)` (the hardware, layer i) and
+    in float64; error metrics of the logits, the two top-1 scores against the labels, their agreement."""
+    x = xf = np.asarray(net.inputs, np.float64)
+    for i, layer in enumerate(net.layers):
+        w = np.asarray(layer.weight, np.float64)
+        b = np.asarray(layer.bias, np.float64)
+        y, yf = layer_matmul(i, x, w) + b, xf @ w + b
+        if layer.activation == "relu":
+            y, yf = np.maximum(y, 0.0), np.maximum(yf, 0.0)
+        x, xf = y, yf
+    res = error_metrics(x, xf)
+    pred, pred_f = x.argmax(1), xf.argmax(1)
+    res["agreement"] = float((pred == pred_f).mean())
+    if net.labels is not None:
+        res["top1"] = float((pred == net.labels).mean())
+        res["top1_float"] = float((pred_f == net.labels).mean())
+    res["outputs_computed"] = int(x.size)
+    return res
+
+
+def worst_gemm(gemms, accuracy_of) -> dict:
+    """The metrics of the GEMM with the largest relative error, and the outputs computed over all."""
+    worst: dict = {}
+    total = 0
+    for g in gemms:
+        r = accuracy_of(g)
+        total += r.pop("outputs_computed")
+        if not worst or r["rel_fro_err"] > worst["rel_fro_err"]:
+            worst = r
+    return {**worst, "outputs_computed": total}

@@ -81,10 +81,7 @@ def _normalise_accumulators(obj, acc, formats) -> dict:
 
 
 class _Unit:
-    """What every compute unit answers (the timing model asks these)."""
-
-    def _rate(self, element: str) -> int:
-        raise NotImplementedError
+    """What every digital compute unit shares; each also provides formats() and macs_per_clock()."""
 
     def accumulator_for(self, fmt_name: str) -> str:
         """The accumulator preset the unit uses for operands of `fmt_name` (scalar or block)."""
@@ -93,9 +90,6 @@ class _Unit:
             if key in acc:
                 return acc[key]
         return acc["default"]
-
-    def formats(self) -> list[str]:
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

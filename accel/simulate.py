@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .accuracy import error_metrics, gemm_accuracy, quantized_matmul
+from .accuracy import chain_accuracy, gemm_accuracy, quantized_matmul, worst_gemm
 from .design import Design
 from .network import Network
 from .timing import gemm_timing
@@ -73,33 +73,10 @@ def energy_pj(design: Design, counts: dict) -> dict:
 def _network_accuracy(design: Design, net: Network) -> dict:
     unit = design.unit
     if not net.is_chain:
-        worst: dict = {}
-        total = 0
-        for g in net.gemms():
-            r = gemm_accuracy(g, unit.accumulator_for(g.a_format))
-            total += r.pop("outputs_computed")
-            if not worst or r["rel_fro_err"] > worst["rel_fro_err"]:
-                worst = r
-        return {**worst, "outputs_computed": total}
+        return worst_gemm(net.gemms(), lambda g: gemm_accuracy(g, unit.accumulator_for(g.a_format)))
     acc = unit.accumulator_for(net.a_format)
-    x = np.asarray(net.inputs, np.float64)
-    xf = x
-    for layer in net.layers:
-        w = np.asarray(layer.weight, np.float64)
-        b = np.asarray(layer.bias, np.float64)
-        y = quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling, net.sparsity) + b
-        yf = xf @ w + b
-        if layer.activation == "relu":
-            y, yf = np.maximum(y, 0.0), np.maximum(yf, 0.0)
-        x, xf = y, yf
-    res = error_metrics(x, xf)
-    pred, pred_f = x.argmax(1), xf.argmax(1)
-    res["agreement"] = float((pred == pred_f).mean())
-    if net.labels is not None:
-        res["top1"] = float((pred == net.labels).mean())
-        res["top1_float"] = float((pred_f == net.labels).mean())
-    res["outputs_computed"] = int(x.size)
-    return res
+    return chain_accuracy(net, lambda i, x, w: quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling,
+                                                               net.sparsity))
 
 
 def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
@@ -122,13 +99,7 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
         if isinstance(workload, Network) and workload.is_chain:
             acc = run.chain_accuracy(xbar, workload)
         else:
-            worst, total = {}, 0
-            for g in gemms:
-                r = run.gemm_accuracy(xbar, g)
-                total += r.pop("outputs_computed")
-                if not worst or r["rel_fro_err"] > worst["rel_fro_err"]:
-                    worst = r
-            acc = {**worst, "outputs_computed": total}
+            acc = worst_gemm(gemms, lambda g: run.gemm_accuracy(xbar, g))
     peak = design.peak_ops_per_s()
     return Report(design=design.name, workload=workload.describe(), cycles=seconds * design.clock_hz,
                   seconds=seconds, compute_cycles=int(round(seconds * design.clock_hz)), energy_j=energy,

@@ -10,6 +10,17 @@ import numba as nb
 import numpy as np
 
 
+@nb.njit(cache=True)
+def _codeword(absgrid, a, signs, shift_bit, row):
+    """row = absgrid[a] with the coordinates in `signs` (bit i: coordinate i) negated, plus +-1/4."""
+    shift = 0.25 if shift_bit == 1 else -0.25
+    for i in range(8):
+        v = absgrid[a, i]
+        if (signs >> i) & 1:
+            v = -v
+        row[i] = v + shift
+
+
 @nb.njit(cache=True, parallel=True)
 def e8p_nearest(x: np.ndarray, absgrid: np.ndarray, par: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
     """x: (n, 8) float64 targets; absgrid (256, 8), par (256,) int64 (required parity of minus signs).
@@ -56,12 +67,7 @@ def e8p_nearest(x: np.ndarray, absgrid: np.ndarray, par: np.ndarray, codes: np.n
                     best_code = (a << 9) | (signs << 1) | sh
         a = best_code >> 9
         signs = (best_code >> 1) & 255
-        shift = 0.25 if (best_code & 1) == 1 else -0.25
-        for i in range(8):
-            v = absgrid[a, i]
-            if (signs >> i) & 1:
-                v = -v
-            out[r, i] = v + shift
+        _codeword(absgrid, a, signs, best_code & 1, out[r])
         codes[r] = (a << 8) | (signs & 254) | (best_code & 1)
 
 
@@ -77,9 +83,4 @@ def e8p_decode(codes: np.ndarray, absgrid: np.ndarray, par: np.ndarray, out: np.
             neg += (signs >> i) & 1
         if (neg & 1) != par[a]:
             signs |= 1
-        shift = 0.25 if (c & 1) == 1 else -0.25
-        for i in range(8):
-            v = absgrid[a, i]
-            if (signs >> i) & 1:
-                v = -v
-            out[r, i] = v + shift
+        _codeword(absgrid, a, signs, c & 1, out[r])

@@ -3,6 +3,7 @@ simulated physics."""
 
 import numpy as np
 
+from ..accuracy import chain_accuracy as _chain
 from ..accuracy import error_metrics
 from ..workloads import draw
 from .cost import crossbar_cost, mean_abs_fractions
@@ -36,20 +37,5 @@ def gemm_accuracy(xbar: Crossbar, g) -> dict:
 
 def chain_accuracy(xbar: Crossbar, net) -> dict:
     """The Dense chain run end to end on programmed tiles (one programming per layer, seeded)."""
-    x = xf = np.asarray(net.inputs, np.float64)
-    for i, layer in enumerate(net.layers):
-        w = np.asarray(layer.weight, np.float64)
-        b = np.asarray(layer.bias, np.float64)
-        pm = ProgrammedMatrix(w.T, xbar, seed=[i, 7])
-        y, yf = pm.matmul(x, net.t_seconds, net.compensation) + b, xf @ w + b
-        if layer.activation == "relu":
-            y, yf = np.maximum(y, 0.0), np.maximum(yf, 0.0)
-        x, xf = y, yf
-    res = error_metrics(x, xf)
-    pred, pred_f = x.argmax(1), xf.argmax(1)
-    res["agreement"] = float((pred == pred_f).mean())
-    if net.labels is not None:
-        res["top1"] = float((pred == net.labels).mean())
-        res["top1_float"] = float((pred_f == net.labels).mean())
-    res["outputs_computed"] = int(x.size)
-    return res
+    return _chain(net, lambda i, x, w: ProgrammedMatrix(w.T, xbar, seed=[i, 7]).matmul(x, net.t_seconds,
+                                                                                      net.compensation))

@@ -6,6 +6,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .float_codec import CHUNK
 from .rounding import SR, random_bits, round_shifted
 
 
@@ -115,3 +116,58 @@ def decode_posit(codes, out, n, es):
         v = math.ldexp(float((np.int64(1) << fbits) + f), (k << es) + e - fbits)
         out[i] = -v if neg else v
     return out
+
+
+@njit(cache=True, parallel=True)
+def encode_posit_rne(bits, src_e, src_m, src_bias, out, n, es):
+    """`encode_posit` for round-to-nearest-even, written without branches so it vectorises.
+
+    The same codes as `encode_posit(..., mode=RNE)` where the caller has checked that it applies
+    (`rne_fast_path_ok`): every rounding shift is positive and every subnormal source value lies
+    below minpos. Elements run in chunks whose slices carry no index wrap-around checks.
+    """
+    nar = np.int64(1) << (n - 1)
+    maxpos = nar - 1
+    mask = (np.int64(1) << n) - 1
+    sign_shift = src_e + src_m
+    body = (np.int64(1) << sign_shift) - 1
+    src_emask = (np.int64(1) << src_e) - 1
+    src_fmask = (np.int64(1) << src_m) - 1
+    low_bits = es + src_m
+    kmax = np.int64(n - 3)  # largest regime that still leaves the terminating bit
+    kmin = np.int64(2 - n)
+    total = bits.shape[0]
+    for c in prange((total + CHUNK - 1) // CHUNK):
+        src = bits[c * CHUNK:min(total, (c + 1) * CHUNK)]
+        dst = out[c * CHUNK:min(total, (c + 1) * CHUNK)]
+        for j in range(src.shape[0]):
+            b = np.int64(src[j])
+            neg = ((b >> sign_shift) & 1) == 1
+            ef = (b >> src_m) & src_emask
+            scale = ef - src_bias
+            k = scale >> es  # floor division by 2^es
+            e = scale - (k << es)
+            kc = min(max(k, kmin), kmax)
+            rl = kc + 2 if kc >= 0 else 1 - kc
+            regime = (((np.int64(1) << (kc + 1)) - 1) << 1) if kc >= 0 else np.int64(1)
+            low = (e << src_m) | (b & src_fmask)  # exponent and fraction bits below the regime
+            keep = n - 1 - rl
+            shift = low_bits - keep  # >= 1 (checked by the caller)
+            rem = low & ((np.int64(1) << shift) - 1)
+            half = np.int64(1) << (shift - 1)
+            mag = (regime << keep) | (low >> shift)
+            mag += np.int64((rem > half) | ((rem == half) & ((mag & 1) == 1)))
+            mag = min(mag, maxpos)
+            mag = maxpos if k > kmax else mag
+            mag = np.int64(1) if (k < kmin) | (ef == 0) else mag  # never to zero: minpos
+            r = ((-mag) & mask) if neg else mag
+            r = np.int64(0) if (b & body) == 0 else r
+            dst[j] = nar if ef == src_emask else r
+    return out
+
+
+def rne_fast_path_ok(src_e, src_m, src_bias, n, es):
+    """Whether `encode_posit_rne` gives `encode_posit`'s RNE codes for this source and posit."""
+    shifts_positive = es + src_m > n - 3  # the widest kept field is n - 3 bits
+    subnormals_below_minpos = (-src_bias) >> es < 2 - n  # largest subnormal has scale -bias
+    return shifts_positive and subnormals_below_minpos

@@ -240,3 +240,39 @@ def test_decode_into_float32_out(name):
 def test_decode_float32_out_refused_when_inexact():
     with pytest.raises(ValueError, match="out must be a C-contiguous float64"):
         nx.get_format("posit32").decode(np.zeros(3, np.uint32), out=np.zeros(3, np.float32))
+
+
+@pytest.mark.parametrize("src, view, params", [
+    (np.float64, np.uint64, (11, 52, 1023)), (np.float32, np.uint32, (8, 23, 127)),
+    (np.float16, np.uint16, (5, 10, 15))])
+def test_branch_free_rne_kernel_matches_general_kernel(src, view, params):
+    """The vectorised RNE encoder gives the general kernel's codes wherever it is used: every posit
+    <= 32 bits and es <= 4 that passes its applicability check, on random source bit patterns (all
+    exponents, specials and subnormals included) plus every exact posit value and its neighbours."""
+    import kernels
+    se, sm, sb = params
+    width = np.dtype(view).itemsize * 8
+    rng = np.random.default_rng(7)
+    bits = (rng.integers(0, 2**63, 200_000, dtype=np.uint64) >> np.uint64(64 - width)).astype(view)
+    used = 0
+    for n in range(2, 33):
+        for es in range(5):
+            if not kernels.rne_fast_path_ok(se, sm, sb, n, es):
+                continue
+            used += 1
+            if n <= 12:  # also every posit value, its midpoints and one source ulp either side
+                v = nx.PositFormat(n, es).values()
+                v = v[np.isfinite(v)]
+                mids = (v[:-1] + v[1:]) / 2
+                pts = np.concatenate([v, mids]).astype(src)
+                pts = pts[np.isfinite(pts)]
+                near = np.concatenate([pts, np.nextafter(pts, np.inf), np.nextafter(pts, -np.inf)])
+                b = np.concatenate([bits, near.view(view)])
+            else:
+                b = bits
+            dt = nx.PositFormat(n, es).code_dtype
+            fast, slow = np.empty(b.shape, dt), np.empty(b.shape, dt)
+            kernels.encode_posit_rne(b, se, sm, sb, fast, n, es)
+            kernels.encode_posit(b, se, sm, sb, slow, n, es, kernels.RNE, 62, np.uint64(0))
+            assert np.array_equal(fast, slow), (src, n, es)
+    assert used > 0 or src is np.float16

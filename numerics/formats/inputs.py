@@ -76,8 +76,10 @@ def code_input(codes, bits: int, fmt_name: str) -> np.ndarray:
     codes = np.asarray(codes)
     if codes.dtype == np.bool_ or not np.issubdtype(codes.dtype, np.integer):
         raise TypeError(f"codes must be an integer array, got dtype {codes.dtype}")
-    if codes.size:
-        lo, hi = codes.min(), codes.max()
+    unsigned = np.issubdtype(codes.dtype, np.unsignedinteger)
+    if codes.size and not (unsigned and codes.dtype.itemsize * 8 <= bits):  # else: all in range
+        lo = 0 if unsigned else codes.min()
+        hi = codes.max()
         if lo < 0 or int(hi) >= (1 << bits):
             bad = codes[(codes < 0) | (codes >= (1 << bits))].ravel()[0]
             raise ValueError(f"codes must lie in 0..{(1 << bits) - 1} for {fmt_name} ({bits} bits), "

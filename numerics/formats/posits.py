@@ -71,7 +71,10 @@ class PositFormat(ScalarFormat):
     def _encode_flat(self, flat, rounding, saturate, sr_k, key, invalid_code):
         b, se, sm, sb = inputs.source_bits(flat)
         out = np.empty(flat.shape, self.code_dtype)
-        kernels.encode_posit(b, se, sm, sb, out, self.bits, self.es, rounding, sr_k, key)
+        if rounding == kernels.RNE and kernels.rne_fast_path_ok(se, sm, sb, self.bits, self.es):
+            kernels.encode_posit_rne(b, se, sm, sb, out, self.bits, self.es)
+        else:
+            kernels.encode_posit(b, se, sm, sb, out, self.bits, self.es, rounding, sr_k, key)
         return out, 0
 
     def _decode_flat(self, codes):

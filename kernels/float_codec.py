@@ -293,3 +293,16 @@ def take_table(table, codes, out):
         for j in range(src.shape[0]):
             dst[j] = table[src[j]]
     return out
+
+
+@njit(cache=True, parallel=True)
+def take_table_widen(table32, codes, out):
+    """out[i] = float64(table32[codes[i]]): a float32 table holding every value exactly is half the
+    cache footprint of the float64 one (256 KB for 16-bit codes), so the gather runs faster."""
+    n = codes.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        src = codes[c * CHUNK:min(n, (c + 1) * CHUNK)]
+        dst = out[c * CHUNK:min(n, (c + 1) * CHUNK)]
+        for j in range(src.shape[0]):
+            dst[j] = np.float64(table32[src[j]])
+    return out

@@ -84,10 +84,14 @@ class ScalarFormat:
             if f32 and self._table32 is None:
                 raise ValueError(f"{self.name} has values float32 cannot hold exactly: pass a float64 out")
         if self.bits <= TABLE_MAX_BITS:
-            from kernels import take_table
+            from kernels import take_table, take_table_widen
             dst = np.empty(flat.shape, np.float64) if out is None else out.reshape(-1)
-            table = self._table32 if out is not None and out.dtype == np.float32 else self._table
-            res = take_table(table, flat, dst)
+            if dst.dtype == np.float32:
+                res = take_table(self._table32, flat, dst)
+            elif self.bits > 8 and self._table32 is not None:  # half the table's cache footprint
+                res = take_table_widen(self._table32, flat, dst)
+            else:
+                res = take_table(self._table, flat, dst)
         else:
             res = self._decode_flat(flat)
             if out is not None:

@@ -26,6 +26,13 @@ def _check_int(obj, *names: str) -> None:
             raise ValueError(f"{type(obj).__name__}.{name} must be a positive int, got {v!r}")
 
 
+def _check_fraction(obj, *names: str) -> None:
+    for name in names:
+        v = getattr(obj, name)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 1:
+            raise ValueError(f"{type(obj).__name__}.{name} must be a number in (0, 1], got {v!r}")
+
+
 def _check_rates(obj, rates: dict, what: str) -> None:
     if not isinstance(rates, dict) or not rates:
         raise ValueError(f"{type(obj).__name__}.{what} must be a non-empty {{format name: rate}} table")
@@ -121,7 +128,11 @@ class TensorCore(_Unit):
     (all its tensor cores together). A GEMM is tiled into `tile_m` x `tile_n` output tiles (one per SM
     at a time, K stepped by `tile_k`), each computed by warps holding `warp_m` x `warp_n` in registers and
     issuing MMA instructions of shape `instruction` (m, n, k), e.g. mma.m16n8k16 (PTX ISA).
-    `accumulator`: one preset for every format, or {format name (scalar or block) or "default": preset}."""
+    `accumulator`: one preset for every format, or {format name (scalar or block) or "default": preset}.
+    `kernel_efficiency`: the fraction of the peak math rate that real GEMM kernels sustain while
+    compute-bound (clock under the power limit, issue and operand-delivery stalls the bandwidth model
+    does not see); 1.0, the default, is the ideal roofline. Set it only from a measurement (a100-like:
+    see its preset)."""
 
     name: str
     sm_count: int
@@ -133,9 +144,11 @@ class TensorCore(_Unit):
     warp_m: int = 64
     warp_n: int = 64
     instruction: tuple = (16, 8, 16)
+    kernel_efficiency: float = 1.0
 
     def __post_init__(self) -> None:
         _check_int(self, "sm_count", "tile_m", "tile_n", "tile_k", "warp_m", "warp_n")
+        _check_fraction(self, "kernel_efficiency")
         inst = tuple(self.instruction) if isinstance(self.instruction, list | tuple) else ()
         if len(inst) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in inst):
             raise ValueError(f"{type(self).__name__}.instruction must be (m, n, k) positive ints, got "
@@ -172,17 +185,26 @@ class SparseTensorCore(TensorCore):
     """A TensorCore with N:M structured-sparse mode (NVIDIA Ampere and later: 2:4 on the K axis of one
     operand): twice the math rate on the compressed K, plus `metadata_bits` of index per kept value
     (2 bits for 2:4: NVIDIA A100 whitepaper, "Fine-grained structured sparsity"; Mishra et al.,
-    arXiv 2104.08378)."""
+    arXiv 2104.08378). `sparse_kernel_efficiency` is `kernel_efficiency` for the sparse kernels; it may
+    not make the sparse mode slower than the dense one (sparse_kernel_efficiency * m / n must be at least
+    kernel_efficiency)."""
 
     sparse_n: int = 2
     sparse_m: int = 4
     metadata_bits: int = 2
+    sparse_kernel_efficiency: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_int(self, "sparse_n", "sparse_m", "metadata_bits")
         if self.sparse_n >= self.sparse_m:
             raise ValueError(f"SparseTensorCore needs sparse_n < sparse_m, got {self.sparse_n}:{self.sparse_m}")
+        _check_fraction(self, "sparse_kernel_efficiency")
+        if self.sparse_kernel_efficiency * self.sparse_m < self.kernel_efficiency * self.sparse_n:
+            raise ValueError(f"SparseTensorCore.sparse_kernel_efficiency {self.sparse_kernel_efficiency} would make "
+                             f"the {self.sparse_n}:{self.sparse_m} mode slower than the dense one (kernel_efficiency "
+                             f"{self.kernel_efficiency}); it must be at least "
+                             f"{self.kernel_efficiency * self.sparse_n / self.sparse_m}")
 
     def macs_per_clock(self, fmt: str, sparse: bool = False) -> int:
         """Whole-chip effective MACs per clock; sparse mode does m/n times the dense rate (2x for 2:4)."""

@@ -140,24 +140,46 @@ def test_scalesim_compute_cycles_through_simulate():
     assert accel.simulate(ws, accel.Gemm(512, 512, 512, "int8"), accuracy=False).cycles - 1 == 155_135
 
 
-# ViT-L MLP shapes (m, k, n) of torchao's semi-structured sparsity benchmark on an A100: the linear
-# layer's training step (forward + both backward GEMMs, runtime 2:4 weights) measured 1.24x / 1.27x.
-VIT_L = [(13008, 1024, 4096), (13008, 4096, 1024)]
+# a100-like's kernel efficiencies are calibrated on one measurement (PyTorch's 2:4 tutorial: a
+# 3072 x 10240 x 3072 FP16 linear layer, 0.870 ms dense, 0.630 ms sparse on an A100 80GB) ...
+def test_a100_kernel_efficiency_calibration():
+    d = accel.get_design("a100-like")
+    g = accel.Gemm(3072, 3072, 10240, a_format="fp16", out_format="fp16")
+    dense = accel.simulate(d, g, accuracy=False)
+    sparse = accel.simulate(d, g.replace(sparsity="2:4"), accuracy=False)
+    assert dense.bound == sparse.bound == "compute"
+    assert dense.seconds == pytest.approx(0.870e-3, rel=2e-3) and sparse.seconds == pytest.approx(0.630e-3, rel=2e-3)
+    # the peaks stay the datasheet's; an ideal unit (efficiency 1) needs 0.803 of the dense time
+    assert d.peak_ops_per_s("fp16") == pytest.approx(312e12, rel=1e-3)
+    ideal = accel.set_field(accel.set_field(d, "unit.kernel_efficiency", 1.0), "unit.sparse_kernel_efficiency", 1.0)
+    assert accel.simulate(ideal, g, accuracy=False).seconds == pytest.approx(0.803 * dense.seconds, rel=1e-3)
 
 
-@pytest.mark.parametrize("mkn", VIT_L)
-def test_sparse_realism_a100(mkn):
+# ... and checked on another: torchao's semi-structured training benchmark on the ViT-L MLP shapes
+# (m, k, n) on an A100 times the linear layer's training step (forward + both backward GEMMs, runtime
+# 2:4 weights for the forward and input-gradient GEMMs): dense 1.661 / 1.643 ms, sparse 1.342 / 1.294 ms
+# (1.24x / 1.27x; the sparse times include 0.085 / 0.301 ms of runtime pruning the model does not have).
+VIT_L = [((13008, 1024, 4096), 1.660793e-3, 1.341983e-3), ((13008, 4096, 1024), 1.642992e-3, 1.294284e-3)]
+
+
+@pytest.mark.parametrize("mkn, dense_s, sparse_s", VIT_L)
+def test_sparse_realism_a100(mkn, dense_s, sparse_s):
     m, k, n = mkn
     d = accel.get_design("a100-like")
     dense = accel.simulate(d, linear_training(m, k, n), accuracy=False).seconds
     sparse = accel.simulate(d, linear_training(m, k, n, sparsity="2:4"), accuracy=False).seconds
-    assert 1.1 <= dense / sparse <= 1.4
-    # a lone forward GEMM gets close to the ideal 2x in this model: the math halves, the operand traffic
-    # falls by a quarter and stays under the compute time (docs/accel.md explains the gap)
+    assert 1.1 <= dense / sparse <= 1.4  # the measured band, not the ideal 2x
+    assert dense == pytest.approx(dense_s, rel=0.05)  # 1.686 ms: +1.5 % / +2.6 %
+    assert sparse == pytest.approx(sparse_s, rel=0.15)  # 1.438 ms: +7 % / +11 %
+    # a lone forward GEMM: 1.36x / 1.38x, in the band too (the ideal unit would give 1.95x / 1.99x)
     g = accel.Gemm(m, n, k, a_format="fp16", out_format="fp16")
     fwd = accel.simulate(d, g, accuracy=False).seconds / accel.simulate(d, g.replace(sparsity="2:4"),
                                                                        accuracy=False).seconds
-    assert 1.8 < fwd <= 2.0
+    assert 1.1 <= fwd <= 1.4
+    ideal = accel.set_field(accel.set_field(d, "unit.kernel_efficiency", 1.0), "unit.sparse_kernel_efficiency", 1.0)
+    fwd_ideal = accel.simulate(ideal, g, accuracy=False).seconds / accel.simulate(
+        ideal, g.replace(sparsity="2:4"), accuracy=False).seconds
+    assert 1.9 < fwd_ideal <= 2.0
 
 
 def test_accuracy_report_and_sampling():

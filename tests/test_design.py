@@ -68,6 +68,13 @@ def test_validation_errors():
         accel.get_design("a100-like").peak_ops_per_s("e4m3")
     with pytest.raises(ValueError, match="no 2:4 sparse mode"):
         accel.get_design("tpu-v1-like").peak_ops_per_s("int8", sparse=True)
+    with pytest.raises(ValueError, match="kernel_efficiency must be a number in \\(0, 1\\], got 1.2"):
+        accel.TensorCore(name="x", sm_count=1, macs_per_cycle={"fp16": 1}, kernel_efficiency=1.2)
+    with pytest.raises(ValueError, match="kernel_efficiency must be a number in \\(0, 1\\], got 0"):
+        accel.SparseTensorCore(name="x", sm_count=1, macs_per_cycle={"fp16": 1}, sparse_kernel_efficiency=0)
+    with pytest.raises(ValueError, match="slower than the dense one .* at least 0.4"):
+        accel.SparseTensorCore(name="x", sm_count=1, macs_per_cycle={"fp16": 1}, kernel_efficiency=0.8,
+                               sparse_kernel_efficiency=0.3)
     with pytest.raises(ValueError, match="whole number of warp tiles"):
         accel.TensorCore(name="x", sm_count=1, macs_per_cycle={"fp16": 1}, tile_m=96, warp_m=64)
     with pytest.raises(ValueError, match="unknown format 'fp9'"):

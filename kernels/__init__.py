@@ -1,7 +1,7 @@
 """Numba-compiled pure functions over arrays and integers; no format names, no classes."""
 
 from .blocks import block_amax, block_decode, block_divide_f32
-from .float_codec import CHUNK, decode_float, encode_float, take_table, take_table_widen
+from .float_codec import CHUNK, decode_float, encode_float, take_table
 from .gemm import (
     ZERO_EXP,
     gemm_exact_odd,
@@ -31,6 +31,5 @@ __all__ = [
     "gemm_exact_odd", "gemm_fma", "gemm_fused", "gemm_grouped", "gemm_int", "gemm_pairwise",
     "gemm_two_level",
     "normalise", "round_to", "split_significands",
-    "pack_bits", "random_bits_reference", "rne_fast_path_ok", "round_shifted", "take_table",
-    "take_table_widen", "unpack_bits",
+    "pack_bits", "random_bits_reference", "rne_fast_path_ok", "round_shifted", "take_table", "unpack_bits",
 ]

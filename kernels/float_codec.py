@@ -285,7 +285,8 @@ def decode_float(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
 
 @njit(cache=True, parallel=True)
 def take_table(table, codes, out):
-    """out[i] = table[codes[i]] for float64 `table` and uint `codes` (1-D, already range-checked)."""
+    """out[i] = table[codes[i]] for uint `codes` (1-D, already range-checked); a float32 table may fill a
+    float64 `out` (widened on assignment)."""
     n = codes.shape[0]
     for c in prange((n + CHUNK - 1) // CHUNK):
         src = codes[c * CHUNK:min(n, (c + 1) * CHUNK)]  # slices: no index wrap-around checks
@@ -294,15 +295,3 @@ def take_table(table, codes, out):
             dst[j] = table[src[j]]
     return out
 
-
-@njit(cache=True, parallel=True)
-def take_table_widen(table32, codes, out):
-    """out[i] = float64(table32[codes[i]]): a float32 table holding every value exactly is half the
-    cache footprint of the float64 one (256 KB for 16-bit codes), so the gather runs faster."""
-    n = codes.shape[0]
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        src = codes[c * CHUNK:min(n, (c + 1) * CHUNK)]
-        dst = out[c * CHUNK:min(n, (c + 1) * CHUNK)]
-        for j in range(src.shape[0]):
-            dst[j] = np.float64(table32[src[j]])
-    return out

@@ -11,17 +11,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, random_bits, round_shifted
-
-
-@njit(cache=True, inline="always")
-def _bit_length(m: np.int64) -> np.int64:
-    n = np.int64(0)
-    while m > 0:
-        m >>= 1
-        n += 1
-    return n
-
+from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, bit_length, random_bits, round_shifted
 
 CHUNK = 1 << 14  # elements per parallel work item
 
@@ -74,7 +64,7 @@ def _encode_one(b, i, sh, src_e, src_m, src_bias, e_bits, m_bits, bias, signed, 
         if ef == 0:
             m = fr
             e = 1 - src_bias - src_m - sh
-            fl2 = e + _bit_length(m) - 1
+            fl2 = e + bit_length(m) - 1
         else:
             m = fr | (np.int64(1) << src_m)
             e = ef - src_bias - src_m - sh

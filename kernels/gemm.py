@@ -83,31 +83,6 @@ def round_to_odd(s, err):
     return s
 
 
-@njit(cache=True, inline="always")
-def _bit_length64(x):
-    """Bit length of 0 <= x < 2^62 by binary search (measured faster here than a ctlz intrinsic)."""
-    n = np.int64(0)
-    if x >= np.int64(1) << 32:
-        x >>= 32
-        n += 32
-    if x >= np.int64(1) << 16:
-        x >>= 16
-        n += 16
-    if x >= np.int64(1) << 8:
-        x >>= 8
-        n += 8
-    if x >= np.int64(1) << 4:
-        x >>= 4
-        n += 4
-    if x >= np.int64(1) << 2:
-        x >>= 2
-        n += 2
-    if x >= np.int64(1) << 1:
-        x >>= 1
-        n += 1
-    return n + x
-
-
 @njit(cache=True, parallel=True)
 def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote, carry):
     """Tensor-core GEMM (MMA-Sim's T-FDPA, Fasi et al. 2021) over finite operands. Per step, L

@@ -7,16 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from .float_codec import CHUNK
-from .rounding import SR, random_bits, round_shifted
-
-
-@njit(cache=True, inline="always")
-def _bit_length(m):
-    n = np.int64(0)
-    while m > 0:
-        m >>= 1
-        n += 1
-    return n
+from .rounding import SR, bit_length, random_bits, round_shifted
 
 
 @njit(cache=True, parallel=True)
@@ -40,7 +31,7 @@ def encode_posit(bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key):
             out[i] = 0
             continue
         if ef == 0:  # subnormal source: normalise so the leading 1 sits at bit src_m
-            sh = src_m + 1 - _bit_length(fr)
+            sh = src_m + 1 - bit_length(fr)
             frac = (fr << sh) & src_fmask
             scale = 1 - src_bias - sh
         else:

@@ -50,6 +50,17 @@ def random_bits_reference(key: int, n: int, k: int) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
+def bit_length(x):
+    """Bit length of an integer 0 <= x < 2^63; every kernel that normalises a significand uses this one.
+    LLVM turns the loop into a count-leading-zeros: measured faster here than a binary search."""
+    n = np.int64(0)
+    while x > 0:
+        x >>= 1
+        n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
 def round_shifted(m: np.int64, shift: np.int64, neg: bool, mode: np.int64, parity: np.int64,
                   sr_k: np.int64, rbits: np.int64) -> np.int64:
     """Round the magnitude m * 2**-shift (0 <= m < 2**62) to an integer under `mode`.

@@ -3,44 +3,51 @@ constant's source beside it (in the presets); TOML in and out."""
 
 import dataclasses
 import functools
+import json
 import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 
+from .checks import check_int, check_real, check_str
 from .energy import mac_pj, node_scale
 from .systolic import Dataflow
 
 
-def _check_positive(obj, *names: str) -> None:
+def _check_positive(obj, *names: str, allow_inf: bool = False) -> None:
+    """Finite positive numbers (inf too with allow_inf), normalised to float."""
     for name in names:
-        v = getattr(obj, name)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
-            raise ValueError(f"{type(obj).__name__}.{name} must be a positive number, got {v!r}")
+        v = check_real(type(obj).__name__, name, getattr(obj, name), lo=0, allow_inf=allow_inf)
+        object.__setattr__(obj, name, v)
 
 
 def _check_int(obj, *names: str) -> None:
     for name in names:
-        v = getattr(obj, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{type(obj).__name__}.{name} must be a positive int, got {v!r}")
+        object.__setattr__(obj, name, check_int(type(obj).__name__, name, getattr(obj, name)))
 
 
 def _check_fraction(obj, *names: str) -> None:
     for name in names:
-        v = getattr(obj, name)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= 1:
-            raise ValueError(f"{type(obj).__name__}.{name} must be a number in (0, 1], got {v!r}")
+        object.__setattr__(obj, name, check_real(type(obj).__name__, name, getattr(obj, name), lo=0, hi=1))
 
 
-def _check_rates(obj, rates: dict, what: str) -> None:
-    if not isinstance(rates, dict) or not rates:
-        raise ValueError(f"{type(obj).__name__}.{what} must be a non-empty {{format name: rate}} table")
+def _check_rates(obj, rates: dict, what: str) -> dict:
+    """The {format name: positive int rate} table, normalised (numpy ints to int)."""
+    owner = type(obj).__name__
+    if not isinstance(rates, dict):
+        raise TypeError(f"{owner}.{what} must be a non-empty {{format name: rate}} table, got {type(rates).__name__}")
+    if not rates:
+        raise ValueError(f"{owner}.{what} must be a non-empty {{format name: rate}} table")
     from numerics import get_format
+    out = {}
     for fmt, rate in rates.items():
-        get_format(fmt)  # unknown names raise, listing close matches
-        if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
-            raise ValueError(f"{type(obj).__name__}.{what}[{fmt!r}] must be a positive int, got {rate!r}")
+        try:
+            get_format(fmt)  # unknown names raise, listing close matches
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"{owner}.{what}: {err}") from None
+        out[fmt] = check_int(owner, f"{what}[{fmt!r}]", rate)
+    return out
 
 
 @functools.cache
@@ -74,13 +81,19 @@ def element_name(fmt_name: str) -> str:
 def _normalise_accumulators(obj, acc, formats) -> dict:
     """`accumulator` as given (one preset name, or {format name or "default": preset}) -> a dict."""
     from numerics import get_accumulator
+    owner = type(obj).__name__
     table = {"default": acc} if isinstance(acc, str) else acc
-    if not isinstance(table, dict) or not table:
-        raise ValueError(f"{type(obj).__name__}.accumulator must be a preset name or a {{format: preset}} table")
+    if not isinstance(table, dict):
+        raise TypeError(f"{owner}.accumulator must be a preset name or a {{format: preset}} table, got {acc!r}")
+    if not table:
+        raise ValueError(f"{owner}.accumulator must be a preset name or a non-empty {{format: preset}} table")
     for key, name in table.items():
-        get_accumulator(name)
-        if key != "default":
-            element_name(key)
+        try:
+            get_accumulator(name)
+            if key != "default":
+                element_name(key)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"{owner}.accumulator[{key!r}]: {err}") from None
     if "default" not in table and not all(f in table for f in formats):
         raise ValueError(f"{type(obj).__name__}.accumulator names no preset for some of {list(formats)} "
                          "and has no 'default'")
@@ -112,10 +125,10 @@ class MemoryLevel:
     instances: int = 1
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError("MemoryLevel.name must be a non-empty str")
-        _check_positive(self, "size_bytes", "bandwidth_bytes_per_s", "energy_pj_per_byte")
-        _check_int(self, "instances")
+        check_str("MemoryLevel", "name", self.name)
+        _check_int(self, "size_bytes", "instances")
+        _check_positive(self, "energy_pj_per_byte")
+        _check_positive(self, "bandwidth_bytes_per_s", allow_inf=True)  # inf: bandwidth unpublished
 
     @property
     def total_bandwidth_bytes_per_s(self) -> float:
@@ -147,17 +160,18 @@ class TensorCore(_Unit):
     kernel_efficiency: float = 1.0
 
     def __post_init__(self) -> None:
+        owner = type(self).__name__
+        check_str(owner, "name", self.name)
         _check_int(self, "sm_count", "tile_m", "tile_n", "tile_k", "warp_m", "warp_n")
         _check_fraction(self, "kernel_efficiency")
-        inst = tuple(self.instruction) if isinstance(self.instruction, list | tuple) else ()
-        if len(inst) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in inst):
-            raise ValueError(f"{type(self).__name__}.instruction must be (m, n, k) positive ints, got "
-                             f"{self.instruction!r}")
+        if not isinstance(self.instruction, list | tuple) or len(self.instruction) != 3:
+            raise ValueError(f"{owner}.instruction must be (m, n, k) positive ints, got {self.instruction!r}")
+        inst = tuple(check_int(owner, f"instruction[{i}]", v) for i, v in enumerate(self.instruction))
         object.__setattr__(self, "instruction", inst)
         if self.warp_m % inst[0] or self.warp_n % inst[1] or self.tile_k % inst[2]:
             raise ValueError(f"{type(self).__name__}: warp tile {self.warp_m} x {self.warp_n} and tile_k "
                              f"{self.tile_k} must be multiples of the instruction shape {inst}")
-        _check_rates(self, self.macs_per_cycle, "macs_per_cycle")
+        object.__setattr__(self, "macs_per_cycle", _check_rates(self, self.macs_per_cycle, "macs_per_cycle"))
         if self.tile_m % self.warp_m or self.tile_n % self.warp_n:
             raise ValueError(f"{type(self).__name__}: the tile ({self.tile_m} x {self.tile_n}) must be a whole "
                              f"number of warp tiles ({self.warp_m} x {self.warp_n})")
@@ -226,10 +240,12 @@ class SystolicArray(_Unit):
     accumulator: str | dict = field(default="int32", hash=False)
 
     def __post_init__(self) -> None:
+        check_str("SystolicArray", "name", self.name)
         _check_int(self, "rows", "cols")
         if not isinstance(self.dataflow, Dataflow):
-            raise TypeError(f"SystolicArray.dataflow must be a Dataflow, got {self.dataflow!r}")
-        _check_rates(self, self.formats_per_pe, "formats_per_pe")
+            raise TypeError(f"SystolicArray.dataflow must be a Dataflow (one of {[str(d) for d in Dataflow]}), got "
+                            f"{self.dataflow!r}")
+        object.__setattr__(self, "formats_per_pe", _check_rates(self, self.formats_per_pe, "formats_per_pe"))
         object.__setattr__(self, "accumulator",
                            _normalise_accumulators(self, self.accumulator, list(self.formats_per_pe)))
 
@@ -273,20 +289,30 @@ class Design:
     mac_pj: dict = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        check_str("Design", "name", self.name)
         _check_positive(self, "clock_hz", "node_nm", "vdd_v")
         if not isinstance(self.unit, TensorCore | SystolicArray | _crossbar()):
             raise TypeError(f"Design.unit must be a TensorCore, SparseTensorCore, SystolicArray or Crossbar, got "
                             f"{type(self.unit).__name__}")
+        if isinstance(self.memories, list):
+            object.__setattr__(self, "memories", tuple(self.memories))
         if not isinstance(self.memories, tuple) or not all(isinstance(m, MemoryLevel) for m in self.memories):
-            raise ValueError("Design.memories must be a tuple of MemoryLevel")
+            raise TypeError(f"Design.memories must be a tuple of MemoryLevel, got {self.memories!r}")
         names = [m.name for m in self.memories]
         if len(set(names)) != len(names):
             raise ValueError(f"Design.memories names must be unique, got {names}")
         if not isinstance(self.mac_pj, dict):
-            raise ValueError("Design.mac_pj must be a {format: pJ} table")
+            raise TypeError(f"Design.mac_pj must be a {{format: pJ}} table, got {self.mac_pj!r}")
+        # an override the energy model never looks up would be silently ignored: only the unit's formats and
+        # "block_scale" are keys of the table
+        valid = ([] if isinstance(self.unit, _crossbar()) else self.unit.formats()) + ["block_scale"]
+        table = {}
         for fmt, v in self.mac_pj.items():
-            if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
-                raise ValueError(f"Design.mac_pj[{fmt!r}] must be a positive number of pJ, got {v!r}")
+            if fmt not in valid:
+                raise ValueError(f"Design.mac_pj has unknown key {fmt!r}; valid keys (the unit's formats and "
+                                 f"'block_scale'): {valid}")
+            table[fmt] = check_real("Design", f"mac_pj[{fmt!r}]", v, lo=0, desc="a positive number of pJ")
+        object.__setattr__(self, "mac_pj", table)
         object.__setattr__(self, "_table", None)
 
     @property
@@ -344,26 +370,71 @@ class Design:
         return "\n".join(lines) + "\n"
 
     @classmethod
-    def from_toml(cls, text: str) -> "Design":
+    def from_toml(cls, text: str, source: str = "design TOML") -> "Design":
+        """A Design from TOML text: tables [design], [unit] (with `kind`) and [[memories]], no other tables
+        or keys (a misspelt key would otherwise be silently ignored). Errors name `source` (the file)."""
+        if not isinstance(text, str):
+            raise TypeError(f"{source}: the TOML text must be a str, got {type(text).__name__}")
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
-            raise ValueError(f"design TOML does not parse: {err}") from None
+            raise ValueError(f"{source} does not parse as TOML: {err}") from None
+        units = {**_UNITS, "crossbar": _crossbar()}
+        top = {"design": dict, "unit": dict, "memories": list}
+        _known_keys(source, "top-level tables", doc, list(top))
+        for key in ("design", "unit"):
+            if key not in doc:
+                raise ValueError(f"{source} lacks {key!r} (the [{key}] table)")
+        for key, kind in top.items():
+            if key in doc and not isinstance(doc[key], kind):
+                form = "[[memories]] tables" if key == "memories" else f"a [{key}] table"
+                raise ValueError(f"{source}: {key!r} must be {form}")
+        d, u = dict(doc["design"]), dict(doc["unit"])
+        if "kind" not in u:
+            raise ValueError(f"{source}: [unit] lacks kind (one of {sorted(units)})")
+        kind = u.pop("kind")
+        if not isinstance(kind, str) or kind not in units:
+            raise ValueError(f"{source}: unit.kind must be one of {sorted(units)}, got {kind!r}")
+        unit_cls = units[kind]
+        _known_fields(source, "[unit]", u, unit_cls, extra=["kind"])
+        _known_fields(source, "[design]", d, cls, skip=("unit", "memories"))
         try:
-            d, u = dict(doc["design"]), dict(doc["unit"])
-            kind = u.pop("kind")
-            units = {**_UNITS, "crossbar": _crossbar()}
-            if kind not in units:
-                raise ValueError(f"unit.kind must be one of {sorted(units)}, got {kind!r}")
             if "dataflow" in u:
-                u["dataflow"] = Dataflow(u["dataflow"])
-            unit = units[kind](**u)
-            mems = tuple(MemoryLevel(**m) for m in doc.get("memories", ()))
-            return cls(unit=unit, memories=mems, **d)
-        except KeyError as err:
-            raise ValueError(f"design TOML lacks {err}") from None
-        except TypeError as err:
-            raise ValueError(f"design TOML has an unexpected field: {err}") from None
+                try:
+                    u["dataflow"] = Dataflow(u["dataflow"])
+                except ValueError:
+                    raise ValueError(f"unit.dataflow must be one of {[f.value for f in Dataflow]}, got "
+                                     f"{u['dataflow']!r}") from None
+            unit = unit_cls(**u)
+            mems = []
+            for i, m in enumerate(doc.get("memories", ())):
+                if not isinstance(m, dict):
+                    raise ValueError(f"memories[{i}] must be a [[memories]] table")
+                _known_fields(source, f"[[memories]] #{i + 1}", m, MemoryLevel)
+                mems.append(MemoryLevel(**m))
+            return cls(unit=unit, memories=tuple(mems), **d)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"{source}: {err}") from None
+
+
+def _known_keys(source: str, where: str, table: dict, valid: list) -> None:
+    unknown = [k for k in table if k not in valid]
+    if unknown:
+        import difflib
+        close = difflib.get_close_matches(unknown[0], valid, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {unknown} in {where}{hint}; "
+                         f"valid keys: {valid}")
+
+
+def _known_fields(source: str, where: str, table: dict, cls, skip=(), extra=()) -> None:
+    """No unknown keys, and every field without a default present."""
+    fields = [f for f in dataclasses.fields(cls) if f.init and f.name not in skip]
+    _known_keys(source, where, table, list(extra) + [f.name for f in fields])
+    missing = [f.name for f in fields if f.name not in table and f.default is dataclasses.MISSING
+               and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ValueError(f"{source}: {where} lacks {missing} (required keys of {cls.__name__})")
 
 
 def _toml(v) -> str:
@@ -374,20 +445,30 @@ def _toml(v) -> str:
         return str(v).lower()
     if isinstance(v, Dataflow):
         return f'"{v.value}"'
-    if isinstance(v, str):
-        return f'"{v}"'
+    if isinstance(v, str):  # a TOML basic string: JSON's escapes, and DEL, which TOML wants escaped
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(v, float):
         return "inf" if math.isinf(v) else repr(v)
     if isinstance(v, int):
         return str(v)
     if isinstance(v, dict):
-        return "{ " + ", ".join(f'"{k}" = {_toml(x)}' for k, x in v.items()) + " }"
+        return "{ " + ", ".join(f"{_toml(str(k))} = {_toml(x)}" for k, x in v.items()) + " }"
     if isinstance(v, tuple | list):
         return "[" + ", ".join(_toml(x) for x in v) + "]"
     raise TypeError(f"cannot write {type(v).__name__} to TOML")
 
 
-def load_design(path: str) -> Design:
-    """A Design from a TOML file."""
-    with open(path, encoding="utf-8") as fh:
-        return Design.from_toml(fh.read())
+def load_design(path) -> Design:
+    """A Design from a TOML file (Design.from_toml); errors name the file."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"load_design: path must be a str or os.PathLike, got {type(path).__name__}")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as err:
+        raise type(err)(err.errno, f"cannot read design file: {err.strerror}", os.fspath(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{os.fspath(path)} is not UTF-8 text (TOML must be): {err}") from None
+    return Design.from_toml(text, source=os.fspath(path))

@@ -107,7 +107,7 @@ _register(Design(
                                        "mxfp8_e5m2": "nv_blackwell_mx", "mxfp4": "nv_blackwell_mx",
                                        "nvfp4": "nv_blackwell_nvfp4", "e2m1": "nv_blackwell_mx", "int8": "int32"},
                           tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256, instruction=(128, 256, 16)),
-    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * _GB, 8000 * _GB)))
+    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * 10**9, 8000 * _GB)))
 
 
 def _feed_bandwidth(rows: int, cols: int, clock: float) -> float:

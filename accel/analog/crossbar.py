@@ -7,11 +7,11 @@ before the DAC (noise management "abs max"); the column outputs are in units of 
 input, so a column of `rows` cells at g_max driven at full scale reads `rows`.
 """
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks import check_int, check_real, check_seed, check_str, real_array
 from .devices import IdealDevice, get_device
 
 INPUT_MODES = ("pwm", "bit_serial")
@@ -70,48 +70,43 @@ class Crossbar:
     name: str = field(default="crossbar")
 
     def __post_init__(self) -> None:
+        own = "Crossbar"
         for f in ("rows", "cols", "adc_share", "cores", "read_phases"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"Crossbar.{f} must be a positive int, got {v!r}")
-        object.__setattr__(self, "device", get_device(self.device) if isinstance(self.device, str) else self.device)
-        get_device(self.device)
+            object.__setattr__(self, f, check_int(own, f, getattr(self, f)))
+        object.__setattr__(self, "device", get_device(self.device))
         for f in ("dac_bits", "adc_bits", "weight_bits", "bits_per_cell"):
             v = getattr(self, f)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 24):
-                raise ValueError(f"Crossbar.{f} must be None or an int in 1..24, got {v!r}")
+            if v is not None:
+                try:
+                    v = check_int(own, f, v, lo=1, hi=24)
+                except (TypeError, ValueError) as err:
+                    raise type(err)(str(err).replace("must be an int", "must be None or an int")) from None
+                object.__setattr__(self, f, v)
         if self.dac_bits == 1 or self.adc_bits == 1:
             raise ValueError("Crossbar.dac_bits and adc_bits are signed: at least 2 bits")
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
-        if self.input_mode not in INPUT_MODES:
-            raise ValueError(f"Crossbar.input_mode must be one of {INPUT_MODES}, got {self.input_mode!r}")
+        check_str(own, "input_mode", self.input_mode, INPUT_MODES)
         if self.input_mode == "bit_serial" and self.dac_bits is None:
             raise ValueError("Crossbar.input_mode='bit_serial' needs dac_bits (the input width)")
-        if self.mapping not in MAPPINGS:
-            raise ValueError(f"Crossbar.mapping must be one of {MAPPINGS}, got {self.mapping!r}")
-        if not (self.adc_range in ("column", "global") or (isinstance(self.adc_range, int | float)
-                                                           and not isinstance(self.adc_range, bool)
-                                                           and self.adc_range > 0)):
-            raise ValueError(f"Crossbar.adc_range must be 'column', 'global' or a positive number, got "
-                             f"{self.adc_range!r}")
-        dr = self.dac_range
-        if dr is not None and (isinstance(dr, bool) or not isinstance(dr, int | float) or not 0 < dr < math.inf):
-            raise ValueError(f"Crossbar.dac_range must be None or a positive number, got {self.dac_range!r}")
+        check_str(own, "mapping", self.mapping, MAPPINGS)
+        if not (isinstance(self.adc_range, str) and self.adc_range in ("column", "global")):
+            if isinstance(self.adc_range, str):
+                raise ValueError(f"Crossbar.adc_range must be 'column', 'global' or a positive number, got "
+                                 f"{self.adc_range!r}")
+            object.__setattr__(self, "adc_range", check_real(own, "adc_range", self.adc_range, lo=0,
+                                                             desc="'column', 'global' or a positive number"))
+        if self.dac_range is not None:
+            object.__setattr__(self, "dac_range", check_real(own, "dac_range", self.dac_range, lo=0,
+                                                             desc="None or a positive number"))
         for f in ("g_max_us", "t_mvm_s", "v_read", "adc_fom_fj", "node_nm"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not v > 0:
-                raise ValueError(f"Crossbar.{f} must be a positive number, got {v!r}")
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0))
         for f in ("out_noise", "r_wire_ohm"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0 or not math.isfinite(v):
-                raise ValueError(f"Crossbar.{f} must be a finite number >= 0, got {v!r}")
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, lo_open=False))
         for f in ("stuck_rate", "stuck_on_fraction"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
-                raise ValueError(f"Crossbar.{f} must be in [0, 1], got {v!r}")
-        if self.accumulator not in ("fp32", "fp16", "exact"):
-            raise ValueError(f"Crossbar.accumulator must be 'fp32', 'fp16' or 'exact', got {self.accumulator!r}")
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, hi=1, lo_open=False))
+        check_str(own, "accumulator", self.accumulator, ("fp32", "fp16", "exact"))
+        check_str(own, "name", self.name)
 
     @property
     def slices(self) -> int:
@@ -251,6 +246,14 @@ class _Tile:
         return y
 
 
+def _check_t(t) -> float:
+    """t_seconds (time since programming) as a float: a finite number >= 0."""
+    try:
+        return check_real("analog_matmul", "t_seconds", t, lo=0, lo_open=False)
+    except (TypeError, ValueError) as err:  # the name users pass it by, in every entry point
+        raise type(err)(str(err).replace("analog_matmul.t_seconds", "t_seconds")) from None
+
+
 def _stuck_mask(shape, xbar: Crossbar, rng):
     stuck = rng.random(shape) < xbar.stuck_rate
     on = stuck & (rng.random(shape) < xbar.stuck_on_fraction)
@@ -272,13 +275,12 @@ class ProgrammedMatrix:
     """A weight matrix w (n_out, n_in) programmed onto ceil(n_in / rows) x ceil(n_out / cols) tiles."""
 
     def __init__(self, w, tile: Crossbar, seed=0):
-        w = np.asarray(w, dtype=np.float64)
-        if w.ndim != 2:
-            raise ValueError(f"w must be a 2-D (n_out, n_in) weight matrix, got shape {w.shape}")
-        if not np.isfinite(w).all():
-            raise ValueError("w must be finite")
         if not isinstance(tile, Crossbar):
             raise TypeError(f"tile must be a Crossbar, got {type(tile).__name__}")
+        seed = check_seed("seed", seed, generator=True, sequence=True)
+        w = real_array("w", w)
+        if w.ndim != 2 or 0 in w.shape:
+            raise ValueError(f"w must be a non-empty 2-D (n_out, n_in) weight matrix, got shape {w.shape}")
         self.tile, self.shape = tile, w.shape
         self.rng = np.random.default_rng(seed)
         n_out, n_in = w.shape
@@ -295,10 +297,8 @@ class ProgrammedMatrix:
     def weights_at(self, t_inference_s: float) -> dict:
         """Effective normalised weights of every tile `t_inference_s` after programming (one draw of the
         read noise, as aihwkit's drift_analog_weights(t))."""
-        if isinstance(t_inference_s, bool) or not isinstance(t_inference_s, int | float) or t_inference_s < 0 \
-                or not math.isfinite(t_inference_s):
-            raise ValueError(f"t_seconds must be a finite number >= 0, got {t_inference_s!r}")
-        return {k: t.effective_weights(t.conductances(float(t_inference_s), self.rng)) for k, t in self.tiles.items()}
+        t_s = _check_t(t_inference_s)
+        return {k: t.effective_weights(t.conductances(t_s, self.rng)) for k, t in self.tiles.items()}
 
     def _readout(self, key, w_eff, mode):
         """aihwkit's drift readout: mean |output| for one-hot inputs (all of them, or per column). The
@@ -312,13 +312,13 @@ class ProgrammedMatrix:
 
     def matmul(self, x: np.ndarray, t_inference_s: float = 0.0, compensation=None) -> np.ndarray:
         """y (batch, n_out) for x (batch, n_in), at one time point."""
-        if compensation not in COMPENSATIONS:
+        if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
             raise ValueError(f"compensation must be one of {COMPENSATIONS}, got {compensation!r}")
+        _check_t(t_inference_s)
         n_out, n_in = self.shape
+        x = real_array("x", x)
         if x.ndim != 2 or x.shape[1] != n_in:
             raise ValueError(f"x must have {n_in} rows (inputs), got shape {x.shape[::-1]}")
-        if not np.isfinite(x).all():
-            raise ValueError("x must be finite")
         weights = self.weights_at(t_inference_s)
         if compensation is not None:
             for key, t in self.tiles.items():
@@ -362,7 +362,9 @@ def analog_matmul(w, x, tile: Crossbar | None = None, t_seconds: float = 0.0, co
     Returns: (n_out,) or (n_out, batch) float64.
     """
     tile = Crossbar() if tile is None else tile
-    x = np.asarray(x, dtype=np.float64)
+    if not isinstance(tile, Crossbar):
+        raise TypeError(f"tile must be a Crossbar or None, got {type(tile).__name__}")
+    x = real_array("x", x)
     if x.ndim not in (1, 2):
         raise ValueError(f"x must be (n_in,) or (n_in, batch), got shape {x.shape}")
     vec = x.ndim == 1

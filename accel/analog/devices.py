@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import check_real
+
 _ZERO_CLIP = 1e-7  # aihwkit's floor on g / g_max inside the drift-coefficient logarithm
 
 
@@ -43,6 +45,17 @@ class PCM:
     prog_noise_scale: float = 1.0
     read_noise_scale: float = 1.0
     drift_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        own = "PCM"
+        if not isinstance(self.prog_coeff, tuple | list) or not self.prog_coeff:
+            raise TypeError(f"PCM.prog_coeff must be a non-empty tuple of numbers, got {self.prog_coeff!r}")
+        object.__setattr__(self, "prog_coeff", tuple(check_real(own, f"prog_coeff[{i}]", c)
+                                                     for i, c in enumerate(self.prog_coeff)))
+        for f in ("prog_coeff_g_max_reference_us", "t0_s", "t_read_s"):
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0))
+        for f in ("prog_noise_scale", "read_noise_scale", "drift_scale"):
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, lo_open=False))
 
     def prog_sigma(self, g_target, g_max_us):
         return _poly(self.prog_coeff, g_target / g_max_us) * g_max_us / self.prog_coeff_g_max_reference_us
@@ -96,6 +109,25 @@ class RRAM:
     coeff_g_max_reference_us: float = 40.0
     noise_scale: float = 1.0
 
+    def __post_init__(self) -> None:
+        own = "RRAM"
+        if not isinstance(self.coeffs, tuple | list) or not self.coeffs:
+            raise TypeError(f"RRAM.coeffs must be a non-empty tuple of (t_seconds, polynomial) pairs, got "
+                            f"{self.coeffs!r}")
+        table = []
+        for i, pair in enumerate(self.coeffs):
+            if not isinstance(pair, tuple | list) or len(pair) != 2 or not isinstance(pair[1], tuple | list) \
+                    or not pair[1]:
+                raise TypeError(f"RRAM.coeffs[{i}] must be a (t_seconds, (c0, c1, ...)) pair, got {pair!r}")
+            t = check_real(own, f"coeffs[{i}][0]", pair[0], lo=0, lo_open=False)
+            table.append((t, tuple(check_real(own, f"coeffs[{i}][1][{j}]", c) for j, c in enumerate(pair[1]))))
+        if len({t for t, _ in table}) != len(table):
+            raise ValueError(f"RRAM.coeffs has repeated times: {[t for t, _ in table]}")
+        object.__setattr__(self, "coeffs", tuple(sorted(table)))
+        object.__setattr__(self, "coeff_g_max_reference_us",
+                           check_real(own, "coeff_g_max_reference_us", self.coeff_g_max_reference_us, lo=0))
+        object.__setattr__(self, "noise_scale", check_real(own, "noise_scale", self.noise_scale, lo=0, lo_open=False))
+
     def _sigma(self, g_target, g_max_us, t_s):
         table = dict(self.coeffs)
         if t_s not in table:
@@ -135,7 +167,8 @@ def get_device(device):
         return device
     if isinstance(device, str) and device in DEVICES:
         return DEVICES[device]
-    raise ValueError(f"device must be one of {sorted(DEVICES)} or a PCM/RRAM/IdealDevice, got {device!r}")
+    err = ValueError if isinstance(device, str) else TypeError
+    raise err(f"device must be one of {sorted(DEVICES)} or a PCM/RRAM/IdealDevice, got {device!r}")
 
 
 def device_name(device) -> str:

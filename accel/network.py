@@ -7,8 +7,8 @@ from importlib import resources
 
 import numpy as np
 
-from .design import element_name
-from .workloads import Gemm, check_analog_fields, parse_sparsity
+from .checks import check_int, check_seed, check_str, real_array
+from .workloads import SCALINGS, Gemm, check_analog_fields, check_formats, parse_sparsity
 
 
 @dataclass(frozen=True)
@@ -20,10 +20,10 @@ class Dense:
     activation: str | None = "relu"
 
     def __post_init__(self) -> None:
-        w, b = np.asarray(self.weight), np.asarray(self.bias)
-        if w.ndim != 2 or b.shape != (w.shape[1],):
+        w, b = real_array("Dense.weight", self.weight), real_array("Dense.bias", self.bias)
+        if w.ndim != 2 or 0 in w.shape or b.shape != (w.shape[1],):
             raise ValueError(f"Dense needs weight (in, out) and bias (out,), got {w.shape} and {b.shape}")
-        if self.activation not in (None, "relu"):
+        if not (self.activation is None or (isinstance(self.activation, str) and self.activation == "relu")):
             raise ValueError(f"Dense.activation must be None or 'relu', got {self.activation!r}")
 
 
@@ -47,24 +47,47 @@ class Network:
     compensation: str | None = None
 
     def __post_init__(self) -> None:
+        check_str("Network", "name", self.name)
+        if isinstance(self.layers, list):
+            object.__setattr__(self, "layers", tuple(self.layers))
         if not isinstance(self.layers, tuple) or not self.layers:
             raise ValueError("Network.layers must be a non-empty tuple of Dense or Gemm")
         kinds = {type(layer) for layer in self.layers}
         if kinds not in ({Dense}, {Gemm}):
             raise ValueError("Network.layers must be all Dense (a chain) or all Gemm")
-        element_name(self.a_format)
-        element_name(self.b_fmt)
-        parse_sparsity(self.sparsity)
+        check_formats(self, ("a_format", "b_format"))
+        try:
+            parse_sparsity(self.sparsity)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"Network.{err}") from None
+        check_str("Network", "scaling", self.scaling, SCALINGS)
+        if isinstance(self.dense_layers, list):
+            object.__setattr__(self, "dense_layers", tuple(self.dense_layers))
+        if not isinstance(self.dense_layers, tuple) or not all(isinstance(n, str) for n in self.dense_layers):
+            raise TypeError(f"Network.dense_layers must be a tuple of layer names, got {self.dense_layers!r}")
         check_analog_fields(self)
+        if kinds == {Gemm}:
+            unknown = set(self.dense_layers) - {g.name for g in self.layers}
+            if unknown:  # a misspelt name would silently leave that GEMM sparse
+                raise ValueError(f"Network.dense_layers names {sorted(unknown)}, which are not layers; the GEMMs are "
+                                 f"{[g.name for g in self.layers]}")
         if kinds == {Dense}:
             if self.inputs is None:
                 raise ValueError("a Dense chain needs inputs")
-            x = np.asarray(self.inputs)
-            if x.ndim != 2 or x.shape[1] != self.layers[0].weight.shape[0]:
+            x = real_array("Network.inputs", self.inputs)
+            if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] != self.layers[0].weight.shape[0]:
                 raise ValueError(f"Network.inputs must be (batch, {self.layers[0].weight.shape[0]}), got {x.shape}")
             for a, b in zip(self.layers, self.layers[1:]):
                 if a.weight.shape[1] != b.weight.shape[0]:
                     raise ValueError("consecutive Dense layers must chain: out of one = in of the next")
+            if self.labels is not None:
+                y = np.asarray(self.labels)
+                if y.dtype.kind not in "iu" or y.shape != (x.shape[0],):
+                    raise ValueError(f"Network.labels must be an int array of shape ({x.shape[0]},), got dtype "
+                                     f"{y.dtype} shape {y.shape}")
+        elif self.inputs is not None or self.labels is not None:
+            raise ValueError("Network.inputs and labels belong to a Dense chain; a network of Gemm layers ignores "
+                             "them (give the operands to each Gemm as a=, b=)")
 
     @property
     def b_fmt(self) -> str:
@@ -115,6 +138,10 @@ def transformer_block(seq: int = 128, batch: int = 1, d_model: int = 384, heads:
     query projection and the second FFN GEMM use MiniLM's real weights (numerics/data/minilm); the other
     weights and all activations are seeded unit Gaussians (the error metrics are relative). The attention
     GEMMs (activation x activation) stay dense under 2:4 sparsity."""
+    seq, batch, d_model, heads, d_ff = (check_int("transformer_block", f, v) for f, v in
+                                        (("seq", seq), ("batch", batch), ("d_model", d_model), ("heads", heads),
+                                         ("d_ff", d_ff)))
+    seed = check_seed("transformer_block.seed", seed)
     t, dh = seq * batch, d_model // heads
     if d_model % heads:
         raise ValueError(f"d_model ({d_model}) must be a multiple of heads ({heads})")

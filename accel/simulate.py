@@ -109,11 +109,19 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
 
 
 def simulate(design: Design, workload: Gemm | Network, accuracy: bool = True) -> Report:
-    """Timing, energy and (with accuracy=True) the accuracy of `workload` on `design`."""
+    """Timing, energy and (with accuracy=True) the accuracy of `workload` on `design`.
+
+    Accuracy is measured on a bounded sample of every GEMM: at most 128 x 128 outputs and a contiguous
+    slice of at most accuracy.MAX_K (16384) terms of K (digital units; accel.accuracy), or at most
+    analog.run's weight budget on crossbars; r.accuracy["outputs_computed"] and ["k_sampled"] say what
+    was computed, and the metrics are an estimate whenever k_sampled < K."""
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
     if not isinstance(workload, Gemm | Network):
         raise TypeError(f"workload must be a Gemm or Network, got {type(workload).__name__}")
+    if not isinstance(accuracy, bool | np.bool_):
+        raise TypeError(f"accuracy must be True or False, got {accuracy!r}")
+    accuracy = bool(accuracy)
     from .analog import Crossbar
     if isinstance(design.unit, Crossbar):
         return _simulate_crossbar(design, workload, accuracy)

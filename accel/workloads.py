@@ -7,17 +7,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import MAX_DIM, check_int, check_real, check_seed, check_str, real_array
 from .design import element_name
 
 _SPARSITY = re.compile(r"(\d+):(\d+)")
 DISTRIBUTIONS = ("normal", "uniform", "laplace", "student_t3")
+SCALINGS = ("auto", "tensor", "channel", "none")
 
 
 def parse_sparsity(s) -> tuple[int, int] | None:
     """"2:4" -> (2, 4); None -> None."""
     if s is None:
         return None
-    if not isinstance(s, str) or not _SPARSITY.fullmatch(s):
+    if not isinstance(s, str):
+        raise TypeError(f"sparsity must be None or 'n:m' such as '2:4', got {s!r} ({type(s).__name__})")
+    if not _SPARSITY.fullmatch(s):
         raise ValueError(f"sparsity must be None or 'n:m' such as '2:4', got {s!r}")
     n, m = (int(v) for v in _SPARSITY.fullmatch(s).groups())
     if not 0 < n < m:
@@ -26,11 +30,49 @@ def parse_sparsity(s) -> tuple[int, int] | None:
 
 
 def check_analog_fields(w) -> None:
-    t = w.t_seconds
-    if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t < float("inf"):
-        raise ValueError(f"{type(w).__name__}.t_seconds must be a finite number >= 0, got {t!r}")
-    if w.compensation not in (None, "global", "column"):
-        raise ValueError(f"{type(w).__name__}.compensation must be None, 'global' or 'column', got {w.compensation!r}")
+    owner = type(w).__name__
+    object.__setattr__(w, "t_seconds", check_real(owner, "t_seconds", w.t_seconds, lo=0, lo_open=False))
+    c = w.compensation
+    if not (c is None or (isinstance(c, str) and c in ("global", "column"))):
+        raise ValueError(f"{owner}.compensation must be None, 'global' or 'column', got {c!r}")
+
+
+def check_formats(w, fields=("a_format", "b_format", "out_format")) -> None:
+    """Each format field names a scalar or block format (None: its default); a and b both scalar or both
+    block formats (the emulated matmul takes one kind)."""
+    import numerics as nx
+    owner = type(w).__name__
+    for f in fields:
+        v = getattr(w, f)
+        if v is None and f != "a_format":
+            continue
+        try:
+            element_name(v)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"{owner}.{f}: {err}") from None
+    block = []
+    for v in (w.a_format, w.b_fmt):
+        try:
+            nx.get_format(v)
+            block.append(False)
+        except ValueError:
+            block.append(True)
+    if block[0] != block[1]:
+        raise ValueError(f"{owner}: a_format {w.a_format!r} and b_format {w.b_fmt!r} must be both block formats or "
+                         "both scalar formats")
+
+
+def check_operand(owner: str, which: str, arr, shape: tuple) -> np.ndarray:
+    """A real operand of the given shape, finite; float arrays kept as they are, others made float64."""
+    if isinstance(arr, np.ndarray) and arr.dtype.kind == "f":
+        a = arr
+        if not np.isfinite(a).all():
+            raise ValueError(f"{owner}.{which} must be a finite float array (it holds NaN or inf)")
+    else:
+        a = real_array(f"{owner}.{which}", arr)
+    if a.shape != shape:
+        raise ValueError(f"{owner}.{which} must have shape {shape}, got {a.shape}")
+    return a
 
 
 def draw(dist: str, shape: tuple, rng: np.random.Generator) -> np.ndarray:
@@ -76,27 +118,23 @@ class Gemm:
 
     def __post_init__(self) -> None:
         for f in ("m", "n", "k", "count"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-                raise ValueError(f"Gemm.{f} must be a positive int, got {v!r}")
-            object.__setattr__(self, f, int(v))
-        element_name(self.a_format)
-        element_name(self.b_fmt)
-        parse_sparsity(self.sparsity)
-        if self.dist not in DISTRIBUTIONS:
-            raise ValueError(f"Gemm.dist must be one of {DISTRIBUTIONS}, got {self.dist!r}")
-        if self.scaling not in ("auto", "tensor", "channel", "none"):
-            raise ValueError(f"Gemm.scaling must be 'auto', 'tensor', 'channel' or 'none', got {self.scaling!r}")
-        element_name(self.out_fmt)
+            v = check_int("Gemm", f, getattr(self, f))
+            if v > MAX_DIM:  # the timing model's float arithmetic is exact below 2**53
+                raise ValueError(f"Gemm.{f} must be a positive int at most 2**53, got {v!r}")
+            object.__setattr__(self, f, v)
+        check_formats(self)
+        try:
+            parse_sparsity(self.sparsity)
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"Gemm.{err}") from None
+        check_str("Gemm", "dist", self.dist, DISTRIBUTIONS)
+        check_str("Gemm", "scaling", self.scaling, SCALINGS)
+        check_str("Gemm", "name", self.name)
+        object.__setattr__(self, "seed", check_seed("Gemm.seed", self.seed))
         check_analog_fields(self)
         for which, arr, shape in (("a", self.a, (self.m, self.k)), ("b", self.b, (self.k, self.n))):
             if arr is not None:
-                arr = np.asarray(arr)
-                if arr.shape != shape:
-                    raise ValueError(f"Gemm.{which} must have shape {shape}, got {arr.shape}")
-                if arr.dtype.kind != "f" or not np.isfinite(arr).all():
-                    raise ValueError(f"Gemm.{which} must be a finite float array")
-                object.__setattr__(self, which, arr)
+                object.__setattr__(self, which, check_operand("Gemm", which, arr, shape))
 
     @property
     def b_fmt(self) -> str:

@@ -17,7 +17,6 @@ cell reads, digital partial-sum operations) and their energies, each with its so
   add (partial-sum accumulation): Horowitz ISSCC 2014, scaled to `node_nm` (accel.energy).
 """
 
-import math
 
 import numpy as np
 
@@ -41,12 +40,19 @@ def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[fl
     return wf, xf
 
 
-def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1) -> dict:
-    """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix."""
-    k_tiles, n_tiles = math.ceil(k / xbar.rows), math.ceil(n / xbar.cols)
+def check_fits(xbar: Crossbar, k: int, n: int) -> tuple[int, int]:
+    """(K tiles, N tiles) of a k x n weight matrix, by integer arithmetic; ValueError when they outnumber
+    the cores (weights stay resident)."""
+    k_tiles, n_tiles = -(-k // xbar.rows), -(-n // xbar.cols)
     if k_tiles * n_tiles > xbar.cores:
         raise ValueError(f"a {k} x {n} weight matrix needs {k_tiles * n_tiles} tiles of {xbar.rows} x {xbar.cols}; "
                          f"the design has {xbar.cores} (weights must stay resident)")
+    return k_tiles, n_tiles
+
+
+def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1) -> dict:
+    """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix."""
+    k_tiles, n_tiles = check_fits(xbar, k, n)
     phases = xbar.phases
     window = xbar.t_mvm_s * xbar.adc_share
     seconds = m * phases * window * count

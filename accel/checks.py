@@ -43,7 +43,9 @@ def check_real(owner: str, name: str, v, lo: float | None = None, hi: float | No
                hi_open: bool = False, allow_inf: bool = False, desc: str | None = None) -> float:
     """`v` as a Python float, not NaN, finite unless allow_inf, within the bounds (open or closed)."""
     if desc is None:
-        if lo == 0 and hi is None:
+        if lo is None and hi is None:
+            desc = "a finite number" if not allow_inf else "a number"
+        elif lo == 0 and hi is None:
             desc = ("a positive number" if lo_open else "a finite number >= 0") if not allow_inf else \
                 "a positive number (or inf)"
         else:

@@ -341,7 +341,10 @@ class Design:
                 raise ValueError(f"{self.unit.name} has no 2:4 sparse mode")
             u = self.unit
             return 2.0 * u.rows * u.cols * u.cores / (u.t_mvm_s * u.phases * u.adc_share)
-        return 2.0 * self.unit.macs_per_clock(fmt, sparse) * self.clock_hz
+        if not isinstance(fmt, str):
+            raise TypeError(f"peak_ops_per_s needs fmt, a format name (the unit computes {self.unit.formats()}), got "
+                            f"{fmt!r}")
+        return 2.0 * self.unit.macs_per_clock(fmt, bool(sparse)) * self.clock_hz
 
     def replace(self, **changes) -> "Design":
         return dataclasses.replace(self, **changes)
@@ -349,7 +352,7 @@ class Design:
     # -- TOML ------------------------------------------------------------------------------------
     def to_toml(self) -> str:
         derived = ", ".join(f"{k} {v:.4g}" for k, v in self.energy_table.items())
-        lines = ["[design]", f'name = "{self.name}"', f"clock_hz = {_toml(self.clock_hz)}",
+        lines = ["[design]", f"name = {_toml(self.name)}", f"clock_hz = {_toml(self.clock_hz)}",
                  f"node_nm = {_toml(self.node_nm)}", f"vdd_v = {_toml(self.vdd_v)}",
                  f"# energy table in use (pJ per MAC): {derived}",
                  f"mac_pj = {_toml(self.mac_pj)}", "", "[unit]"]

@@ -33,7 +33,7 @@ def get_design(name: str) -> Design:
     if d is None:
         import difflib
         close = difflib.get_close_matches(name, _DESIGNS, n=5, cutoff=0.5)
-        hint = f"; close matches: {', '.join(close)}" if close else ""
+        hint = f"; close matches: {', '.join(close)}" if close else f"; the presets are {', '.join(_DESIGNS)}"
         raise ValueError(f"unknown design {name!r}{hint} (design_names() lists all)")
     return d
 

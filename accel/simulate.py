@@ -70,6 +70,14 @@ def energy_pj(design: Design, counts: dict) -> dict:
     return out
 
 
+def _check_totals(design: Design, seconds: float, energy: float) -> None:
+    """Field values at the edges of the float range (a clock of 1e-300 Hz, an MVM of 1e300 s) can push the
+    totals to inf or 0; say so rather than report them."""
+    if not (math.isfinite(seconds) and seconds > 0 and math.isfinite(energy) and energy >= 0):
+        raise ValueError(f"design {design.name!r}: the model's totals leave the float range (seconds {seconds!r}, "
+                         f"energy {energy!r} J); check the design's fields (clock_hz, bandwidths, t_mvm_s, energies)")
+
+
 def _network_accuracy(design: Design, net: Network) -> dict:
     unit = design.unit
     if not net.is_chain:
@@ -94,6 +102,7 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     e = {k: v * 1e-12 for k, v in energy_pj.items()}
     energy = sum(e.values())
     ops = 2 * sum(g.macs for g in gemms)
+    _check_totals(design, seconds, energy)
     acc = None
     if accuracy:
         if isinstance(workload, Network) and workload.is_chain:
@@ -145,6 +154,7 @@ def simulate(design: Design, workload: Gemm | Network, accuracy: bool = True) ->
     ideal = sum(g.macs / min(design.unit.macs_per_clock(f, g.sparsity is not None) for f in (g.a_format, g.b_fmt))
                 for g in gemms)
     util = ideal / cycles if cycles else 0.0
+    _check_totals(design, seconds, energy)
     acc = None
     if accuracy:
         if isinstance(workload, Network):

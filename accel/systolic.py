@@ -15,6 +15,7 @@ SCALE-Sim reports the total minus one (its cycle counter starts at 0), e.g. 146,
 155,135 (WS) for 512^3 on 32 x 32.
 """
 
+import numbers
 from enum import Enum
 
 
@@ -25,9 +26,11 @@ class Dataflow(Enum):
 
 
 def _positive(name: str, v) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int, got {v!r} ({type(v).__name__})")
+    if v < 1:
         raise ValueError(f"{name} must be a positive int, got {v!r}")
-    return v
+    return int(v)
 
 
 def folds(m: int, n: int, k: int, rows: int, cols: int, dataflow: Dataflow) -> int:

@@ -57,7 +57,13 @@ def _capacity_block(level_bytes: int, m: int, n: int, k: int, ea: float, eb: flo
 
 def gemm_timing(design: Design, w: Gemm) -> Timing:
     """Cycles, seconds, bound and action counts of `w` on `design` (one repeat scaled by w.count)."""
+    if not isinstance(design, Design):
+        raise TypeError(f"design must be a Design, got {type(design).__name__}")
+    if not isinstance(w, Gemm):
+        raise TypeError(f"w must be a Gemm, got {type(w).__name__}")
     unit = design.unit
+    if not isinstance(unit, TensorCore | SystolicArray):
+        raise TypeError(f"gemm_timing models digital units; {unit.name} is a {type(unit).__name__} (use simulate)")
     m, n, k = w.m, w.n, w.k
     sp = parse_sparsity(w.sparsity)
     sparse = sp is not None

@@ -344,6 +344,9 @@ class ProgrammedMatrix:
                              / self._readout((ri, ci), weights[ri, ci], compensation))
                 parts.append(y)
             out[:, j0:j1] = _accumulate(parts, self.tile.accumulator)
+        if not np.isfinite(out).all():  # fields at the edge of the float range (g_max_us=1e308, out_noise=1e300)
+            raise ValueError(f"the analog outputs overflow the float range ({np.count_nonzero(~np.isfinite(out))} "
+                             f"non-finite): check the tile's g_max_us, out_noise, adc_range and the inputs' scale")
         return out
 
 

@@ -1,0 +1,477 @@
+"""Bad input to the accelerator model and the analog tiles (issue #14): every dataclass field, TOML file,
+workload and random-number argument either gives the exact correct result or raises ValueError/TypeError
+(OSError for files) naming the field and its valid range. Huge GEMMs run in bounded memory (subprocess
+with a 4 GiB address-space limit) and say what they sampled."""
+
+import math
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import accel
+from accel.analog import PCM, RRAM, Crossbar, analog_matmul
+from accel.systolic import Dataflow, folds
+
+NAN, INF = float("nan"), float("inf")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _tc(**kw):
+    return accel.TensorCore(**{"name": "x", "sm_count": 1, "macs_per_cycle": {"fp16": 1}, **kw})
+
+
+def _stc(**kw):
+    return accel.SparseTensorCore(**{"name": "x", "sm_count": 1, "macs_per_cycle": {"fp16": 1}, **kw})
+
+
+def _sa(**kw):
+    return accel.SystolicArray(**{"name": "x", "rows": 4, "cols": 4, **kw})
+
+
+def _mem(**kw):
+    return accel.MemoryLevel(**{"name": "m", "size_bytes": 1024, "bandwidth_bytes_per_s": 1e9,
+                                "energy_pj_per_byte": 1.0, **kw})
+
+
+def _design(**kw):
+    return accel.Design(**{"name": "d", "clock_hz": 1e9, "unit": _sa(), **kw})
+
+
+W2, X2 = np.ones((2, 2)), np.ones(2)
+
+
+def _am(w=W2, x=X2, **kw):
+    return analog_matmul(w, x, **kw)
+
+
+def _net_gemm(**kw):
+    return accel.Network(**{"name": "n", "layers": (accel.Gemm(2, 2, 2, name="g"),), **kw})
+
+
+def _net_chain(**kw):
+    layer = accel.Dense(np.ones((3, 2)), np.zeros(2))
+    return accel.Network(**{"name": "n", "layers": (layer,), "inputs": np.ones((4, 3)), **kw})
+
+
+_A100 = accel.get_design("a100-like")
+
+# (id, thunk, exception, message fragment)
+RAISES = [
+    # --- digital units ---
+    ("tc-sm-bool", lambda: _tc(sm_count=True), TypeError, r"TensorCore.sm_count must be a positive int, got True"),
+    ("tc-sm-float", lambda: _tc(sm_count=2.0), TypeError, r"TensorCore.sm_count must be a positive int, got 2.0"),
+    ("tc-sm-str", lambda: _tc(sm_count="4"), TypeError, r"TensorCore.sm_count must be a positive int, got '4'"),
+    ("tc-sm-neg", lambda: _tc(sm_count=-1), ValueError, r"TensorCore.sm_count must be a positive int, got -1"),
+    ("tc-eff-nan", lambda: _tc(kernel_efficiency=NAN), ValueError,
+     r"TensorCore.kernel_efficiency must be a number in \(0, 1\], got nan"),
+    ("tc-eff-str", lambda: _tc(kernel_efficiency="0.5"), TypeError, r"kernel_efficiency must be a number in"),
+    ("tc-inst-len", lambda: _tc(instruction=(16, 8)), ValueError, r"TensorCore.instruction must be \(m, n, k\)"),
+    ("tc-inst-bool", lambda: _tc(instruction=(16, 8, True)), TypeError, r"TensorCore.instruction\[2\] must be"),
+    ("tc-rates-empty", lambda: _tc(macs_per_cycle={}), ValueError, r"macs_per_cycle must be a non-empty"),
+    ("tc-rates-list", lambda: _tc(macs_per_cycle=[("fp16", 1)]), TypeError, r"macs_per_cycle must be a non-empty"),
+    ("tc-rate-float", lambda: _tc(macs_per_cycle={"fp16": 1.5}), TypeError,
+     r"TensorCore.macs_per_cycle\['fp16'\] must be a positive int"),
+    ("tc-rate-zero", lambda: _tc(macs_per_cycle={"fp16": 0}), ValueError, r"macs_per_cycle\['fp16'\] must be"),
+    ("tc-rate-key", lambda: _tc(macs_per_cycle={5: 1}), TypeError, r"macs_per_cycle: format name must be a str"),
+    ("tc-acc-int", lambda: _tc(accumulator=5), TypeError, r"TensorCore.accumulator must be a preset name"),
+    ("tc-acc-unknown", lambda: _tc(accumulator={"fp16": "nope"}), ValueError,
+     r"accumulator\['fp16'\]: unknown accumulator 'nope'"),
+    ("tc-name-empty", lambda: _tc(name=""), ValueError, r"TensorCore.name must be a non-empty str"),
+    ("tc-name-none", lambda: _tc(name=None), TypeError, r"TensorCore.name must be a str"),
+    ("stc-n-ge-m", lambda: _stc(sparse_n=2, sparse_m=2), ValueError, r"sparse_n < sparse_m"),
+    ("stc-meta-inf", lambda: _stc(metadata_bits=INF), TypeError, r"SparseTensorCore.metadata_bits must be a positive"),
+    ("stc-eff-inf", lambda: _stc(sparse_kernel_efficiency=INF), ValueError, r"sparse_kernel_efficiency must be a"),
+    ("sa-rows-zero", lambda: _sa(rows=0), ValueError, r"SystolicArray.rows must be a positive int"),
+    ("sa-dataflow-str", lambda: _sa(dataflow="ws"), TypeError, r"dataflow must be a Dataflow \(one of"),
+    ("sa-rate-bool", lambda: _sa(formats_per_pe={"int8": True}), TypeError, r"formats_per_pe\['int8'\] must be"),
+    # --- memory levels ---
+    ("mem-size-float", lambda: _mem(size_bytes=1.5), TypeError, r"MemoryLevel.size_bytes must be a positive int"),
+    ("mem-size-inf", lambda: _mem(size_bytes=INF), TypeError, r"MemoryLevel.size_bytes must be a positive int"),
+    ("mem-bw-nan", lambda: _mem(bandwidth_bytes_per_s=NAN), ValueError,
+     r"MemoryLevel.bandwidth_bytes_per_s must be a positive number \(or inf\), got nan"),
+    ("mem-bw-neg", lambda: _mem(bandwidth_bytes_per_s=-1.0), ValueError, r"bandwidth_bytes_per_s must be a positive"),
+    ("mem-e-inf", lambda: _mem(energy_pj_per_byte=INF), ValueError,
+     r"MemoryLevel.energy_pj_per_byte must be a positive number, got inf"),
+    ("mem-e-str", lambda: _mem(energy_pj_per_byte="1"), TypeError, r"energy_pj_per_byte must be a positive number"),
+    ("mem-inst-zero", lambda: _mem(instances=0), ValueError, r"MemoryLevel.instances must be a positive int"),
+    ("mem-name-int", lambda: _mem(name=3), TypeError, r"MemoryLevel.name must be a str"),
+    # --- designs ---
+    ("design-clock-inf", lambda: _design(clock_hz=INF), ValueError,
+     r"Design.clock_hz must be a positive number, got inf"),
+    ("design-clock-nan", lambda: _design(clock_hz=NAN), ValueError, r"Design.clock_hz must be a positive number"),
+    ("design-clock-bool", lambda: _design(clock_hz=True), TypeError, r"Design.clock_hz must be a positive number"),
+    ("design-node-str", lambda: _design(node_nm="7"), TypeError, r"Design.node_nm must be a positive number"),
+    ("design-vdd-zero", lambda: _design(vdd_v=0), ValueError, r"Design.vdd_v must be a positive number"),
+    ("design-unit-str", lambda: _design(unit="tc"), TypeError, r"Design.unit must be a TensorCore"),
+    ("design-mem-int", lambda: _design(memories=(1,)), TypeError, r"Design.memories must be a tuple of MemoryLevel"),
+    ("design-mem-dup", lambda: _design(memories=(_mem(), _mem())), ValueError, r"names must be unique"),
+    ("design-macpj-key", lambda: _design(mac_pj={"fp8": 1.0}), ValueError,
+     r"Design.mac_pj has unknown key 'fp8'; valid keys .*\['int8', 'block_scale'\]"),
+    ("design-macpj-nan", lambda: _design(mac_pj={"int8": NAN}), ValueError, r"mac_pj\['int8'\] must be a positive"),
+    ("design-macpj-inf", lambda: _design(mac_pj={"int8": INF}), ValueError, r"mac_pj\['int8'\] must be a positive"),
+    ("design-macpj-list", lambda: _design(mac_pj=[1.0]), TypeError, r"Design.mac_pj must be a \{format: pJ\} table"),
+    ("design-peak-nofmt", lambda: _A100.peak_ops_per_s(), TypeError, r"peak_ops_per_s needs fmt"),
+    ("get-design-close", lambda: accel.get_design("a100"), ValueError,
+     r"unknown design 'a100'; close matches: a100-like"),
+    ("get-design-far", lambda: accel.get_design("xyz"), ValueError, r"unknown design 'xyz'; the presets are a100-like"),
+    ("get-design-int", lambda: accel.get_design(5), TypeError, r"design name must be a str"),
+    # --- crossbars and devices ---
+    ("xb-rows-zero", lambda: Crossbar(rows=0), ValueError, r"Crossbar.rows must be a positive int, got 0"),
+    ("xb-rows-neg", lambda: Crossbar(rows=-3), ValueError, r"Crossbar.rows must be a positive int, got -3"),
+    ("xb-cols-float", lambda: Crossbar(cols=2.0), TypeError, r"Crossbar.cols must be a positive int"),
+    ("xb-gmax-inf", lambda: Crossbar(g_max_us=INF), ValueError,
+     r"Crossbar.g_max_us must be a positive number, got inf"),
+    ("xb-gmax-nan", lambda: Crossbar(g_max_us=NAN), ValueError, r"Crossbar.g_max_us must be a positive number"),
+    ("xb-tmvm-zero", lambda: Crossbar(t_mvm_s=0.0), ValueError, r"Crossbar.t_mvm_s must be a positive number"),
+    ("xb-dac-1", lambda: Crossbar(dac_bits=1), ValueError, r"dac_bits and adc_bits are signed"),
+    ("xb-dac-25", lambda: Crossbar(dac_bits=25), ValueError, r"Crossbar.dac_bits must be None or an int in 1..24"),
+    ("xb-adc-bool", lambda: Crossbar(adc_bits=True), TypeError, r"Crossbar.adc_bits must be None or an int in 1..24"),
+    ("xb-adc-float", lambda: Crossbar(adc_bits=8.0), TypeError, r"Crossbar.adc_bits must be None or an int"),
+    ("xb-device-name", lambda: Crossbar(device="mram"), ValueError,
+     r"device must be one of \['ideal', 'pcm', 'rram'\]"),
+    ("xb-device-int", lambda: Crossbar(device=3), TypeError, r"device must be one of \['ideal', 'pcm', 'rram'\]"),
+    ("xb-noise-neg", lambda: Crossbar(out_noise=-0.1), ValueError, r"Crossbar.out_noise must be a finite number >= 0"),
+    ("xb-noise-inf", lambda: Crossbar(out_noise=INF), ValueError, r"Crossbar.out_noise must be a finite number >= 0"),
+    ("xb-stuck-big", lambda: Crossbar(stuck_rate=1.5), ValueError, r"Crossbar.stuck_rate must be a number in \[0, 1\]"),
+    ("xb-stuck-nan", lambda: Crossbar(stuck_rate=NAN), ValueError, r"Crossbar.stuck_rate must be a number in"),
+    ("xb-adcrange-str", lambda: Crossbar(adc_range="columns"), ValueError,
+     r"Crossbar.adc_range must be 'column', 'global' or a positive number"),
+    ("xb-adcrange-inf", lambda: Crossbar(adc_range=INF), ValueError, r"adc_range must be 'column', 'global' or a"),
+    ("xb-dacrange-zero", lambda: Crossbar(dac_range=0), ValueError, r"Crossbar.dac_range must be None or a positive"),
+    ("xb-mode", lambda: Crossbar(input_mode="serial"), ValueError,
+     r"Crossbar.input_mode must be one of \['pwm', 'bit_serial'\]"),
+    ("xb-mapping", lambda: Crossbar(mapping=None), ValueError, r"Crossbar.mapping must be one of \['differential'"),
+    ("xb-acc", lambda: Crossbar(accumulator="bf16"), ValueError, r"Crossbar.accumulator must be one of \['fp32'"),
+    ("xb-vread-str", lambda: Crossbar(v_read="0.2"), TypeError, r"Crossbar.v_read must be a positive number"),
+    ("pcm-t0-zero", lambda: PCM(t0_s=0), ValueError, r"PCM.t0_s must be a positive number"),
+    ("pcm-drift-nan", lambda: PCM(drift_scale=NAN), ValueError, r"PCM.drift_scale must be a finite number >= 0"),
+    ("pcm-coeff-empty", lambda: PCM(prog_coeff=()), TypeError, r"PCM.prog_coeff must be a non-empty tuple"),
+    ("rram-scale-neg", lambda: RRAM(noise_scale=-1), ValueError, r"RRAM.noise_scale must be a finite number >= 0"),
+    ("rram-coeff-nan", lambda: RRAM(coeffs=((1.0, (NAN,)),)), ValueError,
+     r"RRAM.coeffs\[0\]\[1\]\[0\] must be a finite number"),
+    # --- analog_matmul ---
+    ("am-w-nan", lambda: _am(w=np.array([[1.0, NAN], [0, 1]])), ValueError, r"w must be finite"),
+    ("am-x-inf", lambda: _am(x=np.array([1.0, INF])), ValueError, r"x must be finite"),
+    ("am-w-complex", lambda: _am(w=W2 + 1j), TypeError, r"w must be an array of real numbers"),
+    ("am-w-str", lambda: _am(w=[["a", "b"]]), TypeError, r"w must be an array of real numbers"),
+    ("am-w-ragged", lambda: _am(w=[[1.0], [1.0, 2.0]]), ValueError, r"w must be an array of real numbers"),
+    ("am-w-1d", lambda: _am(w=np.ones(2)), ValueError, r"w must be a non-empty 2-D"),
+    ("am-w-empty", lambda: _am(w=np.ones((0, 2))), ValueError, r"w must be a non-empty 2-D"),
+    ("am-x-shape", lambda: _am(w=np.ones((2, 3)), x=np.ones((4, 1))), ValueError, r"x must have 3 rows"),
+    ("am-x-3d", lambda: _am(x=np.ones((2, 1, 1))), ValueError, r"x must be \(n_in,\) or \(n_in, batch\)"),
+    ("am-t-neg", lambda: _am(t_seconds=-1.0), ValueError, r"t_seconds must be a finite number >= 0, got -1.0"),
+    ("am-t-nan", lambda: _am(t_seconds=NAN), ValueError, r"t_seconds must be a finite number >= 0"),
+    ("am-t-inf", lambda: _am(t_seconds=INF), ValueError, r"t_seconds must be a finite number >= 0"),
+    ("am-t-str", lambda: _am(t_seconds="1"), TypeError, r"t_seconds must be a finite number >= 0"),
+    ("am-comp", lambda: _am(compensation="local"), ValueError,
+     r"compensation must be one of \(None, 'global', 'column'\), got 'local'"),
+    ("am-comp-list", lambda: _am(compensation=[]), ValueError, r"compensation must be one of"),
+    ("am-seed-neg", lambda: _am(seed=-1), ValueError, r"seed must be an int >= 0"),
+    ("am-seed-float", lambda: _am(seed=1.5), TypeError, r"seed must be an int >= 0.*got 1.5 \(float\)"),
+    ("am-seed-bool", lambda: _am(seed=True), TypeError, r"seed must be an int >= 0.*\(bool\)"),
+    ("am-seed-str", lambda: _am(seed="0"), TypeError, r"seed must be an int >= 0.*\(str\)"),
+    ("am-tile-str", lambda: _am(tile="pcm"), TypeError, r"tile must be a Crossbar or None, got str"),
+    ("am-rram-time", lambda: _am(tile=Crossbar(device="rram"), t_seconds=5.0), ValueError, r"fitted at t_seconds"),
+    # --- workloads ---
+    ("gemm-m-zero", lambda: accel.Gemm(0, 1, 1), ValueError, r"Gemm.m must be a positive int, got 0"),
+    ("gemm-n-neg", lambda: accel.Gemm(1, -1, 1), ValueError, r"Gemm.n must be a positive int, got -1"),
+    ("gemm-k-bool", lambda: accel.Gemm(1, 1, True), TypeError, r"Gemm.k must be a positive int, got True"),
+    ("gemm-m-float", lambda: accel.Gemm(2.0, 1, 1), TypeError, r"Gemm.m must be a positive int, got 2.0"),
+    ("gemm-m-1e18", lambda: accel.Gemm(1e18, 1, 1), TypeError, r"Gemm.m must be a positive int, got 1e\+18"),
+    ("gemm-m-huge", lambda: accel.Gemm(2**53 + 1, 1, 1), ValueError, r"Gemm.m must be a positive int at most 2\*\*53"),
+    ("gemm-count-zero", lambda: accel.Gemm(1, 1, 1, count=0), ValueError, r"Gemm.count must be a positive int"),
+    ("gemm-afmt-none", lambda: accel.Gemm(2, 2, 2, a_format=None), TypeError, r"Gemm.a_format: format name must be"),
+    ("gemm-bfmt-bad", lambda: accel.Gemm(2, 2, 2, b_format="fp9"), ValueError, r"Gemm.b_format: unknown format 'fp9'"),
+    ("gemm-mixed-block", lambda: accel.Gemm(2, 2, 2, a_format="mxfp4", b_format="e4m3"), ValueError,
+     r"must be both block formats or both scalar formats"),
+    ("gemm-seed-neg", lambda: accel.Gemm(2, 2, 2, seed=-1), ValueError, r"Gemm.seed must be an int >= 0, got -1"),
+    ("gemm-seed-float", lambda: accel.Gemm(2, 2, 2, seed=0.5), TypeError, r"Gemm.seed must be an int >= 0"),
+    ("gemm-seed-gen", lambda: accel.Gemm(2, 2, 2, seed=np.random.default_rng(0)), TypeError,
+     r"Gemm.seed must be an int >= 0, got Generator"),
+    ("gemm-scaling", lambda: accel.Gemm(2, 2, 2, scaling="row"), ValueError,
+     r"Gemm.scaling must be one of \['auto', 'tensor', 'channel', 'none'\]"),
+    ("gemm-sparsity-int", lambda: accel.Gemm(2, 2, 2, sparsity=2), TypeError, r"Gemm.sparsity must be None or 'n:m'"),
+    ("gemm-sparsity-order", lambda: accel.Gemm(2, 2, 2, sparsity="4:2"), ValueError, r"needs 0 < n < m"),
+    ("gemm-t-nan", lambda: accel.Gemm(2, 2, 2, t_seconds=NAN), ValueError, r"Gemm.t_seconds must be a finite number"),
+    ("gemm-t-str", lambda: accel.Gemm(2, 2, 2, t_seconds="1"), TypeError, r"Gemm.t_seconds must be a finite number"),
+    ("gemm-a-nan", lambda: accel.Gemm(2, 2, 2, a=np.full((2, 2), NAN)), ValueError, r"Gemm.a must be a finite"),
+    ("gemm-b-complex", lambda: accel.Gemm(2, 2, 2, b=np.ones((2, 2)) * 1j), TypeError,
+     r"Gemm.b must be an array of real numbers"),
+    ("gemm-name-empty", lambda: accel.Gemm(2, 2, 2, name=""), ValueError, r"Gemm.name must be a non-empty str"),
+    ("net-dense-misspelt", lambda: _net_gemm(dense_layers=("h",)), ValueError,
+     r"Network.dense_layers names \['h'\], which are not layers; the GEMMs are \['g'\]"),
+    ("net-scaling", lambda: _net_gemm(scaling="rows"), ValueError, r"Network.scaling must be one of"),
+    ("net-inputs-ignored", lambda: _net_gemm(inputs=np.ones((2, 2))), ValueError, r"inputs and labels belong to a"),
+    ("net-inputs-nan", lambda: _net_chain(inputs=np.full((4, 3), NAN)), ValueError, r"Network.inputs must be finite"),
+    ("net-labels-float", lambda: _net_chain(labels=np.zeros(4)), ValueError, r"Network.labels must be an int array"),
+    ("dense-act", lambda: accel.Dense(np.ones((2, 2)), np.zeros(2), "gelu"), ValueError,
+     r"Dense.activation must be None or 'relu'"),
+    ("dense-weight-str", lambda: accel.Dense(np.array([["a"]]), np.zeros(1)), TypeError,
+     r"Dense.weight must be an array of real numbers"),
+    ("tblock-seed", lambda: accel.transformer_block(seed=-1), ValueError, r"transformer_block.seed must be an int"),
+    ("tblock-heads", lambda: accel.transformer_block(heads=0), ValueError, r"transformer_block.heads must be a"),
+    # --- simulate and its pure steps ---
+    ("sim-design-str", lambda: accel.simulate("a100-like", accel.Gemm(2, 2, 2)), TypeError,
+     r"design must be a Design, got str"),
+    ("sim-workload-none", lambda: accel.simulate(_A100, None), TypeError, r"workload must be a Gemm or Network"),
+    ("sim-accuracy-str", lambda: accel.simulate(_A100, accel.Gemm(2, 2, 2), accuracy="no"), TypeError,
+     r"accuracy must be True or False"),
+    ("timing-crossbar", lambda: accel.gemm_timing(accel.get_design("hermes-like"), accel.Gemm(2, 2, 2)), TypeError,
+     r"gemm_timing models digital units"),
+    ("timing-workload", lambda: accel.gemm_timing(_A100, "gemm"), TypeError, r"w must be a Gemm"),
+    ("qmm-shapes", lambda: accel.quantized_matmul(np.ones((2, 3)), np.ones((2, 2)), "fp16", "fp16", "fp32"),
+     ValueError, r"must share k"),
+    ("qmm-scaling", lambda: accel.quantized_matmul(np.ones((2, 2)), np.ones((2, 2)), "fp16", "fp16", "fp32",
+                                                  scaling="rows"), ValueError, r"scaling must be one of"),
+    ("metrics-shapes", lambda: accel.error_metrics(np.ones(2), np.ones(3)), ValueError, r"same shape"),
+    ("metrics-ref-nan", lambda: accel.error_metrics(np.ones(2), np.array([1.0, NAN])), ValueError,
+     r"ref must be finite"),
+    ("folds-float", lambda: folds(1.5, 1, 1, 1, 1, Dataflow.OS), TypeError, r"m must be a positive int"),
+    ("folds-zero", lambda: folds(1, 1, 1, 0, 1, Dataflow.OS), ValueError, r"rows must be a positive int"),
+    ("analog-cost-tiles", lambda: accel.simulate(accel.get_design("hermes-like"), accel.Gemm(8, 10**6, 10**6),
+                                                 accuracy=False),
+     ValueError, r"needs 15264649 tiles of 256 x 256; the design has 64"),
+]
+
+
+@pytest.mark.parametrize("thunk,exc,match", [pytest.param(t, e, m, id=i) for i, t, e, m in RAISES])
+def test_bad_input_raises(thunk, exc, match):
+    with pytest.raises(exc, match=match):
+        thunk()
+
+
+# values that are accepted and normalised: (id, thunk, check of the result)
+ACCEPTS = [
+    ("tc-sm-numpy", lambda: _tc(sm_count=np.int64(4)).sm_count, lambda v: v == 4 and type(v) is int),
+    ("sa-rows-numpy", lambda: _sa(rows=np.int32(8)).rows, lambda v: v == 8 and type(v) is int),
+    ("mem-bw-inf", lambda: _mem(bandwidth_bytes_per_s=INF).bandwidth_bytes_per_s, lambda v: v == INF),
+    ("design-clock-numpy", lambda: _design(clock_hz=np.float32(1e9)).clock_hz, lambda v: v == 1e9 and type(v) is float),
+    ("design-mem-list", lambda: _design(memories=[_mem()]).memories, lambda v: v == (_mem(),)),
+    ("xb-gmax-int", lambda: Crossbar(g_max_us=np.int64(25)).g_max_us, lambda v: v == 25.0 and type(v) is float),
+    ("gemm-numpy-dims", lambda: accel.Gemm(np.int64(3), np.uint8(4), 5),
+     lambda g: (g.m, g.n, type(g.m)) == (3, 4, int)),
+    ("gemm-int-operand", lambda: accel.Gemm(2, 2, 2, a=np.ones((2, 2), np.int32)).a,
+     lambda a: a.dtype == np.float64 and (a == 1).all()),
+    ("am-seed-generator", lambda: _am(tile=Crossbar(device="ideal"), seed=np.random.default_rng(0)),
+     lambda y: np.allclose(y, [2.0, 2.0])),
+    ("am-empty-batch", lambda: _am(x=np.ones((2, 0))), lambda y: y.shape == (2, 0)),
+    ("sim-accuracy-npbool", lambda: accel.simulate(_A100, accel.Gemm(2, 2, 2), accuracy=np.bool_(False)).accuracy,
+     lambda a: a is None),
+    ("metrics-nonfinite-d", lambda: accel.error_metrics(np.array([1.0, INF]), np.ones(2)),
+     lambda r: r == {"rel_fro_err": INF, "sqnr_db": -INF, "max_abs_err": INF, "nonfinite_outputs": 1}),
+]
+
+
+@pytest.mark.parametrize("thunk,check", [pytest.param(t, c, id=i) for i, t, c in ACCEPTS])
+def test_accepted_and_normalised(thunk, check):
+    assert check(thunk())
+
+
+# --- TOML --------------------------------------------------------------------------------------------
+_GOOD_TOML = """[design]
+name = "t"
+clock_hz = 1e9
+mac_pj = { int8 = 1.0 }
+
+[unit]
+kind = "systolic_array"
+name = "sa"
+rows = 4
+cols = 4
+dataflow = "ws"
+
+[[memories]]
+name = "buf"
+size_bytes = 1024
+bandwidth_bytes_per_s = 1e9
+energy_pj_per_byte = 1.0
+"""
+
+TOML_CASES = [
+    ("misspelt-memories", ("[[memories]]", "[[memory]]"), ValueError,
+     r"d.toml: unknown key \['memory'\] in top-level tables \(did you mean 'memories'\?\); valid keys: "
+     r"\['design', 'unit', 'memories'\]"),
+    ("unit-unknown-key", ("rows = 4", "rowz = 4"), ValueError,
+     r"d.toml: unknown key \['rowz'\] in \[unit\] \(did you mean 'rows'\?\); valid keys: \['kind', 'name', 'rows'"),
+    ("design-unknown-key", ("clock_hz = 1e9", "clock = 1e9"), ValueError,
+     r"d.toml: unknown key \['clock'\] in \[design\] \(did you mean 'clock_hz'\?\)"),
+    ("memories-unknown-key", ("energy_pj_per_byte = 1.0", "energy_pj_per_byte = 1.0\nbandwidth = 2"), ValueError,
+     r"d.toml: unknown key \['bandwidth'\] in \[\[memories\]\] #1"),
+    ("mac-pj-unknown-key", ("int8 = 1.0", "fp8 = 1.0"), ValueError,
+     r"d.toml: Design.mac_pj has unknown key 'fp8'; valid keys .*\['int8', 'block_scale'\]"),
+    ("unit-no-kind", ('kind = "systolic_array"\n', ""), ValueError, r"d.toml: \[unit\] lacks kind \(one of"),
+    ("unit-bad-kind", ('"systolic_array"', '"gpu"'), ValueError, r"d.toml: unit.kind must be one of \['crossbar'"),
+    ("unit-missing-field", ("rows = 4\n", ""), ValueError, r"d.toml: \[unit\] lacks \['rows'\]"),
+    ("bad-dataflow", ('"ws"', '"xs"'), ValueError, r"d.toml: unit.dataflow must be one of \['os', 'ws', 'is'\]"),
+    ("clock-nan", ("clock_hz = 1e9", "clock_hz = nan"), ValueError, r"d.toml: Design.clock_hz must be a positive"),
+    ("clock-str", ("clock_hz = 1e9", 'clock_hz = "fast"'), TypeError, r"d.toml: Design.clock_hz must be a positive"),
+    ("rows-float", ("rows = 4", "rows = 4.0"), TypeError, r"d.toml: SystolicArray.rows must be a positive int"),
+    ("memories-table", ("[[memories]]", "[memories]"), ValueError, r"d.toml: 'memories' must be \[\[memories\]\]"),
+    ("no-parse", ("[design]", "[design"), ValueError, r"d.toml does not parse as TOML"),
+    ("no-design", ("[design]", "[desing]"), ValueError, r"d.toml: unknown key \['desing'\].*did you mean 'design'"),
+]
+
+
+@pytest.mark.parametrize("edit,exc,match", [pytest.param(e, x, m, id=i) for i, e, x, m in TOML_CASES])
+def test_toml_rejects(tmp_path, edit, exc, match):
+    assert accel.load_design(_write(tmp_path, _GOOD_TOML)).unit.rows == 4  # the unedited file loads
+    text = _GOOD_TOML.replace(*edit)
+    assert text != _GOOD_TOML
+    with pytest.raises(exc, match=match):
+        accel.load_design(_write(tmp_path, text))
+
+
+def _write(tmp_path, text: str) -> str:
+    p = tmp_path / "d.toml"
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+def test_toml_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"cannot read design file: No such file .*nope.toml"):
+        accel.load_design(str(tmp_path / "nope.toml"))
+    with pytest.raises(IsADirectoryError, match=r"cannot read design file: Is a directory"):
+        accel.load_design(str(tmp_path))
+    (tmp_path / "bin.toml").write_bytes(b"[design]\nname = \"\xff\"\n")
+    with pytest.raises(ValueError, match=r"bin.toml is not UTF-8 text"):
+        accel.load_design(str(tmp_path / "bin.toml"))
+    with pytest.raises(TypeError, match=r"path must be a str or os.PathLike"):
+        accel.load_design(5)
+    # odd names survive the round trip (quotes, backslashes, control characters, non-ASCII)
+    d = _design(name='a "q" \\ \t\x7f é', memories=(_mem(),), mac_pj={"int8": 0.5})
+    p = tmp_path / "odd.toml"
+    p.write_text(d.to_toml(), encoding="utf-8")
+    assert accel.load_design(p) == d
+
+
+@pytest.mark.parametrize("name", accel.design_names())
+def test_presets_round_trip(tmp_path, name):
+    d = accel.get_design(name)
+    assert accel.load_design(_write(tmp_path, d.to_toml())) == d
+
+
+# --- bounded work on huge shapes (subprocess, 4 GiB address space) --------------------------------------
+def _run_limited(code: str, timeout: float = 240):
+    prog = textwrap.dedent("""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+        import accel
+    """) + textwrap.dedent(code)
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=ROOT)
+
+
+@pytest.mark.slow  # ~12 s: a fresh interpreter imports numba and runs the sampled accuracy
+def test_huge_gemm_accuracy_samples_k():
+    r = _run_limited("""
+        r = accel.simulate(accel.get_design("h100-like"), accel.Gemm(10**6, 10**6, 10**6, seed=3))
+        print(r.accuracy["k_sampled"], r.accuracy["outputs_computed"], r.accuracy["rel_fro_err"], r.seconds)
+    """)
+    assert r.returncode == 0, r.stderr
+    ks, outs, rel, secs = r.stdout.split()
+    assert (int(ks), int(outs)) == (16384, 128 * 128)
+    assert 0 < float(rel) < 1e-3 and math.isfinite(float(secs)) and float(secs) > 0
+
+
+def test_huge_analog_cost_refuses_before_drawing():
+    r = _run_limited("""
+        accel.simulate(accel.get_design("hermes-like"), accel.Gemm(10**6, 10**6, 10**6), accuracy=False)
+    """)
+    assert r.returncode == 1 and "ValueError: a 1000000 x 1000000 weight matrix needs 15264649 tiles" in r.stderr
+
+
+@pytest.mark.slow  # ~12 s: a fresh interpreter imports numba and runs the sampled accuracy
+def test_huge_analog_accuracy_is_sampled():
+    r = _run_limited("""
+        d = accel.get_design("hermes-like")
+        import dataclasses
+        d = d.replace(unit=dataclasses.replace(d.unit, rows=4096, cols=4096, cores=10**6))
+        r = accel.simulate(d, accel.Gemm(10**6, 10**6, 10**6))
+        print(r.accuracy["k_sampled"], r.accuracy["outputs_computed"], r.accuracy["rel_fro_err"])
+    """)
+    assert r.returncode == 0, r.stderr
+    ks, outs, rel = r.stdout.split()
+    assert (int(ks), int(outs)) == (16384, 128 * 256) and 0 < float(rel) < 1
+
+
+# --- K sampling semantics ----------------------------------------------------------------------------------
+def test_k_sample_is_a_block_aligned_slice_of_the_real_operands():
+    from accel.accuracy import gemm_accuracy, k_slice
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((4, 200)), rng.standard_normal((200, 3))
+    g = accel.Gemm(4, 3, 200, a_format="mxfp8_e4m3", a=a, b=b, seed=5)
+    k0, ks = k_slice(g, max_k=70)
+    assert ks == 64 and k0 % 32 == 0 and k0 + ks <= 200  # whole 32-element scale blocks
+    full = gemm_accuracy(g.replace(a=a[:, k0:k0 + ks], b=b[k0:k0 + ks], k=ks), "fp32")
+    assert gemm_accuracy(g, "fp32", max_k=70) == {**full, "k_sampled": 64}
+    assert gemm_accuracy(g, "fp32")["k_sampled"] == 200  # K below the cap: all of it
+    assert k_slice(accel.Gemm(2, 2, 100, sparsity="2:4"), max_k=10)[1] == 8  # whole 2:4 groups
+
+
+# --- fuzzing ------------------------------------------------------------------------------------------------
+_FORMATS = ["fp16", "bf16", "e4m3", "e5m2", "int8", "int4", "fp32", "mxfp4", "mxfp8_e4m3", "nvfp4", "fp9", None, 3]
+_PRESETS = accel.design_names()
+
+
+def _sane(r, accuracy: bool) -> None:
+    assert math.isfinite(r.seconds) and r.seconds > 0
+    assert math.isfinite(r.energy_j) and r.energy_j > 0
+    if accuracy:
+        acc = r.accuracy
+        assert math.isfinite(acc["rel_fro_err"]) and math.isfinite(acc["max_abs_err"])
+        assert math.isfinite(acc["sqnr_db"]) or (acc["sqnr_db"] == INF and acc["rel_fro_err"] == 0)
+        assert acc["outputs_computed"] >= 1 and "nonfinite_outputs" not in acc
+    else:
+        assert r.accuracy is None
+
+
+@settings(max_examples=40)
+@given(m=st.integers(-1, 24), n=st.integers(1, 24), k=st.integers(0, 48), a_format=st.sampled_from(_FORMATS),
+       b_format=st.sampled_from(_FORMATS), sparsity=st.sampled_from([None, "2:4", "1:4", "2:2", "x"]),
+       preset=st.sampled_from(_PRESETS), accuracy=st.booleans(), seed=st.integers(-1, 3))
+def test_fuzz_gemm_on_presets(m, n, k, a_format, b_format, sparsity, preset, accuracy, seed):
+    try:
+        g = accel.Gemm(m, n, k, a_format=a_format, b_format=b_format, sparsity=sparsity, seed=seed)
+        r = accel.simulate(accel.get_design(preset), g, accuracy=accuracy)
+    except (ValueError, TypeError):
+        return
+    _sane(r, accuracy)
+
+
+_FIELD_VALUES = st.one_of(st.integers(-2, 300), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                          st.none(), st.sampled_from(["pcm", "rram", "ideal", "column", "global", "bit_serial",
+                                                      "offset", "fp16", "x"]))
+_XB_FIELDS = ["rows", "cols", "device", "g_max_us", "dac_bits", "dac_range", "adc_bits", "out_noise", "input_mode",
+              "adc_range", "adc_share", "mapping", "weight_bits", "bits_per_cell", "stuck_rate", "stuck_on_fraction",
+              "r_wire_ohm", "accumulator", "cores", "read_phases", "t_mvm_s", "v_read", "adc_fom_fj", "node_nm"]
+
+
+@settings(max_examples=60)
+@given(fields=st.dictionaries(st.sampled_from(_XB_FIELDS), _FIELD_VALUES, max_size=4),
+       t=st.sampled_from([0.0, 1.0, 3600.0]), comp=st.sampled_from([None, "global", "column"]))
+def test_fuzz_crossbar_fields(fields, t, comp):
+    try:
+        tile = Crossbar(**fields)
+    except (ValueError, TypeError):
+        return
+    rng = np.random.default_rng(0)
+    w, x = rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
+    try:
+        y = analog_matmul(w, x, tile=tile, t_seconds=t, compensation=comp, seed=1)
+    except ValueError as err:  # RRAM is fitted at three times only; fields at the float range's edge
+        assert "fitted at t_seconds" in str(err) or "overflow the float range" in str(err)
+        return
+    assert y.shape == (5, 3) and np.isfinite(y).all()
+    try:
+        r = accel.simulate(accel.Design(name="x", clock_hz=1e9, unit=tile), accel.Gemm(3, 5, 7), accuracy=False)
+    except ValueError as err:
+        assert "tiles of" in str(err) or "float range" in str(err)
+        return
+    assert math.isfinite(r.seconds) and r.seconds > 0 and math.isfinite(r.energy_j) and r.energy_j >= 0

@@ -107,3 +107,13 @@ def real_array(name: str, x, ndim: tuple | None = None) -> np.ndarray:
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite (it holds NaN or inf)")
     return arr
+
+
+def replace(obj, changes: dict):
+    """dataclasses.replace, with an unknown field named (and the valid ones listed) as a ValueError."""
+    import dataclasses
+    names = [f.name for f in dataclasses.fields(obj) if f.init]
+    unknown = [k for k in changes if k not in names]
+    if unknown:
+        raise ValueError(f"{type(obj).__name__} has no field {unknown[0]!r}; it has {names}")
+    return dataclasses.replace(obj, **changes)

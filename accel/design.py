@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 from .checks import check_int, check_real, check_str
+from .checks import replace as _replace
 from .energy import mac_pj, node_scale
 from .systolic import Dataflow
 
@@ -347,7 +348,7 @@ class Design:
         return 2.0 * self.unit.macs_per_clock(fmt, bool(sparse)) * self.clock_hz
 
     def replace(self, **changes) -> "Design":
-        return dataclasses.replace(self, **changes)
+        return _replace(self, changes)
 
     # -- TOML ------------------------------------------------------------------------------------
     def to_toml(self) -> str:

@@ -1,13 +1,13 @@
 """Networks: a chain of dense layers run end to end (the digits MLP), or a list of independent GEMMs (a
 transformer block's)."""
 
-import dataclasses
 from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
 
 from .checks import check_int, check_seed, check_str, real_array
+from .checks import replace as _replace
 from .workloads import SCALINGS, Gemm, check_analog_fields, check_formats, parse_sparsity
 
 
@@ -98,7 +98,7 @@ class Network:
         return isinstance(self.layers[0], Dense)
 
     def replace(self, **changes) -> "Network":
-        return dataclasses.replace(self, **changes)
+        return _replace(self, changes)
 
     def gemms(self) -> list[Gemm]:
         """The GEMMs the hardware runs, with this network's formats."""

@@ -1,13 +1,13 @@
 """Workloads: a GEMM, and networks of GEMMs (a digits MLP with real trained weights, a transformer block
 with MiniLM's shapes and two of its real weight matrices)."""
 
-import dataclasses
 import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .checks import MAX_DIM, check_int, check_real, check_seed, check_str, real_array
+from .checks import replace as _replace
 from .design import element_name
 
 _SPARSITY = re.compile(r"(\d+):(\d+)")
@@ -154,7 +154,7 @@ class Gemm:
         return self.m * self.n * self.k * self.count
 
     def replace(self, **changes) -> "Gemm":
-        return dataclasses.replace(self, **changes)
+        return _replace(self, changes)
 
     def gemms(self) -> list["Gemm"]:
         return [self]

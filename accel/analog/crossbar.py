@@ -311,7 +311,11 @@ class ProgrammedMatrix:
         return max(float(y.mean()), 1e-4) if mode == "global" else np.maximum(y.mean(axis=0), 1e-4)
 
     def matmul(self, x: np.ndarray, t_inference_s: float = 0.0, compensation=None) -> np.ndarray:
-        """y (batch, n_out) for x (batch, n_in), at one time point."""
+        """y (batch, n_out) for x (batch, n_in), at one time point; ValueError when the outputs overflow."""
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, and reported, at the end
+            return self._matmul(x, t_inference_s, compensation)
+
+    def _matmul(self, x: np.ndarray, t_inference_s: float, compensation) -> np.ndarray:
         if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
             raise ValueError(f"compensation must be one of {COMPENSATIONS}, got {compensation!r}")
         _check_t(t_inference_s)

@@ -10,6 +10,8 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .checks import check_int, check_real, check_str
 from .checks import replace as _replace
 from .energy import mac_pj, node_scale
@@ -337,6 +339,8 @@ class Design:
     def peak_ops_per_s(self, fmt: str | None = None, sparse: bool = False) -> float:
         """Datasheet-style peak: 2 ops per MAC x MACs per clock x clock (for a Crossbar: every core's
         rows x cols MACs per MVM time; `fmt` is then ignored)."""
+        if not isinstance(sparse, bool | np.bool_):
+            raise TypeError(f"peak_ops_per_s: sparse must be True or False, got {sparse!r}")
         if isinstance(self.unit, _crossbar()):
             if sparse:
                 raise ValueError(f"{self.unit.name} has no 2:4 sparse mode")

@@ -37,6 +37,11 @@ def split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 def train_mlp(epochs: int = 60, lr: float = 0.05, momentum: float = 0.9, batch: int = 32, seed: int = 0) -> dict:
     """Train the 64-64-10 MLP; returns float32 weights {w1 (64, 64), b1, w2 (64, 10), b2}."""
+    from .checks import check_int, check_real, check_seed
+    epochs, batch = check_int("train_mlp", "epochs", epochs), check_int("train_mlp", "batch", batch)
+    lr = check_real("train_mlp", "lr", lr, lo=0)
+    momentum = check_real("train_mlp", "momentum", momentum, lo=0, hi=1, lo_open=False, hi_open=True)
+    seed = check_seed("train_mlp.seed", seed)
     xtr, ytr, _, _ = split()
     rng = np.random.default_rng(seed)
     w1 = rng.standard_normal((64, HIDDEN)) * np.sqrt(2.0 / 64)

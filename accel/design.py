@@ -33,6 +33,23 @@ def _check_fraction(obj, *names: str) -> None:
             raise ValueError(f"{type(obj).__name__}.{name} must be a number in (0, 1], got {v!r}")
 
 
+def _check_gemm_mechanisms(obj) -> None:
+    """launch_s, tile_latency_s finite and >= 0; tile_shapes a tuple of (tile_m, tile_n) positive ints
+    (lists from TOML become tuples)."""
+    for name in ("launch_s", "tile_latency_s"):
+        v = getattr(obj, name)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf:
+            raise ValueError(f"{type(obj).__name__}.{name} must be a finite number of seconds >= 0, got {v!r}")
+    shapes = obj.tile_shapes
+    ok = isinstance(shapes, list | tuple) and all(
+        isinstance(t, list | tuple) and len(t) == 2 and all(isinstance(x, int) and not isinstance(x, bool) and x > 0
+                                                            for x in t) for t in shapes)
+    if not ok:
+        raise ValueError(f"{type(obj).__name__}.tile_shapes must be a tuple of (tile_m, tile_n) positive ints, got "
+                         f"{shapes!r}")
+    object.__setattr__(obj, "tile_shapes", tuple(tuple(t) for t in shapes))
+
+
 def _check_rates(obj, rates: dict, what: str) -> None:
     if not isinstance(rates, dict) or not rates:
         raise ValueError(f"{type(obj).__name__}.{what} must be a non-empty {{format name: rate}} table")
@@ -132,7 +149,10 @@ class TensorCore(_Unit):
     `kernel_efficiency`: the fraction of the peak math rate that real GEMM kernels sustain while
     compute-bound (clock under the power limit, issue and operand-delivery stalls the bandwidth model
     does not see); 1.0, the default, is the ideal roofline. Set it only from a measurement (a100-like:
-    see its preset)."""
+    see its preset). `launch_s`: each kernel's floor (launch and dispatch, as a measured call sees it);
+    `tile_latency_s`: each tile's prologue wait for its first loads from global memory; `tile_shapes`:
+    further (tile_m, tile_n) thread-block tiles the kernel library offers, the fastest is used (accel.
+    gemm_model). The defaults (0, 0, none) are the ideal roofline's."""
 
     name: str
     sm_count: int
@@ -145,10 +165,14 @@ class TensorCore(_Unit):
     warp_n: int = 64
     instruction: tuple = (16, 8, 16)
     kernel_efficiency: float = 1.0
+    launch_s: float = 0.0
+    tile_latency_s: float = 0.0
+    tile_shapes: tuple = ()
 
     def __post_init__(self) -> None:
         _check_int(self, "sm_count", "tile_m", "tile_n", "tile_k", "warp_m", "warp_n")
         _check_fraction(self, "kernel_efficiency")
+        _check_gemm_mechanisms(self)
         inst = tuple(self.instruction) if isinstance(self.instruction, list | tuple) else ()
         if len(inst) != 3 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in inst):
             raise ValueError(f"{type(self).__name__}.instruction must be (m, n, k) positive ints, got "

@@ -286,7 +286,9 @@ class Design:
     compute only), the logic node and supply for energy scaling, and energy-table overrides `mac_pj`
     ({format: pJ per MAC, "block_scale": pJ per FP32 block-scale product-add}); `energy_table` is the
     table in use: these entries, and Horowitz-derived values (accel.energy) scaled to node_nm and vdd_v
-    for the rest. Memory energies are the levels' own `energy_pj_per_byte`."""
+    for the rest. Memory energies are the levels' own `energy_pj_per_byte`. `elementwise`: {op kind:
+    accel.ops.KernelCost} for non-GEMM kernels (kinds left out: the ideal roofline); `interconnect`: an
+    accel.interconnect.Interconnect (links to peer devices, for tensor parallelism) or None."""
 
     name: str
     clock_hz: float
@@ -295,9 +297,22 @@ class Design:
     node_nm: float = 45.0
     vdd_v: float = 0.9
     mac_pj: dict = field(default_factory=dict, hash=False)
+    elementwise: dict = field(default_factory=dict, hash=False)
+    interconnect: object = None
 
     def __post_init__(self) -> None:
         _check_positive(self, "clock_hz", "node_nm", "vdd_v")
+        from .interconnect import Interconnect
+        from .ops import check_elementwise_table
+        object.__setattr__(self, "elementwise", check_elementwise_table(self.elementwise))
+        if isinstance(self.interconnect, dict):
+            try:
+                object.__setattr__(self, "interconnect", Interconnect(**self.interconnect))
+            except TypeError as err:
+                raise ValueError(f"Design.interconnect: {err}") from None
+        if self.interconnect is not None and not isinstance(self.interconnect, Interconnect):
+            raise ValueError(f"Design.interconnect must be an Interconnect or None, got "
+                             f"{type(self.interconnect).__name__}")
         if not isinstance(self.unit, TensorCore | SystolicArray | _crossbar()):
             raise TypeError(f"Design.unit must be a TensorCore, SparseTensorCore, SystolicArray or Crossbar, got "
                             f"{type(self.unit).__name__}")
@@ -365,6 +380,12 @@ class Design:
         for m in self.memories:
             lines += ["", "[[memories]]"] + [f"{f.name} = {_toml(getattr(m, f.name))}"
                                               for f in dataclasses.fields(m)]
+        for kind, cost in self.elementwise.items():
+            lines += ["", f"[elementwise.{kind}]"] + [f"{f.name} = {_toml(getattr(cost, f.name))}"
+                                                      for f in dataclasses.fields(cost)]
+        if self.interconnect is not None:
+            lines += ["", "[interconnect]"] + [f"{f.name} = {_toml(getattr(self.interconnect, f.name))}"
+                                               for f in dataclasses.fields(self.interconnect)]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -383,7 +404,8 @@ class Design:
                 u["dataflow"] = Dataflow(u["dataflow"])
             unit = units[kind](**u)
             mems = tuple(MemoryLevel(**m) for m in doc.get("memories", ()))
-            return cls(unit=unit, memories=mems, **d)
+            extra = {k: doc[k] for k in ("elementwise", "interconnect") if k in doc}
+            return cls(unit=unit, memories=mems, **d, **extra)
         except KeyError as err:
             raise ValueError(f"design TOML lacks {err}") from None
         except TypeError as err:

@@ -6,6 +6,8 @@ import math
 
 from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray
 from .energy import DRAM_PJ_PER_BYTE, node_scale, sram_pj_per_byte
+from .interconnect import Interconnect
+from .ops import KernelCost
 from .systolic import Dataflow
 
 _GB = 1e9
@@ -71,6 +73,34 @@ def _gpu_memories(sms: int, clock: float, node: float, smem: int, l2: int, l2_bw
 # That tutorial's absolute dense time is 18 % slower than these mechanisms predict (0.716 ms; 222 against
 # LLMCompass's 287-293 TFLOPS): the two A100 measurement sets disagree, docs/validation.md says so.
 _A100_CLK = 1.41e9
+
+# Element-wise kernels, fitted by scripts/calibrate_llmcompass.py on LLMCompass's A100 tables (accel/data/
+# llmcompass: softmax_A100.csv eager torch.softmax, layernorm_A100.csv and gelu_A100.csv torch.compile'd,
+# all FP16): per kind the launch floor, the sustained fraction of HBM bandwidth and the kernel floor that
+# minimise the largest error over that table; layer norm's rows longer than 16 KB are read three times
+# (rows of 32 and 64 KB take twice as long as rows of 16 KB). No measurement exists for RMS norm, SiLU and
+# the residual add: they take the constants of the closest measured kernel (layer norm; GELU; GELU).
+_LN = KernelCost(launch_s=44.6e-6, bandwidth_fraction=0.89, floor_s=6.5e-6, row_buffer_bytes=16 * _KB)
+_GELU = KernelCost(launch_s=38.7e-6, bandwidth_fraction=0.78, floor_s=9.0e-6)
+_A100_ELEMENTWISE = {"softmax": KernelCost(launch_s=13.1e-6, bandwidth_fraction=0.515, floor_s=1.0e-6),
+                     "layernorm": _LN, "rmsnorm": _LN, "gelu": _GELU, "silu": _GELU, "add": _GELU}
+
+# Collectives: the per-step latency (2.13 us) and the share of the link bandwidth an all-reduce sustains
+# (0.762) are fitted by scripts/calibrate_llmcompass.py on LLMCompass's NCCL all-reduce over four
+# NVLink-3 A100s (ae/figure5/h/test_allreduce.py, vendored as allreduce_A100.csv): the latency on its two
+# smallest sizes, the fraction on its two largest. Link energy: 1.3 pJ/bit, the only NVLink energy NVIDIA
+# publishes (NVLink-C2C, NVIDIA Grace Hopper Superchip Architecture whitepaper, 2022): a lower bound for
+# board-level links.
+_NVLINK_LATENCY_S = 2.13e-6
+_NVLINK_FRACTION = 0.762
+_NVLINK_PJ_PER_BYTE = 1.3 * 8
+
+
+def _nvlink(name: str, links: int, per_link: float) -> Interconnect:
+    return Interconnect(name, links, per_link, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE, _NVLINK_FRACTION)
+
+
+# NVLink 3 (A100 whitepaper): 12 links of 25 GB/s per direction, 600 GB/s in all.
 _SM80_TILES = ((256, 128), (256, 64), (64, 256), (128, 128), (128, 64), (64, 128), (64, 64))
 _register(Design(
     name="a100-like", clock_hz=_A100_CLK, node_nm=7.0,
@@ -80,7 +110,8 @@ _register(Design(
                           tile_m=128, tile_n=256, tile_k=32, warp_m=64, warp_n=64, instruction=(16, 8, 16),
                           kernel_efficiency=0.943, sparse_kernel_efficiency=0.70, launch_s=28.3e-6,
                           tile_latency_s=0.72e-6, tile_shapes=_SM80_TILES),
-    memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB)))
+    memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB),
+    elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink3", 12, 25 * _GB)))
 
 # NVIDIA H100 SXM5 (H100 Tensor Core GPU Architecture whitepaper, 2022): 132 SMs, 4 tensor cores per
 # SM each 512 FP16 FMA/clock dense (2048 per SM; FP8 and INT8 twice that); the datasheet peaks
@@ -89,6 +120,11 @@ _register(Design(
 # bandwidth, so the L2 level models reuse and energy only (bandwidth inf). HBM3 80 GB at 3,350 GB/s (H100
 # SXM datasheet). TSMC 4N (a 5 nm-class node). Tile 128 x 256 computed by two warpgroups of wgmma
 # m64n256 (PTX ISA, wgmma.mma_async shapes), reading operands from shared memory.
+# Timing mechanisms (GEMM main-loop efficiency, launch floor, tile latency; element-wise kernels;
+# collective latency and bandwidth share): A100's, fitted above. No H100 or B200 measurement was used, so
+# these presets are hypotheses to check. NVLink 4 (H100 whitepaper): 18 links of 25 GB/s per direction
+# (900 GB/s in all); NVLink 5 (HGX B200 datasheet): 18 links of 50 GB/s per direction (1.8 TB/s in all).
+_A100_MECHANISMS = {"kernel_efficiency": 0.943, "launch_s": 28.3e-6, "tile_latency_s": 0.72e-6}
 _H100_CLK = 1.83e9
 _register(Design(
     name="h100-like", clock_hz=_H100_CLK, node_nm=5.0,
@@ -97,8 +133,10 @@ _register(Design(
                                           "int8": 4096},
                           accumulator={"default": "nv_hopper", "e4m3": "nv_hopper_fp8", "e5m2": "nv_hopper_fp8",
                                        "int8": "int32"},
-                          tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256, instruction=(64, 256, 16)),
-    memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB)))
+                          tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256, instruction=(64, 256, 16),
+                          **_A100_MECHANISMS, tile_shapes=((256, 128), (128, 128), (128, 64), (64, 256), (64, 128))),
+    memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB),
+    elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink4", 18, 25 * _GB)))
 
 # NVIDIA B200 (HGX B200 datasheet: FP4 9 / 18 PFLOPS dense / sparse, FP8 4.5 / 9, FP16 2.25 / 4.5, HBM3e
 # 8 TB/s, 180 GB): 148 SMs (CUDA device properties of B200). Blackwell doubles Hopper's per-SM tensor rate
@@ -116,8 +154,10 @@ _register(Design(
                           accumulator={"default": "nv_blackwell", "mxfp8_e4m3": "nv_blackwell_mx",
                                        "mxfp8_e5m2": "nv_blackwell_mx", "mxfp4": "nv_blackwell_mx",
                                        "nvfp4": "nv_blackwell_nvfp4", "e2m1": "nv_blackwell_mx", "int8": "int32"},
-                          tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256, instruction=(128, 256, 16)),
-    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * _GB, 8000 * _GB)))
+                          tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256, instruction=(128, 256, 16),
+                          **_A100_MECHANISMS, tile_shapes=((256, 128), (128, 128), (128, 64))),
+    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * _GB, 8000 * _GB),
+    elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink5", 18, 50 * _GB)))
 
 
 def _feed_bandwidth(rows: int, cols: int, clock: float) -> float:

@@ -28,7 +28,8 @@ def _lines(name: str) -> list[list[str]]:
 def matmul_rows(chip: str = "A100") -> list[tuple[int, int, int, float]]:
     """(M, N, K, seconds) of `matmul_<chip>.csv`: A (M x K) times B (K x N), FP16 (the file's columns are
     M, N, K with N = K, then the time in ms and the TFLOPS)."""
-    return [(int(r[0]), int(r[1]), int(r[2]), float(r[3].removesuffix("ms")) * 1e-3) for r in _lines(f"matmul_{chip}.csv")]
+    return [(int(r[0]), int(r[1]), int(r[2]), float(r[3].removesuffix("ms")) * 1e-3)
+            for r in _lines(f"matmul_{chip}.csv")]
 
 
 def elementwise_rows(kind: str, chip: str = "A100") -> list[tuple[int, int, float]]:

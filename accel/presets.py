@@ -160,6 +160,53 @@ _register(Design(
     elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink5", 18, 50 * _GB)))
 
 
+# AMD presets, from datasheets only (a preset is a hypothesis, not a fit). Their timing mechanisms are
+# A100's (fitted above on NVIDIA measurements; none is fitted to an AMD chip): GEMM main-loop efficiency,
+# launch floor and tile latency, element-wise kernel costs, collective latency and bandwidth share. The
+# tiles are rocBLAS/hipBLASLt-style macro tiles; the wave tile 64 x 64 of MFMA 32x32x8 instructions (AMD
+# CDNA ISA). Local data share 64 KB per CU at 128 B/clock (the model's shared-memory rule); L2 / Infinity
+# Cache bandwidth unpublished in the datasheets: inf (reuse and energy only). Link energy: NVLink-C2C's
+# 1.3 pJ/bit as for the NVIDIA presets (AMD publishes none).
+_CDNA_TILES = ((256, 128), (128, 128), (128, 64), (64, 128), (64, 64))
+
+# AMD Instinct MI210 (MI210 datasheet; "AMD CDNA 2 Architecture" whitepaper, 2021): 104 CUs at 1,700 MHz
+# peak engine clock; FP16 / BF16 / INT8 matrix 181 TFLOPS/TOPS = 2 x 104 x 512 MAC/clock/CU x 1.7 GHz,
+# FP32 matrix 45.3; 64 GB HBM2e at 1,638.4 GB/s; 8 MB L2; 3 Infinity Fabric links, 300 GB/s peer-to-peer
+# in all (50 GB/s per link per direction). TSMC N6. No published accumulator model for CDNA2: fp32.
+_MI210_CLK = 1.7e9
+_register(Design(
+    name="mi210-like", clock_hz=_MI210_CLK, node_nm=6.0,
+    unit=SparseTensorCore(name="mi210-mfma", sm_count=104,
+                          macs_per_cycle={"fp16": 512, "bf16": 512, "int8": 512, "fp32": 128},
+                          accumulator={"default": "fp32", "int8": "int32"},
+                          tile_m=128, tile_n=128, tile_k=32, warp_m=64, warp_n=64, instruction=(32, 32, 8),
+                          **_A100_MECHANISMS, tile_shapes=_CDNA_TILES),
+    memories=_gpu_memories(104, _MI210_CLK, 6.0, 64 * _KB, 8 * _MB, math.inf, 64 * _GiB, 1638.4 * _GB),
+    elementwise=_A100_ELEMENTWISE,
+    interconnect=Interconnect("infinity_fabric_cdna2", 3, 50 * _GB, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE,
+                              _NVLINK_FRACTION)))
+
+# AMD Instinct MI300X (MI300X datasheet; "AMD CDNA 3 Architecture" whitepaper, 2023): 304 CUs at 2,100 MHz
+# peak; FP16 / BF16 1,307.4 TFLOPS dense (2,614.9 with sparsity) = 2 x 304 x 1024 MAC/clock/CU x 2.1 GHz,
+# FP8 and INT8 2,614.9 dense (5,229.8 sparse); 192 GB HBM3 at 5.3 TB/s; 256 MB Infinity Cache; 7 Infinity
+# Fabric links, 896 GB/s peer-to-peer in all (64 GB/s per link per direction). TSMC N5 compute dies.
+# Accumulation: lowbit's CDNA3 presets (accumulators.md).
+_MI300X_CLK = 2.1e9
+_register(Design(
+    name="mi300x-like", clock_hz=_MI300X_CLK, node_nm=5.0,
+    unit=SparseTensorCore(name="mi300x-mfma", sm_count=304,
+                          macs_per_cycle={"fp16": 1024, "bf16": 1024, "e4m3fnuz": 2048, "e5m2fnuz": 2048,
+                                          "e4m3": 2048, "e5m2": 2048, "int8": 2048},
+                          accumulator={"default": "amd_cdna3", "e4m3fnuz": "amd_cdna3_fp8",
+                                       "e5m2fnuz": "amd_cdna3_fp8", "e4m3": "amd_cdna3_fp8",
+                                       "e5m2": "amd_cdna3_fp8", "int8": "int32"},
+                          tile_m=128, tile_n=128, tile_k=32, warp_m=64, warp_n=64, instruction=(32, 32, 8),
+                          **_A100_MECHANISMS, tile_shapes=_CDNA_TILES),
+    memories=_gpu_memories(304, _MI300X_CLK, 5.0, 64 * _KB, 256 * _MB, math.inf, 192 * _GB, 5300 * _GB),
+    elementwise=_A100_ELEMENTWISE,
+    interconnect=Interconnect("infinity_fabric_cdna3", 7, 64 * _GB, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE,
+                              _NVLINK_FRACTION)))
+
 def _feed_bandwidth(rows: int, cols: int, clock: float) -> float:
     """On-chip buffer bandwidth sized to feed a systolic array every clock: one 8-bit input per row in
     and one 32-bit partial sum per column out (the model's rule for buffers whose width is unpublished)."""

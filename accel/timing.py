@@ -142,7 +142,9 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
     for name, s in level_seconds.items():
         if s > seconds:
             seconds, bound = s, name
-    if isinstance(unit, TensorCore):  # every kernel's launch floor (accel.gemm_model)
+    if isinstance(unit, TensorCore) and unit.launch_s:  # every kernel's launch floor (accel.gemm_model)
+        if unit.launch_s * kernels > seconds:
+            bound = "launch"
         seconds += unit.launch_s * kernels
     macs = m * n * k * w.count
     counts[("mac", element_name(rate_fmt))] = macs * (unit.sparse_n / unit.sparse_m if sparse else 1)

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 import accel
-from accel.llmcompass import (GEMM_FIT_ROWS, allreduce_rows, elementwise_rows, matmul_rows)
+from accel.llmcompass import GEMM_FIT_ROWS, allreduce_rows, elementwise_rows, matmul_rows
 from accel.timing import gemm_timing
 
 

@@ -14,9 +14,8 @@ from importlib import resources
 
 # The rows each constant is fitted on (scripts/calibrate_llmcompass.py); every other row is a prediction.
 GEMM_FIT_ROWS = ((8192, 64, 64), (8192, 256, 256), (16384, 12288, 12288), (8192, 16384, 16384))
-# element-wise tables: the series with the reduction length fixed at 4096 (M varies) fits, the series
-# with M fixed at 4096 (N varies) checks; GELU: the even powers of two fit, the odd ones check
-ELEMENTWISE_FIT = {"softmax": "cols == 4096", "layernorm": "cols == 4096", "gelu": "even powers of two"}
+# The element-wise constants are fitted on each whole A100 table (softmax, layer norm, GELU): their checks
+# are the MI210 tables and the GPT-3 layer's element-wise ops.
 ALLREDUCE_FIT_BYTES = (8, 1024, 2**30, 2**34)
 
 
@@ -83,19 +82,13 @@ def gemm_predictions(design, chip: str = "A100") -> list[dict]:
     return out
 
 
-def is_elementwise_fit_row(kind: str, rows: int, cols: int) -> bool:
-    if kind == "gelu":
-        return (rows.bit_length() - 1) % 2 == 0
-    return cols == 4096
-
-
 def elementwise_predictions(design, kind: str, chip: str = "A100") -> list[dict]:
     from .ops import Elementwise, elementwise_timing
     out = []
     for r, c, t in elementwise_rows(kind, chip):
         s = elementwise_timing(design, Elementwise(kind, r, c, dtype="fp16")).seconds
         out.append({"rows": r, "cols": c, "measured_s": t, "model_s": s, "error": s / t - 1,
-                    "fit": chip == "A100" and is_elementwise_fit_row(kind, r, c)})
+                    "fit": chip == "A100"})
     return out
 
 

@@ -240,3 +240,20 @@ def test_layer_fuzz(d, heads, batch, seq, kv, tp, dtype):
     except ValueError:
         return
     assert math.isfinite(r.seconds) and r.seconds > 0 and len(r.per_op) == 12
+
+
+def test_validation_page_is_current():
+    spec = importlib.util.spec_from_file_location("validation_tables", ROOT / "scripts" / "validation_tables.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import contextlib
+    import io
+    import sys
+    buf = io.StringIO()
+    argv, sys.argv = sys.argv, ["validation_tables.py", "--stdout"]
+    try:
+        with contextlib.redirect_stdout(buf):
+            mod.main()
+    finally:
+        sys.argv = argv
+    assert buf.getvalue() == (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")

@@ -17,8 +17,8 @@ efficiency constant:
 Pure arithmetic on ints and floats: choosing among six tiles costs a few microseconds.
 """
 
+import math
 from dataclasses import dataclass
-from math import ceil
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class TileChoice:
 def tile_shapes(unit) -> tuple:
     """The (tile_m, tile_n) candidates of a TensorCore: its own tile first, then `unit.tile_shapes`."""
     own = (unit.tile_m, unit.tile_n)
-    return (own,) + tuple(t for t in unit.tile_shapes if tuple(t) != own)
+    return (own, *(t for t in unit.tile_shapes if t != own))
 
 
 def choose_tile(design, unit, m: int, n: int, k: int, batch: int, rate_sm: float, ea: float, eb: float,
@@ -53,32 +53,34 @@ def choose_tile(design, unit, m: int, n: int, k: int, batch: int, rate_sm: float
     the output and move split-K's partial tiles; ties go to the earlier candidate, the unit's own tile
     first."""
     tk = unit.tile_k
-    k_steps = ceil(k / tk)
-    per_sm = None
+    sms = unit.sm_count
+    k_steps = -(-k // tk)
+    per_sm = 0.0
     if design.memories:
         per_sm = design.memories[0].bandwidth_bytes_per_s / design.clock_hz
         if design.memories[0].instances == 1:
-            per_sm /= unit.sm_count
+            per_sm /= sms
     latency = unit.tile_latency_s * design.clock_hz
-    outer = design.memories[1].total_bandwidth_bytes_per_s / design.clock_hz if len(design.memories) > 1 else 0
-    best, best_score = None, 0.0
+    outer = design.memories[1].total_bandwidth_bytes_per_s / design.clock_hz if len(design.memories) > 1 else 0.0
+    mn_out = 2 * m * n * ec
+    best, best_score = None, math.inf
     for tm, tn in tile_shapes(unit):
-        tiles = ceil(m / tm) * ceil(n / tn) * batch
-        split = max(1, min(unit.sm_count // tiles, k_steps)) if tiles < unit.sm_count else 1
-        waves = ceil(tiles * split / unit.sm_count)
-        k_pad = ceil(k_steps / split) * tk
-        tile_cycles = tm * tn * k_pad / rate_sm / efficiency
+        tiles = -(-m // tm) * -(-n // tn) * batch
+        split = max(1, min(sms // tiles, k_steps)) if tiles < sms else 1
+        waves = -(-(tiles * split) // sms)
+        k_pad = -(-k_steps // split) * tk
         # fill: the first K step's operands; drain: the output tile, through one SM's share of the
         # innermost level (when there is one)
         fill_drain = ((tm * ea + tn * eb) * tk + tm * tn * ec) / per_sm if per_sm else 0.0
-        cycles = waves * (tile_cycles + fill_drain + latency)
-        # what the level outside the SMs carries for this tile: the operand re-reads, their fill from further
-        # out (at least once), the output in and out, and split-K's fp32 partial tiles there and back
-        outer_bytes = (a_bytes * (ceil(n / tn) + 1) + b_bytes * (ceil(m / tm) + 1) + 2 * m * n * ec
-                       + 2 * (split - 1) * m * n * 4)
-        score = max(cycles, outer_bytes * batch / outer) if outer else cycles
-        if best is None or score < best_score:
-            best_score = score
-            best = TileChoice(tm, tn, tk, min(unit.warp_m, tm), min(unit.warp_n, tn), tiles, split, waves, k_pad,
-                              cycles)
-    return best
+        cycles = waves * (tm * tn * k_pad / rate_sm / efficiency + fill_drain + latency)
+        score = cycles
+        if outer:
+            # what the level outside the SMs carries for this tile: the operand re-reads, their fill from
+            # further out (at least once), the output in and out, split-K's fp32 partial tiles there and back
+            traffic = (a_bytes * (-(-n // tn) + 1) + b_bytes * (-(-m // tm) + 1) + mn_out
+                       + 8 * (split - 1) * m * n) * batch / outer
+            score = max(cycles, traffic)
+        if score < best_score:
+            best_score, best = score, (tm, tn, tiles, split, waves, k_pad, cycles)
+    tm, tn, tiles, split, waves, k_pad, cycles = best
+    return TileChoice(tm, tn, tk, min(unit.warp_m, tm), min(unit.warp_n, tn), tiles, split, waves, k_pad, cycles)

@@ -55,6 +55,9 @@ class KernelCost:
             raise ValueError(f"KernelCost.row_buffer_bytes must be a positive number (math.inf: none), got {r!r}")
 
 
+_IDEAL = KernelCost()
+
+
 def check_elementwise_table(table) -> dict:
     """Design.elementwise as given ({kind: KernelCost or a dict of its fields}) -> {kind: KernelCost}."""
     if not isinstance(table, dict):
@@ -122,7 +125,7 @@ def elementwise_timing(design, op: Elementwise) -> OpTiming:
     if not design.memories:
         raise ValueError(f"design {design.name!r} has no memory level: element-wise ops stream from the outermost")
     mem = design.memories[-1]
-    cost = design.elementwise.get(op.kind, KernelCost())
+    cost = design.elementwise.get(op.kind, _IDEAL)
     reads, _, reduction = KINDS[op.kind]
     eb = format_info(op.dtype)[1] / 8
     row_bytes = op.cols * eb

@@ -12,6 +12,13 @@ import time
 import accel
 
 
+def _per_call(fn, n: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t0) / n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=200)
@@ -29,6 +36,11 @@ def main():
         r = accel.simulate(d, layer, accuracy=False)
         print(f"{phase}: {best * 1e6:,.0f} us per layer evaluation (best of 5 x {args.repeat}); "
               f"layer time {r.seconds * 1e3:.4f} ms")
+    # a reference in the same run (the machine's load varies): one GEMM point on tpu-v1-like, whose timing
+    # path this model did not change (docs/benchmarks.md: 16-19 us on an idle core)
+    ref_d, ref_g = accel.get_design("tpu-v1-like"), accel.Gemm(512, 512, 512, a_format="int8")
+    ref = min(_per_call(lambda: accel.simulate(ref_d, ref_g, accuracy=False), args.repeat) for _ in range(5))
+    print(f"reference: one tpu-v1-like GEMM point {ref * 1e6:.1f} us in this run")
     t0 = time.perf_counter()
     layer = accel.transformer_layer(12288, 96, 8, 1, phase="decode", kv_len=3072, tp=4)
     accel.simulate(d, layer, accuracy=True)

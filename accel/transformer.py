@@ -122,9 +122,13 @@ def simulate_layer(design, layer: Layer, accuracy: bool = True, max_rows: int = 
     energy_j; GEMMs also their shape and, with accuracy=True, the error of the numbers the unit's
     accumulator produces on a seeded sample of max_rows x max_cols outputs)."""
     from .accuracy import gemm_accuracy
+    from .design import SystolicArray, TensorCore
     from .simulate import Report, energy_pj
     from .timing import gemm_timing
 
+    if not isinstance(design.unit, TensorCore | SystolicArray):
+        raise ValueError(f"design {design.name!r} has a {type(design.unit).__name__} unit: a transformer Layer needs a "
+                         "digital unit (TensorCore, SparseTensorCore or SystolicArray)")
     per_op, counts, energy = [], {}, {}
     seconds = comp = 0.0
     ideal = 0.0

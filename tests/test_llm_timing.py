@@ -220,6 +220,14 @@ def test_bad_ops_and_fields(make, exc, match):
         make()
 
 
+def test_layer_needs_a_digital_unit():
+    with pytest.raises(ValueError, match="a transformer Layer needs a digital unit"):
+        accel.simulate(accel.get_design("hermes-like"), accel.transformer_layer(64, 8, 1, 4), accuracy=False)
+    layer = accel.transformer_layer(64, 8, 1, 4, dtype="int8", act_dtype="int8")
+    r = accel.simulate(accel.get_design("tpu-v1-like"), layer, accuracy=False)
+    assert r.seconds > 0 and len(r.per_op) == 12
+
+
 def test_tp_without_interconnect():
     d = accel.get_design("a100-like").replace(interconnect=None)
     layer = accel.transformer_layer(64, 8, 1, 4, tp=2)

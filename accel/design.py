@@ -35,6 +35,23 @@ def _check_fraction(obj, *names: str) -> None:
         object.__setattr__(obj, name, check_real(type(obj).__name__, name, getattr(obj, name), lo=0, hi=1))
 
 
+def _check_gemm_mechanisms(obj) -> None:
+    """launch_s, tile_latency_s finite and >= 0; tile_shapes a tuple of (tile_m, tile_n) positive ints
+    (lists from TOML become tuples)."""
+    for name in ("launch_s", "tile_latency_s"):
+        v = getattr(obj, name)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf:
+            raise ValueError(f"{type(obj).__name__}.{name} must be a finite number of seconds >= 0, got {v!r}")
+    shapes = obj.tile_shapes
+    ok = isinstance(shapes, list | tuple) and all(
+        isinstance(t, list | tuple) and len(t) == 2 and all(isinstance(x, int) and not isinstance(x, bool) and x > 0
+                                                            for x in t) for t in shapes)
+    if not ok:
+        raise ValueError(f"{type(obj).__name__}.tile_shapes must be a tuple of (tile_m, tile_n) positive ints, got "
+                         f"{shapes!r}")
+    object.__setattr__(obj, "tile_shapes", tuple(tuple(t) for t in shapes))
+
+
 def _check_rates(obj, rates: dict, what: str) -> dict:
     """The {format name: positive int rate} table, normalised (numpy ints to int)."""
     owner = type(obj).__name__
@@ -148,7 +165,10 @@ class TensorCore(_Unit):
     `kernel_efficiency`: the fraction of the peak math rate that real GEMM kernels sustain while
     compute-bound (clock under the power limit, issue and operand-delivery stalls the bandwidth model
     does not see); 1.0, the default, is the ideal roofline. Set it only from a measurement (a100-like:
-    see its preset)."""
+    see its preset). `launch_s`: each kernel's floor (launch and dispatch, as a measured call sees it);
+    `tile_latency_s`: each tile's prologue wait for its first loads from global memory; `tile_shapes`:
+    further (tile_m, tile_n) thread-block tiles the kernel library offers, the fastest is used (accel.
+    gemm_model). The defaults (0, 0, none) are the ideal roofline's."""
 
     name: str
     sm_count: int
@@ -161,12 +181,16 @@ class TensorCore(_Unit):
     warp_n: int = 64
     instruction: tuple = (16, 8, 16)
     kernel_efficiency: float = 1.0
+    launch_s: float = 0.0
+    tile_latency_s: float = 0.0
+    tile_shapes: tuple = ()
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
         check_str(owner, "name", self.name)
         _check_int(self, "sm_count", "tile_m", "tile_n", "tile_k", "warp_m", "warp_n")
         _check_fraction(self, "kernel_efficiency")
+        _check_gemm_mechanisms(self)
         if not isinstance(self.instruction, list | tuple) or len(self.instruction) != 3:
             raise ValueError(f"{owner}.instruction must be (m, n, k) positive ints, got {self.instruction!r}")
         inst = tuple(check_int(owner, f"instruction[{i}]", v) for i, v in enumerate(self.instruction))
@@ -281,7 +305,9 @@ class Design:
     compute only), the logic node and supply for energy scaling, and energy-table overrides `mac_pj`
     ({format: pJ per MAC, "block_scale": pJ per FP32 block-scale product-add}); `energy_table` is the
     table in use: these entries, and Horowitz-derived values (accel.energy) scaled to node_nm and vdd_v
-    for the rest. Memory energies are the levels' own `energy_pj_per_byte`."""
+    for the rest. Memory energies are the levels' own `energy_pj_per_byte`. `elementwise`: {op kind:
+    accel.ops.KernelCost} for non-GEMM kernels (kinds left out: the ideal roofline); `interconnect`: an
+    accel.interconnect.Interconnect (links to peer devices, for tensor parallelism) or None."""
 
     name: str
     clock_hz: float
@@ -290,10 +316,23 @@ class Design:
     node_nm: float = 45.0
     vdd_v: float = 0.9
     mac_pj: dict = field(default_factory=dict, hash=False)
+    elementwise: dict = field(default_factory=dict, hash=False)
+    interconnect: object = None
 
     def __post_init__(self) -> None:
         check_str("Design", "name", self.name)
         _check_positive(self, "clock_hz", "node_nm", "vdd_v")
+        from .interconnect import Interconnect
+        from .ops import check_elementwise_table
+        object.__setattr__(self, "elementwise", check_elementwise_table(self.elementwise))
+        if isinstance(self.interconnect, dict):
+            try:
+                object.__setattr__(self, "interconnect", Interconnect(**self.interconnect))
+            except TypeError as err:
+                raise ValueError(f"Design.interconnect: {err}") from None
+        if self.interconnect is not None and not isinstance(self.interconnect, Interconnect):
+            raise ValueError(f"Design.interconnect must be an Interconnect or None, got "
+                             f"{type(self.interconnect).__name__}")
         if not isinstance(self.unit, TensorCore | SystolicArray | _crossbar()):
             raise TypeError(f"Design.unit must be a TensorCore, SparseTensorCore, SystolicArray or Crossbar, got "
                             f"{type(self.unit).__name__}")
@@ -375,6 +414,12 @@ class Design:
         for m in self.memories:
             lines += ["", "[[memories]]"] + [f"{f.name} = {_toml(getattr(m, f.name))}"
                                               for f in dataclasses.fields(m)]
+        for kind, cost in self.elementwise.items():
+            lines += ["", f"[elementwise.{kind}]"] + [f"{f.name} = {_toml(getattr(cost, f.name))}"
+                                                      for f in dataclasses.fields(cost)]
+        if self.interconnect is not None:
+            lines += ["", "[interconnect]"] + [f"{f.name} = {_toml(getattr(self.interconnect, f.name))}"
+                                               for f in dataclasses.fields(self.interconnect)]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -388,7 +433,7 @@ class Design:
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"{source} does not parse as TOML: {err}") from None
         units = {**_UNITS, "crossbar": _crossbar()}
-        top = {"design": dict, "unit": dict, "memories": list}
+        top = {"design": dict, "unit": dict, "memories": list, "elementwise": dict, "interconnect": dict}
         _known_keys(source, "top-level tables", doc, list(top))
         for key in ("design", "unit"):
             if key not in doc:
@@ -405,7 +450,14 @@ class Design:
             raise ValueError(f"{source}: unit.kind must be one of {sorted(units)}, got {kind!r}")
         unit_cls = units[kind]
         _known_fields(source, "[unit]", u, unit_cls, extra=["kind"])
-        _known_fields(source, "[design]", d, cls, skip=("unit", "memories"))
+        _known_fields(source, "[design]", d, cls, skip=("unit", "memories", "elementwise", "interconnect"))
+        from .interconnect import Interconnect
+        from .ops import KernelCost
+        if "interconnect" in doc:
+            _known_fields(source, "[interconnect]", doc["interconnect"], Interconnect)
+        for kind, cost in doc.get("elementwise", {}).items():
+            if isinstance(cost, dict):
+                _known_fields(source, f"[elementwise.{kind}]", cost, KernelCost)
         try:
             if "dataflow" in u:
                 try:
@@ -420,7 +472,8 @@ class Design:
                     raise ValueError(f"memories[{i}] must be a [[memories]] table")
                 _known_fields(source, f"[[memories]] #{i + 1}", m, MemoryLevel)
                 mems.append(MemoryLevel(**m))
-            return cls(unit=unit, memories=tuple(mems), **d)
+            extra = {k: doc[k] for k in ("elementwise", "interconnect") if k in doc}
+            return cls(unit=unit, memories=tuple(mems), **d, **extra)
         except (ValueError, TypeError) as err:
             raise type(err)(f"{source}: {err}") from None
 

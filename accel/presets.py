@@ -6,6 +6,8 @@ import math
 
 from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray
 from .energy import DRAM_PJ_PER_BYTE, node_scale, sram_pj_per_byte
+from .interconnect import Interconnect
+from .ops import KernelCost
 from .systolic import Dataflow
 
 _GB = 1e9
@@ -55,22 +57,61 @@ def _gpu_memories(sms: int, clock: float, node: float, smem: int, l2: int, l2_bw
 # 156 / 312. Up to 164 KB shared memory per SM (Table 5); 40 MB L2 read at 5120 bytes/clk (p. 35); HBM2e
 # 80 GB at 2,039 GB/s (A100 80GB SXM datasheet). TSMC N7. Tile 128 x 256 x 32 with 64 x 64 warp tiles:
 # CUTLASS's default SM80 FP16 tensor-op GEMM configuration; mma.m16n8k16 (PTX ISA).
-# Kernel efficiencies, measured: PyTorch's tutorial "Accelerating BERT with semi-structured (2:4)
-# sparsity" (pytorch/tutorials advanced_source/semi_structured_sparse.py, A100 80GB, CUTLASS kernels)
-# times nn.Linear(10240, 3072) on a 3072 x 10240 FP16 input at 0.870 ms dense and 0.630 ms 2:4-sparse.
-# The ideal model gives 0.6987 ms and 0.3501 ms for that GEMM (both compute-bound: 3 waves of tiles of
-# 327,680 / 163,840 math cycles plus 704 cycles of fill and drain), so the kernels' math runs at 0.803
-# of the dense peak and 0.555 of the sparse peak. The independent check is torchao's ViT-L
-# training-step benchmark (tests/test_accel_model.py::test_sparse_realism_a100, docs/accel.md).
+# GEMM kernel mechanisms (accel.gemm_model), fitted by scripts/calibrate_llmcompass.py on four rows of
+# LLMCompass's A100 FP16 matmul table (accel/data/llmcompass/matmul_A100.csv: 8192x64x64 fixes the
+# launch floor, 8192x256x256 the per-tile latency, 16384x12288x12288 and 8192x16384x16384 the main-loop
+# efficiency); the other 16 rows are predictions (docs/validation.md): launch_s 28.3 us (host dispatch,
+# launch and synchronisation of one torch.bmm call), tile_latency_s 0.72 us (a tile's prologue: its first
+# loads from HBM), kernel_efficiency 0.943 (cuBLAS sustains 287-293 TFLOPS on large GEMMs). Tiles: the
+# CUTLASS SM80 FP16 tensor-op configurations (cutlass_library generator.py, GenerateSM80_TensorOp_16816:
+# 128x256, 256x128, 256x64, 64x256, 128x128, 128x64, 64x128, 64x64, K step 32).
+# 2:4-sparse efficiency 0.70: PyTorch's tutorial "Accelerating BERT with semi-structured (2:4) sparsity"
+# (pytorch/tutorials advanced_source/semi_structured_sparse.py, A100 80GB: nn.Linear(10240, 3072) on
+# 3072 x 10240 FP16, 0.870 ms dense / 0.630 ms sparse = 1.381x). With the dense mechanisms above the
+# sparse kernel is L2-bound at 1.379x for any efficiency from 0.70 to 0.758 (above that it jumps to
+# compute-bound and 1.46x): the ratio fixes only that range, and 0.70 is its low end.
+# That tutorial's absolute dense time is 18 % slower than these mechanisms predict (0.716 ms; 222 against
+# LLMCompass's 287-293 TFLOPS): the two A100 measurement sets disagree, docs/validation.md says so.
 _A100_CLK = 1.41e9
+
+# Element-wise kernels, fitted by scripts/calibrate_llmcompass.py on LLMCompass's A100 tables (accel/data/
+# llmcompass: softmax_A100.csv eager torch.softmax, layernorm_A100.csv and gelu_A100.csv torch.compile'd,
+# all FP16): per kind the launch floor, the sustained fraction of HBM bandwidth and the kernel floor that
+# minimise the largest error over that table; layer norm's rows longer than 16 KB are read three times
+# (rows of 32 and 64 KB take twice as long as rows of 16 KB). No measurement exists for RMS norm, SiLU and
+# the residual add: they take the constants of the closest measured kernel (layer norm; GELU; GELU).
+_LN = KernelCost(launch_s=44.6e-6, bandwidth_fraction=0.89, floor_s=6.5e-6, row_buffer_bytes=16 * _KB)
+_GELU = KernelCost(launch_s=38.7e-6, bandwidth_fraction=0.78, floor_s=9.0e-6)
+_A100_ELEMENTWISE = {"softmax": KernelCost(launch_s=13.1e-6, bandwidth_fraction=0.515, floor_s=1.0e-6),
+                     "layernorm": _LN, "rmsnorm": _LN, "gelu": _GELU, "silu": _GELU, "add": _GELU}
+
+# Collectives: the per-step latency (2.13 us) and the share of the link bandwidth an all-reduce sustains
+# (0.762) are fitted by scripts/calibrate_llmcompass.py on LLMCompass's NCCL all-reduce over four
+# NVLink-3 A100s (ae/figure5/h/test_allreduce.py, vendored as allreduce_A100.csv): the latency on its two
+# smallest sizes, the fraction on its two largest. Link energy: 1.3 pJ/bit, the only NVLink energy NVIDIA
+# publishes (NVLink-C2C, NVIDIA Grace Hopper Superchip Architecture whitepaper, 2022): a lower bound for
+# board-level links.
+_NVLINK_LATENCY_S = 2.13e-6
+_NVLINK_FRACTION = 0.762
+_NVLINK_PJ_PER_BYTE = 1.3 * 8
+
+
+def _nvlink(name: str, links: int, per_link: float) -> Interconnect:
+    return Interconnect(name, links, per_link, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE, _NVLINK_FRACTION)
+
+
+# NVLink 3 (A100 whitepaper): 12 links of 25 GB/s per direction, 600 GB/s in all.
+_SM80_TILES = ((256, 128), (256, 64), (64, 256), (128, 128), (128, 64), (64, 128), (64, 64))
 _register(Design(
     name="a100-like", clock_hz=_A100_CLK, node_nm=7.0,
     unit=SparseTensorCore(name="a100-tc", sm_count=108,
                           macs_per_cycle={"fp16": 1024, "bf16": 1024, "tf32": 512, "int8": 2048, "int4": 4096},
                           accumulator={"default": "nv_ampere", "int8": "int32", "int4": "int32"},
                           tile_m=128, tile_n=256, tile_k=32, warp_m=64, warp_n=64, instruction=(16, 8, 16),
-                          kernel_efficiency=0.803, sparse_kernel_efficiency=0.555),
-    memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB)))
+                          kernel_efficiency=0.943, sparse_kernel_efficiency=0.70, launch_s=28.3e-6,
+                          tile_latency_s=0.72e-6, tile_shapes=_SM80_TILES),
+    memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB),
+    elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink3", 12, 25 * _GB)))
 
 # NVIDIA H100 SXM5 (H100 Tensor Core GPU Architecture whitepaper, 2022): 132 SMs, 4 tensor cores per
 # SM each 512 FP16 FMA/clock dense (2048 per SM; FP8 and INT8 twice that); the datasheet peaks
@@ -79,6 +120,11 @@ _register(Design(
 # bandwidth, so the L2 level models reuse and energy only (bandwidth inf). HBM3 80 GB at 3,350 GB/s (H100
 # SXM datasheet). TSMC 4N (a 5 nm-class node). Tile 128 x 256 computed by two warpgroups of wgmma
 # m64n256 (PTX ISA, wgmma.mma_async shapes), reading operands from shared memory.
+# Timing mechanisms (GEMM main-loop efficiency, launch floor, tile latency; element-wise kernels;
+# collective latency and bandwidth share): A100's, fitted above. No H100 or B200 measurement was used, so
+# these presets are hypotheses to check. NVLink 4 (H100 whitepaper): 18 links of 25 GB/s per direction
+# (900 GB/s in all); NVLink 5 (HGX B200 datasheet): 18 links of 50 GB/s per direction (1.8 TB/s in all).
+_A100_MECHANISMS = {"kernel_efficiency": 0.943, "launch_s": 28.3e-6, "tile_latency_s": 0.72e-6}
 _H100_CLK = 1.83e9
 _register(Design(
     name="h100-like", clock_hz=_H100_CLK, node_nm=5.0,
@@ -87,8 +133,10 @@ _register(Design(
                                           "int8": 4096},
                           accumulator={"default": "nv_hopper", "e4m3": "nv_hopper_fp8", "e5m2": "nv_hopper_fp8",
                                        "int8": "int32"},
-                          tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256, instruction=(64, 256, 16)),
-    memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB)))
+                          tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256, instruction=(64, 256, 16),
+                          **_A100_MECHANISMS, tile_shapes=((256, 128), (128, 128), (128, 64), (64, 256), (64, 128))),
+    memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB),
+    elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink4", 18, 25 * _GB)))
 
 # NVIDIA B200 (HGX B200 datasheet: FP4 9 / 18 PFLOPS dense / sparse, FP8 4.5 / 9, FP16 2.25 / 4.5, HBM3e
 # 8 TB/s, 180 GB): 148 SMs (CUDA device properties of B200). Blackwell doubles Hopper's per-SM tensor rate
@@ -106,9 +154,58 @@ _register(Design(
                           accumulator={"default": "nv_blackwell", "mxfp8_e4m3": "nv_blackwell_mx",
                                        "mxfp8_e5m2": "nv_blackwell_mx", "mxfp4": "nv_blackwell_mx",
                                        "nvfp4": "nv_blackwell_nvfp4", "e2m1": "nv_blackwell_mx", "int8": "int32"},
-                          tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256, instruction=(128, 256, 16)),
-    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * 10**9, 8000 * _GB)))
+                          tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256, instruction=(128, 256, 16),
+                          **_A100_MECHANISMS, tile_shapes=((256, 128), (128, 128), (128, 64))),
+    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * 10**9, 8000 * _GB),
+    elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink5", 18, 50 * _GB)))
 
+
+# AMD presets, from datasheets only (a preset is a hypothesis, not a fit). Their timing mechanisms are
+# A100's (fitted above on NVIDIA measurements; none is fitted to an AMD chip): GEMM main-loop efficiency,
+# launch floor and tile latency, element-wise kernel costs, collective latency and bandwidth share. The
+# tiles are rocBLAS/hipBLASLt-style macro tiles; the wave tile 64 x 64 of MFMA 32x32x8 instructions (AMD
+# CDNA ISA). Local data share 64 KB per CU at 128 B/clock (the model's shared-memory rule); L2 / Infinity
+# Cache bandwidth unpublished in the datasheets: inf (reuse and energy only). Link energy: NVLink-C2C's
+# 1.3 pJ/bit as for the NVIDIA presets (AMD publishes none).
+_CDNA_TILES = ((256, 128), (128, 128), (128, 64), (64, 128), (64, 64))
+
+# AMD Instinct MI210 (MI210 datasheet; "AMD CDNA 2 Architecture" whitepaper, 2021): 104 CUs at 1,700 MHz
+# peak engine clock; FP16 / BF16 / INT8 matrix 181 TFLOPS/TOPS = 2 x 104 x 512 MAC/clock/CU x 1.7 GHz,
+# FP32 matrix 45.3; 64 GB HBM2e at 1,638.4 GB/s; 8 MB L2; 3 Infinity Fabric links, 300 GB/s peer-to-peer
+# in all (50 GB/s per link per direction). TSMC N6. No published accumulator model for CDNA2: fp32.
+_MI210_CLK = 1.7e9
+_register(Design(
+    name="mi210-like", clock_hz=_MI210_CLK, node_nm=6.0,
+    unit=SparseTensorCore(name="mi210-mfma", sm_count=104,
+                          macs_per_cycle={"fp16": 512, "bf16": 512, "int8": 512, "fp32": 128},
+                          accumulator={"default": "fp32", "int8": "int32"},
+                          tile_m=128, tile_n=128, tile_k=32, warp_m=64, warp_n=64, instruction=(32, 32, 8),
+                          **_A100_MECHANISMS, tile_shapes=_CDNA_TILES),
+    memories=_gpu_memories(104, _MI210_CLK, 6.0, 64 * _KB, 8 * _MB, math.inf, 64 * _GiB, 1638.4 * _GB),
+    elementwise=_A100_ELEMENTWISE,
+    interconnect=Interconnect("infinity_fabric_cdna2", 3, 50 * _GB, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE,
+                              _NVLINK_FRACTION)))
+
+# AMD Instinct MI300X (MI300X datasheet; "AMD CDNA 3 Architecture" whitepaper, 2023): 304 CUs at 2,100 MHz
+# peak; FP16 / BF16 1,307.4 TFLOPS dense (2,614.9 with sparsity) = 2 x 304 x 1024 MAC/clock/CU x 2.1 GHz,
+# FP8 and INT8 2,614.9 dense (5,229.8 sparse); 192 GB HBM3 at 5.3 TB/s; 256 MB Infinity Cache; 7 Infinity
+# Fabric links, 896 GB/s peer-to-peer in all (64 GB/s per link per direction). TSMC N5 compute dies.
+# Accumulation: lowbit's CDNA3 presets (accumulators.md).
+_MI300X_CLK = 2.1e9
+_register(Design(
+    name="mi300x-like", clock_hz=_MI300X_CLK, node_nm=5.0,
+    unit=SparseTensorCore(name="mi300x-mfma", sm_count=304,
+                          macs_per_cycle={"fp16": 1024, "bf16": 1024, "e4m3fnuz": 2048, "e5m2fnuz": 2048,
+                                          "e4m3": 2048, "e5m2": 2048, "int8": 2048},
+                          accumulator={"default": "amd_cdna3", "e4m3fnuz": "amd_cdna3_fp8",
+                                       "e5m2fnuz": "amd_cdna3_fp8", "e4m3": "amd_cdna3_fp8",
+                                       "e5m2": "amd_cdna3_fp8", "int8": "int32"},
+                          tile_m=128, tile_n=128, tile_k=32, warp_m=64, warp_n=64, instruction=(32, 32, 8),
+                          **_A100_MECHANISMS, tile_shapes=_CDNA_TILES),
+    memories=_gpu_memories(304, _MI300X_CLK, 5.0, 64 * _KB, 256 * _MB, math.inf, 192 * 10**9, 5300 * _GB),
+    elementwise=_A100_ELEMENTWISE,
+    interconnect=Interconnect("infinity_fabric_cdna3", 7, 64 * _GB, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE,
+                              _NVLINK_FRACTION)))
 
 def _feed_bandwidth(rows: int, cols: int, clock: float) -> float:
     """On-chip buffer bandwidth sized to feed a systolic array every clock: one 8-bit input per row in

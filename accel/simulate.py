@@ -31,6 +31,7 @@ class Report:
     utilisation: float
     counts: dict = field(repr=False)
     accuracy: dict | None = None
+    per_op: list | None = field(default=None, repr=False)  # a Layer's ops (accel.transformer)
 
     def to_dict(self) -> dict:
         """A flat JSON-ready dict: workload fields, timing, energy per component (energy_<name>_j) and
@@ -58,6 +59,12 @@ def energy_pj(design: Design, counts: dict) -> dict:
     mem = {m.name: m.energy_pj_per_byte for m in design.memories}
     for (comp, action), n in counts.items():
         if comp == "mma":  # instruction counts are reported, their energy is in the MACs
+            continue
+        if comp == "vector":  # element-wise ops: one fp32 multiply-add per flop (the block-scale entry)
+            out["vector"] = out.get("vector", 0.0) + n * design.energy_table["block_scale"]
+            continue
+        if design.interconnect is not None and comp == design.interconnect.name:
+            out[comp] = out.get(comp, 0.0) + n * design.interconnect.energy_pj_per_byte
             continue
         if comp == "mac":
             pj = design.energy_table[action]
@@ -117,8 +124,9 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
                   utilisation=ops / seconds / peak, counts=counts, accuracy=acc)
 
 
-def simulate(design: Design, workload: Gemm | Network, accuracy: bool = True) -> Report:
-    """Timing, energy and (with accuracy=True) the accuracy of `workload` on `design`.
+def simulate(design: Design, workload, accuracy: bool = True) -> Report:
+    """Timing, energy and (with accuracy=True) the accuracy of `workload` (a Gemm, Network or
+    accel.transformer.Layer) on `design`.
 
     Accuracy is measured on a bounded sample of every GEMM: at most 128 x 128 outputs and a contiguous
     slice of at most accuracy.MAX_K (16384) terms of K (digital units; accel.accuracy), or at most
@@ -126,11 +134,14 @@ def simulate(design: Design, workload: Gemm | Network, accuracy: bool = True) ->
     was computed, and the metrics are an estimate whenever k_sampled < K."""
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
-    if not isinstance(workload, Gemm | Network):
-        raise TypeError(f"workload must be a Gemm or Network, got {type(workload).__name__}")
     if not isinstance(accuracy, bool | np.bool_):
         raise TypeError(f"accuracy must be True or False, got {accuracy!r}")
     accuracy = bool(accuracy)
+    from .transformer import Layer, simulate_layer
+    if isinstance(workload, Layer):
+        return simulate_layer(design, workload, accuracy)
+    if not isinstance(workload, Gemm | Network):
+        raise TypeError(f"workload must be a Gemm, Network or transformer Layer, got {type(workload).__name__}")
     from .analog import Crossbar
     if isinstance(design.unit, Crossbar):
         return _simulate_crossbar(design, workload, accuracy)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from .design import Design, SparseTensorCore, SystolicArray, TensorCore, element_name, format_info
+from .gemm_model import choose_tile
 from .systolic import compute_cycles
 from .workloads import Gemm, parse_sparsity
 
@@ -84,33 +85,22 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
         b_bytes_total = k * n * keep * (eb + unit.metadata_bits / 8)
     a_total, c_total = m * k * ea, m * n * ec
     counts: dict = {}
+    # a batched Gemm's `count` GEMMs run as one kernel on a TensorCore (their tiles share the waves)
+    batch = w.count if w.batched and isinstance(unit, TensorCore) else 1
+    kernels = w.count // batch
 
     if isinstance(unit, TensorCore):
         rate_sm = unit.macs_per_clock(rate_fmt, sparse) // unit.sm_count
-        tiles = ceil(m / unit.tile_m) * ceil(n / unit.tile_n)
-        k_steps = ceil(k / unit.tile_k)
-        # split-K (CUTLASS split-K / stream-K): with fewer output tiles than SMs, K is divided among the
-        # idle SMs and the partial tiles are summed afterwards through L2
-        split = max(1, min(unit.sm_count // tiles, k_steps)) if tiles < unit.sm_count else 1
-        waves = ceil(tiles * split / unit.sm_count)
-        k_pad = ceil(k_steps / split) * unit.tile_k
-        tile_cycles = unit.tile_m * unit.tile_n * k_pad / rate_sm
-        # fill: the first K step's operands; drain: the output tile, through one SM's share of the
-        # innermost level (when there is one)
-        fill_drain = 0.0
-        if design.memories:
-            per_sm = design.memories[0].bandwidth_bytes_per_s / design.clock_hz
-            if design.memories[0].instances == 1:
-                per_sm /= unit.sm_count
-            stage = (unit.tile_m * ea + unit.tile_n * eb) * unit.tile_k
-            fill_drain = (stage + unit.tile_m * unit.tile_n * ec) / per_sm
-        # measured kernels sustain only a fraction of the peak math rate (1.0: the ideal roofline)
-        tile_cycles /= unit.sparse_kernel_efficiency if sparse else unit.kernel_efficiency
-        comp = ceil(waves * (tile_cycles + fill_drain))
+        # measured kernels sustain only a fraction of the peak math rate (1.0: the ideal roofline); the
+        # tile, waves, split-K, fill/drain and prologue latency: accel.gemm_model
+        eff = unit.sparse_kernel_efficiency if sparse else unit.kernel_efficiency
+        tc = choose_tile(design, unit, m, n, k, batch, rate_sm, ea, eb, ec, eff, a_total, b_bytes_total)
+        split = tc.split
+        comp = ceil(tc.cycles)
         im, in_, ik = unit.instruction
-        counts[("mma", "instruction")] = (tiles * split * (unit.tile_m // im) * ceil(unit.tile_n / in_) * (k_pad // ik)
-                                          * w.count)
-        blocks = [(min(m, unit.warp_m), min(n, unit.warp_n)), (min(m, unit.tile_m), min(n, unit.tile_n))]
+        counts[("mma", "instruction")] = (tc.tiles * split * (tc.tile_m // im) * ceil(tc.tile_n / in_)
+                                          * (tc.k_pad // ik) * kernels)
+        blocks = [(min(m, tc.warp_m), min(n, tc.warp_n)), (min(m, tc.tile_m), min(n, tc.tile_n))]
         inner_reads = None
     else:
         assert isinstance(unit, SystolicArray)
@@ -152,12 +142,16 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
         counts[(mem.name, "byte")] = traffic
         level_seconds[mem.name] = traffic / mem.total_bandwidth_bytes_per_s
 
-    comp *= w.count
+    comp *= kernels
     compute_s = comp / design.clock_hz
     seconds, bound = compute_s, "compute"
     for name, s in level_seconds.items():
         if s > seconds:
             seconds, bound = s, name
+    if isinstance(unit, TensorCore) and unit.launch_s:  # every kernel's launch floor (accel.gemm_model)
+        if unit.launch_s * kernels > seconds:
+            bound = "launch"
+        seconds += unit.launch_s * kernels
     macs = m * n * k * w.count
     counts[("mac", element_name(rate_fmt))] = macs * (unit.sparse_n / unit.sparse_m if sparse else 1)
     blk = _block_size(w.a_format) or _block_size(w.b_fmt)

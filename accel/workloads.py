@@ -97,7 +97,9 @@ class Gemm:
     none for wider ones), "tensor", "channel" (per row of A, per column of B) or "none"; block formats
     carry their own scales. `out_format`: the stored result (default: fp32, int32 for integer formats).
     On analog crossbars, `t_seconds` is the time since programming and `compensation` the drift
-    compensation (None, "global", "column"); digital units ignore both."""
+    compensation (None, "global", "column"); digital units ignore both. `batched=True`: the `count` GEMMs
+    run as one batched kernel (cuBLAS strided-batched, e.g. attention's Q K^T over heads): their tiles
+    share the waves and the kernel pays one launch; False: `count` separate kernels."""
 
     m: int
     n: int
@@ -115,8 +117,11 @@ class Gemm:
     name: str = "gemm"
     t_seconds: float = 0.0
     compensation: str | None = None
+    batched: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.batched, bool):
+            raise TypeError(f"Gemm.batched must be a bool, got {self.batched!r}")
         for f in ("m", "n", "k", "count"):
             v = check_int("Gemm", f, getattr(self, f))
             if v > MAX_DIM:  # the timing model's float arithmetic is exact below 2**53
@@ -162,4 +167,4 @@ class Gemm:
     def describe(self) -> dict:
         return {"workload": self.name, "m": self.m, "n": self.n, "k": self.k, "count": self.count,
                 "a_format": self.a_format, "b_format": self.b_fmt, "sparsity": self.sparsity,
-                "t_seconds": self.t_seconds, "compensation": self.compensation}
+                "t_seconds": self.t_seconds, "compensation": self.compensation, "batched": self.batched}

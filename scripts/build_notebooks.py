@@ -235,6 +235,81 @@ for name, bpw in [("quip# 2-bit", 2.006), ("qtip 2-bit", 2.006), ("aqlm 2x8", 2.
 ]
 
 
+NOTEBOOKS["07_llm_inference"] = [
+    "# LLM inference, op by op\nOne GPT-3 175B decoder layer (d 12288, 96 heads, batch 8) split 4 ways by tensor "
+    "parallelism: prefill of a 2048-token prompt and the decode step at 3072 keys, on a100-, h100- and b200-like, "
+    "in FP16, FP8 and NVFP4. Each op's time and energy, each GEMM's accuracy beside them (the numbers the "
+    "unit's accumulator really produces, on a sampled tile), the A100 model against LLMCompass's measured "
+    "layer, and what tensor parallelism buys. The A100 constants are fitted on LLMCompass's operator tables; "
+    "the H100/B200 presets reuse them (hypotheses; see docs/validation.md).",
+    HEADER + "\nimport accel\nfrom accel.llmcompass import layer_rows\nfrom IPython.display import Image, display",
+    """GPT3 = dict(d_model=12288, heads=96, batch=8)
+PHASES = {"prefill": dict(seq=2048), "decode": dict(seq=1, kv_len=3072)}
+CASES = [("a100-like", "fp16"), ("h100-like", "fp16"), ("h100-like", "fp8"), ("b200-like", "fp16"),
+         ("b200-like", "fp8"), ("b200-like", "nvfp4")]
+res = {}
+for name, fmt in CASES:
+    d = accel.get_design(name)
+    for phase, kw in PHASES.items():
+        layer = accel.transformer_layer(**GPT3, **kw, phase=phase, tp=4, dtype=fmt)
+        # accuracy on the decode step (a 32 x 32 sample of each GEMM's outputs); prefill: timing only
+        res[name, fmt, phase] = accel.simulate(d, layer, accuracy=(phase == "decode"))
+for (name, fmt, phase), r in res.items():
+    print(f"{name:10s} {fmt:6s} {phase:8s} {r.seconds * 1e3:9.3f} ms  {r.energy_j * 1e3:8.2f} mJ")""",
+    """# the A100 model against LLMCompass's measured layer (never fitted on)
+for phase in PHASES:
+    meas, r = layer_rows(phase), res["a100-like", "fp16", phase]
+    tot = sum(meas.values())
+    print(f"{phase}: model {r.seconds * 1e3:.3f} ms, measured {tot * 1e3:.3f} ms ({r.seconds / tot - 1:+.1%})")
+    for o in r.per_op:
+        print(f"   {o['name']:15s} {o['seconds'] * 1e6:10.1f} us  measured {meas[o['name']] * 1e6:10.1f} us "
+              f"({o['seconds'] / meas[o['name']] - 1:+.0%})  {o['bound']}")""",
+    """# each GEMM's time, energy and accuracy, decode step
+print(f"{'design':10s} {'fmt':6s} {'op':5s} {'us':>8s} {'uJ':>9s} {'rel. error':>10s}")
+for (name, fmt, phase), r in res.items():
+    if phase != "decode":
+        continue
+    for o in r.per_op:
+        if "accuracy" in o:
+            print(f"{name:10s} {fmt:6s} {o['name']:5s} {o['seconds'] * 1e6:8.1f} {o['energy_j'] * 1e6:9.1f} "
+                  f"{o['accuracy']['rel_fro_err']:10.2e}")""",
+    """ops = accel.transformer.LAYER_OP_NAMES
+colors = plt.cm.tab20(np.linspace(0, 1, len(ops)))
+fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+for ax, phase in zip(axes, PHASES):
+    labels = ["A100\\nmeasured"] + [f"{n.split('-')[0].upper()}\\n{f}" for n, f in CASES]
+    rows = [[layer_rows(phase)[o] for o in ops]] + [[o["seconds"] for o in res[n, f, phase].per_op]
+                                                    for n, f in CASES]
+    bottom = np.zeros(len(rows))
+    for j, op in enumerate(ops):
+        v = np.array([row[j] for row in rows]) * 1e3
+        ax.bar(range(len(rows)), v, bottom=bottom, color=colors[j], label=op)
+        bottom += v
+    ax.set_xticks(range(len(rows))); ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylabel("ms per layer"); ax.set_title(f"GPT-3 layer, tp = 4, {phase}")
+axes[1].legend(fontsize=7, ncol=2)
+save(fig, "llm_layer_breakdown.png")
+display(Image(os.path.join(FIG_DIR, "llm_layer_breakdown.png")))""",
+    """# tensor parallelism: per-device time of one layer, and the all-reduces' share (h100-like, fp16)
+d = accel.get_design("h100-like")
+tps = [1, 2, 4, 8]
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+for ax, (phase, kw) in zip(axes, PHASES.items()):
+    t, ar = [], []
+    for tp in tps:
+        r = accel.simulate(d, accel.transformer_layer(**GPT3, **kw, phase=phase, tp=tp), accuracy=False)
+        t.append(r.seconds * 1e3)
+        ar.append(sum(o["seconds"] for o in r.per_op if o["kind"] == "allreduce") * 1e3)
+    ax.plot(tps, t, "o-", label="layer (per device)")
+    ax.plot(tps, ar, "s--", label="all-reduces")
+    ax.plot(tps, [t[0] / p for p in tps], ":", color="gray", label="ideal 1/tp")
+    ax.set_xscale("log", base=2); ax.set_yscale("log"); ax.set_xlabel("tensor-parallel devices")
+    ax.set_ylabel("ms"); ax.set_title(f"h100-like, {phase}"); ax.legend(fontsize=8)
+    print(phase, [f"{x:.3f}" for x in t], "all-reduce share", [f"{a / x:.0%}" for a, x in zip(ar, t)])
+save(fig, "llm_tensor_parallel.png")
+display(Image(os.path.join(FIG_DIR, "llm_tensor_parallel.png")))""",
+]
+
 def main():
     out = Path(__file__).resolve().parents[1] / "notebooks"
     out.mkdir(exist_ok=True)

@@ -220,7 +220,7 @@ RAISES = [
     # --- simulate and its pure steps ---
     ("sim-design-str", lambda: accel.simulate("a100-like", accel.Gemm(2, 2, 2)), TypeError,
      r"design must be a Design, got str"),
-    ("sim-workload-none", lambda: accel.simulate(_A100, None), TypeError, r"workload must be a Gemm or Network"),
+    ("sim-workload-none", lambda: accel.simulate(_A100, None), TypeError, r"workload must be a Gemm, Network or transformer Layer"),
     ("sim-accuracy-str", lambda: accel.simulate(_A100, accel.Gemm(2, 2, 2), accuracy="no"), TypeError,
      r"accuracy must be True or False"),
     ("timing-crossbar", lambda: accel.gemm_timing(accel.get_design("hermes-like"), accel.Gemm(2, 2, 2)), TypeError,
@@ -311,7 +311,7 @@ energy_pj_per_byte = 1.0
 TOML_CASES = [
     ("misspelt-memories", ("[[memories]]", "[[memory]]"), ValueError,
      r"d.toml: unknown key \['memory'\] in top-level tables \(did you mean 'memories'\?\); valid keys: "
-     r"\['design', 'unit', 'memories'\]"),
+     r"\['design', 'unit', 'memories', 'elementwise', 'interconnect'\]"),
     ("unit-unknown-key", ("rows = 4", "rowz = 4"), ValueError,
      r"d.toml: unknown key \['rowz'\] in \[unit\] \(did you mean 'rows'\?\); valid keys: \['kind', 'name', 'rows'"),
     ("design-unknown-key", ("clock_hz = 1e9", "clock = 1e9"), ValueError,

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 FIGURES = {"01_format_tour": ["format_grids.png", "format_errors.png"], "02_block_scaling": ["block_pareto.png"],
            "03_tensor_core_accumulation": ["fp8_accumulation.png"], "04_design_sweep": ["design_sweep.png"],
-           "05_analog_drift": ["analog_drift.png"], "06_weight_compression": ["compression_rd.png"]}
+           "05_analog_drift": ["analog_drift.png"], "06_weight_compression": ["compression_rd.png"],
+           "07_llm_inference": ["llm_layer_breakdown.png", "llm_tensor_parallel.png"]}
 
 
 def test_notebooks_match_their_generator():

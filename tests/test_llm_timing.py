@@ -1,0 +1,267 @@
+"""The timing model against measured silicon (LLMCompass's A100 tables) and the LLM-layer workload: GEMM
+mechanisms, element-wise ops, batched GEMMs, ring all-reduce, transformer_layer and its per-op report,
+with hand-derived configurations and the bad-input errors."""
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import accel
+from accel.llmcompass import (
+    GEMM_FIT_ROWS,
+    LAYER_OPS,
+    allreduce_predictions,
+    elementwise_predictions,
+    errors,
+    gemm_predictions,
+    layer_rows,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _errs(rows, fit=None):
+    return errors([(r["model_s"], r["measured_s"]) for r in rows if fit is None or r["fit"] == fit])
+
+
+# -- GEMMs: the issue's target on LLMCompass's A100 table (today's single constant: 16 % / 91 %) --------
+def test_a100_gemm_table():
+    rows = gemm_predictions(accel.get_design("a100-like"))
+    assert len(rows) == 20 and sum(r["fit"] for r in rows) == len(GEMM_FIT_ROWS)
+    every, held_out = _errs(rows), _errs(rows, fit=False)
+    assert every["median"] <= 0.10 and every["max"] <= 0.25  # model: 1.5 % / 4.4 %
+    assert held_out["median"] <= 0.05 and held_out["max"] <= 0.10  # the 16 rows not fitted: 1.9 % / 4.4 %
+
+
+def test_gemm_fit_reproduces_the_preset():
+    spec = importlib.util.spec_from_file_location("calibrate", ROOT / "scripts" / "calibrate_llmcompass.py")
+    cal = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cal)
+    got = cal.fit_gemm(accel.get_design("a100-like"))
+    u = accel.get_design("a100-like").unit
+    assert got["launch_s"] == pytest.approx(u.launch_s, rel=0.01)
+    assert got["kernel_efficiency"] == pytest.approx(u.kernel_efficiency, rel=0.01)
+    assert got["tile_latency_s"] == pytest.approx(u.tile_latency_s, rel=0.03)
+
+
+# per-table targets: every element-wise table median <= 10 %, max <= 15 %
+@pytest.mark.parametrize("kind, median, worst", [("softmax", 0.10, 0.15), ("layernorm", 0.05, 0.10),
+                                                 ("gelu", 0.02, 0.03)])
+def test_a100_elementwise_tables(kind, median, worst):
+    e = _errs(elementwise_predictions(accel.get_design("a100-like"), kind))
+    assert e["median"] <= median and e["max"] <= worst
+
+
+def test_a100_allreduce_table():
+    rows = allreduce_predictions(accel.get_design("a100-like"))
+    assert _errs(rows)["median"] <= 0.15
+    # the ring model's weak spot: mid sizes (16 KiB - 16 MiB) come out up to 68 % fast; large ones are close
+    assert all(abs(r["error"]) <= 0.20 for r in rows if r["bytes"] >= 32 * 2**20)
+
+
+# -- the GPT-3 175B layer on four A100s: never fitted on, checked here ----------------------------------
+@pytest.mark.parametrize("phase, seq, kv, total_tol", [("prefill", 2048, None, 0.05), ("decode", 1, 3072, 0.10)])
+def test_gpt3_layer_against_a100(phase, seq, kv, total_tol):
+    layer = accel.transformer_layer(12288, 96, 8, seq, phase=phase, kv_len=kv, tp=4, dtype="fp16")
+    r = accel.simulate(accel.get_design("a100-like"), layer, accuracy=False)
+    meas = layer_rows(phase)
+    assert [o["name"] for o in r.per_op] == list(LAYER_OPS)
+    assert r.seconds == pytest.approx(sum(meas.values()), rel=total_tol)  # prefill -3.4 %, decode -8.4 %
+    e = errors([(o["seconds"], meas[o["name"]]) for o in r.per_op])
+    assert e["median"] <= 0.15  # prefill 8.2 %, decode 6.4 %
+
+
+def test_per_op_report():
+    d = accel.get_design("h100-like")
+    r = accel.simulate(d, accel.transformer_layer(1024, 16, 2, 128, tp=2), accuracy=False)
+    assert [o["name"] for o in r.per_op] == list(LAYER_OPS)
+    assert r.seconds == pytest.approx(sum(o["seconds"] for o in r.per_op))
+    assert r.energy_j == pytest.approx(sum(o["energy_j"] for o in r.per_op))
+    kinds = {o["name"]: o["kind"] for o in r.per_op}
+    assert kinds["qk"] == kinds["av"] == "batched_gemm" and kinds["qkv"] == "gemm" and kinds["gelu"] == "gelu"
+    assert kinds["allreduce_ffn"] == "allreduce"
+    assert all(o["seconds"] > 0 and o["energy_j"] > 0 and isinstance(o["bound"], str) for o in r.per_op)
+    one = accel.simulate(d, accel.transformer_layer(1024, 16, 2, 128, tp=1), accuracy=False)
+    assert [o["seconds"] for o in one.per_op if o["kind"] == "allreduce"] == [0.0, 0.0]
+
+
+def test_layer_accuracy_per_gemm():
+    d = accel.get_design("h100-like")
+    small = {"d_model": 256, "heads": 4, "batch": 2, "seq": 16}
+    r16 = accel.simulate(d, accel.transformer_layer(**small, dtype="fp16"))
+    r8 = accel.simulate(d, accel.transformer_layer(**small, dtype="fp8"))
+    for a, b in zip(r16.per_op, r8.per_op, strict=True):
+        assert ("accuracy" in a) == (a["kind"] in ("gemm", "batched_gemm"))
+        if a["name"] in ("qkv", "ffn1"):
+            assert b["accuracy"]["rel_fro_err"] > a["accuracy"]["rel_fro_err"] > 0
+    assert r8.accuracy["rel_fro_err"] == max(o["accuracy"]["rel_fro_err"] for o in r8.per_op if "accuracy" in o)
+    b200 = accel.simulate(accel.get_design("b200-like"), accel.transformer_layer(**small, dtype="nvfp4"))
+    assert 0 < b200.accuracy["rel_fro_err"] < 0.5
+
+
+# -- hand-derived mechanisms --------------------------------------------------------------------------------
+def _tc(sm=1, **kw):
+    unit = accel.TensorCore(name="t", sm_count=sm, macs_per_cycle={"fp16": 16}, tile_m=4, tile_n=4, tile_k=4,
+                            warp_m=2, warp_n=2, instruction=(2, 2, 2), **kw)
+    return accel.Design(name="tc", clock_hz=1e9, unit=unit)
+
+
+def test_batched_gemm_is_one_kernel():
+    d = _tc(launch_s=1e-6)
+    # two 4x4x4 GEMMs: 4 cycles each; batched: one kernel of 2 tiles (2 waves on 1 SM) and one launch
+    batched = accel.gemm_timing(d, accel.Gemm(4, 4, 4, count=2, batched=True))
+    apart = accel.gemm_timing(d, accel.Gemm(4, 4, 4, count=2))
+    assert batched.compute_cycles == apart.compute_cycles == 8
+    assert batched.seconds == pytest.approx(8e-9 + 1e-6) and apart.seconds == pytest.approx(8e-9 + 2e-6)
+    assert batched.bound == "launch"
+    # on 2 SMs the batch's two tiles share one wave
+    assert accel.gemm_timing(_tc(sm=2), accel.Gemm(4, 4, 4, count=2, batched=True)).compute_cycles == 4
+
+
+def test_tile_choice_and_latency():
+    # one 4x4 output on 4 SMs: the 4x4 tile is one tile (K = 4: one step, no split) = 4 cycles; a 2x4 tile
+    # gives two tiles on two SMs, 2 cycles each: the faster tile wins
+    assert accel.gemm_timing(_tc(sm=4), accel.Gemm(4, 4, 4)).compute_cycles == 4
+    assert accel.gemm_timing(_tc(sm=4, tile_shapes=((2, 4),)), accel.Gemm(4, 4, 4)).compute_cycles == 2
+    # each tile's prologue waits tile_latency_s: 8 x 4 outputs on 1 SM = 2 waves of (4 + 3) cycles
+    assert accel.gemm_timing(_tc(tile_latency_s=3e-9), accel.Gemm(8, 4, 4)).compute_cycles == 14
+
+
+def test_elementwise_hand_derived():
+    hbm = accel.MemoryLevel("hbm", 10**9, 1e9, 10.0)
+    costs = {"softmax": accel.KernelCost(launch_s=1e-6, bandwidth_fraction=0.5),
+             "layernorm": accel.KernelCost(row_buffer_bytes=100, floor_s=2e-6)}
+    d = _tc().replace(memories=(hbm,), elementwise=costs)
+    # softmax 10 x 100 fp16: read 2000 B + write 2000 B at 0.5 GB/s = 8 us, + 1 us launch
+    t = accel.elementwise_timing(d, accel.Elementwise("softmax", 10, 100))
+    assert t.seconds == pytest.approx(9e-6) and t.counts[("hbm", "byte")] == 4000 and t.bound == "hbm"
+    # layer norm rows of 200 B > the 100 B buffer: read three times, written once: 8000 B at 1 GB/s
+    assert accel.elementwise_timing(d, accel.Elementwise("layernorm", 10, 100)).seconds == pytest.approx(8e-6)
+    # a tiny one sits on the floor; a residual add reads two tensors; kinds without an entry are ideal
+    assert accel.elementwise_timing(d, accel.Elementwise("layernorm", 1, 10)).seconds == pytest.approx(2e-6)
+    assert accel.elementwise_timing(d, accel.Elementwise("add", 10, 100)).seconds == pytest.approx(6e-6)
+
+
+def test_ring_allreduce_hand_derived():
+    ic = accel.Interconnect("link", links=2, bandwidth_per_link_bytes_per_s=1e9, latency_s=1e-6,
+                            energy_pj_per_byte=1.0)
+    d = _tc().replace(interconnect=ic)
+    # p = 4: 6 steps of 1 us + 2 (3/4) 1000 B over 2 GB/s
+    t = accel.allreduce_timing(d, 1000, 4)
+    assert t.seconds == pytest.approx(6e-6 + 0.75e-6) and t.counts == {("link", "byte"): 1500}
+    assert accel.allreduce_timing(d, 1000, 1).seconds == 0.0
+
+
+def test_datasheet_links_and_amd_peaks():
+    links = {n: accel.get_design(n).interconnect.bandwidth_bytes_per_s for n in ("a100-like", "h100-like",
+                                                                              "b200-like", "mi300x-like")}
+    assert links == pytest.approx({"a100-like": 300e9, "h100-like": 450e9, "b200-like": 900e9,
+                                   "mi300x-like": 448e9})
+    assert accel.get_design("mi210-like").peak_ops_per_s("fp16") == pytest.approx(181e12, rel=1e-3)
+    assert accel.get_design("mi300x-like").peak_ops_per_s("fp16") == pytest.approx(1307.4e12, rel=1e-3)
+    assert accel.get_design("mi300x-like").peak_ops_per_s("e4m3", sparse=True) == pytest.approx(5229.8e12, rel=1e-3)
+
+
+def test_toml_round_trip_keeps_mechanisms():
+    for name in ("a100-like", "mi300x-like"):
+        d = accel.get_design(name)
+        back = accel.Design.from_toml(d.to_toml())
+        assert back == d and back.elementwise == d.elementwise and back.interconnect == d.interconnect
+        assert back.unit.tile_shapes == d.unit.tile_shapes
+
+
+# -- bad input ----------------------------------------------------------------------------------------------
+BAD_LAYERS = [
+    ({"d_model": -8}, ValueError, "d_model must be a positive int"),
+    ({"batch": 0}, ValueError, "batch must be a positive int"),
+    ({"seq": 2.0}, ValueError, "seq must be a positive int"),
+    ({"tp": 5}, ValueError, r"tp \(5\) must divide heads \(8\)"),
+    ({"heads": 3}, ValueError, r"d_model \(64\) must be a multiple of heads \(3\)"),
+    ({"phase": "train"}, ValueError, "phase must be one of"),
+    ({"kv_len": 2}, ValueError, r"kv_len \(2\) must be at least seq \(4\)"),
+    ({"dtype": "fp7"}, ValueError, "unknown format 'fp7'"),
+    ({"dtype": 16}, TypeError, "dtype must be a format name"),
+    ({"fuse_qkv": 1}, TypeError, "fuse_qkv must be a bool"),
+]
+
+
+@pytest.mark.parametrize("change, exc, match", BAD_LAYERS)
+def test_bad_layer_arguments(change, exc, match):
+    args = {"d_model": 64, "heads": 8, "batch": 1, "seq": 4, **change}
+    with pytest.raises(exc, match=match):
+        accel.transformer_layer(**args)
+
+
+BAD_OPS = [
+    (lambda: accel.Elementwise("dropout", 4, 4), ValueError, "unknown op kind 'dropout'"),
+    (lambda: accel.Elementwise("softmax", -1, 4), ValueError, "Elementwise.rows must be a positive int"),
+    (lambda: accel.Layer("x", ("softmax",)), ValueError, "unknown op 'softmax'"),
+    (lambda: accel.AllReduce(0, 4), ValueError, "AllReduce.nbytes must be a positive int"),
+    (lambda: accel.AllReduce(8, 4, algorithm="tree"), ValueError, "algorithm must be one of"),
+    (lambda: accel.KernelCost(bandwidth_fraction=0.0), ValueError, "bandwidth_fraction must be in"),
+    (lambda: accel.KernelCost(launch_s=-1e-6), ValueError, "launch_s must be a finite number"),
+    (lambda: accel.Interconnect("l", 0, 1e9, 0.0, 1.0), ValueError, "links must be a positive int"),
+    (lambda: accel.Interconnect("l", 1, 1e9, math.inf, 1.0), ValueError, "latency_s must be a finite"),
+    (lambda: accel.Gemm(4, 4, 4, batched="yes"), TypeError, "Gemm.batched must be a bool"),
+    (lambda: _tc(launch_s=-1.0), ValueError, "launch_s must be a finite number of seconds"),
+    (lambda: _tc(tile_shapes=((0, 4),)), ValueError, "tile_shapes must be a tuple of"),
+    (lambda: _tc().replace(elementwise={"dropout": accel.KernelCost()}), ValueError, "unknown op kind"),
+    (lambda: _tc().replace(interconnect="nvlink"), ValueError, "Design.interconnect must be an Interconnect"),
+]
+
+
+@pytest.mark.parametrize("make, exc, match", BAD_OPS)
+def test_bad_ops_and_fields(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_layer_needs_a_digital_unit():
+    with pytest.raises(ValueError, match="a transformer Layer needs a digital unit"):
+        accel.simulate(accel.get_design("hermes-like"), accel.transformer_layer(64, 8, 1, 4), accuracy=False)
+    layer = accel.transformer_layer(64, 8, 1, 4, dtype="int8", act_dtype="int8")
+    r = accel.simulate(accel.get_design("tpu-v1-like"), layer, accuracy=False)
+    assert r.seconds > 0 and len(r.per_op) == 12
+
+
+def test_tp_without_interconnect():
+    d = accel.get_design("a100-like").replace(interconnect=None)
+    layer = accel.transformer_layer(64, 8, 1, 4, tp=2)
+    with pytest.raises(ValueError, match="has no interconnect; an all-reduce over 2 devices"):
+        accel.simulate(d, layer, accuracy=False)
+    assert accel.simulate(d, accel.transformer_layer(64, 8, 1, 4, tp=1), accuracy=False).seconds > 0
+
+
+@settings(max_examples=40)
+@given(st.integers(-2, 4096), st.sampled_from([1, 2, 3, 8, 12]), st.integers(-1, 16), st.integers(-1, 512),
+       st.sampled_from([None, 1, 600]), st.sampled_from([1, 2, 4, 8]),
+       st.sampled_from(["fp16", "fp8", "bf16", "e4m3", "nvfp4", "int8", "q"]))
+def test_layer_fuzz(d, heads, batch, seq, kv, tp, dtype):
+    design = accel.get_design("h100-like")
+    try:
+        layer = accel.transformer_layer(d, heads, batch, seq, phase="decode", kv_len=kv, tp=tp, dtype=dtype)
+        r = accel.simulate(design, layer, accuracy=False)
+    except ValueError:
+        return
+    assert math.isfinite(r.seconds) and r.seconds > 0 and len(r.per_op) == 12
+
+
+def test_validation_page_is_current():
+    spec = importlib.util.spec_from_file_location("validation_tables", ROOT / "scripts" / "validation_tables.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import contextlib
+    import io
+    import sys
+    buf = io.StringIO()
+    argv, sys.argv = sys.argv, ["validation_tables.py", "--stdout"]
+    try:
+        with contextlib.redirect_stdout(buf):
+            mod.main()
+    finally:
+        sys.argv = argv
+    assert buf.getvalue() == (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")

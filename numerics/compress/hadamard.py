@@ -95,6 +95,10 @@ class RandomHadamard:
 
 
 def incoherence(w) -> float:
-    """QuIP's weight incoherence mu = max |W_ij| sqrt(m n) / ||W||_F."""
-    w = np.asarray(w, np.float64)
-    return float(np.abs(w).max() * np.sqrt(w.size) / np.linalg.norm(w))
+    """QuIP's weight incoherence mu = max |W_ij| sqrt(m n) / ||W||_F = max |W_ij| / rms(W) (w: a finite,
+    non-zero 2-D matrix; ValueError otherwise)."""
+    from .base import check_weight, rms
+    w = check_weight(w)
+    if not w.any():
+        raise ValueError("incoherence of an all-zero matrix is undefined (0 / 0)")
+    return float(np.abs(w).max() / rms(w))

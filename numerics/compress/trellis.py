@@ -141,6 +141,8 @@ def unpack_states(bits: np.ndarray, L: int, kv: int, steps=None) -> np.ndarray:
     B, nb = bits.shape
     T = nb // kv
     t = np.arange(T) if steps is None else np.asarray(steps)
+    if t.dtype.kind not in "iu" or t.ndim != 1 or (t.size and (t.min() < 0 or t.max() >= T)):
+        raise ValueError(f"steps must be in 0..{T - 1} (a 1-D integer array), got {steps!r}")
     circ = np.concatenate([bits, bits[:, :L]], axis=1).astype(np.int64)
     idx = t[:, None] * kv + np.arange(L)[None, :]
     w = circ[:, idx]                                    # (B, len(t), L)

@@ -101,6 +101,14 @@ def test_fp32_scales_hold_huge_weights_within_the_grid_bound(method, scale, gaus
     assert np.allclose(d, ref, rtol=1e-6, atol=0)          # scale-invariant up to the fp32 rounding of scales
 
 
+def test_block_format_with_fp16_scales_raises_past_its_range(gauss):
+    with pytest.raises(ValueError, match="w is too large for int4_g128_asym's block scales.*largest 65504"):
+        nx.compress(gauss * 1e6, "rtn", format="int4_g128_asym")
+    # MX scales (E8M0, up to 2^127) hold it: the block format's own rule
+    w = gauss * 1e6
+    assert nx.compress(w, "rtn", format="mxfp4").error(w)["rel_mse"] < 0.05
+
+
 def test_bf16_scales_are_bf16_values(gauss):
     cw = nx.compress(gauss * 1e6, "rtn", scale_format="bf16")
     s = cw.parts["scales"].data

@@ -147,6 +147,14 @@ def _rtn_format(w, name: str) -> CompressedWeight:
     except ValueError:
         bf = None
     if bf is not None:  # float64 in: the block format rounds from the input's precision (no float32 detour)
+        if bf.scale_rule.name == "AMAX" and not bf.tensor_scale:
+            # amax / element max is the smallest scale any block can need: past the scale format's largest
+            # value the block format would saturate the scale and clip the weights (GPTQ-style int-N groups)
+            need = float(np.abs(w).max()) / bf.element.max
+            if need > bf.scale.max:
+                raise ValueError(f"w is too large for {name}'s block scales: one would be at least {need:.4g}, beyond "
+                                 f"the scale format's largest {bf.scale.max:.6g}; use the integer grid with "
+                                 "scale_format='fp32' (rtn without format=) or scale w down")
         bt = bf.encode(w, axis=1)
         parts = {"codes": Stored(np.asarray(bt.codes), bf.element.bits)}
         if bt.zero_points is not None:

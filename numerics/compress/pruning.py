@@ -6,6 +6,7 @@ quantized in the same pass (2:4 + 4-bit)."""
 import numpy as np
 
 from .base import (
+    _FMAX,
     SCALE_FORMATS,
     CompressedWeight,
     Stored,
@@ -19,8 +20,6 @@ from .base import (
 )
 from .obs import inverse_cholesky, obs_sequential
 from .scalar import _check_bits, _check_group, grid_params, grid_quantize
-
-_FMAX = {"fp16": 65504.0, "bf16": 3.3895313892515355e38, "fp32": 3.4028234663852886e38}
 
 CRITERIA = ("magnitude", "wanda", "sparsegpt")
 
@@ -41,8 +40,8 @@ def sparse24(w, bits=None, hessian=None, seed=0, criterion: str = "sparsegpt", n
     """Prune to n_keep:m_group along the input features. `criterion`: "magnitude" (largest |w| kept),
     "wanda" (largest |w_ij| ||X_j||, ||X_j||^2 = H_jj), "sparsegpt" (per group of m_group columns the
     weights with the smallest w^2 / [H^-1]_jj^2 pruned, errors spread by the OBS update; needs a Hessian
-    for its advantage, H = I otherwise). `bits`: None keeps fp16 values; an int quantizes the kept values
-    on the min-max grid (fp16 scale and zero point per `group` columns of a row) in the same pass.
+    for its advantage, H = I otherwise). `bits`: None keeps the values (in `value_format`); an int quantizes
+    the kept values on the min-max grid (a scale and zero point per `group` columns of a row) in the same pass.
     Stored: kept values (`value_format` fp16, bf16 or fp32 when bits is None), ceil(log2 m_group)-bit
     positions per kept value, scales (`scale_format`)."""
     if not isinstance(criterion, str) or criterion not in CRITERIA:

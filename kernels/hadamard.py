@@ -4,10 +4,24 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, parallel=True)
 def fwht(x: np.ndarray) -> None:
     """In place: each row of x (float64, (r, n), n a power of two) becomes H_n row (H_n = H_2^(x)log2 n,
-    entries +-1, no scaling)."""
+    entries +-1, no scaling). The shape is checked here: the kernel's butterflies would write past the end
+    of a row whose length is not a power of two."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.ndim != 2:
+        raise TypeError(f"fwht needs a 2-D float64 array, got {getattr(x, 'dtype', type(x))} "
+                        f"with shape {getattr(x, 'shape', None)}")
+    n = x.shape[1]
+    if n < 1 or n & (n - 1):
+        raise ValueError(f"fwht needs rows whose length is a power of two, got {n}")
+    if not x.flags.writeable:
+        raise ValueError("fwht works in place: x must be writeable")
+    _fwht(x)
+
+
+@nb.njit(cache=True, parallel=True)
+def _fwht(x: np.ndarray) -> None:
+    """fwht's kernel: x (r, n) float64, n a power of two (checked by fwht)."""
     r, n = x.shape
     for i in nb.prange(r):
         row = x[i]

@@ -21,11 +21,54 @@ def _codeword(absgrid, a, signs, shift_bit, row):
         row[i] = v + shift
 
 
-@nb.njit(cache=True, parallel=True)
+def _check_codebook(absgrid, par) -> None:
+    """The kernels index absgrid and par with code bits: both must be exactly the (256, 8) / (256,) tables."""
+    if not (isinstance(absgrid, np.ndarray) and absgrid.dtype == np.float64 and absgrid.shape == (256, 8)):
+        raise ValueError(f"absgrid must be a (256, 8) float64 array, got {getattr(absgrid, 'shape', absgrid)!r}")
+    if not (isinstance(par, np.ndarray) and par.dtype == np.int64 and par.shape == (256,)):
+        raise ValueError(f"par must be a (256,) int64 array, got {getattr(par, 'shape', par)!r}")
+    if not np.isin(par, (0, 1)).all():
+        raise ValueError("par must hold parities (0 or 1)")
+
+
+def _check_rows(name, a, n, dtype, cols) -> None:
+    shape = (n, 8) if cols else (n,)
+    if not (isinstance(a, np.ndarray) and a.dtype == dtype and a.shape == shape):
+        raise ValueError(f"{name} must be a {shape} {np.dtype(dtype).name} array, got "
+                         f"{getattr(a, 'dtype', type(a))} {getattr(a, 'shape', '')}")
+
+
 def e8p_nearest(x: np.ndarray, absgrid: np.ndarray, par: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
-    """x: (n, 8) float64 targets; absgrid (256, 8), par (256,) int64 (required parity of minus signs).
+    """x: (n, 8) float64 finite targets; absgrid (256, 8), par (256,) int64 (required parity of minus signs).
     Writes the 16-bit codes (n,) int64 = a_index << 8 | (signs of coordinates 1..7) << 1 | shift bit
-    (1: +1/4; coordinate 0's sign follows from the parity) and out (n, 8) the codewords."""
+    (1: +1/4; coordinate 0's sign follows from the parity) and out (n, 8) the codewords. Shapes, dtypes
+    and finiteness are checked before the kernel runs."""
+    if not (isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 2 and x.shape[1] == 8):
+        raise ValueError(f"x must be an (n, 8) float64 array, got {getattr(x, 'dtype', type(x))} "
+                         f"{getattr(x, 'shape', '')}")
+    if not np.isfinite(x).all():
+        raise ValueError("x must be finite")
+    _check_codebook(absgrid, par)
+    _check_rows("codes", codes, x.shape[0], np.int64, False)
+    _check_rows("out", out, x.shape[0], np.float64, True)
+    _e8p_nearest(x, absgrid, par, codes, out)
+
+
+def e8p_decode(codes: np.ndarray, absgrid: np.ndarray, par: np.ndarray, out: np.ndarray) -> None:
+    """Codewords (n, 8) of 16-bit E8P codes (n,) int64 in 0..65535 (the inverse of e8p_nearest's numbering);
+    shapes and the code range are checked before the kernel indexes the tables with them."""
+    if not (isinstance(codes, np.ndarray) and codes.dtype == np.int64 and codes.ndim == 1):
+        raise ValueError(f"codes must be a 1-D int64 array, got {getattr(codes, 'dtype', type(codes))}")
+    if codes.size and (codes.min() < 0 or codes.max() > 65535):
+        raise ValueError(f"E8P codes must be in 0..65535, got {codes.min()}..{codes.max()}")
+    _check_codebook(absgrid, par)
+    _check_rows("out", out, codes.shape[0], np.float64, True)
+    _e8p_decode(codes, absgrid, par, out)
+
+
+@nb.njit(cache=True, parallel=True)
+def _e8p_nearest(x: np.ndarray, absgrid: np.ndarray, par: np.ndarray, codes: np.ndarray, out: np.ndarray) -> None:
+    """e8p_nearest's kernel (arguments checked there)."""
     n = x.shape[0]
     for r in nb.prange(n):
         best = 1e300
@@ -72,8 +115,8 @@ def e8p_nearest(x: np.ndarray, absgrid: np.ndarray, par: np.ndarray, codes: np.n
 
 
 @nb.njit(cache=True)
-def e8p_decode(codes: np.ndarray, absgrid: np.ndarray, par: np.ndarray, out: np.ndarray) -> None:
-    """Codewords (n, 8) of 16-bit E8P codes (the inverse of e8p_nearest's numbering)."""
+def _e8p_decode(codes: np.ndarray, absgrid: np.ndarray, par: np.ndarray, out: np.ndarray) -> None:
+    """e8p_decode's kernel (arguments checked there)."""
     for r in range(codes.shape[0]):
         c = codes[r]
         a = c >> 8

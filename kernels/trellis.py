@@ -75,10 +75,39 @@ def _viterbi_one(x, values, v0, v1, L, kv, start_hi, end_lo, back, cost, ncost, 
     return path
 
 
-@nb.njit(cache=True, parallel=True)
 def viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.ndarray, end_lo: np.ndarray) -> np.ndarray:
     """x: (B, T V) float32 sequences; values (2^L, V) float32, V = 1 or 2. start_hi, end_lo: (B,) int64 constraints
-    (-1: free). Returns the state paths (B, T) int64."""
+    (-1: free, else an (L - kV)-bit value). Returns the state paths (B, T) int64. Every shape, dtype and
+    range the kernel indexes with is checked here first."""
+    for name, v in (("L", L), ("kv", kv)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise ValueError(f"{name} must be an int, got {v!r}")
+    if not 1 <= kv <= 8 or not kv < L <= 24:
+        raise ValueError(f"need 1 <= kv <= 8 (back pointers are uint8) and kv < L <= 24, got L = {L}, kv = {kv}")
+    if not (isinstance(values, np.ndarray) and values.dtype == np.float32 and values.ndim == 2
+            and values.shape[0] == 1 << L and values.shape[1] in (1, 2)):
+        raise ValueError(f"values must be a (2^L = {1 << L}, V) float32 array with V = 1 or 2, got "
+                         f"{getattr(values, 'dtype', type(values))} {getattr(values, 'shape', '')}")
+    V = values.shape[1]
+    if not (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim == 2 and x.shape[1] % V == 0
+            and x.shape[1] // V >= 1):
+        raise ValueError(f"x must be a (B, T V) float32 array with T >= 1 steps of V = {V}, got "
+                         f"{getattr(x, 'dtype', type(x))} {getattr(x, 'shape', '')}")
+    if not np.isfinite(x).all() or not np.isfinite(values).all():
+        raise ValueError("x and values must be finite")
+    for name, c in (("start_hi", start_hi), ("end_lo", end_lo)):
+        if not (isinstance(c, np.ndarray) and c.dtype.kind == "i" and c.shape == (x.shape[0],)):
+            raise ValueError(f"{name} must be a ({x.shape[0]},) integer array, got {getattr(c, 'shape', c)!r}")
+        if c.size and (c.min() < -1 or c.max() >= 1 << (L - kv)):
+            raise ValueError(f"{name} must be -1 (free) or an (L - kv)-bit value in 0..{(1 << (L - kv)) - 1}")
+    return _viterbi(np.ascontiguousarray(x), np.ascontiguousarray(values), int(L), int(kv),
+                    start_hi.astype(np.int64), end_lo.astype(np.int64))
+
+
+@nb.njit(cache=True, parallel=True)
+def _viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.ndarray,
+             end_lo: np.ndarray) -> np.ndarray:
+    """viterbi's kernel (arguments checked there)."""
     B = x.shape[0]
     V = values.shape[1]
     T = x.shape[1] // V

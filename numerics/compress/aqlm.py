@@ -6,7 +6,21 @@ a per-row scale. Bits per weight by the paper's accounting: M B / g for the code
 
 import numpy as np
 
-from .base import CompressedWeight, Stored, fp16, register
+from .base import (
+    CompressedWeight,
+    Stored,
+    check_int,
+    check_scale_format,
+    meta,
+    part,
+    register,
+    rms,
+    scale_bits,
+    store_scales,
+    to_format,
+)
+
+_MAX_ENTRIES = 4096  # M 2^B: the least-squares codebook refit solves a dense (M 2^B)^2 system
 
 
 def _kmeans(x, k, rng, iters=15):
@@ -69,24 +83,45 @@ def _refit(x, codes, books):
 
 
 def aqlm(w, bits=None, hessian=None, seed=0, M: int | None = None, B: int = 8, g: int = 8, beam: int = 8,
-         iters: int = 4):
-    """AQLM with M codebooks of 2^B entries over groups of g weights (default M = bits g / B, i.e. 2 x 8-bit
-    codebooks on 8 weights at 2 bits). Initialised by residual k-means, then `iters` rounds of beam search
-    and least-squares codebook updates. Without a Hessian the objective is MSE (AQLM weighs it by X^T X;
-    with a Hessian its diagonal weighs the columns here)."""
-    bits = 2 if bits is None else bits
-    M = max(1, round(bits * g / B)) if M is None else M
+         iters: int = 4, scale_format: str = "fp16"):
+    """AQLM with M codebooks of 2^B entries over groups of g weights (bits = M B / g; default M = bits g / B,
+    i.e. 2 x 8-bit codebooks on 8 weights at 2 bits). Initialised by residual k-means, then `iters` rounds
+    of beam search and least-squares codebook updates. Without a Hessian the objective is MSE (AQLM weighs
+    it by X^T X; with a Hessian its diagonal weighs the columns here). Row scales in `scale_format`
+    (fp16, bf16, fp32); codebooks fp16. M 2^B is at most 4096 (the refit is a dense linear solve)."""
+    B = check_int(B, "B", 1, 16, "aqlm")
+    g = check_int(g, "g", 1, None, "aqlm")
+    beam = check_int(beam, "beam", 1, None, "aqlm")
+    iters = check_int(iters, "iters", 0, None, "aqlm")
+    scale_format = check_scale_format(scale_format)
+    if M is None:
+        b = 2 if bits is None else bits
+        if isinstance(b, bool) or not isinstance(b, int | np.integer) or b < 1 or (b * g) % B:
+            raise ValueError(f"bits must be a positive int with bits g / B = bits * {g} / {B} a whole number of "
+                             f"codebooks for aqlm (e.g. {sorted({B // np.gcd(B, g) * i for i in (1, 2, 3)})}), "
+                             f"got {bits!r}")
+        M = int(b) * g // B
+    else:
+        M = check_int(M, "M", 1, None, "aqlm")
+        if bits is not None and (isinstance(bits, bool) or not isinstance(bits, int | np.integer | float)
+                                 or bits * g != M * B):
+            raise ValueError(f"bits = {bits!r} contradicts M = {M} codebooks of B = {B} bits over g = {g} weights "
+                             f"(bits = M B / g = {M * B / g:g}); pass one of them")
+    if M * 2**B > _MAX_ENTRIES:
+        raise ValueError(f"aqlm needs M 2^B <= {_MAX_ENTRIES} (the codebook refit is a dense (M 2^B)^2 solve), got "
+                         f"M = {M}, B = {B}")
     m, n = w.shape
     if n % g:
-        raise ValueError(f"AQLM groups of g = {g} need n = {n} divisible by g")
-    if not 1 <= B <= 16 or M < 1:
-        raise ValueError(f"AQLM needs 1 <= B <= 16 and M >= 1, got B = {B}, M = {M}")
+        raise ValueError(f"AQLM groups of g = {g} need n = {n} (the columns of w, dimension 1) divisible by g "
+                         f"(nearest valid sizes {n // g * g or g} and {n // g * g + g})")
     rng = np.random.default_rng(seed)
-    scale = fp16(np.sqrt(np.mean(w * w, axis=1)))
-    scale = np.where(scale > 0, scale, 1.0)
-    wn = w / scale[:, None]
+    raw = rms(w, axis=1)
+    # zero rows store scale 0 (they decode to exact zeros); others are divided by their stored scale
+    scale = np.where(raw > 0, store_scales(raw, scale_format, what="row scales"), 0.0)
+    wn = w / np.where(scale > 0, scale, 1.0)[:, None]
     if hessian is not None:  # a diagonal column weighting (AQLM's calibration objective, diagonal part)
-        d = np.sqrt(np.maximum(np.diag(hessian), 1e-12) / np.mean(np.diag(hessian)))
+        d = store_scales(np.sqrt(np.maximum(np.diag(hessian), 1e-12) / np.mean(np.diag(hessian))), "fp16",
+                         what="column weights")
         wn = wn * d
     else:
         d = np.ones(n)
@@ -102,26 +137,37 @@ def aqlm(w, bits=None, hessian=None, seed=0, M: int | None = None, B: int = 8, g
     for _ in range(iters):
         codes = _beam_search(x, books, codes, beam)
         books = _refit(x, codes, books)
-    books = fp16(books)
+    with np.errstate(over="ignore"):
+        books = to_format(books, "fp16")
+    if not np.isfinite(books).all():
+        raise ValueError("aqlm's least-squares codebooks overflow fp16 (entries past 65504): scale w's columns "
+                         "more evenly or use fewer codebooks")
     codes = _beam_search(x, books, codes, beam)
     parts = {"codes": Stored(codes.reshape(m, n // g, M).astype(np.uint16), B),
-             "codebooks": Stored(books, 16), "scales": Stored(scale, 16)}
+             "codebooks": Stored(books, 16), "scales": Stored(scale, scale_bits(scale_format))}
     if hessian is not None:
-        parts["column_weights"] = Stored(fp16(d), 16)
-    hw = {"stores": f"{M} x {B}-bit codes per {g} weights, {M} codebooks of {K} x {g} fp16, an fp16 scale per row",
+        parts["column_weights"] = Stored(d, 16)
+    hw = {"stores": f"{M} x {B}-bit codes per {g} weights, {M} codebooks of {K} x {g} fp16, an {scale_format} scale "
+                    "per row",
           "decode": f"per {g} weights: {M} codebook lookups and {M - 1} vector adds, times the row scale"}
     return CompressedWeight("aqlm", (m, n), parts, meta={"M": M, "B": B, "g": g}, hardware=hw)
 
 
 def _decode_aqlm(cw) -> np.ndarray:
     m, n = cw.shape
-    M = cw.meta["M"]
-    codes = cw.parts["codes"].data.reshape(-1, M).astype(np.int64)
-    books = cw.parts["codebooks"].data
+    M, B, g = (meta(cw, key) for key in ("M", "B", "g"))
+    M, B, g = check_int(M, "meta M", 1), check_int(B, "meta B", 1, 16), check_int(g, "meta g", 1)
+    if n % g:
+        raise ValueError(f"aqlm meta g = {g} does not divide n = {n}")
+    codes = part(cw, "codes", (m, n // g, M), 0, 2**B - 1, integer=True).reshape(-1, M).astype(np.int64)
+    books = part(cw, "codebooks", (M, 2**B, g)).astype(np.float64)
     x = sum(books[mm][codes[:, mm]] for mm in range(M)).reshape(m, n)
     if "column_weights" in cw.parts:
-        x = x / cw.parts["column_weights"].data
-    return x * cw.parts["scales"].data[:, None]
+        cwt = part(cw, "column_weights", (n,))
+        if not (cwt > 0).all():
+            raise ValueError("aqlm part 'column_weights' must be positive (decode divides by them)")
+        x = x / cwt
+    return x * part(cw, "scales", (m,), 0)[:, None]
 
 
 register("aqlm", aqlm, _decode_aqlm)

@@ -4,31 +4,57 @@ both with the column-sequential Hessian error compensation their papers use (GPT
 
 import numpy as np
 
-from .base import CompressedWeight, Stored, fp16, register
+from .base import (
+    CompressedWeight,
+    Stored,
+    check_bits_choice,
+    check_float,
+    check_int,
+    check_scale_format,
+    meta,
+    part,
+    register,
+    scale_bits,
+    store_scales,
+)
 from .obs import inverse_cholesky, obs_sequential
 
 
 def _salience(w, u):
     """Hessian-based salience w^2 / [H^-1]_jj^2 (OBS), with [H^-1]_jj = sum_k U_kj^2 (H^-1 = U^T U)."""
     hinv_diag = np.sum(u * u, axis=0)
-    return w * w / hinv_diag[None, :] ** 2
+    with np.errstate(over="ignore"):  # inf salience for |w| past 1e154: ranked only; the alphas are checked
+        return w * w / hinv_diag[None, :] ** 2
 
 
-def _alpha(x, mask):
-    """Per-row mean |x| over mask (the l2-optimal binarization scale), stored fp16."""
+def _alpha(x, mask, fmt="fp16"):
+    """Per-row mean |x| over mask (the l2-optimal binarization scale), stored in fmt (fp16 by default;
+    past its largest value: ValueError; below its smallest: rounded, possibly to zero)."""
     cnt = np.maximum(mask.sum(axis=1), 1)
-    return fp16(np.sum(np.abs(x) * mask, axis=1) / cnt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean_abs = np.sum(np.abs(x) * mask, axis=1) / cnt
+    return store_scales(mean_abs, fmt, what="binarization scales (alphas)", floor=False)
 
 
 def billm(w, bits=None, hessian=None, seed=0, block: int = 128, salient_fracs=(0.0, 0.01, 0.02, 0.05, 0.1),
-          breakpoints: int = 40):
+          breakpoints: int = 40, scale_format: str = "fp16"):
     """BiLLM: per block of `block` columns, the salient columns (by summed Hessian salience; how many is
     searched over `salient_fracs` to minimise the block's binarization error) get residual binarization
     (alpha1 sign(w) + alpha2 sign(residual)); the other weights are split at a searched break point p
     into |w| <= p and |w| > p, each binarized with its own per-row alpha; columns are fixed in order with
     GPTQ's error compensation. Stored: 1 sign bit per weight, a second for salient columns, a 1-bit group
     map for the others, a salient-column mask, four fp16 alphas per row and block (BiLLM's 1.08 bits
-    count the signs only)."""
+    count the signs only). `bits`: None or 1 (the sign bit; the rate follows from the rest). Alphas in
+    `scale_format` (fp16, bf16, fp32)."""
+    check_bits_choice(bits, (None, 1), "billm (a 1-bit method)", None)
+    block = check_int(block, "block", 1, None, "billm")
+    breakpoints = check_int(breakpoints, "breakpoints", 1, None, "billm")
+    if isinstance(salient_fracs, str) or not hasattr(salient_fracs, "__iter__"):
+        raise ValueError(f"salient_fracs must be a sequence of fractions in [0, 1), got {salient_fracs!r}")
+    salient_fracs = tuple(check_float(f, "every salient_fracs entry", 0.0, 1.0, hi_open=True) for f in salient_fracs)
+    if not salient_fracs:
+        raise ValueError("salient_fracs must hold at least one fraction in [0, 1)")
+    fmt = check_scale_format(scale_format)
     m, n = w.shape
     u = inverse_cholesky(hessian, n)
     wb = w.copy()
@@ -42,8 +68,9 @@ def billm(w, bits=None, hessian=None, seed=0, block: int = 128, salient_fracs=(0
             k = int(round(frac * wblk.shape[1]))
             smask = np.zeros(wblk.shape[1], bool)
             smask[order[:k]] = True
-            rec, params = _binarize_block(wblk, smask, breakpoints)
-            err = np.sum((rec - wblk) ** 2)
+            rec, params = _binarize_block(wblk, smask, breakpoints, fmt)
+            with np.errstate(over="ignore"):
+                err = np.sum((rec - wblk) ** 2)
             if best is None or err < best[0]:
                 best = (err, smask, params)
         return best[1], best[2]
@@ -78,19 +105,19 @@ def billm(w, bits=None, hessian=None, seed=0, block: int = 128, salient_fracs=(0
     obs_sequential(wb, u, fix, block)
     parts = {"signs": Stored(signs, 1), "salient_signs": Stored(signs2[:, salient_cols.astype(bool)], 1),
              "group_map": Stored(groupmap[:, ~salient_cols.astype(bool)], 1),
-             "salient_columns": Stored(salient_cols, 1), "alphas": Stored(np.stack(alphas, 1), 16)}
-    hw = {"stores": "sign bits, a second sign for salient columns, a group bit for the rest, fp16 alphas",
+             "salient_columns": Stored(salient_cols, 1), "alphas": Stored(np.stack(alphas, 1), scale_bits(fmt))}
+    hw = {"stores": f"sign bits, a second sign for salient columns, a group bit for the rest, {fmt} alphas",
           "decode": "w = alpha[group] * sign (+ alpha2 * sign2 in salient columns): selects and adds only"}
     return CompressedWeight("billm", (m, n), parts, meta={"block": block}, hardware=hw)
 
 
-def _binarize_block(x, smask, breakpoints):
+def _binarize_block(x, smask, breakpoints, fmt="fp16"):
     """Binarize a block: residual binarization on salient columns, break-point split elsewhere."""
     s = np.where(x >= 0, 1.0, -1.0)
     sal = np.broadcast_to(smask[None, :], x.shape)
-    a1 = _alpha(x, sal)
+    a1 = _alpha(x, sal, fmt)
     r = x - a1[:, None] * s
-    a2 = _alpha(r, sal)
+    a2 = _alpha(r, sal, fmt)
     rec = np.where(sal, a1[:, None] * s + a2[:, None] * np.where(r >= 0, 1.0, -1.0), 0.0)
     non = ~sal
     ax = np.abs(x[non]) if non.any() else np.zeros(1)
@@ -98,9 +125,10 @@ def _binarize_block(x, smask, breakpoints):
     for p in np.quantile(ax, np.linspace(0.05, 0.95, breakpoints)) if non.any() else [0.0]:
         big = (np.abs(x) > p) & non
         small = (np.abs(x) <= p) & non
-        ab, asml = _alpha(x, big), _alpha(x, small)
+        ab, asml = _alpha(x, big, fmt), _alpha(x, small, fmt)
         cand = np.where(big, ab[:, None] * s, np.where(small, asml[:, None] * s, 0.0))
-        err = np.sum((cand - x * non) ** 2)
+        with np.errstate(over="ignore"):  # inf for |w| past 1e154: compared, never stored
+            err = np.sum((cand - x * non) ** 2)
         if best is None or err < best[0]:
             best = (err, p, ab, asml, cand)
     _, p, ab, asml, cand = best
@@ -110,14 +138,15 @@ def _binarize_block(x, smask, breakpoints):
 
 def _decode_billm(cw) -> np.ndarray:
     m, n = cw.shape
-    block = cw.meta["block"]
-    s = np.where(cw.parts["signs"].data > 0, 1.0, -1.0)
-    sal = cw.parts["salient_columns"].data.astype(bool)
+    block = check_int(meta(cw, "block"), "billm meta block", 1)
+    s = np.where(part(cw, "signs", (m, n), 0, 1) > 0, 1.0, -1.0)
+    sal = part(cw, "salient_columns", (n,), 0, 1).astype(bool)
+    nsal = int(sal.sum())
     s2 = np.ones((m, n))
-    s2[:, sal] = np.where(cw.parts["salient_signs"].data > 0, 1.0, -1.0)
+    s2[:, sal] = np.where(part(cw, "salient_signs", (m, nsal), 0, 1) > 0, 1.0, -1.0)
     gm = np.zeros((m, n), bool)
-    gm[:, ~sal] = cw.parts["group_map"].data.astype(bool)
-    al = cw.parts["alphas"].data  # (m, blocks, 4): a1, a2, ac, as
+    gm[:, ~sal] = part(cw, "group_map", (m, n - nsal), 0, 1).astype(bool)
+    al = part(cw, "alphas", (m, -(-n // block), 4), 0)  # (m, blocks, 4): a1, a2, ac, as
     out = np.zeros((m, n))
     for b, b0 in enumerate(range(0, n, block)):
         cols = slice(b0, min(b0 + block, n))
@@ -130,14 +159,19 @@ def _decode_billm(cw) -> np.ndarray:
 register("billm", billm, _decode_billm)
 
 
-def pbllm(w, bits=None, hessian=None, seed=0, salient_frac: float = 0.1, salient_bits: int = 8, block: int = 128):
+def pbllm(w, bits=None, hessian=None, seed=0, salient_frac: float = 0.1, salient_bits: int = 8, block: int = 128,
+          scale_format: str = "fp16"):
     """PB-LLM: the `salient_frac` most salient weights (Hessian salience w^2 / [H^-1]_jj^2; magnitude
     without a Hessian) of each row stay at `salient_bits` (symmetric per-row integer grid), the rest are
     binarized with a per-row alpha = mean |w|; columns are fixed in order with GPTQ's error compensation
     (PB-GPTQ). Stored: a 1-bit salient map, signs of the binarized weights, the salient integers, fp16
-    alpha and integer scale per row."""
-    if not 0 <= salient_frac < 1:
-        raise ValueError(f"salient_frac must be in [0, 1), got {salient_frac!r}")
+    alpha and integer scale per row (in `scale_format`: fp16, bf16, fp32). `bits`: None or 1 (the
+    binarized weights' width; salient_bits sets the rest)."""
+    check_bits_choice(bits, (None, 1), "pbllm (binarized weights)", None)
+    salient_frac = check_float(salient_frac, "salient_frac", 0.0, 1.0, hi_open=True)
+    salient_bits = check_int(salient_bits, "salient_bits", 2, 16, "pbllm")
+    block = check_int(block, "block", 1, None, "pbllm")
+    fmt = check_scale_format(scale_format)
     m, n = w.shape
     u = inverse_cholesky(hessian, n)
     score = _salience(w, u)
@@ -146,10 +180,10 @@ def pbllm(w, bits=None, hessian=None, seed=0, salient_frac: float = 0.1, salient
     if k:
         idx = np.argpartition(-score, k - 1, axis=1)[:, :k]
         np.put_along_axis(mask, idx, True, axis=1)
-    alpha = _alpha(w, ~mask)
+    alpha = _alpha(w, ~mask, fmt)
     qmax = 2 ** (salient_bits - 1) - 1
-    ssc = fp16(np.max(np.abs(w) * mask, axis=1) / qmax)
-    ssc = np.where(ssc > 0, ssc, 1.0)
+    raw = np.max(np.abs(w) * mask, axis=1) / qmax
+    ssc = np.where(raw > 0, store_scales(raw, fmt, what="salient scales"), 1.0)
     ints = np.zeros((m, n))
 
     def fix(j, col, pending):
@@ -161,20 +195,23 @@ def pbllm(w, bits=None, hessian=None, seed=0, salient_frac: float = 0.1, salient
     signs = (rec >= 0) & ~mask
     parts = {"salient_map": Stored(mask.astype(np.uint8), 1), "signs": Stored(signs[~mask].astype(np.uint8), 1),
              "salient_values": Stored(ints[mask].astype(np.int16), salient_bits),
-             "alpha": Stored(alpha, 16), "salient_scale": Stored(ssc, 16)}
-    hw = {"stores": f"a 1-bit salient map, 1-bit signs, {salient_bits}-bit salient integers, two fp16 scales per row",
+             "alpha": Stored(alpha, scale_bits(fmt)), "salient_scale": Stored(ssc, scale_bits(fmt))}
+    hw = {"stores": f"a 1-bit salient map, 1-bit signs, {salient_bits}-bit salient integers, two {fmt} scales per row",
           "decode": "select: alpha * sign, or the salient integer times its scale"}
-    return CompressedWeight("pbllm", (m, n), parts, meta={}, hardware=hw)
+    return CompressedWeight("pbllm", (m, n), parts, meta={"salient_bits": salient_bits}, hardware=hw)
 
 
 def _decode_pbllm(cw) -> np.ndarray:
     m, n = cw.shape
-    mask = cw.parts["salient_map"].data.astype(bool)
+    qmax = 2 ** (check_int(cw.meta.get("salient_bits", 16), "pbllm meta salient_bits", 2, 16) - 1) - 1
+    mask = part(cw, "salient_map", (m, n), 0, 1).astype(bool)
+    k = int(mask.sum())
     out = np.zeros((m, n))
     rows = np.nonzero(~mask)[0]
-    out[~mask] = cw.parts["alpha"].data[rows] * np.where(cw.parts["signs"].data > 0, 1.0, -1.0)
+    out[~mask] = part(cw, "alpha", (m,), 0)[rows] * np.where(part(cw, "signs", (m * n - k,), 0, 1) > 0, 1.0, -1.0)
     rows_s = np.nonzero(mask)[0]
-    out[mask] = cw.parts["salient_values"].data * cw.parts["salient_scale"].data[rows_s]
+    vals = part(cw, "salient_values", (k,), -qmax, qmax, integer=True)
+    out[mask] = vals * part(cw, "salient_scale", (m,), 0)[rows_s]
     return out
 
 

@@ -17,18 +17,29 @@ def _had_library() -> dict:
         return {int(k[3:]): z[k].astype(np.float64) for k in z}
 
 
-def factor(n: int) -> tuple[int, int]:
-    """(K, 2^j) with K * 2^j = n, K = 1 or a library order."""
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"Hadamard size must be a positive int, got {n!r}")
-    lib = _had_library()
-    for k in [1, *sorted(lib)]:
+def _factor(n: int) -> tuple[int, int] | None:
+    for k in [1, *sorted(_had_library())]:
         if n % k == 0:
             p = n // k
             if p & (p - 1) == 0:
                 return k, p
-    orders = ", ".join(map(str, sorted(lib)))
-    raise ValueError(f"no Hadamard matrix of order {n}: n must be K * 2^j with K in {{1, {orders}}}")
+    return None
+
+
+def factor(n: int, what: str = "") -> tuple[int, int]:
+    """(K, 2^j) with K * 2^j = n, K = 1 or a library order. `what` names the dimension in the error."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"Hadamard size must be a positive int, got {n!r}")
+    n = int(n)
+    kp = _factor(n)
+    if kp is not None:
+        return kp
+    orders = ", ".join(map(str, sorted(_had_library())))
+    below = next(m for m in range(n - 1, 0, -1) if _factor(m))
+    above = next(m for m in range(n + 1, 2 * n + 2) if _factor(m))
+    who = f"{what} = {n}: " if what else ""
+    raise ValueError(f"{who}no Hadamard matrix of order {n}: the size must be K * 2^j with K in {{1, {orders}}} "
+                     f"(nearest valid sizes {below} and {above}; pad the matrix)")
 
 
 def hadamard_rows(x: np.ndarray, transpose: bool = False) -> np.ndarray:
@@ -56,16 +67,21 @@ class RandomHadamard:
     """The two-sided randomized Hadamard transform of an (m, n) matrix, seeded."""
 
     def __init__(self, m: int, n: int, seed=0):
-        factor(m)
-        factor(n)
+        factor(m, "m (the rows of w, dimension 0)")
+        factor(n, "n (the columns of w, dimension 1)")
         rng = np.random.default_rng(seed)
         self.su = rng.choice([-1.0, 1.0], m)
         self.sv = rng.choice([-1.0, 1.0], n)
 
     def forward(self, w: np.ndarray) -> np.ndarray:
-        """U W V^T."""
-        t = hadamard_rows(w * self.sv)                 # W V^T = W diag(sv) H_n^T / sqrt(n)
-        return hadamard_rows(t.T * self.su).T        # U (.) = H_m diag(su) (.) / sqrt(m)
+        """U W V^T. ValueError when the sums overflow float64 (|w| near 1e308)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            t = hadamard_rows(w * self.sv)                 # W V^T = W diag(sv) H_n^T / sqrt(n)
+            out = hadamard_rows(t.T * self.su).T         # U (.) = H_m diag(su) (.) / sqrt(m)
+        if not np.isfinite(out).all():
+            raise ValueError(f"w is too large for the Hadamard transform in float64 (max |w| = "
+                             f"{np.abs(w).max():.4g}: its sums overflow); scale w down")
+        return out
 
     def inverse(self, w: np.ndarray) -> np.ndarray:
         """U^T W V."""
@@ -79,6 +95,10 @@ class RandomHadamard:
 
 
 def incoherence(w) -> float:
-    """QuIP's weight incoherence mu = max |W_ij| sqrt(m n) / ||W||_F."""
-    w = np.asarray(w, np.float64)
-    return float(np.abs(w).max() * np.sqrt(w.size) / np.linalg.norm(w))
+    """QuIP's weight incoherence mu = max |W_ij| sqrt(m n) / ||W||_F = max |W_ij| / rms(W) (w: a finite,
+    non-zero 2-D matrix; ValueError otherwise)."""
+    from .base import check_weight, rms
+    w = check_weight(w)
+    if not w.any():
+        raise ValueError("incoherence of an all-zero matrix is undefined (0 / 0)")
+    return float(np.abs(w).max() / rms(w))

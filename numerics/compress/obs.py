@@ -13,7 +13,21 @@ def inverse_cholesky(h: np.ndarray | None, n: int, damp: float = 0.01) -> np.nda
     dead = np.diag(h) == 0
     h[dead, dead] = 1.0
     h = h + damp * np.mean(np.diag(h)) * np.eye(n)
-    return np.linalg.cholesky(np.linalg.inv(h)).T
+    return upper_inverse_cholesky(h, f"damp = {damp}")
+
+
+def upper_inverse_cholesky(h: np.ndarray, damping: str = "1 % of the mean diagonal") -> np.ndarray:
+    """U with U^T U = h^-1 (h already damped), or ValueError when h is not positive definite or its scale
+    takes the factor out of float64's range: the error feedback would otherwise spread NaN or garbage."""
+    try:
+        with np.errstate(all="ignore"):
+            u = np.linalg.cholesky(np.linalg.inv(h)).T
+    except np.linalg.LinAlgError:
+        raise ValueError(f"hessian is not positive definite after damping ({damping}): pass X^T X of calibration "
+                         "activations, or a larger damp") from None
+    if not np.isfinite(u).all():
+        raise ValueError("hessian's entries are too large or too small for float64 once inverted: rescale it")
+    return u
 
 
 def obs_sequential(w: np.ndarray, u: np.ndarray, fix_column, block: int = 128) -> np.ndarray:

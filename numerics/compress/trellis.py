@@ -10,8 +10,9 @@ import numpy as np
 
 from kernels import viterbi
 
-from .base import CompressedWeight, Stored, register
+from .base import CompressedWeight, Stored, check_bits_choice, check_bool, matrix_scale, meta, part, register, rms
 from .hadamard import RandomHadamard
+from .obs import upper_inverse_cholesky
 
 CODES = ("1mad", "3inst", "hyb")
 
@@ -72,17 +73,26 @@ def state_values(code: str, L: int, q: int = 9) -> np.ndarray:
     return np.ascontiguousarray(vals, dtype=np.float32)
 
 
-def check_trellis(L: int, k: int, V: int, code: str) -> None:
-    if code not in CODES:
+def _is_int(v) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool)
+
+
+def check_trellis(L: int, k: int, V: int, code: str, q: int = 9) -> None:
+    """The trellis configuration: code in CODES, V its vector length, k in 1..4 bits per weight with
+    k V <= 8 (uint8 back pointers), k V < L <= 20, and for HYB a table of 2^q entries, q in 1..10 (its
+    k-means fit holds a 65536 x 2^q distance matrix)."""
+    if not isinstance(code, str) or code not in CODES:
         raise ValueError(f"code must be one of {CODES}, got {code!r}")
-    if V != (2 if code == "hyb" else 1):
-        raise ValueError(f"code {code!r} has V = {2 if code == 'hyb' else 1}, got V = {V}")
-    if not isinstance(k, int) or not 1 <= k <= 4:
-        raise ValueError(f"k (bits per weight) must be 1..4, got {k!r}")
-    if not isinstance(L, int) or not k * V < L <= 20:
-        raise ValueError(f"L must be an int with k V < L <= 20, got {L!r}")
+    if not _is_int(V) or V != (2 if code == "hyb" else 1):
+        raise ValueError(f"code {code!r} has V = {2 if code == 'hyb' else 1}, got V = {V!r}")
+    if not _is_int(k) or not 1 <= k <= 4:
+        raise ValueError(f"k (bits per weight) must be one of [1, 2, 3, 4], got {k!r}")
     if k * V > 8:
-        raise ValueError("k V must be at most 8")
+        raise ValueError(f"k V must be at most 8, got k = {k}, V = {V}")
+    if not _is_int(L) or not k * V < L <= 20:
+        raise ValueError(f"L must be an int with k V = {k * V} < L <= 20, got {L!r}")
+    if not _is_int(q) or not 1 <= q <= 10:
+        raise ValueError(f"q (HYB table of 2^q entries) must be an int in 1..10, got {q!r}")
 
 
 def encode_sequences(x: np.ndarray, code: str = "1mad", L: int = 16, k: int = 2, q: int = 9,
@@ -91,8 +101,11 @@ def encode_sequences(x: np.ndarray, code: str = "1mad", L: int = 16, k: int = 2,
     sequence rotated by half its length, take the state at the junction, and encode again with the
     first state's high L - kV bits and the last state's low L - kV bits both fixed to it."""
     V = 2 if code == "hyb" else 1
-    check_trellis(L, k, V, code)
-    vals = state_values(code, L, q)
+    check_trellis(L, k, V, code, q)
+    x = np.asarray(x)
+    if x.ndim != 2 or x.dtype.kind != "f" or not np.isfinite(x).all():
+        raise ValueError(f"x must be a finite 2-D float array of sequences, got {x.dtype} {x.shape}")
+    vals = state_values(code, int(L), int(q))
     x = np.ascontiguousarray(x, dtype=np.float32)
     B, T = x.shape
     if T % V or T // V < 2:
@@ -128,28 +141,47 @@ def unpack_states(bits: np.ndarray, L: int, kv: int, steps=None) -> np.ndarray:
     B, nb = bits.shape
     T = nb // kv
     t = np.arange(T) if steps is None else np.asarray(steps)
+    if t.dtype.kind not in "iu" or t.ndim != 1 or (t.size and (t.min() < 0 or t.max() >= T)):
+        raise ValueError(f"steps must be in 0..{T - 1} (a 1-D integer array), got {steps!r}")
     circ = np.concatenate([bits, bits[:, :L]], axis=1).astype(np.int64)
     idx = t[:, None] * kv + np.arange(L)[None, :]
     w = circ[:, idx]                                    # (B, len(t), L)
     return np.sum(w << np.arange(L - 1, -1, -1), axis=2)
 
 
+def _check_tiles(shape, tile, L, kv, V) -> None:
+    if not _is_int(tile) or tile < 1 or (tile * tile) % V or tile * tile // V < 2 or tile * tile // V * kv < L:
+        raise ValueError(f"tile must be an int whose tile^2 / V = {V} trellis steps of kV = {kv} bits hold at least "
+                         f"2 steps and L = {L} bits (tail-biting), got {tile!r}")
+    for d, what in ((0, "m (the rows of w, dimension 0)"), (1, "n (the columns of w, dimension 1)")):
+        if shape[d] % tile:
+            raise ValueError(f"QTIP tiles of {tile} x {tile} need both dimensions divisible by {tile}: {what} = "
+                             f"{shape[d]} is not (nearest valid sizes {shape[d] // tile * tile or tile} and "
+                             f"{shape[d] // tile * tile + tile}); got shape {shape}")
+
+
 def qtip(w, bits=None, hessian=None, seed=0, code: str = "1mad", L: int = 16, V: int | None = None, q: int = 9,
          tile: int = 16, incoherence: bool = True):
     """QTIP at `bits` = k bits per weight: incoherence (randomized Hadamard), unit-RMS scaling (scale
-    stored), the matrix cut into tile x tile blocks each encoded as one tail-biting trellis sequence,
-    BlockLDLQ over column blocks of `tile` when a Hessian is given."""
-    k = 2 if bits is None else bits
+    stored in fp32), the matrix cut into tile x tile blocks each encoded as one tail-biting trellis
+    sequence, BlockLDLQ over column blocks of `tile` when a Hessian is given."""
+    k = check_bits_choice(bits, (1, 2, 3, 4), "qtip", 2)
+    if not isinstance(code, str) or code not in CODES:
+        raise ValueError(f"code must be one of {CODES}, got {code!r}")
     V = (2 if code == "hyb" else 1) if V is None else V
-    check_trellis(L, k, V, code)
+    check_trellis(L, k, V, code, q)
+    L, V, q = int(L), int(V), int(q)
+    incoherence = check_bool(incoherence, "incoherence")
     m, n = w.shape
-    if m % tile or n % tile:
-        raise ValueError(f"QTIP tiles of {tile} x {tile} need both dimensions divisible by {tile}, got {w.shape}")
+    _check_tiles(w.shape, tile, L, k * V, V)
+    tile = int(tile)
     rh = RandomHadamard(m, n, seed=seed) if incoherence else None
     wt = rh.forward(w) if rh is not None else w.copy()
     ht = None if hessian is None else (rh.hessian(hessian) if rh is not None else hessian)
-    scale = float(np.sqrt(np.mean(wt * wt))) or 1.0
-    x = wt / scale
+    r = float(rms(wt))
+    # an all-zero matrix is stored with scale 0 (no trellis value is zero, so it decodes to zero only so)
+    scale = matrix_scale(r, "trellis scale")
+    x = wt / scale if r > 0 else np.zeros_like(wt)
     vals = state_values(code, L, q)
     kv = k * V
 
@@ -163,7 +195,7 @@ def qtip(w, bits=None, hessian=None, seed=0, code: str = "1mad", L: int = 16, V:
     rec = np.zeros_like(x)
     if ht is not None:
         h = ht + 0.01 * np.mean(np.diag(ht)) * np.eye(n)
-        u = np.linalg.cholesky(np.linalg.inv(h)).T
+        u = upper_inverse_cholesky(h)
     for jb in range(0, n, tile):
         paths = encode_sequences(tiles_of(x[:, jb:jb + tile]), code, L, k, q)
         all_bits[:, jb // tile] = pack_paths(paths, L, kv)
@@ -187,21 +219,21 @@ def qtip(w, bits=None, hessian=None, seed=0, code: str = "1mad", L: int = 16, V:
 
 def _decode_qtip(cw) -> np.ndarray:
     m, n = cw.shape
-    md = cw.meta
-    kv, tile = md["k"] * md["V"], md["tile"]
-    vals = state_values(md["code"], md["L"], md["q"]).astype(np.float64)
-    bits = cw.parts["trellis_bits"].data
+    code, L, k, V, q, tile = (meta(cw, key) for key in ("code", "L", "k", "V", "q", "tile"))
+    check_trellis(L, k, V, code, q)
+    kv = k * V
+    _check_tiles((m, n), tile, L, kv, V)
+    vals = state_values(code, L, q).astype(np.float64)
+    bits = part(cw, "trellis_bits", (m // tile, n // tile, tile * tile // V * kv), 0, 1, integer=True)
     out = np.zeros((m, n))
     for jb in range(n // tile):
-        states = unpack_states(bits[:, jb], md["L"], kv)
+        states = unpack_states(bits[:, jb], L, kv)
         seq = vals[states].reshape(m // tile, -1)
         out[:, jb * tile:(jb + 1) * tile] = seq.reshape(m // tile, tile, tile).reshape(m, tile)
-    out *= float(cw.parts["scale"].data[0])
-    if "sign_u" in cw.parts:
-        rh = RandomHadamard.__new__(RandomHadamard)
-        rh.su = np.where(cw.parts["sign_u"].data > 0, 1.0, -1.0)
-        rh.sv = np.where(cw.parts["sign_v"].data > 0, 1.0, -1.0)
-        out = rh.inverse(out)
+    out *= float(part(cw, "scale", (1,), 0)[0])
+    if "sign_u" in cw.parts or "sign_v" in cw.parts:
+        from .lattice import stored_hadamard
+        out = stored_hadamard(cw).inverse(out)
     return out
 
 

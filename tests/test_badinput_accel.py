@@ -220,7 +220,8 @@ RAISES = [
     # --- simulate and its pure steps ---
     ("sim-design-str", lambda: accel.simulate("a100-like", accel.Gemm(2, 2, 2)), TypeError,
      r"design must be a Design, got str"),
-    ("sim-workload-none", lambda: accel.simulate(_A100, None), TypeError, r"workload must be a Gemm, Network or transformer Layer"),
+    ("sim-workload-none", lambda: accel.simulate(_A100, None), TypeError,
+     r"workload must be a Gemm, Network or transformer Layer"),
     ("sim-accuracy-str", lambda: accel.simulate(_A100, accel.Gemm(2, 2, 2), accuracy="no"), TypeError,
      r"accuracy must be True or False"),
     ("timing-crossbar", lambda: accel.gemm_timing(accel.get_design("hermes-like"), accel.Gemm(2, 2, 2)), TypeError,

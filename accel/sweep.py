@@ -128,43 +128,50 @@ def _version() -> str:
 def _canonical(obj, memo: dict):
     """A JSON-ready image of `obj` that is equal exactly when the objects are: dataclasses field by field
     (compare=False fields too: real operands and weights determine results), arrays by dtype, shape
-    and a SHA-256 of their bytes (memoised by id: every point of a sweep shares its weights)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        d = {f.name: _canonical(getattr(obj, f.name), memo) for f in dataclasses.fields(obj)}
-        return {"__class__": type(obj).__name__, **d}
-    if isinstance(obj, enum.Enum):
-        return f"{type(obj).__name__}.{obj.name}"
-    if isinstance(obj, np.ndarray):
-        if id(obj) not in memo:
-            a = np.ascontiguousarray(obj)
-            data = repr(a.tolist()).encode() if a.dtype.kind == "O" else a.tobytes()
-            memo[id(obj)] = (obj, {"dtype": a.dtype.str, "shape": list(a.shape),
-                                   "sha256": hashlib.sha256(data).hexdigest()})
-        return memo[id(obj)][1]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, dict):
-        return {str(k): _canonical(v, memo) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_canonical(v, memo) for v in obj]
+    and a SHA-256 of their bytes. Containers are memoised by id (the memo keeps them alive): the points
+    of a sweep share every part of the design and workload the grid does not change."""
     if obj is None or isinstance(obj, bool | int | float | str):
         return obj
-    return f"{type(obj).__name__}:{obj!r}"
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, enum.Enum):
+        return f"{type(obj).__name__}.{obj.name}"
+    hit = memo.get(id(obj))
+    if hit is not None:
+        return hit[1]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        image = {"__class__": type(obj).__name__,
+                 **{f.name: _canonical(getattr(obj, f.name), memo) for f in dataclasses.fields(obj)}}
+    elif isinstance(obj, np.ndarray):
+        a = np.ascontiguousarray(obj)
+        data = repr(a.tolist()).encode() if a.dtype.kind == "O" else a.tobytes()
+        image = {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": hashlib.sha256(data).hexdigest()}
+    elif isinstance(obj, dict):
+        image = {str(k): _canonical(v, memo) for k, v in obj.items()}
+    elif isinstance(obj, list | tuple):
+        image = [_canonical(v, memo) for v in obj]
+    else:
+        return f"{type(obj).__name__}:{obj!r}"
+    memo[id(obj)] = (obj, image)
+    return image
 
 
-def point_hash(design: Design, workload, params: dict, accuracy: bool, memo: dict | None = None) -> str:
-    """SHA-256 (hex) of everything that determines a sweep row: the design and workload after applying
-    `params` (or, when the point is invalid, the base ones and the error), the grid values, the
-    accuracy setting and the lowbit version."""
-    memo = {} if memo is None else memo
-    try:
-        d, w = apply_point(design, workload, params)
-        what = {"design": _canonical(d, memo), "workload": _canonical(w, memo)}
-    except (ValueError, TypeError) as err:
-        what = {"design": _canonical(design, memo), "workload": _canonical(workload, memo), "invalid": str(err)}
-    doc = {**what, "point": _canonical(params, memo), "accuracy": bool(accuracy), "lowbit": _version()}
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+def _digest(obj) -> str:
+    text = json.dumps(_canonical(obj, {}), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:
+    doc = {"design": design_digest, "workload": workload_digest, "point": _canonical(params, {}),
+           "accuracy": bool(accuracy), "lowbit": _version()}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def point_hash(design: Design, workload, params: dict, accuracy: bool) -> str:
+    """SHA-256 (hex) of everything that determines a sweep row: the design and workload as given (every
+    field, arrays by their bytes), the grid values applied to them (which fix the resolved point), the
+    accuracy setting and the lowbit version."""
+    return _hash_with(_digest(design), _digest(workload), params, accuracy)
 
 
 def run_points(design: Design, workloads: list, points: list, accuracy: bool) -> list[dict]:
@@ -336,17 +343,37 @@ def _die_with_parent(parent_pid: int) -> None:
     PR_SET_PDEATHSIG on Linux kills it at once, even inside a long numba call; a thread that polls the
     parent's pid covers other systems and start methods (under forkserver the server is the parent,
     and it exits with the sweep)."""
-    ppid = os.getppid()
-    if sys.platform.startswith("linux") and ppid == parent_pid:
+    ppid = os.getppid()  # the sweep's process, or the fork server that exits with it
+    if sys.platform.startswith("linux"):
         try:
             import ctypes
             import signal
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if os.getppid() != ppid:  # the parent died before the guard was set
+    if os.getppid() != ppid or (ppid == 1 and parent_pid != 1):  # it died before the guard was set
         os._exit(1)
     threading.Thread(target=_watch_parent, args=(ppid,), daemon=True, name="lowbit-parent-watch").start()
+
+
+def _pool_context():
+    """fork where it is safe: it is cheapest and needs no `if __name__ == "__main__":` guard in the
+    caller's script. A process that has run numba's OpenMP or TBB threads cannot fork (GNU OpenMP
+    terminates the child): a fork server (with accel preloaded) then, as on other systems."""
+    import multiprocessing as mp
+    layer = None
+    try:
+        import numba
+        layer = numba.threading_layer()
+    except (ImportError, ValueError):  # ValueError: no parallel kernel has run yet
+        pass
+    if sys.platform.startswith("linux") and layer in (None, "workqueue"):
+        return mp.get_context("fork")
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["accel"])
+        return ctx
+    return mp.get_context("spawn")
 
 
 def _worker_init(parent_pid: int, design: Design, workloads: list, accuracy: bool) -> None:
@@ -400,10 +427,8 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
     grid = grid or {"design.name": [design.name]}
     params = grid_points(grid)
     _check_grid_fields(design, workloads, grid)
-    memo: dict = {}
-    pts = [(wi, p, point_hash(design, workloads[wi], p, accuracy, memo)) for wi in range(len(workloads))
-           for p in params]
-    del memo
+    dd, wds = _digest(design), [_digest(w) for w in workloads]  # once: the points differ only in params
+    pts = [(wi, p, _hash_with(dd, wds[wi], p, accuracy)) for wi in range(len(workloads)) for p in params]
     done: dict = {}
     log = _open_log(Path(out), {h for *_, h in pts}, force) if out is not None else None
     if log is not None:
@@ -419,7 +444,8 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
             from tqdm.auto import tqdm
             bar = tqdm(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt")
         if own:
-            ex = ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1), initializer=_worker_init,
+            ex = ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1), mp_context=_pool_context(),
+                                     initializer=_worker_init,
                                      initargs=(os.getpid(), design, list(workloads), accuracy))
             futs = [ex.submit(_run_in_worker, c) for c in chunks]
         elif ex is not None:

@@ -94,7 +94,12 @@ def _design(spec):
     if not isinstance(spec, str):
         raise ValueError(f"design must be a preset name or a design .toml path (a string), got {spec!r}")
     if spec.endswith(".toml") or os.path.sep in spec:
-        return accel.load_design(_input_file(spec, "design file"))
+        try:
+            return accel.load_design(_input_file(spec, "design file"))
+        except (ValueError, TypeError) as err:
+            if spec in str(err):
+                raise
+            raise (ValueError if isinstance(err, ValueError) else TypeError)(f"design file {spec}: {err}") from None
     return accel.get_design(spec)
 
 

@@ -255,6 +255,24 @@ def read_results(path) -> list[dict]:
     return [r for _, r in rows]
 
 
+_LOG_FDS: set = set()  # descriptors of the logs this process holds open (and locked)
+
+
+def _drop_inherited_logs() -> None:
+    """In a forked child (a pool worker): let go of the parent's logs. An flock belongs to the open file,
+    which a fork shares, so a worker that outlived its sweep would keep the log locked. /dev/null takes
+    the descriptor's place, so the inherited file object closes something harmless later."""
+    for fd in list(_LOG_FDS):
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, fd)
+        os.close(null)
+    _LOG_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_logs)
+
+
 class _Log:
     """An open, locked sweep log: rows are appended one JSON line at a time and flushed."""
 
@@ -274,18 +292,23 @@ class _Log:
                 self.fh.close()
                 raise OSError(f"{path} is locked by another sweep writing to it (an advisory lock on the file); "
                               "wait for it to finish or choose another file with --out (out=)") from None
+        _LOG_FDS.add(self.fh.fileno())
         self.fh.seek(0)
-        data = self.fh.read()
-        if data and not data.endswith(b"\n"):  # an interrupted write: appended rows must start a line
-            self.fh.truncate(data.rfind(b"\n") + 1)
-        self.data = data
-        self.rows, self.bad, self.dups = _parse_log(data)
+        self.data = self.fh.read()
+        self.rows, self.bad, self.dups = _parse_log(self.data)
+
+    def cut_partial_line(self) -> None:
+        """Drop an unfinished last line (an interrupted write) so appended rows start on their own line;
+        only once the log is known to be this sweep's."""
+        if self.data and not self.data.endswith(b"\n"):
+            self.fh.truncate(self.data.rfind(b"\n") + 1)
 
     def append(self, row: dict) -> None:
         self.fh.write((json.dumps(row) + "\n").encode("utf-8"))
         self.fh.flush()
 
     def close(self) -> None:
+        _LOG_FDS.discard(self.fh.fileno())
         self.fh.close()  # closing the file releases the lock
 
 
@@ -314,6 +337,7 @@ def _open_log(path: Path, wanted: set, force: bool) -> _Log:
                                  "or pass --force (force=True) to write to a new numbered file") from None
             foreign = [0]
         if not foreign:
+            log.cut_partial_line()
             if i:
                 warnings.warn(f"{path} holds rows of another sweep: writing to {p} instead (--force)", stacklevel=3)
             return log

@@ -449,7 +449,7 @@ def _run(args) -> int:
         try:
             return args.func(args)
         except MemoryError as err:
-            print(f"lowbit {args.command}: {err or 'out of memory; try a smaller problem'}", file=sys.stderr)
+            print(f"lowbit {args.command}: {str(err) or 'out of memory; try a smaller problem'}", file=sys.stderr)
             return 2
         except KeyError as err:  # a bare KeyError's text is only the key: say it is one
             print(f"lowbit {args.command}: unknown name {err}", file=sys.stderr)

@@ -304,7 +304,7 @@ class _Log:
             self.fh.truncate(self.data.rfind(b"\n") + 1)
 
     def append(self, row: dict) -> None:
-        self.fh.write((json.dumps(row) + "\n").encode("utf-8"))
+        self.fh.write((json.dumps(row, default=str) + "\n").encode("utf-8"))  # enums in grid values
         self.fh.flush()
 
     def close(self) -> None:
@@ -353,6 +353,10 @@ def _open_log(path: Path, wanted: set, force: bool) -> _Log:
 # -- pool workers ---------------------------------------------------------------------------------------
 
 _WORKER: tuple | None = None
+# Sweeps of fewer points run in this process: a pool's start-up (a second or more per worker to import
+# lowbit and load its compiled kernels) costs more than it saves (the default study: 11 s inline, 18 s
+# on two workers).
+_POOL_MIN_POINTS = 65
 
 
 def _watch_parent(ppid: int) -> None:
@@ -419,8 +423,8 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
         grid: {"design.unit.rows": [...], "workload.a_format": [...], ...}; {} for the design as given.
             Every key must name a field of the design or of every workload.
         workloads: Gemm or Network objects; each grid point runs on each.
-        executor: any concurrent.futures.Executor (None: a local ProcessPoolExecutor whose workers exit
-            when this process dies).
+        executor: any concurrent.futures.Executor (None: this process for fewer than 65 points to compute,
+            else a local ProcessPoolExecutor whose workers exit when this process dies).
         out: JSONL path, locked while the sweep runs; each finished point is appended and flushed at
             once, and points whose hash is already in the file are not computed again (resume).
         accuracy: also measure accuracy (part of each row's hash).
@@ -460,7 +464,7 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
     todo = list({h: (wi, p, h) for wi, p, h in pts if h not in done}.values())  # equal points run once
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
     bar = None
-    own = executor is None and len(chunks) > 1
+    own = executor is None and len(todo) >= _POOL_MIN_POINTS
     ex = executor
     futs: list = []
     try:

@@ -362,6 +362,7 @@ def test_an_interrupt_keeps_the_finished_points(tmp_path, monkeypatch):
 
 _CHILD = """
 import sys, accel
+sys.modules["accel.sweep"]._POOL_MIN_POINTS = 2  # a process pool for these few points
 grid = {"design.unit.rows": [8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68]}
 accel.sweep(accel.get_design("edge-npu"), grid, [accel.Gemm(64, 64, 64, a_format="int8")], out=sys.argv[1],
             accuracy=True, progress=False)
@@ -401,6 +402,28 @@ def _lock_frees(path, seconds=10.0) -> bool:
                 if time.monotonic() > deadline:
                     return False
                 time.sleep(0.02)
+
+
+@pytest.mark.parametrize("layer, method", [(None, "fork"), ("workqueue", "fork"), ("omp", "forkserver"),
+                                           ("tbb", "forkserver")])
+def test_own_pool_forks_only_where_it_is_safe(monkeypatch, layer, method):
+    import numba
+
+    def threading_layer():
+        if layer is None:
+            raise ValueError("Threading layer is not initialized.")
+        return layer
+    monkeypatch.setattr(numba, "threading_layer", threading_layer)
+    assert S._pool_context().get_start_method() == method
+
+
+def test_own_pool_on_a_fork_server(tmp_path, monkeypatch):
+    """After numba's OpenMP threads ran, fork would abort the workers: the sweep uses a fork server."""
+    import numba
+    monkeypatch.setattr(numba, "threading_layer", lambda: "omp")
+    monkeypatch.setattr(S, "_POOL_MIN_POINTS", 2)
+    rows = accel.sweep(_design(), GRID, [_gemm()], out=tmp_path / "r.jsonl", progress=False)
+    assert [r["hash"] for r in rows] == [r["hash"] for r in _run(None)] and len(_hashes(tmp_path / "r.jsonl")) == 4
 
 
 _USER_POOL = """

@@ -245,9 +245,11 @@ def _finish_sweep(rows: list[dict], out_dir: str | None, columns: list[str]) -> 
     errors = [r for r in rows if "error" in r]
     if errors:
         print(f"\n{len(errors)} point(s) failed, e.g.: {errors[0]['error']}")
-    if out_dir:
+    ok = [r for r in rows if "error" not in r]
+    if out_dir and not ok:
+        print(f"\nno plots in {out_dir}/: every point failed")
+    elif out_dir:
         os.makedirs(out_dir, exist_ok=True)
-        ok = [r for r in rows if "error" not in r]
         color = "top1" if any("top1" in r for r in ok) else ("sqnr_db" if any("sqnr_db" in r for r in ok) else None)
         accel.plot_pareto(ok, x="energy_j", y="ops_per_s", color=color, path=os.path.join(out_dir, "pareto.png"))
         if color:

@@ -220,6 +220,11 @@ def test_sweep_failed_points_exit_code(tmp_path, capsys, text, extra, code, msg)
         assert "1 point(s) failed" in out
 
 
+def test_sweep_all_failed_with_plots(tmp_path, capsys):
+    code, out, err = _sweep(tmp_path, capsys, FAILING, "--plots", tmp_path / "p")
+    assert code == 1 and "all 2 point(s) failed" in err and "no plots" in out and not (tmp_path / "p").exists()
+
+
 def test_sweep_out_of_memory(tmp_path, capsys, monkeypatch):
     def oom(*a, **k):
         raise MemoryError

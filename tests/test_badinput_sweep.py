@@ -535,3 +535,46 @@ def test_invalid_points_are_rows_and_reused(tmp_path):
     assert "error" not in rows[0] and "has no 'e4m3'" in rows[1]["error"]
     ex = CountingExecutor()
     assert _run(out, grid={"workload.a_format": ["int8", "e4m3"]}, ex=ex) == rows and ex.points == 0
+
+
+# -- fuzzing ---------------------------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402 - the fuzzing section's own imports
+from hypothesis import strategies as st  # noqa: E402
+
+_LINE = st.one_of(st.binary(max_size=30),
+                  st.dictionaries(st.sampled_from(["hash", "point", "x"]), st.text(max_size=4) | st.integers(),
+                                  max_size=3).map(lambda d: json.dumps(d).encode()))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_LINE, max_size=8), end=st.booleans())
+def test_read_results_of_any_bytes(tmp_path, lines, end):
+    path = tmp_path / "fuzz.jsonl"
+    path.write_bytes(b"\n".join(lines) + (b"\n" if end else b""))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            rows = accel.read_results(path)
+        except ValueError as err:
+            assert "is not a JSONL results file" in str(err)
+            return
+    assert all(isinstance(r, dict) for r in rows)
+    keys = [S._row_key(r) for r in rows]
+    assert len(keys) == len(set(keys))  # never a duplicate
+
+
+_VALUE = st.one_of(st.integers(-3, 300), st.floats(allow_nan=True), st.text(max_size=5), st.none(), st.booleans())
+
+
+@settings(max_examples=60)
+@given(grid=st.dictionaries(st.sampled_from(["design.unit.rows", "design.clock_hz", "workload.a_format",
+                                             "workload.k", "design.unit.rowz", "workload", "x"]),
+                            st.lists(_VALUE, max_size=3) | _VALUE, max_size=3))
+def test_sweep_of_any_grid_is_rows_or_a_clear_error(grid):
+    try:
+        rows = accel.sweep(_design(), grid, [_gemm()], executor=ThreadPoolExecutor(1), progress=False)
+    except (ValueError, TypeError):
+        return
+    assert all(("error" in r) != ("seconds" in r) for r in rows)  # each point a result or a stated error

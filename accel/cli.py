@@ -463,6 +463,10 @@ def _run(args) -> int:
             print(f"lowbit {args.command}: a worker process died ({err}); finished points are saved: rerun to "
                   "resume, or use --workers 1", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            saved = "; finished points are saved in --out: rerun to resume" if args.command == "sweep" else ""
+            print(f"lowbit {args.command}: interrupted{saved}", file=sys.stderr)
+            return 130
 
 
 def _int_at_least(lo: int):

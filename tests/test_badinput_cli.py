@@ -225,6 +225,20 @@ def test_sweep_all_failed_with_plots(tmp_path, capsys):
     assert code == 1 and "all 2 point(s) failed" in err and "no plots" in out and not (tmp_path / "p").exists()
 
 
+@pytest.mark.parametrize("exc, code, msg", [
+    ("broken", 1, "a worker process died"),
+    ("interrupt", 130, "interrupted; finished points are saved in --out: rerun to resume"),
+])
+def test_sweep_dead_worker_or_interrupt(tmp_path, capsys, monkeypatch, exc, code, msg):
+    from concurrent.futures.process import BrokenProcessPool
+
+    def fail(*a, **k):
+        raise BrokenProcessPool("killed") if exc == "broken" else KeyboardInterrupt
+    monkeypatch.setattr(accel, "sweep", fail)
+    got, _, err = _sweep(tmp_path, capsys, GOOD_GRID)
+    assert got == code and msg in err
+
+
 def test_sweep_out_of_memory(tmp_path, capsys, monkeypatch):
     def oom(*a, **k):
         raise MemoryError

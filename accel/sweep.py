@@ -359,29 +359,44 @@ _WORKER: tuple | None = None
 _POOL_MIN_POINTS = 65
 
 
-def _watch_parent(ppid: int) -> None:
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has exited (a killed process its parent has not yet reaped is a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def _watch_parent(ppid: int, parent_pid: int) -> None:
     while True:
         time.sleep(0.25)
-        if os.getppid() != ppid:
+        if os.getppid() != ppid or _gone(parent_pid):
             os._exit(1)
 
 
 def _die_with_parent(parent_pid: int) -> None:
-    """Make this pool worker exit when the sweep's process dies (even by kill -9, which runs no clean-up):
-    PR_SET_PDEATHSIG on Linux kills it at once, even inside a long numba call; a thread that polls the
-    parent's pid covers other systems and start methods (under forkserver the server is the parent,
-    and it exits with the sweep)."""
-    ppid = os.getppid()  # the sweep's process, or the fork server that exits with it
-    if sys.platform.startswith("linux"):
+    """Make this pool worker exit when the sweep's process dies (even by kill -9, which runs no clean-up).
+    Under fork, PR_SET_PDEATHSIG (Linux) kills it at once, even inside a long numba call. Under a fork
+    server the server is the parent, and it outlives the sweep while its children hold its "alive" pipe:
+    a thread watches the sweep's own pid (4 times a second) in every case."""
+    ppid = os.getppid()
+    if sys.platform.startswith("linux") and ppid == parent_pid:
         try:
             import ctypes
             import signal
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if os.getppid() != ppid or (ppid == 1 and parent_pid != 1):  # it died before the guard was set
+    if os.getppid() != ppid or _gone(parent_pid):  # it died before the guard was set
         os._exit(1)
-    threading.Thread(target=_watch_parent, args=(ppid,), daemon=True, name="lowbit-parent-watch").start()
+    threading.Thread(target=_watch_parent, args=(ppid, parent_pid), daemon=True,
+                     name="lowbit-parent-watch").start()
 
 
 def _pool_context():

@@ -361,8 +361,10 @@ def test_an_interrupt_keeps_the_finished_points(tmp_path, monkeypatch):
 
 
 _CHILD = """
-import sys, accel
+import sys, accel, numba
 sys.modules["accel.sweep"]._POOL_MIN_POINTS = 2  # a process pool for these few points
+if sys.argv[2] == "forkserver":  # as after numba's OpenMP threads ran
+    numba.threading_layer = lambda: "omp"
 grid = {"design.unit.rows": [8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68]}
 accel.sweep(accel.get_design("edge-npu"), grid, [accel.Gemm(64, 64, 64, a_format="int8")], out=sys.argv[1],
             accuracy=True, progress=False)
@@ -446,11 +448,17 @@ def test_forked_workers_of_a_callers_pool_do_not_keep_the_lock(tmp_path):
     assert len(_hashes(tmp_path / "r.jsonl")) == 3
 
 
+def _descendants(pid: int) -> list[int]:
+    kids = _children(pid)
+    return kids + [d for k in kids for d in _descendants(k)]
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-def test_kill_9_mid_sweep_workers_exit_and_resume_completes_once(tmp_path):
+@pytest.mark.parametrize("method", ["fork", pytest.param("forkserver", marks=pytest.mark.slow)])
+def test_kill_9_mid_sweep_workers_exit_and_resume_completes_once(tmp_path, method):
     out = tmp_path / "r.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(out)], env=env, stderr=subprocess.PIPE)
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(out), method], env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and child.poll() is None:
@@ -458,8 +466,8 @@ def test_kill_9_mid_sweep_workers_exit_and_resume_completes_once(tmp_path):
                 break
             time.sleep(0.05)
         assert child.poll() is None, child.stderr.read().decode()
-        workers = _children(child.pid)
-        assert workers  # the sweep's own process pool
+        workers = _descendants(child.pid)
+        assert len(workers) >= 2  # the sweep's own process pool (and, for forkserver, the server)
         child.send_signal(signal.SIGKILL)
         child.wait(10)
         deadline = time.monotonic() + 10

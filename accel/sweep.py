@@ -1,15 +1,30 @@
 """Design-space sweeps: a grid over dotted design and workload fields, run on any
 concurrent.futures.Executor (local processes by default; a Dask `distributed` client's
-`get_executor()` for clusters), one JSON line appended per finished point, resumable; Pareto fronts and
-plots."""
+`get_executor()` for clusters), one JSON line appended and flushed per finished point, resumable;
+Pareto fronts and plots.
+
+A sweep log is trusted only as far as its rows can be checked: each row carries `hash`, a SHA-256 of
+everything that determines it (the resolved design and workload of the point, the grid values, the
+accuracy setting and the lowbit version). Resume reuses a row only on an equal hash; a log holding rows
+of another sweep is refused (or, with force=True, left alone for a new numbered file); one writer at a
+time holds an advisory lock on the log."""
 
 import csv
 import dataclasses
+import enum
+import functools
+import hashlib
 import itertools
 import json
 import os
+import sys
+import threading
+import time
+import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
+
+import numpy as np
 
 from .design import Design
 from .network import Network
@@ -17,6 +32,10 @@ from .simulate import simulate
 from .systolic import Dataflow
 from .workloads import Gemm
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock: logs are not locked there
+    fcntl = None
 
 def set_field(obj, dotted: str, value):
     """A copy of the frozen dataclass tree `obj` with the field at `dotted` ("unit.rows",
@@ -47,7 +66,7 @@ def grid_points(grid: dict) -> list[dict]:
     if not isinstance(grid, dict):
         raise TypeError("grid must be a {dotted field: [values]} dict")
     for key, vals in grid.items():
-        if not key.startswith(("design.", "workload.")):
+        if not isinstance(key, str) or not key.startswith(("design.", "workload.")):
             raise ValueError(f"grid key {key!r} must start with 'design.' or 'workload.'")
         if not isinstance(vals, list | tuple) or not vals:
             raise ValueError(f"grid[{key!r}] must be a non-empty list of values")
@@ -70,107 +89,436 @@ def apply_point(design: Design, workload, params: dict):
     return design, workload
 
 
+def _check_path(obj, dotted: str, key: str) -> None:
+    """Raise unless `dotted` names a field (or tuple index) below `obj`: a misspelt grid key would
+    otherwise turn every point into an error row."""
+    head, _, rest = dotted.partition(".")
+    if isinstance(obj, tuple):
+        if not head.isdigit() or int(head) >= len(obj):
+            raise ValueError(f"grid key {key!r}: {head!r} is not an index into a tuple of {len(obj)}")
+        sub = obj[int(head)]
+    elif dataclasses.is_dataclass(obj):
+        names = [f.name for f in dataclasses.fields(obj)]
+        if head not in names:
+            raise ValueError(f"grid key {key!r}: {type(obj).__name__} has no field {head!r}; it has {names}")
+        sub = getattr(obj, head)
+    else:
+        raise ValueError(f"grid key {key!r}: cannot descend into {type(obj).__name__} at {dotted!r}")
+    if rest:
+        _check_path(sub, rest, key)
+
+
+def _check_grid_fields(design: Design, workloads: list, grid: dict) -> None:
+    for key in grid:
+        scope, _, dotted = key.partition(".")
+        roots = [design] if scope == "design" else list({id(w): w for w in workloads}.values())
+        for root in roots:
+            _check_path(root, dotted, key)
+
+
+@functools.cache
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("lowbit")
+    except Exception:  # noqa: BLE001 - running from a source tree without an install
+        return "unknown"
+
+
+def _canonical(obj, memo: dict):
+    """A JSON-ready image of `obj` that is equal exactly when the objects are: dataclasses field by field
+    (compare=False fields too: real operands and weights determine results), arrays by dtype, shape
+    and a SHA-256 of their bytes. Containers are memoised by id (the memo keeps them alive): the points
+    of a sweep share every part of the design and workload the grid does not change."""
+    if obj is None or isinstance(obj, bool | int | float | str):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, enum.Enum):
+        return f"{type(obj).__name__}.{obj.name}"
+    hit = memo.get(id(obj))
+    if hit is not None:
+        return hit[1]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        image = {"__class__": type(obj).__name__,
+                 **{f.name: _canonical(getattr(obj, f.name), memo) for f in dataclasses.fields(obj)}}
+    elif isinstance(obj, np.ndarray):
+        a = np.ascontiguousarray(obj)
+        data = repr(a.tolist()).encode() if a.dtype.kind == "O" else a.tobytes()
+        image = {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": hashlib.sha256(data).hexdigest()}
+    elif isinstance(obj, dict):
+        image = {str(k): _canonical(v, memo) for k, v in obj.items()}
+    elif isinstance(obj, list | tuple):
+        image = [_canonical(v, memo) for v in obj]
+    else:
+        return f"{type(obj).__name__}:{obj!r}"
+    memo[id(obj)] = (obj, image)
+    return image
+
+
+def _digest(obj) -> str:
+    text = json.dumps(_canonical(obj, {}), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:
+    doc = {"design": design_digest, "workload": workload_digest, "point": _canonical(params, {}),
+           "accuracy": bool(accuracy), "lowbit": _version()}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def point_hash(design: Design, workload, params: dict, accuracy: bool) -> str:
+    """SHA-256 (hex) of everything that determines a sweep row: the design and workload as given (every
+    field, arrays by their bytes), the grid values applied to them (which fix the resolved point), the
+    accuracy setting and the lowbit version."""
+    return _hash_with(_digest(design), _digest(workload), params, accuracy)
+
+
 def run_points(design: Design, workloads: list, points: list, accuracy: bool) -> list[dict]:
-    """Evaluate (workload index, params) points; one result row each (errors become rows too)."""
+    """Evaluate (workload index, params, hash) points; one result row each (errors become rows too)."""
     rows = []
-    for wi, params in points:
-        row = {"point": _point_key(wi, params), **params}
+    for wi, params, h in points:
+        row = {"point": _point_key(wi, params), "hash": h, **params}
         try:
             d, w = apply_point(design, workloads[wi], params)
             row.update(simulate(d, w, accuracy=accuracy).to_dict())
-        except (ValueError, TypeError) as err:
+        except (ValueError, TypeError) as err:  # invalid points are results; anything else stops the sweep
             row["error"] = str(err)
         rows.append(row)
     return rows
 
 
+# -- the JSONL log ------------------------------------------------------------------------------------
+
+def _row_key(row: dict) -> str:
+    if "hash" in row:
+        return str(row["hash"])
+    return str(row["point"]) if "point" in row else json.dumps(row, sort_keys=True, default=str)
+
+
+def _parse_log(data: bytes) -> tuple[list[tuple[int, dict]], list[int], int]:
+    """([(line number, row)], damaged line numbers, duplicate count) of a log's bytes; rows deduplicated
+    by hash (the first wins: rows with equal hashes come from equal inputs, so they are equal)."""
+    rows, bad, seen, dups = [], [], set(), 0
+    for n, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw.decode("utf-8"))
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError
+            row = None
+        if not isinstance(row, dict):
+            bad.append(n)
+            continue
+        key = _row_key(row)
+        if key in seen:
+            dups += 1
+            continue
+        seen.add(key)
+        rows.append((n, row))
+    return rows, bad, dups
+
+
+def _lines(nums: list[int]) -> str:
+    shown = ", ".join(map(str, nums[:20]))
+    return shown + (f" and {len(nums) - 20} more" if len(nums) > 20 else "")
+
+
+def _check_parsed(path, data: bytes, rows: list, bad: list, dups: int) -> None:
+    """Warn about damaged lines and duplicates; refuse a file with no row and a damaged line other than
+    an unfinished last one (it is not a results file)."""
+    partial_last = bool(data) and not data.endswith(b"\n")
+    last = data.count(b"\n") + 1
+    only_cut = partial_last and bad == [last]  # the first point's write was interrupted
+    if not rows and bad and not only_cut:
+        raise ValueError(f"{path} is not a JSONL results file: line {bad[0]} is not a JSON object")
+    if bad:
+        warnings.warn(f"{path}: skipped {len(bad)} damaged line(s) (not a JSON object): line(s) {_lines(bad)}; "
+                      "their points are computed again when the sweep is resumed", stacklevel=3)
+    if dups:
+        warnings.warn(f"{path}: ignored {dups} duplicate row(s) (equal hash; the first is kept)", stacklevel=3)
+
+
 def read_results(path) -> list[dict]:
-    """Rows of a JSONL results file; an unfinished last line (an interrupted write) is ignored."""
-    rows = []
-    p = Path(path)
-    if not p.exists():
-        return rows
-    with p.open(encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
+    """The rows of a JSONL results file, in file order. Damaged lines (an interrupted write, an edit)
+    are skipped with a warning naming their line numbers; rows with equal hashes are kept once (the
+    first).
 
-
-def _drop_partial_line(path) -> None:
-    """Cut an unfinished last line (an interrupted write) so appended lines start on their own."""
+    Raises:
+        FileNotFoundError / IsADirectoryError: `path` is not a file.
+        ValueError: the file holds no row and a line that is not a JSON object (not a results file).
+    """
     p = Path(path)
-    if not p.exists() or p.stat().st_size == 0:
-        return
     data = p.read_bytes()
-    if not data.endswith(b"\n"):
-        p.write_bytes(data[:data.rfind(b"\n") + 1])
+    rows, bad, dups = _parse_log(data)
+    _check_parsed(p, data, rows, bad, dups)
+    return [r for _, r in rows]
+
+
+_LOG_FDS: set = set()  # descriptors of the logs this process holds open (and locked)
+
+
+def _drop_inherited_logs() -> None:
+    """In a forked child (a pool worker): let go of the parent's logs. An flock belongs to the open file,
+    which a fork shares, so a worker that outlived its sweep would keep the log locked. /dev/null takes
+    the descriptor's place, so the inherited file object closes something harmless later."""
+    for fd in list(_LOG_FDS):
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, fd)
+        os.close(null)
+    _LOG_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_logs)
+
+
+class _Log:
+    """An open, locked sweep log: rows are appended one JSON line at a time and flushed."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.fh = open(path, "a+b")  # noqa: SIM115 - held open (and locked) for the whole sweep
+        except IsADirectoryError:
+            raise IsADirectoryError(f"the sweep log {path} (--out) is a directory, not a file") from None
+        except FileNotFoundError:
+            raise FileNotFoundError(f"cannot create the sweep log {path} (--out): "
+                                    f"the directory {path.parent} does not exist") from None
+        if fcntl is not None:
+            try:
+                fcntl.flock(self.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.fh.close()
+                raise OSError(f"{path} is locked by another sweep writing to it (an advisory lock on the file); "
+                              "wait for it to finish or choose another file with --out (out=)") from None
+        _LOG_FDS.add(self.fh.fileno())
+        self.fh.seek(0)
+        self.data = self.fh.read()
+        self.rows, self.bad, self.dups = _parse_log(self.data)
+
+    def cut_partial_line(self) -> None:
+        """Drop an unfinished last line (an interrupted write) so appended rows start on their own line;
+        only once the log is known to be this sweep's."""
+        if self.data and not self.data.endswith(b"\n"):
+            self.fh.truncate(self.data.rfind(b"\n") + 1)
+
+    def append(self, row: dict) -> None:
+        self.fh.write((json.dumps(row, default=str) + "\n").encode("utf-8"))  # enums in grid values
+        self.fh.flush()
+
+    def close(self) -> None:
+        _LOG_FDS.discard(self.fh.fileno())
+        self.fh.close()  # closing the file releases the lock
+
+
+def _numbered(path: Path, i: int) -> Path:
+    return path.with_name(f"{path.stem}.{i}{path.suffix}")
+
+
+def _open_log(path: Path, wanted: set, force: bool) -> _Log:
+    """The locked log to resume: `path` if every row in it belongs to this sweep; else, with force, the
+    first of path.1, path.2, ... that is new or holds only this sweep's rows."""
+    for i in itertools.count():
+        p = path if i == 0 else _numbered(path, i)
+        try:
+            log = _Log(p)
+        except OSError:
+            if i == 0 or not p.exists():
+                raise
+            continue  # a numbered file another sweep is writing: try the next
+        try:
+            _check_parsed(p, log.data, log.rows, log.bad, log.dups)
+            foreign = [n for n, r in log.rows if r.get("hash") not in wanted]
+        except ValueError:  # not a results file at all
+            if not force:
+                log.close()
+                raise ValueError(f"{p} (--out) is not a JSONL sweep log; choose another file with --out, "
+                                 "or pass --force (force=True) to write to a new numbered file") from None
+            foreign = [0]
+        if not foreign:
+            log.cut_partial_line()
+            if i:
+                warnings.warn(f"{path} holds rows of another sweep: writing to {p} instead (--force)", stacklevel=3)
+            return log
+        log.close()
+        if not force:
+            raise ValueError(
+                f"{p} (--out) holds {len(foreign)} row(s) of another sweep (another design, workload, grid, "
+                f"accuracy setting or lowbit version; first at line {foreign[0]}); resuming from it would mix "
+                "results: choose another file with --out, or pass --force (force=True) to write to a new "
+                "numbered file")
+
+
+# -- pool workers ---------------------------------------------------------------------------------------
+
+_WORKER: tuple | None = None
+# Sweeps of fewer points run in this process: a pool's start-up (a second or more per worker to import
+# lowbit and load its compiled kernels) costs more than it saves (the default study: 11 s inline, 18 s
+# on two workers).
+_POOL_MIN_POINTS = 65
+
+
+def _gone(pid: int) -> bool:
+    """Whether process `pid` has exited (a killed process its parent has not yet reaped is a zombie)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def _watch_parent(ppid: int, parent_pid: int) -> None:
+    while True:
+        time.sleep(0.25)
+        if os.getppid() != ppid or _gone(parent_pid):
+            os._exit(1)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this pool worker exit when the sweep's process dies (even by kill -9, which runs no clean-up).
+    Under fork, PR_SET_PDEATHSIG (Linux) kills it at once, even inside a long numba call. Under a fork
+    server the server is the parent, and it outlives the sweep while its children hold its "alive" pipe:
+    a thread watches the sweep's own pid (4 times a second) in every case."""
+    ppid = os.getppid()
+    if sys.platform.startswith("linux") and ppid == parent_pid:
+        try:
+            import ctypes
+            import signal
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != ppid or _gone(parent_pid):  # it died before the guard was set
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(ppid, parent_pid), daemon=True,
+                     name="lowbit-parent-watch").start()
+
+
+def _pool_context():
+    """fork where it is safe: it is cheapest and needs no `if __name__ == "__main__":` guard in the
+    caller's script. A process that has run numba's OpenMP or TBB threads cannot fork (GNU OpenMP
+    terminates the child): a fork server (with accel preloaded) then, as on other systems."""
+    import multiprocessing as mp
+    layer = None
+    try:
+        import numba
+        layer = numba.threading_layer()
+    except (ImportError, ValueError):  # ValueError: no parallel kernel has run yet
+        pass
+    if sys.platform.startswith("linux") and layer in (None, "workqueue"):
+        return mp.get_context("fork")
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["accel"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _worker_init(parent_pid: int, design: Design, workloads: list, accuracy: bool) -> None:
+    global _WORKER
+    _die_with_parent(parent_pid)
+    _WORKER = (design, workloads, accuracy)
+
+
+def _run_in_worker(points: list) -> list[dict]:
+    design, workloads, accuracy = _WORKER
+    return run_points(design, workloads, points, accuracy)
 
 
 def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None = None, out=None,
-          accuracy: bool = False, progress: bool = True, chunk_size: int = 64) -> list[dict]:
+          accuracy: bool = False, progress: bool = True, chunk_size: int = 1, force: bool = False) -> list[dict]:
     """Evaluate every grid point for every workload. Returns one dict per point in grid order.
 
     Args:
         grid: {"design.unit.rows": [...], "workload.a_format": [...], ...}; {} for the design as given.
+            Every key must name a field of the design or of every workload.
         workloads: Gemm or Network objects; each grid point runs on each.
-        executor: any concurrent.futures.Executor (None: a local ProcessPoolExecutor).
-        out: JSONL path; each finished point is appended at once, and points already in the file are
-            not computed again (resume after an interruption).
+        executor: any concurrent.futures.Executor (None: this process for fewer than 65 points to compute,
+            else a local ProcessPoolExecutor whose workers exit when this process dies).
+        out: JSONL path, locked while the sweep runs; each finished point is appended and flushed at
+            once, and points whose hash is already in the file are not computed again (resume).
+        accuracy: also measure accuracy (part of each row's hash).
+        chunk_size: points per task on a given executor; rows are written as each task finishes, so
+            values above 1 trade per-point logging for fewer round trips (a cluster).
+        force: when `out` holds rows of another sweep, write to the first of out.1, out.2, ... that is
+            new or holds only this sweep's rows (a warning names it) instead of refusing.
+
+    Raises:
+        ValueError: bad arguments, a grid key that is no field, or `out` holds another sweep's rows or is
+            not a JSONL file (without force).
+        OSError: `out` cannot be created, or another sweep holds its lock.
     """
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
-    if not workloads or not all(isinstance(w, Gemm | Network) for w in workloads):
+    if not isinstance(workloads, list | tuple) or not workloads \
+            or not all(isinstance(w, Gemm | Network) for w in workloads):
         raise ValueError("workloads must be a non-empty list of Gemm or Network")
-    pts = [(wi, p) for wi in range(len(workloads)) for p in grid_points(grid or {"design.name": [design.name]})]
-    done = {}
-    if out is not None:
-        _drop_partial_line(out)
-        done = {r["point"]: r for r in read_results(out)}
-    todo = [pt for pt in pts if _point_key(*pt) not in done]
+    for name, v in (("accuracy", accuracy), ("progress", progress), ("force", force)):
+        if not isinstance(v, bool):
+            raise TypeError(f"{name} must be a bool, got {v!r}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a concurrent.futures.Executor or None, got {type(executor).__name__}")
+    if out is not None and not isinstance(out, str | os.PathLike):
+        raise TypeError(f"out must be a path or None, got {type(out).__name__}")
+    grid = grid or {"design.name": [design.name]}
+    params = grid_points(grid)
+    _check_grid_fields(design, workloads, grid)
+    dd, wds = _digest(design), [_digest(w) for w in workloads]  # once: the points differ only in params
+    pts = [(wi, p, _hash_with(dd, wds[wi], p, accuracy)) for wi in range(len(workloads)) for p in params]
+    done: dict = {}
+    log = _open_log(Path(out), {h for *_, h in pts}, force) if out is not None else None
+    if log is not None:
+        done = {r["hash"]: r for _, r in log.rows}
+    todo = list({h: (wi, p, h) for wi, p, h in pts if h not in done}.values())  # equal points run once
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
-    fh = open(out, "a", encoding="utf-8") if out is not None else None
     bar = None
-    if progress and todo:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt")
-    own = executor is None and len(chunks) > 1
-    ex = ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) if own else executor
+    own = executor is None and len(todo) >= _POOL_MIN_POINTS
+    ex = executor
+    futs: list = []
     try:
-        if ex is None:
-            results = (run_points(design, workloads, c, accuracy) for c in chunks)
-        else:
+        if progress and todo:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt")
+        if own:
+            ex = ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1), mp_context=_pool_context(),
+                                     initializer=_worker_init,
+                                     initargs=(os.getpid(), design, list(workloads), accuracy))
+            futs = [ex.submit(_run_in_worker, c) for c in chunks]
+        elif ex is not None:
             futs = [ex.submit(run_points, design, workloads, c, accuracy) for c in chunks]
-            results = (f.result() for f in as_completed(futs))
+        results = (f.result() for f in as_completed(futs)) if ex is not None else \
+            (run_points(design, workloads, c, accuracy) for c in chunks)
         for rows in results:
             for r in rows:
-                done[r["point"]] = r
-                if fh is not None:
-                    fh.write(json.dumps(r) + "\n")
-            if fh is not None:
-                fh.flush()
+                done[r["hash"]] = r
+                if log is not None:
+                    log.append(r)
             if bar is not None:
                 bar.update(len(rows))
     finally:
+        for f in futs:
+            f.cancel()  # after an error or an interrupt: nothing more is started
         if own:
-            ex.shutdown()
-        if fh is not None:
-            fh.close()
+            ex.shutdown(wait=True, cancel_futures=True)
+        if log is not None:
+            log.close()
         if bar is not None:
             bar.close()
-    return [done[_point_key(*pt)] for pt in pts]
+    return [done[h] for *_, h in pts]
 
 
 def write_csv(rows: list[dict], path) -> None:
     """Rows as CSV (the union of their keys as columns)."""
     cols: list = []
     for r in rows:
-        cols += [k for k in r if k not in cols and k != "point"]
+        cols += [k for k in r if k not in cols and k not in ("point", "hash")]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()

@@ -37,6 +37,16 @@ def _special_codes(f) -> np.ndarray:
     return np.unique(np.array(codes, dtype=np.int64))
 
 
+def round_mode(rounding) -> "nx.RoundMode":
+    """A RoundMode from itself or its name (any case)."""
+    if isinstance(rounding, nx.RoundMode):
+        return rounding
+    names = list(nx.RoundMode.__members__)
+    if isinstance(rounding, str) and rounding.upper() in names:
+        return nx.RoundMode[rounding.upper()]
+    raise ValueError(f"--rounding must be a RoundMode name, one of {', '.join(names)}; got {rounding!r}")
+
+
 def _random_codes(f, rng, n) -> np.ndarray:
     return rng.integers(0, 1 << f.bits, n, dtype=np.int64)
 
@@ -47,11 +57,15 @@ def generate(fmt: str, op: str, n: int = 1000, seed: int = 0, rounding: str = "T
     boundary cases (every special code, and for <= 16-bit encodes every rounding boundary), then random."""
     if op not in OPS:
         raise ValueError(f"op must be one of {OPS}, got {op!r}")
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
+    for name, v, lo in (("n", n, 1), ("k", k, 1), ("seed", seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{name} must be an int >= {lo}, got {v!r}")
     f = nx.get_format(fmt)
-    mode = nx.RoundMode[rounding.upper()] if isinstance(rounding, str) else rounding
+    mode = round_mode(rounding)
     rng = np.random.default_rng(seed)
+    # Stochastic rounding draws its key from a generator of the seed too (not the OS entropy pool), so the
+    # file is a function of its header: the same header, the same bytes.
+    sr_rng = np.random.default_rng([seed, 1])
     cb = f.bits
     if op == "encode":
         from numerics.testing import _boundaries
@@ -61,7 +75,7 @@ def generate(fmt: str, op: str, n: int = 1000, seed: int = 0, rounding: str = "T
         rnd = (rng.standard_normal(n) * np.exp2(rng.uniform(-10, 10, n)) * mag).astype(np.float32)
         x = np.concatenate([bnd, rnd])[:n]
         nan_code = getattr(f, "nan_code", 0) if not np.all(np.isfinite(x)) else None
-        y = f.encode(x, rounding=mode, saturate=True, nan_code=nan_code)
+        y = f.encode(x, rounding=mode, saturate=True, nan_code=nan_code, rng=sr_rng)
         return ["input_f32", f"{fmt}_code"], [[int(a), int(b)] for a, b in zip(x.view(np.uint32), y)], [32, cb]
     if op == "decode":
         c = np.concatenate([np.arange(min(1 << cb, n)), _random_codes(f, rng, n)])[:n]
@@ -85,9 +99,9 @@ def generate(fmt: str, op: str, n: int = 1000, seed: int = 0, rounding: str = "T
             if isinstance(t, nx.FloatFormat) and not t.has_nan:
                 fin = ~np.isnan(f.decode(cols[0]))
             cols = [cols[0][fin]]
-            res = nx.ops.convert(cols[0], f, t, mode)
+            res = nx.ops.convert(cols[0], f, t, mode, rng=sr_rng)
             return [names[0], f"{to}_code"], [[int(a), int(b)] for a, b in zip(cols[0], res)], [cb, t.bits]
-        res = getattr(nx.ops, op)(*cols, f, mode)
+        res = getattr(nx.ops, op)(*cols, f, mode, rng=sr_rng)
         return names + [f"{fmt}_result"], [[*map(int, r), int(o)] for r, o in zip(zip(*cols), res)], [cb] * (arity + 1)
     # dot: K-element dot products of finite operands through an accumulator preset, FP32 result bits
     if f.bits <= 16:

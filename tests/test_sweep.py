@@ -63,7 +63,8 @@ def test_resume_after_interruption(tmp_path):
     # an interruption: 5 points written, the 6th cut mid-line
     out.write_text("\n".join(lines[:5]) + "\n" + lines[5][:40])
     ex = CountingExecutor()
-    again = accel.sweep(_design(), GRID, _gemms(), executor=ex, out=out, progress=False)
+    with pytest.warns(UserWarning, match=r"line\(s\) 6;"):  # the cut line is named, then recomputed
+        again = accel.sweep(_design(), GRID, _gemms(), executor=ex, out=out, progress=False)
     assert ex.points == 7  # only the missing points were computed
     assert again == full
     rows = accel.read_results(out)
@@ -73,7 +74,9 @@ def test_resume_after_interruption(tmp_path):
     assert ex.points == 0  # nothing left to do
 
 
-def test_default_process_pool_and_errors_as_rows():
+def test_default_process_pool_and_errors_as_rows(monkeypatch):
+    import sys
+    monkeypatch.setattr(sys.modules["accel.sweep"], "_POOL_MIN_POINTS", 2)  # a pool even for these six points
     grid = {"workload.a_format": ["int8", "int4", "e4m3"]}  # e4m3 is not on the edge NPU
     rows = accel.sweep(_design(), grid, _gemms(), progress=False, chunk_size=2)
     assert len(rows) == 6

@@ -182,6 +182,8 @@ def _cmd_simulate(args) -> int:
     import json
 
     import accel
+    if args.layer:
+        return _simulate_layer(args)
     spec = {"gemm": args.gemm} if args.gemm else {"network": args.network}
     for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation"):
         if getattr(args, key) is not None:
@@ -201,6 +203,35 @@ def _cmd_simulate(args) -> int:
         cols += [c for c in d if c.startswith("energy_") and c != "energy_j"]
         cols += [c for c in (r.accuracy or {}) if c not in cols]
         print("\n".join(f"{c:24s} {_cell(c, d[c])}" + (f" {_unit(c)[0]}" if _unit(c) else "") for c in cols))
+    return 0
+
+
+def _simulate_layer(args) -> int:
+    """`lowbit simulate DESIGN --layer D_MODEL HEADS BATCH SEQ ...`: one transformer decoder layer, a row per op."""
+    import json
+
+    import accel
+    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation"):
+        if getattr(args, key) is not None:
+            raise ValueError(f"--{key.replace('_', '-')} applies to --gemm/--network; a layer takes --dtype")
+    d_model, heads, batch, seq = args.layer
+    layer = accel.transformer_layer(d_model, heads, batch, seq, phase=args.phase, kv_len=args.kv_len, tp=args.tp,
+                                    dtype=args.dtype, ffn_mult=args.ffn_mult)
+    design = _design(args.design)
+    try:
+        r = accel.simulate(design, layer, accuracy=not args.no_accuracy)
+    except MemoryError:
+        raise MemoryError(f"out of memory simulating the layer on {design.name}; rerun with --no-accuracy") from None
+    if args.json:
+        print(json.dumps({**r.to_dict(), "per_op": r.per_op}, indent=1, default=str))
+        return 0
+    cols = ["name", "kind", "seconds", "energy_j", "bound"] + (["rel_fro_err"] if not args.no_accuracy else [])
+    rows = [{**op, "rel_fro_err": (op.get("accuracy") or {}).get("rel_fro_err")} for op in r.per_op]
+    rows.append({"name": "total", "kind": "", "seconds": r.seconds, "energy_j": r.energy_j, "bound": r.bound,
+                 "rel_fro_err": (r.accuracy or {}).get("rel_fro_err")})
+    desc = ", ".join(f"{k} {v}" for k, v in layer.describe().items() if v is not None)
+    print(f"{desc} on {design.name}\n")
+    print(table(rows, cols))
     return 0
 
 
@@ -390,6 +421,14 @@ def main(argv: list[str] | None = None) -> int:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--gemm", nargs=3, type=int, metavar=("M", "N", "K"))
     g.add_argument("--network", choices=["digits-mlp", "transformer"])
+    g.add_argument("--layer", nargs=4, type=_int_at_least(1), metavar=("D_MODEL", "HEADS", "BATCH", "SEQ"),
+                   help="one tensor-parallel transformer decoder layer (accel.transformer_layer); a row per op")
+    p.add_argument("--phase", default="prefill", choices=["prefill", "decode"], help="--layer: default prefill")
+    p.add_argument("--kv-len", dest="kv_len", type=_int_at_least(1),
+                   help="--layer: keys attended to (default SEQ; decode of token 1025 after 2048: SEQ 1, 3072)")
+    p.add_argument("--tp", type=_int_at_least(1), default=1, help="--layer: tensor-parallel devices (default 1)")
+    p.add_argument("--dtype", default="fp16", help="--layer: GEMM operand format, any format name (default fp16)")
+    p.add_argument("--ffn-mult", dest="ffn_mult", type=_int_at_least(1), default=4, help="--layer: default 4")
     p.add_argument("--a-format", dest="a_format")
     p.add_argument("--b-format", dest="b_format")
     p.add_argument("--sparsity", help="'2:4' for structured-sparse weights")

@@ -37,17 +37,18 @@ try:
 except ImportError:  # pragma: no cover - Windows has no flock: logs are not locked there
     fcntl = None
 
+
 def set_field(obj, dotted: str, value):
     """A copy of the frozen dataclass tree `obj` with the field at `dotted` ("unit.rows",
     "memories.1.bandwidth_bytes_per_s") set to `value` (validated again on the way up)."""
     head, _, rest = dotted.partition(".")
     if isinstance(obj, tuple):
-        try:
-            i = int(head)
-            items = list(obj)
-            items[i] = set_field(items[i], rest, value) if rest else value
-        except (ValueError, IndexError):
-            raise ValueError(f"{head!r} is not an index into a tuple of {len(obj)}") from None
+        # only the index lookup is guarded: a validation error inside the element must pass through as it is
+        if not (head.isdigit() and int(head) < len(obj)):
+            raise ValueError(f"{head!r} is not an index into a tuple of {len(obj)}")
+        i = int(head)
+        items = list(obj)
+        items[i] = set_field(items[i], rest, value) if rest else value
         return tuple(items)
     if not dataclasses.is_dataclass(obj):
         raise ValueError(f"cannot descend into {type(obj).__name__} at {dotted!r}")

@@ -65,8 +65,8 @@ def test_simulate_argparse_errors(capsys, args, msg):
 
 
 @pytest.mark.parametrize("content, msg", [
-    ("a = = b\n", "design file {p}: "),
-    (b"\xff\xfe\x00binary", "design file {p}"),
+    ("a = = b\n", "{p} does not parse as TOML"),
+    (b"\xff\xfe\x00binary", "{p}"),
 ])
 def test_simulate_design_file_that_does_not_parse(tmp_path, capsys, content, msg):
     p = _file(tmp_path, content, "d.toml")

@@ -77,6 +77,17 @@ class BlockFormat:
                 raise ValueError("zero_point uses the AMAX rule (scale = (max - min) / (2^bits - 1))")
         if self.tensor_scale and self.scale_rule in POW2_RULES:
             raise ValueError("tensor_scale goes with the AMAX or MSE rules")
+        el = self.element
+        if not self.zero_point and not el.signed:
+            raise ValueError(f"element {el.name} has no sign bit: symmetric block formats need a signed element "
+                             "(an unsigned integer element goes with zero_point=True)")
+        if isinstance(el, FloatFormat) and not el.zero:
+            raise ValueError(f"element {el.name} has no zero (exponent field 0 is a normal binade); a block "
+                             "element must represent 0")
+        if self.tensor_scale and self.scale.max * float(el.max) > _F32_MAX:
+            raise ValueError(f"tensor_scale: the FP32 tensor scale is amax / (scale max * element max), and "
+                             f"{self.scale.name} max * {el.name} max = {self.scale.max * float(el.max):.6g} exceeds "
+                             "float32's range; use a narrower scale format (e.g. ue4m3)")
 
     @property
     def _f32_recipe(self) -> bool:

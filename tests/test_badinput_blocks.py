@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import numerics as nx
-from kernels import pack_bits, unpack_bits
+from kernels import block_amax, block_decode, block_divide_f32, pack_bits, unpack_bits
 from numerics.formats import FloatFormat, NanPolicy
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -418,6 +418,23 @@ def test_packing_guards(call, exc, msg):
         call()
 
 
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: block_decode(np.zeros(16), np.full((2, 4), 16, np.uint8), np.ones(2)), ValueError,
+     r"codes must lie in 0\.\.15 \(the table's length\), got 16"),
+    (lambda: block_decode(np.zeros(16), np.zeros((2, 4), np.uint8), np.ones(1)), ValueError,
+     r"svals must be a 1-D array with one entry per block \(2\)"),
+    (lambda: block_decode(np.zeros(16), np.zeros((2, 4), np.int8), np.ones(2)), TypeError, "codes must be a 2-D"),
+    (lambda: block_decode(np.zeros((4, 4)), np.zeros((2, 4), np.uint8), np.ones(2)), TypeError, "table must be"),
+    (lambda: block_divide_f32(np.ones((3, 4), np.float32), np.ones(2, np.float32)), ValueError,
+     r"one entry per block \(3\)"),
+    (lambda: block_amax(np.ones(4)), TypeError, "blocks must be a 2-D array"),
+    (lambda: block_amax(np.ones((2, 2), np.int64)), TypeError, "blocks must be a 2-D array of kind 'f'"),
+])
+def test_block_kernel_guards(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
 @pytest.mark.parametrize("bits", [1, 4, 6, 9, 13, 32])
 def test_packing_roundtrip(bits):
     codes = np.random.default_rng(bits).integers(0, 1 << bits, 37, dtype=np.uint64)
@@ -493,6 +510,7 @@ _SHAPES = [(), (0,), (5,), (33,), (2, 17), (3, 0), (2, 3, 16)]
 _NAMES = nx.block_format_names() + ["int3_g8", "int5_g4_asym", "mxfp5", "int2_channel"]
 
 
+@pytest.mark.slow  # ~10-25 s for 100 examples on the shared 2-core machine
 @given(st.sampled_from(_DTYPES), st.sampled_from(_SHAPES), st.data(), st.sampled_from(_NAMES),
        st.sampled_from([-1, 0, 1, 2, -4, None, (0, 1), 1.5]), st.sampled_from([None] + list(nx.ScaleRule)))
 def test_fuzz_block_encode(dtype, shape, data, name, axis, rule):

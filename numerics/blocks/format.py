@@ -132,9 +132,26 @@ class BlockFormat:
         """Quantise `x` into blocks along `axis` (an int, a tuple of axes for tiles, or None for the
         flattened tensor) and return a `BlockTensor`.
 
+        `x`: float16, bfloat16, float32, float64 or integer (|v| <= 2^53) numbers, at least 1-D;
+        each converts exactly, so elements are rounded once from the input's own value.
         `rounding` (and `rng`, `sr_bits` for stochastic rounding) applies to the elements, which
         always saturate to ±element max (OCP MX v1.0 §6.3); `scale_rounding` to AMAX/MSE scales.
-        A block holding NaN or ±inf gets the scale format's NaN code (its elements then decode as NaN).
+        A block holding NaN or ±inf gets the scale format's NaN code (its elements then decode as NaN);
+        with a tensor scale, NaN/inf anywhere makes every block NaN.
+
+        Range: the power-of-two rules (FLOOR, CEIL, EVEN, RCEIL) work in float64 and saturate (scale
+        exponent clamped to the scale format, elements to ±max). The AMAX and MSE rules compute in
+        float32 as the published recipes do (NVFP4's tensor scale is FP32 amax / (448 * 6)), so a
+        finite |x| above float32 max (3.4028234663852886e+38) raises ValueError instead of giving NaN;
+        values that underflow float32 flush to zero, and a tensor whose FP32 tensor scale underflows
+        to 0 uses s_t = 1 (its elements then round to 0) instead of dividing by zero.
+
+        Raises:
+            TypeError: x not numeric (complex, bool, object, str, ...), rounding not a RoundMode, rng
+                not a Generator / int seed.
+            ValueError: x 0-d, axis out of range or repeated, rng or sr_bits given without
+                RoundMode.STOCHASTIC, stochastic scale_rounding, |x| beyond float32 under AMAX/MSE,
+                NaN/inf with a scale format that has no NaN.
         """
         from .tensor import BlockTensor
         rounding = _inputs.rounding_mode(rounding)

@@ -533,3 +533,52 @@ def test_fuzz_block_encode(dtype, shape, data, name, axis, rule):
         assert np.isfinite(d).all()  # finite, accepted input never becomes NaN or inf
     back = nx.BlockTensor.from_packed(f, bt.packed(), x.shape, axis=axis)
     assert np.array_equal(back.decode(), d, equal_nan=True)
+
+
+_CODE_DTYPES = [np.uint8, np.uint16, np.int8, np.int64, np.float32, bool]
+
+
+@pytest.mark.slow  # a few seconds: every example decodes
+@given(st.sampled_from(["mxfp4", "mxfp6_e3m2", "nvfp4", "int4_g32", "int4_g128_asym", "int8_channel"]),
+       st.sampled_from(["codes", "scales", "zero_points"]), st.sampled_from(_CODE_DTYPES),
+       st.sampled_from([(2, 64), (2, 2), (2, 1), (64,), (2, 4), ()]), st.integers(-2, 300))
+def test_fuzz_tampered_blocktensor(name, field, dtype, shape, value):
+    # any replacement array: a ValueError/TypeError at replace (or decode), or a correct decode
+    bt = bf(name).encode(_x((2, 64)))
+    arr = np.full(shape, value).astype(dtype)
+    try:
+        t = dataclasses.replace(bt, **{field: arr})
+        d = t.decode()
+    except (ValueError, TypeError):
+        return
+    # accepted: the codes were in range and of the right shape, so decode matches the table values
+    assert d.shape == bt.shape
+    el = t.format.element
+    ref = dataclasses.replace(t, codes=t.codes.astype(np.int64))
+    assert np.array_equal(ref.decode(), d, equal_nan=True)
+    assert int(t.codes.max()) < 1 << el.bits and int(t.scales.max()) < 1 << t.format.scale.bits
+
+
+@pytest.mark.slow
+@given(st.sampled_from([np.float32, np.float64, np.int16, ml_dtypes.bfloat16, bool, np.complex64]),
+       st.sampled_from([(0,), (7,), (3, 9), (2, 4, 5), ()]), st.data(),
+       st.sampled_from([(2, 4), (1, 4), (3, 8), (4, 4), (0, 2), (2, 300)]),
+       st.sampled_from([-1, 0, 1, 2, 1.0, None]))
+def test_fuzz_sparse24(dtype, shape, data, nm, axis):
+    n = int(np.prod(shape))
+    vals = data.draw(st.lists(st.sampled_from([0.0, 1.0, -2.0, 3.5, -3.5, np.inf, np.nan, 1e30]),
+                              min_size=n, max_size=n))
+    with np.errstate(all="ignore"):
+        w = np.array(vals).reshape(shape).astype(dtype)
+    try:
+        s = nx.sparse24(w, n=nm[0], m=nm[1], axis=axis)
+    except (ValueError, TypeError):
+        return
+    d = s.decompress()
+    assert d.shape == w.shape and d.dtype == w.dtype
+    kept = d != 0
+    assert np.array_equal(d[kept], w[kept])  # every kept value is the input's, in place
+    g = np.moveaxis(kept, s.axis, -1)
+    k = g.shape[-1]
+    g = np.pad(g, [(0, 0)] * (g.ndim - 1) + [(0, -k % nm[1])]).reshape(g.shape[:-1] + (-1, nm[1]))
+    assert (g.sum(axis=-1) <= nm[0]).all()  # at most n nonzeros per group of m

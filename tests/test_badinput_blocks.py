@@ -220,6 +220,17 @@ def test_blockformat_construction(kw, exc, msg):
         nx.BlockFormat(**args)
 
 
+@pytest.mark.parametrize("block_size, bits", [(None, (24 * 4 + 3 * 16) / 24), ((None, 4), (24 * 4 + 2 * 16) / 24),
+                                              ((4, None), (32 * 4 + 16) / 24)])  # padded tile: 4 x 8 elements
+def test_whole_axis_bits_per_element(block_size, bits):
+    f = nx.BlockFormat(element=E2M1, scale=nx.get_format("fp16"), block_size=block_size,
+                       scale_rule=nx.ScaleRule.AMAX)
+    with pytest.raises(ValueError, match="depends on the axis length"):
+        _ = f.bits_per_element
+    bt = f.encode(np.ones((3, 8)), axis=-1 if block_size is None else (0, 1))
+    assert bt.bits_per_element == bits  # elements (padding included) plus the fp16 scales, per element
+
+
 def test_custom_pow2_scale_formats_decode_correctly():
     # man_bits=0 scales other than E8M0: codes are the biased exponent field (with zero=True, 0 is zero)
     x = _x((4, 64))

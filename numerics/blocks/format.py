@@ -117,12 +117,11 @@ class BlockFormat:
     @cached_property
     def bits_per_element(self) -> float:
         """Stored bits per element for whole blocks (the FP32 tensor scale amortised away)."""
-        if self.block_size is None:
+        sizes = self.block_size if isinstance(self.block_size, tuple) else (self.block_size,)
+        if None in sizes:
             raise ValueError("bits_per_element of a whole-axis format depends on the axis length; "
                              "use BlockTensor.bits_per_element")
-        n = math.prod(self.block_size) if isinstance(self.block_size, tuple) else self.block_size
-        if n is None:
-            raise ValueError("bits_per_element of a whole-axis format depends on the axis length")
+        n = math.prod(sizes)
         extra = self.scale_storage_bits + (self.element.bits if self.zero_point else 0)
         return self.element.bits + extra / n
 

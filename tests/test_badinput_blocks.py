@@ -394,20 +394,22 @@ def test_packed_fields(kw, msg):
         nx.Packed(**args)
 
 
-def test_tampered_scales_no_longer_crash_in_subprocess():
-    # before issue #14 a BlockTensor with too few scales read past the scale array in block_decode;
-    # run it in a child so a regression shows as a failed exit code rather than killing the test run
-    import os
-    import subprocess
-    import sys
-    code = ("import dataclasses, numpy as np, numerics as nx\n"
-            "bt = nx.get_block_format('mxfp4').encode(np.ones((64, 64)))\n"
-            "try:\n    dataclasses.replace(bt, scales=bt.scales[:1]).decode()\n"
-            "except ValueError as e:\n    print('ValueError', e)\n")
-    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert "ValueError scales has shape (1, 2)" in r.stdout
+def _mx64():
+    return bf("mxfp4").encode(np.ones((64, 64)))
+
+
+@pytest.mark.parametrize("kw, msg", [
+    # before issue #14: a segfault (codes indexed the 16-entry table at 10^9), a NaN from too few
+    # scales, 0.0 from codes 250 read past the table, a reshape error from numpy for a wrong shape
+    (lambda bt: dict(codes=np.full((64, 64), 10**9, np.uint32)), r"codes must lie in 0\.\.15 .*got 1000000000"),
+    (lambda bt: dict(scales=bt.scales[:1]), r"scales has shape \(1, 2\)"),
+    (lambda bt: dict(codes=np.full((64, 64), 250, np.uint8)), r"codes must lie in 0\.\.15 .*got 250"),
+    (lambda bt: dict(shape=(64, 128)), r"codes has shape \(64, 64\)"),
+])
+def test_prefix_crash_repros_raise_in_process(kw, msg):
+    bt = _mx64()
+    with pytest.raises(ValueError, match=msg):
+        dataclasses.replace(bt, **kw(bt)).decode()
 
 
 # -- bit packing kernels' guards ----------------------------------------------------------------------

@@ -265,11 +265,13 @@ def _code_array_arg(arr, name: str, f) -> np.ndarray:
     arr = np.asarray(arr)
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name} must be an integer array of {f.name} codes, got dtype {arr.dtype}")
-    if arr.size and np.issubdtype(arr.dtype, np.signedinteger) and arr.min() < 0:
-        raise ValueError(f"{name} must lie in 0..{(1 << f.bits) - 1} for {f.name} ({f.bits} bits), "
-                         f"got {int(arr.min())}")
-    _check_code_range(arr, name, f)
-    return np.ascontiguousarray(arr.astype(f.code_dtype, copy=False))
+    if arr.dtype != f.code_dtype:  # check before the cast, which would wrap -1 or 2**bits + 3 into range
+        if arr.size and np.issubdtype(arr.dtype, np.signedinteger) and arr.min() < 0:
+            raise ValueError(f"{name} must lie in 0..{(1 << f.bits) - 1} for {f.name} ({f.bits} bits), "
+                             f"got {int(arr.min())}")
+        _check_code_range(arr, name, f)
+        arr = arr.astype(f.code_dtype)
+    return np.ascontiguousarray(arr)
 
 
 def _check_code_range(arr: np.ndarray, name: str, f) -> None:

@@ -362,6 +362,8 @@ def test_inplace_tampering_caught_before_kernels(tamper, msg, method):
     (_asym, lambda p: dataclasses.replace(p, zero_points=b""), ValueError, "packed.zero_points holds 0 bytes"),
     (_asym, lambda p: dataclasses.replace(p, zero_points=None), ValueError, "packed.zero_points is None"),
     (_asym, lambda p: dataclasses.replace(p, scales=p.scales[:-1]), ValueError, "not a whole number of 2-byte"),
+    (_asym, lambda p: dataclasses.replace(p, tensor_scale=1.0), ValueError, "int4_g128_asym has no tensor scale"),
+    (_nv, lambda p: dataclasses.replace(p, zero_points=b"\0"), ValueError, "nvfp4 stores no zero points"),
 ])
 def test_from_packed_checks(make, fix, exc, msg):
     bt = make()

@@ -221,6 +221,12 @@ class BlockTensor:
             zps = b.scales_from_blocks(zp.astype(fmt.element.code_dtype))
         if fmt.tensor_scale and packed.tensor_scale is None:
             raise ValueError(f"{fmt.name} has a tensor scale; packed.tensor_scale is None")
+        # bytes the format has no place for mean the Packed came from another format: say so
+        if not fmt.tensor_scale and packed.tensor_scale is not None:
+            raise ValueError(f"{fmt.name} has no tensor scale; packed.tensor_scale is {packed.tensor_scale!r}")
+        if not fmt.zero_point and packed.zero_points is not None:
+            raise ValueError(f"{fmt.name} stores no zero points; packed.zero_points holds "
+                             f"{len(packed.zero_points)} bytes")
         codes = codes.reshape(shape) if axis is None else codes
         return cls(format=fmt, codes=np.ascontiguousarray(codes), scales=np.ascontiguousarray(scales),
                    tensor_scale=packed.tensor_scale if fmt.tensor_scale else None, zero_points=zps,

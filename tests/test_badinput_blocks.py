@@ -136,6 +136,18 @@ def test_mx_nonfinite_block_is_nan_only_there(bad):
     assert np.array_equal(d[0], np.ones(32)) and np.isnan(d[1]).all()
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("elem", ["int8", "e2m1"])
+def test_mse_nonfinite_block_is_nan(bad, elem):
+    # the MSE search used to hand the NaN/inf to the element quantiser, which raised about internals
+    f = nx.BlockFormat(element=nx.get_format(elem), scale=nx.get_format("fp16"), block_size=32,
+                       scale_rule=nx.ScaleRule.MSE)
+    x = _x((2, 32))
+    x[1, 7] = bad
+    d = f.quantize(x)
+    assert np.array_equal(d[0], f.quantize(x[:1])[0]) and np.isnan(d[1]).all()
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_nvfp4_nonfinite_poisons_every_block(bad):
     x = np.ones((2, 32))

@@ -255,6 +255,8 @@ class BlockFormat:
         if self.scale_rule == ScaleRule.AMAX:
             codes = sc.encode(np.clip(np.nan_to_num(raw, nan=lo), lo, hi), rounding=scale_rounding)
         else:  # MSE: try candidate scales, keep the best per block (ties: the larger scale)
+            if not np.isfinite(amax).all():  # NaN/inf blocks end up NaN anyway: search them as zeros
+                blocks = np.where(np.isfinite(blocks), blocks, 0).astype(blocks.dtype)
             if sc.man_bits == 0:  # power-of-two scales: the FLOOR exponent and its neighbours
                 good = (amax > 0) & np.isfinite(amax)
                 e0 = np.full(amax.shape, sc.emin, np.int64)

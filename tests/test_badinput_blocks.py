@@ -137,13 +137,15 @@ def test_mx_nonfinite_block_is_nan_only_there(bad):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-@pytest.mark.parametrize("elem", ["int8", "e2m1"])
-def test_mse_nonfinite_block_is_nan(bad, elem):
-    # the MSE search used to hand the NaN/inf to the element quantiser, which raised about internals
-    f = nx.BlockFormat(element=nx.get_format(elem), scale=nx.get_format("fp16"), block_size=32,
-                       scale_rule=nx.ScaleRule.MSE)
+@pytest.mark.parametrize("elem", ["int8", "int4"])
+@pytest.mark.parametrize("rule, zp", [(nx.ScaleRule.MSE, False), (nx.ScaleRule.AMAX, True)])
+def test_fp32_recipe_nonfinite_block_is_nan(bad, elem, rule, zp):
+    # the MSE search and the GPTQ zero point used to hand the NaN/inf (or a huge finite neighbour,
+    # divided by the fallback scale) to the element quantiser, which raised about internals
+    f = nx.BlockFormat(element=nx.get_format("u" + elem if zp else elem), scale=nx.get_format("fp16"),
+                       block_size=32, scale_rule=rule, zero_point=zp)
     x = _x((2, 32))
-    x[1, 7] = bad
+    x[1, 7], x[1, 9] = bad, 1e300
     d = f.quantize(x)
     assert np.array_equal(d[0], f.quantize(x[:1])[0]) and np.isnan(d[1]).all()
 

@@ -212,19 +212,22 @@ class BlockFormat:
             elif ts == 0:
                 ts = np.float32(1.0)  # all-zero tensor: nothing to scale
         zps = None
+        # Blocks holding NaN/inf end up all NaN; the FP32 recipes compute them as zeros, so that no
+        # inf, NaN or huge neighbour reaches the element quantiser (which would refuse it)
+        work = np.where(bad[:, None], 0, blocks).astype(blocks.dtype) if bad.any() else blocks
         if self.zero_point:
-            codes, scales, zps = self._encode_asymmetric(blocks, rounding, sr_k, key, scale_rounding)
+            codes, scales, zps = self._encode_asymmetric(work, rounding, sr_k, key, scale_rounding)
         elif self.scale_rule in POW2_RULES:
             scales, shifts = self._pow2_scales(amax, bad)
             codes = self._encode_elements(blocks, shifts, None, rounding, sr_k, key)
         else:
-            scales, sval = self._value_scales(blocks, amax, ts, scale_rounding, rounding)
+            scales, sval = self._value_scales(work, amax, ts, scale_rounding, rounding)
             if sc.man_bits == 0 and ts is None:  # power-of-two scales: scale exactly, any input precision
                 shifts = scales.astype(np.int64) - sc.bias  # code = biased exponent field
                 shifts[bad] = 0
-                codes = self._encode_elements(blocks, shifts, None, rounding, sr_k, key)
+                codes = self._encode_elements(work, shifts, None, rounding, sr_k, key)
             else:
-                codes = self._encode_elements(blocks, None, sval, rounding, sr_k, key)
+                codes = self._encode_elements(work, None, sval, rounding, sr_k, key)
         if bad.any():
             scales[bad] = sc.nan_code
             fill = el.nan_code if el.has_nan else 0
@@ -255,8 +258,6 @@ class BlockFormat:
         if self.scale_rule == ScaleRule.AMAX:
             codes = sc.encode(np.clip(np.nan_to_num(raw, nan=lo), lo, hi), rounding=scale_rounding)
         else:  # MSE: try candidate scales, keep the best per block (ties: the larger scale)
-            if not np.isfinite(amax).all():  # NaN/inf blocks end up NaN anyway: search them as zeros
-                blocks = np.where(np.isfinite(blocks), blocks, 0).astype(blocks.dtype)
             if sc.man_bits == 0:  # power-of-two scales: the FLOOR exponent and its neighbours
                 good = (amax > 0) & np.isfinite(amax)
                 e0 = np.full(amax.shape, sc.emin, np.int64)

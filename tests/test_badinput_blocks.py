@@ -611,3 +611,34 @@ def test_fuzz_sparse24(dtype, shape, data, nm, axis):
     k = g.shape[-1]
     g = np.pad(g, [(0, 0)] * (g.ndim - 1) + [(0, -k % nm[1])]).reshape(g.shape[:-1] + (-1, nm[1]))
     assert (g.sum(axis=-1) <= nm[0]).all()  # at most n nonzeros per group of m
+
+
+_POOL = [0.0, -0.0, 1.0, -2.5, 3e38, 1e39, 1e300, 5e-324, 1e-40, 1e-310, np.nan, np.inf, -np.inf, 7.0, 448.0,
+         65504.0, 1e5, -1e-8]
+
+
+@pytest.mark.slow  # ~5-15 s: any BlockFormat a user can construct
+@given(st.sampled_from(["e2m1", "e4m3", "e5m2", "int4", "int8", "fp16", "e3m2", "uint4", "ue4m3"]),
+       st.sampled_from(["e8m0", "ue4m3", "fp16", "fp32", "bf16", "e4m3"]), st.sampled_from(list(nx.ScaleRule)),
+       st.sampled_from([None, 1, 3, 16, (2, 4), (None, 2)]), st.booleans(), st.booleans(),
+       st.sampled_from([(5,), (2, 17), (4, 8), (3, 0)]), st.sampled_from([-1, 0, None, (0, 1)]),
+       st.sampled_from([np.float64, np.float32, np.float16]),
+       st.sampled_from([nx.RoundMode.TIES_TO_EVEN, nx.RoundMode.TOWARD_ZERO, SR]), st.data())
+def test_fuzz_custom_block_formats(el, sc, rule, bs, ts, zp, shape, axis, dtype, rounding, data):
+    n = int(np.prod(shape))
+    with np.errstate(all="ignore"):
+        x = np.array(data.draw(st.lists(st.sampled_from(_POOL), min_size=n, max_size=n))).reshape(shape).astype(dtype)
+    try:
+        f = nx.BlockFormat(element=nx.get_format(el), scale=nx.get_format(sc), block_size=bs, scale_rule=rule,
+                           tensor_scale=ts, zero_point=zp)
+        bt = f.encode(x, axis=axis, rounding=rounding, rng=1 if rounding == SR else None)
+    except (ValueError, TypeError) as err:
+        assert "cannot represent" not in str(err)  # never an element quantiser's internal complaint
+        return
+    d = bt.decode()
+    xf = x.astype(np.float64)
+    assert d.shape == x.shape
+    assert np.isnan(d[~np.isfinite(xf)]).all()
+    if np.isfinite(xf).all():
+        assert np.isfinite(d).all()
+    assert np.array_equal(nx.BlockTensor.from_packed(f, bt.packed(), x.shape, axis=axis).decode(), d, equal_nan=True)

@@ -56,10 +56,25 @@ def _group(bits: int) -> tuple[int, int]:
     return n, n * bits // 8
 
 
+def _check_bits(bits) -> None:
+    if isinstance(bits, bool) or not isinstance(bits, int | np.integer) or not 1 <= bits <= 32:
+        raise ValueError(f"bits must be an int in 1..32, got {bits!r}")
+
+
 def pack_bits(codes: np.ndarray, bits: int) -> np.ndarray:
     """uint codes (1-D, each < 2**bits, bits <= 32) -> uint8 LSB-first stream of ceil(n*bits/8) bytes."""
-    if not 1 <= bits <= 32:
-        raise ValueError(f"bits must be in 1..32, got {bits}")
+    _check_bits(bits)
+    codes = np.asarray(codes)
+    if codes.ndim != 1 or codes.dtype == np.bool_ or not np.issubdtype(codes.dtype, np.integer):
+        raise TypeError(f"codes must be a 1-D integer array, got {codes.ndim}-D {codes.dtype}")
+    # a code of more than `bits` bits would spill into its neighbours, and past the end of `out` in
+    # the stream kernel: check before any kernel runs
+    bits = int(bits)
+    if codes.size:
+        lo, hi = int(codes.min()), int(codes.max())
+        if lo < 0 or hi >= (1 << bits):
+            raise ValueError(f"codes must lie in 0..{(1 << bits) - 1} for {bits}-bit packing, "
+                             f"got {lo if lo < 0 else hi}")
     group, gbytes = _group(bits)
     n = codes.shape[0]
     if group * bits > 64:  # e.g. 9, 19 bits: a plain bit stream
@@ -75,7 +90,16 @@ def pack_bits(codes: np.ndarray, bits: int) -> np.ndarray:
 
 
 def unpack_bits(data: np.ndarray, bits: int, n: int) -> np.ndarray:
-    """Inverse of pack_bits: the first n codes (uint32) of a uint8 stream."""
+    """Inverse of pack_bits: the first n codes (uint32) of a uint8 stream of ceil(n*bits/8) or more bytes."""
+    _check_bits(bits)
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    bits, n = int(bits), int(n)
+    data = np.asarray(data)
+    if data.ndim != 1 or data.dtype != np.uint8:
+        raise TypeError(f"data must be a 1-D uint8 array, got {data.ndim}-D {data.dtype}")
+    if data.shape[0] < -(-n * bits // 8):
+        raise ValueError(f"data holds {data.shape[0]} bytes; {n} codes of {bits} bits need {-(-n * bits // 8)}")
     group, gbytes = _group(bits)
     if group * bits > 64:
         out = np.empty(n, np.uint32)

@@ -362,7 +362,10 @@ def test_errors():
     with pytest.raises(ValueError, match="has no NaN"):
         no_nan_scale.encode(np.array([1.0, np.nan]))
     assert np.isnan(nx.get_block_format("int4_g128").quantize(np.array([1.0, np.nan]))).all()
-    with pytest.raises(TypeError, match="float16, bfloat16, float32 or float64"):
-        nx.get_block_format("mxfp4").encode(np.arange(4))
+    with pytest.raises(TypeError, match="float16, bfloat16, float32, float64 or integer"):
+        nx.get_block_format("mxfp4").encode(np.arange(4) + 0j)
+    # integers convert exactly (|v| <= 2^53), as docs/blocks.md promises numeric input
+    assert np.array_equal(nx.get_block_format("mxfp4").encode(np.arange(4)).codes,
+                          nx.get_block_format("mxfp4").encode(np.arange(4.0)).codes)
     with pytest.raises(ValueError, match="needs"):
         nx.BlockTensor.from_packed(nx.get_block_format("mxfp4"), nx.Packed(b"\0", b"\0", None, None), (64,))

@@ -15,6 +15,8 @@ from .layout import Blocking
 from .rules import POW2_RULES, ScaleRule, pow2_exponents
 
 _INT32 = IntFormat(bits=32)
+_F32_MAX = float(np.finfo(np.float32).max)
+_EXACT_INT = 2 ** 53  # integers up to this magnitude convert to float64 exactly
 _MSE_RATIOS = np.linspace(0.5, 1.0, 21)  # clipping ratios searched by ScaleRule.MSE (AMAX-style scales)
 
 
@@ -43,14 +45,21 @@ class BlockFormat:
 
     def __post_init__(self) -> None:
         if not isinstance(self.element, FloatFormat | IntFormat):
-            raise TypeError(f"element must be a FloatFormat or IntFormat, got {type(self.element).__name__}")
+            raise TypeError(f"element must be a FloatFormat or IntFormat (e.g. get_format('e2m1')), got "
+                            f"{type(self.element).__name__}")
         if not isinstance(self.scale, FloatFormat):
-            raise TypeError(f"scale must be a FloatFormat, got {type(self.scale).__name__}")
+            raise TypeError(f"scale must be a FloatFormat (e.g. get_format('e8m0')), got {type(self.scale).__name__}")
         if not isinstance(self.scale_rule, ScaleRule):
-            raise TypeError(f"scale_rule must be a ScaleRule, got {self.scale_rule!r}")
+            raise TypeError(f"scale_rule must be a ScaleRule ({', '.join('ScaleRule.' + r.name for r in ScaleRule)})"
+                            f", got {self.scale_rule!r}")
+        for f in ("tensor_scale", "zero_point"):
+            if not isinstance(getattr(self, f), bool | np.bool_):
+                raise TypeError(f"{f} must be a bool, got {getattr(self, f)!r}")
         bs = self.block_size
         if isinstance(bs, list):
             raise TypeError("block_size must be an int, a tuple or None (not a list: formats are hashable)")
+        if bs == ():
+            raise ValueError("block_size must not be an empty tuple")
         for b in (bs if isinstance(bs, tuple) else (bs,)):
             if b is None:
                 continue
@@ -68,6 +77,22 @@ class BlockFormat:
                 raise ValueError("zero_point uses the AMAX rule (scale = (max - min) / (2^bits - 1))")
         if self.tensor_scale and self.scale_rule in POW2_RULES:
             raise ValueError("tensor_scale goes with the AMAX or MSE rules")
+        el = self.element
+        if not self.zero_point and not el.signed:
+            raise ValueError(f"element {el.name} has no sign bit: symmetric block formats need a signed element "
+                             "(an unsigned integer element goes with zero_point=True)")
+        if isinstance(el, FloatFormat) and not el.zero:
+            raise ValueError(f"element {el.name} has no zero (exponent field 0 is a normal binade); a block "
+                             "element must represent 0")
+        if self.tensor_scale and self.scale.max * float(el.max) > _F32_MAX:
+            raise ValueError(f"tensor_scale: the FP32 tensor scale is amax / (scale max * element max), and "
+                             f"{self.scale.name} max * {el.name} max = {self.scale.max * float(el.max):.6g} exceeds "
+                             "float32's range; use a narrower scale format (e.g. ue4m3)")
+
+    @property
+    def _f32_recipe(self) -> bool:
+        """Whether encode computes in float32 (the AMAX/MSE recipes: scales and x / s in FP32)."""
+        return self.scale_rule not in POW2_RULES
 
     # -- derived ----------------------------------------------------------------------------------
     @property
@@ -92,12 +117,11 @@ class BlockFormat:
     @cached_property
     def bits_per_element(self) -> float:
         """Stored bits per element for whole blocks (the FP32 tensor scale amortised away)."""
-        if self.block_size is None:
+        sizes = self.block_size if isinstance(self.block_size, tuple) else (self.block_size,)
+        if None in sizes:
             raise ValueError("bits_per_element of a whole-axis format depends on the axis length; "
                              "use BlockTensor.bits_per_element")
-        n = math.prod(self.block_size) if isinstance(self.block_size, tuple) else self.block_size
-        if n is None:
-            raise ValueError("bits_per_element of a whole-axis format depends on the axis length")
+        n = math.prod(sizes)
         extra = self.scale_storage_bits + (self.element.bits if self.zero_point else 0)
         return self.element.bits + extra / n
 
@@ -107,19 +131,41 @@ class BlockFormat:
         """Quantise `x` into blocks along `axis` (an int, a tuple of axes for tiles, or None for the
         flattened tensor) and return a `BlockTensor`.
 
+        `x`: float16, bfloat16, float32, float64 or integer (|v| <= 2^53) numbers, at least 1-D;
+        each converts exactly, so elements are rounded once from the input's own value.
         `rounding` (and `rng`, `sr_bits` for stochastic rounding) applies to the elements, which
         always saturate to ±element max (OCP MX v1.0 §6.3); `scale_rounding` to AMAX/MSE scales.
-        A block holding NaN or ±inf gets the scale format's NaN code (its elements then decode as NaN).
+        A block holding NaN or ±inf gets the scale format's NaN code (its elements then decode as NaN);
+        with a tensor scale, NaN/inf anywhere makes every block NaN.
+
+        Range: the power-of-two rules (FLOOR, CEIL, EVEN, RCEIL) work in float64 and saturate (scale
+        exponent clamped to the scale format, elements to ±max). The AMAX and MSE rules compute in
+        float32 as the published recipes do (NVFP4's tensor scale is FP32 amax / (448 * 6)), so a
+        finite |x| above float32 max (3.4028234663852886e+38) raises ValueError instead of giving NaN;
+        values that underflow float32 flush to zero, and a tensor whose FP32 tensor scale underflows
+        to 0 uses s_t = 1 (its elements then round to 0) instead of dividing by zero.
+
+        Raises:
+            TypeError: x not numeric (complex, bool, object, str, ...), rounding not a RoundMode, rng
+                not a Generator / int seed.
+            ValueError: x 0-d, axis out of range or repeated, rng or sr_bits given without
+                RoundMode.STOCHASTIC, stochastic scale_rounding, |x| beyond float32 under AMAX/MSE,
+                NaN/inf with a scale format that has no NaN.
         """
         from .tensor import BlockTensor
         rounding = _inputs.rounding_mode(rounding)
         scale_rounding = _inputs.rounding_mode(scale_rounding)
         if scale_rounding == RoundMode.STOCHASTIC:
             raise ValueError("scale_rounding must be deterministic")
+        if rng is not None:
+            if not isinstance(rng, int | np.integer | np.random.Generator) or isinstance(rng, bool):
+                raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+            if rounding != RoundMode.STOCHASTIC:
+                raise ValueError(f"rng is only used with rounding=RoundMode.STOCHASTIC, got rounding={rounding}")
         sr_k, key = _inputs.stochastic_args(rounding, rng, sr_bits)
-        x = _inputs.float_input(x)
+        x = block_input(x)
         if x.ndim == 0:
-            raise ValueError("x must have at least one dimension")
+            raise ValueError("x must have at least one dimension (a 0-d array has no axis to block)")
         shape = x.shape
         flat_axis = axis is None
         if flat_axis:
@@ -148,6 +194,12 @@ class BlockFormat:
         el, sc = self.element, self.scale
         amax = kernels.block_amax(blocks)
         bad = ~np.isfinite(amax)
+        if self._f32_recipe and amax.size and np.max(amax, initial=0.0, where=~bad) > _F32_MAX:
+            # fl32(x) would be inf and the FP32 scales inf or NaN: refuse rather than return NaN
+            big = np.max(amax, initial=0.0, where=~bad)
+            raise ValueError(f"{self.name}: x holds a finite value of magnitude {big:.17g}, above float32's range; the "
+                             f"{self.scale_rule.value} rule computes scales and x / scale in FP32, so the largest "
+                             f"finite |x| accepted is {_F32_MAX!r} (float32 max); scale x down or use an MX format")
         if bad.any() and sc.nan_code is None:
             raise ValueError(f"{self.name}: x holds NaN or inf and the scale format {sc.name} has no NaN")
         ts = None
@@ -160,19 +212,22 @@ class BlockFormat:
             elif ts == 0:
                 ts = np.float32(1.0)  # all-zero tensor: nothing to scale
         zps = None
+        # Blocks holding NaN/inf end up all NaN; the FP32 recipes compute them as zeros, so that no
+        # inf, NaN or huge neighbour reaches the element quantiser (which would refuse it)
+        work = np.where(bad[:, None], 0, blocks).astype(blocks.dtype) if bad.any() else blocks
         if self.zero_point:
-            codes, scales, zps = self._encode_asymmetric(blocks, rounding, sr_k, key, scale_rounding)
+            codes, scales, zps = self._encode_asymmetric(work, rounding, sr_k, key, scale_rounding)
         elif self.scale_rule in POW2_RULES:
             scales, shifts = self._pow2_scales(amax, bad)
             codes = self._encode_elements(blocks, shifts, None, rounding, sr_k, key)
         else:
-            scales, sval = self._value_scales(blocks, amax, ts, scale_rounding, rounding)
+            scales, sval = self._value_scales(work, amax, ts, scale_rounding, rounding)
             if sc.man_bits == 0 and ts is None:  # power-of-two scales: scale exactly, any input precision
-                shifts = scales.astype(np.int64) + sc.emin
+                shifts = scales.astype(np.int64) - sc.bias  # code = biased exponent field
                 shifts[bad] = 0
-                codes = self._encode_elements(blocks, shifts, None, rounding, sr_k, key)
+                codes = self._encode_elements(work, shifts, None, rounding, sr_k, key)
             else:
-                codes = self._encode_elements(blocks, None, sval, rounding, sr_k, key)
+                codes = self._encode_elements(work, None, sval, rounding, sr_k, key)
         if bad.any():
             scales[bad] = sc.nan_code
             fill = el.nan_code if el.has_nan else 0
@@ -189,7 +244,7 @@ class BlockFormat:
         exp[good] = pow2_exponents(self.scale_rule, amax[good], self.element.emax, self._elem_mbits,
                                    self.elem_max)
         exp = np.clip(exp, sc.emin, sc.emax)
-        codes = (exp - sc.emin).astype(sc.code_dtype)
+        codes = (exp + sc.bias).astype(sc.code_dtype)  # man_bits 0: the code is the biased exponent
         exp[bad] = 0
         return codes, exp
 
@@ -208,7 +263,7 @@ class BlockFormat:
                 e0 = np.full(amax.shape, sc.emin, np.int64)
                 e0[good] = pow2_exponents(ScaleRule.FLOOR, amax[good], self.element.emax, self._elem_mbits,
                                           self.elem_max)
-                cands = [(np.clip(e0 + d, sc.emin, sc.emax) - sc.emin).astype(sc.code_dtype) for d in (1, 0, -1)]
+                cands = [(np.clip(e0 + d, sc.emin, sc.emax) + sc.bias).astype(sc.code_dtype) for d in (1, 0, -1)]
             else:  # clipping ratios of the AMAX scale, 1 first
                 cands = [sc.encode(np.clip(np.nan_to_num(raw * np.float32(r), nan=lo), lo, hi),
                                    rounding=scale_rounding) for r in _MSE_RATIOS[::-1]]
@@ -280,3 +335,30 @@ class BlockFormat:
         q = np.clip(q.reshape(blocks.shape) + z[:, None], 0, maxq)
         codes = el.encode(q)
         return codes, scodes, zcodes
+
+
+def block_input(x) -> np.ndarray:
+    """x as a C-contiguous float32 or float64 array for block encoding.
+
+    float16 and bfloat16 widen to float32 and integers (|v| <= 2^53) to float64, both exactly, so the
+    result is the same as rounding from the input's own precision. Anything else raises TypeError.
+    """
+    if not isinstance(x, np.ndarray | np.generic):
+        try:
+            x = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"x must be an array of numbers, got {type(x).__name__}: {err}") from None
+    x = np.asarray(x)
+    dt = x.dtype
+    if dt == np.float16 or dt.name == "bfloat16":
+        x = x.astype(np.float32)
+    elif dt.kind in "iu":
+        if dt.itemsize == 8 and x.size:
+            lo, hi = int(x.min()), int(x.max())
+            if max(-lo, hi) > _EXACT_INT:
+                raise ValueError(f"x holds the integer {hi if hi > -lo else lo}, beyond 2^53: it has no exact float64 "
+                                 "value; convert it explicitly")
+        x = x.astype(np.float64)
+    elif dt not in (np.float32, np.float64):
+        raise TypeError(f"x must be a float16, bfloat16, float32, float64 or integer array, got dtype {dt}")
+    return x if x.flags.c_contiguous else x.copy(order="C")

@@ -22,6 +22,8 @@ class Blocking:
     @classmethod
     def make(cls, shape: tuple[int, ...], block_size, axis) -> "Blocking":
         ndim = len(shape)
+        if not (axis is None or isinstance(axis, int | np.integer | tuple)) or isinstance(axis, bool):
+            raise TypeError(f"axis must be an int, a tuple of ints or None, got {axis!r}")
         if block_size is None or isinstance(block_size, int | np.integer):
             sizes_in = (block_size,)
             if axis is None:

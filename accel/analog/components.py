@@ -89,11 +89,12 @@ def supply_delay_scale(vdd_v: float, vdd_ref_v: float, vth_v: float = VTH_V, alp
 
 
 def shift_add_pj(bits: int, node_nm: float, vdd_v: float) -> float:
-    """One integer add of `bits` (Horowitz 45 nm power law, accel.energy) at the node and supply."""
+    """One integer add of `bits` (Horowitz 45 nm power law, accel.energy; widths past 32 bits cost a 32-bit
+    add: a wider shift-add carries its top bits in a second cycle) at the node and supply."""
     from numerics import IntFormat
 
     from ..energy import add_pj, node_scale
-    return add_pj(IntFormat(bits=max(2, min(bits, 64)), signed=True)) * node_scale(node_nm, vdd_v)
+    return add_pj(IntFormat(bits=max(2, min(bits, 32)), signed=True)) * node_scale(node_nm, vdd_v)
 
 
 def check_adc_bits(owner: str, kind: str, bits: int) -> None:

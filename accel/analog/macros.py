@@ -122,6 +122,11 @@ def check_macro(xbar) -> None:
     if xbar.vdd_v is not None and xbar.vdd_v <= C.VTH_V:
         raise ValueError(f"{own}.vdd_v must exceed the transistor threshold ({C.VTH_V} V) for the circuits to "
                          f"switch, got {xbar.vdd_v}")
+    # C V^2 and the alpha-power law are first-order laws about the nominal supply: far above it the devices
+    # break down, and the model refuses rather than extrapolate
+    if xbar.vdd_v is not None and xbar.vdd_v > 3 * p.vdd_ref_v:
+        raise ValueError(f"{own}.vdd_v {xbar.vdd_v} V is beyond the model's range for {p.name!r}: at most 3x its "
+                         f"reference supply {p.vdd_ref_v} V")
     if p.cols_per_conversion > xbar.cols:
         raise ValueError(f"{own}.cols {xbar.cols} is fewer than the periphery's cols_per_conversion "
                          f"{p.cols_per_conversion}")

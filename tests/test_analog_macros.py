@@ -154,9 +154,9 @@ def test_sram_device_accuracy_and_no_drift():
 
 BAD = [
     ("adc-above-flash", lambda: _tiny(periphery=dataclasses.replace(_TINY, adc_kind="flash"), adc_bits=9),
-     ValueError, r"adc_bits 9 is above the flash ADC's range \(2..8 bits"),
+     ValueError, r"adc_bits 9 is outside the flash ADC's range \(2..8 bits"),
     ("adc-above-neuron", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.adc_bits", 11),
-     ValueError, r"above the neuron ADC's range \(2..10"),
+     ValueError, r"outside the neuron ADC's range \(2..10"),
     ("phases-3", lambda: _tiny(input_phases=3), ValueError, r"input_phases must be 1 or 2"),
     ("phases-zero", lambda: _tiny(input_phases=0), ValueError, r"input_phases must be a positive int"),
     ("phases-float", lambda: _tiny(input_phases=2.0), TypeError, r"input_phases must be a positive int"),
@@ -222,3 +222,26 @@ def test_peripheries_registered():
     assert sorted(PERIPHERIES) == ["jia", "neurram", "sinangil", "wang-c2c"]
     for p in PERIPHERIES.values():
         assert p.source
+
+
+@pytest.mark.parametrize("name", MACROS)
+def test_grid_equals_scalar(name):
+    from accel.analog.macros import mvm_cost_grid
+    u = accel.get_design(name).unit
+    dacs = [2, 3, 5] if u.periphery.dac_kind != "voltage" else [5, 9]
+    adcs = [4, 6, 8]
+    vdds = [u.periphery.vdd_ref_v * f for f in (0.9, 1.0, 1.2)]
+    d, a, v = np.meshgrid(dacs, adcs, vdds, indexing="ij")
+    g = mvm_cost_grid(u, 0.3, 0.7, d, a, 1, v)
+    for idx in np.ndindex(d.shape):
+        x = dataclasses.replace(u, dac_bits=int(d[idx]), adc_bits=int(a[idx]), vdd_v=float(v[idx]))
+        c = mvm_cost(x, 0.3, 0.7)
+        assert g["seconds"][idx] == pytest.approx(c["seconds"], rel=1e-12)
+        for k, e in c["energy_pj"].items():
+            assert g["energy_pj"][k][idx] == pytest.approx(e, rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match=r"adc_bits 30 is outside"):
+        mvm_cost_grid(u, 0.5, 0.5, adc_bits=np.array([4, 30]))
+    with pytest.raises(TypeError, match=r"dac_bits must be ints"):
+        mvm_cost_grid(u, 0.5, 0.5, dac_bits=np.array([4.0]))
+    with pytest.raises(ValueError, match=r"vdd_v must exceed"):
+        mvm_cost_grid(u, 0.5, 0.5, vdd_v=np.array([np.nan]))

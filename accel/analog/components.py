@@ -97,13 +97,6 @@ def shift_add_pj(bits: int, node_nm: float, vdd_v: float) -> float:
     return add_pj(IntFormat(bits=max(2, min(bits, 32)), signed=True)) * node_scale(node_nm, vdd_v)
 
 
-def check_adc_bits(owner: str, kind: str, bits: int) -> None:
-    hi = ADC_MAX_BITS[kind]
-    if bits > hi:
-        raise ValueError(f"{owner}.adc_bits {bits} is above the {kind} ADC's range (2..{hi} bits; "
-                         f"ranges: {ADC_MAX_BITS})")
-
-
 def magnitude_bits(dac_bits: int) -> int:
     """Magnitude bits of a signed input of dac_bits."""
     return max(1, dac_bits - 1)

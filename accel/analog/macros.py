@@ -16,6 +16,9 @@ charges only where its input and weight bits are both set: the output magnitude)
 """
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
 
 from ..checks import check_int, check_real, check_str
 from . import components as C
@@ -108,28 +111,11 @@ def check_macro(xbar) -> None:
     if xbar.dac_bits is None or xbar.adc_bits is None:
         raise ValueError(f"{own} with periphery {p.name!r} needs dac_bits and adc_bits (a macro's converters have "
                          f"a width; None means an ideal converter, which has no cost)")
-    C.check_adc_bits(own, p.adc_kind, xbar.adc_bits)
-    m = C.magnitude_bits(xbar.dac_bits)
-    if xbar.input_phases not in (1, 2):
-        raise ValueError(f"{own}.input_phases must be 1 or 2 (slices the input bits are split into), got "
-                         f"{xbar.input_phases}")
-    if xbar.input_phases > 1 and p.dac_kind != "pwm":
-        raise ValueError(f"{own}.input_phases splits PWM inputs; a {p.dac_kind} input takes input_phases=1, got "
-                         f"{xbar.input_phases}")
-    if xbar.input_phases > m:
-        raise ValueError(f"{own}.input_phases {xbar.input_phases} cannot split {m} magnitude bit(s) (dac_bits "
-                         f"{xbar.dac_bits}, signed); use input_phases <= {m}")
-    if xbar.vdd_v is not None and xbar.vdd_v <= C.VTH_V:
-        raise ValueError(f"{own}.vdd_v must exceed the transistor threshold ({C.VTH_V} V) for the circuits to "
-                         f"switch, got {xbar.vdd_v}")
-    # C V^2 and the alpha-power law are first-order laws about the nominal supply: far above it the devices
-    # break down, and the model refuses rather than extrapolate
-    if xbar.vdd_v is not None and xbar.vdd_v > 3 * p.vdd_ref_v:
-        raise ValueError(f"{own}.vdd_v {xbar.vdd_v} V is beyond the model's range for {p.name!r}: at most 3x its "
-                         f"reference supply {p.vdd_ref_v} V")
     if p.cols_per_conversion > xbar.cols:
         raise ValueError(f"{own}.cols {xbar.cols} is fewer than the periphery's cols_per_conversion "
                          f"{p.cols_per_conversion}")
+    vdd = p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
+    _check_grid(xbar, p, *(np.asarray(v) for v in (xbar.dac_bits, xbar.adc_bits, xbar.input_phases, vdd)))
 
 
 def macs_per_mvm(xbar) -> int:
@@ -139,46 +125,128 @@ def macs_per_mvm(xbar) -> int:
 
 def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
     """Energy (pJ per component), seconds and area (um^2 per component) of one MVM on one array:
-    {"energy_pj": {...}, "seconds": s, "conversions": n, "area_um2": {...}}."""
+    {"energy_pj": {...}, "seconds": s, "conversions": n, "area_um2": {...}} (floats)."""
+    c = mvm_cost_grid(xbar, x_act, w_act)
+    return {"energy_pj": {k: float(v) for k, v in c["energy_pj"].items()}, "seconds": float(c["seconds"]),
+            "conversions": int(c["conversions"]), "area_um2": {k: float(v) for k, v in c["area_um2"].items()}}
+
+
+@lru_cache(maxsize=64)
+def _adder_table(node_nm: float, vdd_v: float) -> np.ndarray:
+    """pJ of an integer add of 0..96 bits at the node and supply (index = bits)."""
+    return np.array([C.shift_add_pj(b, node_nm, vdd_v) for b in range(97)])
+
+
+def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases=None, vdd_v=None) -> dict:
+    """`mvm_cost` for many settings at once: dac_bits, adc_bits, input_phases, vdd_v (None: the tile's
+    own) and x_act, w_act broadcast as numpy arrays; every setting is checked as Crossbar checks it.
+    Returns arrays of the broadcast shape: one algorithm serves the scalar and the grid."""
     p = xbar.periphery
-    vdd = p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
+    if p == "walden":
+        raise ValueError("mvm_cost needs a Crossbar with a component periphery, not 'walden'")
+    dac = np.asarray(xbar.dac_bits if dac_bits is None else dac_bits)
+    adc = np.asarray(xbar.adc_bits if adc_bits is None else adc_bits)
+    ph = np.asarray(xbar.input_phases if input_phases is None else input_phases)
+    vdd = np.asarray(p.vdd_ref_v if vdd_v is None and xbar.vdd_v is None else
+                     (xbar.vdd_v if vdd_v is None else vdd_v), dtype=np.float64)
+    x_act, w_act = np.asarray(x_act, np.float64), np.asarray(w_act, np.float64)
+    dac, adc, ph, vdd, x_act, w_act = np.broadcast_arrays(dac, adc, ph, vdd, x_act, w_act)
+    _check_grid(xbar, p, dac, adc, ph, vdd)
     es = C.supply_energy_scale(vdd, p.vdd_ref_v)
     ts = C.supply_delay_scale(vdd, p.vdd_ref_v)
-    slices = input_slices(xbar)
+    m = np.maximum(dac - 1, 1)
     rows, cols = xbar.rows, xbar.cols
     conv = C.ceil_div(cols, p.cols_per_conversion)
-    m = sum(slices)
-    e = {"adc": 0.0, "dac": 0.0, "array": 0.0, "integrator": 0.0, "control": 0.0, "digital": 0.0}
-    t = 0.0
-    before = 0
     wbits = xbar.weight_bits or 1
-    for i, s in enumerate(slices):
-        a = xbar.adc_bits if p.dac_kind != "pwm" or i == 0 else max(2, xbar.adc_bits - before)
-        before += s
-        in_pj, in_s = C.input_slice(p.dac_kind, s, p.dac_step_pj, p.dac_step_s, x_act)
-        adc_pj, adc_s = C.adc_conversion(p.adc_kind, a, p.adc_step_pj, p.adc_step_s)
-        steps = 2 ** s - 1 if p.dac_kind == "pwm" else 1
-        e["dac"] += rows * in_pj
-        e["adc"] += conv * adc_pj
-        e["integrator"] += cols * p.integrator_pj * steps
-        if p.cell == "charge":
-            e["array"] += rows * cols * p.cell_pj * x_act * w_act
-        else:  # one device of a differential pair holds |w|: mean conductance g_max w_act / 2 per device
-            g = xbar.g_max_us * (w_act / 2 if xbar.mapping == "differential" else 0.5)
-            e["array"] += rows * cols * C.resistive_cell_pj(g, xbar.v_read, p.pulse_s * steps * x_act)
-        e["digital"] += conv * (p.digital_pj if p.digital_pj is not None else
-                                C.shift_add_pj(a + s + wbits, p.node_nm, p.vdd_ref_v))
-        t += in_s + adc_s * xbar.adc_share + p.phase_s
-    e["control"] = cols * p.control_pj * m
+    adders = _adder_table(p.node_nm, p.vdd_ref_v)
+    if p.dac_kind == "pwm":
+        n_slices = ph
+    elif p.dac_kind == "bit_serial":
+        n_slices = m
+    else:
+        n_slices = np.ones_like(m)
+    zero = np.zeros(dac.shape)
+    e = {k: zero.copy() for k in ("adc", "dac", "array", "integrator", "control", "digital")}
+    t = zero.copy()
+    before = np.zeros(dac.shape, dtype=np.int64)
+    g = xbar.g_max_us * (w_act / 2 if xbar.mapping == "differential" else 0.5)
+    for i in range(int(n_slices.max())):
+        on = i < n_slices
+        if p.dac_kind == "pwm":  # near-equal slices, most significant first
+            s = m // ph + (i < m % ph)
+            a = adc if i == 0 else np.maximum(2, adc - before)
+            pulses = 2 ** s - 1
+            in_pj, in_s = p.dac_step_pj * pulses * x_act, p.dac_step_s * pulses
+        elif p.dac_kind == "bit_serial":
+            s, a, pulses = np.ones_like(m), adc, np.ones_like(m)
+            in_pj, in_s = p.dac_step_pj * x_act, np.full(dac.shape, p.dac_step_s)
+        else:
+            s, a, pulses = m, adc, np.ones_like(m)
+            in_pj, in_s = p.dac_step_pj * m, np.full(dac.shape, p.dac_step_s)
+        before = before + s
+        steps = _adc_steps(p.adc_kind, a)
+        adc_pj = p.adc_step_pj * steps
+        adc_s = p.adc_step_s * (1 if p.adc_kind == "flash" else steps)
+        e["dac"] += np.where(on, rows * in_pj, 0.0)
+        e["adc"] += np.where(on, conv * adc_pj, 0.0)
+        e["integrator"] += np.where(on, cols * p.integrator_pj * pulses, 0.0)
+        if p.cell == "charge":  # a cell charges where its input and weight bits are both set
+            cell = rows * cols * p.cell_pj * x_act * w_act
+        else:  # G V^2 t while its row is driven
+            cell = rows * cols * g * 1e-6 * xbar.v_read ** 2 * p.pulse_s * pulses * x_act * 1e12
+        e["array"] += np.where(on, cell, 0.0)
+        dig = p.digital_pj if p.digital_pj is not None else adders[np.minimum(a + s + wbits, 96)]
+        e["digital"] += np.where(on, conv * dig, 0.0)
+        t += np.where(on, in_s + adc_s * xbar.adc_share + p.phase_s, 0.0)
+    e["control"] = cols * p.control_pj * m * 1.0
     rp = xbar.read_phases
     energy = {k: v * es * rp for k, v in e.items()}
     n_adc = C.ceil_div(conv, xbar.adc_share)
-    grow = 2.0 ** (xbar.adc_bits - p.adc_ref_bits) if p.adc_kind in ("sar", "flash") else \
-        xbar.adc_bits / p.adc_ref_bits
-    area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": rows * p.dac_area_um2,
-            "array": rows * cols * p.cell_area_um2, "integrator": cols * p.column_area_um2,
-            "digital": n_adc * p.digital_area_um2, "misc": p.misc_area_um2}
-    return {"energy_pj": energy, "seconds": t * ts * rp, "conversions": conv * len(slices) * rp, "area_um2": area}
+    grow = 2.0 ** (adc - p.adc_ref_bits) if p.adc_kind in ("sar", "flash") else adc / p.adc_ref_bits
+    area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": zero + rows * p.dac_area_um2,
+            "array": zero + rows * cols * p.cell_area_um2, "integrator": zero + cols * p.column_area_um2,
+            "digital": zero + n_adc * p.digital_area_um2, "misc": zero + p.misc_area_um2}
+    return {"energy_pj": energy, "seconds": t * ts * rp, "conversions": conv * n_slices * rp, "area_um2": area}
+
+
+def _adc_steps(kind: str, bits):
+    if kind in ("sar", "neuron"):
+        return bits
+    return 2 ** bits - 1 if kind == "flash" else 2 ** bits
+
+
+def _check_grid(xbar, p, dac, adc, ph, vdd) -> None:
+    """The knob checks of check_macro on arrays (each error names a failing value)."""
+    own = "Crossbar"
+    for name, arr in (("dac_bits", dac), ("adc_bits", adc), ("input_phases", ph)):
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{own}.{name} must be ints, got dtype {arr.dtype}")
+    if (dac < 2).any() or (dac > 24).any():
+        raise ValueError(f"{own}.dac_bits must be in 2..24 (signed), got {int(dac[(dac < 2) | (dac > 24)].flat[0])}")
+    hi = C.ADC_MAX_BITS[p.adc_kind]
+    bad = (adc < 2) | (adc > hi)
+    if bad.any():
+        raise ValueError(f"{own}.adc_bits {int(adc[bad].flat[0])} is outside the {p.adc_kind} ADC's range (2..{hi} "
+                         f"bits; ranges: {C.ADC_MAX_BITS})")
+    if ((ph != 1) & (ph != 2)).any():
+        raise ValueError(f"{own}.input_phases must be 1 or 2 (slices the input bits are split into), got "
+                         f"{int(ph[(ph != 1) & (ph != 2)].flat[0])}")
+    if p.dac_kind != "pwm" and (ph != 1).any():
+        raise ValueError(f"{own}.input_phases splits PWM inputs; a {p.dac_kind} input takes input_phases=1, got "
+                         f"{int(ph[ph != 1].flat[0])}")
+    m = np.maximum(dac - 1, 1)
+    if (ph > m).any():
+        i = np.argmax(ph > m)
+        raise ValueError(f"{own}.input_phases {int(ph.flat[i])} cannot split {int(m.flat[i])} magnitude bit(s) "
+                         f"(dac_bits {int(dac.flat[i])}, signed); use input_phases <= {int(m.flat[i])}")
+    if not np.isfinite(vdd).all() or (vdd <= C.VTH_V).any():
+        raise ValueError(f"{own}.vdd_v must exceed the transistor threshold ({C.VTH_V} V) for the circuits to "
+                         f"switch, got {float(vdd[~(vdd > C.VTH_V)].flat[0])}")
+    # C V^2 and the alpha-power law are first-order laws about the nominal supply: far above it the devices
+    # break down, and the model refuses rather than extrapolate
+    if (vdd > 3 * p.vdd_ref_v).any():
+        raise ValueError(f"{own}.vdd_v {float(vdd[vdd > 3 * p.vdd_ref_v].flat[0])} V is beyond the model's range "
+                         f"for {p.name!r}: at most 3x its reference supply {p.vdd_ref_v} V")
 
 
 def macro_area_mm2(xbar) -> dict:

@@ -17,3 +17,7 @@ __all__ = ["PCM", "RRAM", "Crossbar", "IdealDevice", "analog_matmul",
            "gemm_timing", "get_design", "grid_points", "linear_training", "load_design", "pareto_front",
            "plot_pareto", "quantized_matmul", "read_results", "set_field", "simulate", "sweep", "transformer_block",
            "write_csv"]
+# compute-in-memory macros (issue #16)
+from .analog import SRAM, Periphery, macro_report  # noqa: E402
+
+__all__ += ["Periphery", "SRAM", "macro_report"]

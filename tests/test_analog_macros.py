@@ -245,3 +245,16 @@ def test_grid_equals_scalar(name):
         mvm_cost_grid(u, 0.5, 0.5, dac_bits=np.array([4.0]))
     with pytest.raises(ValueError, match=r"vdd_v must exceed"):
         mvm_cost_grid(u, 0.5, 0.5, vdd_v=np.array([np.nan]))
+
+
+def test_macro_report_with_accuracy():
+    r = accel.macro_report(accel.get_design("wang-c2c-like"), times=[0.0])
+    assert r["tops"] == pytest.approx(0.4459, rel=1e-3) and r["area_mm2"] == pytest.approx(0.124)
+    assert sum(r["energy_share"].values()) == pytest.approx(1.0)
+    assert 0 < r["accuracy"][0.0] < 0.1
+    h = accel.macro_report(accel.get_design("hermes-like"), times=[1.0, 86400.0])
+    assert h["accuracy"][1.0] < h["accuracy"][86400.0]  # drift, after global compensation
+    with pytest.raises(ValueError, match="does not drift"):
+        accel.macro_report(accel.get_design("jia-sram-like"), times=[3600.0])
+    with pytest.raises(TypeError, match="needs a Crossbar design"):
+        accel.macro_report(accel.get_design("h100-like"))

@@ -44,7 +44,7 @@ def test_cells_supply_and_slices():
 
 _TINY = Periphery(name="tiny", cell="charge", adc_kind="sar", adc_step_pj=1.0, adc_step_s=1e-9, dac_kind="pwm",
                   dac_step_pj=2.0, dac_step_s=1e-9, vdd_ref_v=1.0, node_nm=22.0, cell_pj=0.5, integrator_pj=0.25,
-                  control_pj=3.0, phase_s=5e-9, digital_pj=0.125, adc_area_um2=10.0, dac_area_um2=2.0,
+                  control_pj=3.0, row_wire_pj=0.5, phase_s=5e-9, digital_pj=0.125, adc_area_um2=10.0, dac_area_um2=2.0,
                   cell_area_um2=1.0, column_area_um2=4.0, digital_area_um2=1.0, misc_area_um2=100.0)
 
 
@@ -57,11 +57,11 @@ def test_tiny_macro_by_hand():
     # 4 x 2 array, 3 magnitude bits in one PWM slice (7 pulses), 5-bit SAR, x_act 0.5, w_act 0.25
     c = mvm_cost(_tiny(), 0.5, 0.25)
     e = c["energy_pj"]
-    assert e["dac"] == pytest.approx(4 * 2.0 * 7 * 0.5)
+    assert e["dac"] == pytest.approx(4 * (2.0 + 2 * 0.5) * 7 * 0.5)  # driver + a row wire of 2 cells
     assert e["adc"] == pytest.approx(2 * 1.0 * 5)
     assert e["integrator"] == pytest.approx(2 * 0.25 * 7)
     assert e["array"] == pytest.approx(8 * 0.5 * 0.5 * 0.25)
-    assert e["control"] == pytest.approx(2 * 3.0 * 3)
+    assert e["control"] == pytest.approx(2 * 4 * 3.0 * 3)  # 2 column wires of 4 cells, 3 bits
     assert e["digital"] == pytest.approx(2 * 0.125)
     assert c["seconds"] == pytest.approx(7e-9 + 5e-9 + 5e-9)
     assert c["area_um2"] == {"adc": 2 * 10.0 * 2 ** (5 - 8), "dac": 8.0, "array": 8.0, "integrator": 8.0,

@@ -34,8 +34,10 @@ class Periphery:
     `dac_area_um2` (per row, drivers included);
     `cell_pj` (charge cells: per cell per activation at full
     activity), `cell_area_um2`; `integrator_pj` (per column per integration step), `column_area_um2`
-    (integrator, sample-and-hold, neuron: per column); `control_pj` (per column per input magnitude bit:
-    word-line switching and control); `phase_s` (per slice: sampling, phase change); `pulse_s`
+    (integrator, sample-and-hold, neuron: per column); `row_wire_pj` (per cell along a driven row per
+    pulse or bit at full magnitude: the row wire's C V^2 grows with the cells it passes); `control_pj`
+    (per cell along a column per input magnitude bit: word-line switching, C V^2 of the column's wire);
+    `phase_s` (per slice: sampling, phase change); `pulse_s`
     (resistive cells: conduction time per unit input pulse, for G V^2 t); `digital_pj` (per conversion:
     near-memory datapath, None: a Horowitz integer adder at the node and supply);
     `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion`; `node_nm`;
@@ -54,6 +56,7 @@ class Periphery:
     cell_pj: float = 0.0
     integrator_pj: float = 0.0
     control_pj: float = 0.0
+    row_wire_pj: float = 0.0
     phase_s: float = 0.0
     pulse_s: float = 0.0
     digital_pj: float | None = None
@@ -78,7 +81,7 @@ class Periphery:
         for f in ("vdd_ref_v", "node_nm"):
             object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0))
         for f in ("adc_step_pj", "adc_step_s", "dac_step_pj", "dac_step_s", "cell_pj", "integrator_pj",
-                  "control_pj", "phase_s", "pulse_s", "adc_area_um2", "dac_area_um2", "cell_area_um2",
+                  "control_pj", "row_wire_pj", "phase_s", "pulse_s", "adc_area_um2", "dac_area_um2", "cell_area_um2",
                   "column_area_um2", "digital_area_um2", "misc_area_um2"):
             object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, lo_open=False))
         if self.digital_pj is not None:
@@ -176,13 +179,13 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
             s = m // ph + (i < m % ph)
             a = adc if i == 0 else np.maximum(2, adc - before)
             pulses = 2 ** s - 1
-            in_pj, in_s = p.dac_step_pj * pulses * x_act, p.dac_step_s * pulses
+            in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * pulses * x_act, p.dac_step_s * pulses
         elif p.dac_kind == "bit_serial":
             s, a, pulses = np.ones_like(m), adc, np.ones_like(m)
-            in_pj, in_s = p.dac_step_pj * x_act, np.full(dac.shape, p.dac_step_s)
+            in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * x_act, np.full(dac.shape, p.dac_step_s)
         else:
             s, a, pulses = m, adc, np.ones_like(m)
-            in_pj, in_s = p.dac_step_pj * m, np.full(dac.shape, p.dac_step_s)
+            in_pj, in_s = p.dac_step_pj * m + cols * p.row_wire_pj * x_act, np.full(dac.shape, p.dac_step_s)
         before = before + s
         steps = _adc_steps(p.adc_kind, a)
         adc_pj = p.adc_step_pj * steps
@@ -198,7 +201,7 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
         dig = p.digital_pj if p.digital_pj is not None else adders[np.minimum(a + s + wbits, 96)]
         e["digital"] += np.where(on, conv * dig, 0.0)
         t += np.where(on, in_s + adc_s * xbar.adc_share + p.phase_s, 0.0)
-    e["control"] = cols * p.control_pj * m * 1.0
+    e["control"] = cols * rows * p.control_pj * m * 1.0
     rp = xbar.read_phases
     energy = {k: v * es * rp for k, v in e.items()}
     n_adc = C.ceil_div(conv, xbar.adc_share)
@@ -269,11 +272,12 @@ def macro_area_mm2(xbar) -> dict:
 # - time 48 x 65536 / 0.7439e12 = 4.229 us over 7 integration steps, 6 conversion steps and 1 phase; the
 #   ratios 0.27 : 0.30 : 0.30 us of those steps are the neuron timings as CiMLoop tabulates them (its
 #   wan_nature_2022 variables), scaled here by 4.229 / 3.99;
-# - WL switching 21.76 fJ x 65536 over 256 columns x 3 magnitude bits: control_pj;
+# - WL switching 21.76 fJ x 65536 over 256 columns x 256 cells x 3 magnitude bits: control_pj;
 # - neuron 29.11 fJ x 65536 less the shift-add (Horowitz, 130 nm, 1.8 V) over 256 columns x 13 neuron
 #   steps (6 conversion + 7 integration: one integrate-and-fire circuit, one capacitor charge per step,
 #   the model's choice of an equal split): adc_step_pj = integrator_pj;
-# - input pulses 11.51 fJ x 65536 over 256 rows x 7 pulses x x_act: dac_step_pj. The cells' own G V^2 t
+# - input pulses 11.51 fJ x 65536 over 256 rows x 256 cells x 7 pulses x x_act: row_wire_pj (the row lines;
+#   no separate driver share is published, so dac_step_pj = 0). The cells' own G V^2 t
 #   cannot be separated (a 40 uS cell at the 0.5 V read of Fig. 12b's legend for even 10 ns per pulse would
 #   dissipate 5.7 nJ per MVM, more than the 0.75 nJ measured: the neuron's capacitor, not the cell, limits
 #   the charge); pulse_s = 0 folds it into the driver energy.
@@ -287,8 +291,8 @@ _NR_STEP = (29.11e-3 * _NR_OPS - _NR_SHIFT) / (256 * 13)
 _NR_AREA = 1270 * 256 / 0.28
 NEURRAM = Periphery(
     name="neurram", cell="resistive", adc_kind="neuron", adc_step_pj=_NR_STEP, adc_step_s=0.30e-6 * _NR_K,
-    dac_kind="pwm", dac_step_pj=11.51e-3 * _NR_OPS / (256 * 7 * 0.5), dac_step_s=0.27e-6 * _NR_K,
-    vdd_ref_v=1.8, node_nm=130.0, integrator_pj=_NR_STEP, control_pj=21.76e-3 * _NR_OPS / (256 * 3),
+    dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=11.51e-3 * _NR_OPS / (65536 * 7 * 0.5), dac_step_s=0.27e-6 * _NR_K,
+    vdd_ref_v=1.8, node_nm=130.0, integrator_pj=_NR_STEP, control_pj=21.76e-3 * _NR_OPS / (65536 * 3),
     phase_s=0.30e-6 * _NR_K, adc_ref_bits=6, column_area_um2=0.28 * _NR_AREA / 256,
     dac_area_um2=0.21 * _NR_AREA / 256, cell_area_um2=0.12 * _NR_AREA / 65536, misc_area_um2=0.39 * _NR_AREA,
     source="Wan et al., Nature 608, 504 (2022)")
@@ -323,7 +327,7 @@ _SN_T = 2 * 1024 / 372.4e9
 _SN_SHIFT = 16 * C.shift_add_pj(4 + 4 + 4, 7.0, 0.8)
 SINANGIL = Periphery(
     name="sinangil", cell="charge", adc_kind="integrating", adc_step_pj=(_SN_E0 - _SN_SHIFT) / (16 * 16),
-    adc_step_s=_SN_T / 2 / 16, dac_kind="pwm", dac_step_pj=(_SN_E15 - _SN_E0) / 2 / (64 * 15),
+    adc_step_s=_SN_T / 2 / 16, dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=(_SN_E15 - _SN_E0) / 2 / (4096 * 15),
     dac_step_s=_SN_T / 2 / 15, vdd_ref_v=0.8, node_nm=7.0, cell_pj=(_SN_E15 - _SN_E0) / 2 / 4096,
     cols_per_conversion=4, adc_ref_bits=4, adc_area_um2=1596 / 16, cell_area_um2=800 / 4096,
     column_area_um2=160 / 64, x_act_ref=1.0, w_act_ref=1.0,
@@ -340,7 +344,7 @@ _WG_A = 0.124e6
 WANG = Periphery(
     name="wang-c2c", cell="charge", adc_kind="sar", adc_step_pj=0.34 * _WG_E / (16 * 8), adc_step_s=_WG_T / 8,
     dac_kind="voltage", dac_step_pj=0.22 * _WG_E / (64 * 8), dac_step_s=0.0, vdd_ref_v=1.0, node_nm=22.0,
-    cell_pj=0.40 * _WG_E / (8192 * 0.25), control_pj=0.04 * _WG_E / (128 * 8), cols_per_conversion=8,
+    cell_pj=0.40 * _WG_E / (8192 * 0.25), control_pj=0.04 * _WG_E / (8192 * 8), cols_per_conversion=8,
     adc_ref_bits=8, adc_area_um2=0.13 * _WG_A / 16, dac_area_um2=0.30 * _WG_A / 64,
     cell_area_um2=0.46 * _WG_A / 8192, misc_area_um2=0.11 * _WG_A,
     source="Wang et al., VLSI 2022 / IEEE JSSC 2023 (C-2C)")

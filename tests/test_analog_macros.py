@@ -258,3 +258,16 @@ def test_macro_report_with_accuracy():
         accel.macro_report(accel.get_design("jia-sram-like"), times=[3600.0])
     with pytest.raises(TypeError, match="needs a Crossbar design"):
         accel.macro_report(accel.get_design("h100-like"))
+
+
+def test_wires_scale_with_the_array():
+    # row wires: energy per driven row grows with the cells it passes; word-line (control) wires with the rows
+    u = accel.get_design("neurram-like").unit
+    half = dataclasses.replace(u, cols=128)
+    e, h = mvm_cost(u, 0.5, 0.5)["energy_pj"], mvm_cost(half, 0.5, 0.5)["energy_pj"]
+    assert h["dac"] == pytest.approx(e["dac"] / 2)
+    assert h["control"] == pytest.approx(e["control"] / 2)
+    short = dataclasses.replace(u, rows=64)
+    s = mvm_cost(short, 0.5, 0.5)["energy_pj"]
+    assert s["control"] == pytest.approx(e["control"] / 4) and s["dac"] == pytest.approx(e["dac"] / 4)
+    assert s["adc"] == pytest.approx(e["adc"])  # one conversion per column whatever its height

@@ -114,6 +114,9 @@ def check_macro(xbar) -> None:
     if xbar.dac_bits is None or xbar.adc_bits is None:
         raise ValueError(f"{own} with periphery {p.name!r} needs dac_bits and adc_bits (a macro's converters have "
                          f"a width; None means an ideal converter, which has no cost)")
+    if xbar.devices_per_weight() > xbar.cols:
+        raise ValueError(f"{own}.cols {xbar.cols} cannot hold one weight of {xbar.devices_per_weight()} cells "
+                         f"(weight_bits, bits_per_cell and mapping)")
     if p.cols_per_conversion > xbar.cols:
         raise ValueError(f"{own}.cols {xbar.cols} is fewer than the periphery's cols_per_conversion "
                          f"{p.cols_per_conversion}")

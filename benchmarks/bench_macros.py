@@ -51,6 +51,10 @@ def main():
             mvm_cost(dataclasses.replace(u, dac_bits=d, adc_bits=a), 0.5, 0.5)
     t = best(one_at_a_time, repeat=3)
     print(f"one at a time (replace + check + mvm_cost): {len(settings) / t:,.0f} configurations/s")
+    d, g = accel.get_design("neurram-like"), accel.Gemm(64, 128, 256)
+    t = best(lambda: [accel.simulate(accel.set_field(d, "unit.adc_bits", b), g, accuracy=False) for b in range(3, 11)],
+             repeat=3)
+    print(f"accel.simulate (set_field + operand statistics + cost + report), accuracy=False: {8 / t:,.0f} points/s")
     h = accel.get_design("hermes-like")
     t = best(lambda: accel.macro_report(h, times=[1.0, 3600.0, 86400.0]), repeat=1)
     print(f"macro_report(hermes-like) with accuracy at 1 s / 1 h / 1 day: {t:.2f} s")

@@ -146,6 +146,9 @@ def test_sram_device_accuracy_and_no_drift():
            for b in (4, 8)]
     # a 4-bit readout over the column's full-scale range is coarse; 8 bits leaves the 4-bit weights and inputs
     assert err[1] < 0.15 < err[0]
+    # the perfect tile of a macro is exact (its cost model is dropped with its converters)
+    w0, x0 = np.random.default_rng(3).standard_normal((16, 64)), np.random.default_rng(4).standard_normal((64, 2))
+    np.testing.assert_allclose(analog_matmul(w0, x0, tile=d.unit.perfect()), w0 @ x0, rtol=1e-12, atol=1e-11)
     # exact cells: no draw depends on the seed
     rng = np.random.default_rng(0)
     w, x = rng.standard_normal((16, 64)), rng.standard_normal((64, 3))

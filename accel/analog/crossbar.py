@@ -150,7 +150,8 @@ class Crossbar:
         return dataclasses.replace(self, device=IdealDevice(), dac_bits=None, dac_range=None, adc_bits=None,
                                    out_noise=0.0,
                                    input_mode="pwm", weight_bits=None, bits_per_cell=None, stuck_rate=0.0,
-                                   r_wire_ohm=0.0, accumulator="exact")
+                                   r_wire_ohm=0.0, accumulator="exact", periphery="walden", input_phases=1,
+                                   vdd_v=None)
 
 
 def _signed_levels(bits: int) -> int:

@@ -70,9 +70,8 @@ def print_tables(rows, sweep) -> None:
         print(f"| {s['adc_bits']} | {s['tops']:.4g} | {s['tops_per_w']:.4g} | {s['err_1day']:.3f} |")
 
 
-def plot(rows, sweep, path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
+def plot(rows, sweep, path=None):
+    """The comparison figure (returned; saved to `path` when given). Notebooks show it inline."""
     import matplotlib.pyplot as plt
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 4.2))
     for r in rows:
@@ -94,7 +93,9 @@ def plot(rows, sweep, path) -> None:
     bx.set_title("Error after programming (SRAM at t = 0, drawn at 1 s)")
     bx.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
 
 
 def print_validation() -> None:
@@ -119,6 +120,8 @@ def main() -> None:
     rows, sweep = comparison(), adc_sweep()
     print_tables(rows, sweep)
     if args.plot:
+        import matplotlib
+        matplotlib.use("Agg")
         plot(rows, sweep, args.plot)
 
 

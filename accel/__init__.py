@@ -21,3 +21,7 @@ __all__ = ["PCM", "RRAM", "Crossbar", "IdealDevice", "analog_matmul",
            "plot_pareto", "quantized_matmul", "read_results", "set_field", "simulate", "sweep", "transformer_block",
            "write_csv", "AllReduce", "Elementwise", "Interconnect", "KernelCost", "Layer", "allreduce_timing",
            "elementwise_timing", "transformer_layer"]
+# compute-in-memory macros (issue #16)
+from .analog import SRAM, Periphery, macro_report  # noqa: E402
+
+__all__ += ["Periphery", "SRAM", "macro_report"]

@@ -384,11 +384,38 @@ class Design:
             if sparse:
                 raise ValueError(f"{self.unit.name} has no 2:4 sparse mode")
             u = self.unit
+            if u.periphery != "walden":  # a component macro: the papers' convention, 2 ops per weight MAC
+                from .analog.macros import macs_per_mvm, mvm_cost
+                p = u.periphery
+                return 2.0 * macs_per_mvm(u) * u.cores / mvm_cost(u, p.x_act_ref, p.w_act_ref)["seconds"]
             return 2.0 * u.rows * u.cols * u.cores / (u.t_mvm_s * u.phases * u.adc_share)
         if not isinstance(fmt, str):
             raise TypeError(f"peak_ops_per_s needs fmt, a format name (the unit computes {self.unit.formats()}), got "
                             f"{fmt!r}")
         return 2.0 * self.unit.macs_per_clock(fmt, bool(sparse)) * self.clock_hz
+
+    def peak_ops_per_j(self, fmt: str | None = None) -> float:
+        """Peak energy efficiency at full utilisation, 2 ops per MAC. Crossbars: every core's full array
+        at the periphery's reference data (`x_act_ref`, `w_act_ref`: the papers' headline conditions;
+        2 ops per weight MAC, a differential pair or sliced weight holding one), or for the 'walden' cost
+        one full tile of Gaussian operands. Digital units: 2 / (pJ per MAC of `fmt`) (compute only)."""
+        if isinstance(self.unit, _crossbar()):
+            u = self.unit
+            if u.periphery != "walden":
+                from .analog.macros import macs_per_mvm, mvm_cost
+                p = u.periphery
+                e = sum(mvm_cost(u, p.x_act_ref, p.w_act_ref)["energy_pj"].values())
+                return 2.0 * macs_per_mvm(u) / (e * 1e-12)
+            from .simulate import simulate
+            from .workloads import Gemm
+            return simulate(self, Gemm(256, u.cols, u.rows), accuracy=False).ops_per_j
+        if not isinstance(fmt, str):
+            raise TypeError(f"peak_ops_per_j needs fmt, a format name (the unit computes {self.unit.formats()}), got "
+                            f"{fmt!r}")
+        for name in (fmt, element_name(fmt)):
+            if name in self.energy_table and name != "block_scale":
+                return 2.0 / (self.energy_table[name] * 1e-12)
+        raise ValueError(f"{self.name} has no {fmt!r}; it computes {self.unit.formats()}")
 
     def replace(self, **changes) -> "Design":
         return _replace(self, changes)
@@ -410,6 +437,9 @@ class Design:
             if f.name == "device":
                 from .analog.devices import device_name
                 v = device_name(v)
+            if f.name == "periphery":
+                from .analog.macros import periphery_name
+                v = periphery_name(v)
             lines.append(f"{f.name} = {_toml(v)}")
         for m in self.memories:
             lines += ["", "[[memories]]"] + [f"{f.name} = {_toml(getattr(m, f.name))}"

@@ -32,6 +32,8 @@ class Report:
     counts: dict = field(repr=False)
     accuracy: dict | None = None
     per_op: list | None = field(default=None, repr=False)  # a Layer's ops (accel.transformer)
+    area_mm2: float | None = None
+    area_breakdown_mm2: dict | None = None
 
     def to_dict(self) -> dict:
         """A flat JSON-ready dict: workload fields, timing, energy per component (energy_<name>_j) and
@@ -43,6 +45,9 @@ class Report:
         d.update({f"energy_{k}_j": v for k, v in self.energy_breakdown_j.items()})
         if self.accuracy is not None:
             d.update({k: _json_float(v) for k, v in self.accuracy.items()})
+        if self.area_mm2 is not None:
+            d["area_mm2"] = self.area_mm2
+            d.update({f"area_{k}_mm2": v for k, v in self.area_breakdown_mm2.items()})
         return d
 
 
@@ -117,11 +122,16 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
         else:
             acc = worst_gemm(gemms, lambda g: run.gemm_accuracy(xbar, g))
     peak = design.peak_ops_per_s()
+    area = None
+    if xbar.periphery != "walden":  # component macros carry an area model; the Walden cost has none
+        from .analog.macros import macro_area_mm2
+        area = macro_area_mm2(xbar)
     return Report(design=design.name, workload=workload.describe(), cycles=seconds * design.clock_hz,
                   seconds=seconds, compute_cycles=int(round(seconds * design.clock_hz)), energy_j=energy,
                   energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound="compute",
-                  utilisation=ops / seconds / peak, counts=counts, accuracy=acc)
+                  utilisation=ops / seconds / peak, counts=counts, accuracy=acc,
+                  area_mm2=None if area is None else sum(area.values()), area_breakdown_mm2=area)
 
 
 def simulate(design: Design, workload, accuracy: bool = True) -> Report:

@@ -1,6 +1,10 @@
-"""Analog in-memory computing: resistive devices, crossbar tiles, and their cost."""
+"""Analog in-memory computing: resistive devices, crossbar tiles, and their cost; compute-in-memory macros as
+sums of components (ADCs, drivers, cells, integrators, shift-add), analog and SRAM."""
 
 from .crossbar import Crossbar, ProgrammedMatrix, analog_matmul
-from .devices import PCM, RRAM, IdealDevice, get_device
+from .devices import PCM, RRAM, SRAM, IdealDevice, get_device
+from .macros import PERIPHERIES, Periphery, mvm_cost, mvm_cost_grid
+from .report import macro_report
 
-__all__ = ["PCM", "RRAM", "Crossbar", "IdealDevice", "ProgrammedMatrix", "analog_matmul", "get_device"]
+__all__ = ["PCM", "PERIPHERIES", "RRAM", "SRAM", "Crossbar", "IdealDevice", "Periphery", "ProgrammedMatrix",
+           "analog_matmul", "get_device", "macro_report", "mvm_cost", "mvm_cost_grid"]

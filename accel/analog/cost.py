@@ -42,10 +42,12 @@ def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[fl
 
 def check_fits(xbar: Crossbar, k: int, n: int) -> tuple[int, int]:
     """(K tiles, N tiles) of a k x n weight matrix, by integer arithmetic; ValueError when they outnumber
-    the cores (weights stay resident)."""
-    k_tiles, n_tiles = -(-k // xbar.rows), -(-n // xbar.cols)
+    the cores (weights stay resident). A component macro's array of rows x cols cells holds rows x
+    (cols / devices per weight) weights (its columns hold the slices and pairs of each weight)."""
+    cols = xbar.cols if xbar.periphery == "walden" else xbar.cols // xbar.devices_per_weight()
+    k_tiles, n_tiles = -(-k // xbar.rows), -(-n // cols)
     if k_tiles * n_tiles > xbar.cores:
-        raise ValueError(f"a {k} x {n} weight matrix needs {k_tiles * n_tiles} tiles of {xbar.rows} x {xbar.cols}; "
+        raise ValueError(f"a {k} x {n} weight matrix needs {k_tiles * n_tiles} tiles of {xbar.rows} x {cols}; "
                          f"the design has {xbar.cores} (weights must stay resident)")
     return k_tiles, n_tiles
 
@@ -53,6 +55,8 @@ def check_fits(xbar: Crossbar, k: int, n: int) -> tuple[int, int]:
 def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1) -> dict:
     """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix."""
     k_tiles, n_tiles = check_fits(xbar, k, n)
+    if xbar.periphery != "walden":
+        return _macro_cost(xbar, m, k_tiles, n_tiles, w_frac, x_frac, count)
     phases = xbar.phases
     window = xbar.t_mvm_s * xbar.adc_share
     seconds = m * phases * window * count
@@ -74,3 +78,16 @@ def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac:
               ("dac", "conversion"): dac, ("cell", "read"): cells * phases,
               ("digital", "fp32_mac"): m * n * k_tiles * count}
     return {"seconds": seconds, "energy_pj": energy, "counts": counts}
+
+
+def _macro_cost(xbar: Crossbar, m: int, k_tiles: int, n_tiles: int, w_frac: float, x_frac: float,
+                count: int) -> dict:
+    """A component macro (accel.analog.macros): every tile of the GEMM runs one MVM per input vector, all
+    tiles in parallel (weights resident); energy per component from mvm_cost."""
+    from .macros import mvm_cost
+    c = mvm_cost(xbar, x_frac, w_frac)
+    tiles = k_tiles * n_tiles
+    vectors = m * count
+    energy = {key: v * tiles * vectors for key, v in c["energy_pj"].items()}
+    counts = {("tile", "mvm"): vectors * tiles, ("adc", "conversion"): vectors * tiles * c["conversions"]}
+    return {"seconds": vectors * c["seconds"], "energy_pj": energy, "counts": counts}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..checks import check_int, check_real, check_seed, check_str, real_array
-from .devices import IdealDevice, get_device
+from .devices import IdealDevice, check_no_drift, get_device
 
 INPUT_MODES = ("pwm", "bit_serial")
 MAPPINGS = ("differential", "offset")
@@ -41,6 +41,11 @@ class Crossbar:
     Timing and energy (accel.analog.cost): `t_mvm_s` per MVM window, `read_phases` windows per MVM (for
     timing and energy; the numerics model one read), `v_read` read voltage, `adc_fom_fj` Walden figure of
     merit of the ADCs and DACs, `node_nm` of the digital periphery; sources in docs/analog.md.
+    Component macros (accel.analog.macros): `periphery` "walden" (the converter-only cost above) or a
+    `Periphery` (by name: "neurram", "jia", "sinangil", "wang-c2c"): ADC by architecture, input drivers,
+    cells, integrators, shift-add, each with energy, time and area per action; then `input_phases` (1 or
+    2 slices of the PWM input bits) and `vdd_v` (None: the periphery's reference supply; energy ~ V^2,
+    delay by the alpha-power law) apply.
     """
 
     rows: int = 256
@@ -68,6 +73,9 @@ class Crossbar:
     adc_fom_fj: float = 10.0
     node_nm: float = 14.0
     name: str = field(default="crossbar")
+    periphery: object = "walden"
+    input_phases: int = 1
+    vdd_v: float | None = None
 
     def __post_init__(self) -> None:
         own = "Crossbar"
@@ -107,6 +115,18 @@ class Crossbar:
             object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, hi=1, lo_open=False))
         check_str(own, "accumulator", self.accumulator, ("fp32", "fp16", "exact"))
         check_str(own, "name", self.name)
+        from .macros import check_macro, get_periphery
+        object.__setattr__(self, "periphery", get_periphery(self.periphery))
+        object.__setattr__(self, "input_phases", check_int(own, "input_phases", self.input_phases))
+        if self.vdd_v is not None:
+            object.__setattr__(self, "vdd_v", check_real(own, "vdd_v", self.vdd_v, lo=0,
+                                                         desc="None or a positive number of volts"))
+        if self.periphery == "walden":
+            if self.input_phases != 1 or self.vdd_v is not None:
+                raise ValueError("Crossbar.input_phases and vdd_v need a component periphery (periphery='neurram', "
+                                 "'jia', 'sinangil', 'wang-c2c' or a Periphery); the 'walden' cost has neither")
+        else:
+            check_macro(self)
 
     @property
     def slices(self) -> int:
@@ -116,6 +136,9 @@ class Crossbar:
     def phases(self) -> int:
         """MVM windows per input vector: `read_phases` (HERMES's high-precision mode reads in four phases)
         times the magnitude bits for bit-serial inputs."""
+        if self.periphery != "walden":
+            from .macros import input_slices
+            return self.read_phases * len(input_slices(self))
         return self.read_phases * (self.dac_bits - 1 if self.input_mode == "bit_serial" else 1)
 
     def devices_per_weight(self) -> int:
@@ -127,7 +150,8 @@ class Crossbar:
         return dataclasses.replace(self, device=IdealDevice(), dac_bits=None, dac_range=None, adc_bits=None,
                                    out_noise=0.0,
                                    input_mode="pwm", weight_bits=None, bits_per_cell=None, stuck_rate=0.0,
-                                   r_wire_ohm=0.0, accumulator="exact")
+                                   r_wire_ohm=0.0, accumulator="exact", periphery="walden", input_phases=1,
+                                   vdd_v=None)
 
 
 def _signed_levels(bits: int) -> int:
@@ -318,7 +342,7 @@ class ProgrammedMatrix:
     def _matmul(self, x: np.ndarray, t_inference_s: float, compensation) -> np.ndarray:
         if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
             raise ValueError(f"compensation must be one of {COMPENSATIONS}, got {compensation!r}")
-        _check_t(t_inference_s)
+        check_no_drift(self.tile.device, _check_t(t_inference_s))
         n_out, n_in = self.shape
         x = real_array("x", x)
         if x.ndim != 2 or x.shape[1] != n_in:

@@ -158,22 +158,47 @@ class IdealDevice:
         return state[0]
 
 
+@dataclass(frozen=True)
+class SRAM:
+    """SRAM compute-in-memory cells: each holds one weight bit exactly (a static latch) and computes on a
+    capacitor or transistor; nothing drifts, so the stored weights read back exactly at t = 0 and a
+    request to read them later (t_seconds > 0, drift) raises: there is no drift to model."""
+
+    def program(self, g_target, g_max_us, rng):
+        return g_target.copy(), None
+
+    def read(self, state, g_max_us, t_inference_s, rng):
+        check_no_drift(self, t_inference_s)
+        return state[0]
+
+
+def check_no_drift(device, t_seconds) -> None:
+    """ValueError when an SRAM device is asked for a time after programming (it does not drift)."""
+    if isinstance(device, SRAM) and t_seconds != 0:
+        raise ValueError(f"an SRAM device holds digital bits and does not drift: t_seconds must be 0, got "
+                         f"{t_seconds!r} (drift and its compensation apply to resistive devices: 'pcm', 'rram')")
+
+
 DEVICES = {"pcm": PCM(), "rram": RRAM(), "ideal": IdealDevice()}
+CHARGE_DEVICES = {"sram": SRAM()}
 
 
 def get_device(device):
-    """A device object from a name ('pcm', 'rram', 'ideal') or the object itself."""
-    if isinstance(device, PCM | RRAM | IdealDevice):
+    """A device object from a name ('pcm', 'rram', 'ideal', 'sram') or the object itself."""
+    if isinstance(device, PCM | RRAM | IdealDevice | SRAM):
         return device
     if isinstance(device, str) and device in DEVICES:
         return DEVICES[device]
+    if isinstance(device, str) and device in CHARGE_DEVICES:
+        return CHARGE_DEVICES[device]
     err = ValueError if isinstance(device, str) else TypeError
-    raise err(f"device must be one of {sorted(DEVICES)} or a PCM/RRAM/IdealDevice, got {device!r}")
+    raise err(f"device must be one of {sorted(DEVICES)} (resistive) or 'sram' (SRAM compute-in-memory), or a "
+              f"PCM/RRAM/IdealDevice/SRAM, got {device!r}")
 
 
 def device_name(device) -> str:
     """The registered name of a device (for TOML); custom statistics have none."""
-    for name, d in DEVICES.items():
+    for name, d in {**DEVICES, **CHARGE_DEVICES}.items():
         if d == device:
             return name
-    raise ValueError(f"{device!r} is not a registered device; TOML holds only {sorted(DEVICES)}")
+    raise ValueError(f"{device!r} is not a registered device; TOML holds only {sorted(DEVICES) + ['sram']}")

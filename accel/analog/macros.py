@@ -1,0 +1,376 @@
+"""Compute-in-memory macros as sums of components (accel.analog.components): the constants of one
+macro's periphery (`Periphery`), and the cost of one MVM on it (`mvm_cost`): energy per component,
+latency and area, following the data where the physics does.
+
+One MVM pushes one input vector through one array of `rows` x `cols` cells:
+- the input's magnitude bits (dac_bits - 1) are split into slices: `input_phases` near-equal slices for PWM
+  inputs (2^s - 1 pulses each), one slice per bit for bit-serial inputs, one conversion for a voltage DAC;
+- each slice is integrated on every column, converted by the ADCs (one per `cols_per_conversion` columns,
+  the weight slices a capacitor ladder sums in the analog domain; `adc_share` conversions per ADC in
+  series) and shift-added digitally; a later PWM slice is converted to adc_bits less the bits of the
+  slices before it (its result lies that many bits below the output's MSB; Wan et al. 2022, two-phase);
+- `read_phases` repeats the whole MVM (HERMES's four-phase mode).
+Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (mean |w| / max |w|). PWM and bit-serial
+drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
+charges only where its input and weight bits are both set: the output magnitude); resistive cells G V^2 t.
+"""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from ..checks import check_int, check_real, check_str
+from . import components as C
+
+
+@dataclass(frozen=True)
+class Periphery:
+    """The per-action constants of one macro's components at the supply `vdd_ref_v` (pJ, s, um^2).
+
+    Fields: `cell` ("resistive" or "charge"); ADC `adc_kind`, `adc_step_pj`, `adc_step_s` (per step:
+    bit cycle, comparator or time step), `adc_area_um2` at `adc_ref_bits`; input `dac_kind`,
+    `dac_step_pj` (per row per pulse / bit / ladder bit, at full magnitude), `dac_step_s`,
+    `dac_area_um2` (per row, drivers included);
+    `cell_pj` (charge cells: per cell per activation at full
+    activity), `cell_area_um2`; `integrator_pj` (per column per integration step), `column_area_um2`
+    (integrator, sample-and-hold, neuron: per column); `row_wire_pj` (per cell along a driven row per
+    pulse or bit at full magnitude: the row wire's C V^2 grows with the cells it passes); `control_pj`
+    (per cell along a column per input magnitude bit: word-line switching, C V^2 of the column's wire);
+    `phase_s` (per slice: sampling, phase change); `pulse_s`
+    (resistive cells: conduction time per unit input pulse, for G V^2 t); `digital_pj` (per conversion:
+    near-memory datapath, None: a Horowitz integer adder at the node and supply);
+    `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion`; `node_nm`;
+    `x_act_ref`, `w_act_ref` (the data of the paper's headline figures, for `peak_ops_per_j`)."""
+
+    name: str
+    cell: str
+    adc_kind: str
+    adc_step_pj: float
+    adc_step_s: float
+    dac_kind: str
+    dac_step_pj: float
+    dac_step_s: float
+    vdd_ref_v: float
+    node_nm: float
+    cell_pj: float = 0.0
+    integrator_pj: float = 0.0
+    control_pj: float = 0.0
+    row_wire_pj: float = 0.0
+    phase_s: float = 0.0
+    pulse_s: float = 0.0
+    digital_pj: float | None = None
+    cols_per_conversion: int = 1
+    adc_ref_bits: int = 8
+    adc_area_um2: float = 0.0
+    dac_area_um2: float = 0.0
+    cell_area_um2: float = 0.0
+    column_area_um2: float = 0.0
+    digital_area_um2: float = 0.0
+    misc_area_um2: float = 0.0
+    x_act_ref: float = 0.5
+    w_act_ref: float = 0.5
+    source: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        own = "Periphery"
+        check_str(own, "name", self.name)
+        check_str(own, "cell", self.cell, C.CELL_KINDS)
+        check_str(own, "adc_kind", self.adc_kind, C.ADC_KINDS)
+        check_str(own, "dac_kind", self.dac_kind, C.DAC_KINDS)
+        for f in ("vdd_ref_v", "node_nm"):
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0))
+        for f in ("adc_step_pj", "adc_step_s", "dac_step_pj", "dac_step_s", "cell_pj", "integrator_pj",
+                  "control_pj", "row_wire_pj", "phase_s", "pulse_s", "adc_area_um2", "dac_area_um2", "cell_area_um2",
+                  "column_area_um2", "digital_area_um2", "misc_area_um2"):
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, lo_open=False))
+        if self.digital_pj is not None:
+            object.__setattr__(self, "digital_pj", check_real(own, "digital_pj", self.digital_pj, lo=0,
+                                                              lo_open=False, desc="None or a number >= 0"))
+        for f in ("x_act_ref", "w_act_ref"):
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, hi=1, lo_open=False))
+        object.__setattr__(self, "cols_per_conversion", check_int(own, "cols_per_conversion",
+                                                                  self.cols_per_conversion))
+        object.__setattr__(self, "adc_ref_bits", check_int(own, "adc_ref_bits", self.adc_ref_bits, lo=1, hi=24))
+        if self.vdd_ref_v <= C.VTH_V:
+            raise ValueError(f"Periphery.vdd_ref_v must exceed the threshold {C.VTH_V} V, got {self.vdd_ref_v}")
+
+
+def input_slices(xbar) -> tuple[int, ...]:
+    """Magnitude bits of each input slice (most significant first)."""
+    m = C.magnitude_bits(xbar.dac_bits)
+    kind = xbar.periphery.dac_kind
+    if kind == "bit_serial":
+        return (1,) * m
+    if kind == "voltage":
+        return (m,)
+    return C.split_bits(m, xbar.input_phases)
+
+
+def check_macro(xbar) -> None:
+    """Knob checks a Periphery adds to a Crossbar (called from Crossbar.__post_init__)."""
+    p = xbar.periphery
+    own = "Crossbar"
+    if xbar.dac_bits is None or xbar.adc_bits is None:
+        raise ValueError(f"{own} with periphery {p.name!r} needs dac_bits and adc_bits (a macro's converters have "
+                         f"a width; None means an ideal converter, which has no cost)")
+    if xbar.devices_per_weight() > xbar.cols:
+        raise ValueError(f"{own}.cols {xbar.cols} cannot hold one weight of {xbar.devices_per_weight()} cells "
+                         f"(weight_bits, bits_per_cell and mapping)")
+    if p.cols_per_conversion > xbar.cols:
+        raise ValueError(f"{own}.cols {xbar.cols} is fewer than the periphery's cols_per_conversion "
+                         f"{p.cols_per_conversion}")
+    vdd = p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
+    _check_grid(xbar, p, *(np.asarray(v) for v in (xbar.dac_bits, xbar.adc_bits, xbar.input_phases, vdd)))
+
+
+def macs_per_mvm(xbar) -> int:
+    """Weight MACs one MVM of one array performs (a differential pair or a sliced weight holds one)."""
+    return xbar.rows * xbar.cols // xbar.devices_per_weight()
+
+
+def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
+    """Energy (pJ per component), seconds and area (um^2 per component) of one MVM on one array:
+    {"energy_pj": {...}, "seconds": s, "conversions": n, "area_um2": {...}} (floats)."""
+    c = mvm_cost_grid(xbar, x_act, w_act)
+    return {"energy_pj": {k: float(v) for k, v in c["energy_pj"].items()}, "seconds": float(c["seconds"]),
+            "conversions": int(c["conversions"]), "area_um2": {k: float(v) for k, v in c["area_um2"].items()}}
+
+
+@lru_cache(maxsize=64)
+def _adder_table(node_nm: float, vdd_v: float) -> np.ndarray:
+    """pJ of an integer add of 0..96 bits at the node and supply (index = bits)."""
+    return np.array([C.shift_add_pj(b, node_nm, vdd_v) for b in range(97)])
+
+
+def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases=None, vdd_v=None) -> dict:
+    """`mvm_cost` for many settings at once: dac_bits, adc_bits, input_phases, vdd_v (None: the tile's
+    own) and x_act, w_act broadcast as numpy arrays; every setting is checked as Crossbar checks it.
+    Returns arrays of the broadcast shape: one algorithm serves the scalar and the grid."""
+    p = xbar.periphery
+    if p == "walden":
+        raise ValueError("mvm_cost needs a Crossbar with a component periphery, not 'walden'")
+    dac = np.asarray(xbar.dac_bits if dac_bits is None else dac_bits)
+    adc = np.asarray(xbar.adc_bits if adc_bits is None else adc_bits)
+    ph = np.asarray(xbar.input_phases if input_phases is None else input_phases)
+    vdd = np.asarray(p.vdd_ref_v if vdd_v is None and xbar.vdd_v is None else
+                     (xbar.vdd_v if vdd_v is None else vdd_v), dtype=np.float64)
+    x_act, w_act = np.asarray(x_act, np.float64), np.asarray(w_act, np.float64)
+    dac, adc, ph, vdd, x_act, w_act = np.broadcast_arrays(dac, adc, ph, vdd, x_act, w_act)
+    _check_grid(xbar, p, dac, adc, ph, vdd)
+    es = C.supply_energy_scale(vdd, p.vdd_ref_v)
+    ts = C.supply_delay_scale(vdd, p.vdd_ref_v)
+    m = np.maximum(dac - 1, 1)
+    rows, cols = xbar.rows, xbar.cols
+    conv = C.ceil_div(cols, p.cols_per_conversion)
+    wbits = xbar.weight_bits or 1
+    adders = _adder_table(p.node_nm, p.vdd_ref_v)
+    if p.dac_kind == "pwm":
+        n_slices = ph
+    elif p.dac_kind == "bit_serial":
+        n_slices = m
+    else:
+        n_slices = np.ones_like(m)
+    zero = np.zeros(dac.shape)
+    e = {k: zero.copy() for k in ("adc", "dac", "array", "integrator", "control", "digital")}
+    t = zero.copy()
+    before = np.zeros(dac.shape, dtype=np.int64)
+    g = xbar.g_max_us * (w_act / 2 if xbar.mapping == "differential" else 0.5)
+    for i in range(int(n_slices.max())):
+        on = i < n_slices
+        if p.dac_kind == "pwm":  # near-equal slices, most significant first
+            s = m // ph + (i < m % ph)
+            a = adc if i == 0 else np.maximum(2, adc - before)
+            pulses = 2 ** s - 1
+            in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * pulses * x_act, p.dac_step_s * pulses
+        elif p.dac_kind == "bit_serial":
+            s, a, pulses = np.ones_like(m), adc, np.ones_like(m)
+            in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * x_act, np.full(dac.shape, p.dac_step_s)
+        else:
+            s, a, pulses = m, adc, np.ones_like(m)
+            in_pj, in_s = p.dac_step_pj * m + cols * p.row_wire_pj * x_act, np.full(dac.shape, p.dac_step_s)
+        before = before + s
+        steps = _adc_steps(p.adc_kind, a)
+        adc_pj = p.adc_step_pj * steps
+        adc_s = p.adc_step_s * (1 if p.adc_kind == "flash" else steps)
+        e["dac"] += np.where(on, rows * in_pj, 0.0)
+        e["adc"] += np.where(on, conv * adc_pj, 0.0)
+        e["integrator"] += np.where(on, cols * p.integrator_pj * pulses, 0.0)
+        if p.cell == "charge":  # a cell charges where its input and weight bits are both set
+            cell = rows * cols * p.cell_pj * x_act * w_act
+        else:  # G V^2 t while its row is driven
+            cell = rows * cols * g * 1e-6 * xbar.v_read ** 2 * p.pulse_s * pulses * x_act * 1e12
+        e["array"] += np.where(on, cell, 0.0)
+        dig = p.digital_pj if p.digital_pj is not None else adders[np.minimum(a + s + wbits, 96)]
+        e["digital"] += np.where(on, conv * dig, 0.0)
+        t += np.where(on, in_s + adc_s * xbar.adc_share + p.phase_s, 0.0)
+    e["control"] = cols * rows * p.control_pj * m * 1.0
+    rp = xbar.read_phases
+    energy = {k: v * es * rp for k, v in e.items()}
+    n_adc = C.ceil_div(conv, xbar.adc_share)
+    grow = 2.0 ** (adc - p.adc_ref_bits) if p.adc_kind in ("sar", "flash") else adc / p.adc_ref_bits
+    area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": zero + rows * p.dac_area_um2,
+            "array": zero + rows * cols * p.cell_area_um2, "integrator": zero + cols * p.column_area_um2,
+            "digital": zero + n_adc * p.digital_area_um2, "misc": zero + p.misc_area_um2}
+    return {"energy_pj": energy, "seconds": t * ts * rp, "conversions": conv * n_slices * rp, "area_um2": area}
+
+
+def _adc_steps(kind: str, bits):
+    if kind in ("sar", "neuron"):
+        return bits
+    return 2 ** bits - 1 if kind == "flash" else 2 ** bits
+
+
+def _check_grid(xbar, p, dac, adc, ph, vdd) -> None:
+    """The knob checks of check_macro on arrays (each error names a failing value)."""
+    own = "Crossbar"
+    for name, arr in (("dac_bits", dac), ("adc_bits", adc), ("input_phases", ph)):
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{own}.{name} must be ints, got dtype {arr.dtype}")
+    if (dac < 2).any() or (dac > 24).any():
+        raise ValueError(f"{own}.dac_bits must be in 2..24 (signed), got {int(dac[(dac < 2) | (dac > 24)].flat[0])}")
+    hi = C.ADC_MAX_BITS[p.adc_kind]
+    bad = (adc < 2) | (adc > hi)
+    if bad.any():
+        raise ValueError(f"{own}.adc_bits {int(adc[bad].flat[0])} is outside the {p.adc_kind} ADC's range (2..{hi} "
+                         f"bits; ranges: {C.ADC_MAX_BITS})")
+    if ((ph != 1) & (ph != 2)).any():
+        raise ValueError(f"{own}.input_phases must be 1 or 2 (slices the input bits are split into), got "
+                         f"{int(ph[(ph != 1) & (ph != 2)].flat[0])}")
+    if p.dac_kind != "pwm" and (ph != 1).any():
+        raise ValueError(f"{own}.input_phases splits PWM inputs; a {p.dac_kind} input takes input_phases=1, got "
+                         f"{int(ph[ph != 1].flat[0])}")
+    m = np.maximum(dac - 1, 1)
+    if (ph > m).any():
+        i = np.argmax(ph > m)
+        raise ValueError(f"{own}.input_phases {int(ph.flat[i])} cannot split {int(m.flat[i])} magnitude bit(s) "
+                         f"(dac_bits {int(dac.flat[i])}, signed); use input_phases <= {int(m.flat[i])}")
+    if not np.isfinite(vdd).all() or (vdd <= C.VTH_V).any():
+        raise ValueError(f"{own}.vdd_v must exceed the transistor threshold ({C.VTH_V} V) for the circuits to "
+                         f"switch, got {float(vdd[~(vdd > C.VTH_V)].flat[0])}")
+    # C V^2 and the alpha-power law are first-order laws about the nominal supply: far above it the devices
+    # break down, and the model refuses rather than extrapolate
+    if (vdd > 3 * p.vdd_ref_v).any():
+        raise ValueError(f"{own}.vdd_v {float(vdd[vdd > 3 * p.vdd_ref_v].flat[0])} V is beyond the model's range "
+                         f"for {p.name!r}: at most 3x its reference supply {p.vdd_ref_v} V")
+
+
+def macro_area_mm2(xbar) -> dict:
+    """Area per component of all `cores` arrays, mm^2."""
+    a = mvm_cost(xbar, xbar.periphery.x_act_ref, xbar.periphery.w_act_ref)["area_um2"]
+    return {k: v * xbar.cores * 1e-6 for k, v in a.items()}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The macros' peripheries. Each is calibrated on ONE operating point of its paper, named in its comment;
+# every other published figure is a prediction (docs/validation.md, tests/test_validation_analog.py).
+# Published figures as CiMLoop digitised them (accel/data/macros/published.json; mit-emze/cimloop, MIT).
+
+# NeuRRAM (Wan et al., Nature 608, 504, 2022): 48 cores of 256 x 256 RRAM, 130 nm, differential weight
+# pairs (256 x 128 MACs per core), a voltage-mode integrate-and-fire neuron per column that integrates PWM
+# input pulses (2^N - 1 per N-bit slice) and converts by charge-decrement steps, one per output bit.
+# Calibration point: 4-bit input, 6-bit output, 4-bit weights, one phase (Fig. 12c/b: 0.744 TOPS over 48
+# cores; 21.76 / 29.11 / 11.51 fJ/op for WL switching / neuron ops and control / input pulses), chosen
+# a priori as the point where the one- and two-phase modes coincide. Per MVM there (256 ops x 256):
+# - time 48 x 65536 / 0.7439e12 = 4.229 us over 7 integration steps, 6 conversion steps and 1 phase; the
+#   ratios 0.27 : 0.30 : 0.30 us of those steps are the neuron timings as CiMLoop tabulates them (its
+#   wan_nature_2022 variables), scaled here by 4.229 / 3.99;
+# - WL switching 21.76 fJ x 65536 over 256 columns x 256 cells x 3 magnitude bits: control_pj;
+# - neuron 29.11 fJ x 65536 less the shift-add (Horowitz, 130 nm, 1.8 V) over 256 columns x 13 neuron
+#   steps (6 conversion + 7 integration: one integrate-and-fire circuit, one capacitor charge per step,
+#   the model's choice of an equal split): adc_step_pj = integrator_pj;
+# - input pulses 11.51 fJ x 65536 over 256 rows x 256 cells x 7 pulses x x_act: row_wire_pj (the row lines;
+#   no separate driver share is published, so dac_step_pj = 0). The cells' own G V^2 t
+#   cannot be separated (a 40 uS cell at the 0.5 V read of Fig. 12b's legend for even 10 ns per pulse would
+#   dissipate 5.7 nJ per MVM, more than the 0.75 nJ measured: the neuron's capacitor, not the cell, limits
+#   the charge); pulse_s = 0 folds it into the driver energy.
+# Area (Fig. 11f, one core 1270 x 256 / 0.28 um^2): neurons 28 %, array drivers 21 %, RRAM 12 %, the rest
+# control and I/O (misc).
+_NR_OPS = 256 * 128 * 2
+_NR_T = 48 * _NR_OPS / 0.7439e12
+_NR_K = _NR_T / (7 * 0.27e-6 + 6 * 0.30e-6 + 0.30e-6)
+_NR_SHIFT = 256 * C.shift_add_pj(6 + 3 + 4, 130.0, 1.8)
+_NR_STEP = (29.11e-3 * _NR_OPS - _NR_SHIFT) / (256 * 13)
+_NR_AREA = 1270 * 256 / 0.28
+NEURRAM = Periphery(
+    name="neurram", cell="resistive", adc_kind="neuron", adc_step_pj=_NR_STEP, adc_step_s=0.30e-6 * _NR_K,
+    dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=11.51e-3 * _NR_OPS / (65536 * 7 * 0.5), dac_step_s=0.27e-6 * _NR_K,
+    vdd_ref_v=1.8, node_nm=130.0, integrator_pj=_NR_STEP, control_pj=21.76e-3 * _NR_OPS / (65536 * 3),
+    phase_s=0.30e-6 * _NR_K, adc_ref_bits=6, column_area_um2=0.28 * _NR_AREA / 256,
+    dac_area_um2=0.21 * _NR_AREA / 256, cell_area_um2=0.12 * _NR_AREA / 65536, misc_area_um2=0.39 * _NR_AREA,
+    source="Wan et al., Nature 608, 504 (2022)")
+
+# Jia et al., IEEE JSSC 55(9), 2609 (2020): 768 x 768 SRAM bit cells with 1.2 fF-class capacitors, 65 nm;
+# three 768-cell column segments folded onto each of 256 8-bit SAR ADCs (rows = 2304, cols = 256);
+# bit-serial inputs, one weight bit per column (digital shift-add in the near-memory datapath, NMC).
+# Calibration point: 0.85 V, 1-bit inputs and weights (Table II: 0.874 TOPS, 400 1b-TOPS/W; Table I: ADC
+# 1.79 pJ per conversion, CiM 9.7 pJ per column, NMC 8.3 pJ per output; Fig. 11 areas: ADC 0.497, CiM
+# 2.91, NMC 0.497, sparsity controller 0.392 mm^2). The paper's 1b-TOPS/W counts the CIMU (ADC + CiM),
+# not the NMC. One bit cycle is 2 x 589,824 / 0.874e12 = 1.35 us. The CiM energy is put on the cells at
+# the calibration's random-bit activity (x_act = w_act = 0.5).
+JIA = Periphery(
+    name="jia", cell="charge", adc_kind="sar", adc_step_pj=1.79 / 8, adc_step_s=0.0, dac_kind="bit_serial",
+    dac_step_pj=0.0, dac_step_s=2 * 589_824 / 0.874e12, vdd_ref_v=0.85, node_nm=65.0,
+    cell_pj=9.7 / (2304 * 0.25), digital_pj=8.3, adc_ref_bits=8, adc_area_um2=0.497e6 / 256,
+    cell_area_um2=2.91e6 / 589_824, digital_area_um2=0.497e6 / 256, misc_area_um2=0.392e6,
+    source="Jia et al., IEEE JSSC 55(9), 2609 (2020)")
+
+# Sinangil et al., IEEE JSSC 56(1), 188 (2021): 64 x 64 SRAM, 7 nm, 4-bit weights on 4 cells summed by
+# binary-weighted capacitors (16 conversions per MVM), 4-bit PWM inputs (15 pulses), 4-bit outputs from a
+# counter-based (integrating) readout. Calibration point: 0.8 V, 4b/4b/4b (Table I: 372.4 GOPS; 610.5 and
+# 262.3 TOPS/W at average output 0 and 15, i.e. 3.355 and 7.808 pJ per 1024-MAC MVM). Output value 0 leaves
+# the fixed energy (ADC, control, shift-add); the data-dependent 4.45 pJ at full activity is split equally
+# between PWM row drivers (~ x) and cell capacitors (~ x w): the model's choice (the paper gives no split).
+# The MVM time 5.5 ns is split half PWM pulses, half readout (CiMLoop's reading: pulse width = cycle / 2 /
+# 15). Data: average output o of 15 maps to x_act = w_act = sqrt(o / 15). Areas (Sec. IV): ADC and counter
+# 1596 um^2, the original SRAM macro 800 um^2, binary-weighting capacitors 160 um^2.
+_SN_E0 = 2 * 1024 / 610.5e12 * 1e12
+_SN_E15 = 2 * 1024 / 262.3e12 * 1e12
+_SN_T = 2 * 1024 / 372.4e9
+_SN_SHIFT = 16 * C.shift_add_pj(4 + 4 + 4, 7.0, 0.8)
+SINANGIL = Periphery(
+    name="sinangil", cell="charge", adc_kind="integrating", adc_step_pj=(_SN_E0 - _SN_SHIFT) / (16 * 16),
+    adc_step_s=_SN_T / 2 / 16, dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=(_SN_E15 - _SN_E0) / 2 / (4096 * 15),
+    dac_step_s=_SN_T / 2 / 15, vdd_ref_v=0.8, node_nm=7.0, cell_pj=(_SN_E15 - _SN_E0) / 2 / 4096,
+    cols_per_conversion=4, adc_ref_bits=4, adc_area_um2=1596 / 16, cell_area_um2=800 / 4096,
+    column_area_um2=160 / 64, x_act_ref=1.0, w_act_ref=1.0,
+    source="Sinangil et al., IEEE JSSC 56(1), 188 (2021)")
+
+# Wang et al., VLSI 2022 / IEEE JSSC 2023: C-2C ladder SRAM macro, 22 nm; 64 input rows, 16 outputs of 8-bit
+# weights on 8-cell C-2C ladders (128 columns, 1024 MACs per cycle), 8-bit voltage-mode input DACs, 8-bit
+# SAR ADCs (16). Calibration point: 1.0 V, 8b/8b/8b (Fig. 23: 16.38 TOPS/W, 3.596 TOPS/mm^2 on 0.124 mm^2
+# = 0.446 TOPS; Fig. 22: energy ADC 34 %, DAC 22 %, MAC 40 %, misc 4 %; area ADC 13 %, DAC 30 %, MAC 46 %,
+# misc 11 %). Per cycle 2048 / 16.38 = 125 pJ and 2048 / 0.446e12 = 4.59 ns, the SAR's 8 bit cycles.
+_WG_E = 2 * 1024 / 16.37572276
+_WG_T = 2 * 1024 / (3.596e12 * 0.124)
+_WG_A = 0.124e6
+WANG = Periphery(
+    name="wang-c2c", cell="charge", adc_kind="sar", adc_step_pj=0.34 * _WG_E / (16 * 8), adc_step_s=_WG_T / 8,
+    dac_kind="voltage", dac_step_pj=0.22 * _WG_E / (64 * 8), dac_step_s=0.0, vdd_ref_v=1.0, node_nm=22.0,
+    cell_pj=0.40 * _WG_E / (8192 * 0.25), control_pj=0.04 * _WG_E / (8192 * 8), cols_per_conversion=8,
+    adc_ref_bits=8, adc_area_um2=0.13 * _WG_A / 16, dac_area_um2=0.30 * _WG_A / 64,
+    cell_area_um2=0.46 * _WG_A / 8192, misc_area_um2=0.11 * _WG_A,
+    source="Wang et al., VLSI 2022 / IEEE JSSC 2023 (C-2C)")
+
+PERIPHERIES = {p.name: p for p in (NEURRAM, JIA, SINANGIL, WANG)}
+
+
+def get_periphery(p):
+    """A Periphery from its name (PERIPHERIES), the object itself, or "walden" (the converter-only
+    Walden-FOM cost of accel.analog.cost)."""
+    if p == "walden" or isinstance(p, Periphery):
+        return p
+    if isinstance(p, str) and p in PERIPHERIES:
+        return PERIPHERIES[p]
+    err = ValueError if isinstance(p, str) else TypeError
+    raise err(f"Crossbar.periphery must be 'walden', one of {sorted(PERIPHERIES)} or a Periphery, got {p!r}")
+
+
+def periphery_name(p) -> str:
+    if p == "walden":
+        return p
+    for name, q in PERIPHERIES.items():
+        if q == p:
+            return name
+    raise ValueError(f"{p!r} is not a registered periphery; TOML holds only {['walden', *sorted(PERIPHERIES)]}")
+

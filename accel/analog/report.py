@@ -1,0 +1,35 @@
+"""One report of a compute-in-memory macro: peak throughput and efficiency at full utilisation, area and
+energy breakdowns, and, when asked, accuracy at chosen times after programming."""
+
+import numpy as np
+
+from ..workloads import Gemm
+
+
+def macro_report(design, times=None, workload: Gemm | None = None) -> dict:
+    """TOPS, TOPS/W and area of `design` (a Crossbar design) at full utilisation, its energy breakdown
+    (shares of one MVM at the periphery's reference data), and with `times` (seconds after programming)
+    the relative Frobenius error of `workload` (default: one full array of Gaussian operands, 64 input
+    vectors) at each time. Devices raise for times they cannot model (SRAM: any t > 0; RRAM: times
+    outside its fits)."""
+    from ..analog import Crossbar
+    from ..simulate import simulate
+    from .macros import macro_area_mm2, mvm_cost
+    u = design.unit
+    if not isinstance(u, Crossbar):
+        raise TypeError(f"macro_report needs a Crossbar design, got a {type(u).__name__} unit")
+    out = {"design": design.name, "tops": design.peak_ops_per_s() / 1e12, "tops_per_w": design.peak_ops_per_j() / 1e12}
+    if u.periphery != "walden":
+        e = mvm_cost(u, u.periphery.x_act_ref, u.periphery.w_act_ref)["energy_pj"]
+        total = sum(e.values())
+        out["energy_share"] = {k: v / total for k, v in e.items()}
+        area = macro_area_mm2(u)
+        out["area_mm2"] = sum(area.values())
+        out["area_breakdown_mm2"] = area
+        out["tops_per_mm2"] = out["tops"] / out["area_mm2"]
+    if times is not None:
+        times = [float(t) for t in np.atleast_1d(times)]
+        g = workload if workload is not None else Gemm(64, u.cols // u.devices_per_weight(), u.rows, seed=0)
+        out["accuracy"] = {t: simulate(design, g.replace(t_seconds=t, compensation=None if t == 0 else "global"))
+                           .accuracy["rel_fro_err"] for t in times}
+    return out

@@ -1,0 +1,64 @@
+"""Compute-in-memory macro speed: configurations of the five macro presets evaluated per second on one core
+(timing, energy per component and area), as a numpy grid (accel.analog.mvm_cost_grid) and one at a time
+(dataclasses.replace of the Crossbar, which re-checks every field, then mvm_cost); and one macro_report with
+accuracy at t = 1 s / 1 h / 1 day on hermes-like.
+
+Usage: python benchmarks/bench_macros.py
+Target (issue #16): >= 1e4 configurations per second per core (CiMLoop: 83 mappings/s per core; NeuroSim:
+0.07/s).
+"""
+
+import dataclasses
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import best  # noqa: E402
+
+import accel  # noqa: E402
+from accel.analog import mvm_cost, mvm_cost_grid  # noqa: E402
+
+MACROS = ["neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
+
+
+def _grid(u):
+    p = u.periphery
+    dac = np.arange(2, 10)
+    adc = np.arange(3, min(10, {"flash": 8}.get(p.adc_kind, 10)) + 1)
+    ph = [1, 2] if p.dac_kind == "pwm" else [1]
+    vdd = np.linspace(0.8, 1.3, 26) * p.vdd_ref_v
+    d, a, f, v = np.meshgrid(dac, adc, ph, vdd, indexing="ij")
+    ok = f <= np.maximum(d - 1, 1)  # a split needs at least one bit per slice
+    return d[ok], a[ok], f[ok], v[ok]
+
+
+def main():
+    total_n, total_t = 0, 0.0
+    for name in MACROS:
+        u = accel.get_design(name).unit
+        d, a, f, v = _grid(u)
+        t = best(lambda u=u, d=d, a=a, f=f, v=v: (mvm_cost_grid(u, 0.5, 0.5, d, a, f, v)), repeat=5)
+        total_n, total_t = total_n + d.size, total_t + t
+        print(f"{name:20s} grid of {d.size:5d} configurations: {d.size / t:12,.0f} configurations/s")
+    print(f"{'all':20s} grid: {total_n / total_t:,.0f} configurations/s (timing, energy, area)")
+    u = accel.get_design("neurram-like").unit
+    settings = [(d, a) for d in range(2, 9) for a in range(3, 11)]
+
+    def one_at_a_time():
+        for d, a in settings:
+            mvm_cost(dataclasses.replace(u, dac_bits=d, adc_bits=a), 0.5, 0.5)
+    t = best(one_at_a_time, repeat=3)
+    print(f"one at a time (replace + check + mvm_cost): {len(settings) / t:,.0f} configurations/s")
+    d, g = accel.get_design("neurram-like"), accel.Gemm(64, 128, 256)
+    t = best(lambda: [accel.simulate(accel.set_field(d, "unit.adc_bits", b), g, accuracy=False) for b in range(3, 11)],
+             repeat=3)
+    print(f"accel.simulate (set_field + operand statistics + cost + report), accuracy=False: {8 / t:,.0f} points/s")
+    h = accel.get_design("hermes-like")
+    t = best(lambda: accel.macro_report(h, times=[1.0, 3600.0, 86400.0]), repeat=1)
+    print(f"macro_report(hermes-like) with accuracy at 1 s / 1 h / 1 day: {t:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

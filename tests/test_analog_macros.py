@@ -1,0 +1,281 @@
+"""Component macros (accel.analog.components, accel.analog.macros): each component's action count and cost
+by hand, a tiny periphery's MVM cost derived by hand, supply scaling, data dependence, the knobs as
+dataclass fields, the SRAM device, area and peak metrics, TOML, and every bad input named."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import accel
+from accel.analog import Crossbar, analog_matmul
+from accel.analog import components as C
+from accel.analog.macros import PERIPHERIES, Periphery, input_slices, macs_per_mvm, mvm_cost
+
+MACROS = ["neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
+
+
+@pytest.mark.parametrize("kind,bits,steps,seconds", [
+    ("sar", 8, 8, 8.0), ("neuron", 6, 6, 6.0), ("flash", 4, 15, 1.0), ("integrating", 4, 16, 16.0),
+    ("cco", 8, 256, 256.0)])
+def test_adc_architectures(kind, bits, steps, seconds):
+    assert C.adc_steps(kind, bits) == steps
+    pj, s = C.adc_conversion(kind, bits, 0.5, 1.0)
+    assert pj == 0.5 * steps and s == seconds
+
+
+@pytest.mark.parametrize("kind,bits,pj,s", [("pwm", 3, 7 * 2.0 * 0.25, 7.0), ("bit_serial", 1, 2.0 * 0.25, 1.0),
+                                            ("voltage", 8, 16.0, 1.0)])
+def test_input_drivers(kind, bits, pj, s):
+    assert C.input_slice(kind, bits, 2.0, 1.0, 0.25) == (pj, s)
+
+
+def test_cells_supply_and_slices():
+    assert C.resistive_cell_pj(10.0, 0.2, 1e-6) == pytest.approx(10e-6 * 0.04 * 1e-6 * 1e12)
+    assert C.charge_cell_pj(1.0, 0.8, 0.5) == pytest.approx(1e-15 * 0.64 * 0.5 * 1e12)
+    assert C.supply_energy_scale(1.2, 0.6) == pytest.approx(4.0)
+    want = (1.0 / (1.0 - 0.35) ** 1.3) / (0.8 / (0.8 - 0.35) ** 1.3)
+    assert C.supply_delay_scale(1.0, 0.8) == pytest.approx(want)
+    assert C.split_bits(7, 2) == (4, 3) and C.split_bits(3, 1) == (3,) and C.split_bits(4, 2) == (2, 2)
+
+
+_TINY = Periphery(name="tiny", cell="charge", adc_kind="sar", adc_step_pj=1.0, adc_step_s=1e-9, dac_kind="pwm",
+                  dac_step_pj=2.0, dac_step_s=1e-9, vdd_ref_v=1.0, node_nm=22.0, cell_pj=0.5, integrator_pj=0.25,
+                  control_pj=3.0, row_wire_pj=0.5, phase_s=5e-9, digital_pj=0.125, adc_area_um2=10.0, dac_area_um2=2.0,
+                  cell_area_um2=1.0, column_area_um2=4.0, digital_area_um2=1.0, misc_area_um2=100.0)
+
+
+def _tiny(**kw):
+    base = dict(rows=4, cols=2, device="sram", dac_bits=4, adc_bits=5, mapping="offset", periphery=_TINY, cores=3)
+    return Crossbar(**{**base, **kw})
+
+
+def test_tiny_macro_by_hand():
+    # 4 x 2 array, 3 magnitude bits in one PWM slice (7 pulses), 5-bit SAR, x_act 0.5, w_act 0.25
+    c = mvm_cost(_tiny(), 0.5, 0.25)
+    e = c["energy_pj"]
+    assert e["dac"] == pytest.approx(4 * (2.0 + 2 * 0.5) * 7 * 0.5)  # driver + a row wire of 2 cells
+    assert e["adc"] == pytest.approx(2 * 1.0 * 5)
+    assert e["integrator"] == pytest.approx(2 * 0.25 * 7)
+    assert e["array"] == pytest.approx(8 * 0.5 * 0.5 * 0.25)
+    assert e["control"] == pytest.approx(2 * 4 * 3.0 * 3)  # 2 column wires of 4 cells, 3 bits
+    assert e["digital"] == pytest.approx(2 * 0.125)
+    assert c["seconds"] == pytest.approx(7e-9 + 5e-9 + 5e-9)
+    assert c["area_um2"] == {"adc": 2 * 10.0 * 2 ** (5 - 8), "dac": 8.0, "array": 8.0, "integrator": 8.0,
+                             "digital": 2.0, "misc": 100.0}
+    # two phases: slices (2, 1); the second slice is converted to 5 - 2 = 3 bits
+    c2 = mvm_cost(_tiny(input_phases=2), 0.5, 0.25)
+    assert input_slices(_tiny(input_phases=2)) == (2, 1)
+    assert c2["energy_pj"]["adc"] == pytest.approx(2 * (5 + 3))
+    assert c2["seconds"] == pytest.approx((3 + 5 + 5) * 1e-9 + (1 + 3 + 5) * 1e-9)
+    # energy ~ V^2, delay by the alpha-power law
+    c3 = mvm_cost(_tiny(vdd_v=0.8), 0.5, 0.25)
+    assert sum(c3["energy_pj"].values()) == pytest.approx(0.64 * sum(e.values()))
+    assert c3["seconds"] == pytest.approx(c["seconds"] * C.supply_delay_scale(0.8, 1.0))
+    # read_phases repeats the MVM
+    c4 = mvm_cost(_tiny(read_phases=4), 0.5, 0.25)
+    assert c4["seconds"] == pytest.approx(4 * c["seconds"])
+
+
+def test_peak_metrics_and_report_area():
+    d = accel.Design(name="tiny", clock_hz=1e9, unit=_tiny())
+    c = mvm_cost(d.unit, _TINY.x_act_ref, _TINY.w_act_ref)
+    assert macs_per_mvm(d.unit) == 8
+    assert d.peak_ops_per_s() == pytest.approx(2 * 8 * 3 / c["seconds"])
+    assert d.peak_ops_per_j() == pytest.approx(2 * 8 / (sum(c["energy_pj"].values()) * 1e-12))
+    r = accel.simulate(d, accel.Gemm(5, 2, 4), accuracy=False)
+    assert r.area_mm2 == pytest.approx(3 * sum(c["area_um2"].values()) * 1e-6)
+    assert set(r.area_breakdown_mm2) == {"adc", "dac", "array", "integrator", "digital", "misc"}
+    assert r.to_dict()["area_mm2"] == r.area_mm2
+    assert r.seconds == pytest.approx(5 * c["seconds"])
+    # digital designs: 2 ops per (pJ per MAC)
+    h = accel.get_design("h100-like")
+    assert h.peak_ops_per_j("e4m3") == pytest.approx(2 / (h.energy_table["e4m3"] * 1e-12))
+    assert accel.simulate(accel.get_design("hermes-like"), accel.Gemm(4, 4, 4), accuracy=False).area_mm2 is None
+
+
+@pytest.mark.parametrize("name", MACROS)
+def test_presets_knobs_toml(name, tmp_path):
+    d = accel.get_design(name)
+    p = tmp_path / "d.toml"
+    p.write_text(d.to_toml())
+    assert accel.load_design(str(p)) == d
+    e0 = d.peak_ops_per_j()
+    # more ADC bits never cost less energy; a lower supply never costs more
+    u = d.unit
+    more = dataclasses.replace(u, adc_bits=u.adc_bits + 1)
+    assert accel.Design(name="x", clock_hz=1e9, unit=more).peak_ops_per_j() < e0
+    low = accel.set_field(d, "unit.vdd_v", u.periphery.vdd_ref_v * 0.9)
+    assert low.peak_ops_per_j() > e0 and low.peak_ops_per_s() < d.peak_ops_per_s()
+
+
+def test_data_dependence_sinangil():
+    # Sinangil et al. 2021: energy moves 2.3x between output value 0 and 15
+    u = accel.get_design("sinangil-sram-like").unit
+    e0 = sum(mvm_cost(u, 0.0, 0.0)["energy_pj"].values())
+    e15 = sum(mvm_cost(u, 1.0, 1.0)["energy_pj"].values())
+    assert e15 / e0 == pytest.approx(610.5 / 262.3, rel=0.01)
+    # through simulate: larger inputs cost more on a charge-domain macro
+    d = accel.get_design("sinangil-sram-like")
+    ones = accel.simulate(d, accel.Gemm(8, 16, 64, a=np.ones((8, 64)), b=np.ones((64, 16))), accuracy=False)
+    sparse = np.zeros((8, 64))
+    sparse[:, 0] = 1.0
+    few = accel.simulate(d, accel.Gemm(8, 16, 64, a=sparse, b=np.ones((64, 16))), accuracy=False)
+    assert few.energy_j < ones.energy_j
+
+
+def test_neurram_two_phase_and_sweep():
+    d = accel.get_design("neurram-like")
+    one = accel.set_field(accel.set_field(d, "unit.dac_bits", 8), "unit.adc_bits", 10)
+    two = accel.set_field(one, "unit.input_phases", 2)
+    # 7 magnitude bits: 127 pulses in one phase, 15 + 7 in two: two phases are faster
+    assert two.peak_ops_per_s() > 2 * one.peak_ops_per_s()
+    from concurrent.futures import ThreadPoolExecutor
+    rows = accel.sweep(d, {"design.unit.adc_bits": [4, 6, 8, 10]}, [accel.Gemm(16, 128, 256)],
+                       executor=ThreadPoolExecutor(1), accuracy=False, progress=False)
+    e = [r["energy_j"] for r in rows]
+    assert len(rows) == 4 and all(a < b for a, b in zip(e, e[1:]))
+
+
+def test_sram_device_accuracy_and_no_drift():
+    d = accel.get_design("sinangil-sram-like")
+    err = [accel.simulate(accel.set_field(d, "unit.adc_bits", b), accel.Gemm(16, 16, 64)).accuracy["rel_fro_err"]
+           for b in (4, 8)]
+    # a 4-bit readout over the column's full-scale range is coarse; 8 bits leaves the 4-bit weights and inputs
+    assert err[1] < 0.15 < err[0]
+    # the perfect tile of a macro is exact (its cost model is dropped with its converters)
+    w0, x0 = np.random.default_rng(3).standard_normal((16, 64)), np.random.default_rng(4).standard_normal((64, 2))
+    np.testing.assert_allclose(analog_matmul(w0, x0, tile=d.unit.perfect()), w0 @ x0, rtol=1e-12, atol=1e-11)
+    # exact cells: no draw depends on the seed
+    rng = np.random.default_rng(0)
+    w, x = rng.standard_normal((16, 64)), rng.standard_normal((64, 3))
+    assert np.array_equal(analog_matmul(w, x, tile=d.unit, seed=1), analog_matmul(w, x, tile=d.unit, seed=2))
+
+
+BAD = [
+    ("adc-above-flash", lambda: _tiny(periphery=dataclasses.replace(_TINY, adc_kind="flash"), adc_bits=9),
+     ValueError, r"adc_bits 9 is outside the flash ADC's range \(2..8 bits"),
+    ("adc-above-neuron", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.adc_bits", 11),
+     ValueError, r"outside the neuron ADC's range \(2..10"),
+    ("phases-3", lambda: _tiny(input_phases=3), ValueError, r"input_phases must be 1 or 2"),
+    ("phases-zero", lambda: _tiny(input_phases=0), ValueError, r"input_phases must be a positive int"),
+    ("phases-float", lambda: _tiny(input_phases=2.0), TypeError, r"input_phases must be a positive int"),
+    ("phases-too-few-bits", lambda: _tiny(dac_bits=2, input_phases=2), ValueError,
+     r"input_phases 2 cannot split 1 magnitude bit"),
+    ("phases-bit-serial", lambda: accel.set_field(accel.get_design("jia-sram-like"), "unit.input_phases", 2),
+     ValueError, r"input_phases splits PWM inputs; a bit_serial input takes input_phases=1"),
+    ("phases-walden", lambda: Crossbar(dac_bits=8, input_phases=2), ValueError,
+     r"input_phases and vdd_v need a component periphery"),
+    ("vdd-negative", lambda: _tiny(vdd_v=-0.8), ValueError, r"Crossbar.vdd_v must be None or a positive number"),
+    ("vdd-nan", lambda: _tiny(vdd_v=float("nan")), ValueError, r"Crossbar.vdd_v must be None or a positive"),
+    ("vdd-str", lambda: _tiny(vdd_v="1.0"), TypeError, r"Crossbar.vdd_v must be None or a positive"),
+    ("vdd-below-vth", lambda: _tiny(vdd_v=0.3), ValueError, r"vdd_v must exceed the transistor threshold"),
+    ("vdd-huge", lambda: _tiny(vdd_v=1e300), ValueError, r"vdd_v 1e\+300 V is beyond the model's range"),
+    ("vdd-walden", lambda: Crossbar(vdd_v=0.9), ValueError, r"input_phases and vdd_v need a component periphery"),
+    ("periphery-name", lambda: Crossbar(periphery="isaac"), ValueError,
+     r"periphery must be 'walden', one of \['jia', 'neurram', 'sinangil', 'wang-c2c'\]"),
+    ("periphery-type", lambda: Crossbar(periphery=3), TypeError, r"periphery must be 'walden'"),
+    ("cols-too-few", lambda: _tiny(cols=2, weight_bits=4, bits_per_cell=1), ValueError,
+     r"cols 2 cannot hold one weight of 4 cells"),
+    ("macro-tiles", lambda: accel.simulate(accel.set_field(accel.get_design("jia-sram-like"), "unit.weight_bits", 8),
+                                           accel.Gemm(2, 33, 8), accuracy=False),
+     ValueError, r"needs 2 tiles of 2304 x 32; the design has 1"),
+    ("ideal-converters", lambda: _tiny(adc_bits=None), ValueError, r"needs dac_bits and adc_bits"),
+    ("periphery-adc-kind", lambda: dataclasses.replace(_TINY, adc_kind="pipeline"), ValueError,
+     r"Periphery.adc_kind must be one of \['sar', 'flash', 'integrating', 'cco', 'neuron'\]"),
+    ("periphery-neg-energy", lambda: dataclasses.replace(_TINY, adc_step_pj=-1.0), ValueError,
+     r"Periphery.adc_step_pj must be a finite number >= 0"),
+    ("periphery-vdd-low", lambda: dataclasses.replace(_TINY, vdd_ref_v=0.2), ValueError,
+     r"vdd_ref_v must exceed the threshold"),
+    ("sram-drift-matmul", lambda: analog_matmul(np.ones((2, 2)), np.ones(2), tile=Crossbar(device="sram"),
+                                                t_seconds=3600.0),
+     ValueError, r"an SRAM device holds digital bits and does not drift: t_seconds must be 0"),
+    ("sram-drift-simulate", lambda: accel.simulate(accel.get_design("jia-sram-like"),
+                                                   accel.Gemm(2, 2, 2, t_seconds=1.0), accuracy=False),
+     ValueError, r"does not drift"),
+    ("device-list", lambda: Crossbar(device="mram"), ValueError, r"\['ideal', 'pcm', 'rram'\] \(resistive\) or 'sram'"),
+    ("peak-j-fmt", lambda: accel.get_design("h100-like").peak_ops_per_j(), TypeError, r"peak_ops_per_j needs fmt"),
+    ("peak-j-unknown", lambda: accel.get_design("h100-like").peak_ops_per_j("posit8"), ValueError,
+     r"h100-like has no 'posit8'"),
+]
+
+
+@pytest.mark.parametrize("case,fn,exc,match", BAD, ids=[b[0] for b in BAD])
+def test_bad_input(case, fn, exc, match):
+    with pytest.raises(exc, match=match):
+        fn()
+
+
+@settings(max_examples=60)
+@given(name=st.sampled_from(MACROS), dac=st.integers(-1, 26), adc=st.integers(-1, 26), phases=st.integers(-1, 3),
+       vdd=st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)),
+       wbits=st.sampled_from([1, 2, 4, 8]))
+def test_fuzz_macro_knobs(name, dac, adc, phases, vdd, wbits):
+    u = accel.get_design(name).unit
+    bpc = u.bits_per_cell if u.bits_per_cell == 1 else wbits
+    try:
+        x = dataclasses.replace(u, dac_bits=dac, adc_bits=adc, input_phases=phases, vdd_v=vdd, weight_bits=wbits,
+                                bits_per_cell=bpc)
+    except (ValueError, TypeError):
+        return
+    c = mvm_cost(x, 0.5, 0.5)
+    assert all(math.isfinite(v) and v >= 0 for v in c["energy_pj"].values())
+    assert math.isfinite(c["seconds"]) and c["seconds"] > 0
+
+
+def test_peripheries_registered():
+    assert sorted(PERIPHERIES) == ["jia", "neurram", "sinangil", "wang-c2c"]
+    for p in PERIPHERIES.values():
+        assert p.source
+
+
+@pytest.mark.parametrize("name", MACROS)
+def test_grid_equals_scalar(name):
+    from accel.analog.macros import mvm_cost_grid
+    u = accel.get_design(name).unit
+    dacs = [2, 3, 5] if u.periphery.dac_kind != "voltage" else [5, 9]
+    adcs = [4, 6, 8]
+    vdds = [u.periphery.vdd_ref_v * f for f in (0.9, 1.0, 1.2)]
+    d, a, v = np.meshgrid(dacs, adcs, vdds, indexing="ij")
+    g = mvm_cost_grid(u, 0.3, 0.7, d, a, 1, v)
+    for idx in np.ndindex(d.shape):
+        x = dataclasses.replace(u, dac_bits=int(d[idx]), adc_bits=int(a[idx]), vdd_v=float(v[idx]))
+        c = mvm_cost(x, 0.3, 0.7)
+        assert g["seconds"][idx] == pytest.approx(c["seconds"], rel=1e-12)
+        for k, e in c["energy_pj"].items():
+            assert g["energy_pj"][k][idx] == pytest.approx(e, rel=1e-12, abs=1e-15)
+    with pytest.raises(ValueError, match=r"adc_bits 30 is outside"):
+        mvm_cost_grid(u, 0.5, 0.5, adc_bits=np.array([4, 30]))
+    with pytest.raises(TypeError, match=r"dac_bits must be ints"):
+        mvm_cost_grid(u, 0.5, 0.5, dac_bits=np.array([4.0]))
+    with pytest.raises(ValueError, match=r"vdd_v must exceed"):
+        mvm_cost_grid(u, 0.5, 0.5, vdd_v=np.array([np.nan]))
+
+
+def test_macro_report_with_accuracy():
+    r = accel.macro_report(accel.get_design("wang-c2c-like"), times=[0.0])
+    assert r["tops"] == pytest.approx(0.4459, rel=1e-3) and r["area_mm2"] == pytest.approx(0.124)
+    assert sum(r["energy_share"].values()) == pytest.approx(1.0)
+    assert 0 < r["accuracy"][0.0] < 0.1
+    h = accel.macro_report(accel.get_design("hermes-like"), times=[1.0, 86400.0])
+    assert h["accuracy"][1.0] < h["accuracy"][86400.0]  # drift, after global compensation
+    with pytest.raises(ValueError, match="does not drift"):
+        accel.macro_report(accel.get_design("jia-sram-like"), times=[3600.0])
+    with pytest.raises(TypeError, match="needs a Crossbar design"):
+        accel.macro_report(accel.get_design("h100-like"))
+
+
+def test_wires_scale_with_the_array():
+    # row wires: energy per driven row grows with the cells it passes; word-line (control) wires with the rows
+    u = accel.get_design("neurram-like").unit
+    half = dataclasses.replace(u, cols=128)
+    e, h = mvm_cost(u, 0.5, 0.5)["energy_pj"], mvm_cost(half, 0.5, 0.5)["energy_pj"]
+    assert h["dac"] == pytest.approx(e["dac"] / 2)
+    assert h["control"] == pytest.approx(e["control"] / 2)
+    short = dataclasses.replace(u, rows=64)
+    s = mvm_cost(short, 0.5, 0.5)["energy_pj"]
+    assert s["control"] == pytest.approx(e["control"] / 4) and s["dac"] == pytest.approx(e["dac"] / 4)
+    assert s["adc"] == pytest.approx(e["adc"])  # one conversion per column whatever its height

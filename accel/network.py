@@ -32,7 +32,15 @@ class Network:
     """A named workload of several GEMMs. `layers`: Dense layers run as a chain on `inputs` (accuracy:
     top-1 against `labels` and against the float64 model), or Gemm objects (accuracy: the worst of
     their errors). `a_format`/`b_format`/`sparsity`/`scaling` apply to every layer (sweepable fields),
-    except that GEMMs named in `dense_layers` stay dense."""
+    except that GEMMs named in `dense_layers` stay dense.
+
+    Analog devices (crossbar designs): `seed` seeds the device draws (programming noise, drift, read
+    noise, faults; the operands keep their own seeds) and `draws` repeats the whole device draw that many
+    times with seeds derived from `seed`; with draws > 1 the accuracy dict holds the mean of each metric
+    over the draws with its 95 % confidence interval (Student t, `<metric>_ci95_lo` / `_ci95_hi`) and the
+    sample standard deviation (`<metric>_std`), see accel.analog.run.summarise_draws. Digital units are
+    deterministic: there every draw is the same. `inferences`: how many inferences one run of a network of
+    Gemm layers is (a Dense chain: its batch of inputs), for the report's energy_per_inference_j."""
 
     name: str
     layers: tuple = field(compare=False)
@@ -45,9 +53,15 @@ class Network:
     dense_layers: tuple = ()
     t_seconds: float = 0.0
     compensation: str | None = None
+    seed: int = 0
+    draws: int = 1
+    inferences: int = 1
 
     def __post_init__(self) -> None:
         check_str("Network", "name", self.name)
+        object.__setattr__(self, "seed", check_seed("Network.seed", self.seed))
+        object.__setattr__(self, "draws", check_int("Network", "draws", self.draws, hi=10_000))
+        object.__setattr__(self, "inferences", check_int("Network", "inferences", self.inferences))
         if isinstance(self.layers, list):
             object.__setattr__(self, "layers", tuple(self.layers))
         if not isinstance(self.layers, tuple) or not self.layers:
@@ -80,6 +94,10 @@ class Network:
             for a, b in zip(self.layers, self.layers[1:]):
                 if a.weight.shape[1] != b.weight.shape[0]:
                     raise ValueError("consecutive Dense layers must chain: out of one = in of the next")
+            if self.inferences != 1 and self.inferences != x.shape[0]:
+                raise ValueError(f"Network.inferences of a Dense chain is its batch of inputs ({x.shape[0]}), got "
+                                 f"{self.inferences}")
+            object.__setattr__(self, "inferences", x.shape[0])
             if self.labels is not None:
                 y = np.asarray(self.labels)
                 if y.dtype.kind not in "iu" or y.shape != (x.shape[0],):
@@ -113,7 +131,8 @@ class Network:
 
     def describe(self) -> dict:
         return {"workload": self.name, "a_format": self.a_format, "b_format": self.b_fmt,
-                "sparsity": self.sparsity, "t_seconds": self.t_seconds, "compensation": self.compensation}
+                "sparsity": self.sparsity, "t_seconds": self.t_seconds, "compensation": self.compensation,
+                "seed": self.seed, "draws": self.draws, "inferences": self.inferences}
 
 
 def digits_mlp(a_format: str = "int8", b_format: str | None = None, sparsity: str | None = None) -> Network:
@@ -156,7 +175,7 @@ def transformer_block(seq: int = 128, batch: int = 1, d_model: int = 384, heads:
          Gemm(t, d_ff, d_model, seed=seed + 5, name="ffn1"),
          Gemm(t, d_model, d_ff, b=wff2, seed=seed + 6, name="ffn2")]
     return Network(f"transformer-{d_model}x{seq}", tuple(g), a_format=a_format, b_format=b_format,
-                   sparsity=sparsity, dense_layers=("scores", "attn_v"))
+                   sparsity=sparsity, dense_layers=("scores", "attn_v"), inferences=batch)
 
 
 def linear_training(m: int, k: int, n: int, a_format: str = "fp16", sparsity: str | None = None) -> Network:

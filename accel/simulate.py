@@ -35,6 +35,12 @@ class Report:
     area_mm2: float | None = None
     area_breakdown_mm2: dict | None = None
 
+    @property
+    def energy_per_inference_j(self) -> float | None:
+        """energy_j over the workload's inferences (a Network's; None for a single GEMM or layer)."""
+        n = self.workload.get("inferences")
+        return None if n is None else self.energy_j / n
+
     def to_dict(self) -> dict:
         """A flat JSON-ready dict: workload fields, timing, energy per component (energy_<name>_j) and
         accuracy metrics."""
@@ -43,6 +49,8 @@ class Report:
              "ops_per_s": self.ops_per_s, "ops_per_j": self.ops_per_j, "bound": self.bound,
              "utilisation": self.utilisation}
         d.update({f"energy_{k}_j": v for k, v in self.energy_breakdown_j.items()})
+        if "inferences" in self.workload:
+            d["energy_per_inference_j"] = self.energy_per_inference_j
         if self.accuracy is not None:
             d.update({k: _json_float(v) for k, v in self.accuracy.items()})
         if self.area_mm2 is not None:
@@ -117,10 +125,7 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     _check_totals(design, seconds, energy)
     acc = None
     if accuracy:
-        if isinstance(workload, Network) and workload.is_chain:
-            acc = run.chain_accuracy(xbar, workload)
-        else:
-            acc = worst_gemm(gemms, lambda g: run.gemm_accuracy(xbar, g))
+        acc = run.network_accuracy(xbar, workload)  # Network.draws device draws, or one
     peak = design.peak_ops_per_s()
     area = None
     if xbar.periphery != "walden":  # component macros carry an area model; the Walden cost has none

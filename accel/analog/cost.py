@@ -15,6 +15,14 @@ cell reads, digital partial-sum operations) and their energies, each with its so
   J. Appl. Phys. 124, 111101, 2018).
 - Digital periphery: per output and K tile, one FP32 multiply (input and weight scales) and one FP32
   add (partial-sum accumulation): Horowitz ISSCC 2014, scaled to `node_nm` (accel.energy).
+- Bit-sliced weights (`weight_bits` / `bits_per_cell`, `slices` cells per weight): a Walden tile keeps
+  `cols` weight columns and their column ADCs; each of a weight's slices is a column read converted on
+  its own, one after another through the same ADC, so ADC conversions and the MVM window both scale
+  with the slices (component macros count every physical column already: accel.analog.macros).
+- Drift compensation (`compensation` not None): each run of a GEMM reads the reference once on every
+  tile it occupies (aihwkit's drift readout: one extra MVM per tile per compensation event, full-scale
+  inputs), counted as ("compensation", "reference_mvm") and costed as one more input vector at full
+  duty; the reference taken at programming time is part of programming and not costed here.
 """
 
 
@@ -52,15 +60,31 @@ def check_fits(xbar: Crossbar, k: int, n: int) -> tuple[int, int]:
     return k_tiles, n_tiles
 
 
-def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1) -> dict:
-    """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix."""
+def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1,
+                  reference_reads: bool = False) -> dict:
+    """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix (`count`
+    such matrices); `reference_reads`: plus one drift-compensation reference MVM per tile and matrix."""
     k_tiles, n_tiles = check_fits(xbar, k, n)
-    if xbar.periphery != "walden":
-        return _macro_cost(xbar, m, k_tiles, n_tiles, w_frac, x_frac, count)
+    cost = _macro_cost if xbar.periphery != "walden" else _walden_cost
+    c = cost(xbar, m, n, k, k_tiles, n_tiles, w_frac, x_frac, count)
+    if reference_reads:
+        ref = cost(xbar, 1, n, k, k_tiles, n_tiles, w_frac, 1.0, count)
+        c["seconds"] += ref["seconds"]
+        for key, v in ref["energy_pj"].items():
+            c["energy_pj"][key] = c["energy_pj"].get(key, 0.0) + v
+        for key, v in ref["counts"].items():
+            c["counts"][key] = c["counts"].get(key, 0) + v
+        c["counts"][("compensation", "reference_mvm")] = k_tiles * n_tiles * count
+    return c
+
+
+def _walden_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: int, w_frac: float, x_frac: float,
+                 count: int) -> dict:
+    """The converter-only cost (the module's docstring): every weight slice is its own conversion and window."""
     phases = xbar.phases
-    window = xbar.t_mvm_s * xbar.adc_share
+    window = xbar.t_mvm_s * xbar.adc_share * xbar.slices
     seconds = m * phases * window * count
-    adc = m * phases * n * k_tiles * count
+    adc = m * phases * n * k_tiles * count * xbar.slices
     dac = m * phases * k * n_tiles * count
     cells = m * k * n * xbar.devices_per_weight() * count
     # mean conductance per device: differential pairs hold |w| on one of two devices; offset holds
@@ -80,7 +104,7 @@ def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac:
     return {"seconds": seconds, "energy_pj": energy, "counts": counts}
 
 
-def _macro_cost(xbar: Crossbar, m: int, k_tiles: int, n_tiles: int, w_frac: float, x_frac: float,
+def _macro_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: int, w_frac: float, x_frac: float,
                 count: int) -> dict:
     """A component macro (accel.analog.macros): every tile of the GEMM runs one MVM per input vector, all
     tiles in parallel (weights resident); energy per component from mvm_cost."""

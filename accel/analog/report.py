@@ -6,15 +6,21 @@ import numpy as np
 from ..workloads import Gemm
 
 
-def macro_report(design, times=None, workload: Gemm | None = None) -> dict:
+def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 1, seed: int = 0) -> dict:
     """TOPS, TOPS/W and area of `design` (a Crossbar design) at full utilisation, its energy breakdown
     (shares of one MVM at the periphery's reference data), and with `times` (seconds after programming)
     the relative Frobenius error of `workload` (default: one full array of Gaussian operands, 64 input
     vectors) at each time. Devices raise for times they cannot model (SRAM: any t > 0; RRAM: times
-    outside its fits)."""
+    outside its fits). With `draws` > 1 each time maps to the summary of that many seeded device draws
+    (mean rel_fro_err with its std and Student-t 95 % interval, accel.analog.run.summarise_draws) instead
+    of one number: a drift curve with error bars."""
     from ..analog import Crossbar
+    from ..checks import check_int, check_seed
+    from ..network import Network
     from ..simulate import simulate
     from .macros import macro_area_mm2, mvm_cost
+    draws = check_int("macro_report", "draws", draws, hi=10_000)
+    seed = check_seed("macro_report.seed", seed)
     u = design.unit
     if not isinstance(u, Crossbar):
         raise TypeError(f"macro_report needs a Crossbar design, got a {type(u).__name__} unit")
@@ -30,6 +36,11 @@ def macro_report(design, times=None, workload: Gemm | None = None) -> dict:
     if times is not None:
         times = [float(t) for t in np.atleast_1d(times)]
         g = workload if workload is not None else Gemm(64, u.cols // u.devices_per_weight(), u.rows, seed=0)
-        out["accuracy"] = {t: simulate(design, g.replace(t_seconds=t, compensation=None if t == 0 else "global"))
-                           .accuracy["rel_fro_err"] for t in times}
+        def at(t):
+            gt = g.replace(t_seconds=t, compensation=None if t == 0 else "global")
+            if draws == 1 and seed == 0:
+                return simulate(design, gt).accuracy["rel_fro_err"]
+            acc = simulate(design, Network(gt.name, (gt,), draws=draws, seed=seed)).accuracy
+            return {k: v for k, v in acc.items() if k.startswith("rel_fro_err") or k == "draws"}
+        out["accuracy"] = {t: at(t) for t in times}
     return out

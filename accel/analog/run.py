@@ -1,5 +1,7 @@
 """Workloads on crossbar designs: timing and energy from accel.analog.cost, accuracy from the tiles'
-simulated physics."""
+simulated physics, repeated over seeded device draws (Network.draws) with a mean and a 95 % interval."""
+
+import math
 
 import numpy as np
 
@@ -52,19 +54,27 @@ def _operands(g, max_rows: int = 128, xbar: Crossbar | None = None, max_weights:
 def gemm_cost(xbar: Crossbar, g) -> dict:
     """Counts, seconds and energy of `g` on the crossbar design. The tile count is checked first, by
     arithmetic (a weight matrix that does not fit raises before anything is drawn); the conductance and
-    pulse statistics then come from a bounded sample of the operands (`_operands`)."""
+    pulse statistics then come from a bounded sample of the operands (`_operands`). With drift
+    compensation each run of the GEMM also reads its reference (crossbar_cost's `reference_reads`)."""
     check_fits(xbar, g.k, g.n)
     check_no_drift(xbar.device, g.t_seconds)
     a, b = _operands(g, max_rows=64, xbar=xbar)
     wf, xf = mean_abs_fractions(b, a, xbar)
-    return crossbar_cost(xbar, g.m, g.n, g.k, wf, xf, g.count)
+    return crossbar_cost(xbar, g.m, g.n, g.k, wf, xf, g.count, reference_reads=g.compensation is not None)
 
 
-def gemm_accuracy(xbar: Crossbar, g) -> dict:
+def draw_seed(seed: int, draw: int, *base: int) -> list:
+    """The device seed of one draw: `base` (what a single draw has always used) for draw 0 of seed 0, so
+    that draws=1, seed=0 reproduces earlier results; `base` + [seed, draw] otherwise."""
+    return list(base) if seed == 0 and draw == 0 else [*base, seed, draw]
+
+
+def gemm_accuracy(xbar: Crossbar, g, seed: int = 0, draw: int = 0) -> dict:
     """Error metrics of `g` on programmed tiles, on the bounded sample of `_operands`; "outputs_computed"
-    and "k_sampled" (the K rows programmed) say what was computed."""
+    and "k_sampled" (the K rows programmed) say what was computed. `seed`, `draw`: the device draw
+    (draw_seed); the operands depend on g.seed only."""
     a, b = _operands(g, xbar=xbar)
-    pm = ProgrammedMatrix(b.T, xbar, seed=g.seed)
+    pm = ProgrammedMatrix(b.T, xbar, seed=draw_seed(seed, draw, g.seed))
     y = pm.matmul(a, g.t_seconds, g.compensation)
     res = error_metrics(y, a @ b)
     res["outputs_computed"] = int(y.size)
@@ -72,7 +82,80 @@ def gemm_accuracy(xbar: Crossbar, g) -> dict:
     return res
 
 
-def chain_accuracy(xbar: Crossbar, net) -> dict:
-    """The Dense chain run end to end on programmed tiles (one programming per layer, seeded)."""
-    return _chain(net, lambda i, x, w: ProgrammedMatrix(w.T, xbar, seed=[i, 7]).matmul(x, net.t_seconds,
-                                                                                      net.compensation))
+def chain_accuracy(xbar: Crossbar, net, draw: int = 0) -> dict:
+    """The Dense chain run end to end on programmed tiles (one programming per layer, seeded by
+    net.seed and `draw`)."""
+    return _chain(net, lambda i, x, w: ProgrammedMatrix(w.T, xbar, seed=draw_seed(net.seed, draw, i, 7)).matmul(
+        x, net.t_seconds, net.compensation))
+
+
+def network_accuracy(xbar: Crossbar, workload) -> dict:
+    """Accuracy of a Gemm or Network on the crossbar: one device draw, or for a Network with draws > 1
+    the summary over its draws (summarise_draws)."""
+    from ..accuracy import worst_gemm
+    from ..network import Network
+    if not isinstance(workload, Network):
+        return gemm_accuracy(xbar, workload)
+    gemms = None if workload.is_chain else workload.gemms()
+
+    def one(d):
+        if gemms is None:
+            return chain_accuracy(xbar, workload, d)
+        return worst_gemm(gemms, lambda g: gemm_accuracy(xbar, g, workload.seed, d))
+    runs = [one(d) for d in range(workload.draws)]
+    return runs[0] if workload.draws == 1 else summarise_draws(runs)
+
+
+def t_quantile_975(df: int) -> float:
+    """The 97.5 % quantile of Student's t with `df` degrees of freedom, by bisection on its exact CDF for
+    integer df (Abramowitz and Stegun 26.7.3-26.7.4: P(|T| < t) as a finite series in cos(atan(t/sqrt(df))))."""
+    if df < 1:
+        raise ValueError(f"df must be >= 1, got {df}")
+
+    def central(t):
+        th = math.atan(t / math.sqrt(df))
+        c2 = math.cos(th) ** 2
+        if df % 2:  # odd: (2/pi)(theta + sin cos (1 + 2/3 c2 + 2 4/(3 5) c2^2 + ...)), (df - 3)/2 terms
+            term, acc = 1.0, 1.0 if df > 1 else 0.0
+            for j in range(1, (df - 1) // 2):
+                term *= c2 * (2 * j) / (2 * j + 1)
+                acc += term
+            return 2.0 / math.pi * (th + math.sin(th) * math.cos(th) * acc)
+        term, acc = 1.0, 1.0  # even: sin (1 + 1/2 c2 + 1 3/(2 4) c2^2 + ...), (df - 2)/2 terms
+        for j in range(1, df // 2):
+            term *= c2 * (2 * j - 1) / (2 * j)
+            acc += term
+        return math.sin(th) * acc
+    lo, hi = 0.0, 1.0
+    while central(hi) < 0.95:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if central(mid) < 0.95 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def summarise_draws(runs: list) -> dict:
+    """Metrics of several device draws as one dict: each metric that varies by draw (a float) is the mean
+    over the draws, with `<metric>_std` (sample standard deviation) and the 95 % confidence interval of
+    the mean, `<metric>_ci95_lo` / `_ci95_hi` = mean -+ t_{0.975, n-1} std / sqrt(n) (Student t; the
+    draws are independent runs of the same model). A metric that is infinite in some draw (an output
+    that overflowed) has an infinite mean and std, and its interval is the range of the draws.
+    Integers (counts) come from the first draw; "draws" says how many there were."""
+    n = len(runs)
+    out: dict = {}
+    tq = t_quantile_975(n - 1)
+    for key, v0 in runs[0].items():
+        if not isinstance(v0, float | np.floating):
+            out[key] = v0
+            continue
+        vals = np.array([float(r[key]) for r in runs])
+        if not np.isfinite(vals).all():  # an overflowing draw: its inf (same sign per metric) dominates the mean
+            out.update({key: float(np.mean(vals)), f"{key}_std": math.inf, f"{key}_ci95_lo": float(vals.min()),
+                        f"{key}_ci95_hi": float(vals.max())})
+            continue
+        mean, std = float(np.mean(vals)), float(np.std(vals, ddof=1))
+        half = tq * std / math.sqrt(n)
+        out.update({key: mean, f"{key}_std": std, f"{key}_ci95_lo": mean - half, f"{key}_ci95_hi": mean + half})
+    out["draws"] = n
+    return out

@@ -16,6 +16,7 @@ from .base import (
     register,
     rms,
     scale_bits,
+    steps,
     store_scales,
     to_format,
 )
@@ -134,7 +135,7 @@ def aqlm(w, bits=None, hessian=None, seed=0, M: int | None = None, B: int = 8, g
         books[mm] = _kmeans(resid[rng.choice(len(resid), min(len(resid), 64 * K), replace=False)], K, rng)
         codes[:, mm] = _nearest(resid, books[mm])
         resid -= books[mm][codes[:, mm]]
-    for _ in range(iters):
+    for _ in steps(range(iters), iters, "aqlm iterations"):
         codes = _beam_search(x, books, codes, beam)
         books = _refit(x, codes, books)
     with np.errstate(over="ignore"):

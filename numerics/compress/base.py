@@ -2,6 +2,7 @@
 hardware decodes it; the method registry behind numerics.compress, and the checks every method's input
 and every stored part pass before any kernel sees them."""
 
+import contextvars
 import difflib
 import inspect
 import math
@@ -12,6 +13,20 @@ import numpy as np
 
 _METHODS: dict = {}
 _COMMON = ("w", "bits", "hessian", "seed")  # compress()'s own arguments, passed to every encoder
+
+
+# whether compress()'s long loops draw a tqdm bar (its `progress` argument; methods called directly: no bar)
+_PROGRESS = contextvars.ContextVar("lowbit_compress_progress", default=False)
+PROGRESS_DELAY_S = 1.0  # a bar appears only once the loop has run this long: quick calls stay silent
+
+
+def steps(iterable, total: int, desc: str):
+    """`iterable` wrapped in a tqdm bar (to stderr, shown after PROGRESS_DELAY_S) while compress() runs with
+    progress=True; the iterable itself otherwise."""
+    if not _PROGRESS.get():
+        return iterable
+    from tqdm.auto import tqdm
+    return tqdm(iterable, total=total, desc=desc, delay=PROGRESS_DELAY_S, leave=False)
 
 
 def register(name: str, encode, decode) -> None:
@@ -333,13 +348,16 @@ def meta(cw: CompressedWeight, key: str, valid=None):
 
 # -- the one entry point -------------------------------------------------------------------------------------
 
-def compress(w, method: str = "rtn", bits: float | None = None, hessian=None, seed=0, **options) -> CompressedWeight:
+def compress(w, method: str = "rtn", bits: float | None = None, hessian=None, seed=0, progress: bool = True,
+             **options) -> CompressedWeight:
     """Compress the weight matrix `w` (out, in) with `method` at `bits` per weight.
 
     `hessian` (in x in, X^T X of calibration activations) enables the Hessian-aware methods (GPTQ,
     QuIP#'s BlockLDLQ, QTIP, SliM's allocation, Wanda, SparseGPT); without it the proxy is plain MSE.
     Options are method specific (docs/compression.md lists them; method_options(method) too); an unknown
-    option raises TypeError naming it and the valid ones.
+    option raises TypeError naming it and the valid ones. `progress`: a tqdm bar (stderr) over the
+    method's long loops (QTIP's and QuIP#'s column blocks, GPTQ's, AQLM's iterations) once a call has
+    run PROGRESS_DELAY_S (1 s); False: never.
 
     Raises:
         ValueError: w not a finite non-empty 2-D matrix; hessian of the wrong shape, not finite, not
@@ -357,7 +375,12 @@ def compress(w, method: str = "rtn", bits: float | None = None, hessian=None, se
     w = check_weight(w)
     h = check_hessian(hessian, w.shape[1])
     seed = check_seed(seed)
-    cw = encode(w, bits=bits, hessian=h, seed=seed, **options)
+    progress = check_bool(progress, "progress")
+    token = _PROGRESS.set(progress)
+    try:
+        cw = encode(w, bits=bits, hessian=h, seed=seed, **options)
+    finally:
+        _PROGRESS.reset(token)
     # the last line of defence: every method checks its own ranges, and a result that still is not finite
     # (values past what a stored format holds) is an error, never a silent NaN
     with np.errstate(all="ignore"):

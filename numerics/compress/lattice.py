@@ -20,6 +20,7 @@ from .base import (
     part,
     register,
     rms,
+    steps,
 )
 from .hadamard import RandomHadamard
 from .obs import upper_inverse_cholesky
@@ -183,7 +184,7 @@ def _encode_e8(w, bits, hessian, seed, s=None, r=None):
     w = w.copy()
     rec = np.zeros_like(w)
     codes = [np.zeros((m, n // 8), np.uint16), np.zeros((m, n // 8), np.uint16 if bits == 4 else np.uint8)]
-    for b in range(0, n, 8):
+    for b in steps(range(0, n, 8), n // 8, "quip# column blocks"):
         cs, q = _vq(w[:, b:b + 8], bits, s, r)
         for i, c in enumerate(cs):
             codes[i][:, b // 8] = c

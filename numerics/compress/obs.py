@@ -5,6 +5,8 @@ through the upper Cholesky factor U of the inverse damped Hessian (H^-1 = U^T U)
 
 import numpy as np
 
+from .base import steps
+
 
 def inverse_cholesky(h: np.ndarray | None, n: int, damp: float = 0.01) -> np.ndarray:
     """Upper Cholesky factor of (H + damp mean(diag H) I)^-1; H = I when None. Dead inputs (zero diagonal)
@@ -38,7 +40,7 @@ def obs_sequential(w: np.ndarray, u: np.ndarray, fix_column, block: int = 128) -
     w = w.copy()
     m, n = w.shape
     out = np.zeros_like(w)
-    for i1 in range(0, n, block):
+    for i1 in steps(range(0, n, block), -(-n // block), "column blocks"):
         i2 = min(i1 + block, n)
         w1 = w[:, i1:i2].copy()
         err = np.zeros_like(w1)

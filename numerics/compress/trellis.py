@@ -10,7 +10,18 @@ import numpy as np
 
 from kernels import viterbi
 
-from .base import CompressedWeight, Stored, check_bits_choice, check_bool, matrix_scale, meta, part, register, rms
+from .base import (
+    CompressedWeight,
+    Stored,
+    check_bits_choice,
+    check_bool,
+    matrix_scale,
+    meta,
+    part,
+    register,
+    rms,
+    steps,
+)
 from .hadamard import RandomHadamard
 from .obs import upper_inverse_cholesky
 
@@ -196,7 +207,7 @@ def qtip(w, bits=None, hessian=None, seed=0, code: str = "1mad", L: int = 16, V:
     if ht is not None:
         h = ht + 0.01 * np.mean(np.diag(ht)) * np.eye(n)
         u = upper_inverse_cholesky(h)
-    for jb in range(0, n, tile):
+    for jb in steps(range(0, n, tile), n // tile, "qtip column blocks"):
         paths = encode_sequences(tiles_of(x[:, jb:jb + tile]), code, L, k, q)
         all_bits[:, jb // tile] = pack_paths(paths, L, kv)
         qb = block_of(vals[paths].reshape(len(paths), -1).astype(np.float64))

@@ -8,11 +8,14 @@ import numpy as np
 
 import kernels
 
+from . import fastref
 from .blocks import BlockTensor
 from .formats import FloatFormat, IntFormat, PositFormat, ScalarFormat, get_format
 from .naming import Registry
 from .rounding import RoundMode
 from .sparse import SparseTensor
+
+FAST_REFERENCES = True  # False: the reference kernels only (tests and benchmarks compare the two routes)
 
 
 class AccMethod(Enum):
@@ -299,12 +302,16 @@ def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
         sb, eb = _normalise(Bt, _esub(fb))
         L = max(1, acc.block_bytes // fa.code_dtype.itemsize)
         D = kernels.gemm_two_level(sa, ea, sb, eb, C0, acc.align_bits, acc.sum_bits, L, acc.interleave)
-    elif acc.method == AccMethod.FMA:
-        D = kernels.gemm_fma(A0, Bt, C0, *_float_target(out_fmt))
+    elif acc.method == AccMethod.FMA:  # fast routes first, bit for bit the reference (numerics.fastref)
+        D = fastref.fast_fma(A0, Bt, C0, *_float_target(out_fmt)) if FAST_REFERENCES else None
+        D = kernels.gemm_fma(A0, Bt, C0, *_float_target(out_fmt)) if D is None else D
     elif acc.method == AccMethod.PAIRWISE:
-        D = kernels.gemm_pairwise(A0, Bt, C0, *_float_target(out_fmt))
+        D = fastref.fast_pairwise(A0, Bt, C0, *_float_target(out_fmt)) if FAST_REFERENCES else None
+        D = kernels.gemm_pairwise(A0, Bt, C0, *_float_target(out_fmt)) if D is None else D
     else:
-        odd = kernels.gemm_exact_odd(A0, Bt, C0)  # correct after one more rounding to <= 51 bits
+        odd = fastref.fast_exact_odd(A0, Bt, C0) if FAST_REFERENCES else None
+        # correct after one more rounding to <= 51 bits
+        odd = kernels.gemm_exact_odd(A0, Bt, C0) if odd is None else odd
         D = out_fmt.quantize(odd, rounding=acc.out_rounding, saturate=False,
                              nan_code=out_fmt.nan_code if out_fmt.has_nan else None)
     if special.any():  # inf/NaN operands: IEEE propagation (the result is never finite)

@@ -53,21 +53,46 @@ def _check_gemm_mechanisms(obj) -> None:
 
 
 def _check_rates(obj, rates: dict, what: str) -> dict:
-    """The {format name: positive int rate} table, normalised (numpy ints to int)."""
+    """The {format name: positive int rate} table, normalised: numpy ints to int, and block-format names
+    to their element's name (a rate is the element's MAC rate: `mxfp4` is e2m1 with its E8M0 scale traffic
+    counted from the workload's format), so {"mxfp4": 4096} means {"e2m1": 4096}."""
     owner = type(obj).__name__
     if not isinstance(rates, dict):
         raise TypeError(f"{owner}.{what} must be a non-empty {{format name: rate}} table, got {type(rates).__name__}")
     if not rates:
         raise ValueError(f"{owner}.{what} must be a non-empty {{format name: rate}} table")
-    from numerics import get_format
-    out = {}
+    out: dict = {}
+    given: dict = {}
     for fmt, rate in rates.items():
         try:
-            get_format(fmt)  # unknown names raise, listing close matches
+            el = _known_format(fmt)
         except (ValueError, TypeError) as err:
             raise type(err)(f"{owner}.{what}: {err}") from None
-        out[fmt] = check_int(owner, f"{what}[{fmt!r}]", rate)
+        v = check_int(owner, f"{what}[{fmt!r}]", rate)
+        if el in out and out[el] != v:
+            raise ValueError(f"{owner}.{what}: {given[el]!r} and {fmt!r} both name the element format {el!r} "
+                             f"with different rates ({out[el]} and {v})")
+        out[el], given[el] = v, fmt
     return out
+
+
+def _known_format(fmt) -> str:
+    """The element format name of a scalar or block format name; an unknown name raises a ValueError that
+    lists close matches from both registries (scalar and block), so `mxfp5` suggests `mxfp4`."""
+    import difflib
+
+    import numerics as nx
+    if not isinstance(fmt, str):
+        raise TypeError(f"format name must be a str, got {type(fmt).__name__}")
+    try:
+        return element_name(fmt)
+    except ValueError:
+        pass
+    scalar, block = nx.format_names(), nx.block_format_names()
+    close = difflib.get_close_matches(fmt, scalar + block, n=4, cutoff=0.6)
+    hint = f"; close matches: {', '.join(close)}" if close else ""
+    raise ValueError(f"unknown format {fmt!r}{hint} (a scalar format: numerics.format_names(), any eXmY; or a "
+                     f"block format, rated as its element: numerics.block_format_names())")
 
 
 @functools.cache
@@ -350,6 +375,11 @@ class Design:
         valid = ([] if isinstance(self.unit, _crossbar()) else self.unit.formats()) + ["block_scale"]
         table = {}
         for fmt, v in self.mac_pj.items():
+            if fmt not in valid and isinstance(fmt, str) and fmt != "block_scale":
+                try:  # a block-format name means its element, as in the unit's rate table
+                    fmt = element_name(fmt) if element_name(fmt) in valid else fmt
+                except ValueError:
+                    pass
             if fmt not in valid:
                 raise ValueError(f"Design.mac_pj has unknown key {fmt!r}; valid keys (the unit's formats and "
                                  f"'block_scale'): {valid}")

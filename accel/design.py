@@ -450,12 +450,19 @@ class Design:
         if self.interconnect is not None:
             lines += ["", "[interconnect]"] + [f"{f.name} = {_toml(getattr(self.interconnect, f.name))}"
                                                for f in dataclasses.fields(self.interconnect)]
+        from .parts import custom_parts
+        formats, accumulators = custom_parts(self.unit)  # so the file loads in a process that never registered them
+        for key, tables in (("formats", formats), ("accumulators", accumulators)):
+            for t in tables:
+                lines += ["", f"[[{key}]]"] + [f"{k} = {_toml(v)}" for k, v in t.items()]
         return "\n".join(lines) + "\n"
 
     @classmethod
     def from_toml(cls, text: str, source: str = "design TOML") -> "Design":
-        """A Design from TOML text: tables [design], [unit] (with `kind`) and [[memories]], no other tables
-        or keys (a misspelt key would otherwise be silently ignored). Errors name `source` (the file)."""
+        """A Design from TOML text: tables [design], [unit] (with `kind`), [[memories]], [elementwise.*],
+        [interconnect], and custom parts [[formats]] / [[accumulators]] (accel.parts: registered before the
+        unit is built); no other tables or keys (a misspelt key would otherwise be silently ignored). Errors
+        name `source` (the file)."""
         if not isinstance(text, str):
             raise TypeError(f"{source}: the TOML text must be a str, got {type(text).__name__}")
         try:
@@ -463,15 +470,18 @@ class Design:
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"{source} does not parse as TOML: {err}") from None
         units = {**_UNITS, "crossbar": _crossbar()}
-        top = {"design": dict, "unit": dict, "memories": list, "elementwise": dict, "interconnect": dict}
+        top = {"design": dict, "unit": dict, "memories": list, "elementwise": dict, "interconnect": dict,
+               "formats": list, "accumulators": list}
         _known_keys(source, "top-level tables", doc, list(top))
         for key in ("design", "unit"):
             if key not in doc:
                 raise ValueError(f"{source} lacks {key!r} (the [{key}] table)")
         for key, kind in top.items():
             if key in doc and not isinstance(doc[key], kind):
-                form = "[[memories]] tables" if key == "memories" else f"a [{key}] table"
+                form = f"[[{key}]] tables" if kind is list else f"a [{key}] table"
                 raise ValueError(f"{source}: {key!r} must be {form}")
+        from .parts import register_parts
+        register_parts(doc, source)  # custom formats and accumulators, before the unit that names them
         d, u = dict(doc["design"]), dict(doc["unit"])
         if "kind" not in u:
             raise ValueError(f"{source}: [unit] lacks kind (one of {sorted(units)})")

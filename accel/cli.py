@@ -383,6 +383,13 @@ def _scheduler(text: str) -> str:
                                      f"got {text!r}")
 
 
+def _describe(w) -> str:
+    """A workload in a few words: "gemm 16x16x16 int8", "digits-mlp int8"."""
+    d = w.describe()
+    shape = f" {d['m']}x{d['n']}x{d['k']}" if "m" in d else ""
+    return f"{d.get('workload', type(w).__name__)}{shape} {d.get('a_format', '')}".strip()
+
+
 def _dry_run(doc: dict, grid_file: str, workloads: list) -> int:
     import accel
 
@@ -390,7 +397,7 @@ def _dry_run(doc: dict, grid_file: str, workloads: list) -> int:
     grid = doc.get("grid", {})
     pts = accel.grid_points(grid) if grid else [{}]
     keys = grid_keys(grid) if grid else []
-    rows = [{"#": i, "workload": w.describe() if hasattr(w, "describe") else str(w), **p}
+    rows = [{"#": i, "workload": _describe(w), **p}
             for i, (w, p) in enumerate(((w, p) for w in workloads for p in pts), start=1)]
     print(table(rows, ["#", "workload", *keys]))
     print(f"\n{len(rows)} point(s): {len(pts)} grid point(s) x {len(workloads)} workload(s) from {grid_file}; "

@@ -707,9 +707,10 @@ def hypervolume(rows: list[dict], maximize: tuple = (), minimize: tuple = (), re
         vals = [s * float(r[k]) for r in ok]  # larger is better
         worst = s * float(ref[k]) if k in ref else min(vals)
         best = max(vals + [worst])
-        scales.append((worst, (best - worst) if normalize and best > worst else 1.0))
+        # an objective on which every row ties (one row, say) is met in full: coordinate 1, not 0
+        scales.append((worst, (best - worst) if best > worst else 0.0) if normalize else (worst, 1.0))
     for r in pareto_front(ok, maximize, minimize):
-        pts.append([max(0.0, (s * float(r[k]) - w) / span) for (k, s), (w, span) in zip(keys, scales)])
+        pts.append([max(0.0, (s * float(r[k]) - w) / span) if span else 1.0 for (k, s), (w, span) in zip(keys, scales)])
     return float(_hv([p for p in pts if all(c > 0 for c in p)]))
 
 

@@ -43,6 +43,8 @@ def cell(key: str, value) -> str:
     unit = column_unit(key)
     if unit and isinstance(value, int | float) and not isinstance(value, bool):
         return si(value, unit)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # counts (cycles) stored as floats
     if isinstance(value, float):
         return f"{value:.4g}"
     return "-" if value is None else str(value)

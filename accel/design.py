@@ -15,6 +15,7 @@ import numpy as np
 from .checks import check_int, check_real, check_str
 from .checks import replace as _replace
 from .energy import mac_pj, node_scale
+from .parts import custom_parts, register_parts  # now: what numerics registered so far is built in
 from .systolic import Dataflow
 
 
@@ -450,7 +451,6 @@ class Design:
         if self.interconnect is not None:
             lines += ["", "[interconnect]"] + [f"{f.name} = {_toml(getattr(self.interconnect, f.name))}"
                                                for f in dataclasses.fields(self.interconnect)]
-        from .parts import custom_parts
         formats, accumulators = custom_parts(self.unit)  # so the file loads in a process that never registered them
         for key, tables in (("formats", formats), ("accumulators", accumulators)):
             for t in tables:
@@ -480,7 +480,6 @@ class Design:
             if key in doc and not isinstance(doc[key], kind):
                 form = f"[[{key}]] tables" if kind is list else f"a [{key}] table"
                 raise ValueError(f"{source}: {key!r} must be {form}")
-        from .parts import register_parts
         register_parts(doc, source)  # custom formats and accumulators, before the unit that names them
         d, u = dict(doc["design"]), dict(doc["unit"])
         if "kind" not in u:

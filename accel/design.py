@@ -325,6 +325,23 @@ def _crossbar():
 _UNITS = {"tensor_core": TensorCore, "sparse_tensor_core": SparseTensorCore, "systolic_array": SystolicArray}
 
 
+def register_unit(kind: str, cls: type) -> None:
+    """Make a custom compute unit loadable from TOML as [unit] kind = "<kind>" (and written so by to_toml).
+    `cls` must be a frozen dataclass subclassing TensorCore or SystolicArray (the timing model knows those
+    two dataflows); registering the same class again is fine, another class under a taken kind is not.
+    The registration lives in this process: a fresh one must import the module that makes it."""
+    if not isinstance(kind, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", kind):
+        raise ValueError(f"register_unit: kind must be a lower-case identifier, got {kind!r}")
+    if not (isinstance(cls, type) and issubclass(cls, TensorCore | SystolicArray) and dataclasses.is_dataclass(cls)):
+        raise TypeError(f"register_unit: {cls!r} must be a dataclass subclassing TensorCore or SystolicArray")
+    if kind in _UNITS and _UNITS[kind] is not cls:
+        raise ValueError(f"register_unit: kind {kind!r} is already {_UNITS[kind].__name__}; choose another")
+    taken = [k for k, c in _UNITS.items() if c is cls and k != kind]
+    if taken:
+        raise ValueError(f"register_unit: {cls.__name__} is already registered as {taken[0]!r}")
+    _UNITS[kind] = cls
+
+
 @dataclass(frozen=True)
 class Design:
     """A design point: a clock, one compute unit, the memory levels from the closest outwards (none:

@@ -2,6 +2,7 @@
 int, log) and [[accumulators]] (the Accumulator fields), registered before the unit is built and written
 back by to_toml, so a file that defines and uses one loads in a fresh process."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -173,3 +174,36 @@ def test_bad_parts(parts, msg):
 def test_an_unknown_accumulator_in_the_unit_still_names_the_file():
     with pytest.raises(ValueError, match="mine.toml: .*unknown accumulator 't19_nope'"):
         accel.Design.from_toml(DESIGN.format(fmt="int8", acc="t19_nope"), source="mine.toml")
+
+
+@dataclasses.dataclass(frozen=True)
+class DoublePumpedArray(accel.SystolicArray):
+    """A systolic array whose PEs run at twice the clock (a custom unit for the test)."""
+
+    pump: int = 2
+
+    def macs_per_clock(self, fmt: str, sparse: bool = False) -> int:
+        return self.pump * super().macs_per_clock(fmt, sparse)
+
+
+def test_custom_unit_kind_round_trips_through_toml():
+    design_mod = sys.modules["accel.design"]
+    design_mod.register_unit("t19_double_pumped", DoublePumpedArray)
+    design_mod.register_unit("t19_double_pumped", DoublePumpedArray)  # the same class again: fine
+    unit = DoublePumpedArray("dp", 8, 8, pump=4)
+    d = accel.Design("dp-design", 1e9, unit)
+    text = d.to_toml()
+    assert 'kind = "t19_double_pumped"' in text and "pump = 4" in text
+    assert accel.Design.from_toml(text) == d
+    assert d.peak_ops_per_s("int8") == 4 * accel.Design("plain", 1e9, accel.SystolicArray("sa", 8, 8)).peak_ops_per_s(
+        "int8")
+
+
+@pytest.mark.parametrize("kind, cls, exc, msg", [
+    ("systolic_array", DoublePumpedArray, ValueError, "kind 'systolic_array' is already SystolicArray"),
+    ("Bad Kind", DoublePumpedArray, ValueError, "kind must be a lower-case identifier"),
+    ("t19_dict", dict, TypeError, "must be a dataclass subclassing TensorCore or SystolicArray"),
+])
+def test_register_unit_bad_input(kind, cls, exc, msg):
+    with pytest.raises(exc, match=msg):
+        sys.modules["accel.design"].register_unit(kind, cls)

@@ -177,31 +177,32 @@ def test_an_unknown_accumulator_in_the_unit_still_names_the_file():
 
 
 @dataclasses.dataclass(frozen=True)
-class DoublePumpedArray(accel.SystolicArray):
-    """A systolic array whose PEs run at twice the clock (a custom unit for the test)."""
+class BoostedCore(accel.TensorCore):
+    """A tensor core whose math runs `boost` times per clock (a custom unit for the test)."""
 
-    pump: int = 2
+    boost: int = 2
 
     def macs_per_clock(self, fmt: str, sparse: bool = False) -> int:
-        return self.pump * super().macs_per_clock(fmt, sparse)
+        return self.boost * super().macs_per_clock(fmt, sparse)
 
 
 def test_custom_unit_kind_round_trips_through_toml():
     design_mod = sys.modules["accel.design"]
-    design_mod.register_unit("t19_double_pumped", DoublePumpedArray)
-    design_mod.register_unit("t19_double_pumped", DoublePumpedArray)  # the same class again: fine
-    unit = DoublePumpedArray("dp", 8, 8, pump=4)
-    d = accel.Design("dp-design", 1e9, unit)
+    design_mod.register_unit("t19_boosted", BoostedCore)
+    design_mod.register_unit("t19_boosted", BoostedCore)  # the same class again: fine
+    d = accel.Design("b", 1e9, BoostedCore("bc", 4, {"fp16": 256}, boost=4))
     text = d.to_toml()
-    assert 'kind = "t19_double_pumped"' in text and "pump = 4" in text
+    assert 'kind = "t19_boosted"' in text and "boost = 4" in text
     assert accel.Design.from_toml(text) == d
-    assert d.peak_ops_per_s("int8") == 4 * accel.Design("plain", 1e9, accel.SystolicArray("sa", 8, 8)).peak_ops_per_s(
-        "int8")
+    plain = accel.Design("p", 1e9, accel.TensorCore("tc", 4, {"fp16": 256}))
+    assert d.peak_ops_per_s("fp16") == 4 * plain.peak_ops_per_s("fp16")
+    g = accel.Gemm(512, 512, 512)  # no memories: compute-bound, the timing model sees the boost
+    assert accel.simulate(d, g, accuracy=False).seconds < accel.simulate(plain, g, accuracy=False).seconds
 
 
 @pytest.mark.parametrize("kind, cls, exc, msg", [
-    ("systolic_array", DoublePumpedArray, ValueError, "kind 'systolic_array' is already SystolicArray"),
-    ("Bad Kind", DoublePumpedArray, ValueError, "kind must be a lower-case identifier"),
+    ("tensor_core", BoostedCore, ValueError, "kind 'tensor_core' is already TensorCore"),
+    ("Bad Kind", BoostedCore, ValueError, "kind must be a lower-case identifier"),
     ("t19_dict", dict, TypeError, "must be a dataclass subclassing TensorCore or SystolicArray"),
 ])
 def test_register_unit_bad_input(kind, cls, exc, msg):

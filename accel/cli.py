@@ -481,9 +481,13 @@ def _cmd_report(args) -> int:
         ok = [r for r in rows if "error" not in r]
         if ok:  # with every point failed, the message below says so
             _check_columns(list(maximize + minimize), ok, "--maximize/--minimize")
-        by = args.by.split(",") if args.by else None
-        if by:
-            _check_columns(by, rows, "--by")
+        from .sweep import WORKLOAD_KEYS
+        if args.by is None:  # a front per workload (fronts of different workloads do not compare)
+            by = [k for k in WORKLOAD_KEYS if any(k in r for r in ok)] or None
+        else:
+            by = None if args.by == "none" else args.by.split(",")
+            if by:
+                _check_columns(by, rows, "--by")
         front = accel.pareto_front(ok, maximize=maximize, minimize=minimize, by=by)
         if not front:
             print(f"lowbit report: {args.results} has no point with {', '.join(maximize + minimize)} "
@@ -497,7 +501,8 @@ def _cmd_report(args) -> int:
                 hv = hypervolume(members, maximize=maximize, minimize=minimize)
             except ValueError:
                 continue
-            what = f" ({', '.join(g)})" if g else ""
+            shown = [v for v in g if v != "None"]
+            what = f" ({' '.join(shown)})" if shown else ""
             print(f"hypervolume{what}: {hv:.4f} (objectives normalised to [0, 1] over the {len(members)} points; "
                   f"1 = one point best on all)")
         rows = front
@@ -700,7 +705,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="only the Pareto front (default objectives: max ops_per_s, min energy_j), with its hypervolume")
     p.add_argument("--maximize", help="--pareto: comma-separated columns to maximise (e.g. ops_per_s,top1)")
     p.add_argument("--minimize", help="--pareto: comma-separated columns to minimise (e.g. seconds,energy_j)")
-    p.add_argument("--by", help="--pareto: a front per value of these comma-separated columns (e.g. workload)")
+    p.add_argument("--by", help="--pareto: a front per value of these comma-separated columns; 'none': one front "
+                   "over every row (default: one per workload: workload,m,n,k,count)")
     p.set_defaults(func=_cmd_report)
     p = command("vectors", "golden input/output bit patterns for RTL verification")
     p.add_argument("format", help="a scalar format name (lowbit formats)")

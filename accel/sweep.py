@@ -639,6 +639,10 @@ def direction(column: str) -> str:
                      f"{', '.join(MINIMIZE)}, energy_*_j; maximize {', '.join(MAXIMIZE)})")
 
 
+# what tells workloads apart in result rows: a network's name, a GEMM's shape (a_format is a design choice)
+WORKLOAD_KEYS = ("workload", "m", "n", "k", "count")
+
+
 def _group(rows: list[dict], by) -> dict:
     if by is None:
         return {None: rows}
@@ -737,9 +741,10 @@ def _log_axis(axis, col: str, values: list) -> None:
 
 def plot_pareto(rows: list[dict], x: str = "energy_j", y: str = "ops_per_s", color: str | None = None,
                 label: str | tuple | None = None, path=None, logx: bool = True, logy: bool = True,
-                minimize: tuple | None = None, maximize: tuple | None = None, by: str | tuple | None = "workload"):
+                minimize: tuple | None = None, maximize: tuple | None = None, by: str | tuple | None = WORKLOAD_KEYS):
     """Scatter of every row with its Pareto front drawn per group of `by` (default: one front per
-    workload; None: one front); saved to `path` if given. Each axis' direction comes from minimize= /
+    workload, told apart by WORKLOAD_KEYS: a network's name, a GEMM's shape; None: one front); saved to
+    `path` if given. Each axis' direction comes from minimize= /
     maximize= (column names), else from the column (accel.sweep.direction: energy and seconds minimise,
     ops_per_s and top1 maximise). Axes carry units (SI-prefixed log ticks); `label` (a column or tuple of
     columns) names each front point."""
@@ -766,7 +771,8 @@ def plot_pareto(rows: list[dict], x: str = "energy_j", y: str = "ops_per_s", col
     labels = (label,) if isinstance(label, str) else tuple(label or ())
     for gi, (key, group) in enumerate(groups.items()):
         front = sorted(pareto_front(group, maximize=maximize, minimize=minimize), key=lambda r: r[x])
-        name = "Pareto front" if key is None or len(groups) == 1 else f"front: {', '.join(key)}"
+        shown = [v for v in key or () if v != "None"]
+        name = "Pareto front" if not shown or len(groups) == 1 else f"front: {' '.join(shown)}"
         # a marker on every front point: a one-point front still shows in the plot and the legend
         ax.plot([r[x] for r in front], [r[y] for r in front], "-o", color=cycle[(gi + 3) % len(cycle)], lw=1.2,
                 ms=6, mfc="none", label=f"{name} ({len(front)} pt)")

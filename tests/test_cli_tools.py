@@ -342,3 +342,17 @@ def test_report_pareto_minimises_latency_per_workload(log, capsys):
 def test_report_pareto_bad_columns(log, capsys, args, msg):
     code, _, err = cli(["report", log, "--pareto", *args], capsys)
     assert code == 2 and msg in err
+
+
+def test_report_pareto_default_is_a_front_per_workload_shape(tmp_path, capsys):
+    """Two GEMM shapes (both "workload": "gemm"): the big one's points are not beaten by the small one's."""
+    path = tmp_path / "r.jsonl"
+    rows = [dict(hash=str(i), design="d", workload="gemm", m=m, n=64, k=64, count=1, a_format=f, energy_j=e,
+                 ops_per_s=t) for i, (m, f, e, t) in enumerate([(64, "int8", 1e-6, 2e12), (64, "int4", 2e-6, 1e12),
+                                                               (4096, "int8", 1e-3, 1e12)])]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, out, _ = cli(["report", path, "--pareto"], capsys)
+    assert code == 0 and "hypervolume (gemm 4096 64 64 1): 1.0000" in out
+    assert sum(1 for line in out.splitlines() if line.startswith("d ")) == 2  # 64: int8; 4096: its only point
+    code, out, _ = cli(["report", path, "--pareto", "--by", "none"], capsys)
+    assert code == 0 and sum(1 for line in out.splitlines() if line.startswith("d ")) == 1

@@ -747,7 +747,8 @@ def plot_pareto(rows: list[dict], x: str = "energy_j", y: str = "ops_per_s", col
     `path` if given. Each axis' direction comes from minimize= /
     maximize= (column names), else from the column (accel.sweep.direction: energy and seconds minimise,
     ops_per_s and top1 maximise). Axes carry units (SI-prefixed log ticks); `label` (a column or tuple of
-    columns) names each front point."""
+    columns) names each front point; each front's legend entry gives its hypervolume (accel.sweep.hypervolume,
+    normalised over its group)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -774,8 +775,10 @@ def plot_pareto(rows: list[dict], x: str = "energy_j", y: str = "ops_per_s", col
         shown = [v for v in key or () if v != "None"]
         name = "Pareto front" if not shown or len(groups) == 1 else f"front: {' '.join(shown)}"
         # a marker on every front point: a one-point front still shows in the plot and the legend
+        hv = hypervolume(group, maximize=tuple(k for k in maximize if k in (x, y)),
+                         minimize=tuple(k for k in minimize if k in (x, y)))
         ax.plot([r[x] for r in front], [r[y] for r in front], "-o", color=cycle[(gi + 3) % len(cycle)], lw=1.2,
-                ms=6, mfc="none", label=f"{name} ({len(front)} pt)")
+                ms=6, mfc="none", label=f"{name} ({len(front)} pt, hypervolume {hv:.3f})")
         for r in front if labels else ():
             text = ", ".join(str(r.get(c)) for c in labels)
             ax.annotate(text, (r[x], r[y]), fontsize=7, xytext=(4, 4), textcoords="offset points")

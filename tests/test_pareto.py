@@ -120,7 +120,7 @@ def test_plot_latency_front_minimises_and_one_point_front_has_a_marker(tmp_path)
     fig = accel.plot_pareto(ROWS, x="energy_j", y="seconds", label="id")
     ax = _drawn(fig)
     lines = {ln.get_label(): ln for ln in ax.get_lines()}
-    a, b = lines["front: a (2 pt)"], lines["front: b (1 pt)"]
+    a, b = lines["front: a (2 pt, hypervolume 0.750)"], lines["front: b (1 pt, hypervolume 1.000)"]
     assert sorted(a.get_ydata()) == [1e-3, 2e-3]  # the fast, frugal points: not p3
     assert b.get_marker() == "o" and len(b.get_xdata()) == 1  # a single point is drawn and in the legend
     assert [t.get_text() for t in ax.texts] == ["p2", "p1", "q1"]

@@ -10,7 +10,7 @@ from .accuracy import chain_accuracy, gemm_accuracy, quantized_matmul, worst_gem
 from .design import Design
 from .network import Network
 from .timing import gemm_timing
-from .workloads import Gemm
+from .workloads import Gemm, mma_formats
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,19 @@ def _check_totals(design: Design, seconds: float, energy: float) -> None:
                          f"energy {energy!r} J); check the design's fields (clock_hz, bandwidths, t_mvm_s, energies)")
 
 
+def _accumulator(unit, g) -> str:
+    """The unit's accumulator for the format A enters the MMA in (workloads.mma_formats: a dequantised
+    operand takes the other's format)."""
+    return unit.accumulator_for(mma_formats(g.a_format, g.b_fmt)[0])
+
+
 def _network_accuracy(design: Design, net: Network) -> dict:
     unit = design.unit
     if not net.is_chain:
-        return worst_gemm(net.gemms(), lambda g: gemm_accuracy(g, unit.accumulator_for(g.a_format)))
-    acc = unit.accumulator_for(net.a_format)
+        return worst_gemm(net.gemms(), lambda g: gemm_accuracy(g, _accumulator(unit, g)))
+    acc = unit.accumulator_for(mma_formats(net.a_format, net.b_fmt)[0])
     return chain_accuracy(net, lambda i, x, w: quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling,
-                                                               net.sparsity))
+                                                               net.sparsity, exact=True))
 
 
 def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
@@ -172,7 +178,8 @@ def simulate(design: Design, workload, accuracy: bool = True) -> Report:
     e = {k: v * 1e-12 for k, v in energy_pj(design, counts).items()}
     energy = sum(e.values())
     ops = 2 * sum(g.macs for g in gemms)
-    ideal = sum(g.macs / min(design.unit.macs_per_clock(f, g.sparsity is not None) for f in (g.a_format, g.b_fmt))
+    ideal = sum(g.macs / min(design.unit.macs_per_clock(f, g.sparsity is not None)
+                             for f in mma_formats(g.a_format, g.b_fmt)[:2])
                 for g in gemms)
     util = ideal / cycles if cycles else 0.0
     _check_totals(design, seconds, energy)
@@ -181,7 +188,7 @@ def simulate(design: Design, workload, accuracy: bool = True) -> Report:
         if isinstance(workload, Network):
             acc = _network_accuracy(design, workload)
         else:
-            acc = gemm_accuracy(workload, design.unit.accumulator_for(workload.a_format))
+            acc = gemm_accuracy(workload, _accumulator(design.unit, workload))
     return Report(design=design.name, workload=workload.describe(), cycles=cycles, seconds=seconds,
                   compute_cycles=comp, energy_j=energy, energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound=bound, utilisation=util, counts=counts,

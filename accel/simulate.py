@@ -8,6 +8,7 @@ import numpy as np
 
 from .accuracy import chain_accuracy, gemm_accuracy, quantized_matmul, worst_gemm
 from .design import Design
+from .memory_model import design_area_mm2, leakage_w_per_mm2, level_pj_per_byte
 from .network import Network
 from .timing import gemm_timing
 from .workloads import Gemm, mma_formats
@@ -34,6 +35,8 @@ class Report:
     per_op: list | None = field(default=None, repr=False)  # a Layer's ops (accel.transformer)
     area_mm2: float | None = None
     area_breakdown_mm2: dict | None = None
+    leakage_j: float | None = None      # static energy over the run (in energy_j; accel.memory_model)
+    tops_per_mm2: float | None = None   # ops_per_s / 1e12 / area_mm2
 
     def to_dict(self) -> dict:
         """A flat JSON-ready dict: workload fields, timing, energy per component (energy_<name>_j) and
@@ -48,6 +51,10 @@ class Report:
         if self.area_mm2 is not None:
             d["area_mm2"] = self.area_mm2
             d.update({f"area_{k}_mm2": v for k, v in self.area_breakdown_mm2.items()})
+        if self.leakage_j is not None:
+            d["leakage_j"] = self.leakage_j
+        if self.tops_per_mm2 is not None:
+            d["tops_per_mm2"] = self.tops_per_mm2
         return d
 
 
@@ -61,7 +68,7 @@ def _json_float(v):
 def energy_pj(design: Design, counts: dict) -> dict:
     """Energy per component in pJ: counts x the design's table."""
     out: dict = {}
-    mem = {m.name: m.energy_pj_per_byte for m in design.memories}
+    mem = {m.name: level_pj_per_byte(m, design.node_nm) for m in design.memories}
     for (comp, action), n in counts.items():
         if comp == "mma":  # instruction counts are reported, their energy is in the MACs
             continue
@@ -137,7 +144,8 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
                   energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound="compute",
                   utilisation=ops / seconds / peak, counts=counts, accuracy=acc,
-                  area_mm2=None if area is None else sum(area.values()), area_breakdown_mm2=area)
+                  area_mm2=None if area is None else sum(area.values()), area_breakdown_mm2=area,
+                  tops_per_mm2=None if area is None else ops / seconds / 1e12 / sum(area.values()))
 
 
 def simulate(design: Design, workload, accuracy: bool = True) -> Report:
@@ -176,6 +184,10 @@ def simulate(design: Design, workload, accuracy: bool = True) -> Report:
             counts[key] = counts.get(key, 0) + v
     bound = max(bound_time, key=bound_time.get)
     e = {k: v * 1e-12 for k, v in energy_pj(design, counts).items()}
+    area = design_area_mm2(design)
+    area_mm2 = sum(area.values())
+    # static power over the whole run: at low utilisation it is what the energy is made of
+    e["leakage"] = leakage = leakage_w_per_mm2(design.node_nm) * area_mm2 * seconds
     energy = sum(e.values())
     ops = 2 * sum(g.macs for g in gemms)
     ideal = sum(g.macs / min(design.unit.macs_per_clock(f, g.sparsity is not None)
@@ -192,5 +204,6 @@ def simulate(design: Design, workload, accuracy: bool = True) -> Report:
     return Report(design=design.name, workload=workload.describe(), cycles=cycles, seconds=seconds,
                   compute_cycles=comp, energy_j=energy, energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound=bound, utilisation=util, counts=counts,
-                  accuracy=acc)
+                  accuracy=acc, area_mm2=area_mm2, area_breakdown_mm2=area, leakage_j=leakage,
+                  tops_per_mm2=ops / seconds / 1e12 / area_mm2)
 

@@ -251,3 +251,111 @@ def worst_gemm(gemms, accuracy_of) -> dict:
         if not worst or r["rel_fro_err"] > worst["rel_fro_err"]:
             worst = r
     return {**worst, "outputs_computed": total}
+
+
+# Bump when a change to this module or to numerics changes the numbers a key maps to: stale entries then
+# miss instead of returning old metrics.
+CACHE_VERSION = 1
+
+
+def _array_digest(h, arr) -> None:
+    if arr is None:
+        h.update(b"none")
+        return
+    a = np.ascontiguousarray(arr)
+    h.update(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.tobytes())
+
+
+class AccuracyCache:
+    """Accuracy metrics keyed on what determines them, shared across grid points, sweep workers and runs.
+
+    The key (accuracy_key) hashes the GEMM's shape, formats, out format, sparsity, scaling, seed and
+    distribution (or the operands' bytes when given), the accumulator's full definition and the sample
+    bounds; not the array size, clock or memories, which change the time and energy only. `path`: a JSON
+    Lines file (created if absent) that several processes may share: each entry is appended under an
+    exclusive lock and entries other processes wrote are read before a miss is computed. None: in memory
+    only."""
+
+    def __init__(self, path=None):
+        import os
+        if path is not None and not isinstance(path, str | os.PathLike):
+            raise TypeError(f"AccuracyCache: path must be None, a str or os.PathLike, got {type(path).__name__}")
+        self.path = None if path is None else os.fspath(path)
+        self._mem: dict = {}
+        self._read_upto = 0
+        self.hits = self.misses = 0
+        if self.path is not None:
+            try:
+                with open(self.path, "a", encoding="utf-8"):
+                    pass
+            except OSError as err:
+                raise type(err)(err.errno, f"cannot open the accuracy cache: {err.strerror}", self.path) from None
+            self._load()
+
+    def _load(self) -> None:
+        import json
+        with open(self.path, encoding="utf-8") as fh:
+            fh.seek(self._read_upto)
+            while True:
+                line = fh.readline()
+                if not line.endswith("\n"):  # end of file, or another process's append still under way
+                    break
+                self._read_upto += len(line.encode("utf-8"))
+                try:
+                    entry = json.loads(line)
+                    self._mem[entry["key"]] = entry["metrics"]
+                except (ValueError, KeyError, TypeError):
+                    raise ValueError(f"{self.path}: a line of the accuracy cache is not a cache entry "
+                                     f"({line[:60]!r}); delete the file to rebuild it") from None
+
+    def get(self, key: str):
+        if key not in self._mem and self.path is not None:
+            self._load()
+        v = self._mem.get(key)
+        return None if v is None else dict(v)
+
+    def put(self, key: str, metrics: dict) -> None:
+        import fcntl
+        import json
+        self._mem[key] = dict(metrics)
+        if self.path is None:
+            return
+        line = json.dumps({"key": key, "metrics": metrics}) + "\n"
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fh.write(line)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def __len__(self) -> int:
+        return len(self._mem)
+
+    def gemm_accuracy(self, w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int = 128,
+                      max_k: int = MAX_K) -> dict:
+        """gemm_accuracy(w, accumulator, ...) through the cache."""
+        key = accuracy_key(w, accumulator, max_rows, max_cols, max_k)
+        hit = self.get(key)
+        if hit is not None:
+            self.hits += 1
+            return hit
+        self.misses += 1
+        res = gemm_accuracy(w, accumulator, max_rows, max_cols, max_k)
+        self.put(key, res)
+        return dict(res)
+
+
+def accuracy_key(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int = 128, max_k: int = MAX_K) -> str:
+    """The cache key of gemm_accuracy(w, accumulator, ...): a SHA-256 of what determines its numbers."""
+    import hashlib
+    if not isinstance(w, Gemm):
+        raise TypeError(f"accuracy_key: w must be a Gemm, got {type(w).__name__}")
+    acc = nx.get_accumulator(accumulator)
+    h = hashlib.sha256()
+    fields = (CACHE_VERSION, w.m, w.n, w.k, w.a_format, w.b_fmt, w.out_fmt, w.sparsity, w.scaling, w.seed, w.dist,
+              repr(acc), max_rows, max_cols, max_k)
+    h.update(repr(fields).encode())
+    _array_digest(h, w.a)
+    _array_digest(h, w.b)
+    return h.hexdigest()

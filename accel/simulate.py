@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .accuracy import chain_accuracy, gemm_accuracy, quantized_matmul, worst_gemm
+from .accuracy import AccuracyCache, chain_accuracy, gemm_accuracy, quantized_matmul, worst_gemm
 from .design import Design
 from .memory_model import design_area_mm2, leakage_w_per_mm2, level_pj_per_byte
 from .network import Network
@@ -103,10 +103,11 @@ def _accumulator(unit, g) -> str:
     return unit.accumulator_for(mma_formats(g.a_format, g.b_fmt)[0])
 
 
-def _network_accuracy(design: Design, net: Network) -> dict:
+def _network_accuracy(design: Design, net: Network, cache) -> dict:
     unit = design.unit
+    run = gemm_accuracy if cache is None else cache.gemm_accuracy
     if not net.is_chain:
-        return worst_gemm(net.gemms(), lambda g: gemm_accuracy(g, _accumulator(unit, g)))
+        return worst_gemm(net.gemms(), lambda g: run(g, _accumulator(unit, g)))
     acc = unit.accumulator_for(mma_formats(net.a_format, net.b_fmt)[0])
     return chain_accuracy(net, lambda i, x, w: quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling,
                                                                net.sparsity, exact=True))
@@ -148,18 +149,24 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
                   tops_per_mm2=None if area is None else ops / seconds / 1e12 / sum(area.values()))
 
 
-def simulate(design: Design, workload, accuracy: bool = True) -> Report:
+def simulate(design: Design, workload, accuracy: bool = True, accuracy_cache: AccuracyCache | None = None) -> Report:
     """Timing, energy and (with accuracy=True) the accuracy of `workload` (a Gemm, Network or
     accel.transformer.Layer) on `design`.
 
     Accuracy is measured on a bounded sample of every GEMM: at most 128 x 128 outputs and a contiguous
     slice of at most accuracy.MAX_K (16384) terms of K (digital units; accel.accuracy), or at most
     analog.run's weight budget on crossbars; r.accuracy["outputs_computed"] and ["k_sampled"] say what
-    was computed, and the metrics are an estimate whenever k_sampled < K."""
+    was computed, and the metrics are an estimate whenever k_sampled < K. `accuracy_cache`: an
+    accuracy.AccuracyCache that serves a digital Gemm's (or a non-chain Network's GEMMs') metrics when
+    the same formats, accumulator, scaling, sparsity, shape and seed were measured before (a sweep over
+    array sizes or memories measures each once)."""
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
     if not isinstance(accuracy, bool | np.bool_):
         raise TypeError(f"accuracy must be True or False, got {accuracy!r}")
+    if accuracy_cache is not None and not isinstance(accuracy_cache, AccuracyCache):
+        raise TypeError(f"accuracy_cache must be None or an accel.accuracy.AccuracyCache, got "
+                        f"{type(accuracy_cache).__name__}")
     accuracy = bool(accuracy)
     from .transformer import Layer, simulate_layer
     if isinstance(workload, Layer):
@@ -198,9 +205,10 @@ def simulate(design: Design, workload, accuracy: bool = True) -> Report:
     acc = None
     if accuracy:
         if isinstance(workload, Network):
-            acc = _network_accuracy(design, workload)
+            acc = _network_accuracy(design, workload, accuracy_cache)
         else:
-            acc = gemm_accuracy(workload, _accumulator(design.unit, workload))
+            run = gemm_accuracy if accuracy_cache is None else accuracy_cache.gemm_accuracy
+            acc = run(workload, _accumulator(design.unit, workload))
     return Report(design=design.name, workload=workload.describe(), cycles=cycles, seconds=seconds,
                   compute_cycles=comp, energy_j=energy, energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound=bound, utilisation=util, counts=counts,

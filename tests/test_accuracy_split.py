@@ -72,3 +72,59 @@ def test_nonfinite_hardware_output():
 def test_exact_flag_type(bad):
     with pytest.raises(TypeError, match="exact must be True or False"):
         quantized_matmul(np.ones((2, 2)), np.ones((2, 2)), "fp16", "fp16", "fp32", exact=bad)
+
+
+# -- accuracy cache (issue #17 item 3) ------------------------------------------------------------------
+
+def test_cache_shared_across_array_sizes(tmp_path):
+    from accel.accuracy import AccuracyCache
+    cache = AccuracyCache(tmp_path / "acc.jsonl")
+    d = get_design("edge-npu")
+    g = Gemm(64, 64, 256, "int8", seed=9)
+    plain = simulate(d, g).accuracy
+    r1 = simulate(d, g, accuracy_cache=cache)
+    bigger = d.replace(unit=dataclasses.replace(d.unit, rows=128))
+    r2 = simulate(bigger, g, accuracy_cache=cache)
+    assert (cache.misses, cache.hits) == (1, 1)
+    assert r1.accuracy == r2.accuracy == plain
+    assert r2.seconds != r1.seconds  # the timing was recomputed
+    # another process (a sweep worker) opening the same file sees the entry
+    other = AccuracyCache(tmp_path / "acc.jsonl")
+    assert len(other) == 1 and simulate(d, g, accuracy_cache=other).accuracy == plain and other.hits == 1
+
+
+def test_cache_key_separates_what_matters(tmp_path):
+    import numpy as np
+
+    from accel.accuracy import accuracy_key
+    g = Gemm(16, 16, 64, "e4m3", seed=1)
+    keys = {accuracy_key(g, "fp32"), accuracy_key(g, "nv_hopper_fp8"), accuracy_key(g.replace(seed=2), "fp32"),
+            accuracy_key(g.replace(b_format="e2m1"), "fp32"), accuracy_key(g.replace(scaling="channel"), "fp32"),
+            accuracy_key(g.replace(k=128), "fp32"), accuracy_key(g, "fp32", max_k=32)}
+    assert len(keys) == 7
+    assert accuracy_key(g.replace(name="other", count=4), "fp32") == accuracy_key(g, "fp32")
+    a = np.ones((16, 64))
+    assert accuracy_key(g.replace(a=a), "fp32") != accuracy_key(g.replace(a=2 * a), "fp32")
+
+
+def test_cache_file_errors(tmp_path):
+    from accel.accuracy import AccuracyCache
+    p = tmp_path / "bad.jsonl"
+    p.write_text('{"key": "k", "metrics": {}}\nnot json\n')
+    with pytest.raises(ValueError, match="bad.jsonl: a line of the accuracy cache is not a cache entry"):
+        AccuracyCache(p)
+    p.write_text('{"key": "k", "metrics": {"rel_fro_err": 1.0}}\n{"key": "half')  # a write under way
+    assert AccuracyCache(p).get("k") == {"rel_fro_err": 1.0}
+    with pytest.raises(OSError, match="cannot open the accuracy cache"):
+        AccuracyCache(tmp_path / "missing" / "acc.jsonl")
+    with pytest.raises(TypeError, match="path must be None, a str or os.PathLike"):
+        AccuracyCache(3)
+    with pytest.raises(TypeError, match="accuracy_cache must be None or an accel.accuracy.AccuracyCache"):
+        simulate(get_design("edge-npu"), Gemm(8, 8, 8, "int8"), accuracy_cache={})
+
+
+def test_cache_round_trips_inf(tmp_path):
+    from accel.accuracy import AccuracyCache
+    c = AccuracyCache(tmp_path / "c.jsonl")
+    c.put("k", {"rel_fro_err": float("inf"), "nonfinite_outputs": 3})
+    assert AccuracyCache(tmp_path / "c.jsonl").get("k") == {"rel_fro_err": float("inf"), "nonfinite_outputs": 3}

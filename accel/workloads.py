@@ -55,9 +55,10 @@ def mma_formats(a_format: str, b_format: str) -> tuple[str, str, str | None]:
     size (MXFP8 x MXFP4). Otherwise one operand is dequantised, then the GEMM runs in the other's format
     (Marlin-style weight-only kernels: INT4 group-quantised weights expanded to FP16; W4A8 kernels: INT4 or
     FP4 weights expanded to INT8/FP8): a block-format operand facing a scalar one is decoded and re-rounded
-    into the scalar format (with the workload's scaling); an integer operand facing a float one is converted
-    to the float format. Two block formats with different block sizes (NVFP4's 16 x MXFP8's 32) have no
-    kernel and are refused."""
+    into the scalar format (with the workload's scaling); of an integer and a float scalar format, the
+    narrower is converted to the wider (FP4 weights to INT8 for W4A8; INT8 weights to FP16 for W8A16; at
+    equal widths the integer one becomes the float). Two block formats with different block sizes (NVFP4's
+    16 x MXFP8's 32) have no kernel and are refused."""
     (ka, ba), (kb, bb) = _kind(a_format), _kind(b_format)
     if ka == "block" and kb == "block":
         if ba != bb:
@@ -68,8 +69,12 @@ def mma_formats(a_format: str, b_format: str) -> tuple[str, str, str | None]:
         return b_format, b_format, "a"
     if kb == "block":
         return a_format, a_format, "b"
-    if ka != kb:  # int x float: the integer operand becomes the float format
-        return (b_format, b_format, "a") if ka == "int" else (a_format, a_format, "b")
+    if ka != kb:  # int x float: the narrower operand becomes the wider's format (ties: the integer one)
+        import numerics as nx
+        bits_a, bits_b = nx.get_format(a_format).bits, nx.get_format(b_format).bits
+        if bits_a < bits_b or (bits_a == bits_b and ka == "int"):
+            return b_format, b_format, "a"
+        return a_format, a_format, "b"
     return a_format, b_format, None
 
 

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accel import get_design, simulate
 from accel.accuracy import quantized_matmul
@@ -53,6 +55,8 @@ def test_timing_energy_accuracy_agree(design, a, b):
     ("nvfp4", "fp16", ("fp16", "fp16", "a")),
     ("fp16", "int8", ("fp16", "fp16", "b")),
     ("int8", "bf16", ("bf16", "bf16", "a")),
+    ("int8", "e2m1", ("int8", "int8", "b")),
+    ("int8", "e4m3", ("e4m3", "e4m3", "a")),
 ])
 def test_mma_formats_table(a, b, expect):
     assert mma_formats(a, b) == expect
@@ -84,3 +88,25 @@ def test_w4a8_accuracy_on():
     w8 = simulate(d, Gemm(64, 64, 512, "int8", "int8", seed=4)).accuracy
     assert w4["rel_err_quantization"] > w8["rel_err_quantization"] > 0
     assert w4["rel_err_accumulation"] == 0.0
+
+
+ALL = ["fp16", "bf16", "e4m3", "e5m2", "e2m1", "int8", "int4", "mxfp8_e4m3", "mxfp4", "nvfp4", "int4_g128", "int8_g128"]
+
+
+@given(a_fmt=st.sampled_from(ALL), b_fmt=st.sampled_from(ALL), k=st.integers(1, 70), seed=st.integers(0, 2**32 - 1),
+       sparsity=st.sampled_from([None, "2:4"]), scaling=st.sampled_from(["auto", "tensor", "channel", "none"]))
+@settings(max_examples=40)
+def test_fuzz_mixed_pairs(a_fmt, b_fmt, k, seed, sparsity, scaling):
+    """Any pair of formats: a ValueError naming the block sizes, or finite results whose exact part is the
+    float64 product of the operands the MMA consumed."""
+    from accel.accuracy import exact_product, quantize_operands
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal((3, k)), rng.standard_normal((k, 2))
+    try:
+        d, dq = quantized_matmul(a, b, a_fmt, b_fmt, "fp32", scaling, sparsity, exact=True)
+    except ValueError as err:
+        assert "block size" in str(err) or "N:M" in str(err) or "sparse" in str(err), str(err)
+        return
+    assert d.shape == dq.shape == (3, 2) and np.isfinite(dq).all()
+    _, scales, _, vals = quantize_operands(a, b, a_fmt, b_fmt, scaling, sparsity)
+    assert dq.tolist() == exact_product(vals, scales).tolist()

@@ -359,3 +359,20 @@ def accuracy_key(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int =
     _array_digest(h, w.a)
     _array_digest(h, w.b)
     return h.hexdigest()
+
+
+def chain_key(net, accumulator: str) -> str:
+    """The cache key of a Dense chain's accuracy on a digital unit using `accumulator`: a SHA-256 of the
+    formats, scaling, sparsity, the accumulator's definition and every weight, bias, activation, input
+    and label."""
+    import hashlib
+    acc = nx.get_accumulator(accumulator)
+    h = hashlib.sha256()
+    h.update(repr((CACHE_VERSION, "chain", net.a_format, net.b_fmt, net.scaling, net.sparsity, repr(acc))).encode())
+    for layer in net.layers:
+        h.update(repr(layer.activation).encode())
+        _array_digest(h, np.asarray(layer.weight))
+        _array_digest(h, np.asarray(layer.bias))
+    _array_digest(h, None if net.inputs is None else np.asarray(net.inputs))
+    _array_digest(h, None if net.labels is None else np.asarray(net.labels))
+    return h.hexdigest()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .accuracy import AccuracyCache, chain_accuracy, gemm_accuracy, quantized_matmul, worst_gemm
+from .accuracy import AccuracyCache, chain_accuracy, chain_key, gemm_accuracy, quantized_matmul, worst_gemm
 from .design import Design
 from .memory_model import design_area_mm2, leakage_w_per_mm2, level_pj_per_byte
 from .network import Network
@@ -109,8 +109,17 @@ def _network_accuracy(design: Design, net: Network, cache) -> dict:
     if not net.is_chain:
         return worst_gemm(net.gemms(), lambda g: run(g, _accumulator(unit, g)))
     acc = unit.accumulator_for(mma_formats(net.a_format, net.b_fmt)[0])
-    return chain_accuracy(net, lambda i, x, w: quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling,
-                                                               net.sparsity, exact=True))
+    key = None if cache is None else chain_key(net, acc)
+    hit = None if cache is None else cache.get(key)
+    if hit is not None:
+        cache.hits += 1
+        return hit
+    res = chain_accuracy(net, lambda i, x, w: quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling,
+                                                              net.sparsity, exact=True))
+    if cache is not None:
+        cache.misses += 1
+        cache.put(key, res)
+    return res
 
 
 def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
@@ -157,9 +166,9 @@ def simulate(design: Design, workload, accuracy: bool = True, accuracy_cache: Ac
     slice of at most accuracy.MAX_K (16384) terms of K (digital units; accel.accuracy), or at most
     analog.run's weight budget on crossbars; r.accuracy["outputs_computed"] and ["k_sampled"] say what
     was computed, and the metrics are an estimate whenever k_sampled < K. `accuracy_cache`: an
-    accuracy.AccuracyCache that serves a digital Gemm's (or a non-chain Network's GEMMs') metrics when
-    the same formats, accumulator, scaling, sparsity, shape and seed were measured before (a sweep over
-    array sizes or memories measures each once)."""
+    accuracy.AccuracyCache that serves a digital Gemm's or Network's metrics when the same formats,
+    accumulator, scaling, sparsity, shape and seed (or operands) were measured before (a sweep over array
+    sizes or memories measures each once)."""
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
     if not isinstance(accuracy, bool | np.bool_):

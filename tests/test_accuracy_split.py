@@ -128,3 +128,15 @@ def test_cache_round_trips_inf(tmp_path):
     c = AccuracyCache(tmp_path / "c.jsonl")
     c.put("k", {"rel_fro_err": float("inf"), "nonfinite_outputs": 3})
     assert AccuracyCache(tmp_path / "c.jsonl").get("k") == {"rel_fro_err": float("inf"), "nonfinite_outputs": 3}
+
+
+def test_cache_serves_dense_chains(tmp_path):
+    from accel.accuracy import AccuracyCache
+    cache = AccuracyCache(tmp_path / "acc.jsonl")
+    d = get_design("edge-npu")
+    plain = simulate(d, digits_mlp("int8")).accuracy
+    first = simulate(d, digits_mlp("int8"), accuracy_cache=cache).accuracy
+    again = simulate(d.replace(clock_hz=2e9), digits_mlp("int8"), accuracy_cache=cache).accuracy
+    other = simulate(d, digits_mlp("int8", "int4_g128"), accuracy_cache=cache).accuracy
+    assert first == again == plain and other != plain
+    assert (cache.hits, cache.misses) == (1, 2)

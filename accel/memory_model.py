@@ -83,7 +83,9 @@ def _log_interp(table: dict, x: float) -> float:
 
 
 def check_technology(owner: str, tech) -> str:
-    if not isinstance(tech, str) or tech not in TECHNOLOGIES:
+    if not isinstance(tech, str):
+        raise TypeError(f"{owner}.technology must be a str, one of {list(TECHNOLOGIES)}, got {type(tech).__name__}")
+    if tech not in TECHNOLOGIES:
         raise ValueError(f"{owner}.technology must be one of {list(TECHNOLOGIES)} ('' keeps energy_pj_per_byte), "
                          f"got {tech!r}")
     return tech

@@ -61,9 +61,11 @@ def test_edge_npu_lpddr5():
     assert m.technology == "lpddr5" and level_pj_per_byte(m, 4.0) == pytest.approx(0.7 * 14.0 * 8)
 
 
-@pytest.mark.parametrize("bad", ["ddr7", "SRAM", 3, None])
-def test_bad_technology(bad):
-    with pytest.raises(ValueError, match="MemoryLevel.technology must be one of"):
+@pytest.mark.parametrize("bad, exc, msg", [
+    ("ddr7", ValueError, "must be one of"), ("SRAM", ValueError, "must be one of"),
+    (3, TypeError, "must be a str"), (None, TypeError, "must be a str")])
+def test_bad_technology(bad, exc, msg):
+    with pytest.raises(exc, match=f"MemoryLevel.technology {msg}"):
         MemoryLevel("x", 1024, 1e9, 1.0, technology=bad)
 
 

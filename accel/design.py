@@ -169,9 +169,12 @@ class MemoryLevel:
     bandwidth_bytes_per_s: float
     energy_pj_per_byte: float
     instances: int = 1
+    technology: str = ""  # "": energy_pj_per_byte as given; "sram" or a DRAM name: accel.memory_model's
 
     def __post_init__(self) -> None:
         check_str("MemoryLevel", "name", self.name)
+        from .memory_model import check_technology
+        check_technology("MemoryLevel", self.technology)
         _check_int(self, "size_bytes", "instances")
         _check_positive(self, "energy_pj_per_byte")
         _check_positive(self, "bandwidth_bytes_per_s", allow_inf=True)  # inf: bandwidth unpublished

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .accuracy import AccuracyCache
 from .design import Design
 from .network import Network
 from .simulate import simulate
@@ -223,14 +224,28 @@ def point_hash(design: Design, workload, params: dict, accuracy: bool) -> str:
     return _hash_with(_digest(design), _digest(workload), params, accuracy)
 
 
-def run_points(design: Design, workloads: list, points: list, accuracy: bool) -> list[dict]:
-    """Evaluate (workload index, params, hash) points; one result row each (errors become rows too)."""
+_CACHES: dict = {}
+
+
+def _accuracy_cache(path):
+    """This process's AccuracyCache for `path` (None: none), opened once and reused by every point."""
+    if path is None:
+        return None
+    if path not in _CACHES:
+        _CACHES[path] = AccuracyCache(path)
+    return _CACHES[path]
+
+
+def run_points(design: Design, workloads: list, points: list, accuracy: bool, cache_path=None) -> list[dict]:
+    """Evaluate (workload index, params, hash) points; one result row each (errors become rows too).
+    `cache_path`: the accuracy cache shared by every point and worker (accel.accuracy.AccuracyCache)."""
     rows = []
+    cache = _accuracy_cache(cache_path) if accuracy else None
     for wi, params, h in points:
         row = {"point": _point_key(wi, params), "hash": h, **params}
         try:
             d, w = apply_point(design, workloads[wi], params)
-            row.update(simulate(d, w, accuracy=accuracy).to_dict())
+            row.update(simulate(d, w, accuracy=accuracy, accuracy_cache=cache).to_dict())
         except (ValueError, TypeError) as err:  # invalid points are results; anything else stops the sweep
             row["error"] = str(err)
         rows.append(row)
@@ -468,15 +483,15 @@ def _pool_context():
     return mp.get_context("spawn")
 
 
-def _worker_init(parent_pid: int, design: Design, workloads: list, accuracy: bool) -> None:
+def _worker_init(parent_pid: int, design: Design, workloads: list, accuracy: bool, cache_path=None) -> None:
     global _WORKER
     _die_with_parent(parent_pid)
-    _WORKER = (design, workloads, accuracy)
+    _WORKER = (design, workloads, accuracy, cache_path)
 
 
 def _run_in_worker(points: list) -> list[dict]:
-    design, workloads, accuracy = _WORKER
-    return run_points(design, workloads, points, accuracy)
+    design, workloads, accuracy, cache_path = _WORKER
+    return run_points(design, workloads, points, accuracy, cache_path)
 
 
 def executor_workers(executor: Executor) -> int:
@@ -554,6 +569,9 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
     if log is not None:
         done = {r["hash"]: r for _, r in log.rows}
     todo = list({h: (wi, p, h) for wi, p, h in pts if h not in done}.values())  # equal points run once
+    # accuracy depends on formats, accumulator and operands, not on the array size or memories: points
+    # that share them share one measurement, kept beside the log (accel.accuracy.AccuracyCache)
+    cache_path = f"{log.path}.accuracy.jsonl" if (accuracy and log is not None) else None
     if chunk_size is None:
         chunk_size = max(1, -(-len(todo) // executor_workers(executor))) if executor is not None else 1
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
@@ -573,12 +591,12 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
             ex = ProcessPoolExecutor(max_workers=min(len(chunks), workers or os.cpu_count() or 1),
                                      mp_context=_pool_context(),
                                      initializer=_worker_init,
-                                     initargs=(os.getpid(), design, list(workloads), accuracy))
+                                     initargs=(os.getpid(), design, list(workloads), accuracy, cache_path))
             futs = [ex.submit(_run_in_worker, c) for c in chunks]
         elif ex is not None:
-            futs = [ex.submit(run_points, design, workloads, c, accuracy) for c in chunks]
+            futs = [ex.submit(run_points, design, workloads, c, accuracy, cache_path) for c in chunks]
         results = (f.result() for f in as_completed(futs)) if ex is not None else \
-            (run_points(design, workloads, c, accuracy) for c in chunks)
+            (run_points(design, workloads, c, accuracy, cache_path) for c in chunks)
         for rows in results:
             for r in rows:
                 done[r["hash"]] = r

@@ -27,12 +27,14 @@ DRAM_PJ_PER_BIT = {
     # O'Connor et al., "Fine-Grained DRAM", MICRO 2017, Fig. 1 / Sec. 2: GDDR5 14.0, HBM2 3.9 pJ/bit
     "gddr5": 14.0,
     "hbm2": 3.9,
-    # HBM2E, HBM3, HBM3E: no per-bit access energy found in a published paper or datasheet at the time of
-    # writing; they take HBM2's 3.9 pJ/bit (an upper bound: each generation lowered I/O voltage)
-    "hbm2e": 3.9,
+    # Micron, "Ultra-Bandwidth Solutions" memory comparison (product page): average device power 7.5 pJ/bit
+    # GDDR6 (14-16 Gb/s/pin), 7.25 GDDR6X, 6.0 HBM2E (3.2-3.6 Gb/s/pin). A vendor's device figure with its
+    # I/O, not O'Connor's accounting of HBM2 above: the two bases differ, so HBM2E > HBM2 here is theirs
+    "hbm2e": 6.0,
+    # HBM3, HBM3E: no per-bit access energy found in a published paper or datasheet at the time of writing;
+    # they take HBM2's 3.9 pJ/bit (an assumption, marked so in docs/constants.md)
     "hbm3": 3.9,
     "hbm3e": 3.9,
-    # Micron GDDR6X product brief (2020): GDDR6X 7.25 pJ/bit against GDDR6's 7.5 pJ/bit
     "gddr6": 7.5,
     # LPDDR4: H. Ha, "Understanding and improving the energy efficiency of DRAM", PhD thesis, Stanford
     # 2018 (DramDSE, 32 Gb single-die LPDDR4 at 3.2 Gb/s/pin): 14.0 pJ/bit

@@ -9,7 +9,7 @@ import numpy as np
 import kernels
 
 from . import inputs
-from .base import ScalarFormat
+from .base import ScalarFormat, int_fields
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,7 @@ class PositFormat(ScalarFormat):
     es: int
 
     def __post_init__(self) -> None:
-        for f in ("bits", "es"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{f} must be an int, got {v!r}")
+        int_fields(self, "bits", "es")
         if not 2 <= self.bits <= 32:
             raise ValueError(f"bits must be in 2..32, got {self.bits}")
         if not 0 <= self.es <= 4:

@@ -468,8 +468,9 @@ def _block_operand(bt: BlockTensor, k_axis: int, which: str):
     nblk = -(-bt.shape[k_axis] // fmt.block_size)
     want = (bt.shape[0], nblk) if k_axis == 1 else (nblk, bt.shape[1])
     if np.shape(bt.codes) != tuple(bt.shape) or np.shape(bt.scales) != want:
-        raise ValueError(f"{which}: a BlockTensor of shape {tuple(bt.shape)} blocked by {fmt.block_size} needs codes of "
-                         f"that shape and scales of shape {want}, got {np.shape(bt.codes)} and {np.shape(bt.scales)}")
+        raise ValueError(f"{which}: a BlockTensor of shape {tuple(bt.shape)} blocked by {fmt.block_size} needs "
+                         f"codes of that shape and scales of shape {want}, "
+                         f"got {np.shape(bt.codes)} and {np.shape(bt.scales)}")
     elem = fmt.element.decode(bt.codes)
     scales = bt.scales if k_axis == 1 else bt.scales.T  # (rows, blocks)
     elem = elem if k_axis == 1 else elem.T  # (rows, K)

@@ -72,7 +72,7 @@ def _check_args(f, mode: RoundMode, saturate, overflow, rng, sr_bits, *operands)
             raise ValueError("stochastic rounding is not defined here for integer arithmetic")
     elif overflow != "saturate":
         raise ValueError(f"overflow={overflow!r} applies to integer formats; {f.name} takes saturate=")
-    _inputs.stochastic_args(mode, rng, sr_bits)  # type checks, and rng/sr_bits only with STOCHASTIC
+    _inputs.check_stochastic(mode, rng, sr_bits)  # type checks, and rng/sr_bits only with STOCHASTIC
     codes = [_codes(f, c, name) for c, name in zip(operands, "abc")]
     try:
         np.broadcast_shapes(*(c.shape for c in codes))
@@ -389,7 +389,7 @@ def convert(codes, from_fmt, to_fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=T
     mode = _mode(rounding)
     if not isinstance(saturate, bool | np.bool_):
         raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
-    _inputs.stochastic_args(mode, rng, sr_bits)  # checked before any work; encode applies them
+    _inputs.check_stochastic(mode, rng, sr_bits)  # checked before any work; encode applies them
     v = f.decode(_codes(f, codes))
     return _encode(t, v, mode, saturate, rng, sr_bits)
 

@@ -110,7 +110,8 @@ class ScalarFormat:
             if out.dtype != np.float64 and not f32:
                 raise ValueError(f"{want}; got dtype {out.dtype}")
             if out.shape != codes.shape or not out.flags.c_contiguous or not out.flags.writeable:
-                raise ValueError(f"{want}; got shape {out.shape}" + ("" if out.flags.c_contiguous else ", not C-contiguous")
+                raise ValueError(f"{want}; got shape {out.shape}"
+                                 + ("" if out.flags.c_contiguous else ", not C-contiguous")
                                  + ("" if out.flags.writeable else ", read-only"))
             if np.may_share_memory(out, codes):
                 raise ValueError("out must not overlap codes")

@@ -62,7 +62,8 @@ class FloatFormat(ScalarFormat):
             raise ValueError("nan=NanPolicy.IEEE needs man_bits >= 1 to tell NaN from inf")
         if self.nan == NanPolicy.IEEE and self.exp_bits == 1:
             raise ValueError("nan=NanPolicy.IEEE needs exp_bits >= 2: with one exponent bit inf/NaN would take the "
-                             "only nonzero exponent and leave no normal numbers (FloatFormat.ieee(1, Y) is finite-only)")
+                             "only nonzero exponent and leave no normal numbers (FloatFormat.ieee(1, Y) is "
+                             "finite-only)")
         if self.nan == NanPolicy.FNUZ and not self.signed:
             raise ValueError("nan=NanPolicy.FNUZ needs a sign bit (NaN is the negative-zero pattern)")
         if not self.zero and self.subnormals:

@@ -138,12 +138,10 @@ def check_sr_bits(sr_bits) -> int | None:
     return int(sr_bits)
 
 
-def stochastic_args(rounding: RoundMode, rng, sr_bits) -> tuple[int, np.uint64]:
-    """(random bits per element, 64-bit key) for stochastic rounding; (62, 0) otherwise.
-
-    `rng` and `sr_bits` are type-checked whenever given, and are a ValueError with any other rounding
-    mode: they would be silently ignored there.
-    """
+def check_stochastic(rounding: RoundMode, rng, sr_bits) -> int | None:
+    """Validate `rng` and `sr_bits` without drawing from rng: type-checked whenever given, and a
+    ValueError with any rounding mode but STOCHASTIC (they would be silently ignored there).
+    Returns sr_bits as an int, or None."""
     check_rng(rng)
     k = check_sr_bits(sr_bits)
     if rounding != RoundMode.STOCHASTIC:
@@ -153,6 +151,14 @@ def stochastic_args(rounding: RoundMode, rng, sr_bits) -> tuple[int, np.uint64]:
         if rng is not None:
             raise ValueError("rng is only used with rounding=RoundMode.STOCHASTIC "
                              f"(got rounding=RoundMode.{rounding.name}): it would be ignored")
+    return k
+
+
+def stochastic_args(rounding: RoundMode, rng, sr_bits) -> tuple[int, np.uint64]:
+    """(random bits per element, 64-bit key) for stochastic rounding; (62, 0) otherwise (see
+    `check_stochastic`). A Generator gives one draw per call."""
+    k = check_stochastic(rounding, rng, sr_bits)
+    if rounding != RoundMode.STOCHASTIC:
         return SR_MAX_BITS, np.uint64(0)
     key = np.random.default_rng(rng).integers(0, 2**64, dtype=np.uint64)
     return SR_MAX_BITS if k is None else k, np.uint64(key)

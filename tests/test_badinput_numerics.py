@@ -154,6 +154,11 @@ def test_ops_validate_codes(op, fmt, bad, exc, msg):
     (lambda: ops.convert(np.uint8(1), "e4m3", "fp16", rng=1), ValueError, "rng is only used with"),
     (lambda: ops.convert(np.uint8(1), "e4m3", "fp16", saturate="no"), TypeError, "saturate must be a bool"),
     (lambda: ops.neg(np.uint8(1), "lns8"), TypeError, "float, posit and integer formats"),
+    (lambda: nx.quire_dot(nx.get_format("posit8"), [128, 300], [1, 1]), ValueError, r"codes must lie in 0\.\.255"),
+    (lambda: nx.quire_dot(nx.get_format("posit8"), [1.5], [1]), TypeError, "codes must be an integer array"),
+    (lambda: nx.quire_dot(nx.get_format("posit8"), [1], [1], c_code=256), ValueError, "got 256"),
+    (lambda: nx.quire_dot(nx.get_format("posit8"), [1], [1], c_code=1.0), TypeError, "c_code must be an int"),
+    (lambda: nx.quire_dot(nx.get_format("fp16"), [1], [1]), TypeError, "fmt must be a PositFormat"),
 ])
 def test_ops_keyword_errors(call, exc, msg):
     with pytest.raises(exc, match=msg):

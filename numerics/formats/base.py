@@ -60,12 +60,16 @@ class ScalarFormat:
         """Round `x` into this format and return its bit patterns (uint8/16/32, shape of x).
 
         Args:
-            x: float16, bfloat16, float32 or float64 values, each rounded once from its own precision.
-            rounding: a `RoundMode`.
-            saturate: clamp overflow to ±max; False gives ±inf, else NaN (IEEE 754 / OCP OFP8 rules).
-            rng: seed or numpy Generator for `RoundMode.STOCHASTIC` (same seed, same codes).
-            sr_bits: random bits added below the kept last bit (stochastic only; default 62, "all").
-            nan_code: code for inputs the format cannot represent; default: raise ValueError.
+            x: float16, bfloat16, float32 or float64 values, each rounded once from its own precision;
+                Python floats and exactly convertible Python ints (alone or in lists) become float64.
+                Other dtypes (integer and bool arrays too), str, None, complex: TypeError.
+            rounding: a `RoundMode` (anything else, names as strings too: TypeError).
+            saturate: a bool: clamp overflow to ±max; False gives ±inf, else NaN (IEEE 754 / OCP OFP8 rules).
+            rng: int seed >= 0 or numpy Generator for `RoundMode.STOCHASTIC` (same seed, same codes); given
+                with another mode it is a ValueError rather than silently ignored.
+            sr_bits: random bits added below the kept last bit (stochastic only; default 62, "all");
+                lookup and log formats take none (ValueError).
+            nan_code: a valid code for inputs the format cannot represent; default: raise ValueError.
         """
         rounding = inputs.rounding_mode(rounding)
         if not isinstance(saturate, bool | np.bool_):

@@ -1,9 +1,13 @@
 """GEMM engine speed, in one run:
 (a) nv_hopper_fp8 and nv_ampere 512x512x512 against MMA-Sim on the same inputs (bits compared);
 (b) exact INT8 GEMM 1024^3 (int32 accumulator) against numpy float64 matmul;
-(c) bit-exact FP8 tensor-core GEMM 1024^3 (nv_hopper_fp8) against numpy float32 matmul.
+(c) bit-exact FP8 tensor-core GEMM 1024^3 (nv_hopper_fp8) against numpy float32 matmul;
+(d) the reference accumulators exact, fp32, fp32_pairwise and fp16 on FP32 operands (M x K x N, --ref-shape),
+    the fast routes (numerics.fastref) against the reference kernels (accumulate.FAST_REFERENCES = False)
+    in the same process, results compared bit for bit, and against numpy float32 BLAS.
 
-Usage: python benchmarks/bench_gemm.py [--n 512] [--n-big 1024] [--skip-mmasim]
+Usage: python benchmarks/bench_gemm.py [--n 512] [--n-big 1024] [--skip-mmasim] [--ref-shape 256 2048 256]
+       [--only-refs]
 Targets (issue #5): (a) >= 100x MMA-Sim with identical bits, (b) <= 2x numpy float64, (c) report the
 ratio, aim <= 50x numpy float32.
 """
@@ -22,7 +26,11 @@ def main():
     ap.add_argument("--n", type=int, default=512)
     ap.add_argument("--n-big", type=int, default=1024)
     ap.add_argument("--skip-mmasim", action="store_true")
+    ap.add_argument("--ref-shape", type=int, nargs=3, default=(256, 2048, 256), metavar=("M", "K", "N"))
+    ap.add_argument("--only-refs", action="store_true", help="run only (d)")
     args = ap.parse_args()
+    if args.only_refs:
+        return references(*args.ref_shape)
     rng = np.random.default_rng(0)
     n = args.n
     e4 = nx.get_format("e4m3")
@@ -67,6 +75,31 @@ def main():
     t_fp8 = best(lambda: nx.matmul(Af, Bf, "nv_hopper_fp8", a_format="e4m3", b_format="e4m3"), 1)
     print(f"(c) FP8 {N}^3 nv_hopper_fp8: lowbit {t_fp8:.2f} s, numpy float32 {t_f32 * 1e3:.1f} ms: "
           f"{t_fp8 / t_f32:.0f}x its time")
+
+
+def references(m: int, k: int, n: int) -> None:
+    """(d): fast route vs reference kernel for each reference accumulator, one run each (the reference
+    kernels take minutes at the issue's 512 x 4096 x 512), best of 3 for the fast routes and numpy."""
+    from numerics import accumulate
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((m, k)).astype(np.float32)
+    B = rng.standard_normal((k, n)).astype(np.float32)
+    t_np = best(lambda: A @ B, 3)
+    print(f"(d) {m}x{k}x{n} FP32 operands; numpy float32 BLAS {t_np * 1e3:.1f} ms")
+    for preset in ("exact", "fp32", "fp32_pairwise", "fp16"):
+        nx.matmul(A[:2, :8], B[:8, :2], preset)  # compile both routes
+        accumulate.FAST_REFERENCES = False
+        nx.matmul(A[:2, :8], B[:8, :2], preset)
+        try:
+            t0 = time.perf_counter()
+            slow = nx.matmul(A, B, preset)
+            t_slow = time.perf_counter() - t0
+        finally:
+            accumulate.FAST_REFERENCES = True
+        t_fast = best(lambda p=preset: nx.matmul(A, B, p), 3)
+        same = np.array_equal(slow.view(np.int64), nx.matmul(A, B, preset).view(np.int64))
+        print(f"  {preset:14} reference {t_slow:8.2f} s, fast {t_fast:7.3f} s: {t_slow / t_fast:6.1f}x faster, "
+              f"{t_fast / t_np:6.1f}x numpy float32; identical bits: {same}")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ toward negative; x - x likewise; fma follows the same rule. Integers: exact in i
 saturate; fixed-point products, quotients and roots round by the mode.
 """
 
+import functools
 import math
 
+import numba
 import numpy as np
 
 from .formats import FloatFormat, IntFormat, NanPolicy, PositFormat, get_format
@@ -25,6 +27,28 @@ from .formats import inputs as _inputs
 from .rounding import RoundMode
 
 _SPLIT = 134217729.0  # 2^27 + 1, Veltkamp splitting for Dekker's product
+
+# Operands of at most this many elements run the codec kernels on the calling thread alone: waking a
+# parallel region's worker threads costs from ~0.1 ms on an idle machine to tens of ms on a loaded one,
+# a thousand times the work of a one-element call (what property-based tests make by the thousand).
+SERIAL_MAX = 1 << 14
+
+
+def _serial_if_small(fn):
+    """Run `fn` with one numba thread when every array-like operand is small; results do not depend on
+    the thread count (the kernels are elementwise, with per-index random bits)."""
+    @functools.wraps(fn)
+    def run(*args, **kw):
+        small = all(np.size(x) <= SERIAL_MAX for x in args if isinstance(x, np.ndarray | list | tuple))
+        threads = numba.get_num_threads()
+        if not small or threads == 1:
+            return fn(*args, **kw)
+        numba.set_num_threads(1)
+        try:
+            return fn(*args, **kw)
+        finally:
+            numba.set_num_threads(threads)
+    return run
 
 
 def _fmt(f):
@@ -120,7 +144,20 @@ def _encode(f, x, mode, saturate, rng, sr_bits):
     return f.encode(x, rounding=mode, saturate=saturate, rng=rng, sr_bits=sr_bits)
 
 
+@functools.lru_cache(maxsize=64)
+def _decode_table(f) -> np.ndarray:
+    """f.decode of every code of a <= 16-bit format (read-only): small calls look values up instead of
+    validating their (already checked) codes again and launching the decode kernel."""
+    t = f.decode(np.arange(1 << f.bits, dtype=f.code_dtype))
+    t.setflags(write=False)
+    return t
+
+
 def _operands(f, *codes):
+    """Values of codes already checked by _check_args (exact float64, as f.decode gives them)."""
+    if f.bits <= 16:
+        table = _decode_table(f)
+        return [table[np.asarray(c)] for c in codes]
     return [f.decode(np.asarray(c)) for c in codes]
 
 
@@ -240,27 +277,32 @@ def _binary(op, a, b, fmt, rounding, saturate, overflow, rng, sr_bits):
     return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
 
 
+@_serial_if_small
 def add(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a + b in `fmt`, correctly rounded (integers: exact, then `overflow` "saturate" or "wrap")."""
     return _binary("add", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
 
 
+@_serial_if_small
 def sub(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a - b in `fmt`, correctly rounded."""
     return _binary("sub", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
 
 
+@_serial_if_small
 def mul(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a * b in `fmt`, correctly rounded."""
     return _binary("mul", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
 
 
+@_serial_if_small
 def div(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a / b in `fmt`, correctly rounded (x / 0 is +-inf, then the format's overflow rule;
     0 / 0 NaN)."""
     return _binary("div", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
 
 
+@_serial_if_small
 def fma(a, b, c, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a * b + c in `fmt` with a single rounding (IEEE 754 §5.4.1 fusedMultiplyAdd)."""
     f, mode = _fmt(fmt), _mode(rounding)
@@ -293,6 +335,7 @@ def fma(a, b, c, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="
     return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
 
 
+@_serial_if_small
 def sqrt(a, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of sqrt(a) in `fmt`, correctly rounded (sqrt(-0) = -0; negative operands give NaN)."""
     f, mode = _fmt(fmt), _mode(rounding)
@@ -316,6 +359,7 @@ def _sign_ops(f, a, overflow):
     return c.astype(np.int64), (1 << (f.bits - 1)) if f.signed else 0
 
 
+@_serial_if_small
 def neg(a, fmt, overflow="saturate"):
     """Codes of -a, exact (IEEE 754 §5.5.1 negate: the sign bit flips, NaN payloads and infinities
     included, -0 <-> +0). FNUZ formats have no -0: 0 and their NaN (the negative-zero pattern) are
@@ -343,6 +387,7 @@ def neg(a, fmt, overflow="saturate"):
     return (c ^ sign).astype(f.code_dtype)
 
 
+@_serial_if_small
 def abs(a, fmt, overflow="saturate"):  # noqa: A001 - the IEEE 754 operation's name
     """Codes of |a|, exact (IEEE 754 §5.5.1 abs: the sign bit cleared; NaN stays NaN, with its payload;
     FNUZ's NaN, the negative-zero pattern, stays NaN). Posits: two's complement of negative codes (NaR
@@ -364,6 +409,7 @@ def abs(a, fmt, overflow="saturate"):  # noqa: A001 - the IEEE 754 operation's n
     return mag.astype(f.code_dtype)
 
 
+@_serial_if_small
 def compare(a, b, fmt) -> np.ndarray:
     """-1, 0, 1 for a < b, a == b, a > b; 2 when unordered (a NaN operand). IEEE: -0 == +0. Posits
     (Posit Standard 2022 §5) compare as two's-complement integers: NaR equals itself and is below every
@@ -383,6 +429,7 @@ def compare(a, b, fmt) -> np.ndarray:
     return out.astype(np.int8)
 
 
+@_serial_if_small
 def convert(codes, from_fmt, to_fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, rng=None, sr_bits=None):
     """Codes of `from_fmt` rounded into `to_fmt` (exact decode to float64, one correct rounding)."""
     f, t = _fmt(from_fmt), _fmt(to_fmt)

@@ -90,6 +90,7 @@ def fast_exact_odd(A, Bt, C):
         hi = int(ea[nz_a].max() + eb[nz_b].max()) + 54
         if lo < -1000 or hi > 1000:  # slice products must stay normal float64 numbers: exact integers x 2^e
             return None
+    pb = [np.ascontiguousarray(y.T) for y in pb]  # (k, n): np.dot of C-contiguous operands goes to BLAS dgemm
     terms = [(x, y) for x in pa for y in pb]
     rows = max(1, min(m, EXACT_TERMS_BUDGET // max(1, len(terms) * n)))
     out = np.empty((m, n))
@@ -98,7 +99,7 @@ def fast_exact_odd(A, Bt, C):
         r1 = min(m, r0 + rows)
         T = np.empty((len(terms), r1 - r0, n))
         for t, (x, y) in enumerate(terms):
-            np.matmul(x[r0:r1], y.T, out=T[t])
+            np.dot(x[r0:r1], y, out=T[t])
         out[r0:r1] = fast_gemm.sum_exact_odd(T, C[r0:r1])
     # BLAS's zeros carry no sign information: give exact zeros the sign the reference's additions give
     return fast_gemm.zero_signs(np.ascontiguousarray(A), np.ascontiguousarray(Bt), C, out)

@@ -17,6 +17,8 @@ from .rounding import RoundMode
 from .sparse import SparseTensor
 
 FAST_REFERENCES = True  # False: the reference kernels only (tests and benchmarks compare the two routes)
+PROGRESS_WORK = 1 << 28  # products from which a float matmul runs by row chunks under a tqdm bar
+PROGRESS_DELAY_S = 1.0  # the bar appears once the call has run this long
 
 
 class AccMethod(Enum):
@@ -374,6 +376,26 @@ def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
     A0 = np.where(np.isfinite(A), A, 0.0)
     Bt = np.ascontiguousarray(np.where(np.isfinite(B), B, 0.0).T)
     C0 = np.ascontiguousarray(np.where(bad_c, 0.0, C))
+    m, k = A0.shape
+    work = m * k * Bt.shape[0]
+    if work < PROGRESS_WORK or m < 2:
+        D = _dispatch_float(acc, A0, Bt, C0, fa, fb, out_fmt)
+    else:  # rows are independent: a tqdm bar over row chunks (shown once the call has run 1 s)
+        from tqdm.auto import tqdm
+        step = -(-m // 32)
+        D = np.empty((m, Bt.shape[0]))
+        for r0 in tqdm(range(0, m, step), desc=f"matmul {acc.name}", delay=PROGRESS_DELAY_S,
+                       leave=False):
+            D[r0:r0 + step] = _dispatch_float(acc, A0[r0:r0 + step], Bt, C0[r0:r0 + step], fa, fb, out_fmt)
+    if special.any():  # inf/NaN operands: IEEE propagation (the result is never finite)
+        with np.errstate(invalid="ignore", over="ignore"):
+            ieee = A @ B + C
+        D = np.where(special, ieee, D)
+    return D
+
+
+def _dispatch_float(acc: Accumulator, A0, Bt, C0, fa, fb, out_fmt) -> np.ndarray:
+    """The accumulator's kernel on finite operands (rows of A0 and C0 independent)."""
     if acc.method == AccMethod.FUSED:
         D = _fused(acc, A0, Bt, C0, fa, fb, out_fmt)
     elif acc.method == AccMethod.TWO_LEVEL:
@@ -393,10 +415,6 @@ def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
         odd = kernels.gemm_exact_odd(A0, Bt, C0) if odd is None else odd
         D = out_fmt.quantize(odd, rounding=acc.out_rounding, saturate=False,
                              nan_code=out_fmt.nan_code if out_fmt.has_nan else None)
-    if special.any():  # inf/NaN operands: IEEE propagation (the result is never finite)
-        with np.errstate(invalid="ignore", over="ignore"):
-            ieee = A @ B + C
-        D = np.where(special, ieee, D)
     return D
 
 

@@ -147,3 +147,16 @@ def test_matmul_routes_agree_fuzz(m, k, n, data, preset):
             accumulate.FAST_REFERENCES = True
         fast = nx.matmul(a, b, preset)
     _same(slow, fast)
+
+
+@pytest.mark.parametrize("preset", ["exact", "fp32", "fp32_pairwise", "fp16", "nv_hopper", "amd_cdna3"])
+def test_matmul_by_row_chunks_under_a_bar_changes_nothing(monkeypatch, capsys, preset):
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((70, 24)).astype(np.float16)
+    b = rng.standard_normal((24, 9)).astype(np.float16)
+    whole = nx.matmul(a, b, preset)
+    monkeypatch.setattr(accumulate, "PROGRESS_WORK", 1)
+    monkeypatch.setattr(accumulate, "PROGRESS_DELAY_S", 0.0)
+    chunked = nx.matmul(a, b, preset)
+    assert f"matmul {preset}" in capsys.readouterr().err
+    _same(whole, chunked)

@@ -186,6 +186,7 @@ def test_sparse_realism_a100(mkn, dense_s, sparse_s):
     assert 1.9 < fwd_ideal <= 2.0
 
 
+@pytest.mark.slow
 def test_accuracy_report_and_sampling():
     d = accel.get_design("h100-like")
     r = accel.simulate(d, accel.Gemm(300, 200, 256, a_format="e4m3", seed=1))

@@ -238,6 +238,7 @@ def test_errors():
         nx.matmul(np.array([0.5]), np.array([1.0]), "int32", a_format="fp16", b_format="fp16")
 
 
+@pytest.mark.slow
 def test_inf_and_nan_propagate():
     a = np.array([[1.0, np.inf], [1.0, 2.0]], np.float32)
     b = np.array([[1.0], [-1.0]], np.float32)

@@ -43,6 +43,7 @@ def _lloyd_max(levels: int) -> tuple[np.ndarray, float]:
     return c, mse
 
 
+@pytest.mark.slow
 def test_lloyd_max_and_the_ordering_at_2_bits(gauss):
     levels, mse = _lloyd_max(4)
     assert mse == pytest.approx(0.1175, abs=5e-5)
@@ -57,6 +58,7 @@ def test_lloyd_max_and_the_ordering_at_2_bits(gauss):
     assert 0.066 < qtip < 0.073 and 0.085 < e8 < 0.095
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,opts", [("rtn", {}), ("gptq", {}), ("lwc", {}), ("e8p", {}), ("quip#", {}),
                                          ("qtip", {"code": "3inst"}), ("qtip", {"code": "hyb"}), ("aqlm", {"iters": 2}),
                                          ("slim", {}), ("hadamard", {})])
@@ -72,6 +74,7 @@ def test_no_2bit_method_beats_the_bound(gauss, method, opts):
         assert cw.error(w)["rel_mse"] > RD_2BIT
 
 
+@pytest.mark.slow
 def test_storage_accounting(gauss):
     w = gauss
     N = w.size
@@ -120,6 +123,7 @@ def test_hadamard_orthogonal_and_incoherence():
         hadamard_matrix(22)
 
 
+@pytest.mark.slow
 def test_e8p_codebook_and_exact_search():
     grid, par = lattice.e8p_grid()
     pts = lattice.e8p_points(np.arange(65536))
@@ -188,6 +192,7 @@ def test_qtip_paths_bitshift_tailbiting_and_random_access():
     assert cw.decode().shape == (16, 96)
 
 
+@pytest.mark.slow
 def test_binarization_and_pruning(gauss, hessian):
     w = gauss
     for method in ("billm", "pbllm"):

@@ -2,6 +2,7 @@
 included, where exhaustive checks are impossible)."""
 
 import numpy as np
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ def in_domain(f, x):
     return getattr(f, "signed", True) or x >= 0
 
 
+@pytest.mark.slow
 @given(names, modes, f64, f64)
 def test_monotone(name, mode, x, y):
     f = nx.get_format(name)
@@ -36,6 +38,7 @@ def test_monotone(name, mode, x, y):
     assert qx <= qy
 
 
+@pytest.mark.slow
 @given(names, f64)
 def test_sign_symmetry(name, x):
     f = nx.get_format(name)
@@ -55,6 +58,7 @@ def test_idempotent(name, mode, x):
     assert np.array_equal(f.encode(v, rounding=nx.RoundMode.TOWARD_ZERO), c) or v[0] == 0
 
 
+@pytest.mark.slow
 @given(names, f64)
 def test_nearest_is_optimal(name, x):
     """No representable value is closer than the RNE result (checked against its two neighbours).

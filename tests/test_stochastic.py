@@ -109,6 +109,7 @@ def test_sr_bits_truncate_the_probability():
     assert abs(up - 0.25) < 0.02
 
 
+@pytest.mark.slow
 @given(st.floats(-400, 400, allow_nan=False), st.integers(0, 2**32))
 def test_result_is_a_neighbour(x, seed):
     f = nx.get_format("e4m3")

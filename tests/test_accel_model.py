@@ -103,6 +103,7 @@ _CASES = st.sampled_from([("a100-like", "fp16"), ("a100-like", "int8"), ("h100-l
                           ("edge-npu", "int4"), ("scalesim-32x32", "int8")])
 
 
+@pytest.mark.slow
 @settings(max_examples=150)
 @given(_GEMMS, _CASES)
 def test_invariants(shape, case):
@@ -218,6 +219,7 @@ def test_quantized_matmul_matches_numerics():
                                          mx.encode(b.astype(np.float32), axis=0), "nv_blackwell_mx"))
 
 
+@pytest.mark.slow
 def test_digits_mlp_accuracy_and_retraining():
     from accel.digits import float_predict, load_mlp, split, train_mlp
     w = load_mlp()
@@ -233,6 +235,7 @@ def test_digits_mlp_accuracy_and_retraining():
     assert r4["rel_fro_err"] > r8["rel_fro_err"]
 
 
+@pytest.mark.slow
 def test_transformer_block_uses_real_weights():
     net = accel.transformer_block()
     g = {x.name: x for x in net.gemms()}

@@ -241,6 +241,7 @@ def test_padding_is_zeros():
     assert bf.encode(x).bits_per_element == (64 * 8 + 2 * 8) / 45
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tile", [(128, 128), (1, 128), (16, 16)])
 def test_tiles_equal_one_block_per_tile(tile):
     rng = np.random.default_rng(9)

@@ -45,6 +45,7 @@ def test_default_study(capsys, tmp_path, monkeypatch):
         assert (tmp_path / "lowbit-study" / f).stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_simulate_sweep_report(capsys, tmp_path):
     assert main(["simulate", "h100-like", "--gemm", "256", "256", "512", "--a-format", "e4m3"]) == 0
     out = capsys.readouterr().out

@@ -96,6 +96,7 @@ def test_storage_accounting(gauss):
         assert cw.total_bits == pytest.approx(cw.bits_per_weight * N * (cw.shape[0] * cw.shape[1] / N))
 
 
+@pytest.mark.slow
 def test_gptq_identity_is_rtn_and_beats_it_on_correlated_h(gauss, hessian):
     w = gauss
     for kw in ({"bits": 4}, {"bits": 3, "group": None}, {"bits": 2, "sym": True}):
@@ -108,6 +109,7 @@ def test_gptq_identity_is_rtn_and_beats_it_on_correlated_h(gauss, hessian):
     assert lw <= rtn
 
 
+@pytest.mark.slow
 def test_hadamard_orthogonal_and_incoherence():
     for n in (16, 12, 96, 384, 1536):
         h = hadamard_matrix(n)
@@ -156,6 +158,7 @@ def _brute_force(x, vals, L, kv, overlap=None):
     return best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code,L,k,T", [("1mad", 6, 1, 6), ("3inst", 5, 2, 4), ("hyb", 6, 1, 4)])
 def test_viterbi_is_brute_force(code, L, k, T):
     from kernels import viterbi
@@ -175,6 +178,7 @@ def test_viterbi_is_brute_force(code, L, k, T):
         assert got == pytest.approx(_brute_force(x[i], vals, L, k * V, overlap=ov[i]), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_qtip_paths_bitshift_tailbiting_and_random_access():
     rng = np.random.default_rng(5)
     x = rng.standard_normal((6, 256))
@@ -213,6 +217,7 @@ def test_binarization_and_pruning(gauss, hessian):
                                   nx.sparse24(w).decompress().astype(np.float16).astype(np.float64))
 
 
+@pytest.mark.slow
 def test_real_minilm_weights_incoherence_helps():
     from numerics.compress.io import minilm
     w = minilm("layer0_output_dense").astype(np.float64)[:, :512]

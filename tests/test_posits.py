@@ -75,6 +75,7 @@ def test_standard_decoding_formula(name):
         assert (np.isnan(g) if v is None else Fraction(g) == v), (name, c)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SMALL)
 def test_every_rounding_boundary_against_softposit(name):
     """All values, the arithmetic midpoints between neighbours, one float64 ulp either side, and
@@ -94,6 +95,7 @@ def test_every_rounding_boundary_against_softposit(name):
         assert np.array_equal(f.encode(xs[ok]).astype(np.int64), want32)
 
 
+@pytest.mark.slow
 def test_posit32_samples_every_regime_length():
     f = nx.get_format("posit32")
     rng = np.random.default_rng(0)
@@ -161,6 +163,7 @@ def test_properties_of_posits():
     assert nx.get_format("posit12_3").name == "posit12_3"
 
 
+@pytest.mark.slow
 def test_directed_and_stochastic_modes():
     f = nx.get_format("posit8")
     x = np.linspace(-3, 3, 1001)

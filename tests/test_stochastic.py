@@ -39,6 +39,7 @@ def key_of(seed: int) -> int:
     return int(np.random.default_rng(seed).integers(0, 2**64, dtype=np.uint64))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(GF))
 @pytest.mark.parametrize("sr_bits", [1, 3, 8, 13, 30])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,5 +1,5 @@
 """Execute every notebook in notebooks/ (keeping its outputs) and write its figures into docs/img, the
-README gallery. The same as scripts/build_notebooks.py, kept under the name the README gives.
+README gallery: the same as scripts/build_notebooks.py (kept under its earlier name).
 
     python scripts/make_figures.py [NAME_PREFIX ...]
 """

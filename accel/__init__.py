@@ -21,3 +21,6 @@ __all__ = ["PCM", "RRAM", "Crossbar", "IdealDevice", "analog_matmul",
            "plot_pareto", "quantized_matmul", "read_results", "set_field", "simulate", "sweep", "transformer_block",
            "write_csv", "AllReduce", "Elementwise", "Interconnect", "KernelCost", "Layer", "allreduce_timing",
            "elementwise_timing", "transformer_layer"]
+from .importers import from_onnx, from_scalesim_csv, from_torch, simulate_model  # noqa: E402
+
+__all__ += ["from_onnx", "from_scalesim_csv", "from_torch", "simulate_model"]

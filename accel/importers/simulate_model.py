@@ -2,6 +2,7 @@
 in a format: the library side of `lowbit simulate --model`."""
 
 import os
+import sys
 
 from ..design import Design, format_info
 from ..transformer import Layer
@@ -47,7 +48,8 @@ def load_model(path_or_model, example_inputs=None, format: str = "fp16", act_for
                          ".csv topology")
     if isinstance(path_or_model, Layer):
         return path_or_model
-    if type(path_or_model).__module__.startswith("torch"):
+    torch = sys.modules.get("torch")  # a torch module can only exist if torch was imported
+    if torch is not None and isinstance(path_or_model, torch.nn.Module):
         from .torch_import import from_torch
         return from_torch(path_or_model, example_inputs, format, act_format, strict=strict)
     raise TypeError(f"simulate_model: expected a path (.onnx, .csv), a torch.nn.Module or a Layer, got "

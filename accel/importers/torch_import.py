@@ -18,7 +18,7 @@ from .lower import (
 # ATen ops that only move or relabel data (their cost is in the ops around them)
 LAYOUT = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "permute", "transpose", "t", "contiguous",
           "unsqueeze", "squeeze", "expand", "expand_as", "view_as", "clone", "dropout", "detach", "alias", "slice",
-          "select", "split", "split_with_sizes", "chunk", "cat", "sym_size", "_assert_tensor_metadata",
+          "select", "split", "split_with_sizes", "chunk", "unbind", "cat", "sym_size", "_assert_tensor_metadata",
           "lift_fresh_copy", "to", "_to_copy", "getitem", "identity", "feature_dropout", "_assert_scalar"}
 ELEMENTWISE = {"relu": "relu", "relu_": "relu", "gelu": "gelu", "silu": "silu", "silu_": "silu"}
 CONV = {"conv1d", "conv2d", "conv3d", "convolution"}

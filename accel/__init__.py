@@ -24,3 +24,6 @@ __all__ = ["PCM", "RRAM", "Crossbar", "IdealDevice", "analog_matmul",
 from .importers import from_onnx, from_scalesim_csv, from_torch, simulate_model  # noqa: E402
 
 __all__ += ["from_onnx", "from_scalesim_csv", "from_torch", "simulate_model"]
+from .quantize_model import compress_model, layer_hessians, quantize_model  # noqa: E402
+
+__all__ += ["compress_model", "layer_hessians", "quantize_model"]

@@ -88,8 +88,8 @@ def quantize_numpy(x: np.ndarray, format: str, rounding: RoundMode = RoundMode.T
     fmt, block, axis = check_args(format, rounding, axis, seed, saturate, "identity")
     rng = None if seed is None else int(seed)
     if block:
-        # bfloat16 widens exactly to float32; the block kernels take no bfloat16 (a numba typing error)
-        xb = x.astype(np.float32) if np.asarray(x).dtype.name == "bfloat16" else x
+        # 16-bit floats widen exactly to float32; the block kernels take neither (numba typing errors)
+        xb = x.astype(np.float32) if np.asarray(x).dtype.name in ("bfloat16", "float16") else x
         q = fmt.quantize(xb, axis=axis, rounding=rounding, rng=rng)
     else:
         q = fmt.quantize(x, rounding=rounding, saturate=saturate, rng=rng)

@@ -257,3 +257,19 @@ def test_simulate_model_bad_input(tmp_path, kw, exc, match):
 
 def test_elementwise_relu_kind():
     assert Elementwise("relu", 2, 3).flops == 6
+
+
+def test_simulate_model_jsonl_and_plot(tmp_path):
+    import json
+
+    from accel.importers import plot_model_rows, write_jsonl
+    p = tmp_path / "g.csv"
+    p.write_text(GEMM_CSV)
+    rows = accel.simulate_model(p, "a100-like", "fp16", accuracy=True)
+    write_jsonl(rows, tmp_path / "rows.jsonl")
+    back = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert back == rows
+    plot_model_rows(rows, tmp_path / "rows.png")
+    assert (tmp_path / "rows.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="no rows"):
+        plot_model_rows([])

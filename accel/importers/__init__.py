@@ -3,7 +3,7 @@ workloads (accel.transformer.Layer: GEMMs plus element-wise ops), and their per-
 torch and onnx are optional extras, imported only when used."""
 
 from .scalesim import from_scalesim_csv
-from .simulate_model import load_model, simulate_model
+from .simulate_model import load_model, plot_model_rows, simulate_model, write_jsonl
 
 
 def from_torch(model, example_inputs, format: str = "fp16", act_format: str = "fp16", strict: bool = True,
@@ -21,4 +21,5 @@ def from_onnx(path, format: str = "fp16", act_format: str = "fp16", input_shapes
 from_torch.__doc__ = "See accel.importers.torch_import.from_torch (imports torch when called)."
 from_onnx.__doc__ = "See accel.importers.onnx_import.from_onnx (imports onnx when called)."
 
-__all__ = ["from_onnx", "from_scalesim_csv", "from_torch", "load_model", "simulate_model"]
+__all__ = ["from_onnx", "from_scalesim_csv", "from_torch", "load_model", "plot_model_rows", "simulate_model",
+           "write_jsonl"]

@@ -97,3 +97,37 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
     for row in rows:
         row.update(design=design.name, format=format, model=layer.name)
     return rows
+
+
+def write_jsonl(rows: list[dict], path) -> None:
+    """One JSON line per op (the CLI's --out)."""
+    import json
+    with open(path, "w") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+
+
+def plot_model_rows(rows: list[dict], path=None):
+    """Per-op time and energy bars (log scale), bars coloured by bound; saved to `path` if given."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    if not rows:
+        raise ValueError("plot_model_rows: no rows to plot")
+    names = [r["name"] for r in rows]
+    bounds = sorted({r["bound"] for r in rows})
+    colors = {b: plt.cm.tab10(i % 10) for i, b in enumerate(bounds)}
+    fig, axes = plt.subplots(1, 2, figsize=(max(8, 0.5 * len(rows) + 4), 4), sharey=True)
+    for ax, key, label in ((axes[0], "seconds", "time (s)"), (axes[1], "energy_j", "energy (J)")):
+        ax.barh(range(len(rows)), [r[key] for r in rows], color=[colors[r["bound"]] for r in rows])
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+    axes[0].set_yticks(range(len(rows)), names)
+    axes[0].invert_yaxis()
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[b]) for b in bounds]
+    axes[1].legend(handles, bounds, title="bound", fontsize=8)
+    fig.suptitle(f"{rows[0]['model']} on {rows[0]['design']} in {rows[0]['format']}")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

@@ -43,11 +43,13 @@ def from_onnx(path, format: str = "fp16", act_format: str = "fp16", input_shapes
                 for d, s in zip(dims, shape):
                     d.ClearField("dim_param")
                     d.dim_value = int(s)
-    model = onnx.shape_inference.infer_shapes(model)
+    model = onnx.shape_inference.infer_shapes(model, data_prop=True)  # data_prop: Reshape to Shape()-built shapes
     g = model.graph
     inits = {t.name: onnx.numpy_helper.to_array(t) for t in g.initializer}
     shapes = {name: tuple(a.shape) for name, a in inits.items()}
     for vi in [*g.input, *g.value_info, *g.output]:
+        if not vi.type.tensor_type.HasField("shape"):
+            continue  # unknown rank: shape() below says so if an op needs it
         dims = vi.type.tensor_type.shape.dim
         shapes[vi.name] = tuple(d.dim_value if d.HasField("dim_value") else d.dim_param or "?" for d in dims)
     src = os.path.basename(os.fspath(path))

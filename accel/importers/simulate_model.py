@@ -109,8 +109,6 @@ def write_jsonl(rows: list[dict], path) -> None:
 
 def plot_model_rows(rows: list[dict], path=None):
     """Per-op time and energy bars (log scale), bars coloured by bound; saved to `path` if given."""
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     if not rows:
         raise ValueError("plot_model_rows: no rows to plot")

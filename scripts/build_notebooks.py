@@ -86,7 +86,13 @@ ANSWER = {
           "compensation, drift costs it 7 points with the 8-bit ADC (91.2 % after a year) and 10 points with the "
           "6-bit one (88.4 %); global drift compensation holds 97.0 % and 96.0 %. A 4-bit ADC is the limit from the "
           "first second (77 %) and falls to 62–63 % after a year, compensated or not: resolution, not drift, "
-          "bounds it.",
+          "bounds it. Across the five macros at their papers' settings, efficiency and accuracy pull apart: "
+          "sinangil-sram-like is the most efficient (262 TOPS/W) but its 4-bit ADC leaves a relative error of "
+          "0.69 on Gaussian operands; wang-c2c-like (16.3 TOPS/W) is the most accurate (0.038, no drift); "
+          "hermes-like is by far the fastest (63 TOPS at 9.8 TOPS/W) with 0.16–0.21 error from 1 s to a day; "
+          "neurram-like's 6-bit output leaves 0.42–0.50. On neurram-like, ADC bits trade efficiency for accuracy "
+          "until about 8 bits (17.3 TOPS/W and 0.995 error at 4 bits, 15.0 and 0.364 at 8); beyond that the "
+          "devices, not the converter, bound the error (0.354 at 10 bits).",
     "06": "**Answer.** QTIP comes closest to the Gaussian bound 2^-2R: relative MSE 0.069 at 2.02 bits per weight "
           "against the bound's 0.061 (13 % above it) and 0.018 against 0.015 at 3.02 bits. QuIP#'s E8P follows "
           "(0.091 at 2 bits, 0.029 at 3); RTN and GPTQ (identical here, H = I) lie far off at low rates (0.27 at "
@@ -301,7 +307,8 @@ print("Dask sweep reproduces the local one:", len(dask_rows), "points")""",
 SPECS.append(Spec(
     name="05_analog_drift",
     question=("# Analog drift\n**Question:** How long does the digits MLP stay accurate on PCM tiles after "
-              "programming, and what do drift compensation and the ADC's resolution change?\n\n"
+              "programming, and what do drift compensation and the ADC's resolution change? And how do the five "
+              "compute-in-memory macros compare on throughput, efficiency and accuracy under drift?\n\n"
               "Top-1 of the digits MLP on PCM crossbar tiles (the HERMES-like design) from 1 second to 1 "
               "year after programming, with and without drift compensation, with the ADC resolution as a knob."),
     cells=[
@@ -322,6 +329,16 @@ ax.axhline(0.984, color="k", lw=0.8, ls=":", label="float model")
 ax.set_xscale("log"); ax.set_xlabel("time since programming [s]"); ax.set_ylabel("top-1 (500 test digits)")
 ax.set_title("Digits MLP on PCM tiles"); ax.legend(fontsize=7)
 save(fig, "analog_drift.png")""",
+    """# Compute-in-memory macros side by side (issue #16): the five macro presets at their papers' settings
+# (TOPS, TOPS/W at full utilisation; relative error of W x under drift, global compensation), and one
+# line of design exploration: ADC bits 4-10 on neurram-like. The code is scripts/macro_study.py.
+import sys, pathlib
+sys.path.insert(0, str(pathlib.Path(accel.__file__).resolve().parents[1] / "scripts"))
+from macro_study import adc_sweep, comparison, plot, print_tables
+rows, sweep = comparison(), adc_sweep()
+print_tables(rows, sweep)
+fig = plot(rows, sweep)
+save(fig, "macro_comparison.png")""",
     ],
     answer=ANSWER["05"],
 ))

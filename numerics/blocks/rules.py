@@ -6,29 +6,65 @@ import numpy as np
 
 
 class ScaleRule(Enum):
-    """Scale selection rules.
+    """Scale selection rules (see docs/formats_2026.md for each rule's source).
 
-    FLOOR: OCP MX v1.0 §6.3: X = 2^(floor(log2 amax) - emax_elem); elements may clip to ±max.
-    CEIL:  X = 2^(ceil(log2 amax) - emax_elem) (torchao ScaleCalculationMode.CEIL).
+    Power-of-two (E8M0) scales, X = 2^e:
+    FLOOR (alias OCP): OCP MX v1.0 §6.3: e = floor(log2 amax) - emax_elem; elements may clip to ±max.
+    CEIL:  e = ceil(log2 amax) - emax_elem (torchao ScaleCalculationMode.CEIL).
     EVEN:  amax first rounded to the element's mantissa width (half-way up), then FLOOR
            (torchao ScaleCalculationMode.EVEN).
-    RCEIL: X = E8M0 rounded toward +inf of fl32(amax * fl32(1/max_elem)): no element clips
-           (NVIDIA cuBLAS block quantisation, as torchao's `_to_mx_rceil` implements it).
-    AMAX:  X = amax / max_elem (divided by the tensor scale when there is one) rounded into the scale
-           format, clamped to [scale min normal, scale max]; elements fl32(x / fl32(X * s_t))
-           (NVFP4 per torchao `nvfp4_tensor.py`; group-wise INT-N with fp16/fp32 scales).
+    RCEIL (alias CUDA_MXFP8): X = E8M0 rounded toward +inf of fl32(amax * fl32(1/max_elem)): no element
+           clips (NVIDIA cuBLAS / CUDA MXFP8 recipe, round-up and saturate, as torchao's `_to_mx_rceil`).
+    TILELANG: X = the smallest power of two with X * max_elem >= amax, computed exactly (amax / max_elem
+           rounded toward +inf in E8M0, as issue #20 describes tilelang's MX quantiser).
+    TRAINIUM: e = floor(log2 amax) - emax_elem + 1: FLOOR with one power of two (2x) headroom, so no
+           element clips (AWS Trainium `nki.isa.quantize_mx`, as issue #20 describes it).
+
+    Scales rounded into a float scale format (UE4M3, UE5M3, E4M3, FP16, FP32):
+    AMAX (alias TRITON_NEAREST): X = amax / max_elem (divided by the tensor scale when there is one)
+           rounded to nearest-even into the scale format, clamped to [scale min normal, scale max];
+           elements fl32(x / fl32(X * s_t)) (NVFP4 per torchao `nvfp4_tensor.py`; group-wise INT-N).
+    TRITON_UP / TRITON_DOWN: AMAX with the scale rounded toward +inf / toward -inf (Triton's NVFP4
+           scale rounding modes: up never clips an element, down never wastes range).
+    FOUR_OVER_SIX: per block, the AMAX scale that maps amax to max_elem and the one that maps it to
+           2/3 of max_elem (4 for E2M1), keeping the one with the lower squared error (Cook et al.,
+           "Four Over Six", arXiv 2512.02010); ties keep the max_elem scale.
     MSE:   the scale among nearby candidates that minimises the block's squared error.
     """
 
     FLOOR = "floor"
+    OCP = "floor"
     CEIL = "ceil"
     EVEN = "even"
     RCEIL = "rceil"
+    CUDA_MXFP8 = "rceil"
+    TILELANG = "tilelang"
+    TRAINIUM = "trainium"
     AMAX = "amax"
+    TRITON_NEAREST = "amax"
+    TRITON_UP = "amax_up"
+    TRITON_DOWN = "amax_down"
+    FOUR_OVER_SIX = "four_over_six"
     MSE = "mse"
 
 
-POW2_RULES = (ScaleRule.FLOOR, ScaleRule.CEIL, ScaleRule.EVEN, ScaleRule.RCEIL)
+POW2_RULES = (ScaleRule.FLOOR, ScaleRule.CEIL, ScaleRule.EVEN, ScaleRule.RCEIL, ScaleRule.TILELANG,
+              ScaleRule.TRAINIUM)
+AMAX_RULES = (ScaleRule.AMAX, ScaleRule.TRITON_UP, ScaleRule.TRITON_DOWN, ScaleRule.FOUR_OVER_SIX)
+
+
+def scale_rule_arg(rule) -> ScaleRule:
+    """A ScaleRule from a ScaleRule or its name/value ("floor", "ocp", "four_over_six", ...)."""
+    if isinstance(rule, ScaleRule):
+        return rule
+    if isinstance(rule, str):
+        key = rule.strip().lower()
+        for name, member in ScaleRule.__members__.items():
+            if key in (name.lower(), member.value):
+                return member
+        raise ValueError(f"unknown scale_rule {rule!r}; choose one of "
+                         f"{', '.join(n.lower() for n in ScaleRule.__members__)}")
+    raise TypeError(f"scale_rule must be a ScaleRule or its name, got {type(rule).__name__}")
 
 
 def floor_log2(a: np.ndarray) -> np.ndarray:
@@ -41,6 +77,8 @@ def pow2_exponents(rule: ScaleRule, amax: np.ndarray, emax_elem: int, elem_mbits
     """Unclamped scale exponents for the power-of-two rules; amax > 0 and finite (float64)."""
     if rule == ScaleRule.FLOOR:
         return floor_log2(amax) - emax_elem
+    if rule == ScaleRule.TRAINIUM:
+        return floor_log2(amax) - emax_elem + 1
     if rule == ScaleRule.CEIL:
         fl = floor_log2(amax)
         return fl + (amax != np.ldexp(1.0, fl)) - emax_elem
@@ -55,4 +93,11 @@ def pow2_exponents(rule: ScaleRule, amax: np.ndarray, emax_elem: int, elem_mbits
         fl = floor_log2(np.maximum(descale, np.finfo(np.float64).tiny))
         exp = fl + (descale != np.ldexp(1.0, fl))
         return np.where(descale > 0, exp, -127)
+    if rule == ScaleRule.TILELANG:
+        # smallest e with 2^e * elem_max >= amax; the products are exact in float64
+        e = floor_log2(amax) - floor_log2(np.array([elem_max]))[0]
+        e = e - 1
+        for _ in range(3):  # the answer lies within two of the floor estimate
+            e = e + (np.ldexp(elem_max, e) < amax)
+        return e
     raise ValueError(f"{rule} is not a power-of-two rule")

@@ -207,3 +207,18 @@ def test_ml_dtypes_oracle_sane():
     """The E4M3 oracle used above rounds float32 once (ties to even) and never sees out-of-range input."""
     assert e4m3_codes(np.array([1.0625], F32))[0] == 0x38  # tie between 1.0 and 1.125 goes to even 1.0
     assert np.float32(ml_dtypes.float8_e4m3fn(448.0)) == 448.0
+
+
+@pytest.mark.parametrize("name", ["mxfp4_b16", "nvfp4_ue5m3", "fp8_b128"])
+def test_accelerator_model_accepts_new_formats(name):
+    import accel
+    rep = accel.simulate(accel.get_design("b200-like"), accel.Gemm(64, 64, 64, a_format=name, b_format=name))
+    assert rep.cycles > 0 and rep.energy_j > 0
+
+
+def test_accelerator_model_w4a8_has_no_int4_rate():
+    """b200 has no INT4 tensor-core rate: the model says so instead of inventing one."""
+    import accel
+    with pytest.raises(ValueError, match="no 'int4' rate"):
+        accel.simulate(accel.get_design("b200-like"),
+                       accel.Gemm(64, 64, 64, a_format="int4_g128_e4m3", b_format="int4_g128_e4m3"))

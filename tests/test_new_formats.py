@@ -11,6 +11,7 @@ from numerics.blocks.hadamard import hadamard_matrix, hadamard_signs, random_had
 from .test_nvfp4_recipes import e2m1_codes, e4m3_codes, e4m3_values
 
 F32 = np.float32
+ALL_F16 = np.arange(1 << 16, dtype=np.uint16).view(np.float16)
 NEW_BLOCK_FORMATS = ["mxfp4_b16", "nvfp4_ue5m3", "fp8_b128", "int4_g128_e4m3"]
 
 
@@ -222,3 +223,95 @@ def test_accelerator_model_w4a8_has_no_int4_rate():
     with pytest.raises(ValueError, match="no 'int4' rate"):
         accel.simulate(accel.get_design("b200-like"),
                        accel.Gemm(64, 64, 64, a_format="int4_g128_e4m3", b_format="int4_g128_e4m3"))
+
+
+# -- scalar formats: hifloat8, ue5m3, e1m2 ------------------------------------------------------------
+def hif8_value_set() -> set:
+    """The paper's value set (arXiv 2409.16626 abstract and Table 1): exponents -3..3 with 3 mantissa
+    bits, |E| 4..7 with 2, |E| 8..15 with 1 (E = +15, m = 1 is inf), denormals 2^-22..2^-16, one zero."""
+    vals = {0.0}
+    for e in range(-15, 16):
+        m = 3 if abs(e) <= 3 else 2 if abs(e) <= 7 else 1
+        for k in range(1 << m):
+            if e == 15 and k == 1:
+                continue
+            vals |= {s * (1 + k / (1 << m)) * 2.0 ** e for s in (1, -1)}
+    vals |= {s * 2.0 ** e for e in range(-22, -15) for s in (1, -1)}
+    return vals
+
+
+def test_hifloat8_decode_exhaustive():
+    f = nx.get_format("hifloat8")
+    v = f.decode(np.arange(256, dtype=np.uint8))
+    assert np.isnan(v[0x80]) and np.isnan(v).sum() == 1
+    assert v[0x6F] == np.inf and v[0xEF] == -np.inf and np.isinf(v).sum() == 2
+    finite = v[np.isfinite(v)]
+    assert len(finite) == 253 and set(finite.tolist()) == hif8_value_set()
+    assert f.max == 2.0 ** 15 and f.values().size == 253
+
+
+def huawei_ta(a: float) -> float:
+    """Fp16ToHif8Rtne of Huawei's Ascend aicpu `hif8.cc` (Apache-2.0), restated: |x| with exponent
+    E = floor(log2 |x|) keeps man_bits + 1 fraction bits of its 10 (float16), adds one when the last of
+    them is 1 (ties away), carries into E + 1 when they are all ones, and re-reads the Dot class."""
+    def man_bits(e):
+        if -22 <= e < -15:
+            return 0
+        return 3 if abs(e) <= 3 else 2 if abs(e) <= 7 else 1
+
+    e = int(np.floor(np.log2(a)))
+    frac = int(a * 2.0 ** (10 - e)) - 1024
+    mb = man_bits(e)
+    tmp = frac >> (10 - (mb + 1))
+    if tmp == (1 << (mb + 1)) - 1:
+        e, m = e + 1, 0
+        mb = man_bits(e)
+    elif tmp % 2:
+        m = (tmp + 1) >> 1
+    else:
+        m = tmp >> 1
+    return (1 + m / (1 << mb)) * 2.0 ** e if mb else 2.0 ** e
+
+
+def test_hifloat8_ta_matches_ascend_kernel_on_float16():
+    """Every float16 with 2^-22 <= |x| < 1.25 * 2^15 (the Ascend kernel flushes below 2^-22, where lowbit
+    rounds to the nearest value, 2^-22 from 2^-23 up)."""
+    f = nx.get_format("hifloat8")
+    x = ALL_F16[np.isfinite(ALL_F16)].astype(np.float64)
+    a = np.abs(x)
+    x = x[(a >= 2.0 ** -22) & (a < 1.25 * 2 ** 15)]
+    got = f.quantize(x, rounding=nx.RoundMode.TIES_TO_AWAY)
+    want = np.array([np.copysign(huawei_ta(abs(v)), v) for v in x.tolist()])
+    np.testing.assert_array_equal(got, want)
+
+
+def test_hifloat8_overflow_nan_zero():
+    f = nx.get_format("hifloat8")
+    x = np.array([1.25 * 2 ** 15, 1.24 * 2 ** 15, 1e30, -np.inf, np.nan, 0.0, -0.0, 2.0 ** -23, 0.99 * 2.0 ** -23])
+    ta = nx.RoundMode.TIES_TO_AWAY
+    np.testing.assert_array_equal(f.encode(x, rounding=ta, saturate=False),
+                                  [0x6F, 0x6E, 0x6F, 0xEF, 0x80, 0x00, 0x00, 0x01, 0x00])
+    np.testing.assert_array_equal(f.encode(x, rounding=ta), [0x6E, 0x6E, 0x6E, 0xEE, 0x80, 0x00, 0x00, 0x01, 0x00])
+
+
+def test_hifloat8_nearest_and_stochastic_against_codebook():
+    f = nx.get_format("hifloat8")
+    grid = np.array(sorted(hif8_value_set()))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(3000) * np.exp2(rng.uniform(-20, 14, 3000))
+    i = np.clip(np.searchsorted(grid, x) - 1, 0, grid.size - 2)
+    lo, hi = grid[i], grid[i + 1]
+    nearest = np.where(x - lo < hi - x, lo, hi)
+    np.testing.assert_array_equal(f.quantize(x, rounding=nx.RoundMode.TIES_TO_EVEN), nearest)
+    q = f.quantize(x, rounding=nx.RoundMode.STOCHASTIC, rng=3)
+    assert ((q == lo) | (q == hi)).all()
+
+
+def test_ue5m3_and_e1m2_scalars():
+    ue = nx.get_format("ue5m3")
+    np.testing.assert_array_equal(ue.decode(np.arange(255, dtype=np.uint8)),
+                                  [ue5m3_value(c) for c in range(255)])
+    e1m2 = nx.get_format("e1m2")
+    # float4_e1m2: sign, 1 exponent bit (bias 2^0 - 1 = 0), 2 mantissa bits, no inf/NaN: a uniform grid
+    np.testing.assert_array_equal(e1m2.values(), np.arange(-7, 8) / 2)
+    assert "e1m2" in nx.format_names() and "ue5m3" in nx.format_names() and "hifloat8" in nx.format_names()

@@ -45,7 +45,8 @@ def check_rbits(fmt, x: np.ndarray, rbits, saturate: bool) -> np.ndarray:
 
 def encode_rbits(fmt: FloatFormat, x: np.ndarray, rbits: np.ndarray) -> np.ndarray:
     """Codes of x (float32-exact values) rounded with the given 8-bit random values (see module doc)."""
-    a = np.abs(x.astype(np.float64)).reshape(-1)
+    with np.errstate(invalid="ignore"):
+        a = np.abs(x.astype(np.float64)).reshape(-1)
     r = rbits.reshape(-1).astype(np.float64)
     nan = np.isnan(a)
     a = np.where(nan | np.isinf(a), fmt.max, a)

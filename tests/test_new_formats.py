@@ -315,3 +315,32 @@ def test_ue5m3_and_e1m2_scalars():
     # float4_e1m2: sign, 1 exponent bit (bias 2^0 - 1 = 0), 2 mantissa bits, no inf/NaN: a uniform grid
     np.testing.assert_array_equal(e1m2.values(), np.arange(-7, 8) / 2)
     assert "e1m2" in nx.format_names() and "ue5m3" in nx.format_names() and "hifloat8" in nx.format_names()
+
+
+# -- fuzzing the new entry points ----------------------------------------------------------------------
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_RULES = [None, "ocp", "tilelang", "trainium", "triton_up", "triton_down", "four_over_six", "cuda_mxfp8", "bogus", 3]
+_RECIPES = [None, "lowbit", "torchao", "transformer_engine", "tilelang", 0]
+
+
+@given(st.sampled_from(["mxfp4", "nvfp4", "mxfp4_b16", "nvfp4_ue5m3", "fp8_b128", "int4_g128_e4m3", "mxfp8_e4m3"]),
+       st.sampled_from(_RULES), st.sampled_from(_RECIPES),
+       st.sampled_from([(16, 32), (32, 16), (20, 32), (48, 128), (128, 128), (3, 16, 16)]),
+       st.sampled_from([None, (16, 16), (16,), 16, (8, 16), (0, 4), (128, 128), "x"]),
+       st.sampled_from([None, 0, 5, np.ones(16), np.ones(3), "te"]),
+       st.sampled_from([1.0, 1e-30, 1e30, 0.0]), st.integers(0, 2 ** 16))
+def test_fuzz_new_entry_points(name, rule, recipe, shape, block_shape, hadamard, scale, seed):
+    """Only a correct result or ValueError/TypeError: never NaN from finite input, never another error."""
+    x = (np.random.default_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+    try:
+        fmt = nx.get_block_format(name, scale_rule=rule, recipe=recipe)
+        bt = fmt.encode(x, block_shape=block_shape, hadamard=hadamard)
+    except (ValueError, TypeError):
+        return
+    bt.validate()
+    y = bt.decode()
+    assert y.shape == x.shape and np.isfinite(y).all()
+    if hadamard is None:
+        assert np.abs(y).max() <= 4 * np.abs(x).max() + 1e-30 or not np.abs(x).max()

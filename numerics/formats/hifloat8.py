@@ -71,6 +71,10 @@ class HiFloat8Format(ScalarFormat):
 
     has_inf = True
     has_nan = True
+    subnormals = True  # the denormal (DML) codes
+    zero = True
+    signed = True
+    _takes_sr_bits = False  # stochastic rounding draws a float64 uniform between neighbours (level set)
     nan_code = NAN_CODE
     inf_code = INF_CODE
     max_code = MAX_CODE

@@ -29,19 +29,29 @@ def floor_log2(a: float) -> int:
 FLOOR_LOG2 = np.array([floor_log2(a) for a in FP16_POS.tolist()])
 
 
-def ceil_log2_ratio(m: float) -> np.ndarray:
-    """smallest e with m * 2^e >= a for every a in FP16_POS; m * 2^e and the comparison are exact."""
-    e = FLOOR_LOG2 - floor_log2(m) - 2
-    for _ in range(4):
-        e = e + (np.ldexp(m, e) < FP16_POS)
-    assert (np.ldexp(m, e) >= FP16_POS).all() and (np.ldexp(m, e - 1) < FP16_POS).all()
-    return e
+def tilelang_exponents(m: float, amax: np.ndarray) -> np.ndarray:
+    """tile-ai/tilelang@a35008a4 examples/deepseek_v32/inference/kernel.py fast_round_scale, restated
+    with exact arithmetic: v = fl32(amax * fl32(1/m)) (the product of two float32 values is exact in
+    float64, so one float32 rounding of it is the float32 product); then the smallest e with 2^e >= v for
+    a normal v, -126 for a float32-subnormal v, -127 for v = 0."""
+    inv = Fraction(float(np.float32(1.0 / m)))
+    out = []
+    for a in amax.tolist():
+        v = Fraction(float(np.float32(float(Fraction(float(np.float32(a))) * inv))))
+        if v == 0:
+            out.append(-127)
+        elif v < Fraction(2) ** -126:
+            out.append(-126)
+        else:
+            e = floor_log2(float(v))
+            out.append(e if Fraction(2) ** e == v else e + 1)
+    return np.array(out)
 
 
 ORACLES = {
     ScaleRule.FLOOR: lambda el: FLOOR_LOG2 - el.emax,
     ScaleRule.TRAINIUM: lambda el: FLOOR_LOG2 - el.emax + 1,
-    ScaleRule.TILELANG: lambda el: ceil_log2_ratio(float(el.max)),
+    ScaleRule.TILELANG: lambda el: tilelang_exponents(float(el.max), FP16_POS),
 }
 
 
@@ -63,6 +73,16 @@ def test_pow2_rules_exhaustive_fp16(rule, elem):
     # elements: the scalar format's own RNE of x / 2^e, saturating
     e = want.astype(np.int64) - 127
     np.testing.assert_array_equal(bt.codes[:, 0], el.encode(np.ldexp(FP16_POS, -e), saturate=True))
+
+
+def test_tilelang_float32_subnormal_descale():
+    """Where fl32(amax / 448) is a float32 subnormal tilelang's bit trick gives 2^-126, RCEIL 2^-127."""
+    el = nx.get_format("e4m3")
+    amax = np.array([2.0 ** -120, 448 * 2.0 ** -127, 448 * 2.0 ** -126, 3e-38, 1e-45])
+    x = np.zeros((amax.size, 32), np.float32)
+    x[:, 0] = amax
+    got = BlockFormat(element=el, scale=nx.get_format("e8m0"), scale_rule=ScaleRule.TILELANG).encode(x).scales[:, 0]
+    np.testing.assert_array_equal(got, np.clip(tilelang_exponents(448.0, amax), -127, 127) + 127)
 
 
 @pytest.mark.parametrize("rule", [ScaleRule.TRAINIUM, ScaleRule.TILELANG, ScaleRule.RCEIL], ids=lambda r: r.name)

@@ -15,8 +15,10 @@ class ScaleRule(Enum):
            (torchao ScaleCalculationMode.EVEN).
     RCEIL (alias CUDA_MXFP8): X = E8M0 rounded toward +inf of fl32(amax * fl32(1/max_elem)): no element
            clips (NVIDIA cuBLAS / CUDA MXFP8 recipe, round-up and saturate, as torchao's `_to_mx_rceil`).
-    TILELANG: X = the smallest power of two with X * max_elem >= amax, computed exactly (amax / max_elem
-           rounded toward +inf in E8M0, as issue #20 describes tilelang's MX quantiser).
+    TILELANG: X = 2^(ceil log2 of v), v = fl32(amax * fl32(1/max_elem)), read off v's float32 bits
+           (exponent field - 127, plus one for a non-zero mantissa field): tilelang's
+           `fast_round_scale` (examples/deepseek_v32/inference/kernel.py at tile-ai/tilelang@a35008a4).
+           Equal to RCEIL except where v is a float32 subnormal (then 2^-126).
     TRAINIUM: e = floor(log2 amax) - emax_elem + 1: FLOOR with one power of two (2x) headroom, so no
            element clips (AWS Trainium `nki.isa.quantize_mx`, as issue #20 describes it).
 
@@ -94,10 +96,9 @@ def pow2_exponents(rule: ScaleRule, amax: np.ndarray, emax_elem: int, elem_mbits
         exp = fl + (descale != np.ldexp(1.0, fl))
         return np.where(descale > 0, exp, -127)
     if rule == ScaleRule.TILELANG:
-        # smallest e with 2^e * elem_max >= amax; the products are exact in float64
-        e = floor_log2(amax) - floor_log2(np.array([elem_max]))[0]
-        e = e - 1
-        for _ in range(3):  # the answer lies within two of the floor estimate
-            e = e + (np.ldexp(elem_max, e) < amax)
-        return e
+        # tilelang's fast_round_scale: v = fl32(amax * fl32(1/max)); exponent field - 127, plus one when
+        # the mantissa field is not zero (a float32-subnormal v gives -126, zero -127)
+        v = (amax.astype(np.float32) * np.float32(1.0 / elem_max)).astype(np.float32)
+        bits = v.view(np.uint32).astype(np.int64)
+        return ((bits >> 23) & 0xFF) - 127 + ((bits & 0x7FFFFF) != 0)
     raise ValueError(f"{rule} is not a power-of-two rule")

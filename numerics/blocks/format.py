@@ -328,7 +328,7 @@ class BlockFormat:
         good = (amax > 0) & ~bad
         exp = np.full(amax.shape, sc.emin, np.int64)
         exp[good] = pow2_exponents(self.scale_rule, amax[good], self.element.emax, self._elem_mbits,
-                                   self.elem_max)
+                                   self.elem_max, self.element.bits)
         exp = np.clip(exp, sc.emin, sc.emax)
         codes = (exp + sc.bias).astype(sc.code_dtype)  # man_bits 0: the code is the biased exponent
         exp[bad] = 0

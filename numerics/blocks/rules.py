@@ -19,8 +19,10 @@ class ScaleRule(Enum):
            (exponent field - 127, plus one for a non-zero mantissa field): tilelang's
            `fast_round_scale` (examples/deepseek_v32/inference/kernel.py at tile-ai/tilelang@a35008a4).
            Equal to RCEIL except where v is a float32 subnormal (then 2^-126).
-    TRAINIUM: e = floor(log2 amax) - emax_elem + 1: FLOOR with one power of two (2x) headroom, so no
-           element clips (AWS Trainium `nki.isa.quantize_mx`, as issue #20 describes it).
+    TRAINIUM: FLOOR with one power of two (2x) headroom for 8-bit elements, e = floor(log2 amax) - emax_elem
+           + 1 (E4M3, E5M2: "alternative emax" 7 and 14, the neuronxcc default), and plain FLOOR for
+           narrower elements (E2M1 keeps 2): AWS Trainium `nki.isa.quantize_mx` as its golden model
+           `quantize_mx_golden(mx_alt_emax=True)` in aws-neuron/nki-library test/utils/mx_utils.py has it.
 
     Scales rounded into a float scale format (UE4M3, UE5M3, E4M3, FP16, FP32):
     AMAX (alias TRITON_NEAREST): X = amax / max_elem (divided by the tensor scale when there is one)
@@ -75,12 +77,12 @@ def floor_log2(a: np.ndarray) -> np.ndarray:
 
 
 def pow2_exponents(rule: ScaleRule, amax: np.ndarray, emax_elem: int, elem_mbits: int,
-                   elem_max: float) -> np.ndarray:
+                   elem_max: float, elem_bits: int = 8) -> np.ndarray:
     """Unclamped scale exponents for the power-of-two rules; amax > 0 and finite (float64)."""
     if rule == ScaleRule.FLOOR:
         return floor_log2(amax) - emax_elem
     if rule == ScaleRule.TRAINIUM:
-        return floor_log2(amax) - emax_elem + 1
+        return floor_log2(amax) - emax_elem + (1 if elem_bits == 8 else 0)
     if rule == ScaleRule.CEIL:
         fl = floor_log2(amax)
         return fl + (amax != np.ldexp(1.0, fl)) - emax_elem

@@ -25,3 +25,8 @@ __all__ = ["PCM", "RRAM", "Crossbar", "IdealDevice", "analog_matmul",
 from .analog import SRAM, Periphery, macro_report  # noqa: E402
 
 __all__ += ["Periphery", "SRAM", "macro_report"]
+# accuracy cache and mixed-precision pairing (issue #17)
+from .accuracy import AccuracyCache  # noqa: E402
+from .workloads import mma_formats  # noqa: E402
+
+__all__ += ["AccuracyCache", "mma_formats"]

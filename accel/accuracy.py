@@ -23,7 +23,7 @@ import numerics as nx
 
 from .checks import check_str, real_array
 from .design import element_name, format_info
-from .workloads import SCALINGS, Gemm, draw, parse_sparsity
+from .workloads import SCALINGS, Gemm, draw, mma_formats, parse_sparsity
 
 MAX_K = 16384
 
@@ -53,6 +53,24 @@ def error_metrics(d: np.ndarray, ref: np.ndarray) -> dict:
     return {"rel_fro_err": rel, "sqnr_db": sqnr, "max_abs_err": float(np.max(np.abs(err))) if err.size else 0.0}
 
 
+def split_metrics(d: np.ndarray, d_exact: np.ndarray, ref: np.ndarray) -> dict:
+    """error_metrics(d, ref) plus the error split by cause, as normwise relative (Frobenius) errors:
+
+    - rel_err_total = ||D_hw - D_ref||_F / ||D_ref||_F (equal to rel_fro_err): everything;
+    - rel_err_accumulation = ||D_hw - D_exact||_F / ||D_exact||_F: the accumulator and the epilogue
+      alone (D_exact: the exact product of the quantised, pruned operands, exact_product);
+    - rel_err_quantization = ||D_exact - D_ref||_F / ||D_ref||_F: operand rounding and pruning alone.
+
+    D_ref is the float64 product of the operands as given. The two parts need not add up to the total
+    (they are norms of two error terms that may cancel), but total <= accumulation (1 + quantization) +
+    quantization. Non-finite hardware outputs make the total and accumulation errors inf."""
+    res = error_metrics(d, ref)
+    res["rel_err_total"] = res["rel_fro_err"]
+    res["rel_err_accumulation"] = error_metrics(d, d_exact)["rel_fro_err"]
+    res["rel_err_quantization"] = error_metrics(d_exact, ref)["rel_fro_err"]
+    return res
+
+
 def _scaled(x: np.ndarray, fmt, scaling: str, axis: int):
     """x / s with s per tensor or per channel (amax / fmt.max), and s, for a scalar format."""
     if scaling == "auto":
@@ -64,11 +82,22 @@ def _scaled(x: np.ndarray, fmt, scaling: str, axis: int):
     return (x / s).astype(np.float32), s
 
 
-def quantized_matmul(a: np.ndarray, b: np.ndarray, a_format: str, b_format: str, accumulator: str,
-                     scaling: str = "auto", sparsity: str | None = None) -> np.ndarray:
-    """A @ B as the unit computes it: B pruned to N:M along K, both operands rounded into their formats
-    (scalar formats with per-tensor/per-channel scales applied after accumulation, as FP8/INT8 GEMM
-    epilogues do; block formats with their own scales), summed by `accumulator`. Returns float64."""
+def _quantize_scalar(x: np.ndarray, f, scaling: str, axis: int):
+    """(values of `f`, scale) for x in scalar format f with the scaling rule of _scaled."""
+    xs, s = _scaled(np.asarray(x, np.float64), f, scaling, axis)
+    if isinstance(f, nx.IntFormat):
+        return f.decode(f.encode(np.clip(np.rint(xs), f.lowest, f.highest))), s
+    return f.quantize(xs), s
+
+
+def quantize_operands(a: np.ndarray, b: np.ndarray, a_format: str, b_format: str, scaling: str = "auto",
+                      sparsity: str | None = None) -> tuple:
+    """The operands as the MMA consumes them: ((op_a, op_b), (scale_a, scale_b), (fmt_a, fmt_b), (val_a,
+    val_b)). B is first pruned to N:M along K. op: a BlockTensor (block formats) or the float64 values of
+    the scalar format fmt (None for block operands); scale: the per-tensor/per-channel scale the epilogue
+    applies (1.0 for block operands); val: the float64 value of every element the MMA multiplies (block
+    scales included, epilogue scales not). Mixed pairs follow workloads.mma_formats: the dequantised operand
+    is decoded (or converted) and then rounded into the other operand's format."""
     a, b = real_array("a", a, ndim=(2,)), real_array("b", b, ndim=(2,))
     if a.shape[1] != b.shape[0]:
         raise ValueError(f"a (m x k) and b (k x n) must share k, got shapes {a.shape} and {b.shape}")
@@ -78,35 +107,62 @@ def quantized_matmul(a: np.ndarray, b: np.ndarray, a_format: str, b_format: str,
             element_name(v)
         except (ValueError, TypeError) as err:
             raise type(err)(f"quantized_matmul.{name}: {err}") from None
+    fa_name, fb_name, deq = mma_formats(a_format, b_format)
     sp = parse_sparsity(sparsity)
     if sp is not None:
         b = nx.sparse24(b, n=sp[0], m=sp[1], axis=0).decompress()
-    acc = nx.get_accumulator(accumulator)
-    ops, scales, fmts = [], [], []
-    for x, name, axis in ((a, a_format, 1), (b, b_format, 0)):
+    ops, scales, fmts, vals = [], [], [], []
+    for x, given, name, axis, which in ((a, a_format, fa_name, 1, "a"), (b, b_format, fb_name, 0, "b")):
+        x = np.asarray(x, np.float64)
+        if deq == which:  # dequantise-then-GEMM: the operand's own format first, decoded to values
+            try:
+                g = nx.get_format(given)
+                x = _quantize_scalar(x, g, scaling, axis)
+                x = x[0] * x[1]
+            except ValueError:
+                x = nx.get_block_format(given).encode(np.asarray(x, np.float32), axis=axis).decode()
         try:
             f = nx.get_format(name)
         except ValueError:
-            bf = nx.get_block_format(name)
-            ops.append(bf.encode(np.asarray(x, np.float32), axis=axis))
+            bt = nx.get_block_format(name).encode(np.asarray(x, np.float32), axis=axis)
+            ops.append(bt)
             scales.append(1.0)
             fmts.append(None)
+            vals.append(np.asarray(bt.decode(), np.float64))
             continue
-        xs, s = _scaled(np.asarray(x, np.float64), f, scaling, axis)
-        if isinstance(f, nx.IntFormat):
-            q = f.decode(f.encode(np.clip(np.rint(xs), f.lowest, f.highest)))
-        else:
-            q = f.quantize(xs)
+        q, s = _quantize_scalar(x, f, scaling, axis)
         ops.append(q)
         scales.append(s)
         fmts.append(f)
-    if (fmts[0] is None) != (fmts[1] is None):
-        raise ValueError(f"a_format {a_format!r} and b_format {b_format!r}: both block formats or both scalar")
+        vals.append(q)
+    return tuple(ops), tuple(scales), tuple(fmts), tuple(vals)
+
+
+def exact_product(vals: tuple, scales: tuple) -> np.ndarray:
+    """The product of the quantised operands without the accumulator's rounding: float64 BLAS on their
+    values, then the epilogue scales. Integer-valued products are exact (every partial sum below 2^53 for
+    the formats' ranges at k <= MAX_K); float ones carry float64's own error, at most about k 2^-53
+    relative (2e-12 at k = 16384), four orders below the finest hardware accumulator (FP32, ~1e-7)."""
+    return (vals[0] @ vals[1]) * scales[0] * scales[1]
+
+
+def quantized_matmul(a: np.ndarray, b: np.ndarray, a_format: str, b_format: str, accumulator: str,
+                     scaling: str = "auto", sparsity: str | None = None, exact: bool = False):
+    """A @ B as the unit computes it: B pruned to N:M along K, both operands rounded into their formats
+    (scalar formats with per-tensor/per-channel scales applied after accumulation, as FP8/INT8 GEMM
+    epilogues do; block formats with their own scales; mixed pairs per workloads.mma_formats), summed by
+    `accumulator`. Returns float64; with exact=True the pair (hardware result, exact_product of the same
+    quantised operands)."""
+    if not isinstance(exact, bool):
+        raise TypeError(f"quantized_matmul: exact must be True or False, got {exact!r}")
+    ops, scales, fmts, vals = quantize_operands(a, b, a_format, b_format, scaling, sparsity)
+    acc = nx.get_accumulator(accumulator)
     if fmts[0] is None:
         d = nx.matmul(ops[0], ops[1], acc)
     else:
         d = nx.matmul(ops[0], ops[1], acc, a_format=fmts[0], b_format=fmts[1])
-    return d * scales[0] * scales[1]
+    d = d * scales[0] * scales[1]
+    return (d, exact_product(vals, scales)) if exact else d
 
 
 def k_slice(w: Gemm, max_k: int) -> tuple[int, int]:
@@ -144,29 +200,38 @@ def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int 
     if not np.isfinite(ref).all():
         raise ValueError(f"{w.name}: the float64 reference A @ B overflows (|a| up to {np.abs(a).max():.3g}, |b| up "
                          f"to {np.abs(b).max():.3g}); scale the operands")
-    d = quantized_matmul(a, b, w.a_format, w.b_fmt, accumulator, w.scaling, w.sparsity)
+    d, dq = quantized_matmul(a, b, w.a_format, w.b_fmt, accumulator, w.scaling, w.sparsity, exact=True)
     out = element_name(w.out_fmt)
     of = nx.get_format(out)
     if isinstance(of, nx.FloatFormat) and of.bits < 32:  # the stored result (e.g. fp16 out)
         d = of.quantize(d, saturate=True)
-    res = error_metrics(d, ref)
+    res = split_metrics(d, dq, ref)
     res["outputs_computed"] = int(d.size)
     res["k_sampled"] = ks
     return res
 
 
 def chain_accuracy(net, layer_matmul) -> dict:
-    """A Dense chain run end to end twice: through `layer_matmul(i, x, w)` (the hardware, layer i) and
-    in float64; error metrics of the logits, the two top-1 scores against the labels, their agreement."""
-    x = xf = np.asarray(net.inputs, np.float64)
+    """A Dense chain run end to end through the hardware (`layer_matmul(i, x, w)`, layer i) and in
+    float64; error metrics of the logits, the two top-1 scores against the labels, their agreement. When
+    layer_matmul returns a pair (hardware result, exact product of the same quantised operands), a third
+    run with every layer's accumulation exact (fed its own activations) splits the error by cause
+    (split_metrics); a single array (analog tiles) gives error_metrics only."""
+    x = xq = xf = np.asarray(net.inputs, np.float64)
+    split = True
     for i, layer in enumerate(net.layers):
         w = np.asarray(layer.weight, np.float64)
         b = np.asarray(layer.bias, np.float64)
-        y, yf = layer_matmul(i, x, w) + b, xf @ w + b
+        y = layer_matmul(i, x, w)
+        split = split and isinstance(y, tuple)
+        if split:  # the exact-accumulation chain feeds its own activations: the pipeline less the accumulator
+            y, yq = y[0], layer_matmul(i, xq, w)[1] + b
+        y, yf = y + b, xf @ w + b
         if layer.activation == "relu":
             y, yf = np.maximum(y, 0.0), np.maximum(yf, 0.0)
-        x, xf = y, yf
-    res = error_metrics(x, xf)
+            yq = np.maximum(yq, 0.0) if split else None
+        x, xq, xf = y, (yq if split else None), yf
+    res = split_metrics(x, xq, xf) if split else error_metrics(x, xf)
     pred, pred_f = x.argmax(1), xf.argmax(1)
     res["agreement"] = float((pred == pred_f).mean())
     if net.labels is not None:
@@ -186,3 +251,128 @@ def worst_gemm(gemms, accuracy_of) -> dict:
         if not worst or r["rel_fro_err"] > worst["rel_fro_err"]:
             worst = r
     return {**worst, "outputs_computed": total}
+
+
+# Bump when a change to this module or to numerics changes the numbers a key maps to: stale entries then
+# miss instead of returning old metrics.
+CACHE_VERSION = 1
+
+
+def _array_digest(h, arr) -> None:
+    if arr is None:
+        h.update(b"none")
+        return
+    a = np.ascontiguousarray(arr)
+    h.update(f"{a.dtype.str}{a.shape}".encode())
+    h.update(a.tobytes())
+
+
+class AccuracyCache:
+    """Accuracy metrics keyed on what determines them, shared across grid points, sweep workers and runs.
+
+    The key (accuracy_key) hashes the GEMM's shape, formats, out format, sparsity, scaling, seed and
+    distribution (or the operands' bytes when given), the accumulator's full definition and the sample
+    bounds; not the array size, clock or memories, which change the time and energy only. `path`: a JSON
+    Lines file (created if absent) that several processes may share: each entry is appended under an
+    exclusive lock and entries other processes wrote are read before a miss is computed. None: in memory
+    only."""
+
+    def __init__(self, path=None):
+        import os
+        if path is not None and not isinstance(path, str | os.PathLike):
+            raise TypeError(f"AccuracyCache: path must be None, a str or os.PathLike, got {type(path).__name__}")
+        self.path = None if path is None else os.fspath(path)
+        self._mem: dict = {}
+        self._read_upto = 0
+        self.hits = self.misses = 0
+        if self.path is not None:
+            try:
+                with open(self.path, "a", encoding="utf-8"):
+                    pass
+            except OSError as err:
+                raise type(err)(err.errno, f"cannot open the accuracy cache: {err.strerror}", self.path) from None
+            self._load()
+
+    def _load(self) -> None:
+        import json
+        with open(self.path, encoding="utf-8") as fh:
+            fh.seek(self._read_upto)
+            while True:
+                line = fh.readline()
+                if not line.endswith("\n"):  # end of file, or another process's append still under way
+                    break
+                self._read_upto += len(line.encode("utf-8"))
+                try:
+                    entry = json.loads(line)
+                    self._mem[entry["key"]] = entry["metrics"]
+                except (ValueError, KeyError, TypeError):
+                    raise ValueError(f"{self.path}: a line of the accuracy cache is not a cache entry "
+                                     f"({line[:60]!r}); delete the file to rebuild it") from None
+
+    def get(self, key: str):
+        if key not in self._mem and self.path is not None:
+            self._load()
+        v = self._mem.get(key)
+        return None if v is None else dict(v)
+
+    def put(self, key: str, metrics: dict) -> None:
+        import fcntl
+        import json
+        self._mem[key] = dict(metrics)
+        if self.path is None:
+            return
+        line = json.dumps({"key": key, "metrics": metrics}) + "\n"
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fh.write(line)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def __len__(self) -> int:
+        return len(self._mem)
+
+    def gemm_accuracy(self, w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int = 128,
+                      max_k: int = MAX_K) -> dict:
+        """gemm_accuracy(w, accumulator, ...) through the cache."""
+        key = accuracy_key(w, accumulator, max_rows, max_cols, max_k)
+        hit = self.get(key)
+        if hit is not None:
+            self.hits += 1
+            return hit
+        self.misses += 1
+        res = gemm_accuracy(w, accumulator, max_rows, max_cols, max_k)
+        self.put(key, res)
+        return dict(res)
+
+
+def accuracy_key(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int = 128, max_k: int = MAX_K) -> str:
+    """The cache key of gemm_accuracy(w, accumulator, ...): a SHA-256 of what determines its numbers."""
+    import hashlib
+    if not isinstance(w, Gemm):
+        raise TypeError(f"accuracy_key: w must be a Gemm, got {type(w).__name__}")
+    acc = nx.get_accumulator(accumulator)
+    h = hashlib.sha256()
+    fields = (CACHE_VERSION, w.m, w.n, w.k, w.a_format, w.b_fmt, w.out_fmt, w.sparsity, w.scaling, w.seed, w.dist,
+              repr(acc), max_rows, max_cols, max_k)
+    h.update(repr(fields).encode())
+    _array_digest(h, w.a)
+    _array_digest(h, w.b)
+    return h.hexdigest()
+
+
+def chain_key(net, accumulator: str) -> str:
+    """The cache key of a Dense chain's accuracy on a digital unit using `accumulator`: a SHA-256 of the
+    formats, scaling, sparsity, the accumulator's definition and every weight, bias, activation, input
+    and label."""
+    import hashlib
+    acc = nx.get_accumulator(accumulator)
+    h = hashlib.sha256()
+    h.update(repr((CACHE_VERSION, "chain", net.a_format, net.b_fmt, net.scaling, net.sparsity, repr(acc))).encode())
+    for layer in net.layers:
+        h.update(repr(layer.activation).encode())
+        _array_digest(h, np.asarray(layer.weight))
+        _array_digest(h, np.asarray(layer.bias))
+    _array_digest(h, None if net.inputs is None else np.asarray(net.inputs))
+    _array_digest(h, None if net.labels is None else np.asarray(net.labels))
+    return h.hexdigest()

@@ -58,13 +58,50 @@ def format_table(names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def block_format_table(names: list[str]) -> str:
+    """The block-format table `lowbit formats` prints: element, scale, block size, bits per element with the
+    scales, and the largest value (element max x scale max)."""
+    rows = [("name", "element", "scale", "block", "bits/element", "max", "scale rule")]
+    for name in names:
+        b = nx.get_block_format(name)
+        bs = "axis" if b.block_size is None else "x".join(map(str, b.block_size)) if isinstance(b.block_size, tuple) \
+            else str(b.block_size)
+        bits = f"{b.bits_per_element:.4g}" if isinstance(b.block_size, int) else f"{b.element.bits} + scale/axis"
+        extra = (" + fp32 tensor scale" if b.tensor_scale else "") + (", zero point" if b.zero_point else "")
+        rows.append((name, b.element.name, b.scale.name, bs, bits,
+                     _fmt_value(float(b.element.max) * float(b.scale.max)), b.scale_rule.value + extra))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _is_block(name: str) -> bool:
+    if name in nx.format_names():
+        return False
+    try:
+        nx.get_block_format(name)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def _cmd_formats(args) -> int:
     names = args.names or nx.format_names()
+    blocks = [n for n in args.names if _is_block(n)] if args.names else nx.block_format_names()
+    scalars = [n for n in names if n not in blocks]
     try:
-        print(format_table(names))
+        parts = ([format_table(scalars)] if scalars else []) + \
+            ([("block formats (element x shared scale):\n" if scalars else "") + block_format_table(blocks)]
+             if blocks else [])
     except ValueError as err:
+        if len(names) == 1 or any(str(n) in str(err) for n in names):
+            close = difflib.get_close_matches(str(err).split("'")[1] if "'" in str(err) else "",
+                                              nx.block_format_names(), 3, 0.6)
+            err = f"{err}" + (f"; block formats close to it: {', '.join(close)}" if close else "")
         print(f"lowbit formats: {err}", file=sys.stderr)
         return 2
+    print("\n\n".join(parts))
     return 0
 
 
@@ -146,30 +183,22 @@ def _workload(spec: dict, where: str = "workload"):
     return build()
 
 
-_UNITS = {"seconds": ("us", 1e6), "energy_j": ("nJ", 1e9), "ops_per_s": ("TOPS", 1e-12),
-          "ops_per_j": ("TOPS/W", 1e-12)}
-
-
 def _unit(key: str):
-    if key.startswith("energy_") and key.endswith("_j"):
-        return _UNITS["energy_j"]
-    return _UNITS.get(key)
+    from .units import column_unit
+    return column_unit(key)
 
 
 def _cell(key: str, v) -> str:
-    if _unit(key) and isinstance(v, int | float):
-        v = v * _unit(key)[1]
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    return "-" if v is None else str(v)
+    from .units import cell
+    return cell(key, v)
 
 
 def table(rows: list[dict], columns: list[str]) -> str:
-    """Rows as an aligned text table; times in us, energy in nJ, throughput in TOPS, efficiency TOPS/W."""
-    head = [f"{c} [{_unit(c)[0]}]" if _unit(c) else c for c in columns]
+    """Rows as an aligned text table; quantities with units SI-prefixed in each cell (12.5 mJ, 3.2 us,
+    410 TOPS/W: accel.units.si). --json/--csv/JSONL keep the raw SI numbers."""
     body = [[_cell(c, r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
+    widths = [max(len(x) for x in col) for col in zip(columns, *body)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(columns, widths)).rstrip(), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(x.ljust(w) for x, w in zip(r, widths)).rstrip() for r in body]
     return "\n".join(lines)
 
@@ -185,10 +214,13 @@ def _cmd_simulate(args) -> int:
     if args.layer:
         return _simulate_layer(args)
     spec = {"gemm": args.gemm} if args.gemm else {"network": args.network}
-    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation"):
+    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed"):
         if getattr(args, key) is not None:
             spec[key] = getattr(args, key)
-    design, workload = _design(args.design), _workload(spec, "simulate")
+    if args.seed is not None and args.network == "digits-mlp":
+        raise ValueError("--seed: the digits MLP runs fixed trained weights on fixed test images (nothing is drawn); "
+                         "--seed applies to --gemm and --network transformer")
+    design, workload = _with_accumulator(_design(args.design), args.accumulator), _workload(spec, "simulate")
     try:
         r = accel.simulate(design, workload, accuracy=not args.no_accuracy)
     except MemoryError:
@@ -202,8 +234,24 @@ def _cmd_simulate(args) -> int:
         cols = [c for c in _DEFAULT_COLUMNS if c in d] + ["cycles", "compute_cycles"]
         cols += [c for c in d if c.startswith("energy_") and c != "energy_j"]
         cols += [c for c in (r.accuracy or {}) if c not in cols]
-        print("\n".join(f"{c:24s} {_cell(c, d[c])}" + (f" {_unit(c)[0]}" if _unit(c) else "") for c in cols))
+        print("\n".join(f"{c:24s} {_cell(c, d[c])}" for c in cols))
     return 0
+
+
+def _with_accumulator(design, name: str | None):
+    """`design` with every format of its unit summed by the accumulator preset `name` (--accumulator)."""
+    if name is None:
+        return design
+    if not hasattr(design.unit, "accumulator"):
+        raise ValueError(f"--accumulator: {design.name}'s unit ({type(design.unit).__name__}) has no digital "
+                         "accumulator to choose")
+    if name not in nx.accumulator_names():
+        close = difflib.get_close_matches(name, nx.accumulator_names(), 3, 0.5)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"--accumulator: unknown accumulator {name!r}{hint}; valid: "
+                         f"{', '.join(nx.accumulator_names())}")
+    import dataclasses
+    return design.replace(unit=dataclasses.replace(design.unit, accumulator=name))
 
 
 def _simulate_layer(args) -> int:
@@ -211,13 +259,13 @@ def _simulate_layer(args) -> int:
     import json
 
     import accel
-    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation"):
+    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed"):
         if getattr(args, key) is not None:
             raise ValueError(f"--{key.replace('_', '-')} applies to --gemm/--network; a layer takes --dtype")
     d_model, heads, batch, seq = args.layer
     layer = accel.transformer_layer(d_model, heads, batch, seq, phase=args.phase, kv_len=args.kv_len, tp=args.tp,
                                     dtype=args.dtype, ffn_mult=args.ffn_mult)
-    design = _design(args.design)
+    design = _with_accumulator(_design(args.design), args.accumulator)
     try:
         r = accel.simulate(design, layer, accuracy=not args.no_accuracy)
     except MemoryError:
@@ -262,15 +310,25 @@ def _load_grid(path: str) -> dict:
     if not isinstance(grid, dict):
         raise ValueError(f"{path}: grid must be a [grid] table of \"dotted.field\" = [values], got {grid!r}")
     for key, vals in grid.items():
-        if not isinstance(vals, list) or not vals:
+        if key != "zip" and (not isinstance(vals, list) or not vals):
             raise ValueError(f"{path}: [grid] {key!r} must be a non-empty array of values, got {vals!r}")
+    from .sweep import grid_keys
+    try:  # [grid.zip] tables (or [[grid.zip]] for several groups): lists that advance together
+        grid_keys(grid)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{path}: [grid] {err}") from None
     wl = doc["workloads"]
     if not isinstance(wl, list) or not wl or not all(isinstance(w, dict) for w in wl):
         raise ValueError(f"{path}: workloads must be one or more [[workloads]] tables, got {wl!r}")
     return doc
 
 
-def _finish_sweep(rows: list[dict], out_dir: str | None, columns: list[str]) -> None:
+def _label_columns(rows: list[dict], keys: list[str]) -> tuple:
+    """The grid columns that differ between rows: what names a point on a plot."""
+    return tuple(k for k in keys if len({str(r.get(k)) for r in rows}) > 1)
+
+
+def _finish_sweep(rows: list[dict], out_dir: str | None, columns: list[str], keys: list[str] = ()) -> None:
     import accel
     print(table(rows, [c for c in columns if any(c in r for r in rows)]))
     errors = [r for r in rows if "error" in r]
@@ -281,40 +339,100 @@ def _finish_sweep(rows: list[dict], out_dir: str | None, columns: list[str]) -> 
         print(f"\nno plots in {out_dir}/: every point failed")
     elif out_dir:
         os.makedirs(out_dir, exist_ok=True)
+        label = _label_columns(ok, list(keys))
         color = "top1" if any("top1" in r for r in ok) else ("sqnr_db" if any("sqnr_db" in r for r in ok) else None)
-        accel.plot_pareto(ok, x="energy_j", y="ops_per_s", color=color, path=os.path.join(out_dir, "pareto.png"))
+        accel.plot_pareto(ok, x="energy_j", y="ops_per_s", color=color, label=label,
+                          path=os.path.join(out_dir, "pareto.png"))
         if color:
-            accel.plot_pareto(ok, x="energy_j", y=color, color="ops_per_s", logy=False,
+            accel.plot_pareto(ok, x="energy_j", y=color, color="ops_per_s", logy=False, label=label,
                               path=os.path.join(out_dir, f"energy_vs_{color}.png"))
-        print(f"\nplots in {out_dir}/")
+        print(f"\nplots in {out_dir}/ (one Pareto front per workload)")
+
+
+def _executor(args):
+    """(executor, closer) for --scheduler/--workers: a Dask client's executor, or None (accel.sweep decides)."""
+    if args.scheduler is None:
+        return None, lambda: None
+    try:
+        import distributed
+    except ImportError:
+        raise ValueError("--scheduler needs Dask's distributed package (pip install distributed)") from None
+    if args.scheduler == "local":
+        cluster = distributed.LocalCluster(n_workers=args.workers or os.cpu_count() or 1, threads_per_worker=1,
+                                           dashboard_address=None)
+        client = distributed.Client(cluster)
+
+        def close():
+            client.close()
+            cluster.close()
+        return client.get_executor(), close
+    if args.workers is not None:
+        raise ValueError(f"--workers sizes a local pool or --scheduler local; the cluster at {args.scheduler} has its "
+                         "own workers: drop --workers")
+    try:
+        client = distributed.Client(args.scheduler, timeout=10)
+    except OSError as err:
+        raise OSError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler ({err})") from None
+    return client.get_executor(), client.close
+
+
+def _scheduler(text: str) -> str:
+    if text == "local" or text.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
+        return text
+    raise argparse.ArgumentTypeError(f"must be a Dask scheduler address (tcp://HOST:PORT, tls://...) or 'local', "
+                                     f"got {text!r}")
+
+
+def _describe(w) -> str:
+    """A workload in a few words: "gemm 16x16x16 int8", "digits-mlp int8"."""
+    d = w.describe()
+    shape = f" {d['m']}x{d['n']}x{d['k']}" if "m" in d else ""
+    return f"{d.get('workload', type(w).__name__)}{shape} {d.get('a_format', '')}".strip()
+
+
+def _dry_run(doc: dict, grid_file: str, workloads: list) -> int:
+    import accel
+
+    from .sweep import grid_keys
+    grid = doc.get("grid", {})
+    pts = accel.grid_points(grid) if grid else [{}]
+    keys = grid_keys(grid) if grid else []
+    rows = [{"#": i, "workload": _describe(w), **p}
+            for i, (w, p) in enumerate(((w, p) for w in workloads for p in pts), start=1)]
+    print(table(rows, ["#", "workload", *keys]))
+    print(f"\n{len(rows)} point(s): {len(pts)} grid point(s) x {len(workloads)} workload(s) from {grid_file}; "
+          "nothing was run (--dry-run)")
+    return 0
 
 
 def _cmd_sweep(args) -> int:
     import accel
+
+    from .sweep import grid_keys
     doc = _load_grid(args.grid)
-    _output_file(args.out, "--out")
-    if args.csv:
-        _output_file(args.csv, "--csv")
+    if not args.dry_run:
+        _output_file(args.out, "--out")
+        if args.csv:
+            _output_file(args.csv, "--csv")
     design = _design(doc["design"])
     workloads = [_workload(w, f"{args.grid}: [[workloads]] #{i + 1}") for i, w in enumerate(doc["workloads"])]
-    executor = None
-    if args.workers == 1:
-        from concurrent.futures import ThreadPoolExecutor
-        executor = ThreadPoolExecutor(1)
+    if args.dry_run:
+        return _dry_run(doc, args.grid, workloads)
+    executor, close = _executor(args)
     try:
         rows = accel.sweep(design, doc.get("grid", {}), workloads, executor=executor, out=args.out,
-                           accuracy=doc.get("accuracy", False), progress=not args.no_progress, force=args.force)
+                           accuracy=doc.get("accuracy", False), progress=not args.no_progress, force=args.force,
+                           chunk_size=args.chunk_size, workers=None if executor is not None else args.workers)
     except MemoryError:
         raise MemoryError(f"out of memory; the points finished so far are saved in {args.out}: set accuracy = false "
                           f"in {args.grid} (timing and energy only) or use smaller workloads, then rerun "
                           "to resume") from None
     finally:
-        if executor is not None:
-            executor.shutdown()
+        close()
     if args.csv:
         accel.write_csv(rows, args.csv)
-    keys = list(doc.get("grid", {}))
-    _finish_sweep(rows, args.plots, keys + _DEFAULT_COLUMNS)
+    keys = grid_keys(doc.get("grid", {}))
+    _finish_sweep(rows, args.plots, keys + _DEFAULT_COLUMNS, keys)
     failed = [r for r in rows if "error" in r]
     if failed and (len(failed) == len(rows) or args.strict):
         what = "all" if len(failed) == len(rows) else f"{len(failed)} of"
@@ -355,19 +473,52 @@ def _cmd_report(args) -> int:
     if args.sort:
         _check_columns([args.sort], rows, "--sort")
     if args.pareto:
-        rows = accel.pareto_front([r for r in rows if "error" not in r], maximize=("ops_per_s",),
-                                  minimize=("energy_j",))
-        if not rows:
-            print(f"lowbit report: {args.results} has no point with ops_per_s and energy_j (every point failed)",
-                  file=sys.stderr)
+        from .sweep import hypervolume
+        maximize = tuple(args.maximize.split(",")) if args.maximize else ()
+        minimize = tuple(args.minimize.split(",")) if args.minimize else ()
+        if not maximize and not minimize:
+            maximize, minimize = ("ops_per_s",), ("energy_j",)
+        ok = [r for r in rows if "error" not in r]
+        if ok:  # with every point failed, the message below says so
+            _check_columns(list(maximize + minimize), ok, "--maximize/--minimize")
+        from .sweep import WORKLOAD_KEYS
+        if args.by is None:  # a front per workload (fronts of different workloads do not compare)
+            by = [k for k in WORKLOAD_KEYS if any(k in r for r in ok)] or None
+        else:
+            by = None if args.by == "none" else args.by.split(",")
+            if by:
+                _check_columns(by, rows, "--by")
+        front = accel.pareto_front(ok, maximize=maximize, minimize=minimize, by=by)
+        if not front:
+            print(f"lowbit report: {args.results} has no point with {', '.join(maximize + minimize)} "
+                  "(every point failed)", file=sys.stderr)
             return 1
+        groups: dict = {}
+        for r in ok:
+            groups.setdefault(tuple(str(r.get(c)) for c in by) if by else (), []).append(r)
+        for g, members in groups.items():
+            try:
+                hv = hypervolume(members, maximize=maximize, minimize=minimize)
+            except ValueError:
+                continue
+            shown = [v for v in g if v != "None"]
+            what = f" ({' '.join(shown)})" if shown else ""
+            print(f"hypervolume{what}: {hv:.4f} (objectives normalised to [0, 1] over the {len(members)} points; "
+                  f"1 = one point best on all)")
+        rows = front
+        if cols is None:
+            cols_extra = [c for c in maximize + minimize if c not in _DEFAULT_COLUMNS]
+        else:
+            cols_extra = []
+    else:
+        cols_extra = []
     if args.sort:
         rows = sorted(rows, key=_sort_key(args.sort))
     if cols is None:
         grid_keys: list = []
         for r in rows:
             grid_keys += [k for k in r if k.startswith(("design.", "workload.")) and k not in grid_keys]
-        cols = [c for c in grid_keys + _DEFAULT_COLUMNS if any(c in r for r in rows)]
+        cols = [c for c in grid_keys + _DEFAULT_COLUMNS + cols_extra if any(c in r for r in rows)]
     print(table(rows, cols))
     return 0
 
@@ -408,68 +559,173 @@ def default_study(out_dir: str | None = "lowbit-study", progress: bool = False) 
     return rows
 
 
+def _version() -> str:
+    from .sweep import _version as v
+    return v()
+
+
+def _cmd_designs(args) -> int:
+    """`lowbit designs`: every preset with its unit, clock, formats, peak rate and memories."""
+    import accel
+    rows = []
+    for name in accel.design_names():
+        d = accel.get_design(name)
+        fmts = d.unit.formats() if hasattr(d.unit, "formats") else []
+        peak = max((d.peak_ops_per_s(f) for f in fmts), default=None) if fmts else d.peak_ops_per_s()
+        rows.append({"name": name, "unit": type(d.unit).__name__, "clock_hz": d.clock_hz,
+                     "formats": ",".join(fmts) if fmts else "analog", "peak ops_per_s": peak,
+                     "memories": " > ".join(m.name for m in d.memories) or "-"})
+    if args.json:
+        import json
+        print(json.dumps(rows, indent=1))
+        return 0
+    from .units import si
+    cells = [{**r, "clock_hz": si(r["clock_hz"], "Hz"), "peak ops_per_s": si(r["peak ops_per_s"], "OPS")}
+             for r in rows]
+    print(table(cells, ["name", "unit", "clock_hz", "peak ops_per_s", "formats", "memories"]))
+    print("\nlowbit show NAME: one in full; lowbit show NAME --toml > mine.toml: a file to edit and pass to "
+          "simulate/sweep")
+    return 0
+
+
+def _cmd_show(args) -> int:
+    """`lowbit show DESIGN [--toml]`: a design in full, or as TOML that `lowbit simulate FILE` loads back."""
+    d = _design(args.design)
+    if args.toml:
+        print(d.to_toml(), end="")
+        return 0
+    import dataclasses
+
+    from .units import column_unit, si
+    print(f"{d.name}: {type(d.unit).__name__} at {si(d.clock_hz, 'Hz')}, {d.node_nm:g} nm, {d.vdd_v:g} V")
+    fmts = d.unit.formats() if hasattr(d.unit, "formats") else []
+    for f in fmts:
+        print(f"  peak {f:8s} {si(d.peak_ops_per_s(f), 'OPS'):>12s}   {d.energy_table[f]:.4g} pJ/MAC   accumulator "
+              f"{d.unit.accumulator_for(f)}")
+    if not fmts:
+        print(f"  peak {si(d.peak_ops_per_s(), 'OPS')}")
+    print("  unit:")
+    for f in dataclasses.fields(d.unit):
+        v = getattr(d.unit, f.name)
+        unit = column_unit(f.name) or ("s" if f.name.endswith("_s") else None)
+        text = si(v, unit) if unit and isinstance(v, int | float) and not isinstance(v, bool) else v
+        print(f"    {f.name:26s} {text}")
+    for m in d.memories:
+        print(f"  memory {m.name}: {m.instances} x {si(m.size_bytes, 'B')}, {si(m.bandwidth_bytes_per_s, 'B/s')} each, "
+              f"{m.energy_pj_per_byte:g} pJ/B")
+    if d.interconnect is not None:
+        print(f"  interconnect: {d.interconnect}")
+    return 0
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows each option's default (where it has one) after its text."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default == argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point. With no command, runs the built-in default study."""
-    parser = argparse.ArgumentParser(prog="lowbit", description="Bit-accurate number formats and accelerator model. "
+    import accel
+    parser = argparse.ArgumentParser(prog="lowbit", formatter_class=_Help,
+                                     description="Bit-accurate number formats and accelerator model. "
                                      "With no command: the default study (digits MLP on the edge NPU).")
-    sub = parser.add_subparsers(dest="command")
-    p = sub.add_parser("formats", help="table of every registered format (bits, range, inf/NaN rules)")
-    p.add_argument("names", nargs="*", help="format names (default: all registered)")
+    parser.add_argument("--version", action="version", version=f"lowbit {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name, text):
+        return sub.add_parser(name, help=text, description=text, formatter_class=_Help)
+
+    p = command("formats", "table of the registered formats: scalar (bits, range, inf/NaN rules) and block "
+                "(element, scale, block size, bits per element)")
+    p.add_argument("names", nargs="*", help="scalar or block format names (default: all registered)")
     p.set_defaults(func=_cmd_formats)
-    p = sub.add_parser("simulate", help="one design point on one workload")
-    p.add_argument("design", help="preset name (see accel.design_names()) or a design .toml")
+    p = command("designs", "list the preset designs (unit, clock, peak rate, formats, memories)")
+    p.add_argument("--json", action="store_true", help="machine-readable, raw SI numbers")
+    p.set_defaults(func=_cmd_designs)
+    p = command("show", "one design in full, or as TOML (--toml) to edit and pass to simulate/sweep")
+    p.add_argument("design", help=f"a preset ({', '.join(accel.design_names())}) or a design .toml")
+    p.add_argument("--toml", action="store_true", help="print the design as TOML (lowbit simulate FILE loads it)")
+    p.set_defaults(func=_cmd_show)
+    p = command("simulate", "one design point on one workload")
+    p.add_argument("design", help=f"a preset ({', '.join(accel.design_names())}) or a design .toml")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--gemm", nargs=3, type=int, metavar=("M", "N", "K"))
-    g.add_argument("--network", choices=["digits-mlp", "transformer"])
+    g.add_argument("--gemm", nargs=3, type=int, metavar=("M", "N", "K"), help="one GEMM, C[M,N] = A[M,K] B[K,N]")
+    g.add_argument("--network", choices=["digits-mlp", "transformer"], help="a built-in network")
     g.add_argument("--layer", nargs=4, type=_int_at_least(1), metavar=("D_MODEL", "HEADS", "BATCH", "SEQ"),
                    help="one tensor-parallel transformer decoder layer (accel.transformer_layer); a row per op")
-    p.add_argument("--phase", default="prefill", choices=["prefill", "decode"], help="--layer: default prefill")
+    p.add_argument("--phase", default="prefill", choices=["prefill", "decode"], help="--layer: the phase")
     p.add_argument("--kv-len", dest="kv_len", type=_int_at_least(1),
                    help="--layer: keys attended to (default SEQ; decode of token 1025 after 2048: SEQ 1, 3072)")
-    p.add_argument("--tp", type=_int_at_least(1), default=1, help="--layer: tensor-parallel devices (default 1)")
-    p.add_argument("--dtype", default="fp16", help="--layer: GEMM operand format, any format name (default fp16)")
-    p.add_argument("--ffn-mult", dest="ffn_mult", type=_int_at_least(1), default=4, help="--layer: default 4")
-    p.add_argument("--a-format", dest="a_format")
-    p.add_argument("--b-format", dest="b_format")
-    p.add_argument("--sparsity", help="'2:4' for structured-sparse weights")
-    p.add_argument("--t-seconds", dest="t_seconds", type=float, help="analog designs: time since programming")
+    p.add_argument("--tp", type=_int_at_least(1), default=1, help="--layer: tensor-parallel devices")
+    p.add_argument("--dtype", default="fp16", help="--layer: GEMM operand format, any format name")
+    p.add_argument("--ffn-mult", dest="ffn_mult", type=_int_at_least(1), default=4, help="--layer: FFN width / d_model")
+    p.add_argument("--a-format", dest="a_format", help="A operand format, scalar or block (default: the workload's: "
+                   "int8 for --gemm and digits-mlp, fp16 for transformer)")
+    p.add_argument("--b-format", dest="b_format", help="B operand format (default: the A format)")
+    p.add_argument("--sparsity", help="N:M structured-sparse weights, e.g. '2:4' (a SparseTensorCore design)")
+    p.add_argument("--accumulator", help="accumulator preset for every format of the unit (default: the "
+                   f"design's); one of {', '.join(nx.accumulator_names())}")
+    p.add_argument("--seed", type=_int_at_least(0), help="seed of the random operands (--gemm, --network transformer; "
+                   "default 0)")
+    p.add_argument("--t-seconds", dest="t_seconds", type=float, help="analog designs: time since programming (s)")
     p.add_argument("--compensation", choices=["global", "column"], help="analog designs: drift compensation")
     p.add_argument("--no-accuracy", action="store_true", help="timing and energy only")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable, raw SI numbers")
     p.set_defaults(func=_cmd_simulate)
-    p = sub.add_parser("sweep", help="a grid of design points from a TOML file -> JSONL (+ CSV, plots)")
-    p.add_argument("grid", help="TOML with design, [grid] and [[workloads]] (docs/accel.md)")
-    p.add_argument("--out", default="sweep.jsonl", help="JSONL results, appended and resumed (default sweep.jsonl)")
-    p.add_argument("--csv")
-    p.add_argument("--plots", help="folder for the Pareto plots")
-    p.add_argument("--workers", type=_int_at_least(0), default=0,
-                   help="1: in this process; default: local processes")
-    p.add_argument("--no-progress", action="store_true")
+    p = command("sweep", "a grid of design points from a TOML file -> JSONL (+ CSV, plots)")
+    p.add_argument("grid", help="TOML with design, [grid] (and [grid.zip] for linked axes) and [[workloads]] "
+                   "(docs/accel.md)")
+    p.add_argument("--out", default="sweep.jsonl", help="JSONL results, appended and resumed")
+    p.add_argument("--csv", help="also write the rows as CSV here")
+    p.add_argument("--plots", help="folder for the Pareto plots (one front per workload)")
+    p.add_argument("--workers", type=_int_at_least(1),
+                   help="1: in this process; N: N local processes (with --scheduler local: N Dask workers); "
+                   "default: in this process under 65 points, else one process per core")
+    p.add_argument("--scheduler", type=_scheduler,
+                   help="run on Dask: tcp://HOST:PORT of a running scheduler, or 'local' for a LocalCluster of "
+                   "--workers processes")
+    p.add_argument("--chunk-size", dest="chunk_size", type=_int_at_least(1),
+                   help="points per task (default: 1 locally; points / workers on Dask). Rows are written as each "
+                   "task ends")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true", help="print the points and exit; nothing runs")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (shown after 1 s otherwise)")
     p.add_argument("--force", action="store_true",
                    help="if --out holds another sweep's rows, write to a new numbered file (default: refuse)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any point fails (default: only if all do)")
     p.set_defaults(func=_cmd_sweep)
-    p = sub.add_parser("report", help="table from a results file")
-    p.add_argument("results")
-    p.add_argument("--columns", help="comma-separated columns")
-    p.add_argument("--sort", help="column to sort by")
-    p.add_argument("--pareto", action="store_true", help="only the throughput/energy Pareto front")
+    p = command("report", "table from a results file")
+    p.add_argument("results", help="a JSONL results file (lowbit sweep --out)")
+    p.add_argument("--columns", help="comma-separated columns (default: the grid's and the main results)")
+    p.add_argument("--sort", help="column to sort by (ascending)")
+    p.add_argument("--pareto", action="store_true",
+                   help="only the Pareto front (default objectives: max ops_per_s, min energy_j), with its hypervolume")
+    p.add_argument("--maximize", help="--pareto: comma-separated columns to maximise (e.g. ops_per_s,top1)")
+    p.add_argument("--minimize", help="--pareto: comma-separated columns to minimise (e.g. seconds,energy_j)")
+    p.add_argument("--by", help="--pareto: a front per value of these comma-separated columns; 'none': one front "
+                   "over every row (default: one per workload: workload,m,n,k,count)")
     p.set_defaults(func=_cmd_report)
-    p = sub.add_parser("vectors", help="golden input/output bit patterns for RTL verification")
-    p.add_argument("format")
-    p.add_argument("--op", required=True, choices=["encode", "decode", "add", "mul", "fma", "dot", "convert"])
-    p.add_argument("--rounding", default="TIES_TO_EVEN", help="a RoundMode name (default TIES_TO_EVEN)")
-    p.add_argument("--n", type=_int_at_least(1), default=1000)
-    p.add_argument("--seed", type=_int_at_least(0), default=0)
-    p.add_argument("--out", required=True)
-    p.add_argument("--as", dest="style", default="hex", choices=["hex", "csv", "readmemh"])
+    p = command("vectors", "golden input/output bit patterns for RTL verification")
+    p.add_argument("format", help="a scalar format name (lowbit formats)")
+    p.add_argument("--op", required=True, choices=["encode", "decode", "add", "mul", "fma", "dot", "convert"],
+                   help="the operation")
+    p.add_argument("--rounding", default="TIES_TO_EVEN", help=f"one of {', '.join(nx.RoundMode.__members__)}")
+    p.add_argument("--n", type=_int_at_least(1), default=1000, help="number of vectors")
+    p.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed")
+    p.add_argument("--out", required=True, help="output file")
+    p.add_argument("--as", dest="style", default="hex", choices=["hex", "csv", "readmemh"], help="file style")
     p.add_argument("--to", help="convert: the target format")
-    p.add_argument("--accumulator", default="fp32", help="dot: an accumulator preset (e.g. nv_hopper_fp8)")
+    p.add_argument("--accumulator", default="fp32", help=f"dot: an accumulator preset, one of "
+                   f"{', '.join(nx.accumulator_names())}")
     p.add_argument("--k", type=_int_at_least(1), default=16, help="dot: vector length")
     p.set_defaults(func=_cmd_vectors)
-    p = sub.add_parser("study", help="the built-in default study (what `lowbit` alone runs)")
-    p.add_argument("--out-dir", default="lowbit-study")
-    p.set_defaults(func=lambda a: (default_study(a.out_dir), 0)[1])
+    p = command("study", "the built-in default study (what `lowbit` alone runs)")
+    p.add_argument("--out-dir", default="lowbit-study", help="folder for results.jsonl and the plots")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=lambda a: (default_study(a.out_dir, progress=not a.no_progress), 0)[1])
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args(["study"])

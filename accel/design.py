@@ -15,6 +15,7 @@ import numpy as np
 from .checks import check_int, check_real, check_str
 from .checks import replace as _replace
 from .energy import mac_pj, node_scale
+from .parts import custom_parts, register_parts  # now: what numerics registered so far is built in
 from .systolic import Dataflow
 
 
@@ -53,21 +54,46 @@ def _check_gemm_mechanisms(obj) -> None:
 
 
 def _check_rates(obj, rates: dict, what: str) -> dict:
-    """The {format name: positive int rate} table, normalised (numpy ints to int)."""
+    """The {format name: positive int rate} table, normalised: numpy ints to int, and block-format names
+    to their element's name (a rate is the element's MAC rate: `mxfp4` is e2m1 with its E8M0 scale traffic
+    counted from the workload's format), so {"mxfp4": 4096} means {"e2m1": 4096}."""
     owner = type(obj).__name__
     if not isinstance(rates, dict):
         raise TypeError(f"{owner}.{what} must be a non-empty {{format name: rate}} table, got {type(rates).__name__}")
     if not rates:
         raise ValueError(f"{owner}.{what} must be a non-empty {{format name: rate}} table")
-    from numerics import get_format
-    out = {}
+    out: dict = {}
+    given: dict = {}
     for fmt, rate in rates.items():
         try:
-            get_format(fmt)  # unknown names raise, listing close matches
+            el = _known_format(fmt)
         except (ValueError, TypeError) as err:
             raise type(err)(f"{owner}.{what}: {err}") from None
-        out[fmt] = check_int(owner, f"{what}[{fmt!r}]", rate)
+        v = check_int(owner, f"{what}[{fmt!r}]", rate)
+        if el in out and out[el] != v:
+            raise ValueError(f"{owner}.{what}: {given[el]!r} and {fmt!r} both name the element format {el!r} "
+                             f"with different rates ({out[el]} and {v})")
+        out[el], given[el] = v, fmt
     return out
+
+
+def _known_format(fmt) -> str:
+    """The element format name of a scalar or block format name; an unknown name raises a ValueError that
+    lists close matches from both registries (scalar and block), so `mxfp5` suggests `mxfp4`."""
+    import difflib
+
+    import numerics as nx
+    if not isinstance(fmt, str):
+        raise TypeError(f"format name must be a str, got {type(fmt).__name__}")
+    try:
+        return element_name(fmt)
+    except ValueError:
+        pass
+    scalar, block = nx.format_names(), nx.block_format_names()
+    close = difflib.get_close_matches(fmt, scalar + block, n=4, cutoff=0.6)
+    hint = f"; close matches: {', '.join(close)}" if close else ""
+    raise ValueError(f"unknown format {fmt!r}{hint} (a scalar format: numerics.format_names(), any eXmY; or a "
+                     f"block format, rated as its element: numerics.block_format_names())")
 
 
 @functools.cache
@@ -143,9 +169,12 @@ class MemoryLevel:
     bandwidth_bytes_per_s: float
     energy_pj_per_byte: float
     instances: int = 1
+    technology: str = ""  # "": energy_pj_per_byte as given; "sram" or a DRAM name: accel.memory_model's
 
     def __post_init__(self) -> None:
         check_str("MemoryLevel", "name", self.name)
+        from .memory_model import check_technology
+        check_technology("MemoryLevel", self.technology)
         _check_int(self, "size_bytes", "instances")
         _check_positive(self, "energy_pj_per_byte")
         _check_positive(self, "bandwidth_bytes_per_s", allow_inf=True)  # inf: bandwidth unpublished
@@ -299,6 +328,23 @@ def _crossbar():
 _UNITS = {"tensor_core": TensorCore, "sparse_tensor_core": SparseTensorCore, "systolic_array": SystolicArray}
 
 
+def register_unit(kind: str, cls: type) -> None:
+    """Make a custom compute unit loadable from TOML as [unit] kind = "<kind>" (and written so by to_toml).
+    `cls` must be a frozen dataclass subclassing TensorCore or SystolicArray (the timing model knows those
+    two dataflows); registering the same class again is fine, another class under a taken kind is not.
+    The registration lives in this process: a fresh one must import the module that makes it."""
+    if not isinstance(kind, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", kind):
+        raise ValueError(f"register_unit: kind must be a lower-case identifier, got {kind!r}")
+    if not (isinstance(cls, type) and issubclass(cls, TensorCore | SystolicArray) and dataclasses.is_dataclass(cls)):
+        raise TypeError(f"register_unit: {cls!r} must be a dataclass subclassing TensorCore or SystolicArray")
+    if kind in _UNITS and _UNITS[kind] is not cls:
+        raise ValueError(f"register_unit: kind {kind!r} is already {_UNITS[kind].__name__}; choose another")
+    taken = [k for k, c in _UNITS.items() if c is cls and k != kind]
+    if taken:
+        raise ValueError(f"register_unit: {cls.__name__} is already registered as {taken[0]!r}")
+    _UNITS[kind] = cls
+
+
 @dataclass(frozen=True)
 class Design:
     """A design point: a clock, one compute unit, the memory levels from the closest outwards (none:
@@ -350,6 +396,11 @@ class Design:
         valid = ([] if isinstance(self.unit, _crossbar()) else self.unit.formats()) + ["block_scale"]
         table = {}
         for fmt, v in self.mac_pj.items():
+            if fmt not in valid and isinstance(fmt, str) and fmt != "block_scale":
+                try:  # a block-format name means its element, as in the unit's rate table
+                    fmt = element_name(fmt) if element_name(fmt) in valid else fmt
+                except ValueError:
+                    pass
             if fmt not in valid:
                 raise ValueError(f"Design.mac_pj has unknown key {fmt!r}; valid keys (the unit's formats and "
                                  f"'block_scale'): {valid}")
@@ -450,12 +501,18 @@ class Design:
         if self.interconnect is not None:
             lines += ["", "[interconnect]"] + [f"{f.name} = {_toml(getattr(self.interconnect, f.name))}"
                                                for f in dataclasses.fields(self.interconnect)]
+        formats, accumulators = custom_parts(self.unit)  # so the file loads in a process that never registered them
+        for key, tables in (("formats", formats), ("accumulators", accumulators)):
+            for t in tables:
+                lines += ["", f"[[{key}]]"] + [f"{k} = {_toml(v)}" for k, v in t.items()]
         return "\n".join(lines) + "\n"
 
     @classmethod
     def from_toml(cls, text: str, source: str = "design TOML") -> "Design":
-        """A Design from TOML text: tables [design], [unit] (with `kind`) and [[memories]], no other tables
-        or keys (a misspelt key would otherwise be silently ignored). Errors name `source` (the file)."""
+        """A Design from TOML text: tables [design], [unit] (with `kind`), [[memories]], [elementwise.*],
+        [interconnect], and custom parts [[formats]] / [[accumulators]] (accel.parts: registered before the
+        unit is built); no other tables or keys (a misspelt key would otherwise be silently ignored). Errors
+        name `source` (the file)."""
         if not isinstance(text, str):
             raise TypeError(f"{source}: the TOML text must be a str, got {type(text).__name__}")
         try:
@@ -463,15 +520,17 @@ class Design:
         except tomllib.TOMLDecodeError as err:
             raise ValueError(f"{source} does not parse as TOML: {err}") from None
         units = {**_UNITS, "crossbar": _crossbar()}
-        top = {"design": dict, "unit": dict, "memories": list, "elementwise": dict, "interconnect": dict}
+        top = {"design": dict, "unit": dict, "memories": list, "elementwise": dict, "interconnect": dict,
+               "formats": list, "accumulators": list}
         _known_keys(source, "top-level tables", doc, list(top))
         for key in ("design", "unit"):
             if key not in doc:
                 raise ValueError(f"{source} lacks {key!r} (the [{key}] table)")
         for key, kind in top.items():
             if key in doc and not isinstance(doc[key], kind):
-                form = "[[memories]] tables" if key == "memories" else f"a [{key}] table"
+                form = f"[[{key}]] tables" if kind is list else f"a [{key}] table"
                 raise ValueError(f"{source}: {key!r} must be {form}")
+        register_parts(doc, source)  # custom formats and accumulators, before the unit that names them
         d, u = dict(doc["design"]), dict(doc["unit"])
         if "kind" not in u:
             raise ValueError(f"{source}: [unit] lacks kind (one of {sorted(units)})")

@@ -5,8 +5,9 @@ their published sizes and bandwidths and energies from accel.energy's rules (eac
 import math
 
 from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray
-from .energy import DRAM_PJ_PER_BYTE, node_scale, sram_pj_per_byte
+from .energy import DRAM_PJ_PER_BYTE, node_scale, sram_pj_per_byte  # noqa: F401 - DRAM_PJ_PER_BYTE re-exported
 from .interconnect import Interconnect
+from .memory_model import DRAM_PJ_PER_BIT
 from .ops import KernelCost
 from .systolic import Dataflow
 
@@ -41,14 +42,21 @@ def get_design(name: str) -> Design:
 
 
 def _sram(name: str, size: int, bw: float, node_nm: float, instances: int = 1) -> MemoryLevel:
-    return MemoryLevel(name, size, bw, round(sram_pj_per_byte(size) * node_scale(node_nm, 0.9), 4), instances)
+    # technology "sram": the energy follows the capacity (accel.memory_model), equal to the pinned value here
+    return MemoryLevel(name, size, bw, round(sram_pj_per_byte(size) * node_scale(node_nm, 0.9), 4), instances,
+                       technology="sram")
+
+
+def _dram(name: str, size: int, bw: float, tech: str) -> MemoryLevel:
+    """A DRAM level of a technology (accel.memory_model.DRAM_PJ_PER_BIT, each figure cited there)."""
+    return MemoryLevel(name, size, bw, DRAM_PJ_PER_BIT[tech] * 8, technology=tech)
 
 
 def _gpu_memories(sms: int, clock: float, node: float, smem: int, l2: int, l2_bw: float, hbm: int,
-                  hbm_bw: float) -> tuple:
+                  hbm_bw: float, tech: str) -> tuple:
     return (_sram("smem", smem, _SMEM_BYTES_PER_CLK * clock, node, sms),
             _sram("l2", l2, l2_bw, node),
-            MemoryLevel("hbm", hbm, hbm_bw, DRAM_PJ_PER_BYTE["hbm"]))
+            _dram("hbm", hbm, hbm_bw, tech))
 
 
 # NVIDIA A100 SXM (A100 Tensor Core GPU Architecture whitepaper, 2020): 108 SMs at 1410 MHz boost, 4
@@ -110,7 +118,8 @@ _register(Design(
                           tile_m=128, tile_n=256, tile_k=32, warp_m=64, warp_n=64, instruction=(16, 8, 16),
                           kernel_efficiency=0.943, sparse_kernel_efficiency=0.70, launch_s=28.3e-6,
                           tile_latency_s=0.72e-6, tile_shapes=_SM80_TILES),
-    memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB),
+    memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB,
+                            "hbm2e"),
     elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink3", 12, 25 * _GB)))
 
 # NVIDIA H100 SXM5 (H100 Tensor Core GPU Architecture whitepaper, 2022): 132 SMs, 4 tensor cores per
@@ -135,7 +144,7 @@ _register(Design(
                                        "int8": "int32"},
                           tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256, instruction=(64, 256, 16),
                           **_A100_MECHANISMS, tile_shapes=((256, 128), (128, 128), (128, 64), (64, 256), (64, 128))),
-    memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB),
+    memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB, "hbm3"),
     elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink4", 18, 25 * _GB)))
 
 # NVIDIA B200 (HGX B200 datasheet: FP4 9 / 18 PFLOPS dense / sparse, FP8 4.5 / 9, FP16 2.25 / 4.5, HBM3e
@@ -159,7 +168,8 @@ _register(Design(
                                        "nvfp4_ue5m3": "nv_blackwell_nvfp4", "fp8_b128": "fp32"},
                           tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256, instruction=(128, 256, 16),
                           **_A100_MECHANISMS, tile_shapes=((256, 128), (128, 128), (128, 64))),
-    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * 10**9, 8000 * _GB),
+    memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * 10**9, 8000 * _GB,
+                            "hbm3e"),
     elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink5", 18, 50 * _GB)))
 
 
@@ -184,7 +194,8 @@ _register(Design(
                           accumulator={"default": "fp32", "int8": "int32"},
                           tile_m=128, tile_n=128, tile_k=32, warp_m=64, warp_n=64, instruction=(32, 32, 8),
                           **_A100_MECHANISMS, tile_shapes=_CDNA_TILES),
-    memories=_gpu_memories(104, _MI210_CLK, 6.0, 64 * _KB, 8 * _MB, math.inf, 64 * _GiB, 1638.4 * _GB),
+    memories=_gpu_memories(104, _MI210_CLK, 6.0, 64 * _KB, 8 * _MB, math.inf, 64 * _GiB, 1638.4 * _GB,
+                            "hbm2e"),
     elementwise=_A100_ELEMENTWISE,
     interconnect=Interconnect("infinity_fabric_cdna2", 3, 50 * _GB, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE,
                               _NVLINK_FRACTION)))
@@ -205,7 +216,8 @@ _register(Design(
                                        "e5m2": "amd_cdna3_fp8", "int8": "int32"},
                           tile_m=128, tile_n=128, tile_k=32, warp_m=64, warp_n=64, instruction=(32, 32, 8),
                           **_A100_MECHANISMS, tile_shapes=_CDNA_TILES),
-    memories=_gpu_memories(304, _MI300X_CLK, 5.0, 64 * _KB, 256 * _MB, math.inf, 192 * 10**9, 5300 * _GB),
+    memories=_gpu_memories(304, _MI300X_CLK, 5.0, 64 * _KB, 256 * _MB, math.inf, 192 * 10**9, 5300 * _GB,
+                            "hbm3"),
     elementwise=_A100_ELEMENTWISE,
     interconnect=Interconnect("infinity_fabric_cdna3", 7, 64 * _GB, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE,
                               _NVLINK_FRACTION)))
@@ -222,20 +234,20 @@ _register(Design(
     name="tpu-v1-like", clock_hz=700e6, node_nm=28.0,
     unit=SystolicArray(name="tpu-v1-mxu", rows=256, cols=256, dataflow=Dataflow.WS, formats_per_pe={"int8": 1}),
     memories=(_sram("unified_buffer", 24 * _MB, _feed_bandwidth(256, 256, 700e6), 28.0),
-              MemoryLevel("ddr3", 8 * _GiB, 34 * _GB, DRAM_PJ_PER_BYTE["ddr"]))))
+              _dram("ddr3", 8 * _GiB, 34 * _GB, "ddr3"))))
 
 # An edge NPU modelled on Samsung's 4 nm mobile NPU (Park et al., ISSCC 2022 / IEEE JSSC 58(1) 2023:
 # 8K INT8 MACs in two cores of 4096, 1 MB TCM per core, INT4/8/16 and FP16 in one datapath) as a
 # 64 x 128 weight-stationary array. INT4 runs at twice the INT8 rate (a split 8-bit multiplier, as in
 # NVIDIA's INT4 = 2 x INT8 tensor-core rates: A100 datasheet INT4 1,248 vs INT8 624 TOPS). The 1 GHz
 # clock is this design point's choice, not the paper's; LPDDR5-6400 on a 64-bit bus = 51.2 GB/s (JEDEC
-# JESD209-5) with Horowitz's DDR energy.
+# JESD209-5) at LPDDR5's energy per bit (accel.memory_model; Horowitz's DDR3 figure before issue #17).
 _register(Design(
     name="edge-npu", clock_hz=1e9, node_nm=4.0,
     unit=SystolicArray(name="edge-npu", rows=64, cols=128, dataflow=Dataflow.WS,
                        formats_per_pe={"int8": 1, "int4": 2}),
     memories=(_sram("tcm", 2 * _MB, _feed_bandwidth(64, 128, 1e9), 4.0),
-              MemoryLevel("lpddr", 8 * _GiB, 51.2 * _GB, DRAM_PJ_PER_BYTE["ddr"]))))
+              _dram("lpddr", 8 * _GiB, 51.2 * _GB, "lpddr5"))))
 
 # IBM HERMES (Le Gallo et al., Nat. Electron. 6, 680, 2023): 64 cores of 256 x 256 PCM unit cells in
 # 14 nm CMOS, 8-bit PWM inputs and 8-bit outputs through one CCO-based ADC per column; one-phase 8-bit MVM

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .accuracy import chain_accuracy, gemm_accuracy, quantized_matmul, worst_gemm
+from .accuracy import AccuracyCache, chain_accuracy, chain_key, gemm_accuracy, quantized_matmul, worst_gemm
 from .design import Design
+from .memory_model import design_area_mm2, leakage_w_per_mm2, level_pj_per_byte
 from .network import Network
 from .timing import gemm_timing
-from .workloads import Gemm
+from .workloads import Gemm, mma_formats
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Report:
     per_op: list | None = field(default=None, repr=False)  # a Layer's ops (accel.transformer)
     area_mm2: float | None = None
     area_breakdown_mm2: dict | None = None
+    leakage_j: float | None = None      # static energy over the run (in energy_j; accel.memory_model)
+    tops_per_mm2: float | None = None   # ops_per_s / 1e12 / area_mm2
 
     def to_dict(self) -> dict:
         """A flat JSON-ready dict: workload fields, timing, energy per component (energy_<name>_j) and
@@ -48,6 +51,10 @@ class Report:
         if self.area_mm2 is not None:
             d["area_mm2"] = self.area_mm2
             d.update({f"area_{k}_mm2": v for k, v in self.area_breakdown_mm2.items()})
+        if self.leakage_j is not None:
+            d["leakage_j"] = self.leakage_j
+        if self.tops_per_mm2 is not None:
+            d["tops_per_mm2"] = self.tops_per_mm2
         return d
 
 
@@ -61,7 +68,7 @@ def _json_float(v):
 def energy_pj(design: Design, counts: dict) -> dict:
     """Energy per component in pJ: counts x the design's table."""
     out: dict = {}
-    mem = {m.name: m.energy_pj_per_byte for m in design.memories}
+    mem = {m.name: level_pj_per_byte(m, design.node_nm) for m in design.memories}
     for (comp, action), n in counts.items():
         if comp == "mma":  # instruction counts are reported, their energy is in the MACs
             continue
@@ -90,13 +97,29 @@ def _check_totals(design: Design, seconds: float, energy: float) -> None:
                          f"energy {energy!r} J); check the design's fields (clock_hz, bandwidths, t_mvm_s, energies)")
 
 
-def _network_accuracy(design: Design, net: Network) -> dict:
+def _accumulator(unit, g) -> str:
+    """The unit's accumulator for the format A enters the MMA in (workloads.mma_formats: a dequantised
+    operand takes the other's format)."""
+    return unit.accumulator_for(mma_formats(g.a_format, g.b_fmt)[0])
+
+
+def _network_accuracy(design: Design, net: Network, cache) -> dict:
     unit = design.unit
+    run = gemm_accuracy if cache is None else cache.gemm_accuracy
     if not net.is_chain:
-        return worst_gemm(net.gemms(), lambda g: gemm_accuracy(g, unit.accumulator_for(g.a_format)))
-    acc = unit.accumulator_for(net.a_format)
-    return chain_accuracy(net, lambda i, x, w: quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling,
-                                                               net.sparsity))
+        return worst_gemm(net.gemms(), lambda g: run(g, _accumulator(unit, g)))
+    acc = unit.accumulator_for(mma_formats(net.a_format, net.b_fmt)[0])
+    key = None if cache is None else chain_key(net, acc)
+    hit = None if cache is None else cache.get(key)
+    if hit is not None:
+        cache.hits += 1
+        return hit
+    res = chain_accuracy(net, lambda i, x, w: quantized_matmul(x, w, net.a_format, net.b_fmt, acc, net.scaling,
+                                                              net.sparsity, exact=True))
+    if cache is not None:
+        cache.misses += 1
+        cache.put(key, res)
+    return res
 
 
 def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
@@ -131,21 +154,28 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
                   energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound="compute",
                   utilisation=ops / seconds / peak, counts=counts, accuracy=acc,
-                  area_mm2=None if area is None else sum(area.values()), area_breakdown_mm2=area)
+                  area_mm2=None if area is None else sum(area.values()), area_breakdown_mm2=area,
+                  tops_per_mm2=None if area is None else ops / seconds / 1e12 / sum(area.values()))
 
 
-def simulate(design: Design, workload, accuracy: bool = True) -> Report:
+def simulate(design: Design, workload, accuracy: bool = True, accuracy_cache: AccuracyCache | None = None) -> Report:
     """Timing, energy and (with accuracy=True) the accuracy of `workload` (a Gemm, Network or
     accel.transformer.Layer) on `design`.
 
     Accuracy is measured on a bounded sample of every GEMM: at most 128 x 128 outputs and a contiguous
     slice of at most accuracy.MAX_K (16384) terms of K (digital units; accel.accuracy), or at most
     analog.run's weight budget on crossbars; r.accuracy["outputs_computed"] and ["k_sampled"] say what
-    was computed, and the metrics are an estimate whenever k_sampled < K."""
+    was computed, and the metrics are an estimate whenever k_sampled < K. `accuracy_cache`: an
+    accuracy.AccuracyCache that serves a digital Gemm's or Network's metrics when the same formats,
+    accumulator, scaling, sparsity, shape and seed (or operands) were measured before (a sweep over array
+    sizes or memories measures each once)."""
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
     if not isinstance(accuracy, bool | np.bool_):
         raise TypeError(f"accuracy must be True or False, got {accuracy!r}")
+    if accuracy_cache is not None and not isinstance(accuracy_cache, AccuracyCache):
+        raise TypeError(f"accuracy_cache must be None or an accel.accuracy.AccuracyCache, got "
+                        f"{type(accuracy_cache).__name__}")
     accuracy = bool(accuracy)
     from .transformer import Layer, simulate_layer
     if isinstance(workload, Layer):
@@ -170,20 +200,27 @@ def simulate(design: Design, workload, accuracy: bool = True) -> Report:
             counts[key] = counts.get(key, 0) + v
     bound = max(bound_time, key=bound_time.get)
     e = {k: v * 1e-12 for k, v in energy_pj(design, counts).items()}
+    area = design_area_mm2(design)
+    area_mm2 = sum(area.values())
+    # static power over the whole run: at low utilisation it is what the energy is made of
+    e["leakage"] = leakage = leakage_w_per_mm2(design.node_nm) * area_mm2 * seconds
     energy = sum(e.values())
     ops = 2 * sum(g.macs for g in gemms)
-    ideal = sum(g.macs / min(design.unit.macs_per_clock(f, g.sparsity is not None) for f in (g.a_format, g.b_fmt))
+    ideal = sum(g.macs / min(design.unit.macs_per_clock(f, g.sparsity is not None)
+                             for f in mma_formats(g.a_format, g.b_fmt)[:2])
                 for g in gemms)
     util = ideal / cycles if cycles else 0.0
     _check_totals(design, seconds, energy)
     acc = None
     if accuracy:
         if isinstance(workload, Network):
-            acc = _network_accuracy(design, workload)
+            acc = _network_accuracy(design, workload, accuracy_cache)
         else:
-            acc = gemm_accuracy(workload, design.unit.accumulator_for(workload.a_format))
+            run = gemm_accuracy if accuracy_cache is None else accuracy_cache.gemm_accuracy
+            acc = run(workload, _accumulator(design.unit, workload))
     return Report(design=design.name, workload=workload.describe(), cycles=cycles, seconds=seconds,
                   compute_cycles=comp, energy_j=energy, energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound=bound, utilisation=util, counts=counts,
-                  accuracy=acc)
+                  accuracy=acc, area_mm2=area_mm2, area_breakdown_mm2=area, leakage_j=leakage,
+                  tops_per_mm2=ops / seconds / 1e12 / area_mm2)
 

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import os
 import sys
 import threading
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .accuracy import AccuracyCache
 from .design import Design
 from .network import Network
 from .simulate import simulate
@@ -62,17 +64,64 @@ def set_field(obj, dotted: str, value):
     return dataclasses.replace(obj, **{head: value})
 
 
-def grid_points(grid: dict) -> list[dict]:
-    """Every combination of the grid's values, in order (the last key varies fastest)."""
+ZIP = "zip"
+
+
+def _axes(grid: dict) -> list[tuple[list[str], list[tuple]]]:
+    """The grid's axes, in order: ([key], [(value,), ...]) for a plain key; ([key, ...], [(v1, v2, ...), ...])
+    for a zipped group, whose lists advance together (entry i of every list is one point)."""
     if not isinstance(grid, dict):
-        raise TypeError("grid must be a {dotted field: [values]} dict")
+        raise TypeError("grid must be a {dotted field: [values]} dict (with optional \"zip\": {field: [values]} "
+                        "groups)")
+    axes: list = []
     for key, vals in grid.items():
-        if not isinstance(key, str) or not key.startswith(("design.", "workload.")):
-            raise ValueError(f"grid key {key!r} must start with 'design.' or 'workload.'")
-        if not isinstance(vals, list | tuple) or not vals:
-            raise ValueError(f"grid[{key!r}] must be a non-empty list of values")
-    keys = list(grid)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+        if key == ZIP:
+            groups = [vals] if isinstance(vals, dict) else vals
+            if not isinstance(groups, list | tuple) or not groups or not all(isinstance(g, dict) and g for g in groups):
+                raise ValueError("grid['zip'] must be a {dotted field: [values]} table of equally long lists, or a "
+                                 f"list of such tables, got {vals!r}")
+            for g in groups:
+                for k, v in g.items():
+                    _check_axis(k, v, f"grid['zip'][{k!r}]")
+                lens = {k: len(v) for k, v in g.items()}
+                if len(set(lens.values())) != 1:
+                    raise ValueError(f"grid['zip'] lists must be equally long (entry i of each is one point), got "
+                                     f"lengths {lens}")
+                axes.append((list(g), list(zip(*g.values()))))
+        else:
+            _check_axis(key, vals, f"grid[{key!r}]")
+            axes.append(([key], [(v,) for v in vals]))
+    keys = [k for ks, _ in axes for k in ks]
+    dup = next((k for k in keys if keys.count(k) > 1), None)
+    if dup is not None:
+        raise ValueError(f"grid key {dup!r} appears twice (once plain or zipped, never both)")
+    return axes
+
+
+def _check_axis(key, vals, where: str) -> None:
+    if not isinstance(key, str) or not key.startswith(("design.", "workload.")):
+        raise ValueError(f"grid key {key!r} must start with 'design.' or 'workload.'")
+    if not isinstance(vals, list | tuple) or not vals:
+        raise ValueError(f"{where} must be a non-empty list of values")
+
+
+def grid_keys(grid: dict) -> list[str]:
+    """The dotted fields a grid sets, in order, zipped ones included."""
+    return [k for ks, _ in _axes(grid) for k in ks]
+
+
+def grid_points(grid: dict) -> list[dict]:
+    """Every combination of the grid's axes, in order (the last axis varies fastest). A "zip" entry,
+    {"zip": {"design.unit.rows": [16, 32], "design.unit.cols": [16, 32]}} (or a list of such tables), is
+    one axis whose lists advance together: 2 points (16 x 16, 32 x 32), not 4."""
+    axes = _axes(grid)
+    points = []
+    for combo in itertools.product(*(vals for _, vals in axes)):
+        point: dict = {}
+        for (ks, _), vals in zip(axes, combo):
+            point.update(zip(ks, vals))
+        points.append(point)
+    return points
 
 
 def _point_key(wi: int, params: dict) -> str:
@@ -110,7 +159,7 @@ def _check_path(obj, dotted: str, key: str) -> None:
 
 
 def _check_grid_fields(design: Design, workloads: list, grid: dict) -> None:
-    for key in grid:
+    for key in grid_keys(grid):
         scope, _, dotted = key.partition(".")
         roots = [design] if scope == "design" else list({id(w): w for w in workloads}.values())
         for root in roots:
@@ -175,14 +224,28 @@ def point_hash(design: Design, workload, params: dict, accuracy: bool) -> str:
     return _hash_with(_digest(design), _digest(workload), params, accuracy)
 
 
-def run_points(design: Design, workloads: list, points: list, accuracy: bool) -> list[dict]:
-    """Evaluate (workload index, params, hash) points; one result row each (errors become rows too)."""
+_CACHES: dict = {}
+
+
+def _accuracy_cache(path):
+    """This process's AccuracyCache for `path` (None: none), opened once and reused by every point."""
+    if path is None:
+        return None
+    if path not in _CACHES:
+        _CACHES[path] = AccuracyCache(path)
+    return _CACHES[path]
+
+
+def run_points(design: Design, workloads: list, points: list, accuracy: bool, cache_path=None) -> list[dict]:
+    """Evaluate (workload index, params, hash) points; one result row each (errors become rows too).
+    `cache_path`: the accuracy cache shared by every point and worker (accel.accuracy.AccuracyCache)."""
     rows = []
+    cache = _accuracy_cache(cache_path) if accuracy else None
     for wi, params, h in points:
         row = {"point": _point_key(wi, params), "hash": h, **params}
         try:
             d, w = apply_point(design, workloads[wi], params)
-            row.update(simulate(d, w, accuracy=accuracy).to_dict())
+            row.update(simulate(d, w, accuracy=accuracy, accuracy_cache=cache).to_dict())
         except (ValueError, TypeError) as err:  # invalid points are results; anything else stops the sweep
             row["error"] = str(err)
         rows.append(row)
@@ -420,34 +483,58 @@ def _pool_context():
     return mp.get_context("spawn")
 
 
-def _worker_init(parent_pid: int, design: Design, workloads: list, accuracy: bool) -> None:
+def _worker_init(parent_pid: int, design: Design, workloads: list, accuracy: bool, cache_path=None) -> None:
     global _WORKER
     _die_with_parent(parent_pid)
-    _WORKER = (design, workloads, accuracy)
+    _WORKER = (design, workloads, accuracy, cache_path)
 
 
 def _run_in_worker(points: list) -> list[dict]:
-    design, workloads, accuracy = _WORKER
-    return run_points(design, workloads, points, accuracy)
+    design, workloads, accuracy, cache_path = _WORKER
+    return run_points(design, workloads, points, accuracy, cache_path)
+
+
+def executor_workers(executor: Executor) -> int:
+    """How many tasks `executor` runs at once: `_max_workers` of a concurrent.futures pool, the summed
+    threads of a Dask client's workers (`Client.get_executor()`), else 1."""
+    n = getattr(executor, "_max_workers", None)
+    if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+        return n
+    client = getattr(executor, "_client", None)
+    if client is not None and hasattr(client, "nthreads"):
+        try:
+            return max(1, sum(client.nthreads().values()))
+        except Exception:  # noqa: BLE001 - a client that cannot answer: one task at a time is still right
+            return 1
+    return 1
 
 
 def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None = None, out=None,
-          accuracy: bool = False, progress: bool = True, chunk_size: int = 1, force: bool = False) -> list[dict]:
+          accuracy: bool = False, progress: bool = True, chunk_size: int | None = None, force: bool = False,
+          workers: int | None = None) -> list[dict]:
     """Evaluate every grid point for every workload. Returns one dict per point in grid order.
 
     Args:
         grid: {"design.unit.rows": [...], "workload.a_format": [...], ...}; {} for the design as given.
-            Every key must name a field of the design or of every workload.
+            Every key must name a field of the design or of every workload. {"zip": {key: [...], ...}}
+            (or a list of such tables) is one axis whose equally long lists advance together (rows = cols).
         workloads: Gemm or Network objects; each grid point runs on each.
-        executor: any concurrent.futures.Executor (None: this process for fewer than 65 points to compute,
-            else a local ProcessPoolExecutor whose workers exit when this process dies).
+        executor: any concurrent.futures.Executor (a Dask client's `get_executor()` for a cluster). None:
+            this process for fewer than 65 points to compute, else a local ProcessPoolExecutor whose
+            workers exit when this process dies.
         out: JSONL path, locked while the sweep runs; each finished point is appended and flushed at
             once, and points whose hash is already in the file are not computed again (resume).
         accuracy: also measure accuracy (part of each row's hash).
-        chunk_size: points per task on a given executor; rows are written as each task finishes, so
-            values above 1 trade per-point logging for fewer round trips (a cluster).
+        progress: a tqdm bar, shown once the sweep has run for a second.
+        chunk_size: points per task. None: 1 without an executor (each point logged as it finishes);
+            with one, ceil(points / the executor's workers) (executor_workers), so every worker gets a
+            share at once (a 16-point sweep on 2 Dask workers: 2 tasks of 8, not 16 round trips to a
+            scheduler that may give all to one). Rows are written as each task finishes: larger chunks
+            mean fewer round trips but more points lost to an interrupt and a coarser progress bar.
         force: when `out` holds rows of another sweep, write to the first of out.1, out.2, ... that is
             new or holds only this sweep's rows (a warning names it) instead of refusing.
+        workers: without an executor: 1 runs in this process; N >= 2 always uses a local pool of N
+            processes; None (default) decides by the number of points (see executor).
 
     Raises:
         ValueError: bad arguments, a grid key that is no field, or `out` holds another sweep's rows or is
@@ -462,10 +549,14 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
     for name, v in (("accuracy", accuracy), ("progress", progress), ("force", force)):
         if not isinstance(v, bool):
             raise TypeError(f"{name} must be a bool, got {v!r}")
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive int or None (automatic), got {chunk_size!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive int or None (automatic), got {workers!r}")
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError(f"executor must be a concurrent.futures.Executor or None, got {type(executor).__name__}")
+    if executor is not None and workers is not None:
+        raise ValueError("workers sizes the sweep's own pool; an executor brings its own workers: pass one of them")
     if out is not None and not isinstance(out, str | os.PathLike):
         raise TypeError(f"out must be a path or None, got {type(out).__name__}")
     grid = grid or {"design.name": [design.name]}
@@ -478,24 +569,34 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
     if log is not None:
         done = {r["hash"]: r for _, r in log.rows}
     todo = list({h: (wi, p, h) for wi, p, h in pts if h not in done}.values())  # equal points run once
+    # accuracy depends on formats, accumulator and operands, not on the array size or memories: points
+    # that share them share one measurement, kept beside the log (accel.accuracy.AccuracyCache)
+    cache_path = f"{log.path}.accuracy.jsonl" if (accuracy and log is not None) else None
+    if chunk_size is None:
+        chunk_size = max(1, -(-len(todo) // executor_workers(executor))) if executor is not None else 1
     chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
     bar = None
-    own = executor is None and len(todo) >= _POOL_MIN_POINTS
+    own = executor is None and bool(todo) and (workers or 0) != 1 and (
+        (workers or 0) >= 2 or len(todo) >= _POOL_MIN_POINTS)
     ex = executor
     futs: list = []
     try:
         if progress and todo:
             from tqdm.auto import tqdm
-            bar = tqdm(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt")
+            # delay: a sweep of under a second draws nothing; a longer one, however few points, draws
+            # a live bar (updated per finished task)
+            bar = tqdm(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt", delay=1.0,
+                       mininterval=0.2)
         if own:
-            ex = ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1), mp_context=_pool_context(),
+            ex = ProcessPoolExecutor(max_workers=min(len(chunks), workers or os.cpu_count() or 1),
+                                     mp_context=_pool_context(),
                                      initializer=_worker_init,
-                                     initargs=(os.getpid(), design, list(workloads), accuracy))
+                                     initargs=(os.getpid(), design, list(workloads), accuracy, cache_path))
             futs = [ex.submit(_run_in_worker, c) for c in chunks]
         elif ex is not None:
-            futs = [ex.submit(run_points, design, workloads, c, accuracy) for c in chunks]
+            futs = [ex.submit(run_points, design, workloads, c, accuracy, cache_path) for c in chunks]
         results = (f.result() for f in as_completed(futs)) if ex is not None else \
-            (run_points(design, workloads, c, accuracy) for c in chunks)
+            (run_points(design, workloads, c, accuracy, cache_path) for c in chunks)
         for rows in results:
             for r in rows:
                 done[r["hash"]] = r
@@ -526,46 +627,189 @@ def write_csv(rows: list[dict], path) -> None:
         w.writerows(rows)
 
 
-def pareto_front(rows: list[dict], maximize: tuple = (), minimize: tuple = ()) -> list[dict]:
-    """The rows no other row beats on every objective (>= on maximize, <= on minimize, > or < on one)."""
+# objectives whose better direction is known; others must be named in maximize= or minimize=
+MINIMIZE = ("seconds", "energy_j", "cycles", "compute_cycles", "rel_fro_err", "rel_max_err", "mse", "bits", "err",
+            "bits_per_weight", "area_mm2", "power_w")
+MAXIMIZE = ("ops_per_s", "ops_per_j", "top1", "top1_float", "sqnr_db", "utilisation", "accuracy")
+
+
+def _objectives(maximize, minimize) -> list[tuple[str, int]]:
+    for name, v in (("maximize", maximize), ("minimize", minimize)):
+        if isinstance(v, str) or not isinstance(v, list | tuple) or not all(isinstance(k, str) for k in v):
+            raise TypeError(f"{name} must be a tuple of column names, got {v!r}")
     keys = [(k, 1) for k in maximize] + [(k, -1) for k in minimize]
     if not keys:
-        raise ValueError("pareto_front needs at least one objective")
-    ok = [r for r in rows if all(isinstance(r.get(k), int | float) for k, _ in keys)]
-    vals = [[s * float(r[k]) for k, s in keys] for r in ok]
-    front = []
-    for i, vi in enumerate(vals):
-        dominated = any(all(a >= b for a, b in zip(vj, vi)) and any(a > b for a, b in zip(vj, vi))
-                        for j, vj in enumerate(vals) if j != i)
-        if not dominated:
-            front.append(ok[i])
-    return front
+        raise ValueError("pareto_front needs at least one objective (maximize=(...,) and/or minimize=(...,))")
+    both = set(maximize) & set(minimize)
+    if both:
+        raise ValueError(f"{sorted(both)} cannot be both maximized and minimized")
+    return keys
+
+
+def direction(column: str) -> str:
+    """"min" or "max": the better direction of a known result column (energy_* and *_seconds minimise);
+    ValueError for others, which must be given explicitly."""
+    if column in MINIMIZE or (column.startswith("energy_") and column.endswith("_j")):
+        return "min"
+    if column in MAXIMIZE:
+        return "max"
+    raise ValueError(f"no known direction for {column!r}: pass it in maximize= or minimize= (known: minimize "
+                     f"{', '.join(MINIMIZE)}, energy_*_j; maximize {', '.join(MAXIMIZE)})")
+
+
+# what tells workloads apart in result rows: a network's name, a GEMM's shape (a_format is a design choice)
+WORKLOAD_KEYS = ("workload", "m", "n", "k", "count")
+
+
+def _group(rows: list[dict], by) -> dict:
+    if by is None:
+        return {None: rows}
+    cols = (by,) if isinstance(by, str) else tuple(by)
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(tuple(str(r.get(c)) for c in cols), []).append(r)
+    return groups
+
+
+def pareto_front(rows: list[dict], maximize: tuple = (), minimize: tuple = (), by: str | tuple | None = None
+                 ) -> list[dict]:
+    """The rows no other row beats on every objective (>= on maximize, <= on minimize, > or < on one),
+    in their input order. Any number of objectives, each with its own direction. `by`: a column (or
+    tuple of columns, e.g. "workload") whose value splits the rows into separate fronts (a point is only
+    compared with rows of its own group); rows lacking an objective are left out."""
+    keys = _objectives(maximize, minimize)
+    keep: set = set()
+    for group in _group(rows, by).values():
+        ok = [r for r in group if all(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool)
+                                      for k, _ in keys)]
+        vals = [[s * float(r[k]) for k, s in keys] for r in ok]
+        for i, vi in enumerate(vals):
+            dominated = any(all(a >= b for a, b in zip(vj, vi)) and any(a > b for a, b in zip(vj, vi))
+                            for j, vj in enumerate(vals) if j != i)
+            if not dominated:
+                keep.add(id(ok[i]))
+    return [r for r in rows if id(r) in keep]
+
+
+def _hv(points: list[list[float]]) -> float:
+    """Hypervolume dominated by `points` (minimisation, every coordinate > 0 below a reference at the
+    origin after the shift in `hypervolume`): slices along the first coordinate (exact; fronts are small)."""
+    if not points:
+        return 0.0
+    if len(points[0]) == 1:
+        return max(p[0] for p in points)
+    pts = sorted(points, key=lambda p: -p[0])
+    total, prev = 0.0, 0.0
+    for i in range(len(pts) - 1, -1, -1):  # ascending first coordinate: slab (prev, pts[i][0]] holds pts[:i+1]
+        width = pts[i][0] - prev
+        if width > 0:
+            total += width * _hv([p[1:] for p in pts[:i + 1]])
+        prev = pts[i][0]
+    return total
+
+
+def hypervolume(rows: list[dict], maximize: tuple = (), minimize: tuple = (), ref: dict | None = None,
+                normalize: bool = True) -> float:
+    """The hypervolume of the rows' Pareto front: the volume of objective space they dominate up to the
+    reference point `ref` ({column: value}; default: each objective's worst value over `rows`). With
+    normalize (default), each objective is first scaled to [0, 1] by its range over the rows and `ref`,
+    so the figure is unit-free in [0, 1] (1: one point is best on every objective); a larger figure is a
+    better front. Raises ValueError if no row has every objective."""
+    keys = _objectives(maximize, minimize)
+    ok = [r for r in rows if all(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool)
+                                 for k, _ in keys)]
+    if not ok:
+        raise ValueError(f"hypervolume: no row has every objective {[k for k, _ in keys]}")
+    ref = dict(ref or {})
+    unknown = [k for k in ref if k not in dict(keys)]
+    if unknown:
+        raise ValueError(f"hypervolume: ref has {unknown}, which are no objectives ({[k for k, _ in keys]})")
+    pts, scales = [], []
+    for k, s in keys:
+        vals = [s * float(r[k]) for r in ok]  # larger is better
+        worst = s * float(ref[k]) if k in ref else min(vals)
+        best = max(vals + [worst])
+        # an objective on which every row ties (one row, say) is met in full: coordinate 1, not 0
+        scales.append((worst, (best - worst) if best > worst else 0.0) if normalize else (worst, 1.0))
+    for r in pareto_front(ok, maximize, minimize):
+        pts.append([max(0.0, (s * float(r[k]) - w) / span) if span else 1.0 for (k, s), (w, span) in zip(keys, scales)])
+    return float(_hv([p for p in pts if all(c > 0 for c in p)]))
+
+
+def _axis_label(col: str) -> str:
+    from .units import column_unit
+    unit = column_unit(col)
+    return f"{col} [{unit}]" if unit else col
+
+
+def _log_axis(axis, col: str, values: list) -> None:
+    """Readable log ticks: at most ~6 labels (decades over a wide range, 1-2-5 steps over a narrow one, so
+    an axis under a decade still has labels), SI-prefixed where the column has a unit; minor ticks unlabelled."""
+    from matplotlib.ticker import EngFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
+
+    from .units import column_unit
+    pos = [v for v in values if v > 0]
+    decades = math.log10(max(pos) / min(pos)) if pos else 0.0
+    subs = (1.0, 2.0, 5.0) if decades < 2 else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=7))
+    axis.set_minor_formatter(NullFormatter())
+    unit = column_unit(col)
+    axis.set_major_formatter(EngFormatter(unit=unit, sep=" ") if unit else LogFormatterSciNotation())
 
 
 def plot_pareto(rows: list[dict], x: str = "energy_j", y: str = "ops_per_s", color: str | None = None,
-                label: str | None = None, path=None, logx: bool = True, logy: bool = True):
-    """Scatter of every row with its Pareto front (min x, max y) drawn; saved to `path` if given."""
+                label: str | tuple | None = None, path=None, logx: bool = True, logy: bool = True,
+                minimize: tuple | None = None, maximize: tuple | None = None, by: str | tuple | None = WORKLOAD_KEYS):
+    """Scatter of every row with its Pareto front drawn per group of `by` (default: one front per
+    workload, told apart by WORKLOAD_KEYS: a network's name, a GEMM's shape; None: one front); saved to
+    `path` if given. Each axis' direction comes from minimize= /
+    maximize= (column names), else from the column (accel.sweep.direction: energy and seconds minimise,
+    ops_per_s and top1 maximise). Axes carry units (SI-prefixed log ticks); `label` (a column or tuple of
+    columns) names each front point; each front's legend entry gives its hypervolume (accel.sweep.hypervolume,
+    normalised over its group)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    minimize, maximize = tuple(minimize or ()), tuple(maximize or ())
+    for col in (x, y):
+        if col not in minimize and col not in maximize:
+            if direction(col) == "min":
+                minimize += (col,)
+            else:
+                maximize += (col,)
     ok = [r for r in rows if isinstance(r.get(x), int | float) and isinstance(r.get(y), int | float)]
-    fig, ax = plt.subplots(figsize=(6, 4.2))
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
     cvals = [r.get(color) for r in ok] if color else None
     numeric = cvals is not None and all(isinstance(c, int | float) for c in cvals)
     style = {"c": cvals, "cmap": "viridis"} if numeric else {}
-    sc = ax.scatter([r[x] for r in ok], [r[y] for r in ok], s=22, **style)
+    sc = ax.scatter([r[x] for r in ok], [r[y] for r in ok], s=22, alpha=0.8, **style)
     if numeric:
-        fig.colorbar(sc, ax=ax, label=color)
-    front = sorted(pareto_front(ok, maximize=(y,), minimize=(x,)), key=lambda r: r[x])
-    ax.plot([r[x] for r in front], [r[y] for r in front], "r-", lw=1.2, label="Pareto front")
-    if label:
-        for r in front:
-            ax.annotate(str(r.get(label)), (r[x], r[y]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        fig.colorbar(sc, ax=ax, label=_axis_label(color))
+    groups = _group(ok, by)
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    labels = (label,) if isinstance(label, str) else tuple(label or ())
+    for gi, (key, group) in enumerate(groups.items()):
+        front = sorted(pareto_front(group, maximize=maximize, minimize=minimize), key=lambda r: r[x])
+        shown = [v for v in key or () if v != "None"]
+        name = "Pareto front" if not shown or len(groups) == 1 else f"front: {' '.join(shown)}"
+        # a marker on every front point: a one-point front still shows in the plot and the legend
+        hv = hypervolume(group, maximize=tuple(k for k in maximize if k in (x, y)),
+                         minimize=tuple(k for k in minimize if k in (x, y)))
+        ax.plot([r[x] for r in front], [r[y] for r in front], "-o", color=cycle[(gi + 3) % len(cycle)], lw=1.2,
+                ms=6, mfc="none", label=f"{name} ({len(front)} pt, hypervolume {hv:.3f})")
+        for r in front if labels else ():
+            text = ", ".join(str(r.get(c)) for c in labels)
+            ax.annotate(text, (r[x], r[y]), fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.legend(loc="best", fontsize=8)
+    if logx:
+        _log_axis(ax.xaxis, x, [r[x] for r in ok])
+    if logy:
+        _log_axis(ax.yaxis, y, [r[y] for r in ok])
+    arrow = {"min": "lower is better", "max": "higher is better"}
+    ax.set_xlabel(f"{_axis_label(x)} ({arrow['min' if x in minimize else 'max']})")
+    ax.set_ylabel(f"{_axis_label(y)} ({arrow['min' if y in minimize else 'max']})")
+    ax.legend(loc="best", fontsize=7)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)

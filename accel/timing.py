@@ -26,7 +26,7 @@ from math import ceil
 from .design import Design, SparseTensorCore, SystolicArray, TensorCore, element_name, format_info
 from .gemm_model import choose_tile
 from .systolic import compute_cycles
-from .workloads import Gemm, parse_sparsity
+from .workloads import Gemm, mma_formats, parse_sparsity
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,15 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
             raise ValueError(f"{unit.name} has no 2:4 sparse mode; the workload asks for sparsity {w.sparsity!r}")
         if sp != (unit.sparse_n, unit.sparse_m):
             raise ValueError(f"{unit.name} supports {unit.sparse_n}:{unit.sparse_m} sparsity, not {w.sparsity!r}")
-    el_a, el_b = element_name(w.a_format), element_name(w.b_fmt)
-    if el_a != el_b and (el_a not in unit.formats() or el_b not in unit.formats()):
-        raise ValueError(f"{unit.name} computes {unit.formats()}; got a in {w.a_format!r}, b in {w.b_fmt!r}")
+    # mixed precision: the formats the MMA consumes (a dequantised operand enters in the other's format,
+    # workloads.mma_formats); operands are stored and moved in their own formats
+    mma_a, mma_b, _ = mma_formats(w.a_format, w.b_fmt)
+    el_a, el_b = element_name(mma_a), element_name(mma_b)
+    if el_a != el_b and (el_a not in unit.formats() or el_b not in unit.formats()):  # one format: its rate says
+        how = "" if (mma_a, mma_b) == (w.a_format, w.b_fmt) else f" (the MMA runs in {mma_a!r} x {mma_b!r})"
+        raise ValueError(f"{unit.name} computes {unit.formats()}; got a in {w.a_format!r}, b in {w.b_fmt!r}{how}")
     # mixed-format operands run at the slower of the two rates
-    rate_fmt = min((w.a_format, w.b_fmt), key=lambda f: unit.macs_per_clock(f))
+    rate_fmt = min((mma_a, mma_b), key=lambda f: unit.macs_per_clock(f))
     ea, eb, ec = _bytes_per_element(w.a_format), _bytes_per_element(w.b_fmt), _bytes_per_element(w.out_fmt)
     b_bytes_total = k * n * eb
     if sparse:  # kept values plus index metadata

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .design import format_info
 from .interconnect import AllReduce, allreduce_timing
 from .ops import Elementwise, elementwise_timing
-from .workloads import Gemm
+from .workloads import Gemm, mma_formats
 
 PHASES = ("prefill", "decode")
 # names the issue and common usage give formats, mapped to lowbit's registered names
@@ -140,7 +140,7 @@ def simulate_layer(design, layer: Layer, accuracy: bool = True, max_rows: int = 
             t = gemm_timing(design, op)
             comp += t.compute_cycles
             ideal += op.macs / min(design.unit.macs_per_clock(f, op.sparsity is not None)
-                                   for f in (op.a_format, op.b_fmt))
+                                   for f in mma_formats(op.a_format, op.b_fmt)[:2])
             entry.update(kind="batched_gemm" if op.batched else "gemm", m=op.m, n=op.n, k=op.k, count=op.count)
         elif isinstance(op, Elementwise):
             t = elementwise_timing(design, op)
@@ -151,7 +151,8 @@ def simulate_layer(design, layer: Layer, accuracy: bool = True, max_rows: int = 
         e = {k: v * 1e-12 for k, v in energy_pj(design, t.counts).items()}
         entry.update(seconds=t.seconds, bound=t.bound, energy_j=sum(e.values()))
         if accuracy and isinstance(op, Gemm):
-            acc = gemm_accuracy(op, design.unit.accumulator_for(op.a_format), max_rows, max_cols)
+            acc = gemm_accuracy(op, design.unit.accumulator_for(mma_formats(op.a_format, op.b_fmt)[0]), max_rows,
+                                max_cols)
             entry["accuracy"] = acc
             if worst is None or acc["rel_fro_err"] > worst["rel_fro_err"]:
                 worst = acc

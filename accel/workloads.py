@@ -37,10 +37,50 @@ def check_analog_fields(w) -> None:
         raise ValueError(f"{owner}.compensation must be None, 'global' or 'column', got {c!r}")
 
 
-def check_formats(w, fields=("a_format", "b_format", "out_format")) -> None:
-    """Each format field names a scalar or block format (None: its default); a and b both scalar or both
-    block formats (the emulated matmul takes one kind)."""
+def _kind(fmt_name: str) -> tuple[str, int | None]:
+    """("block", block size) for block formats, ("int", None) / ("float", None) for scalar formats."""
     import numerics as nx
+    try:
+        f = nx.get_format(fmt_name)
+    except ValueError:
+        return "block", nx.get_block_format(fmt_name).block_size
+    return ("int" if isinstance(f, nx.IntFormat) else "float"), None
+
+
+def mma_formats(a_format: str, b_format: str) -> tuple[str, str, str | None]:
+    """(format A enters the MMA in, format B enters it in, the operand dequantised first or None).
+
+    Mixed precision follows what kernels do. Pairs the emulated MMA takes natively run as they are: two
+    scalar formats of one family (FP8 x FP4, INT8 x INT4, FP16 x FP8) and two block formats sharing a block
+    size (MXFP8 x MXFP4). Otherwise one operand is dequantised, then the GEMM runs in the other's format
+    (Marlin-style weight-only kernels: INT4 group-quantised weights expanded to FP16; W4A8 kernels: INT4 or
+    FP4 weights expanded to INT8/FP8): a block-format operand facing a scalar one is decoded and re-rounded
+    into the scalar format (with the workload's scaling); of an integer and a float scalar format, the
+    narrower is converted to the wider (FP4 weights to INT8 for W4A8; INT8 weights to FP16 for W8A16; at
+    equal widths the integer one becomes the float). Two block formats with different block sizes (NVFP4's
+    16 x MXFP8's 32) have no kernel and are refused."""
+    (ka, ba), (kb, bb) = _kind(a_format), _kind(b_format)
+    if ka == "block" and kb == "block":
+        if ba != bb:
+            raise ValueError(f"a_format {a_format!r} (blocks of {ba}) and b_format {b_format!r} (blocks of {bb}): "
+                             "block formats multiplied together must share the block size")
+        return a_format, b_format, None
+    if ka == "block":
+        return b_format, b_format, "a"
+    if kb == "block":
+        return a_format, a_format, "b"
+    if ka != kb:  # int x float: the narrower operand becomes the wider's format (ties: the integer one)
+        import numerics as nx
+        bits_a, bits_b = nx.get_format(a_format).bits, nx.get_format(b_format).bits
+        if bits_a < bits_b or (bits_a == bits_b and ka == "int"):
+            return b_format, b_format, "a"
+        return a_format, a_format, "b"
+    return a_format, b_format, None
+
+
+def check_formats(w, fields=("a_format", "b_format", "out_format")) -> None:
+    """Each format field names a scalar or block format (None: its default); the (a, b) pair is one
+    mma_formats accepts (any pair but two block formats of different block sizes)."""
     owner = type(w).__name__
     for f in fields:
         v = getattr(w, f)
@@ -50,16 +90,10 @@ def check_formats(w, fields=("a_format", "b_format", "out_format")) -> None:
             element_name(v)
         except (ValueError, TypeError) as err:
             raise type(err)(f"{owner}.{f}: {err}") from None
-    block = []
-    for v in (w.a_format, w.b_fmt):
-        try:
-            nx.get_format(v)
-            block.append(False)
-        except ValueError:
-            block.append(True)
-    if block[0] != block[1]:
-        raise ValueError(f"{owner}: a_format {w.a_format!r} and b_format {w.b_fmt!r} must be both block formats or "
-                         "both scalar formats")
+    try:
+        mma_formats(w.a_format, w.b_fmt)
+    except ValueError as err:
+        raise ValueError(f"{owner}: {err}") from None
 
 
 def check_operand(owner: str, which: str, arr, shape: tuple) -> np.ndarray:

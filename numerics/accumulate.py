@@ -10,6 +10,7 @@ import kernels
 
 from .blocks import BlockTensor
 from .formats import FloatFormat, IntFormat, PositFormat, ScalarFormat, get_format
+from .formats.base import bool_fields, int_fields
 from .naming import Registry
 from .rounding import RoundMode
 from .sparse import SparseTensor
@@ -25,6 +26,20 @@ class AccMethod(Enum):
     TWO_LEVEL = "two_level"  # AMD CDNA3: products fused first, then added to the accumulator (F, F2)
     GROUPED = "grouped"  # Blackwell NVFP4: exact group sums times block scales, then fused steps
     INTEGER = "integer"  # exact integer products in a two's complement register of int_bits
+
+
+# integer fields: (name, lowest, highest) -- kept by name for the checks in Accumulator.__post_init__
+_INT_FIELDS = {f: (f, lo, hi) for f, lo, hi in (
+    ("block_bytes", 0, 1 << 16), ("align_bits", 0, 40), ("zero_exp_offset", 0, 64), ("promote_every", 0, 1 << 30),
+    ("int_bits", 2, 63), ("sum_bits", 0, 50), ("group_size", 0, 1 << 16), ("interleave", 1, 64),
+    ("carry_bits", 0, 20))}
+_USES = {
+    AccMethod.EXACT: set(), AccMethod.FMA: set(), AccMethod.PAIRWISE: set(),
+    AccMethod.FUSED: {"block_bytes", "align_bits", "zero_exp_offset", "promote_every", "carry_bits"},
+    AccMethod.TWO_LEVEL: {"block_bytes", "align_bits", "sum_bits", "interleave"},
+    AccMethod.GROUPED: {"block_bytes", "group_size", "align_bits", "zero_exp_offset"},
+    AccMethod.INTEGER: {"int_bits", "int_saturate"},
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +85,24 @@ class Accumulator:
     def __post_init__(self) -> None:
         if not isinstance(self.method, AccMethod):
             raise TypeError(f"method must be an AccMethod, got {self.method!r}")
+        int_fields(self, *_INT_FIELDS)
+        bool_fields(self, "int_saturate")
+        for f, lo, hi in _INT_FIELDS.values():
+            v = getattr(self, f)
+            if not lo <= v <= hi:
+                raise ValueError(f"{f} must be in {lo}..{hi}, got {v}")
+        # a field the method does not use would be silently ignored: it must keep its default
+        for f in _INT_FIELDS | {"int_saturate": None}:
+            if f not in _USES[self.method] and getattr(self, f) != _DEFAULTS[f]:
+                users = [m.name for m, used in _USES.items() if f in used]
+                raise ValueError(f"{f}={getattr(self, f)!r} does not apply to method AccMethod.{self.method.name} "
+                                 f"(only to {', '.join(users)}); leave it at {_DEFAULTS[f]!r}")
+        if self.method == AccMethod.EXACT and self.out_format is not None \
+                and not isinstance(self.out_format, FloatFormat | PositFormat):
+            # the exact sum is rounded to odd in float64 first: one more rounding is correct only onto a
+            # binary grid of <= 51 bits (Boldo & Melquiond 2008), not onto arbitrary levels or integers
+            raise ValueError(f"EXACT rounds into a float or posit out_format, got {type(self.out_format).__name__}; "
+                             "use method=AccMethod.INTEGER for integer accumulators")
         if not isinstance(self.out_rounding, RoundMode):
             raise TypeError(f"out_rounding must be a RoundMode, got {self.out_rounding!r}")
         if self.out_format is not None and not isinstance(self.out_format, ScalarFormat):
@@ -106,6 +139,9 @@ class Accumulator:
     @property
     def name(self) -> str:
         return _ACCS.name_of(self) or f"{self.method.value}-accumulator"
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Accumulator)}
 
 
 _ACCS = Registry("accumulator", Accumulator)
@@ -175,15 +211,55 @@ def _presets() -> None:
 _presets()
 
 
+def _format_arg(fmt, which: str) -> ScalarFormat:
+    """A format given by name or object, checked to be one matmul can multiply exactly."""
+    if isinstance(fmt, str):
+        fmt = get_format(fmt)
+    if not isinstance(fmt, ScalarFormat):
+        raise TypeError(f"{which} must be a format name or a ScalarFormat, got {type(fmt).__name__}")
+    return fmt
+
+
 def _operand_format(x: np.ndarray, fmt, which: str) -> ScalarFormat:
     if fmt is not None:
-        return get_format(fmt) if isinstance(fmt, str) else fmt
+        f = _format_arg(fmt, f"{which}_format")
+        if not isinstance(f, FloatFormat | IntFormat | PositFormat):
+            raise ValueError(f"{which}_format must be a float, integer or posit format (products must be exact "
+                             f"binary numbers), got {f.name}")
+        return f
     name = {np.dtype(np.float16): "fp16", np.dtype(np.float32): "fp32"}.get(x.dtype)
     if x.dtype.name == "bfloat16":
         name = "bf16"
     if name is None:
         raise ValueError(f"{which}_format is needed for a {x.dtype} array: name the format its values are in")
     return get_format(name)
+
+
+def _operand_array(x, which: str) -> np.ndarray:
+    """x as an array of a dtype whose values convert to float64 exactly (checked), else TypeError/ValueError."""
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{which} must be a numeric array: {err}") from None
+    kind = arr.dtype.kind
+    if kind == "f" or arr.dtype.name == "bfloat16":
+        if arr.dtype.itemsize > 8:
+            raise TypeError(f"{which} must be a float16, bfloat16, float32 or float64 array (float64 holds each value "
+                            f"exactly), got dtype {arr.dtype}")
+    elif kind in "iu":
+        if arr.dtype.itemsize == 8 and arr.size and (arr.max() > (1 << 53) or (kind == "i" and arr.min() < -(1 << 53))):
+            raise ValueError(f"{which} holds integers beyond 2^53, which float64 does not hold exactly")
+    else:
+        raise TypeError(f"{which} must be a numeric array, got dtype {arr.dtype}")
+    return arr
+
+
+def _c_array(c, shape: tuple[int, int]) -> np.ndarray:
+    arr = _operand_array(c, "c")
+    try:
+        return np.broadcast_to(arr.astype(np.float64, copy=False), shape)
+    except ValueError:
+        raise ValueError(f"c must broadcast to the result's shape {shape}, got shape {arr.shape}") from None
 
 
 def _as_values(x, fmt: ScalarFormat, which: str) -> np.ndarray:
@@ -230,18 +306,17 @@ def matmul(a, b, accumulator: Accumulator | str = "fp32", c=None, out_format: Sc
         a = a.decompress()
     if isinstance(b, SparseTensor):
         b = b.decompress()
+    of = None if out_format is None else _format_arg(out_format, "out_format")
     if isinstance(a, BlockTensor) or isinstance(b, BlockTensor):
+        if a_format is not None or b_format is not None:
+            raise ValueError("a_format/b_format describe array operands; BlockTensors carry their formats")
         D = _matmul_blocks(acc, a, b, c)
-        if out_format is not None:
-            of = get_format(out_format) if isinstance(out_format, str) else out_format
+        if of is not None:
             D = of.quantize(D, saturate=True, nan_code=of.nan_code if of.has_nan else 0)
         return D
     if acc.method == AccMethod.GROUPED:
         raise ValueError("the GROUPED accumulator takes block-scaled operands (BlockTensors)")
-    a_arr, b_arr = np.asarray(a), np.asarray(b)
-    for name, arr in (("a", a_arr), ("b", b_arr)):
-        if arr.dtype.kind not in "fiu" and arr.dtype.name != "bfloat16":
-            raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    a_arr, b_arr = _operand_array(a, "a"), _operand_array(b, "b")
     a_vec, b_vec = a_arr.ndim == 1, b_arr.ndim == 1
     A = a_arr.reshape(1, -1) if a_vec else a_arr
     B = b_arr.reshape(-1, 1) if b_vec else b_arr
@@ -252,10 +327,15 @@ def matmul(a, b, accumulator: Accumulator | str = "fp32", c=None, out_format: Sc
     fb = _operand_format(B, b_format, "b")
     A64, B64 = _as_values(A, fa, "a"), _as_values(B, fb, "b")
     out_fmt = acc.out_format if acc.out_format is not None else fa
+    if acc.method == AccMethod.EXACT and acc.out_format is None:
+        # the quire rounds into the operands' format: it must be one, and a float or posit grid
+        if fa != fb or not isinstance(fa, FloatFormat | PositFormat):
+            raise ValueError("an EXACT accumulator without out_format rounds into the operands' format: a and b "
+                             f"must share one float or posit format, got {fa.name} and {fb.name}")
     if c is None:
         C64 = np.zeros((m, n)) if acc.method != AccMethod.INTEGER else np.zeros((1, 1))
     else:
-        C64 = np.broadcast_to(np.asarray(c, dtype=np.float64), (m, n))
+        C64 = _c_array(c, (m, n))
         if acc.method in (AccMethod.FUSED, AccMethod.TWO_LEVEL) and isinstance(out_fmt, FloatFormat) \
                 and out_fmt.exp_bits == 8:
             C64 = _as_values(C64, get_format("fp32"), "c")  # the register is FP32 (E8M13 only rounds results)
@@ -268,8 +348,7 @@ def matmul(a, b, accumulator: Accumulator | str = "fp32", c=None, out_format: Sc
             raise ValueError("operands of more than 26 significant bits (fp32 and narrower are fine) would "
                              "make products inexact")
         D = _matmul_float(acc, A64, B64, C64, fa, fb, out_fmt)
-    if out_format is not None:
-        of = get_format(out_format) if isinstance(out_format, str) else out_format
+    if of is not None:
         D = of.quantize(D, saturate=True, nan_code=of.nan_code if of.has_nan else 0)
     if a_vec and b_vec:
         return D.reshape(())
@@ -378,13 +457,20 @@ def _matmul_int(acc: Accumulator, A, B, C, fa, fb) -> np.ndarray:
 
 def _block_operand(bt: BlockTensor, k_axis: int, which: str):
     """Element values, per-element scale values and the scale codes of a BlockTensor blocked along K."""
-    fmt = bt.format
     if not isinstance(bt, BlockTensor):
-        raise TypeError(f"{which} must be a BlockTensor when the other operand is one")
-    if len(bt.shape) != 2 or bt.axis is None or (bt.axis % 2) != k_axis:
+        raise TypeError(f"{which} must be a BlockTensor when the other operand is one, got {type(bt).__name__}")
+    fmt = bt.format
+    if len(bt.shape) != 2 or not isinstance(bt.axis, int) or (bt.axis % 2) != k_axis:
         raise ValueError(f"{which} must be a 2-D BlockTensor blocked along axis {k_axis} (its K axis)")
     if fmt.zero_point or not isinstance(fmt.block_size, int):
         raise ValueError(f"{which}: block matmul takes 1-D blocks without zero points")
+    # the kernels index the scales by block: their shape must be the one the codes imply
+    nblk = -(-bt.shape[k_axis] // fmt.block_size)
+    want = (bt.shape[0], nblk) if k_axis == 1 else (nblk, bt.shape[1])
+    if np.shape(bt.codes) != tuple(bt.shape) or np.shape(bt.scales) != want:
+        raise ValueError(f"{which}: a BlockTensor of shape {tuple(bt.shape)} blocked by {fmt.block_size} needs "
+                         f"codes of that shape and scales of shape {want}, "
+                         f"got {np.shape(bt.codes)} and {np.shape(bt.scales)}")
     elem = fmt.element.decode(bt.codes)
     scales = bt.scales if k_axis == 1 else bt.scales.T  # (rows, blocks)
     elem = elem if k_axis == 1 else elem.T  # (rows, K)
@@ -393,6 +479,9 @@ def _block_operand(bt: BlockTensor, k_axis: int, which: str):
 
 def _matmul_blocks(acc: Accumulator, a, b, c) -> np.ndarray:
     """OCP MX v1.0 §6 dot products of block-scaled operands (and NVFP4's), as `acc` computes them."""
+    if acc.method in (AccMethod.INTEGER, AccMethod.TWO_LEVEL):
+        raise ValueError(f"block-scaled operands take an EXACT, FMA, PAIRWISE, FUSED or GROUPED accumulator, got "
+                         f"AccMethod.{acc.method.name} ({acc.name})")
     ea_vals, sa_codes, fa = _block_operand(a, 1, "a")
     eb_vals, sb_codes, fb = _block_operand(b, 0, "b")  # eb_vals: (n, K) = B^T
     m, K = ea_vals.shape
@@ -406,8 +495,7 @@ def _matmul_blocks(acc: Accumulator, a, b, c) -> np.ndarray:
         b.tensor_scale if b.tensor_scale is not None else 1)
     if (a.tensor_scale is not None or b.tensor_scale is not None) and c is not None:
         raise ValueError("c with FP32 tensor scales is not modelled: the scales apply to A B as an epilogue")
-    C = np.zeros((m, n)) if c is None else _as_values(np.broadcast_to(np.asarray(c, np.float64), (m, n)),
-                                                       get_format("fp32"), "c")
+    C = np.zeros((m, n)) if c is None else _as_values(_c_array(c, (m, n)), get_format("fp32"), "c")
     rep = lambda codes: np.repeat(codes, bs, axis=1)[:, :K]  # noqa: E731 - per-element view of block codes
     sva = fa.scale.decode(sa_codes)
     svb = fb.scale.decode(sb_codes)

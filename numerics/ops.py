@@ -20,7 +20,8 @@ import math
 
 import numpy as np
 
-from .formats import FloatFormat, IntFormat, PositFormat, get_format
+from .formats import FloatFormat, IntFormat, NanPolicy, PositFormat, get_format
+from .formats import inputs as _inputs
 from .rounding import RoundMode
 
 _SPLIT = 134217729.0  # 2^27 + 1, Veltkamp splitting for Dekker's product
@@ -42,8 +43,42 @@ def _mode(rounding) -> RoundMode:
         except KeyError:
             raise ValueError(f"unknown rounding {rounding!r}; one of {[m.name for m in RoundMode]}") from None
     if not isinstance(rounding, RoundMode):
-        raise TypeError(f"rounding must be a RoundMode, got {rounding!r}")
+        raise TypeError(f"rounding must be a RoundMode (or one of its names), got {rounding!r}; one of "
+                        f"{[m.name for m in RoundMode]}")
     return rounding
+
+
+def _codes(f, c, which: str = "codes") -> np.ndarray:
+    """Codes checked as decode checks them: an integer array, each a valid code of f."""
+    try:
+        c = _inputs.code_input(c, f.bits, f.name)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"{which}: {err}") from None
+    f._check_codes(c)
+    return c
+
+
+def _check_args(f, mode: RoundMode, saturate, overflow, rng, sr_bits, *operands) -> list[np.ndarray]:
+    """Validate the keywords every operation shares and the operand codes (returned checked), before any
+    arithmetic: nothing is silently ignored."""
+    if not isinstance(saturate, bool | np.bool_):
+        raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
+    if not isinstance(overflow, str) or overflow not in ("saturate", "wrap"):
+        raise ValueError(f"overflow must be 'saturate' or 'wrap', got {overflow!r}")
+    if isinstance(f, IntFormat):
+        if not saturate:
+            raise ValueError(f"{f.name}: integer arithmetic takes overflow='saturate' or 'wrap', not saturate=False")
+        if mode == RoundMode.STOCHASTIC:
+            raise ValueError("stochastic rounding is not defined here for integer arithmetic")
+    elif overflow != "saturate":
+        raise ValueError(f"overflow={overflow!r} applies to integer formats; {f.name} takes saturate=")
+    _inputs.check_stochastic(mode, rng, sr_bits)  # type checks, and rng/sr_bits only with STOCHASTIC
+    codes = [_codes(f, c, name) for c, name in zip(operands, "abc")]
+    try:
+        np.broadcast_shapes(*(c.shape for c in codes))
+    except ValueError:
+        raise ValueError(f"operand shapes {[c.shape for c in codes]} do not broadcast together") from None
+    return codes
 
 
 def _two_sum(a, b):
@@ -80,6 +115,8 @@ def _encode(f, x, mode, saturate, rng, sr_bits):
         nan = np.isnan(x)
     if nan.any() and isinstance(f, FloatFormat) and not f.has_nan:
         raise ValueError(f"the result is NaN (an invalid operation or a NaN operand) and {f.name} has no NaN")
+    if isinstance(f, FloatFormat) and not f.signed and (x < 0).any():
+        raise ValueError(f"the result {float(x[x < 0].ravel()[0])!r} is negative and {f.name} is unsigned")
     return f.encode(x, rounding=mode, saturate=saturate, rng=rng, sr_bits=sr_bits)
 
 
@@ -180,6 +217,7 @@ def _int_op(op, f: IntFormat, codes, mode, overflow):
 
 def _binary(op, a, b, fmt, rounding, saturate, overflow, rng, sr_bits):
     f, mode = _fmt(fmt), _mode(rounding)
+    a, b = _check_args(f, mode, saturate, overflow, rng, sr_bits, a, b)
     if isinstance(f, IntFormat):
         return _int_op(op, f, (a, b), mode, overflow)
     x, y = _operands(f, a, b)
@@ -226,6 +264,7 @@ def div(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="sat
 def fma(a, b, c, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a * b + c in `fmt` with a single rounding (IEEE 754 §5.4.1 fusedMultiplyAdd)."""
     f, mode = _fmt(fmt), _mode(rounding)
+    a, b, c = _check_args(f, mode, saturate, overflow, rng, sr_bits, a, b, c)
     if isinstance(f, IntFormat):
         return _int_op("fma", f, (a, b, c), mode, overflow)
     x, y, z = _operands(f, a, b, c)
@@ -257,6 +296,7 @@ def fma(a, b, c, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="
 def sqrt(a, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of sqrt(a) in `fmt`, correctly rounded (sqrt(-0) = -0; negative operands give NaN)."""
     f, mode = _fmt(fmt), _mode(rounding)
+    (a,) = _check_args(f, mode, saturate, overflow, rng, sr_bits, a)
     if isinstance(f, IntFormat):
         return _int_op("sqrt", f, (a,), mode, overflow)
     (x,) = _operands(f, a)
@@ -268,29 +308,60 @@ def sqrt(a, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="satur
     return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
 
 
+def _sign_ops(f, a, overflow):
+    """The checked codes of a unary sign operation (int64) and the format's sign bit (0: unsigned)."""
+    (c,) = _check_args(f, RoundMode.TIES_TO_EVEN, True, overflow, None, None, a)
+    if isinstance(f, PositFormat):
+        return c.astype(np.int64), 1 << (f.bits - 1)
+    return c.astype(np.int64), (1 << (f.bits - 1)) if f.signed else 0
+
+
 def neg(a, fmt, overflow="saturate"):
-    """Codes of -a (exact; NaN stays NaN; formats without -0 keep 0; integers by `overflow`)."""
+    """Codes of -a, exact (IEEE 754 §5.5.1 negate: the sign bit flips, NaN payloads and infinities
+    included, -0 <-> +0). FNUZ formats have no -0: 0 and their NaN (the negative-zero pattern) are
+    fixed points. Unsigned formats (UE4M3, E8M0): -0 is 0 and NaN stays NaN; any other code is a
+    ValueError, as its negation is not representable. Posits: two's complement of the bit string (0
+    and NaR are fixed points). Integers: exact, then `overflow` ("saturate": -(-128) = 127 in int8)."""
     f = _fmt(fmt)
     if isinstance(f, IntFormat):
-        (k,) = _ints(f, a)
+        (c,) = _check_args(f, RoundMode.TIES_TO_EVEN, True, overflow, None, None, a)
+        (k,) = _ints(f, c)
         return _int_finish(f, -k, overflow)
-    if isinstance(f, PositFormat):  # two's-complement negation of the bit string; NaR and 0 are fixed points
-        c = np.asarray(a).astype(np.int64)
+    c, sign = _sign_ops(f, a, overflow)
+    if isinstance(f, PositFormat):
         return ((-c) & ((1 << f.bits) - 1)).astype(f.code_dtype)
-    return _encode(f, -f.decode(np.asarray(a)), RoundMode.TIES_TO_EVEN, True, None, None)
+    if not sign:  # unsigned: only zero and NaN negate within the format
+        v = f.decode(c)
+        bad = ~((v == 0) | np.isnan(v))
+        if bad.any():
+            first = c[bad].ravel()[0]
+            raise ValueError(f"neg: {f.name} is unsigned, so -x is not representable for x = "
+                             f"{float(f.decode(np.array([first]))[0])!r} (code {int(first):#x})")
+        return c.astype(f.code_dtype)
+    if f.nan == NanPolicy.FNUZ:
+        return np.where((c & (sign - 1)) == 0, c, c ^ sign).astype(f.code_dtype)
+    return (c ^ sign).astype(f.code_dtype)
 
 
 def abs(a, fmt, overflow="saturate"):  # noqa: A001 - the IEEE 754 operation's name
-    """Codes of |a| (exact; NaN stays NaN)."""
+    """Codes of |a|, exact (IEEE 754 §5.5.1 abs: the sign bit cleared; NaN stays NaN, with its payload;
+    FNUZ's NaN, the negative-zero pattern, stays NaN). Posits: two's complement of negative codes (NaR
+    stays NaR). Integers: exact, then `overflow`."""
     f = _fmt(fmt)
     if isinstance(f, IntFormat):
-        (k,) = _ints(f, a)
+        (c,) = _check_args(f, RoundMode.TIES_TO_EVEN, True, overflow, None, None, a)
+        (k,) = _ints(f, c)
         return _int_finish(f, np.abs(k), overflow)
+    c, sign = _sign_ops(f, a, overflow)
     if isinstance(f, PositFormat):
-        c = np.asarray(a).astype(np.int64)
-        neg_ = (c >> (f.bits - 1)) & 1
-        return np.where((neg_ == 1) & (c != f.nan_code), (-c) & ((1 << f.bits) - 1), c).astype(f.code_dtype)
-    return _encode(f, np.abs(f.decode(np.asarray(a))), RoundMode.TIES_TO_EVEN, True, None, None)
+        neg_ = (c & sign) != 0
+        return np.where(neg_ & (c != f.nan_code), (-c) & ((1 << f.bits) - 1), c).astype(f.code_dtype)
+    if not sign:
+        return c.astype(f.code_dtype)
+    mag = c & (sign - 1)
+    if f.nan == NanPolicy.FNUZ:
+        return np.where(mag == 0, c, mag).astype(f.code_dtype)
+    return mag.astype(f.code_dtype)
 
 
 def compare(a, b, fmt) -> np.ndarray:
@@ -298,9 +369,10 @@ def compare(a, b, fmt) -> np.ndarray:
     (Posit Standard 2022 §5) compare as two's-complement integers: NaR equals itself and is below every
     real."""
     f = _fmt(fmt)
+    a, b = _check_args(f, RoundMode.TIES_TO_EVEN, True, "saturate", None, None, a, b)
     if isinstance(f, PositFormat):
         def signed(c):
-            c = np.asarray(c).astype(np.int64)
+            c = c.astype(np.int64)
             return np.where(c >= 1 << (f.bits - 1), c - (1 << f.bits), c)
         x, y = signed(a), signed(b)
         return (np.sign(x - y)).astype(np.int8)
@@ -314,8 +386,12 @@ def compare(a, b, fmt) -> np.ndarray:
 def convert(codes, from_fmt, to_fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, rng=None, sr_bits=None):
     """Codes of `from_fmt` rounded into `to_fmt` (exact decode to float64, one correct rounding)."""
     f, t = _fmt(from_fmt), _fmt(to_fmt)
-    v = f.decode(np.asarray(codes))
-    return _encode(t, v, _mode(rounding), saturate, rng, sr_bits)
+    mode = _mode(rounding)
+    if not isinstance(saturate, bool | np.bool_):
+        raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
+    _inputs.check_stochastic(mode, rng, sr_bits)  # checked before any work; encode applies them
+    v = f.decode(_codes(f, codes))
+    return _encode(t, v, mode, saturate, rng, sr_bits)
 
 
 __all__ = ["abs", "add", "compare", "convert", "div", "fma", "mul", "neg", "sqrt", "sub"]

@@ -24,7 +24,10 @@ def test_hand_derived_systolic_compute_only():
     r = accel.simulate(_systolic(), accel.Gemm(3, 2, 4, a_format="int8"), accuracy=False)
     assert r.cycles == 12 and r.compute_cycles == 12 and r.seconds == pytest.approx(12e-9)
     assert r.bound == "compute" and r.counts == {("mac", "int8"): 24}
-    assert r.energy_j == pytest.approx(24e-12) and r.ops == 48
+    # dynamic energy 24 pJ; leakage (#17) is the node's density x the MAC area x the run's time
+    assert r.energy_j - r.leakage_j == pytest.approx(24e-12) and r.ops == 48
+    from accel.memory_model import leakage_w_per_mm2
+    assert r.leakage_j == pytest.approx(leakage_w_per_mm2(45.0) * r.area_mm2 * r.seconds) and r.leakage_j > 0
     assert r.utilisation == pytest.approx(24 / (4 * 12))
 
 
@@ -35,7 +38,12 @@ def test_hand_derived_systolic_with_buffer():
     r = accel.simulate(_systolic((buf,)), accel.Gemm(3, 2, 4, a_format="int8"), accuracy=False)
     assert r.counts[("buf", "byte")] == 52
     assert r.bound == "buf" and r.seconds == pytest.approx(52e-9) and r.cycles == pytest.approx(52)
-    assert r.energy_breakdown_j == pytest.approx({"mac": 24e-12, "buf": 104e-12})
+    assert _dynamic(r) == pytest.approx({"mac": 24e-12, "buf": 104e-12})
+
+
+def _dynamic(r) -> dict:
+    """The dynamic energies (every component but the leakage, which depends on the area and time)."""
+    return {k: v for k, v in r.energy_breakdown_j.items() if k != "leakage"}
 
 
 def _tensor_core(memories=(), sparse=False):
@@ -78,7 +86,7 @@ def test_hand_derived_tensor_core_memory_levels():
     assert t.level_seconds == pytest.approx({"smem": 8e-9, "hbm": 12e-9})
     assert t.bound == "hbm" and t.seconds == pytest.approx(12e-9)
     r = accel.simulate(d, accel.Gemm(4, 4, 4, a_format="fp16", out_format="fp16"), accuracy=False)
-    assert r.energy_breakdown_j == pytest.approx({"mac": 64e-12, "smem": 256e-12, "hbm": 960e-12})
+    assert _dynamic(r) == pytest.approx({"mac": 64e-12, "smem": 256e-12, "hbm": 960e-12})
 
 
 def test_capacity_rule_reuse():
@@ -120,7 +128,8 @@ def test_invariants(shape, case):
     dd = d.replace(mac_pj={k: 2 * v for k, v in d.energy_table.items()},
                    memories=tuple(m.__class__(m.name, m.size_bytes, m.bandwidth_bytes_per_s, 2 * m.energy_pj_per_byte,
                                               m.instances) for m in d.memories))
-    assert accel.simulate(dd, g, accuracy=False).energy_j == pytest.approx(2 * r.energy_j)
+    rd = accel.simulate(dd, g, accuracy=False)
+    assert rd.energy_j - rd.leakage_j == pytest.approx(2 * (r.energy_j - r.leakage_j))
     # more bandwidth at any level is never slower
     for i, m in enumerate(d.memories):
         faster = accel.set_field(d, f"memories.{i}.bandwidth_bytes_per_s", m.bandwidth_bytes_per_s * 4)

@@ -189,8 +189,8 @@ RAISES = [
     ("gemm-count-zero", lambda: accel.Gemm(1, 1, 1, count=0), ValueError, r"Gemm.count must be a positive int"),
     ("gemm-afmt-none", lambda: accel.Gemm(2, 2, 2, a_format=None), TypeError, r"Gemm.a_format: format name must be"),
     ("gemm-bfmt-bad", lambda: accel.Gemm(2, 2, 2, b_format="fp9"), ValueError, r"Gemm.b_format: unknown format 'fp9'"),
-    ("gemm-mixed-block", lambda: accel.Gemm(2, 2, 2, a_format="mxfp4", b_format="e4m3"), ValueError,
-     r"must be both block formats or both scalar formats"),
+    ("gemm-mixed-block", lambda: accel.Gemm(2, 2, 2, a_format="nvfp4", b_format="mxfp8_e4m3"), ValueError,
+     r"Gemm: a_format 'nvfp4' \(blocks of 16\) and b_format 'mxfp8_e4m3' \(blocks of 32\): block formats"),
     ("gemm-seed-neg", lambda: accel.Gemm(2, 2, 2, seed=-1), ValueError, r"Gemm.seed must be an int >= 0, got -1"),
     ("gemm-seed-float", lambda: accel.Gemm(2, 2, 2, seed=0.5), TypeError, r"Gemm.seed must be an int >= 0"),
     ("gemm-seed-gen", lambda: accel.Gemm(2, 2, 2, seed=np.random.default_rng(0)), TypeError,
@@ -312,7 +312,7 @@ energy_pj_per_byte = 1.0
 TOML_CASES = [
     ("misspelt-memories", ("[[memories]]", "[[memory]]"), ValueError,
      r"d.toml: unknown key \['memory'\] in top-level tables \(did you mean 'memories'\?\); valid keys: "
-     r"\['design', 'unit', 'memories', 'elementwise', 'interconnect'\]"),
+     r"\['design', 'unit', 'memories', 'elementwise', 'interconnect', 'formats', 'accumulators'\]"),
     ("unit-unknown-key", ("rows = 4", "rowz = 4"), ValueError,
      r"d.toml: unknown key \['rowz'\] in \[unit\] \(did you mean 'rows'\?\); valid keys: \['kind', 'name', 'rows'"),
     ("design-unknown-key", ("clock_hz = 1e9", "clock = 1e9"), ValueError,

@@ -55,7 +55,7 @@ def test_simulate_bad_arguments(capsys, args, msg):
 @pytest.mark.parametrize("args, msg", [
     (["edge-npu", "--gemm", "1.5", "2", "3"], "argument --gemm: invalid int value: '1.5'"),
     (["edge-npu", "--gemm", "8", "8"], "argument --gemm: expected 3 arguments"),
-    (["edge-npu"], "one of the arguments --gemm --network is required"),
+    (["edge-npu"], "one of the arguments --gemm --network --layer is required"),
     (["edge-npu", "--network", "resnet"], "argument --network: invalid choice: 'resnet'"),
     (["edge-npu", "--gemm", "8", "8", "8", "--compensation", "row"], "invalid choice: 'row'"),
 ])

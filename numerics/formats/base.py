@@ -10,10 +10,30 @@ from . import inputs
 TABLE_MAX_BITS = 16  # formats this narrow decode by table lookup and list their values
 
 
+def int_fields(obj, *names: str) -> None:
+    """Check that each named field of a frozen dataclass is an integer (numpy integers are stored as
+    Python ints, so equal formats hash equal); bools and floats are a TypeError naming the field."""
+    for f in names:
+        v = getattr(obj, f)
+        if isinstance(v, bool | np.bool_) or not isinstance(v, int | np.integer):
+            raise TypeError(f"{f} must be an int, got {v!r}")
+        object.__setattr__(obj, f, int(v))
+
+
+def bool_fields(obj, *names: str) -> None:
+    """Check that each named field is a bool (numpy bools are stored as Python bools)."""
+    for f in names:
+        v = getattr(obj, f)
+        if not isinstance(v, bool | np.bool_):
+            raise TypeError(f"{f} must be a bool, got {v!r}")
+        object.__setattr__(obj, f, bool(v))
+
+
 class ScalarFormat:
     """Mixin for the frozen format dataclasses: subclasses supply `bits`, `_encode_flat`, `_decode_flat`."""
 
     bits: int
+    _takes_sr_bits = True  # level formats (lookup, log) draw a float64 uniform instead of sr_bits bits
 
     # Each family supplies _encode_flat(flat, rounding, saturate, sr_k, key, invalid_code) -> (codes,
     # n_invalid) and _decode_flat(codes) -> float64, both over 1-D arrays.
@@ -40,18 +60,28 @@ class ScalarFormat:
         """Round `x` into this format and return its bit patterns (uint8/16/32, shape of x).
 
         Args:
-            x: float16, bfloat16, float32 or float64 values, each rounded once from its own precision.
-            rounding: a `RoundMode`.
-            saturate: clamp overflow to ±max; False gives ±inf, else NaN (IEEE 754 / OCP OFP8 rules).
-            rng: seed or numpy Generator for `RoundMode.STOCHASTIC` (same seed, same codes).
-            sr_bits: random bits added below the kept last bit (stochastic only; default 62, "all").
-            nan_code: code for inputs the format cannot represent; default: raise ValueError.
+            x: float16, bfloat16, float32 or float64 values, each rounded once from its own precision;
+                Python floats and exactly convertible Python ints (alone or in lists) become float64.
+                Other dtypes (integer and bool arrays too), str, None, complex: TypeError.
+            rounding: a `RoundMode` (anything else, names as strings too: TypeError).
+            saturate: a bool: clamp overflow to ±max; False gives ±inf, else NaN (IEEE 754 / OCP OFP8 rules).
+            rng: int seed >= 0 or numpy Generator for `RoundMode.STOCHASTIC` (same seed, same codes); given
+                with another mode it is a ValueError rather than silently ignored.
+            sr_bits: random bits added below the kept last bit (stochastic only; default 62, "all");
+                lookup and log formats take none (ValueError).
+            nan_code: a valid code for inputs the format cannot represent; default: raise ValueError.
         """
         rounding = inputs.rounding_mode(rounding)
         if not isinstance(saturate, bool | np.bool_):
             raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
         sr_k, key = inputs.stochastic_args(rounding, rng, sr_bits)
+        if sr_bits is not None and not self._takes_sr_bits:
+            raise ValueError(f"sr_bits applies to float, integer and posit formats; {self.name} rounds "
+                             "stochastically between its two neighbouring levels with probability proportional "
+                             "to the distance (a float64 uniform draw), without a bit count")
         nan_code = inputs.nan_code_arg(nan_code, self.bits)
+        if nan_code is not None:
+            self._check_codes(np.array([nan_code], self.code_dtype))  # e.g. a narrow int's dropped code
         x = inputs.float_input(x)
         flat = x.reshape(-1)
         codes, n_invalid = self._encode_flat(flat, int(rounding), bool(saturate), sr_k, key,
@@ -76,11 +106,19 @@ class ScalarFormat:
         self._check_codes(codes)
         flat = codes.reshape(-1)
         if out is not None:
-            f32 = isinstance(out, np.ndarray) and out.dtype == np.float32 and self.bits <= TABLE_MAX_BITS
-            if not isinstance(out, np.ndarray) or (out.dtype != np.float64 and not f32) \
-                    or out.shape != codes.shape or not out.flags.c_contiguous:
-                raise ValueError(f"out must be a C-contiguous float64 array of shape {codes.shape}"
-                                 " (or float32 for formats of <= 16 bits that float32 holds exactly)")
+            if not isinstance(out, np.ndarray):
+                raise TypeError(f"out must be a numpy array or None, got {type(out).__name__}")
+            f32 = out.dtype == np.float32 and self.bits <= TABLE_MAX_BITS
+            want = (f"out must be a C-contiguous float64 array of shape {codes.shape} (or float32 for formats of "
+                    "<= 16 bits that float32 holds exactly), writeable")
+            if out.dtype != np.float64 and not f32:
+                raise ValueError(f"{want}; got dtype {out.dtype}")
+            if out.shape != codes.shape or not out.flags.c_contiguous or not out.flags.writeable:
+                raise ValueError(f"{want}; got shape {out.shape}"
+                                 + ("" if out.flags.c_contiguous else ", not C-contiguous")
+                                 + ("" if out.flags.writeable else ", read-only"))
+            if np.may_share_memory(out, codes):
+                raise ValueError("out must not overlap codes")
             if f32 and self._table32 is None:
                 raise ValueError(f"{self.name} has values float32 cannot hold exactly: pass a float64 out")
         if self.bits <= TABLE_MAX_BITS:

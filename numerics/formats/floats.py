@@ -10,7 +10,7 @@ import numpy as np
 import kernels
 
 from . import inputs
-from .base import ScalarFormat
+from .base import ScalarFormat, bool_fields, int_fields
 
 
 class NanPolicy(Enum):
@@ -48,13 +48,8 @@ class FloatFormat(ScalarFormat):
     zero: bool = True
 
     def __post_init__(self) -> None:
-        for f in ("exp_bits", "man_bits", "bias"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{f} must be an int, got {v!r}")
-        for f in ("signed", "inf", "subnormals", "zero"):
-            if not isinstance(getattr(self, f), bool):
-                raise TypeError(f"{f} must be a bool, got {getattr(self, f)!r}")
+        int_fields(self, "exp_bits", "man_bits", "bias")
+        bool_fields(self, "signed", "inf", "subnormals", "zero")
         if not isinstance(self.nan, NanPolicy):
             raise TypeError(f"nan must be a NanPolicy, got {self.nan!r}")
         if not 1 <= self.exp_bits <= 8:
@@ -65,12 +60,24 @@ class FloatFormat(ScalarFormat):
             raise ValueError("inf=True goes with nan=NanPolicy.IEEE and only with it")
         if self.nan == NanPolicy.IEEE and self.man_bits == 0:
             raise ValueError("nan=NanPolicy.IEEE needs man_bits >= 1 to tell NaN from inf")
+        if self.nan == NanPolicy.IEEE and self.exp_bits == 1:
+            raise ValueError("nan=NanPolicy.IEEE needs exp_bits >= 2: with one exponent bit inf/NaN would take the "
+                             "only nonzero exponent and leave no normal numbers (FloatFormat.ieee(1, Y) is "
+                             "finite-only)")
         if self.nan == NanPolicy.FNUZ and not self.signed:
             raise ValueError("nan=NanPolicy.FNUZ needs a sign bit (NaN is the negative-zero pattern)")
         if not self.zero and self.subnormals:
             raise ValueError("zero=False (exponent field 0 is normal) requires subnormals=False")
-        if not -900 <= self.bias <= 900:
-            raise ValueError(f"bias must be in -900..900 so every value is a float64, got {self.bias}")
+        # every value must be a float64 exactly (decode is exact): the largest finite value below 2^1024
+        # and the lowest bit of the smallest binade, 2^(emin - man_bits), at least 2^-1074
+        if self.emax > 1023:
+            raise ValueError(f"bias {self.bias} is too small for exp_bits={self.exp_bits}: the largest value would be "
+                             f"2^{self.emax} x (2 - 2^-{self.man_bits}), beyond float64's max (~2^1024); "
+                             f"bias must be >= {self.bias + self.emax - 1023}")
+        if self.emin - self.man_bits < -1074:
+            raise ValueError(f"bias {self.bias} is too large for man_bits={self.man_bits}: the smallest value's last "
+                             f"bit would be 2^{self.emin - self.man_bits}, below float64's smallest subnormal "
+                             f"2^-1074; bias must be <= {self.bias + (self.emin - self.man_bits) + 1074}")
 
     @classmethod
     def ieee(cls, exp_bits: int, man_bits: int) -> "FloatFormat":

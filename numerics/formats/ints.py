@@ -8,7 +8,7 @@ import numpy as np
 
 import kernels
 
-from .base import ScalarFormat
+from .base import ScalarFormat, bool_fields, int_fields
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,12 @@ class IntFormat(ScalarFormat):
     frac_bits: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.bits, bool) or not isinstance(self.bits, int):
-            raise TypeError(f"bits must be an int, got {self.bits!r}")
-        for f in ("signed", "narrow"):
-            if not isinstance(getattr(self, f), bool):
-                raise TypeError(f"{f} must be a bool, got {getattr(self, f)!r}")
+        int_fields(self, "bits", "frac_bits")
+        bool_fields(self, "signed", "narrow")
         if not 2 <= self.bits <= 32:
             raise ValueError(f"bits must be in 2..32, got {self.bits}")
         if self.narrow and not self.signed:
             raise ValueError("narrow range applies to signed formats only")
-        if isinstance(self.frac_bits, bool) or not isinstance(self.frac_bits, int):
-            raise TypeError(f"frac_bits must be an int, got {self.frac_bits!r}")
         if not 0 <= self.frac_bits <= 32:
             raise ValueError(f"frac_bits must be in 0..32, got {self.frac_bits}")
 

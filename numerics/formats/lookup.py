@@ -9,7 +9,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .base import ScalarFormat
+from .base import ScalarFormat, int_fields
 from .levels import round_to_levels, threshold_below
 
 
@@ -18,6 +18,7 @@ class _LevelSet(ScalarFormat):
 
     has_inf = False
     has_nan = False
+    _takes_sr_bits = False
 
     @property
     def min_subnormal(self) -> float:
@@ -39,11 +40,28 @@ class LookupFormat(_LevelSet):
         if not isinstance(self.levels, tuple):
             raise TypeError("levels must be a tuple of floats (formats are hashable), "
                             f"got {type(self.levels).__name__}")
-        lv = np.array(self.levels, dtype=np.float64)
+        for i, v in enumerate(self.levels):
+            if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
+                raise TypeError(f"levels must be real numbers, got {type(v).__name__} {v!r:.40} at index {i}")
+            if isinstance(v, int | np.integer):
+                try:
+                    exact = int(float(v)) == int(v)
+                except OverflowError:
+                    exact = False
+                if not exact:
+                    raise ValueError(f"levels[{i}] = {v} is not exactly a float64")
+        lv = np.array([float(v) for v in self.levels], dtype=np.float64)
         if lv.size < 2 or lv.size > 1 << 16:
             raise ValueError(f"levels must hold 2 .. 65536 values, got {lv.size}")
-        if not np.isfinite(lv).all() or not (np.diff(lv) > 0).all():
-            raise ValueError("levels must be finite and strictly increasing")
+        if not np.isfinite(lv).all():
+            raise ValueError(f"levels must be finite, got {lv[~np.isfinite(lv)][0]} at index "
+                             f"{int(np.flatnonzero(~np.isfinite(lv))[0])}")
+        d = np.diff(lv)
+        if not (d > 0).all():
+            j = int(np.flatnonzero(d <= 0)[0])
+            what = "duplicate" if d[j] == 0 else "unsorted"
+            raise ValueError(f"levels must be strictly increasing (sorted, distinct; -0.0 equals 0.0): {what} "
+                             f"levels[{j}] = {lv[j]!r}, levels[{j + 1}] = {lv[j + 1]!r}")
 
     @cached_property
     def _levels(self) -> np.ndarray:
@@ -140,14 +158,13 @@ class LogFormat(_LevelSet):
     domain: str = "log"
 
     def __post_init__(self) -> None:
-        for f in ("bits", "frac_bits"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{f} must be an int, got {v!r}")
+        int_fields(self, "bits", "frac_bits")
         if not 2 <= self.bits <= 16:
             raise ValueError(f"bits must be in 2..16, got {self.bits}")
         if not 0 <= self.frac_bits <= 8:
             raise ValueError(f"frac_bits must be in 0..8, got {self.frac_bits}")
+        if not isinstance(self.domain, str):
+            raise TypeError(f"domain must be 'log' or 'linear', got {self.domain!r}")
         if self.domain not in ("log", "linear"):
             raise ValueError(f"domain must be 'log' or 'linear', got {self.domain!r}")
 

@@ -9,7 +9,7 @@ import numpy as np
 import kernels
 
 from . import inputs
-from .base import ScalarFormat
+from .base import ScalarFormat, int_fields
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,7 @@ class PositFormat(ScalarFormat):
     es: int
 
     def __post_init__(self) -> None:
-        for f in ("bits", "es"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{f} must be an int, got {v!r}")
+        int_fields(self, "bits", "es")
         if not 2 <= self.bits <= 32:
             raise ValueError(f"bits must be in 2..32, got {self.bits}")
         if not 0 <= self.es <= 4:
@@ -136,8 +133,12 @@ def quire_dot(fmt: PositFormat, a_codes, b_codes, c_code: int | None = None) -> 
     `c_code` adds a posit to the quire first. Returns the posit code of the result."""
     if not isinstance(fmt, PositFormat):
         raise TypeError(f"fmt must be a PositFormat, got {type(fmt).__name__}")
-    a = np.asarray(a_codes).ravel()
-    b = np.asarray(b_codes).ravel()
+    a = inputs.code_input(a_codes, fmt.bits, fmt.name).ravel()  # checked before NaR short-cuts the sum
+    b = inputs.code_input(b_codes, fmt.bits, fmt.name).ravel()
+    if c_code is not None:
+        if isinstance(c_code, bool | np.bool_) or not isinstance(c_code, int | np.integer):
+            raise TypeError(f"c_code must be an int code or None, got {type(c_code).__name__}")
+        c_code = int(inputs.code_input(np.array([c_code]), fmt.bits, fmt.name)[0])
     if a.shape != b.shape:
         raise ValueError(f"a_codes and b_codes must have the same length, got {a.size} and {b.size}")
     if (c_code is not None and c_code == fmt.nan_code) or (a == fmt.nan_code).any() or (b == fmt.nan_code).any():

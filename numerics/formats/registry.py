@@ -15,7 +15,21 @@ _POSIT = re.compile(r"posit(\d+)_(\d+)")
 
 
 def register_format(name: str, fmt) -> None:
-    """Add a named format (names are unique; the first name given to a format is its canonical name)."""
+    """Add a named format (names are unique; the first name given to a format is its canonical name).
+
+    A name `get_format` parses itself (`eXmY`, `posit<n>_<es>`) may only be given to the format it
+    parses to: anything else would silently change what that documented name means.
+    """
+    if isinstance(name, str) and name not in _FORMATS.names():
+        parsed = None
+        if _EXMY.fullmatch(name) or _POSIT.fullmatch(name):
+            try:
+                parsed = get_format(name)
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed != fmt:
+                raise ValueError(f"format name {name!r} is reserved: get_format parses it as {parsed!r}; "
+                                 "choose another name")
     _FORMATS.register(name, fmt)
 
 
@@ -75,45 +89,45 @@ def _register_builtins() -> None:
     fn = dict(inf=False, nan=NanPolicy.FN)
     fnuz = dict(inf=False, nan=NanPolicy.FNUZ)
     # OCP OFP8 v1.0
-    register_format("e4m3", FloatFormat(exp_bits=4, man_bits=3, bias=7, **fn))
-    register_format("e5m2", FloatFormat(exp_bits=5, man_bits=2, bias=15))
+    _FORMATS.register("e4m3", FloatFormat(exp_bits=4, man_bits=3, bias=7, **fn))
+    _FORMATS.register("e5m2", FloatFormat(exp_bits=5, man_bits=2, bias=15))
     # Graphcore / AMD MI300 FNUZ variants (bias one larger, NaN = 0x80)
-    register_format("e4m3fnuz", FloatFormat(exp_bits=4, man_bits=3, bias=8, **fnuz))
-    register_format("e5m2fnuz", FloatFormat(exp_bits=5, man_bits=2, bias=16, **fnuz))
+    _FORMATS.register("e4m3fnuz", FloatFormat(exp_bits=4, man_bits=3, bias=8, **fnuz))
+    _FORMATS.register("e5m2fnuz", FloatFormat(exp_bits=5, man_bits=2, bias=16, **fnuz))
     # IEEE-style E3M4 (as ml_dtypes float8_e3m4)
-    register_format("e3m4", FloatFormat(exp_bits=3, man_bits=4, bias=3))
+    _FORMATS.register("e3m4", FloatFormat(exp_bits=3, man_bits=4, bias=3))
     # OCP MX v1.0 §5.3 element types
-    register_format("e2m3", FloatFormat(exp_bits=2, man_bits=3, bias=1, **fin))
-    register_format("e3m2", FloatFormat(exp_bits=3, man_bits=2, bias=3, **fin))
-    register_format("e2m1", FloatFormat(exp_bits=2, man_bits=1, bias=1, **fin))
+    _FORMATS.register("e2m3", FloatFormat(exp_bits=2, man_bits=3, bias=1, **fin))
+    _FORMATS.register("e3m2", FloatFormat(exp_bits=3, man_bits=2, bias=3, **fin))
+    _FORMATS.register("e2m1", FloatFormat(exp_bits=2, man_bits=1, bias=1, **fin))
     # OCP MX v1.0 §5.4.1 scale: unsigned, no zero, 0xFF NaN
-    register_format("e8m0", FloatFormat(exp_bits=8, man_bits=0, bias=127, signed=False,
+    _FORMATS.register("e8m0", FloatFormat(exp_bits=8, man_bits=0, bias=127, signed=False,
                                         subnormals=False, zero=False, **fn))
     # NVFP4 block scale: E4M3 with the sign bit 0 (stored as one byte)
-    register_format("ue4m3", FloatFormat(exp_bits=4, man_bits=3, bias=7, signed=False, **fn))
+    _FORMATS.register("ue4m3", FloatFormat(exp_bits=4, man_bits=3, bias=7, signed=False, **fn))
     # IEEE 754-2019 binary16 / bfloat16 / NVIDIA TF32 / binary32
-    register_format("fp16", FloatFormat(exp_bits=5, man_bits=10, bias=15))
-    register_format("bf16", FloatFormat(exp_bits=8, man_bits=7, bias=127))
-    register_format("tf32", FloatFormat(exp_bits=8, man_bits=10, bias=127))
-    register_format("fp32", FloatFormat(exp_bits=8, man_bits=23, bias=127))
+    _FORMATS.register("fp16", FloatFormat(exp_bits=5, man_bits=10, bias=15))
+    _FORMATS.register("bf16", FloatFormat(exp_bits=8, man_bits=7, bias=127))
+    _FORMATS.register("tf32", FloatFormat(exp_bits=8, man_bits=10, bias=127))
+    _FORMATS.register("fp32", FloatFormat(exp_bits=8, man_bits=23, bias=127))
     for b in range(2, 9):
-        register_format(f"int{b}", IntFormat(bits=b))
+        _FORMATS.register(f"int{b}", IntFormat(bits=b))
     for b in range(2, 9):
-        register_format(f"uint{b}", IntFormat(bits=b, signed=False))
-    register_format("int16", IntFormat(bits=16))
-    register_format("int32", IntFormat(bits=32))
+        _FORMATS.register(f"uint{b}", IntFormat(bits=b, signed=False))
+    _FORMATS.register("int16", IntFormat(bits=16))
+    _FORMATS.register("int32", IntFormat(bits=32))
     # Posit Standard (2022): es = 2 for every width
     for b in (8, 16, 32):
-        register_format(f"posit{b}", PositFormat(bits=b, es=2))
+        _FORMATS.register(f"posit{b}", PositFormat(bits=b, es=2))
     # legacy draft, as SoftPosit implements it: posit<8,0>, <16,1>, <32,2> (the last equals posit32)
-    register_format("posit8_0", PositFormat(bits=8, es=0))
-    register_format("posit16_1", PositFormat(bits=16, es=1))
-    register_format("posit32_2", PositFormat(bits=32, es=2))
+    _FORMATS.register("posit8_0", PositFormat(bits=8, es=0))
+    _FORMATS.register("posit16_1", PositFormat(bits=16, es=1))
+    _FORMATS.register("posit32_2", PositFormat(bits=32, es=2))
     # logarithmic: sign + 7-bit log2 magnitude with 3 fraction bits (2^-7.875 .. 2^7.875); power-of-two
-    register_format("lns8", LogFormat(bits=8, frac_bits=3))
-    register_format("pot4", LogFormat(bits=4, frac_bits=0))
-    register_format("apot4", LookupFormat(levels=apot_levels(4, 2)))
-    register_format("nf4", LookupFormat(levels=NF4_LEVELS))
+    _FORMATS.register("lns8", LogFormat(bits=8, frac_bits=3))
+    _FORMATS.register("pot4", LogFormat(bits=4, frac_bits=0))
+    _FORMATS.register("apot4", LookupFormat(levels=apot_levels(4, 2)))
+    _FORMATS.register("nf4", LookupFormat(levels=NF4_LEVELS))
 
 
 # QLoRA NormalFloat-4 (Dettmers et al., NeurIPS 2023, appendix E; bitsandbytes' float32 table)

@@ -3,7 +3,7 @@
 import dataclasses
 import re
 
-from ..formats import FloatFormat, IntFormat, NanPolicy, get_format
+from ..formats import IntFormat, get_format
 from ..naming import Registry
 from .format import RECIPES, BlockFormat
 from .rules import ScaleRule, scale_rule_arg
@@ -84,10 +84,6 @@ def block_name_of(fmt: BlockFormat) -> str:
     return "_".join(parts)
 
 
-# UE5M3 block scale (arXiv 2605.08565): E5M3 with the sign bit 0, stored as one byte, no inf, 0xFF NaN
-UE5M3 = FloatFormat(exp_bits=5, man_bits=3, bias=15, signed=False, inf=False, nan=NanPolicy.FN)
-
-
 def _register_builtins() -> None:
     e8m0 = get_format("e8m0")
     # OCP MX v1.0 §5 table 1 (concrete MX formats): block 32, E8M0 scale, §6.3 FLOOR rule
@@ -104,8 +100,8 @@ def _register_builtins() -> None:
     # MXFP4 with 16-element blocks (E8M0 scale, OCP FLOOR rule)
     register_block_format("mxfp4_b16", BlockFormat(element=get_format("e2m1"), scale=e8m0, block_size=16))
     # NVFP4 with UE5M3 block scales (arXiv 2605.08565): unsigned E5M3, bias 15, 0xFF NaN like UE4M3
-    register_block_format("nvfp4_ue5m3", BlockFormat(element=get_format("e2m1"), scale=UE5M3, block_size=16,
-                                                     scale_rule=ScaleRule.AMAX, tensor_scale=True))
+    register_block_format("nvfp4_ue5m3", BlockFormat(element=get_format("e2m1"), scale=get_format("ue5m3"),
+                                                     block_size=16, scale_rule=ScaleRule.AMAX, tensor_scale=True))
     # DeepSeek-V3 FP8 (report §3.3.1): E4M3 elements, one FP32 scale amax / 448 per 1 x 128 run
     # (encode(w, block_shape=(128, 128)) gives its 128 x 128 weight tiles)
     register_block_format("fp8_b128", BlockFormat(element=get_format("e4m3"), scale=get_format("fp32"),

@@ -344,3 +344,30 @@ def test_fuzz_new_entry_points(name, rule, recipe, shape, block_shape, hadamard,
     assert y.shape == x.shape and np.isfinite(y).all()
     if hadamard is None:
         assert np.abs(y).max() <= 4 * np.abs(x).max() + 1e-30 or not np.abs(x).max()
+
+
+@pytest.mark.parametrize("name, tile, k, n", [("nvfp4", (16, 16), 64, 48), ("nvfp4", (16, 8), 64, 40),
+                                              ("fp8_b128", (128, 128), 256, 128), ("mxfp8_e4m3", (32, 32), 64, 64)])
+def test_tiled_weights_in_matmul(name, tile, k, n):
+    """A tiled weight, re-expressed along K by along(0), keeps every code and scale and goes into matmul."""
+    fmt = nx.get_block_format(name)
+    rng = np.random.default_rng(1)
+    qa = fmt.encode(rng.standard_normal((8, k)).astype(F32))
+    qw = fmt.encode(rng.standard_normal((k, n)).astype(F32), block_shape=tile)
+    qk = qw.along(0)
+    np.testing.assert_array_equal(qk.decode(), qw.decode())
+    assert qk.format.block_size == tile[0] and qk.axis == 0
+    got = nx.matmul(qa, qk, accumulator="exact")
+    np.testing.assert_allclose(got, (qa.decode() @ qw.decode()).astype(F32), rtol=2.0 ** -23, atol=0)
+
+
+@pytest.mark.parametrize("make, axis, exc, match", [
+    (lambda: nx.get_block_format("nvfp4").encode(np.ones((4, 32))), 0, ValueError, "converts tile-blocked tensors"),
+    (lambda: nx.get_block_format("nvfp4").encode(np.ones((3, 32, 32)), block_shape=(16, 16)), 0, ValueError,
+     r"axis 0 is not one of the tiled axes \(1, 2\)"),
+    (lambda: nx.get_block_format("nvfp4").encode(np.ones((32, 32)), block_shape=(16, 16)), 1.0, TypeError,
+     "axis must be an int"),
+])
+def test_along_bad_input(make, axis, exc, match):
+    with pytest.raises(exc, match=match):
+        make().along(axis)

@@ -31,6 +31,10 @@ def _specials(f) -> str:
     if isinstance(f, nx.IntFormat):
         rng = f"{f.lowest}..{f.highest}"
         return f"integer {rng}; NaN/inf: error"
+    if not isinstance(f, nx.FloatFormat):  # other families (HiFloat8's tapered code): their own inf/NaN codes
+        parts = [f"±inf 0x{f.inf_code:X}" if getattr(f, "has_inf", False) else "no inf"]
+        parts.append(f"NaN 0x{f.nan_code:X}" if getattr(f, "has_nan", False) else "no NaN")
+        return ", ".join(parts)
     if isinstance(f, nx.FloatFormat):
         parts = ["±inf" if f.has_inf else "no inf"]
         parts.append({nx.NanPolicy.IEEE: "NaN: exp all ones", nx.NanPolicy.FN: "NaN: all ones",

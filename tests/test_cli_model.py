@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from accel.cli import main
 from accel.importers import simulate_model
+from tests.cli_runner import cli
 
 CSV = """Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,
 Conv1, 32, 32, 3, 3, 3, 16, 1,
@@ -15,14 +15,6 @@ Conv2, 16, 16, 3, 3, 16, 32, 2,
 """
 
 
-def cli(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 @pytest.fixture

@@ -31,6 +31,10 @@ def _specials(f) -> str:
     if isinstance(f, nx.IntFormat):
         rng = f"{f.lowest}..{f.highest}"
         return f"integer {rng}; NaN/inf: error"
+    if not isinstance(f, nx.FloatFormat):  # other families (HiFloat8's tapered code): their own inf/NaN codes
+        parts = [f"±inf 0x{f.inf_code:X}" if getattr(f, "has_inf", False) else "no inf"]
+        parts.append(f"NaN 0x{f.nan_code:X}" if getattr(f, "has_nan", False) else "no NaN")
+        return ", ".join(parts)
     if isinstance(f, nx.FloatFormat):
         parts = ["±inf" if f.has_inf else "no inf"]
         parts.append({nx.NanPolicy.IEEE: "NaN: exp all ones", nx.NanPolicy.FN: "NaN: all ones",
@@ -211,6 +215,18 @@ def _cmd_simulate(args) -> int:
     import json
 
     import accel
+    if args.design_opt is not None:
+        if args.design is not None and args.design != args.design_opt:
+            raise ValueError(f"two designs given: {args.design!r} and --design {args.design_opt!r}; give one")
+        args.design = args.design_opt
+    if args.design is None:
+        raise ValueError("a design is needed: lowbit simulate DESIGN ... or --design DESIGN (see lowbit designs)")
+    model_only = {"format": args.format, "accuracy": args.accuracy, "out": args.out, "plot": args.plot}
+    if not args.model and any(v is not None and v is not False for v in model_only.values()):
+        given = [f"--{k}" for k, v in model_only.items() if v is not None and v is not False]
+        raise ValueError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to --model")
+    if args.model:
+        return _simulate_model(args)
     if args.layer:
         return _simulate_layer(args)
     spec = {"gemm": args.gemm} if args.gemm else {"network": args.network}
@@ -252,6 +268,31 @@ def _with_accumulator(design, name: str | None):
                          f"{', '.join(nx.accumulator_names())}")
     import dataclasses
     return design.replace(unit=dataclasses.replace(design.unit, accumulator=name))
+
+
+def _simulate_model(args) -> int:
+    """`lowbit simulate DESIGN --model m.onnx|t.csv --format F [--accuracy]`: a row per op of the user's model
+    (accel.importers.simulate_model), written as JSONL (--out) and plotted (--plot)."""
+    from accel.importers import plot_model_rows, simulate_model, write_jsonl
+    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed", "accumulator"):
+        if getattr(args, key) is not None:
+            raise ValueError(f"--{key.replace('_', '-')} applies to --gemm/--network; a model takes --format")
+    if args.no_accuracy and args.accuracy:
+        raise ValueError("--accuracy and --no-accuracy contradict each other")
+    path = _input_file(args.model, "--model")
+    if not path.lower().endswith((".onnx", ".csv")):
+        raise ValueError(f"--model {path}: expected an ONNX file (.onnx) or a SCALE-Sim topology (.csv)")
+    out, plot = args.out or "simulate.jsonl", args.plot or "simulate.png"
+    rows = simulate_model(path, _design(args.design), args.format or "fp16", accuracy=bool(args.accuracy))
+    cols = [c for c in ("name", "kind", "m", "n", "k", "count", "rows", "cols", "seconds", "energy_j", "bound",
+                        "rel_fro_err") if any(c in r for r in rows)]
+    print(table(rows, cols))
+    total_s, total_j = sum(r["seconds"] for r in rows), sum(r["energy_j"] for r in rows)
+    print(f"\n{len(rows)} ops: {_cell('seconds', total_s)}, {_cell('energy_j', total_j)}")
+    write_jsonl(rows, out)
+    plot_model_rows(rows, plot)
+    print(f"rows in {out}, plot in {plot}")
+    return 0
 
 
 def _simulate_layer(args) -> int:
@@ -651,12 +692,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--toml", action="store_true", help="print the design as TOML (lowbit simulate FILE loads it)")
     p.set_defaults(func=_cmd_show)
     p = command("simulate", "one design point on one workload")
-    p.add_argument("design", help=f"a preset ({', '.join(accel.design_names())}) or a design .toml")
+    p.add_argument("design", nargs="?", help=f"a preset ({', '.join(accel.design_names())}) or a design .toml")
+    p.add_argument("--design", dest="design_opt", metavar="DESIGN", help="the same, as an option")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--gemm", nargs=3, type=int, metavar=("M", "N", "K"), help="one GEMM, C[M,N] = A[M,K] B[K,N]")
     g.add_argument("--network", choices=["digits-mlp", "transformer"], help="a built-in network")
     g.add_argument("--layer", nargs=4, type=_int_at_least(1), metavar=("D_MODEL", "HEADS", "BATCH", "SEQ"),
                    help="one tensor-parallel transformer decoder layer (accel.transformer_layer); a row per op")
+    g.add_argument("--model", metavar="FILE", help="your model: an ONNX file or a SCALE-Sim topology .csv "
+                   "(accel.from_onnx / from_scalesim_csv); a row per op")
+    p.add_argument("--format", help="--model: the GEMM operands' format, scalar or block (default fp16)")
+    p.add_argument("--accuracy", action="store_true", default=None,
+                   help="--model: also each GEMM's error on the design's accumulator")
+    p.add_argument("--out", help="--model: JSONL of the rows (default simulate.jsonl)")
+    p.add_argument("--plot", help="--model: per-op time and energy plot (default simulate.png)")
     p.add_argument("--phase", default="prefill", choices=["prefill", "decode"], help="--layer: the phase")
     p.add_argument("--kv-len", dest="kv_len", type=_int_at_least(1),
                    help="--layer: keys attended to (default SEQ; decode of token 1025 after 2048: SEQ 1, 3072)")

@@ -20,9 +20,10 @@ from .design import format_info
 # kind -> (input tensors read per output element, flops per element, is a row reduction)
 # flops: softmax max, subtract, exp, sum, divide; layer norm mean, variance (2), normalise (2), scale and
 # shift (2); RMS norm square, sum, scale (2); GELU (tanh form) 3 mults, 1 add, tanh, 1 add, 2 mults ~ 8;
-# SiLU x sigmoid(x) ~ 4; residual add 1. They count energy; the kernels are bound by memory.
+# SiLU x sigmoid(x) ~ 4; ReLU a compare 1; residual add 1. They count energy; the kernels are bound by memory.
 KINDS = {"softmax": (1, 5, True), "layernorm": (1, 8, True), "rmsnorm": (1, 4, True),
-         "gelu": (1, 8, False), "silu": (1, 4, False), "add": (2, 1, False)}
+         "gelu": (1, 8, False), "silu": (1, 4, False), "relu": (1, 1, False),
+         "add": (2, 1, False)}
 
 
 def _check_kind(kind) -> None:

@@ -162,7 +162,10 @@ _register(Design(
                                           "int8": 8192},
                           accumulator={"default": "nv_blackwell", "mxfp8_e4m3": "nv_blackwell_mx",
                                        "mxfp8_e5m2": "nv_blackwell_mx", "mxfp4": "nv_blackwell_mx",
-                                       "nvfp4": "nv_blackwell_nvfp4", "e2m1": "nv_blackwell_mx", "int8": "int32"},
+                                       "nvfp4": "nv_blackwell_nvfp4", "e2m1": "nv_blackwell_mx", "int8": "int32",
+                                       # issue #20: UE5M3-scaled NVFP4 as NVFP4; FP32-scaled FP8 blocks
+                                       # (DeepSeek-V3) summed in FP32 outside the tensor core
+                                       "nvfp4_ue5m3": "nv_blackwell_nvfp4", "fp8_b128": "fp32"},
                           tile_m=128, tile_n=256, tile_k=128, warp_m=128, warp_n=256, instruction=(128, 256, 16),
                           **_A100_MECHANISMS, tile_shapes=((256, 128), (128, 128), (128, 64))),
     memories=_gpu_memories(148, _B200_CLK, 4.0, 228 * _KB, 132_644_864, math.inf, 180 * 10**9, 8000 * _GB,

@@ -64,8 +64,9 @@ def generate(fmt: str, op: str, n: int = 1000, seed: int = 0, rounding: str = "T
     mode = round_mode(rounding)
     rng = np.random.default_rng(seed)
     # Stochastic rounding draws its key from a generator of the seed too (not the OS entropy pool), so the
-    # file is a function of its header: the same header, the same bytes.
-    sr_rng = np.random.default_rng([seed, 1])
+    # file is a function of its header: the same header, the same bytes. Other modes get no rng (one given
+    # with a deterministic mode is refused, since it would be ignored).
+    sr_rng = np.random.default_rng([seed, 1]) if mode is nx.RoundMode.STOCHASTIC else None
     cb = f.bits
     if op == "encode":
         from numerics.testing import _boundaries

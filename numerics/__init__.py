@@ -50,3 +50,6 @@ __all__ = [
     "sparse24", "CompressedWeight", "RandomHadamard", "compress", "compression_methods", "incoherence",
     "load_weights", "ops", "testing",
 ]
+from .fake_quant import fake_quant  # noqa: E402  (torch/jax imported lazily, only when a tensor arrives)
+
+__all__ += ["fake_quant"]

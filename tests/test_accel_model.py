@@ -111,6 +111,7 @@ _CASES = st.sampled_from([("a100-like", "fp16"), ("a100-like", "int8"), ("h100-l
                           ("edge-npu", "int4"), ("scalesim-32x32", "int8")])
 
 
+@pytest.mark.slow
 @settings(max_examples=150)
 @given(_GEMMS, _CASES)
 def test_invariants(shape, case):
@@ -195,6 +196,7 @@ def test_sparse_realism_a100(mkn, dense_s, sparse_s):
     assert 1.9 < fwd_ideal <= 2.0
 
 
+@pytest.mark.slow
 def test_accuracy_report_and_sampling():
     d = accel.get_design("h100-like")
     r = accel.simulate(d, accel.Gemm(300, 200, 256, a_format="e4m3", seed=1))
@@ -226,6 +228,7 @@ def test_quantized_matmul_matches_numerics():
                                          mx.encode(b.astype(np.float32), axis=0), "nv_blackwell_mx"))
 
 
+@pytest.mark.slow
 def test_digits_mlp_accuracy_and_retraining():
     from accel.digits import float_predict, load_mlp, split, train_mlp
     w = load_mlp()
@@ -241,6 +244,7 @@ def test_digits_mlp_accuracy_and_retraining():
     assert r4["rel_fro_err"] > r8["rel_fro_err"]
 
 
+@pytest.mark.slow
 def test_transformer_block_uses_real_weights():
     net = accel.transformer_block()
     g = {x.name: x for x in net.gemms()}

@@ -103,6 +103,7 @@ def test_pairwise_against_reference():
             assert D[i, j] == xs[0] + 0.0
 
 
+@pytest.mark.slow
 @given(st.integers(2, 40), st.integers(0, 2**32), st.booleans())
 def test_integer_gemm_equals_python_ints(k, seed, saturate):
     rng = np.random.default_rng(seed)
@@ -148,6 +149,7 @@ def test_truncation_instead_of_rounding():
     assert dot("nv_ampere", a, b) == 1.0  # F = 24 keeps 2^-24, the final RZ to FP32 drops it
 
 
+@pytest.mark.slow
 def test_order_independence_inside_a_step_and_not_across():
     rng = np.random.default_rng(5)
     a = (rng.standard_normal(8) * 2.0 ** rng.integers(-8, 8, 8)).astype(np.float16)
@@ -238,6 +240,7 @@ def test_errors():
         nx.matmul(np.array([0.5]), np.array([1.0]), "int32", a_format="fp16", b_format="fp16")
 
 
+@pytest.mark.slow
 def test_inf_and_nan_propagate():
     a = np.array([[1.0, np.inf], [1.0, 2.0]], np.float32)
     b = np.array([[1.0], [-1.0]], np.float32)

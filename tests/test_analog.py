@@ -161,6 +161,7 @@ def test_drift_compensation_restores_scale():
 TIMES = {"1 s": 1.0, "1 h": 3600.0, "1 day": 86400.0, "1 year": 3.15e7}
 
 
+@pytest.mark.slow
 def test_accuracy_over_time_tile_and_digits():
     rng = _rng(12)
     w, x = rng.standard_normal((256, 256)), rng.standard_normal((256, 128))

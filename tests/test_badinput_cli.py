@@ -9,21 +9,12 @@ from pathlib import Path
 import pytest
 
 import accel
-from accel.cli import main
+from tests.cli_runner import cli
 
 GOOD_GRID = ('design = "edge-npu"\n[grid]\n"design.unit.rows" = [16, 32]\n'
              '[[workloads]]\ngemm = [16, 16, 16]\na_format = "int8"\n')
 
 
-def cli(argv, capsys):
-    """(exit code, stdout, stderr) of `lowbit argv`; argparse's own errors exit through SystemExit."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def _file(tmp_path, text, name="g.toml"):
@@ -55,7 +46,7 @@ def test_simulate_bad_arguments(capsys, args, msg):
 @pytest.mark.parametrize("args, msg", [
     (["edge-npu", "--gemm", "1.5", "2", "3"], "argument --gemm: invalid int value: '1.5'"),
     (["edge-npu", "--gemm", "8", "8"], "argument --gemm: expected 3 arguments"),
-    (["edge-npu"], "one of the arguments --gemm --network --layer is required"),
+    (["edge-npu"], "one of the arguments --gemm --network --layer --model is required"),
     (["edge-npu", "--network", "resnet"], "argument --network: invalid choice: 'resnet'"),
     (["edge-npu", "--gemm", "8", "8", "8", "--compensation", "row"], "invalid choice: 'row'"),
 ])

@@ -31,6 +31,7 @@ def mixed_blocks(n_blocks: int, seed: int) -> np.ndarray:
     return x.astype(np.float32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MX)
 def test_mx_floor_against_gfloat_block_api(name):
     """OCP MX v1.0 §6.3 as gfloat's quantize_block implements it, block by block."""
@@ -186,6 +187,7 @@ def gptq_reference(x: np.ndarray, bits: int, group: int):
     return q.reshape(x.shape), zero, scale
 
 
+@pytest.mark.slow
 def test_gptq_asymmetric_int4_g128():
     rng = np.random.default_rng(5)
     x = (rng.standard_normal((8, 256)) + 0.3).astype(np.float32)
@@ -200,6 +202,7 @@ def test_gptq_asymmetric_int4_g128():
     assert bt.bits_per_element == 4 + (16 + 4) / 128
 
 
+@pytest.mark.slow
 def test_symmetric_groups_and_channels():
     rng = np.random.default_rng(6)
     w = rng.standard_normal((16, 384)).astype(np.float32)
@@ -238,6 +241,7 @@ def test_padding_is_zeros():
     assert bf.encode(x).bits_per_element == (64 * 8 + 2 * 8) / 45
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tile", [(128, 128), (1, 128), (16, 16)])
 def test_tiles_equal_one_block_per_tile(tile):
     rng = np.random.default_rng(9)
@@ -254,6 +258,7 @@ def test_tiles_equal_one_block_per_tile(tile):
             assert np.array_equal(q[i:i + tile[0], j:j + tile[1]], flat.quantize(t, axis=None))
 
 
+@pytest.mark.slow
 def test_packing_layout():
     bf = nx.get_block_format("mxfp4")
     x = np.zeros(32, np.float32)
@@ -267,6 +272,7 @@ def test_packing_layout():
     assert b6.encode(x6).packed().data[:3] == (1 | 2 << 6 | 3 << 12 | 4 << 18).to_bytes(3, "little")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", nx.block_format_names())
 def test_pack_round_trip_every_format(name):
     bf = nx.get_block_format(name)
@@ -283,6 +289,7 @@ def test_pack_round_trip_every_format(name):
 blocks32 = hnp.arrays(np.float32, (2, 32), elements=st.floats(-1000, 1000, width=32, allow_subnormal=False))
 
 
+@pytest.mark.slow
 @given(st.sampled_from(MX[:-1]), blocks32, st.integers(-20, 20))
 def test_power_of_two_scaling_shifts_the_scale_code(name, x, k):
     assume((np.abs(x).max(axis=1) > 1e-3).all())
@@ -292,6 +299,7 @@ def test_power_of_two_scaling_shifts_the_scale_code(name, x, k):
     assert np.array_equal(a.codes, b.codes)
 
 
+@pytest.mark.slow
 @given(st.sampled_from(MX[:-1]), blocks32)
 def test_error_within_half_an_element_ulp(name, x):
     bf = nx.get_block_format(name)
@@ -309,6 +317,7 @@ def test_error_within_half_an_element_ulp(name, x):
     assert (np.abs(q[~inrange]) == (el.max * X * np.ones_like(q))[~inrange]).all()
 
 
+@pytest.mark.slow
 @given(st.sampled_from(nx.block_format_names()), st.integers(1, 70), st.integers(0, 2**31))
 def test_quantize_equals_decode_of_encode(name, n, seed):
     bf = nx.get_block_format(name)

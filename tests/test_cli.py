@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import numerics as nx
 from accel.cli import main
 
@@ -30,6 +32,7 @@ def test_formats_subset_and_unknown(capsys):
     assert "close matches" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_default_study(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main([]) == 0
@@ -42,6 +45,7 @@ def test_default_study(capsys, tmp_path, monkeypatch):
         assert (tmp_path / "lowbit-study" / f).stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_simulate_sweep_report(capsys, tmp_path):
     assert main(["simulate", "h100-like", "--gemm", "256", "256", "512", "--a-format", "e4m3"]) == 0
     out = capsys.readouterr().out
@@ -84,6 +88,7 @@ def test_console_script_runs():
     assert "65504" in r.stdout
 
 
+@pytest.mark.slow
 def test_readme_example_runs():
     text = (ROOT / "README.md").read_text()
     ns = {}
@@ -94,6 +99,7 @@ def test_readme_example_runs():
     assert ns["bt"].scales.shape == (64, 8) and ns["bt"].bits_per_element == 4.25
 
 
+@pytest.mark.slow
 def test_testing_page_example_runs():
     text = (ROOT / "docs" / "testing.md").read_text()
     block = re.findall(r"```python\n(.*?)```", text, re.S)[0]
@@ -102,6 +108,7 @@ def test_testing_page_example_runs():
     ns["test_my_quantizer"]()
 
 
+@pytest.mark.slow
 def test_vectors_command(tmp_path, capsys):
     import numpy as np
 

@@ -6,20 +6,12 @@ import json
 import pytest
 
 import accel
-from accel.cli import main
+from tests.cli_runner import cli
 
 OP_NAMES = ["qkv", "qk", "av", "wo", "ffn1", "ffn2", "softmax", "layernorm_attn", "layernorm_ffn", "gelu",
             "allreduce_attn", "allreduce_ffn"]
 
 
-def cli(argv, capsys):
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 def test_layer_table_lists_every_op_and_the_total(capsys):

@@ -10,21 +10,12 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 import pytest
 
 import accel
-from accel.cli import main
 from accel.units import column_unit, si
+from tests.cli_runner import cli
 
 sweep_mod = sys.modules["accel.sweep"]
 
 
-def cli(argv, capsys):
-    """(exit code, stdout, stderr) of `lowbit argv`; argparse's own exits come through SystemExit."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
 
 
 # -- SI units ------------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ def _lloyd_max(levels: int) -> tuple[np.ndarray, float]:
     return c, mse
 
 
+@pytest.mark.slow
 def test_lloyd_max_and_the_ordering_at_2_bits(gauss):
     levels, mse = _lloyd_max(4)
     assert mse == pytest.approx(0.1175, abs=5e-5)
@@ -57,6 +58,7 @@ def test_lloyd_max_and_the_ordering_at_2_bits(gauss):
     assert 0.066 < qtip < 0.073 and 0.085 < e8 < 0.095
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,opts", [("rtn", {}), ("gptq", {}), ("lwc", {}), ("e8p", {}), ("quip#", {}),
                                          ("qtip", {"code": "3inst"}), ("qtip", {"code": "hyb"}), ("aqlm", {"iters": 2}),
                                          ("slim", {}), ("hadamard", {})])
@@ -72,6 +74,7 @@ def test_no_2bit_method_beats_the_bound(gauss, method, opts):
         assert cw.error(w)["rel_mse"] > RD_2BIT
 
 
+@pytest.mark.slow
 def test_storage_accounting(gauss):
     w = gauss
     N = w.size
@@ -93,6 +96,7 @@ def test_storage_accounting(gauss):
         assert cw.total_bits == pytest.approx(cw.bits_per_weight * N * (cw.shape[0] * cw.shape[1] / N))
 
 
+@pytest.mark.slow
 def test_gptq_identity_is_rtn_and_beats_it_on_correlated_h(gauss, hessian):
     w = gauss
     for kw in ({"bits": 4}, {"bits": 3, "group": None}, {"bits": 2, "sym": True}):
@@ -105,6 +109,7 @@ def test_gptq_identity_is_rtn_and_beats_it_on_correlated_h(gauss, hessian):
     assert lw <= rtn
 
 
+@pytest.mark.slow
 def test_hadamard_orthogonal_and_incoherence():
     for n in (16, 12, 96, 384, 1536):
         h = hadamard_matrix(n)
@@ -120,6 +125,7 @@ def test_hadamard_orthogonal_and_incoherence():
         hadamard_matrix(22)
 
 
+@pytest.mark.slow
 def test_e8p_codebook_and_exact_search():
     grid, par = lattice.e8p_grid()
     pts = lattice.e8p_points(np.arange(65536))
@@ -152,6 +158,7 @@ def _brute_force(x, vals, L, kv, overlap=None):
     return best
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code,L,k,T", [("1mad", 6, 1, 6), ("3inst", 5, 2, 4), ("hyb", 6, 1, 4)])
 def test_viterbi_is_brute_force(code, L, k, T):
     from kernels import viterbi
@@ -171,6 +178,7 @@ def test_viterbi_is_brute_force(code, L, k, T):
         assert got == pytest.approx(_brute_force(x[i], vals, L, k * V, overlap=ov[i]), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_qtip_paths_bitshift_tailbiting_and_random_access():
     rng = np.random.default_rng(5)
     x = rng.standard_normal((6, 256))
@@ -188,6 +196,7 @@ def test_qtip_paths_bitshift_tailbiting_and_random_access():
     assert cw.decode().shape == (16, 96)
 
 
+@pytest.mark.slow
 def test_binarization_and_pruning(gauss, hessian):
     w = gauss
     for method in ("billm", "pbllm"):
@@ -208,6 +217,7 @@ def test_binarization_and_pruning(gauss, hessian):
                                   nx.sparse24(w).decompress().astype(np.float16).astype(np.float64))
 
 
+@pytest.mark.slow
 def test_real_minilm_weights_incoherence_helps():
     from numerics.compress.io import minilm
     w = minilm("layer0_output_dense").astype(np.float64)[:, :512]

@@ -57,6 +57,7 @@ def operands(fmt: str, K: int, seed: int):
     return A, B, c
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset,make,fmt,K", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
 def test_preset_matches_mmasim(preset, make, fmt, K):
     A, B, c = operands(fmt, K, hash((preset, fmt)) % 2**31)
@@ -85,6 +86,7 @@ BLOCK_CASES = [  # preset, MMA-Sim tcgen05.mma block-scale instruction, element,
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset,instr,elem,scale,bs,K,tdt", BLOCK_CASES, ids=[c[1].split(".")[1] + "-" + c[2]
                                                                              for c in BLOCK_CASES])
 def test_block_scaled_presets_match_mmasim(preset, instr, elem, scale, bs, K, tdt):

@@ -109,6 +109,7 @@ def test_decode_every_code(s):
     assert np.array_equal(vals, np.unique(finite))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("s", ALL, ids=lambda s: s.name)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_reencode_every_code(s, dtype):
@@ -145,6 +146,7 @@ def test_every_boundary_against_codebook(s, dtype, mode, saturate):
         assert (got == 0).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("s", [s for s in SPECS if s.ml is not None], ids=lambda s: s.name)
 @pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16, np.float32])
 def test_ties_to_even_against_ml_dtypes(s, dtype):
@@ -251,6 +253,7 @@ TF32 = gfloat.FormatInfo("tf32", 19, 11, bias=127, is_signed=True, domain=gfloat
                          num_high_nans=2**10 - 1, has_subnormals=True, is_twos_complement=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,fi", [("fp32", gfloat.formats.format_info_binary32), ("tf32", TF32)])
 @pytest.mark.parametrize("mode", list(GF_MODES), ids=str)
 def test_wide_formats_sampled_against_gfloat(name, fi, mode):

@@ -52,6 +52,7 @@ def test_decode_every_code(name):
     assert f.values().tolist() == list(range(f.lowest, f.highest + 1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.name)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

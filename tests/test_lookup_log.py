@@ -121,6 +121,7 @@ def test_linear_domain_option_and_directed_modes():
         nx.LookupFormat(levels=(0.0, 0.0))
 
 
+@pytest.mark.slow
 @given(st.floats(-2, 2), st.sampled_from(["nf4", "apot4", "lns8", "pot4"]))
 def test_nearest_and_monotone(x, name):
     f = nx.get_format(name)

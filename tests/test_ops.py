@@ -139,6 +139,7 @@ def _pairs(bits):
     return np.repeat(c, 1 << bits), np.tile(c, 1 << bits)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,modes", FLOAT8, ids=[n for n, _ in FLOAT8])
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
 def test_float_formats_every_pair(name, modes, op):
@@ -161,6 +162,7 @@ def test_float_formats_every_pair(name, modes, op):
                                f"expected {f.decode(want[bad[0]])!r}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["e4m3", "e5m2", "e2m1"])
 def test_sqrt_every_code(name):
     f = nx.get_format(name)
@@ -197,6 +199,7 @@ def test_sqrt_every_code(name):
             assert np.isnan(f.decode(ops.sqrt(neg, f)))[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n,modes", [(8, MODES), (6, [RoundMode.TIES_TO_EVEN])])
 @pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
 def test_posits_every_pair(n, modes, op):
@@ -214,6 +217,7 @@ def test_posits_every_pair(n, modes, op):
             assert got[i] == want, (op, mode.name, va, vb, f.decode(got[i]), f.decode(np.array([want])))
 
 
+@pytest.mark.slow
 def test_int8_every_pair():
     f = nx.get_format("int8")
     a, b = _pairs(8)
@@ -242,6 +246,7 @@ def _round_ratio(q, mode):
     return fl + up
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["fp16", "bf16", "fp32", "e4m3", "posit16", "posit32", "posit8"])
 def test_fma_and_wide_formats_sampled(name):
     f = nx.get_format(name)

@@ -75,6 +75,7 @@ def test_standard_decoding_formula(name):
         assert (np.isnan(g) if v is None else Fraction(g) == v), (name, c)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SMALL)
 def test_every_rounding_boundary_against_softposit(name):
     """All values, the arithmetic midpoints between neighbours, one float64 ulp either side, and
@@ -94,6 +95,7 @@ def test_every_rounding_boundary_against_softposit(name):
         assert np.array_equal(f.encode(xs[ok]).astype(np.int64), want32)
 
 
+@pytest.mark.slow
 def test_posit32_samples_every_regime_length():
     f = nx.get_format("posit32")
     rng = np.random.default_rng(0)
@@ -138,6 +140,7 @@ def exact_round_bitstring(x: Fraction, n: int, es: int) -> int:
     return (-c) % (1 << n) if x < 0 else c
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["posit8", "posit8_0", "posit6_1", "posit10_2"])
 def test_against_exact_bitstring_rounding(name):
     f = nx.get_format(name)
@@ -160,6 +163,7 @@ def test_properties_of_posits():
     assert nx.get_format("posit12_3").name == "posit12_3"
 
 
+@pytest.mark.slow
 def test_directed_and_stochastic_modes():
     f = nx.get_format("posit8")
     x = np.linspace(-3, 3, 1001)
@@ -174,6 +178,7 @@ def test_directed_and_stochastic_modes():
 
 
 # -- quire ------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_quire_against_fractions_adversarial():
     for name in ("posit8", "posit16", "posit16_1", "posit32"):
         f = nx.get_format(name)
@@ -242,6 +247,7 @@ def test_decode_float32_out_refused_when_inexact():
         nx.get_format("posit32").decode(np.zeros(3, np.uint32), out=np.zeros(3, np.float32))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("src, view, params", [
     (np.float64, np.uint64, (11, 52, 1023)), (np.float32, np.uint32, (8, 23, 127)),
     (np.float16, np.uint16, (5, 10, 15))])

@@ -2,6 +2,7 @@
 included, where exhaustive checks are impossible)."""
 
 import numpy as np
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ def in_domain(f, x):
     return getattr(f, "signed", True) or x >= 0
 
 
+@pytest.mark.slow
 @given(names, modes, f64, f64)
 def test_monotone(name, mode, x, y):
     f = nx.get_format(name)
@@ -36,6 +38,7 @@ def test_monotone(name, mode, x, y):
     assert qx <= qy
 
 
+@pytest.mark.slow
 @given(names, f64)
 def test_sign_symmetry(name, x):
     f = nx.get_format(name)
@@ -46,6 +49,7 @@ def test_sign_symmetry(name, x):
         assert q(f, [-x], mode)[0] == -q(f, [x], mirror)[0]
 
 
+@pytest.mark.slow
 @given(names, modes, f64)
 def test_idempotent(name, mode, x):
     f = nx.get_format(name)
@@ -55,6 +59,7 @@ def test_idempotent(name, mode, x):
     assert np.array_equal(f.encode(v, rounding=nx.RoundMode.TOWARD_ZERO), c) or v[0] == 0
 
 
+@pytest.mark.slow
 @given(names, f64)
 def test_nearest_is_optimal(name, x):
     """No representable value is closer than the RNE result (checked against its two neighbours).
@@ -71,6 +76,7 @@ def test_nearest_is_optimal(name, x):
     assert abs(r - x) <= min(abs(lo - x), abs(hi - x))
 
 
+@pytest.mark.slow
 @given(names, modes, f64)
 def test_saturation_bounds(name, mode, x):
     f = nx.get_format(name)
@@ -79,6 +85,7 @@ def test_saturation_bounds(name, mode, x):
     assert getattr(f, "lowest", -f.max) <= v <= f.max
 
 
+@pytest.mark.slow
 @given(st.sampled_from(["fp32", "tf32", "bf16", "fp16"]), f32)
 def test_float32_source_rne_matches_ml_dtypes_and_numpy(name, x):
     import ml_dtypes
@@ -103,6 +110,7 @@ def test_float32_source_rne_matches_ml_dtypes_and_numpy(name, x):
     assert got == want or (np.isnan(got) and np.isnan(want))
 
 
+@pytest.mark.slow
 @given(f64)
 def test_float64_to_fp32_matches_numpy(x):
     got = nx.get_format("fp32").encode(np.array([x]), saturate=False)[0]

@@ -10,6 +10,7 @@ import pytest
 RTL = Path(__file__).resolve().parents[1] / "examples" / "rtl"
 
 
+@pytest.mark.slow
 @pytest.mark.rtl
 def test_e4m3_multiplier_against_lowbit(tmp_path):
     if shutil.which("iverilog") is None:

@@ -11,6 +11,7 @@ import numerics as nx
 from tests.test_accumulate import FP32, round_fraction
 
 
+@pytest.mark.slow
 @given(st.integers(0, 2**32), st.sampled_from([(2, 4), (1, 4), (4, 8)]), st.integers(1, 40))
 def test_sparse_keeps_the_largest_and_equals_dense(seed, nm, k):
     n, m = nm
@@ -48,6 +49,7 @@ def test_sparse_layout_and_errors():
         nx.sparse24(np.array(["a"]))
 
 
+@pytest.mark.slow
 @given(st.integers(0, 2**32), st.sampled_from(["mxfp8_e4m3", "mxfp4", "mxfp6_e2m3", "mxint8"]),
        st.integers(1, 3))
 def test_block_scaled_matmul_equals_the_per_block_formula(seed, name, nblocks):

@@ -39,6 +39,7 @@ def key_of(seed: int) -> int:
     return int(np.random.default_rng(seed).integers(0, 2**64, dtype=np.uint64))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(GF))
 @pytest.mark.parametrize("sr_bits", [1, 3, 8, 13, 30])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -109,6 +110,7 @@ def test_sr_bits_truncate_the_probability():
     assert abs(up - 0.25) < 0.02
 
 
+@pytest.mark.slow
 @given(st.floats(-400, 400, allow_nan=False), st.integers(0, 2**32))
 def test_result_is_a_neighbour(x, seed):
     f = nx.get_format("e4m3")

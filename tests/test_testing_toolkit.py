@@ -13,12 +13,14 @@ def test_codes_strategy(c):
     assert 0 <= int(c) < 256 and isinstance(c, np.uint8)
 
 
+@pytest.mark.slow
 @given(nt.values("e5m2"))
 def test_values_are_representable(v):
     f = nx.get_format("e5m2")
     assert f.decode(f.encode(np.array([v])))[0] == v
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(nt.boundary_values("e4m3", source=np.float32))
 def test_boundary_values_round_like_ml_dtypes(x):
@@ -39,6 +41,7 @@ def test_boundary_values_cover_midpoints_and_ulps():
     assert 7.0 in vals and np.inf in vals and any(np.isnan(v) for v in vals)
 
 
+@pytest.mark.slow
 @given(nt.arrays("e2m1", (3, 4)))
 def test_arrays(a):
     f = nx.get_format("e2m1")

@@ -1,5 +1,6 @@
 """BlockFormat: elements of a scalar format sharing a scale per block (OCP MX v1.0, NVFP4, INT-N)."""
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,7 +13,12 @@ from ..formats import FloatFormat, IntFormat, ScalarFormat
 from ..formats import inputs as _inputs
 from ..rounding import RoundMode
 from .layout import Blocking
-from .rules import POW2_RULES, ScaleRule, pow2_exponents
+from .rules import AMAX_RULES, POW2_RULES, ScaleRule, pow2_exponents
+
+# NVFP4 recipes: which float32 arithmetic turns amax into scales and x into scaled elements
+# (docs/formats_2026.md gives each one's source and the commit it was read at)
+RECIPES = ("lowbit", "torchao", "transformer_engine")
+_F32_TINY = np.float32(np.finfo(np.float32).tiny)
 
 _INT32 = IntFormat(bits=32)
 _F32_MAX = float(np.finfo(np.float32).max)
@@ -34,6 +40,11 @@ class BlockFormat:
             scales (NVFP4's second level).
         zero_point: asymmetric quantisation with a per-block integer zero point (GPTQ style); needs an
             unsigned integer element and the AMAX rule.
+        recipe: the float32 arithmetic of a scaled (non power-of-two) rule: "lowbit" divides x by
+            fl32(s_b * s_t) and clamps s_b below at the scale's min normal; "torchao" (torchao >= 0.18,
+            `nvfp4_quantize`) multiplies x by fl32(fl32(1 / s_t) / s_b) with the same clamp;
+            "transformer_engine" (TE's NVFP4 reference quantizer) folds 1 / max_elem into the global
+            encode scale, does not clamp s_b below, and multiplies x by fl32(1 / fl32(s_b * s_t)).
     """
 
     element: ScalarFormat
@@ -42,6 +53,7 @@ class BlockFormat:
     scale_rule: ScaleRule = ScaleRule.FLOOR
     tensor_scale: bool = False
     zero_point: bool = False
+    recipe: str = "lowbit"
 
     def __post_init__(self) -> None:
         if not isinstance(self.element, FloatFormat | IntFormat):
@@ -55,6 +67,16 @@ class BlockFormat:
         for f in ("tensor_scale", "zero_point"):
             if not isinstance(getattr(self, f), bool | np.bool_):
                 raise TypeError(f"{f} must be a bool, got {getattr(self, f)!r}")
+        if not isinstance(self.recipe, str) or self.recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {self.recipe!r}; choose one of {', '.join(map(repr, RECIPES))}")
+        if self.recipe != "lowbit":
+            if self.scale_rule not in AMAX_RULES:
+                raise ValueError(f"recipe {self.recipe!r} fixes the arithmetic of the amax rules "
+                                 f"({', '.join(r.name for r in AMAX_RULES)}), not {self.scale_rule}")
+            if self.zero_point:
+                raise ValueError(f"recipe {self.recipe!r} does not go with zero_point")
+            if self.recipe == "transformer_engine" and not self.tensor_scale:
+                raise ValueError("recipe 'transformer_engine' has a global (tensor) scale: needs tensor_scale=True")
         bs = self.block_size
         if isinstance(bs, list):
             raise TypeError("block_size must be an int, a tuple or None (not a list: formats are hashable)")
@@ -73,10 +95,13 @@ class BlockFormat:
         if self.zero_point:
             if not isinstance(self.element, IntFormat) or self.element.signed:
                 raise ValueError("zero_point needs an unsigned integer element (e.g. uint4)")
-            if self.scale_rule != ScaleRule.AMAX:
+            if self.scale_rule not in (ScaleRule.AMAX, ScaleRule.TRITON_UP, ScaleRule.TRITON_DOWN):
                 raise ValueError("zero_point uses the AMAX rule (scale = (max - min) / (2^bits - 1))")
         if self.tensor_scale and self.scale_rule in POW2_RULES:
-            raise ValueError("tensor_scale goes with the AMAX or MSE rules")
+            raise ValueError("tensor_scale goes with the AMAX-style or MSE rules")
+        if self.scale_rule == ScaleRule.FOUR_OVER_SIX and (isinstance(self.element, IntFormat) or self.zero_point):
+            raise ValueError("four_over_six chooses between mapping amax to the element max and to 2/3 of it; it "
+                             "needs a float element (e2m1)")
         el = self.element
         if not self.zero_point and not el.signed:
             raise ValueError(f"element {el.name} has no sign bit: symmetric block formats need a signed element "
@@ -127,9 +152,17 @@ class BlockFormat:
 
     # -- encoding ---------------------------------------------------------------------------------
     def encode(self, x, axis=-1, rounding: RoundMode = RoundMode.TIES_TO_EVEN, rng=None,
-               sr_bits: int | None = None, scale_rounding: RoundMode = RoundMode.TIES_TO_EVEN):
+               sr_bits: int | None = None, scale_rounding: RoundMode = RoundMode.TIES_TO_EVEN,
+               block_shape: tuple | None = None, hadamard=None):
         """Quantise `x` into blocks along `axis` (an int, a tuple of axes for tiles, or None for the
         flattened tensor) and return a `BlockTensor`.
+
+        `block_shape` (e.g. (16, 16) or (128, 128)) replaces the format's block size by a tile over the
+        last len(block_shape) axes (or over `axis` when it is a tuple); each tiled dimension must be a
+        multiple of the tile, so that W and W.T are cut into the same tiles and share scales.
+        `hadamard` (an int seed, or 16 signs of ±1) first applies the 16-point random Hadamard transform
+        x_g -> x_g · diag(signs) · H16 / 4 to each run of 16 elements along `axis` (TransformerEngine's
+        wgrad RHT); the BlockTensor then holds, and decodes to, the transformed tensor.
 
         `x`: float16, bfloat16, float32, float64 or integer (|v| <= 2^53) numbers, at least 1-D;
         each converts exactly, so elements are rounded once from the input's own value.
@@ -153,6 +186,15 @@ class BlockFormat:
                 NaN/inf with a scale format that has no NaN.
         """
         from .tensor import BlockTensor
+        if block_shape is not None:
+            fmt, axis = self._tiled(x, block_shape, axis)
+            return fmt.encode(x, axis, rounding=rounding, rng=rng, sr_bits=sr_bits, scale_rounding=scale_rounding,
+                              hadamard=hadamard)
+        if hadamard is not None:
+            from .hadamard import random_hadamard
+            if axis is None or isinstance(axis, tuple):
+                raise ValueError("hadamard applies along one axis; give axis as an int")
+            x = random_hadamard(block_input(x), hadamard, axis)
         rounding = _inputs.rounding_mode(rounding)
         scale_rounding = _inputs.rounding_mode(scale_rounding)
         if scale_rounding == RoundMode.STOCHASTIC:
@@ -185,6 +227,38 @@ class BlockFormat:
                            tensor_scale=ts, zero_points=None if zps is None else np.ascontiguousarray(zps),
                            axis=None if flat_axis else axis, shape=shape)
 
+    def _tiled(self, x, block_shape, axis):
+        """The format with `block_shape` as its tile, and the axes it tiles; the tile must divide x."""
+        if isinstance(block_shape, int | np.integer) and not isinstance(block_shape, bool):
+            block_shape = (int(block_shape),)
+        if not isinstance(block_shape, tuple | list) or not block_shape:
+            raise TypeError(f"block_shape must be a non-empty tuple of positive ints, got {block_shape!r}")
+        for b in block_shape:
+            if isinstance(b, bool) or not isinstance(b, int | np.integer) or b < 1:
+                raise ValueError(f"block_shape entries must be positive ints, got {block_shape!r}")
+        shape = np.shape(x)
+        k = len(block_shape)
+        if len(shape) < k:
+            raise ValueError(f"block_shape {tuple(block_shape)} needs x with at least {k} dimensions, "
+                             f"got shape {shape}")
+        if isinstance(axis, tuple):
+            axes = axis
+        elif axis == -1 or k == 1:
+            axes = tuple(range(-k, 0)) if axis == -1 else (axis,)
+        else:
+            raise ValueError(f"with block_shape {tuple(block_shape)}, axis must be -1 (the last {k} axes) or a "
+                             f"tuple of {k} axes, got {axis!r}")
+        if len(axes) != k:
+            raise ValueError(f"axis {axis!r} must name one axis per block_shape dimension {tuple(block_shape)}")
+        for a, b in zip(axes, block_shape):
+            if not -len(shape) <= a < len(shape):
+                raise ValueError(f"axis {a} is out of range for an array of {len(shape)} dimensions")
+            if shape[a] % b:
+                raise ValueError(f"block_shape {tuple(block_shape)} does not tile x of shape {shape}: axis {a} has "
+                                 f"length {shape[a]}, not a multiple of {b}")
+        fmt = dataclasses.replace(self, block_size=tuple(int(b) for b in block_shape))
+        return fmt, tuple(axes)
+
     def quantize(self, x, axis=-1, **kw) -> np.ndarray:
         """encode(x, axis, ...).decode(): the float64 values x becomes."""
         return self.encode(x, axis, **kw).decode()
@@ -205,12 +279,21 @@ class BlockFormat:
         ts = None
         if self.tensor_scale:
             t_amax = np.float32(amax.max()) if amax.size else np.float32(0)
-            ts = np.float32(t_amax / np.float32(sc.max * self.elem_max))  # torchao per_tensor_amax_to_scale
-            if not np.isfinite(ts):
+            if not np.isfinite(t_amax):
                 bad[:] = True  # NaN/inf anywhere poisons the tensor scale, so every block
                 ts = np.float32(1.0)
-            elif ts == 0:
-                ts = np.float32(1.0)  # all-zero tensor: nothing to scale
+            elif self.recipe == "transformer_engine":
+                ts = self._te_global_scales(t_amax)[1]
+            else:
+                ts = np.float32(t_amax / np.float32(sc.max * self.elem_max))  # torchao per_tensor_amax_to_scale
+                if ts == 0:
+                    ts = np.float32(1.0)  # all-zero tensor (or one that underflows): nothing to scale
+        if self.scale_rule in (ScaleRule.TRITON_UP, ScaleRule.TRITON_DOWN):
+            if scale_rounding != RoundMode.TIES_TO_EVEN:
+                raise ValueError(f"scale_rule {self.scale_rule.name} fixes the scale rounding; leave scale_rounding "
+                                 f"at its default (got {scale_rounding})")
+            scale_rounding = (RoundMode.TOWARD_POSITIVE if self.scale_rule == ScaleRule.TRITON_UP
+                              else RoundMode.TOWARD_NEGATIVE)
         zps = None
         # Blocks holding NaN/inf end up all NaN; the FP32 recipes compute them as zeros, so that no
         # inf, NaN or huge neighbour reaches the element quantiser (which would refuse it)
@@ -222,7 +305,10 @@ class BlockFormat:
             codes = self._encode_elements(blocks, shifts, None, rounding, sr_k, key)
         else:
             scales, sval = self._value_scales(work, amax, ts, scale_rounding, rounding)
-            if sc.man_bits == 0 and ts is None:  # power-of-two scales: scale exactly, any input precision
+            if self.recipe != "lowbit":  # x times a float32 reciprocal (torchao, TransformerEngine)
+                codes = self._encode_scalar(self._multiplied(work, self._reciprocals(scales, ts)), rounding,
+                                            sr_k, key)
+            elif sc.man_bits == 0 and ts is None:  # power-of-two scales: scale exactly, any input precision
                 shifts = scales.astype(np.int64) - sc.bias  # code = biased exponent field
                 shifts[bad] = 0
                 codes = self._encode_elements(work, shifts, None, rounding, sr_k, key)
@@ -242,21 +328,47 @@ class BlockFormat:
         good = (amax > 0) & ~bad
         exp = np.full(amax.shape, sc.emin, np.int64)
         exp[good] = pow2_exponents(self.scale_rule, amax[good], self.element.emax, self._elem_mbits,
-                                   self.elem_max)
+                                   self.elem_max, self.element.bits)
         exp = np.clip(exp, sc.emin, sc.emax)
         codes = (exp + sc.bias).astype(sc.code_dtype)  # man_bits 0: the code is the biased exponent
         exp[bad] = 0
         return codes, exp
 
     # scales rounded into a float scale format (NVFP4, INT-N) ---------------------------------------
-    def _value_scales(self, blocks, amax, ts, scale_rounding, rounding):
+    def _te_global_scales(self, t_amax):
+        """TransformerEngine's global encode and decode scales: fl32(scale max * elem max / amax), capped
+        at float32 max (an all-zero tensor gives the cap), and its float32 reciprocal."""
+        with np.errstate(divide="ignore", over="ignore"):
+            ges = np.float32(np.float32(self.scale.max * self.elem_max) / np.float32(t_amax))
+        ges = np.float32(min(ges, np.float32(_F32_MAX)))
+        if ges == 0:
+            ges = np.float32(1.0)
+        return ges, np.float32(np.float32(1.0) / ges)
+
+    def _raw_scales(self, amax, ts):
+        """fl32 block scales before rounding into the scale format, and the clamp range, per recipe."""
         sc = self.scale
-        lo, hi = np.float32(sc.min_normal), np.float32(min(sc.max, np.finfo(np.float32).max))
-        raw = (amax.astype(np.float32) / np.float32(self.elem_max)).astype(np.float32)
+        hi = np.float32(min(sc.max, _F32_MAX))
+        a32 = amax.astype(np.float32)
+        if self.recipe == "transformer_engine":
+            finite = amax[np.isfinite(amax)]
+            ges = self._te_global_scales(np.float32(finite.max()) if finite.size else np.float32(0))[0]
+            mult = np.float32(ges * np.float32(np.float32(1.0) / np.float32(self.elem_max)))
+            with np.errstate(over="ignore"):
+                raw = np.minimum((a32 * mult).astype(np.float32), np.float32(_F32_MAX))
+            return raw, np.float32(0.0), hi  # TE clamps only at the scale max
+        raw = (a32 / np.float32(self.elem_max)).astype(np.float32)
         if ts is not None:
             raw = (raw / ts).astype(np.float32)
-        if self.scale_rule == ScaleRule.AMAX:
+        return raw, np.float32(sc.min_normal), hi
+
+    def _value_scales(self, blocks, amax, ts, scale_rounding, rounding):
+        sc = self.scale
+        raw, lo, hi = self._raw_scales(amax, ts)
+        if self.scale_rule in (ScaleRule.AMAX, ScaleRule.TRITON_UP, ScaleRule.TRITON_DOWN):
             codes = sc.encode(np.clip(np.nan_to_num(raw, nan=lo), lo, hi), rounding=scale_rounding)
+        elif self.scale_rule == ScaleRule.FOUR_OVER_SIX:
+            codes = self._four_over_six(blocks, raw, lo, hi, ts, scale_rounding, rounding)
         else:  # MSE: try candidate scales, keep the best per block (ties: the larger scale)
             if sc.man_bits == 0:  # power-of-two scales: the FLOOR exponent and its neighbours
                 good = (amax > 0) & np.isfinite(amax)
@@ -276,6 +388,47 @@ class BlockFormat:
                 better = err < best_err
                 codes[better], best_err[better] = cand[better], err[better]
         return codes, self._scale_values(codes, ts)
+
+    def _four_over_six(self, blocks, raw, lo, hi, ts, scale_rounding, rounding):
+        """Four Over Six (arXiv 2512.02010): per block, the scale mapping amax to max_elem (6 for E2M1) or
+        the 1.5x larger one mapping it to 4, whichever gives the lower squared error (ties: 6)."""
+        sc = self.scale
+        best_err = None
+        codes = None
+        for factor in (np.float32(1.0), np.float32(1.5)):
+            cand = sc.encode(np.clip(np.nan_to_num((raw * factor).astype(np.float32), nan=lo), lo, hi),
+                             rounding=scale_rounding)
+            sval = self._scale_values(cand, ts)
+            if self.recipe == "lowbit":
+                src = self._scaled(blocks, sval)
+            else:
+                src = self._multiplied(blocks, self._reciprocals(cand, ts))
+            q = self.element.quantize(np.clip(src, -self.elem_max, self.elem_max), saturate=True)
+            err = ((q * sval[:, None].astype(np.float64) - blocks.astype(np.float64)) ** 2).sum(axis=1)
+            if codes is None:
+                codes, best_err = cand, err
+            else:
+                better = err < best_err
+                codes = np.where(better, cand, codes)
+        return codes
+
+    def _reciprocals(self, codes, ts):
+        """The float32 factor x is multiplied by: torchao fl32(fl32(1 / s_t) / s_b) (fl32(1 / s_b) without a
+        tensor scale); TransformerEngine min(fl32(1 / fl32(s_b * s_t)), float32 max)."""
+        sb = self.scale.decode(codes).astype(np.float32)
+        with np.errstate(divide="ignore", over="ignore"):
+            if self.recipe == "transformer_engine":
+                enc = (np.float32(1.0) / (sb * np.float32(ts)).astype(np.float32)).astype(np.float32)
+                return np.minimum(enc, np.float32(_F32_MAX))
+            inv_t = np.float32(1.0) if ts is None else np.float32(np.float32(1.0) / np.float32(ts))
+            return (inv_t / sb).astype(np.float32)
+
+    def _multiplied(self, blocks, enc):
+        """fl32(x * e) per block, clamped to ±max_elem (both recipes clamp before the element cast)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (blocks.astype(np.float32) * enc[:, None]).astype(np.float32)
+        out = np.nan_to_num(out, nan=0.0)  # 0 * inf where a zero scale meets a zero element
+        return np.clip(out, np.float32(-self.elem_max), np.float32(self.elem_max))
 
     def _scale_values(self, codes, ts):
         """fl32(s_b * s_t): the factor elements are divided by (and decoded with)."""

@@ -1,11 +1,12 @@
 """Named block formats, plus group-wise INT-N names parsed on demand (int4_g128, uint4_g128_asym, ...)."""
 
+import dataclasses
 import re
 
 from ..formats import IntFormat, get_format
 from ..naming import Registry
-from .format import BlockFormat
-from .rules import ScaleRule
+from .format import RECIPES, BlockFormat
+from .rules import ScaleRule, scale_rule_arg
 
 _BLOCKS = Registry("block format", BlockFormat)
 _GROUP = re.compile(r"int(\d+)_(g(\d+)|channel)(_asym)?")
@@ -30,9 +31,30 @@ def _int_group(bits: int, group: int | None, asym: bool) -> BlockFormat:
                        zero_point=asym)
 
 
-def get_block_format(name: str) -> BlockFormat:
+def get_block_format(name: str, scale_rule=None, recipe: str | None = None) -> BlockFormat:
     """The block format called `name`. Also any `intN_gK` (symmetric, fp16 scale per K elements),
-    `intN_gK_asym` (uint N with a zero point, GPTQ), `intN_channel` (fp32 scale per whole axis)."""
+    `intN_gK_asym` (uint N with a zero point, GPTQ), `intN_channel` (fp32 scale per whole axis).
+
+    `scale_rule` (a ScaleRule or its name: "ocp", "cuda_mxfp8", "tilelang", "trainium", "triton_up",
+    "four_over_six", ...) and `recipe` ("lowbit", "torchao", "transformer_engine": the NVFP4 float32
+    arithmetic) return the format with that rule or recipe instead (docs/formats_2026.md).
+    """
+    fmt = _named(name)
+    changes = {}
+    if scale_rule is not None:
+        changes["scale_rule"] = scale_rule_arg(scale_rule)
+    if recipe is not None:
+        if not isinstance(recipe, str):
+            raise TypeError(f"recipe must be a str ({', '.join(map(repr, RECIPES))}), got {type(recipe).__name__}")
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {recipe!r}; choose one of {', '.join(map(repr, RECIPES))}")
+        changes["recipe"] = recipe
+    return dataclasses.replace(fmt, **changes) if changes else fmt
+
+
+def _named(name: str) -> BlockFormat:
+    if not isinstance(name, str):
+        raise TypeError(f"block format name must be a str, got {type(name).__name__}")
     fmt = _BLOCKS.get(name)
     if fmt is not None:
         return fmt
@@ -57,6 +79,8 @@ def block_name_of(fmt: BlockFormat) -> str:
         parts.append("ts")
     if fmt.zero_point:
         parts.append("zp")
+    if fmt.recipe != "lowbit":
+        parts.append(fmt.recipe)
     return "_".join(parts)
 
 
@@ -72,6 +96,19 @@ def _register_builtins() -> None:
     # NVFP4: E2M1, block 16, UE4M3 block scale, FP32 tensor scale (torchao nvfp4_tensor.py recipe)
     register_block_format("nvfp4", BlockFormat(element=get_format("e2m1"), scale=get_format("ue4m3"),
                                                block_size=16, scale_rule=ScaleRule.AMAX, tensor_scale=True))
+    # issue #20 formats (docs/formats_2026.md gives each one's source)
+    # MXFP4 with 16-element blocks (E8M0 scale, OCP FLOOR rule)
+    register_block_format("mxfp4_b16", BlockFormat(element=get_format("e2m1"), scale=e8m0, block_size=16))
+    # NVFP4 with UE5M3 block scales (arXiv 2605.08565): unsigned E5M3, bias 15, 0xFF NaN like UE4M3
+    register_block_format("nvfp4_ue5m3", BlockFormat(element=get_format("e2m1"), scale=get_format("ue5m3"),
+                                                     block_size=16, scale_rule=ScaleRule.AMAX, tensor_scale=True))
+    # DeepSeek-V3 FP8 (report §3.3.1): E4M3 elements, one FP32 scale amax / 448 per 1 x 128 run
+    # (encode(w, block_shape=(128, 128)) gives its 128 x 128 weight tiles)
+    register_block_format("fp8_b128", BlockFormat(element=get_format("e4m3"), scale=get_format("fp32"),
+                                                  block_size=128, scale_rule=ScaleRule.AMAX))
+    # W4A8 weights: symmetric INT4 with one FP8-E4M3 scale amax / 7 per 128 elements
+    register_block_format("int4_g128_e4m3", BlockFormat(element=IntFormat(bits=4), scale=get_format("e4m3"),
+                                                        block_size=128, scale_rule=ScaleRule.AMAX))
     for name in ("int4_g32", "int4_g64", "int4_g128", "int4_g128_asym", "int8_g128", "int4_channel",
                  "int8_channel"):
         register_block_format(name, get_block_format(name))

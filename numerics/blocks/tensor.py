@@ -148,6 +148,36 @@ class BlockTensor:
             vals = fmt.element.decode(blocks) * svals[:, None]
         return b.from_blocks(vals).reshape(self.shape)
 
+    def along(self, axis: int) -> "BlockTensor":
+        """The same values as a BlockTensor blocked along `axis` only: a tile-blocked tensor (e.g. a
+        (16, 16) or (128, 128) weight) becomes runs of the tile's length along `axis`, each run carrying
+        its tile's scale, so that `nx.matmul` (which blocks operands along K) takes it. Exact: every
+        element keeps its code and its scale."""
+        import dataclasses
+        self.validate()
+        bs = self.format.block_size
+        if not isinstance(bs, tuple):
+            raise ValueError(f"along() converts tile-blocked tensors; this one is blocked by {bs!r} along "
+                             f"axis {self.axis!r} already")
+        if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+            raise TypeError(f"axis must be an int, got {axis!r}")
+        b = self._blocking
+        ndim = len(self.shape)
+        if not -ndim <= axis < ndim or int(axis) % ndim not in b.axes:
+            raise ValueError(f"axis {axis} is not one of the tiled axes {b.axes} of shape {self.shape}")
+        axis = int(axis) % ndim
+        scales, zps = self.scales, self.zero_points
+        for a, size in zip(b.axes, b.sizes):
+            if a == axis:
+                continue
+            idx = np.arange(self.shape[a]) // size  # each element's tile along a
+            scales = np.take(scales, idx, axis=a)
+            zps = None if zps is None else np.take(zps, idx, axis=a)
+        fmt = dataclasses.replace(self.format, block_size=b.sizes[b.axes.index(axis)])
+        return BlockTensor(format=fmt, codes=self.codes, scales=np.ascontiguousarray(scales),
+                           tensor_scale=self.tensor_scale,
+                           zero_points=None if zps is None else np.ascontiguousarray(zps), axis=axis, shape=self.shape)
+
     @property
     def bits_per_element(self) -> float:
         """Stored bits (elements incl. padding, scales, zero points) per element of the input; the

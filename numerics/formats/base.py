@@ -56,7 +56,7 @@ class ScalarFormat:
         return name_of(self)
 
     def encode(self, x, rounding: RoundMode = RoundMode.TIES_TO_EVEN, saturate: bool = True,
-               rng=None, sr_bits: int | None = None, nan_code: int | None = None) -> np.ndarray:
+               rng=None, sr_bits: int | None = None, nan_code: int | None = None, rbits=None) -> np.ndarray:
         """Round `x` into this format and return its bit patterns (uint8/16/32, shape of x).
 
         Args:
@@ -70,7 +70,13 @@ class ScalarFormat:
             sr_bits: random bits added below the kept last bit (stochastic only; default 62, "all");
                 lookup and log formats take none (ValueError).
             nan_code: a valid code for inputs the format cannot represent; default: raise ValueError.
+            rbits: caller-supplied random bits for `RoundMode.STOCHASTIC` (E2M1, E2M3, E3M2, E4M3, E5M2), an
+                unsigned array of x's shape, 0..255 per element, as PTX cvt.rs.satfinite takes them: they
+                are added just below the last kept mantissa bit and the sum truncated, so zeros round
+                toward zero (numerics/formats/rbits.py; replaces rng and sr_bits).
         """
+        if rbits is not None:
+            return self._encode_rbits(x, rounding, saturate, rng, sr_bits, nan_code, rbits)
         rounding = inputs.rounding_mode(rounding)
         if not isinstance(saturate, bool | np.bool_):
             raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
@@ -93,6 +99,20 @@ class ScalarFormat:
                 f"{self.name} cannot represent {n_invalid} input(s), first {where} "
                 f"(saturate={saturate}); pass nan_code= to choose their code")
         return codes.reshape(x.shape)
+
+    def _encode_rbits(self, x, rounding, saturate, rng, sr_bits, nan_code, rbits) -> np.ndarray:
+        """encode(..., rbits=): every rule checked before any rounding (numerics/formats/rbits.py)."""
+        from .rbits import check_rbits, encode_rbits
+        rounding = inputs.rounding_mode(rounding)
+        if rounding != RoundMode.STOCHASTIC:
+            raise ValueError(f"rbits is only used with rounding=RoundMode.STOCHASTIC, got rounding={rounding}")
+        if rng is not None or sr_bits is not None or nan_code is not None:
+            raise ValueError("rbits replaces rng and sr_bits (and satfinite leaves nothing for nan_code): pass "
+                             "rbits alone")
+        if not isinstance(saturate, bool | np.bool_):
+            raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
+        x = inputs.float_input(x)
+        return encode_rbits(self, x, check_rbits(self, x, rbits, bool(saturate)))
 
     def decode(self, codes, out: np.ndarray | None = None) -> np.ndarray:
         """Exact float64 values of `codes` (any integer array of this format's codes).

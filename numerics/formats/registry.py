@@ -105,6 +105,12 @@ def _register_builtins() -> None:
                                         subnormals=False, zero=False, **fn))
     # NVFP4 block scale: E4M3 with the sign bit 0 (stored as one byte)
     _FORMATS.register("ue4m3", FloatFormat(exp_bits=4, man_bits=3, bias=7, signed=False, **fn))
+    # issue #20 (docs/formats_2026.md): UE5M3 block scale (arXiv 2605.08565), UE4M3's layout with E5;
+    # float4 E1M2 as the eXmY rule parses it (bias 0, no inf/NaN); HiFloat8 (arXiv 2409.16626)
+    _FORMATS.register("ue5m3", FloatFormat(exp_bits=5, man_bits=3, bias=15, signed=False, **fn))
+    _FORMATS.register("e1m2", FloatFormat(exp_bits=1, man_bits=2, bias=0, **fin))
+    from .hifloat8 import HIFLOAT8
+    _FORMATS.register("hifloat8", HIFLOAT8)
     # IEEE 754-2019 binary16 / bfloat16 / NVIDIA TF32 / binary32
     _FORMATS.register("fp16", FloatFormat(exp_bits=5, man_bits=10, bias=15))
     _FORMATS.register("bf16", FloatFormat(exp_bits=8, man_bits=7, bias=127))

@@ -1,0 +1,119 @@
+"""accel.from_onnx: an ONNX file -> a Layer of GEMMs and element-wise ops (shapes from ONNX shape
+inference; weights from the initializers)."""
+
+import math
+import os
+import warnings
+
+from .lower import attention_ops, conv_gemm, elementwise, make_layer, matmul_gemm, unsupported_error
+
+LAYOUT = {"Reshape", "Flatten", "Transpose", "Identity", "Dropout", "Squeeze", "Unsqueeze", "Constant", "Shape",
+          "Gather", "Concat", "Slice", "Split", "Cast", "Expand", "ConstantOfShape", "Range"}
+ELEMENTWISE = {"Relu": "relu", "Gelu": "gelu"}
+
+
+def _attrs(node) -> dict:
+    import onnx
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def from_onnx(path, format: str = "fp16", act_format: str = "fp16", input_shapes: dict | None = None,
+              strict: bool = True, name: str | None = None):
+    """The workload of the ONNX model at `path` (see accel.from_torch for what becomes what).
+    `input_shapes` ({input name: shape}) fixes dynamic dimensions; a GEMM or op whose shape stays
+    unknown raises ValueError naming the tensor."""
+    import onnx
+    import onnx.numpy_helper
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"from_onnx: path must be a file path, got {type(path).__name__}")
+    if not os.path.isfile(path):
+        raise OSError(f"from_onnx: no such file {os.fspath(path)!r}")
+    try:
+        model = onnx.load(os.fspath(path))
+    except Exception as err:
+        raise OSError(f"from_onnx: {os.fspath(path)!r} is not a readable ONNX model: {err}") from None
+    if input_shapes:
+        for inp in model.graph.input:
+            if inp.name in input_shapes:
+                dims = inp.type.tensor_type.shape.dim
+                shape = list(input_shapes[inp.name])
+                if len(shape) != len(dims):
+                    raise ValueError(f"from_onnx: input_shapes[{inp.name!r}] has {len(shape)} dims, the model's "
+                                     f"input has {len(dims)}")
+                for d, s in zip(dims, shape):
+                    d.ClearField("dim_param")
+                    d.dim_value = int(s)
+    model = onnx.shape_inference.infer_shapes(model, data_prop=True)  # data_prop: Reshape to Shape()-built shapes
+    g = model.graph
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in g.initializer}
+    shapes = {name: tuple(a.shape) for name, a in inits.items()}
+    for vi in [*g.input, *g.value_info, *g.output]:
+        if not vi.type.tensor_type.HasField("shape"):
+            continue  # unknown rank: shape() below says so if an op needs it
+        dims = vi.type.tensor_type.shape.dim
+        shapes[vi.name] = tuple(d.dim_value if d.HasField("dim_value") else d.dim_param or "?" for d in dims)
+    src = os.path.basename(os.fspath(path))
+
+    def shape(t: str) -> tuple:
+        s = shapes.get(t)
+        if s is None or not all(isinstance(d, int) and d > 0 for d in s):
+            raise ValueError(f"from_onnx: {src}: tensor {t!r} has a dynamic or unknown shape {s}; pass "
+                             "input_shapes={input name: shape} to fix the model's inputs")
+        return s
+
+    ops, bad = [], {}
+    for i, node in enumerate(g.node):
+        nm = node.name or f"{node.op_type}_{i}"
+        a = _attrs(node)
+        t = node.op_type
+        if t in LAYOUT:
+            continue
+        if t == "MatMul":
+            ops.append(matmul_gemm(nm, shape(node.input[0]), shape(node.input[1]), format,
+                                   None, inits.get(node.input[1])))
+        elif t == "Gemm":
+            sa, sb = shape(node.input[0]), shape(node.input[1])
+            sa = sa[::-1] if a.get("transA", 0) else sa
+            w = inits.get(node.input[1])
+            if a.get("transB", 0):
+                sb, w = sb[::-1], None if w is None else w.T
+            ops.append(matmul_gemm(nm, sa, sb, format, None, w))
+        elif t == "Conv":
+            xs, ws = shape(node.input[0]), shape(node.input[1])
+            nsp = len(ws) - 2
+            pads = a.get("pads", [0] * 2 * nsp)
+            if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+                raise ValueError(f"from_onnx: {src}: Conv {nm!r} uses auto_pad; export with explicit pads")
+            conv = conv_gemm(nm, xs, ws, a.get("strides", [1] * nsp), list(zip(pads[:nsp], pads[nsp:])),
+                             a.get("dilations", [1] * nsp), int(a.get("group", 1)), format)
+            w = inits.get(node.input[1])
+            if w is not None:
+                ng = ws[0] // int(a.get("group", 1))
+                conv = conv.replace(b=w[:ng].reshape(ng, -1).T.astype("float64"))
+            ops.append(conv)
+        elif t == "Attention":
+            q = shape(node.input[0])
+            ops.extend(attention_ops(nm, q, shape(node.input[1]), shape(node.input[2]), act_format))
+        elif t in ("Softmax", "LogSoftmax"):
+            ops.append(elementwise("softmax", nm, shape(node.output[0]), act_format, axis=int(a.get("axis", -1))))
+        elif t in ("LayerNormalization", "RMSNormalization"):
+            s = shape(node.output[0])
+            ax = int(a.get("axis", -1)) % len(s)
+            kind = "layernorm" if t == "LayerNormalization" else "rmsnorm"
+            ops.append(elementwise(kind, nm, s, act_format, norm_len=math.prod(s[ax:])))
+        elif t in ELEMENTWISE:
+            ops.append(elementwise(ELEMENTWISE[t], nm, shape(node.output[0]), act_format))
+        elif t == "Add" and not any(x in inits for x in node.input) and shape(node.input[0]) == shape(node.input[1]):
+            ops.append(elementwise("add", nm, shape(node.output[0]), act_format))
+        elif t == "Add" and any(x in inits for x in node.input):
+            continue  # a bias add after MatMul: the GEMM's epilogue
+        else:
+            bad.setdefault(t, []).append(nm)
+    if bad:
+        err = unsupported_error(f"from_onnx: {src}", bad)
+        if strict:
+            raise err
+        warnings.warn(str(err).replace("; pass strict=False to skip the others with a warning", " (skipped)"),
+                      stacklevel=2)
+    info = {"source": "onnx", "file": src}
+    return make_layer(name or os.path.splitext(src)[0], ops, info)

@@ -1,0 +1,131 @@
+"""simulate_model: per-op timing, energy, bound and (optionally) error of an imported model on a design,
+in a format: the library side of `lowbit simulate --model`."""
+
+import os
+import sys
+
+from ..design import Design, format_info
+from ..transformer import Layer
+from ..workloads import Gemm
+
+# grouped accumulators (NVFP4's k=64 steps) need K a multiple of their group; hardware pads K with zeros
+_K_PAD = 64
+
+
+def gemm_error(g: Gemm, accumulator: str, max_rows: int = 128, max_cols: int = 128) -> dict:
+    """accel.accuracy.gemm_accuracy of `g`, on the same seeded sample of outputs, with K padded with zeros to
+    a multiple of 64 as the hardware pads a partial K tile (a conv's K = 9 for a 3x3 kernel on one channel)."""
+    import numpy as np
+
+    from ..accuracy import MAX_K, gemm_accuracy
+    from ..workloads import draw
+    if g.k % _K_PAD == 0 or g.k > MAX_K:
+        return gemm_accuracy(g, accumulator, max_rows, max_cols)
+    rng = np.random.default_rng(g.seed)
+    rows = np.sort(rng.choice(g.m, max_rows, replace=False)) if g.m > max_rows else np.arange(g.m)
+    cols = np.sort(rng.choice(g.n, max_cols, replace=False)) if g.n > max_cols else np.arange(g.n)
+    a = g.a[rows] if g.a is not None else draw(g.dist, (len(rows), g.k), np.random.default_rng([g.seed, 1]))
+    b = g.b[:, cols] if g.b is not None else draw(g.dist, (g.k, len(cols)), np.random.default_rng([g.seed, 2]))
+    kp = -(-g.k // _K_PAD) * _K_PAD
+    a = np.pad(np.asarray(a, np.float64), ((0, 0), (0, kp - g.k)))
+    b = np.pad(np.asarray(b, np.float64), ((0, kp - g.k), (0, 0)))
+    small = g.replace(m=len(rows), n=len(cols), k=kp, a=a, b=b, count=1, batched=False)
+    return gemm_accuracy(small, accumulator, max_rows, max_cols)
+
+
+def load_model(path_or_model, example_inputs=None, format: str = "fp16", act_format: str = "fp16",
+               strict: bool = True) -> Layer:
+    """A Layer from an .onnx file, a SCALE-Sim .csv, or a torch.nn.Module (with example_inputs)."""
+    if isinstance(path_or_model, str | os.PathLike):
+        ext = os.path.splitext(os.fspath(path_or_model))[1].lower()
+        if ext == ".onnx":
+            from .onnx_import import from_onnx
+            return from_onnx(path_or_model, format, act_format, strict=strict)
+        if ext == ".csv":
+            from .scalesim import from_scalesim_csv
+            return from_scalesim_csv(path_or_model, format)
+        raise ValueError(f"simulate_model: {os.fspath(path_or_model)!r}: expected an .onnx model or a SCALE-Sim "
+                         ".csv topology")
+    if isinstance(path_or_model, Layer):
+        return path_or_model
+    torch = sys.modules.get("torch")  # a torch module can only exist if torch was imported
+    if torch is not None and isinstance(path_or_model, torch.nn.Module):
+        from .torch_import import from_torch
+        return from_torch(path_or_model, example_inputs, format, act_format, strict=strict)
+    raise TypeError(f"simulate_model: expected a path (.onnx, .csv), a torch.nn.Module or a Layer, got "
+                    f"{type(path_or_model).__name__}")
+
+
+def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool = False, example_inputs=None,
+                   act_format: str | None = None, strict: bool = True) -> list[dict]:
+    """One row per op of the model: name, kind, shape, seconds, bound, energy_j and, with accuracy=True, the
+    GEMM's rel_fro_err on the design's accumulator (real weights and example activations where the
+    importer kept them, else seeded operands). `design`: a Design or a preset name; `format`: the GEMM
+    operands' format (scalar or block); `act_format`: element-wise ops' (default: `format` when it has
+    16 bits or more, else fp16)."""
+    from ..presets import get_design
+    from ..simulate import simulate
+    if isinstance(design, str):
+        design = get_design(design)
+    if not isinstance(design, Design):
+        raise TypeError(f"simulate_model: design must be a Design or a preset name, got {type(design).__name__}")
+    if not isinstance(format, str):
+        raise TypeError(f"simulate_model: format must be a format name, got {type(format).__name__}")
+    format_info(format)  # unknown names raise, listing the valid ones
+    if act_format is None:
+        act_format = format if format_info(format)[1] >= 16 else "fp16"
+    layer = load_model(path_or_model, example_inputs, format, act_format, strict)
+    ops = tuple(op.replace(a_format=format, b_format=None) if isinstance(op, Gemm) else op for op in layer.ops)
+    layer = Layer(layer.name, ops, layer.info)
+    from ..analog import Crossbar
+    rows = []
+    if isinstance(design.unit, Crossbar):  # analog tiles run the GEMMs; the digital periphery is not modelled
+        for g in layer.gemms():
+            r = simulate(design, g, accuracy)
+            row = {"name": g.name, "kind": "gemm", "m": g.m, "n": g.n, "k": g.k, "count": g.count,
+                   "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j}
+            if accuracy:
+                row["rel_fro_err"] = r.accuracy["rel_fro_err"]
+            rows.append(row)
+    else:
+        r = simulate(design, layer, accuracy=False)
+        for op, entry in zip(layer.ops, r.per_op):
+            row = dict(entry)
+            if accuracy and isinstance(op, Gemm):
+                row["rel_fro_err"] = gemm_error(op, design.unit.accumulator_for(op.a_format))["rel_fro_err"]
+            rows.append(row)
+    for row in rows:
+        row.update(design=design.name, format=format, model=layer.name)
+    return rows
+
+
+def write_jsonl(rows: list[dict], path) -> None:
+    """One JSON line per op (the CLI's --out)."""
+    import json
+    with open(path, "w") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+
+
+def plot_model_rows(rows: list[dict], path=None):
+    """Per-op time and energy bars (log scale), bars coloured by bound; saved to `path` if given."""
+    import matplotlib.pyplot as plt
+    if not rows:
+        raise ValueError("plot_model_rows: no rows to plot")
+    names = [r["name"] for r in rows]
+    bounds = sorted({r["bound"] for r in rows})
+    colors = {b: plt.cm.tab10(i % 10) for i, b in enumerate(bounds)}
+    fig, axes = plt.subplots(1, 2, figsize=(max(8, 0.5 * len(rows) + 4), 4), sharey=True)
+    for ax, key, label in ((axes[0], "seconds", "time (s)"), (axes[1], "energy_j", "energy (J)")):
+        ax.barh(range(len(rows)), [r[key] for r in rows], color=[colors[r["bound"]] for r in rows])
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+    axes[0].set_yticks(range(len(rows)), names)
+    axes[0].invert_yaxis()
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[b]) for b in bounds]
+    axes[1].legend(handles, bounds, title="bound", fontsize=8)
+    fig.suptitle(f"{rows[0]['model']} on {rows[0]['design']} in {rows[0]['format']}")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

@@ -1,0 +1,213 @@
+"""accel.quantize_model: a PyTorch model whose nn.Linear and nn.Conv2d layers run in lowbit's formats.
+
+Three ways to compute each layer, from fast to exact:
+- fake-quant (default): operands rounded by numerics.fake_quant (bit-exact to numpy quantize, straight-
+  through gradients, torch.compile-able), the matmul itself in the tensor's float dtype;
+- accumulator=: the GEMM summed bit for bit as a tensor core with that accumulator does
+  (accel.accuracy.quantized_matmul: formats, per-tensor scales, block scales; inference only);
+- analog=: the GEMM on analog crossbar tiles (accel.analog_matmul: programming noise, drift, read noise;
+  inference only).
+"""
+
+import copy
+
+import numpy as np
+
+AnalogSpec = dict  # {"tile": Crossbar, "t_seconds": float, "compensation": None | "global" | "column", "seed": int}
+
+
+def _torch():
+    import torch
+    return torch
+
+
+def _check(weights, activations, accumulator, analog, backward):
+    from .design import format_info
+    for name, v in (("weights", weights), ("activations", activations)):
+        if v is not None:
+            if not isinstance(v, str):
+                raise TypeError(f"quantize_model: {name} must be a format name or None, got {type(v).__name__}")
+            format_info(v)
+    if accumulator is not None and analog is not None:
+        raise ValueError("quantize_model: give accumulator= (a digital unit) or analog= (crossbar tiles), not both")
+    if accumulator is not None:
+        import numerics as nx
+        nx.get_accumulator(accumulator)  # unknown names raise, listing the presets
+        if weights is None or activations is None:
+            raise ValueError("quantize_model: accumulator= runs the GEMM in formats: give weights= and activations=")
+    if analog is not None:
+        from .analog import Crossbar
+        if not isinstance(analog, dict) or not set(analog) <= {"tile", "t_seconds", "compensation", "seed"}:
+            raise ValueError("quantize_model: analog must be a dict with keys among tile (a Crossbar), t_seconds, "
+                             f"compensation, seed; got {analog!r}")
+        if "tile" in analog and not isinstance(analog["tile"], Crossbar):
+            raise TypeError(f"quantize_model: analog['tile'] must be an accel.Crossbar, got {analog['tile']!r}")
+    if backward not in ("identity", "clipped"):
+        raise ValueError(f"quantize_model: backward must be 'identity' or 'clipped', got {backward!r}")
+
+
+def _gemm(a: np.ndarray, b: np.ndarray, weights, activations, accumulator, analog) -> np.ndarray:
+    """(m, k) @ (k, n) in float64 by the exact engine chosen."""
+    if accumulator is not None:
+        from .accuracy import quantized_matmul
+        return quantized_matmul(a, b, activations, weights, accumulator)
+    from .analog import analog_matmul
+    if activations is not None:
+        import numerics as nx
+        a = nx.fake_quant(a, activations)
+    if weights is not None:
+        import numerics as nx
+        b = nx.fake_quant(b, weights)
+    return analog_matmul(b.T, a.T, **analog).T
+
+
+class _QuantMixin:
+    def _setup(self, weights, activations, accumulator, analog, backward):
+        self.lowbit = {"weights": weights, "activations": activations, "accumulator": accumulator,
+                       "analog": analog, "backward": backward}
+
+    def _fq(self, t, fmt, axis=None):
+        """t rounded to fmt. Scalar formats of <= 8 bits get a per-tensor scale amax / max (float32), the rule
+        of the exact engine's scaling="auto" (accel.accuracy.quantized_matmul); block formats carry their own."""
+        import numerics as nx
+        if fmt is None:
+            return t
+        if fmt not in nx.format_names():
+            return nx.fake_quant(t, fmt, axis=axis)
+        f = nx.get_format(fmt)
+        if f.bits > 8:
+            return nx.fake_quant(t, fmt, backward=self.lowbit["backward"])
+        amax = t.detach().abs().max().double()
+        s = (amax / f.max if amax > 0 else amax.new_tensor(1.0)).float()
+        return nx.fake_quant(t / s, fmt, backward=self.lowbit["backward"]) * s
+
+    @property
+    def exact(self) -> bool:
+        return self.lowbit["accumulator"] is not None or self.lowbit["analog"] is not None
+
+    def _exact_gemm(self, a, b):
+        torch = _torch()
+        q = self.lowbit
+        d = _gemm(a.detach().double().cpu().numpy(), b.detach().double().cpu().numpy(), q["weights"],
+                  q["activations"], q["accumulator"], q["analog"])
+        return torch.from_numpy(d).to(a.device)
+
+
+def _make_linear():
+    torch = _torch()
+
+    class QuantLinear(_QuantMixin, torch.nn.Linear):
+        """nn.Linear whose input and weight are rounded to lowbit formats (block formats along K)."""
+
+        def forward(self, x):
+            if self.exact:
+                a = x.reshape(-1, self.in_features)
+                y = self._exact_gemm(a, self.weight.T).to(x.dtype).reshape(*x.shape[:-1], self.out_features)
+                return y if self.bias is None else y + self.bias
+            w = self._fq(self.weight, self.lowbit["weights"], -1)
+            return torch.nn.functional.linear(self._fq(x, self.lowbit["activations"], -1), w, self.bias)
+
+    return QuantLinear
+
+
+def _make_conv():
+    torch = _torch()
+    F = torch.nn.functional
+
+    class QuantConv2d(_QuantMixin, torch.nn.Conv2d):
+        """nn.Conv2d whose input and weight are rounded to lowbit formats; exact modes run its im2col GEMM."""
+
+        def forward(self, x):
+            if not self.exact:
+                # block formats: blocks along the input channels (the GEMM's K, for weights and inputs alike)
+                w = self._fq(self.weight, self.lowbit["weights"], 1)
+                return self._conv_forward(self._fq(x, self.lowbit["activations"], 1), w, self.bias)
+            if isinstance(self.padding, str) or self.padding_mode != "zeros":
+                raise ValueError("quantize_model: the exact modes need numeric zero padding on Conv2d")
+            n, _, h, wd = x.shape
+            kh, kw = self.kernel_size
+            ho = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
+            wo = (wd + 2 * self.padding[1] - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
+            g, cg, og = self.groups, self.in_channels // self.groups, self.out_channels // self.groups
+            outs = []
+            for i in range(g):
+                cols = F.unfold(x[:, i * cg:(i + 1) * cg], (kh, kw), self.dilation, self.padding, self.stride)
+                a = cols.transpose(1, 2).reshape(-1, cols.shape[1])
+                b = self.weight[i * og:(i + 1) * og].reshape(og, -1).T
+                outs.append(self._exact_gemm(a, b).reshape(n, ho * wo, og))
+            y = torch.cat(outs, dim=2).transpose(1, 2).reshape(n, self.out_channels, ho, wo).to(x.dtype)
+            return y if self.bias is None else y + self.bias[:, None, None]
+
+    return QuantConv2d
+
+
+def quantize_model(model, weights: str | None = None, activations: str | None = None, accumulator: str | None = None,
+                   analog: AnalogSpec | None = None, backward: str = "identity", inplace: bool = False):
+    """`model` (a torch.nn.Module) with every nn.Linear and nn.Conv2d replaced by a layer that rounds its
+    weights to `weights` and its inputs to `activations` (scalar or block format names; None: keep), and
+    computes the GEMM by fake-quant (default), by the bit-exact `accumulator` (a numerics accumulator
+    preset, e.g. "nv_hopper_fp8"), or on analog crossbar tiles (`analog`: {"tile": Crossbar,
+    "t_seconds": ..., "compensation": ..., "seed": ...}). Returns a copy unless inplace=True; the layers'
+    settings are in `layer.lowbit`."""
+    torch = _torch()
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"quantize_model: model must be a torch.nn.Module, got {type(model).__name__}")
+    _check(weights, activations, accumulator, analog, backward)
+    if not isinstance(inplace, bool):
+        raise TypeError(f"quantize_model: inplace must be a bool, got {inplace!r}")
+    model = model if inplace else copy.deepcopy(model)
+    kinds = ((torch.nn.Linear, _make_linear()), (torch.nn.Conv2d, _make_conv()))
+    swapped = 0
+    for mod in model.modules():
+        for cls, qcls in kinds:
+            if type(mod) is cls:
+                mod.__class__ = qcls  # same parameters and buffers; only forward changes
+                mod._setup(weights, activations, accumulator, analog, backward)
+                swapped += 1
+    if not swapped:
+        raise ValueError("quantize_model: the model has no nn.Linear or nn.Conv2d layer to quantise")
+    return model
+
+
+def layer_hessians(model, calibration_inputs) -> dict:
+    """{name: X^T X} of each nn.Linear's (or quantised Linear's) inputs over `calibration_inputs` (a tensor
+    or a tuple), the GPTQ-style proxy numerics.compress takes as hessian=."""
+    torch = _torch()
+    if isinstance(calibration_inputs, torch.Tensor):
+        calibration_inputs = (calibration_inputs,)
+    hs, hooks = {}, []
+    for name, mod in model.named_modules():
+        if isinstance(mod, torch.nn.Linear):
+            def hook(m, inp, out, name=name):
+                x = inp[0].detach().double().reshape(-1, m.in_features)
+                hs[name] = hs.get(name, 0) + (x.T @ x).numpy()
+            hooks.append(mod.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            model(*calibration_inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    return hs
+
+
+def compress_model(model, method: str, calibration_inputs=None, inplace: bool = False, **kw):
+    """Every nn.Linear's weight replaced by its numerics.compress(method, ...) reconstruction, with GPTQ-style
+    Hessians from `calibration_inputs` when given; returns (model, {layer name: bits_per_weight})."""
+    import numerics as nx
+    torch = _torch()
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"compress_model: model must be a torch.nn.Module, got {type(model).__name__}")
+    model = model if inplace else copy.deepcopy(model)
+    hs = layer_hessians(model, calibration_inputs) if calibration_inputs is not None else {}
+    bits = {}
+    for name, mod in model.named_modules():
+        if isinstance(mod, torch.nn.Linear):
+            w = mod.weight.detach().double().numpy()
+            cw = nx.compress(w, method=method, hessian=hs.get(name), **kw)
+            with torch.no_grad():
+                mod.weight.copy_(torch.from_numpy(cw.decode()).to(mod.weight.dtype))
+            bits[name] = cw.bits_per_weight
+    if not bits:
+        raise ValueError("compress_model: the model has no nn.Linear layer to compress")
+    return model, bits

@@ -1,0 +1,275 @@
+"""accel.from_torch / from_onnx / from_scalesim_csv: every layer of the test models lowers to the shapes a hand
+count gives; bad input gets one clear error."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import accel
+from accel.ops import Elementwise
+from accel.workloads import Gemm
+
+
+def _shapes(layer):
+    out = []
+    for op in layer.ops:
+        if isinstance(op, Gemm):
+            out.append(("gemm", op.m, op.n, op.k, op.count))
+        else:
+            out.append((op.kind, op.rows, op.cols))
+    return out
+
+
+# ------------------------------------------------------------------------------------------- SCALE-Sim
+CONV_CSV = """Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,
+Conv1, 224, 224, 7, 7, 3, 64, 2,
+Conv2, 56, 56, 3, 3, 64, 64, 1,
+"""
+GEMM_CSV = """Layer, M, N, K,
+QKV, 512, 768, 256,
+FF, 8, 16, 32,
+"""
+
+
+def test_scalesim_conv_hand_count(tmp_path):
+    p = tmp_path / "resnet.csv"
+    p.write_text(CONV_CSV)
+    layer = accel.from_scalesim_csv(p)
+    # (224 - 7) // 2 + 1 = 109 -> 109^2 = 11881 pixels, k = 7*7*3; (56 - 3) + 1 = 54 -> 2916, k = 3*3*64
+    assert _shapes(layer) == [("gemm", 11881, 64, 147, 1), ("gemm", 2916, 64, 576, 1)]
+    assert [g.name for g in layer.ops] == ["Conv1", "Conv2"]
+
+
+def test_scalesim_gemm_layout(tmp_path):
+    p = tmp_path / "g.csv"
+    p.write_text(GEMM_CSV)
+    assert _shapes(accel.from_scalesim_csv(p, format="e4m3")) == [("gemm", 512, 768, 256, 1), ("gemm", 8, 16, 32, 1)]
+    assert accel.from_scalesim_csv(p, format="e4m3").ops[0].a_format == "e4m3"
+
+
+@pytest.mark.parametrize("text,exc,match", [
+    ("Name, A, B\nx, 1, 2\n", ValueError, "header must start with"),
+    ("Layer, M, N, K,\nx, 1, 2,\n", ValueError, "line 2: expected 4 fields"),
+    ("Layer, M, N, K,\nx, 1, two, 3,\n", ValueError, "line 2: sizes must be positive ints"),
+    ("Layer, M, N, K,\nx, 1, 0, 3,\n", ValueError, "line 2: sizes must be positive ints"),
+    (CONV_CSV.splitlines()[0] + "\nc, 4, 4, 5, 5, 1, 1, 1,\n", ValueError, "filter 5x5 larger than the IFMAP 4x4"),
+    ("", ValueError, "is empty"),
+])
+def test_scalesim_bad_files(tmp_path, text, exc, match):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(exc, match=match):
+        accel.from_scalesim_csv(p)
+
+
+@pytest.mark.parametrize("arg,exc,match", [("/nonexistent/t.csv", OSError, "no such file"),
+                                           (3, TypeError, "path must be a file path")])
+def test_scalesim_bad_path(arg, exc, match):
+    with pytest.raises(exc, match=match):
+        accel.from_scalesim_csv(arg)
+
+
+# ----------------------------------------------------------------------------------------------- torch
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+class ConvZoo(nn.Module):
+    """Convolutions with stride, padding, groups and dilation, then a linear head and a softmax."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)                      # 16x16 -> 16x16
+        self.c2 = nn.Conv2d(8, 16, 3, stride=2, padding=1, groups=4)  # -> 8x8
+        self.c3 = nn.Conv2d(16, 16, 3, dilation=2, padding=(2, 1))    # -> (8+4-4-1)+1 = 8 x (8+2-4-1)+1 = 6
+        self.c4 = nn.Conv1d(16, 4, 5, stride=3)                       # on 48 -> (48-5)//3+1 = 15
+        self.fc = nn.Linear(60, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.c1(x))
+        x = self.c3(self.c2(x))
+        x = self.c4(x.flatten(2))
+        return torch.softmax(self.fc(x.flatten(1)), dim=-1)
+
+
+def test_torch_convolutions_hand_count():
+    layer = accel.from_torch(ConvZoo(), (torch.randn(2, 3, 16, 16),))
+    assert _shapes(layer) == [
+        ("gemm", 2 * 16 * 16, 8, 3 * 9, 1), ("relu", 2 * 8 * 16, 16),
+        ("gemm", 2 * 8 * 8, 4, 2 * 9, 4),
+        ("gemm", 2 * 8 * 6, 16, 16 * 9, 1),
+        ("gemm", 2 * 15, 4, 16 * 5, 1),
+        ("gemm", 2, 10, 60, 1), ("softmax", 2, 10)]
+    c1 = layer.ops[0]
+    # the real operands: im2col of the input and the reshaped weight, so a @ b is the convolution
+    m = ConvZoo()
+    layer = accel.from_torch(m, (x := torch.randn(2, 3, 16, 16),))
+    c1 = layer.ops[0]
+    ref = m.c1(x).detach().double() - m.c1.bias.detach().double()[:, None, None]
+    np.testing.assert_allclose(c1.a @ c1.b, ref.permute(0, 2, 3, 1).reshape(-1, 8).numpy(), rtol=1e-6, atol=1e-6)
+
+
+class Attention(nn.Module):
+    def __init__(self, d=32, heads=4):
+        super().__init__()
+        self.heads = heads
+        self.ln = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.ff = nn.Linear(d, 2 * d)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.ln(x)).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        y = nn.functional.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, t, d)
+        x = x + self.out(y)
+        s = torch.matmul(x, x.transpose(1, 2))  # activation x activation, batched
+        return nn.functional.gelu(self.ff(x)), s
+
+
+def test_torch_attention_hand_count():
+    layer = accel.from_torch(Attention(), (torch.randn(2, 6, 32),))
+    assert _shapes(layer) == [
+        ("layernorm", 12, 32), ("gemm", 12, 96, 32, 1),
+        ("gemm", 6, 6, 8, 8), ("softmax", 48, 6), ("gemm", 6, 8, 6, 8),
+        ("gemm", 12, 32, 32, 1), ("add", 12, 32), ("gemm", 6, 6, 32, 2),
+        ("gemm", 12, 64, 32, 1), ("gelu", 12, 64)]
+    assert all(g.batched == (g.count > 1) for g in layer.gemms())
+
+
+def test_torch_unsupported_ops_listed_or_skipped():
+    class M(nn.Module):
+        def forward(self, x):
+            return torch.sigmoid(x) * torch.tanh(x) + torch.sigmoid(x)
+
+    with pytest.raises(ValueError, match=r"unsupported op\(s\): .*mul \(mul\).*sigmoid \(sigmoid, sigmoid_1\).*tanh"):
+        accel.from_torch(M(), (torch.randn(4, 4),))
+    with pytest.warns(UserWarning, match="sigmoid"):
+        layer = accel.from_torch(M(), (torch.randn(4, 4),), strict=False)
+    assert _shapes(layer) == [("add", 4, 4)]
+
+
+@pytest.mark.parametrize("model,inputs,exc,match", [
+    (nn.Linear(4, 4), None, ValueError, "example_inputs is required"),
+    (nn.Linear(4, 4), [torch.ones(4)], TypeError, "example_inputs must be a tensor or a tuple"),
+    (lambda x: x, (torch.ones(4),), TypeError, "model must be a torch.nn.Module"),
+    (nn.Linear(4, 4, device="meta"), (torch.ones(4),), ValueError, "device 'meta', which lowbit cannot read"),
+    (nn.Identity(), (torch.ones(4),), ValueError, "no op lowbit can run"),
+])
+def test_torch_bad_input(model, inputs, exc, match):
+    with pytest.raises(exc, match=match):
+        accel.from_torch(model, inputs)
+
+
+# ------------------------------------------------------------------------------------------------ onnx
+def _export(model, x, path, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), str(path), dynamo=False, **kw)
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.c2 = nn.Conv2d(8, 16, 3, stride=2, padding=1, groups=2)
+        self.fc = nn.Linear(16 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.c2(torch.relu(self.c1(x)))).flatten(1))
+
+
+def test_onnx_round_trip_same_workload(tmp_path):
+    pytest.importorskip("onnx")
+    m, x = SmallCNN(), torch.randn(5, 1, 8, 8)
+    _export(m, x, tmp_path / "cnn.onnx")
+    a, b = accel.from_torch(m, (x,)), accel.from_onnx(tmp_path / "cnn.onnx")
+    assert _shapes(a) == _shapes(b) == [("gemm", 320, 8, 9, 1), ("relu", 320, 8), ("gemm", 80, 8, 36, 2),
+                                        ("relu", 320, 4), ("gemm", 5, 10, 256, 1)]
+    # the ONNX file's initializers are the same weights as the module's
+    np.testing.assert_array_equal(a.ops[-1].b, b.ops[-1].b)
+    np.testing.assert_array_equal(a.ops[2].b, b.ops[2].b)
+
+
+def test_onnx_dynamic_shape_needs_input_shapes(tmp_path):
+    pytest.importorskip("onnx")
+    m = SmallCNN()
+    _export(m, torch.randn(5, 1, 8, 8), tmp_path / "dyn.onnx", input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    with pytest.raises(ValueError, match="dynamic or unknown shape .*input_shapes="):
+        accel.from_onnx(tmp_path / "dyn.onnx")
+    layer = accel.from_onnx(tmp_path / "dyn.onnx", input_shapes={"x": (3, 1, 8, 8)})
+    assert _shapes(layer)[0] == ("gemm", 3 * 64, 8, 9, 1)
+
+
+def test_onnx_unsupported_ops(tmp_path):
+    pytest.importorskip("onnx")
+    _export(nn.Sequential(nn.Linear(4, 4), nn.Sigmoid(), nn.Tanh()), torch.randn(2, 4), tmp_path / "s.onnx")
+    with pytest.raises(ValueError, match="unsupported op\\(s\\): Sigmoid .*Tanh"):
+        accel.from_onnx(tmp_path / "s.onnx")
+    with pytest.warns(UserWarning, match="Sigmoid"):
+        assert _shapes(accel.from_onnx(tmp_path / "s.onnx", strict=False)) == [("gemm", 2, 4, 4, 1)]
+
+
+@pytest.mark.parametrize("content,exc,match", [(None, OSError, "no such file"),
+                                               (b"not onnx", OSError, "not a readable")])
+def test_onnx_bad_files(tmp_path, content, exc, match):
+    pytest.importorskip("onnx")
+    p = tmp_path / "m.onnx"
+    if content is not None:
+        p.write_bytes(content)
+    with pytest.raises(exc, match=match):
+        accel.from_onnx(p)
+
+
+# ------------------------------------------------------------------------------------------ simulate_model
+def test_simulate_model_rows(tmp_path):
+    m, x = SmallCNN(), torch.randn(5, 1, 8, 8)
+    rows = accel.simulate_model(m, "h100-like", "e4m3", accuracy=True, example_inputs=(x,))
+    assert [r["name"] for r in rows] == ["conv2d", "relu", "conv2d_1", "relu_1", "linear"]
+    for r in rows:
+        assert r["seconds"] > 0 and r["energy_j"] > 0 and r["bound"] and r["design"] == "h100-like"
+        assert ("rel_fro_err" in r) == (r["kind"] == "batched_gemm" or r["kind"] == "gemm")
+    assert all(0 < r["rel_fro_err"] < 0.1 for r in rows if "rel_fro_err" in r)
+    assert "rel_fro_err" not in accel.simulate_model(m, "h100-like", "e4m3", example_inputs=(x,))[0]
+
+
+def test_simulate_model_crossbar_and_csv(tmp_path):
+    p = tmp_path / "g.csv"
+    p.write_text(GEMM_CSV)
+    rows = accel.simulate_model(p, "hermes-like", "int8")
+    assert [(r["name"], r["m"], r["n"], r["k"]) for r in rows] == [("QKV", 512, 768, 256), ("FF", 8, 16, 32)]
+
+
+@pytest.mark.parametrize("kw,exc,match", [
+    ({"path_or_model": "m.txt"}, ValueError, "expected an .onnx model or a SCALE-Sim .csv"),
+    ({"path_or_model": 3}, TypeError, "expected a path"),
+    ({"design": 3}, TypeError, "design must be a Design"),
+    ({"format": "e9m9x"}, ValueError, "e9m9x"),
+])
+def test_simulate_model_bad_input(tmp_path, kw, exc, match):
+    p = tmp_path / "g.csv"
+    p.write_text(GEMM_CSV)
+    args = {"path_or_model": p, "design": "h100-like", "format": "fp16", **kw}
+    with pytest.raises(exc, match=match):
+        accel.simulate_model(**args)
+
+
+def test_elementwise_relu_kind():
+    assert Elementwise("relu", 2, 3).flops == 6
+
+
+def test_simulate_model_jsonl_and_plot(tmp_path):
+    import json
+
+    from accel.importers import plot_model_rows, write_jsonl
+    p = tmp_path / "g.csv"
+    p.write_text(GEMM_CSV)
+    rows = accel.simulate_model(p, "a100-like", "fp16", accuracy=True)
+    write_jsonl(rows, tmp_path / "rows.jsonl")
+    back = [json.loads(line) for line in (tmp_path / "rows.jsonl").read_text().splitlines()]
+    assert back == rows
+    plot_model_rows(rows, tmp_path / "rows.png")
+    assert (tmp_path / "rows.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="no rows"):
+        plot_model_rows([])

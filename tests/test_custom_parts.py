@@ -73,7 +73,7 @@ def _run(*args):
 
 def test_custom_accumulator_and_format_load_in_a_fresh_process(tmp_path):
     path = tmp_path / "custom.toml"
-    path.write_text(PARTS.format(fmt="e3m3x", acc="narrow_fused") + DESIGN.format(fmt="e3m3x", acc="narrow_fused"))
+    path.write_text(PARTS.format(fmt="e3m3x", acc="narrow_fused_t") + DESIGN.format(fmt="e3m3x", acc="narrow_fused_t"))
     gemm = ["--gemm", "32", "32", "512", "--a-format", "e3m3x", "--json"]
     first = _run("simulate", path, *gemm)
     assert first.returncode == 0, first.stderr

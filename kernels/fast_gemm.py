@@ -21,6 +21,8 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
+from .gemm import expansion_head, grow_expansion
+
 
 @intrinsic
 def _fma_f32(typingctx, a, b, c):
@@ -176,35 +178,8 @@ def sum_exact_odd(terms, c):
         for j in range(n):
             cnt = 0
             for kk in range(T + 1):
-                x = c[i, j] if kk == T else terms[kk, i, j]
-                t = 0
-                for q in range(cnt):
-                    y = parts[q]
-                    if abs(x) < abs(y):
-                        x, y = y, x
-                    hi = x + y
-                    lo = y - (hi - x)
-                    if lo != 0.0:
-                        parts[t] = lo
-                        t += 1
-                    x = hi
-                parts[t] = x
-                cnt = t + 1
-            hi = 0.0
-            rest = 0.0
-            q = cnt - 1
-            if cnt > 0:
-                hi = parts[q]
-                q -= 1
-                while q >= 0:
-                    x = hi
-                    y = parts[q]
-                    hi = x + y
-                    yr = y - (hi - x)
-                    q -= 1
-                    if yr != 0.0:
-                        rest = yr
-                        break
+                cnt = grow_expansion(parts, cnt, c[i, j] if kk == T else terms[kk, i, j])
+            hi, rest = expansion_head(parts, cnt)
             out[i, j] = _round_to_odd(hi, rest)
     return out
 

@@ -83,6 +83,48 @@ def round_to_odd(s, err):
     return s
 
 
+@njit(cache=True, inline="always")
+def grow_expansion(parts, cnt, x):
+    """Add x to the non-overlapping expansion parts[:cnt], in place (Shewchuk 1997, as math.fsum does);
+    returns the new count. parts must hold cnt + 1 entries."""
+    t = 0
+    for q in range(cnt):
+        y = parts[q]
+        if abs(x) < abs(y):
+            x, y = y, x
+        hi = x + y
+        lo = y - (hi - x)
+        if lo != 0.0:
+            parts[t] = lo
+            t += 1
+        x = hi
+    parts[t] = x
+    return t + 1
+
+
+@njit(cache=True, inline="always")
+def expansion_head(parts, cnt):
+    """(hi, rest) of the expansion parts[:cnt]: hi = RN(exact sum) and rest the first nonzero remainder,
+    whose sign is all round-to-odd needs (the components below it are smaller and non-overlapping, so
+    they cannot flip it)."""
+    hi = 0.0
+    rest = 0.0
+    q = cnt - 1
+    if cnt > 0:
+        hi = parts[q]
+        q -= 1
+        while q >= 0:
+            x = hi
+            y = parts[q]
+            hi = x + y
+            yr = y - (hi - x)
+            q -= 1
+            if yr != 0.0:
+                rest = yr
+                break
+    return hi, rest
+
+
 @njit(cache=True, parallel=True)
 def gemm_fused(ia, ea, ibk, ebk, pa, pb, c, F, L, e_zero, c_esub, man_bits, emin, emax, mode, promote, carry):
     """Tensor-core GEMM (MMA-Sim's T-FDPA, Fasi et al. 2021) over finite operands. Per step, L
@@ -411,39 +453,8 @@ def gemm_exact_odd(a, bt, c):
         for j in range(n):
             cnt = 0
             for kk in range(k + 1):
-                x = c[i, j] if kk == k else a[i, kk] * bt[j, kk]
-                # grow the expansion by x (Shewchuk 1997, as math.fsum does)
-                t = 0
-                for q in range(cnt):
-                    y = parts[q]
-                    if abs(x) < abs(y):
-                        x, y = y, x
-                    hi = x + y
-                    lo = y - (hi - x)
-                    if lo != 0.0:
-                        parts[t] = lo
-                        t += 1
-                    x = hi
-                parts[t] = x
-                cnt = t + 1
-            # top-down: hi = RN(total), then the sign of what is left
-            hi = 0.0
-            rest = 0.0
-            q = cnt - 1
-            if cnt > 0:
-                hi = parts[q]
-                q -= 1
-                while q >= 0:
-                    x = hi
-                    y = parts[q]
-                    hi = x + y
-                    yr = y - (hi - x)
-                    q -= 1
-                    if yr != 0.0:
-                        rest = yr
-                        break
-                # components still below `rest` are smaller and non-overlapping: they cannot flip
-                # its sign, and round-to-odd needs only that sign
+                cnt = grow_expansion(parts, cnt, c[i, j] if kk == k else a[i, kk] * bt[j, kk])
+            hi, rest = expansion_head(parts, cnt)
             out[i, j] = round_to_odd(hi, rest)
     return out
 

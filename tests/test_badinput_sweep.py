@@ -17,22 +17,11 @@ import numpy as np
 import pytest
 
 import accel
+from tests.test_sweep import CountingExecutor
 
 S = sys.modules["accel.sweep"]  # the module (accel.sweep is the function)
 ROOT = Path(__file__).resolve().parents[1]
 GRID = {"design.unit.rows": [16, 32], "workload.a_format": ["int8", "int4"]}
-
-
-class CountingExecutor(ThreadPoolExecutor):
-    """One thread; counts the points it is given."""
-
-    def __init__(self):
-        super().__init__(1)
-        self.points = 0
-
-    def submit(self, fn, *args, **kw):
-        self.points += len(args[2])
-        return super().submit(fn, *args, **kw)
 
 
 def _design():

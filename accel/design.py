@@ -162,7 +162,10 @@ class _Unit:
 class MemoryLevel:
     """One level of the memory hierarchy: `instances` copies (e.g. one shared memory per SM) each of
     `size_bytes` and `bandwidth_bytes_per_s`; `energy_pj_per_byte` per byte read or written. A level
-    whose bandwidth is not published may be given math.inf: it then models reuse and energy only."""
+    whose bandwidth is not published may be given math.inf: it then models reuse and energy only.
+    `sustained_fraction`: the share of the datasheet bandwidth that streaming kernels reach (DRAM refresh,
+    page misses and read/write turnarounds the datasheet peak leaves out); 1.0, the default, is the
+    datasheet. Set it only from a measurement (a100-like: see its preset)."""
 
     name: str
     size_bytes: int
@@ -170,6 +173,7 @@ class MemoryLevel:
     energy_pj_per_byte: float
     instances: int = 1
     technology: str = ""  # "": energy_pj_per_byte as given; "sram" or a DRAM name: accel.memory_model's
+    sustained_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         check_str("MemoryLevel", "name", self.name)
@@ -178,10 +182,16 @@ class MemoryLevel:
         _check_int(self, "size_bytes", "instances")
         _check_positive(self, "energy_pj_per_byte")
         _check_positive(self, "bandwidth_bytes_per_s", allow_inf=True)  # inf: bandwidth unpublished
+        _check_fraction(self, "sustained_fraction")
 
     @property
     def total_bandwidth_bytes_per_s(self) -> float:
         return self.bandwidth_bytes_per_s * self.instances
+
+    @property
+    def sustained_bandwidth_bytes_per_s(self) -> float:
+        """All instances together at the sustained fraction: what the roofline of a GEMM uses."""
+        return self.bandwidth_bytes_per_s * self.instances * self.sustained_fraction
 
 
 @dataclass(frozen=True)

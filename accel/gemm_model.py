@@ -47,11 +47,11 @@ def choose_tile(design, unit, m: int, n: int, k: int, batch: int, rate_sm: float
                 ec: float, efficiency: float, a_bytes: float, b_bytes: float) -> TileChoice:
     """The fastest tile for `batch` GEMMs of m x n x k run as one kernel on `unit`, each SM doing
     `rate_sm` MACs per clock at `efficiency` of that rate in the main loop; operand and output bytes per
-    element ea, eb, ec; a_bytes, b_bytes: one GEMM's operands as stored. A tile's time is the larger of its
-    compute cycles and the cycles the level outside the SMs needs to re-read the operands once per tile
-    row and column (A ceil(n / tile_n) + B ceil(m / tile_m): the reuse the tile allows), write and read
-    the output and move split-K's partial tiles; ties go to the earlier candidate, the unit's own tile
-    first."""
+    element ea, eb, ec; a_bytes, b_bytes: one GEMM's operands as stored. A tile's time is the largest of its
+    compute cycles, the cycles the innermost level (shared memory) needs for the warps' operand reads, and
+    the cycles the level outside the SMs needs to re-read the operands once per tile row and column
+    (A ceil(n / tile_n) + B ceil(m / tile_m): the reuse the tile allows), write and read the output and
+    move split-K's partial tiles; ties go to the earlier candidate, the unit's own tile first."""
     tk = unit.tile_k
     sms = unit.sm_count
     k_steps = -(-k // tk)
@@ -74,12 +74,20 @@ def choose_tile(design, unit, m: int, n: int, k: int, batch: int, rate_sm: float
         fill_drain = ((tm * ea + tn * eb) * tk + tm * tn * ec) / per_sm if per_sm else 0.0
         cycles = waves * (tm * tn * k_pad / rate_sm / efficiency + fill_drain + latency)
         score = cycles
+        if per_sm:
+            # what the innermost level carries for this tile: each warp re-reads the A rows and B columns
+            # of its warp tile, and the fills from outside are written into it once (B as stored: 2:4
+            # sparse B moves its kept values and metadata)
+            wm, wn = min(unit.warp_m, tm), min(unit.warp_n, tn)
+            eb_stored = b_bytes / (k * n) if k * n else eb
+            smem = (tm * ea * (-(-tn // wn) + 1) + tn * eb_stored * (-(-tm // wm) + 1)) * k_pad / per_sm
+            score = max(score, waves * smem)
         if outer:
             # what the level outside the SMs carries for this tile: the operand re-reads, their fill from
             # further out (at least once), the output in and out, split-K's fp32 partial tiles there and back
             traffic = (a_bytes * (-(-n // tn) + 1) + b_bytes * (-(-m // tm) + 1) + mn_out
                        + 8 * (split - 1) * m * n) * batch / outer
-            score = max(cycles, traffic)
+            score = max(score, traffic)
         if score < best_score:
             best_score, best = score, (tm, tn, tiles, split, waves, k_pad, cycles)
     tm, tn, tiles, split, waves, k_pad, cycles = best

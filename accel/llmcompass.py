@@ -16,7 +16,10 @@ from importlib import resources
 GEMM_FIT_ROWS = ((8192, 64, 64), (8192, 256, 256), (16384, 12288, 12288), (8192, 16384, 16384))
 # The element-wise constants are fitted on each whole A100 table (softmax, layer norm, GELU): their checks
 # are the MI210 tables and the GPT-3 layer's element-wise ops.
-ALLREDUCE_FIT_BYTES = (8, 1024, 2**30, 2**34)
+# Each protocol's constants go through two sizes, the ends of the range where it is the fastest
+# (scripts/calibrate_llmcompass.py): NCCL's LL for small messages, LL128 for mid sizes, Simple (the bulk
+# protocol) for large ones. Every other size is a prediction.
+ALLREDUCE_FIT_BYTES = {"ll": (8, 2**15), "ll128": (2**18, 2**22), "simple": (2**26, 2**34)}
 
 
 def _lines(name: str) -> list[list[str]]:
@@ -95,7 +98,9 @@ def elementwise_predictions(design, kind: str, chip: str = "A100") -> list[dict]
 def allreduce_predictions(design) -> list[dict]:
     from .interconnect import allreduce_timing
     out = []
+    fit = {b for pair in ALLREDUCE_FIT_BYTES.values() for b in pair}
     for b, t in allreduce_rows():
-        s = allreduce_timing(design, b, 4).seconds
-        out.append({"bytes": b, "measured_s": t, "model_s": s, "error": s / t - 1, "fit": b in ALLREDUCE_FIT_BYTES})
+        c = allreduce_timing(design, b, 4)
+        out.append({"bytes": b, "measured_s": t, "model_s": c.seconds, "error": c.seconds / t - 1, "fit": b in fit,
+                    "protocol": c.protocol})
     return out

@@ -47,16 +47,16 @@ def _sram(name: str, size: int, bw: float, node_nm: float, instances: int = 1) -
                        technology="sram")
 
 
-def _dram(name: str, size: int, bw: float, tech: str) -> MemoryLevel:
+def _dram(name: str, size: int, bw: float, tech: str, sustained: float = 1.0) -> MemoryLevel:
     """A DRAM level of a technology (accel.memory_model.DRAM_PJ_PER_BIT, each figure cited there)."""
-    return MemoryLevel(name, size, bw, DRAM_PJ_PER_BIT[tech] * 8, technology=tech)
+    return MemoryLevel(name, size, bw, DRAM_PJ_PER_BIT[tech] * 8, technology=tech, sustained_fraction=sustained)
 
 
 def _gpu_memories(sms: int, clock: float, node: float, smem: int, l2: int, l2_bw: float, hbm: int,
-                  hbm_bw: float, tech: str) -> tuple:
+                  hbm_bw: float, tech: str, hbm_sustained: float = 1.0) -> tuple:
     return (_sram("smem", smem, _SMEM_BYTES_PER_CLK * clock, node, sms),
             _sram("l2", l2, l2_bw, node),
-            _dram("hbm", hbm, hbm_bw, tech))
+            _dram("hbm", hbm, hbm_bw, tech, hbm_sustained))
 
 
 # NVIDIA A100 SXM (A100 Tensor Core GPU Architecture whitepaper, 2020): 108 SMs at 1410 MHz boost, 4
@@ -93,19 +93,22 @@ _GELU = KernelCost(launch_s=38.7e-6, bandwidth_fraction=0.78, floor_s=9.0e-6)
 _A100_ELEMENTWISE = {"softmax": KernelCost(launch_s=13.1e-6, bandwidth_fraction=0.515, floor_s=1.0e-6),
                      "layernorm": _LN, "rmsnorm": _LN, "gelu": _GELU, "silu": _GELU, "add": _GELU}
 
-# Collectives: the per-step latency (2.13 us) and the share of the link bandwidth an all-reduce sustains
-# (0.762) are fitted by scripts/calibrate_llmcompass.py on LLMCompass's NCCL all-reduce over four
-# NVLink-3 A100s (ae/figure5/h/test_allreduce.py, vendored as allreduce_A100.csv): the latency on its two
-# smallest sizes, the fraction on its two largest. Link energy: 1.3 pJ/bit, the only NVLink energy NVIDIA
-# publishes (NVLink-C2C, NVIDIA Grace Hopper Superchip Architecture whitepaper, 2022): a lower bound for
-# board-level links.
-_NVLINK_LATENCY_S = 2.13e-6
-_NVLINK_FRACTION = 0.762
+# Collectives: NCCL's protocols over four NVLink-3 A100s, each a (latency per ring step, share of the link
+# bandwidth) fitted by scripts/calibrate_llmcompass.py on LLMCompass's NCCL all-reduce (ae/figure5/h/
+# test_allreduce.py, vendored as allreduce_A100.csv) through two sizes at the ends of the range where the
+# protocol is the fastest (accel.llmcompass.ALLREDUCE_FIT_BYTES): Simple (the bulk protocol: 64 MiB and
+# 16 GiB), LL128 (256 KiB and 4 MiB), LL (8 B and 32 KiB). The other 26 sizes are predictions
+# (validation.md). Link energy: 1.3 pJ/bit, the only NVLink energy NVIDIA publishes (NVLink-C2C, NVIDIA
+# Grace Hopper Superchip Architecture whitepaper, 2022): a lower bound for board-level links.
+_NVLINK_LATENCY_S = 16.99e-6
+_NVLINK_FRACTION = 0.780
+_NVLINK_PROTOCOLS = {"ll128": (5.446e-6, 0.4027), "ll": (2.086e-6, 0.02190)}
 _NVLINK_PJ_PER_BYTE = 1.3 * 8
 
 
 def _nvlink(name: str, links: int, per_link: float) -> Interconnect:
-    return Interconnect(name, links, per_link, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE, _NVLINK_FRACTION)
+    return Interconnect(name, links, per_link, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE, _NVLINK_FRACTION,
+                        dict(_NVLINK_PROTOCOLS))
 
 
 # NVLink 3 (A100 whitepaper): 12 links of 25 GB/s per direction, 600 GB/s in all.
@@ -118,8 +121,10 @@ _register(Design(
                           tile_m=128, tile_n=256, tile_k=32, warp_m=64, warp_n=64, instruction=(16, 8, 16),
                           kernel_efficiency=0.943, sparse_kernel_efficiency=0.70, launch_s=28.3e-6,
                           tile_latency_s=0.72e-6, tile_shapes=_SM80_TILES),
+    # HBM sustained fraction: the layer-norm kernel's fitted share of the datasheet bandwidth (_LN above,
+    # the highest any LLMCompass A100 kernel reaches): GEMMs that stream their weights reach the same DRAM
     memories=_gpu_memories(108, _A100_CLK, 7.0, 164 * _KB, 40 * _MB, 5120 * _A100_CLK, 80 * _GiB, 2039 * _GB,
-                            "hbm2e"),
+                            "hbm2e", _LN.bandwidth_fraction),
     elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink3", 12, 25 * _GB)))
 
 # NVIDIA H100 SXM5 (H100 Tensor Core GPU Architecture whitepaper, 2022): 132 SMs, 4 tensor cores per
@@ -198,7 +203,7 @@ _register(Design(
                             "hbm2e"),
     elementwise=_A100_ELEMENTWISE,
     interconnect=Interconnect("infinity_fabric_cdna2", 3, 50 * _GB, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE,
-                              _NVLINK_FRACTION)))
+                              _NVLINK_FRACTION, dict(_NVLINK_PROTOCOLS))))
 
 # AMD Instinct MI300X (MI300X datasheet; "AMD CDNA 3 Architecture" whitepaper, 2023): 304 CUs at 2,100 MHz
 # peak; FP16 / BF16 1,307.4 TFLOPS dense (2,614.9 with sparsity) = 2 x 304 x 1024 MAC/clock/CU x 2.1 GHz,
@@ -220,7 +225,7 @@ _register(Design(
                             "hbm3"),
     elementwise=_A100_ELEMENTWISE,
     interconnect=Interconnect("infinity_fabric_cdna3", 7, 64 * _GB, _NVLINK_LATENCY_S, _NVLINK_PJ_PER_BYTE,
-                              _NVLINK_FRACTION)))
+                              _NVLINK_FRACTION, dict(_NVLINK_PROTOCOLS))))
 
 def _feed_bandwidth(rows: int, cols: int, clock: float) -> float:
     """On-chip buffer bandwidth sized to feed a systolic array every clock: one 8-bit input per row in

@@ -56,6 +56,23 @@ def _capacity_block(level_bytes: int, m: int, n: int, k: int, ea: float, eb: flo
     return min(m, max(prev[0], b)), min(n, max(prev[1], b))
 
 
+def _wave_block(level_bytes: int, m: int, n: int, tile_m: int, tile_n: int, tile_k: int, sms: int,
+                ea: float, eb: float) -> tuple:
+    """The output block that one wave of thread-block tiles covers: the tiles running at once step
+    through K together, so the level that holds their current K slices (double-buffered) serves each
+    operand panel to all the wave's tiles that share it, however long K is (the reuse CUTLASS's
+    threadblock swizzle arranges). The block is as square as the wave allows; (0, 0) when the wave's
+    K slices do not fit in the level."""
+    rows, cols = -(-m // tile_m), -(-n // tile_n)
+    per_wave = min(sms, rows * cols)
+    r = max(1, min(rows, per_wave, round((per_wave * tile_n / tile_m) ** 0.5)))
+    c = max(1, min(cols, per_wave // r))
+    bm, bn = min(m, r * tile_m), min(n, c * tile_n)
+    if 2 * tile_k * (bm * ea + bn * eb) > level_bytes:
+        return 0, 0
+    return bm, bn
+
+
 def gemm_timing(design: Design, w: Gemm) -> Timing:
     """Cycles, seconds, bound and action counts of `w` on `design` (one repeat scaled by w.count)."""
     if not isinstance(design, Design):
@@ -105,6 +122,7 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
         counts[("mma", "instruction")] = (tc.tiles * split * (tc.tile_m // im) * ceil(tc.tile_n / in_)
                                           * (tc.k_pad // ik) * kernels)
         blocks = [(min(m, tc.warp_m), min(n, tc.warp_n)), (min(m, tc.tile_m), min(n, tc.tile_n))]
+        wave = (tc.tile_m, tc.tile_n, tc.tile_k, unit.sm_count)
         inner_reads = None
     else:
         assert isinstance(unit, SystolicArray)
@@ -120,6 +138,7 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
         else:
             inner_reads = (a_total, b_bytes_total * ceil(m / c), c_total * ceil(k / r))
         blocks = [(min(m, r), min(n, c))]
+        wave = None
         split = 1
 
     # bytes read from each level, innermost first
@@ -132,7 +151,11 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
         if i < len(blocks):
             bm, bn = blocks[i]
         else:
-            bm, bn = _capacity_block(design.memories[i - 1].size_bytes, m, n, k, ea, eb, prev)
+            size = design.memories[i - 1].size_bytes
+            bm, bn = _capacity_block(size, m, n, k, ea, eb, prev)
+            if wave is not None and i == len(blocks):
+                wm, wn = _wave_block(size, m, n, *wave, ea, eb)
+                bm, bn = max(bm, wm), max(bn, wn)
         prev = (bm, bn)
         reads.append(a_total * ceil(n / bn) + b_bytes_total * ceil(m / bm))
     if isinstance(unit, TensorCore) and split > 1 and len(design.memories) > 1:
@@ -144,7 +167,7 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
         traffic = reads[i] + (reads[i + 1] if i < last else 0) + out_bytes * (1 if i == last else 2)
         traffic *= w.count
         counts[(mem.name, "byte")] = traffic
-        level_seconds[mem.name] = traffic / mem.total_bandwidth_bytes_per_s
+        level_seconds[mem.name] = traffic / mem.sustained_bandwidth_bytes_per_s
 
     comp *= kernels
     compute_s = comp / design.clock_hz

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 import accel
-from accel.llmcompass import GEMM_FIT_ROWS, allreduce_rows, elementwise_rows, matmul_rows
+from accel.llmcompass import ALLREDUCE_FIT_BYTES, GEMM_FIT_ROWS, allreduce_rows, elementwise_rows, matmul_rows
 from accel.timing import gemm_timing
 
 
@@ -74,11 +74,16 @@ def fit_elementwise(kind: str, hbm_bw: float) -> dict:
 
 
 def fit_allreduce(link_bw: float, p: int = 4) -> dict:
+    """Each protocol's (latency per step, bandwidth fraction) through two measured sizes: the two ends of
+    the range where NCCL uses it (ALLREDUCE_FIT_BYTES)."""
     rows = dict(allreduce_rows())
     steps = 2 * (p - 1)
-    lat = float(np.mean([rows[8], rows[1024]])) / steps
-    frac = float(np.mean([2 * (p - 1) / p * b / (link_bw * (rows[b] - steps * lat)) for b in (2**30, 2**34)]))
-    return {"latency_s": lat, "bandwidth_fraction": frac}
+    out = {}
+    for name, (b1, b2) in ALLREDUCE_FIT_BYTES.items():
+        s1, s2 = 2 * (p - 1) / p * b1, 2 * (p - 1) / p * b2
+        per_byte = (rows[b2] - rows[b1]) / (s2 - s1)
+        out[name] = ((rows[b1] - s1 * per_byte) / steps, 1 / (per_byte * link_bw))
+    return out
 
 
 def main() -> None:

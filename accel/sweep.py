@@ -32,6 +32,7 @@ from .design import Design
 from .network import Network
 from .simulate import simulate
 from .systolic import Dataflow
+from .transformer import Layer
 from .workloads import Gemm
 
 try:
@@ -129,12 +130,20 @@ def _point_key(wi: int, params: dict) -> str:
 
 
 def apply_point(design: Design, workload, params: dict):
-    """The design and workload of one grid point."""
+    """The design and workload of one grid point. On a Layer made by transformer_layer, "workload.<arg>"
+    keys naming its arguments (tp, dtype, seq, ...) rebuild it once with all of them."""
+    layer_args = {}
     for key, v in params.items():
         scope, _, dotted = key.partition(".")
         if scope == "design":
             design = set_field(design, dotted, v)
-        else:
+        elif isinstance(workload, Layer) and dotted in workload.args:
+            layer_args[dotted] = v
+    if layer_args:
+        workload = workload.with_args(**layer_args)
+    for key, v in params.items():
+        scope, _, dotted = key.partition(".")
+        if scope != "design" and dotted not in layer_args:
             workload = set_field(workload, dotted, v)
     return design, workload
 
@@ -143,6 +152,11 @@ def _check_path(obj, dotted: str, key: str) -> None:
     """Raise unless `dotted` names a field (or tuple index) below `obj`: a misspelt grid key would
     otherwise turn every point into an error row."""
     head, _, rest = dotted.partition(".")
+    if isinstance(obj, Layer) and not rest and head in obj.args:
+        return  # a transformer_layer argument (apply_point rebuilds the layer)
+    if isinstance(obj, Layer) and obj.args and head not in [f.name for f in dataclasses.fields(obj)]:
+        raise ValueError(f"grid key {key!r}: {head!r} is neither an argument of transformer_layer "
+                         f"{sorted(obj.args)} nor a field of Layer ['name', 'ops', 'info', 'args']")
     if isinstance(obj, tuple):
         if not head.isdigit() or int(head) >= len(obj):
             raise ValueError(f"grid key {key!r}: {head!r} is not an index into a tuple of {len(obj)}")
@@ -518,7 +532,9 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
         grid: {"design.unit.rows": [...], "workload.a_format": [...], ...}; {} for the design as given.
             Every key must name a field of the design or of every workload. {"zip": {key: [...], ...}}
             (or a list of such tables) is one axis whose equally long lists advance together (rows = cols).
-        workloads: Gemm or Network objects; each grid point runs on each.
+        workloads: Gemm, Network or Layer (accel.transformer_layer) objects; each grid point runs on each.
+            A Layer from transformer_layer takes its arguments as keys ("workload.tp", "workload.dtype",
+            "workload.seq", ...); any Layer's ops are reached by index ("workload.ops.0.a_format").
         executor: any concurrent.futures.Executor (a Dask client's `get_executor()` for a cluster). None:
             this process for fewer than 65 points to compute, else a local ProcessPoolExecutor whose
             workers exit when this process dies.
@@ -544,8 +560,8 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
     if not isinstance(design, Design):
         raise TypeError(f"design must be a Design, got {type(design).__name__}")
     if not isinstance(workloads, list | tuple) or not workloads \
-            or not all(isinstance(w, Gemm | Network) for w in workloads):
-        raise ValueError("workloads must be a non-empty list of Gemm or Network")
+            or not all(isinstance(w, Gemm | Network | Layer) for w in workloads):
+        raise ValueError("workloads must be a non-empty list of Gemm, Network or Layer")
     for name, v in (("accuracy", accuracy), ("progress", progress), ("force", force)):
         if not isinstance(v, bool):
             raise TypeError(f"{name} must be a bool, got {v!r}")

@@ -33,6 +33,17 @@ class Layer:
     name: str
     ops: tuple = field(compare=False)
     info: dict = field(default_factory=dict, compare=False)
+    args: dict = field(default_factory=dict, compare=False)  # transformer_layer's arguments, as given
+
+    def with_args(self, **changes) -> "Layer":
+        """The layer transformer_layer builds from this one's arguments with `changes` (a sweep's
+        "workload.tp" axis); only for layers made by transformer_layer."""
+        if not self.args:
+            raise ValueError(f"layer {self.name!r} was not made by transformer_layer: it has no arguments to change")
+        unknown = sorted(set(changes) - set(self.args))
+        if unknown:
+            raise ValueError(f"transformer_layer has no argument {unknown[0]!r}; it has {sorted(self.args)}")
+        return transformer_layer(**{**self.args, **changes})
 
     def __post_init__(self) -> None:
         if not isinstance(self.ops, tuple) or not self.ops:
@@ -74,6 +85,9 @@ def transformer_layer(d_model: int, heads: int, batch: int, seq: int, phase: str
     projection and FFN GEMMs' operands (any scalar or block format name; "fp8" means e4m3, "fp4" e2m1);
     `act_dtype`: the format of the attention GEMMs, the element-wise ops, the all-reduces and every
     GEMM's output (default: `dtype` when it has 16 bits or more, else fp16)."""
+    args = {"d_model": d_model, "heads": heads, "batch": batch, "seq": seq, "phase": phase, "kv_len": kv_len,
+            "tp": tp, "dtype": dtype, "ffn_mult": ffn_mult, "act_dtype": act_dtype, "fuse_qkv": fuse_qkv,
+            "seed": seed}
     for name, v in (("d_model", d_model), ("heads", heads), ("batch", batch), ("seq", seq), ("tp", tp),
                     ("ffn_mult", ffn_mult)):
         _positive(name, v)
@@ -114,7 +128,7 @@ def transformer_layer(d_model: int, heads: int, batch: int, seq: int, phase: str
            AllReduce(ar_bytes, tp, name="allreduce_ffn"))
     info = {"d_model": d_model, "heads": heads, "batch": batch, "seq": seq, "kv_len": kv, "phase": phase, "tp": tp,
             "dtype": dtype, "act_dtype": act_dtype, "ffn_mult": ffn_mult}
-    return Layer(f"transformer-{phase}-d{d_model}-tp{tp}", ops, info)
+    return Layer(f"transformer-{phase}-d{d_model}-tp{tp}", ops, info, args)
 
 
 def simulate_layer(design, layer: Layer, accuracy: bool = True, max_rows: int = 32, max_cols: int = 32):

@@ -343,3 +343,36 @@ def test_validation_page_is_current():
     finally:
         sys.argv = argv
     assert buf.getvalue() == (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+
+
+# -- layers in sweeps ---------------------------------------------------------------------------------------
+def test_sweep_over_layer_arguments_and_design(tmp_path):
+    layer = accel.transformer_layer(4096, 32, 8, 1, phase="decode", kv_len=1024, tp=2)
+    grid = {"workload.tp": [1, 4], "workload.dtype": ["fp16", "fp8"], "design.interconnect.links": [6, 18]}
+    out = tmp_path / "layers.jsonl"
+    rows = accel.sweep(accel.get_design("h100-like"), grid, [layer], out=out, progress=False)
+    assert len(rows) == 8 and not any("error" in r for r in rows)
+    for r in rows:  # every row is the layer transformer_layer builds with the point's arguments
+        d = accel.set_field(accel.get_design("h100-like"), "interconnect.links", r["design.interconnect.links"])
+        want = accel.simulate(d, layer.with_args(tp=r["workload.tp"], dtype=r["workload.dtype"]), accuracy=False)
+        assert r["seconds"] == want.seconds and r["tp"] == r["workload.tp"]
+    assert len({r["hash"] for r in rows}) == 8
+    again = accel.sweep(accel.get_design("h100-like"), grid, [layer], out=out, progress=False)  # resumed
+    assert [r["seconds"] for r in again] == [r["seconds"] for r in rows]
+    # the links matter only with tp > 1; fp8 is faster than fp16
+    by = {(r["workload.tp"], r["workload.dtype"], r["design.interconnect.links"]): r["seconds"] for r in rows}
+    assert by[(1, "fp16", 6)] == by[(1, "fp16", 18)] and by[(4, "fp16", 6)] > by[(4, "fp16", 18)]
+    assert by[(4, "fp8", 18)] < by[(4, "fp16", 18)]
+    # an op's field by index
+    r = accel.sweep(accel.get_design("h100-like"), {"workload.ops.0.a_format": ["e4m3"]}, [layer], progress=False)
+    assert "error" not in r[0]
+
+
+def test_sweep_layer_bad_keys():
+    layer = accel.transformer_layer(4096, 32, 8, 1, phase="decode", kv_len=1024, tp=2)
+    with pytest.raises(ValueError, match=r"'tpp' is neither an argument of transformer_layer \[.*'tp'"):
+        accel.sweep(accel.get_design("h100-like"), {"workload.tpp": [1]}, [layer], progress=False)
+    rows = accel.sweep(accel.get_design("h100-like"), {"workload.tp": [5]}, [layer], progress=False)
+    assert rows[0]["error"] == "transformer_layer: tp (5) must divide heads (32)"
+    with pytest.raises(ValueError, match="has no argument 'tpp'"):
+        layer.with_args(tpp=2)

@@ -598,10 +598,10 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
     futs: list = []
     try:
         if progress and todo:
-            from tqdm.auto import tqdm
+            from numerics.progress import progress_bar
             # delay: a sweep of under a second draws nothing; a longer one, however few points, draws
             # a live bar (updated per finished task)
-            bar = tqdm(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt", delay=1.0,
+            bar = progress_bar(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt", delay=1.0,
                        mininterval=0.2)
         if own:
             ex = ProcessPoolExecutor(max_workers=min(len(chunks), workers or os.cpu_count() or 1),

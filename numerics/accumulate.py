@@ -381,10 +381,10 @@ def _matmul_float(acc: Accumulator, A, B, C, fa, fb, out_fmt) -> np.ndarray:
     if work < PROGRESS_WORK or m < 2:
         D = _dispatch_float(acc, A0, Bt, C0, fa, fb, out_fmt)
     else:  # rows are independent: a tqdm bar over row chunks (shown once the call has run 1 s)
-        from tqdm.auto import tqdm
+        from .progress import progress_bar
         step = -(-m // 32)
         D = np.empty((m, Bt.shape[0]))
-        for r0 in tqdm(range(0, m, step), desc=f"matmul {acc.name}", delay=PROGRESS_DELAY_S,
+        for r0 in progress_bar(range(0, m, step), desc=f"matmul {acc.name}", delay=PROGRESS_DELAY_S,
                        leave=False):
             D[r0:r0 + step] = _dispatch_float(acc, A0[r0:r0 + step], Bt, C0[r0:r0 + step], fa, fb, out_fmt)
     if special.any():  # inf/NaN operands: IEEE propagation (the result is never finite)

@@ -25,8 +25,8 @@ def steps(iterable, total: int, desc: str):
     progress=True; the iterable itself otherwise."""
     if not _PROGRESS.get():
         return iterable
-    from tqdm.auto import tqdm
-    return tqdm(iterable, total=total, desc=desc, delay=PROGRESS_DELAY_S, leave=False)
+    from ..progress import progress_bar
+    return progress_bar(iterable, total=total, desc=desc, delay=PROGRESS_DELAY_S, leave=False)
 
 
 def register(name: str, encode, decode) -> None:

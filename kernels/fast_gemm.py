@@ -21,7 +21,7 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic
 
-from .gemm import expansion_head, grow_expansion
+from .gemm import _bits_f64, _f64_bits, expansion_head, grow_expansion, round_to_odd
 
 
 @intrinsic
@@ -33,24 +33,6 @@ def _fma_f32(typingctx, a, b, c):
         f = ir.FloatType()
         fn = builder.module.declare_intrinsic("llvm.fma", [f], ir.FunctionType(f, [f, f, f]))
         return builder.call(fn, args)
-    return sig, codegen
-
-
-@intrinsic
-def _f64_bits(typingctx, x):
-    sig = types.int64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-    return sig, codegen
-
-
-@intrinsic
-def _bits_f64(typingctx, x):
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
     return sig, codegen
 
 
@@ -154,18 +136,6 @@ def gemm_fma_any(a, b, c, man_bits, emin, emax):
     return out
 
 
-@njit(cache=True)
-def _round_to_odd(s, err):
-    if err == 0.0 or s == 0.0:
-        return s
-    mag = _f64_bits(s) & 0x7FFFFFFFFFFFFFFF
-    if (err > 0.0) != (s > 0.0):
-        mag -= 1
-    mag |= 1
-    r = _bits_f64(mag)
-    return r if s > 0.0 else -r
-
-
 @njit(cache=True, parallel=True)
 def sum_exact_odd(terms, c):
     """terms (T, m, n) and c (m, n) float64 -> (m, n): their exact sum per entry, rounded to odd in
@@ -180,7 +150,7 @@ def sum_exact_odd(terms, c):
             for kk in range(T + 1):
                 cnt = grow_expansion(parts, cnt, c[i, j] if kk == T else terms[kk, i, j])
             hi, rest = expansion_head(parts, cnt)
-            out[i, j] = _round_to_odd(hi, rest)
+            out[i, j] = round_to_odd(hi, rest)
     return out
 
 

@@ -10,7 +10,9 @@ of a binary format with `man_bits` fraction bits, subnormals below 2^emin, and o
 import math
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 ZERO_EXP = -(1 << 20)  # exponent given to zero significands in gemm_fused's operands
 RZ_MODE = 0
@@ -69,18 +71,38 @@ def add_rne(a, b, man_bits, emin, emax):
     return round_to(round_to_odd(s, err), man_bits, emin, emax, RNE_MODE, True)
 
 
+@intrinsic
+def _f64_bits(typingctx, x):
+    """The IEEE 754 bits of a float64 as an int64."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return sig, codegen
+
+
+@intrinsic
+def _bits_f64(typingctx, x):
+    """The float64 whose IEEE 754 bits are the int64 x."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return sig, codegen
+
+
 @njit(cache=True, inline="always")
 def round_to_odd(s, err):
     """The float64 round-to-odd of the exact value s + err (s = RN(s + err), |err| <= ulp(s)/2):
-    rounding it once more to <= 51 bits is correctly rounded (Boldo & Melquiond 2008)."""
+    rounding it once more to <= 51 bits is correctly rounded (Boldo & Melquiond 2008). On the bits:
+    truncate (one ULP toward zero when err points there), then set the last bit as the sticky bit."""
     if err == 0.0 or s == 0.0:
         return s
-    if (err > 0) != (s > 0):
-        s = np.nextafter(s, 0.0)  # the exact value lies below |s|: truncate
-    m, _ = math.frexp(s)
-    if int(math.ldexp(abs(m), 53)) & 1 == 0:
-        s = np.nextafter(s, math.copysign(np.inf, s))
-    return s
+    mag = _f64_bits(s) & 0x7FFFFFFFFFFFFFFF
+    if (err > 0.0) != (s > 0.0):
+        mag -= 1  # the exact value lies below |s|
+    r = _bits_f64(mag | 1)
+    return r if s > 0.0 else -r
 
 
 @njit(cache=True, inline="always")

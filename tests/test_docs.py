@@ -15,6 +15,8 @@ An HTML comment on the line(s) just before a block steers it:
 
 A shell block that runs a benchmark script or a nested pytest is slow without being marked.
 
+A ```toml block must parse, and the custom parts it shows must read (test_toml_block_is_valid).
+
 What a block prints is checked where the page claims it (docs/testing.md, "Output the docs claim"):
 
 - a Python comment with `=>` claims the output of the statement it sits on (text before `=>` is a note):
@@ -330,6 +332,34 @@ def comments_sh(block: Block) -> list[str]:
         [ln for ln in block.code.splitlines() if ln.lstrip().startswith("#")]
 
 
+def toml_cases():
+    for page in PAGES:
+        for b in extract(page):
+            if b.lang == "toml":
+                yield pytest.param(b, id=b.where)
+
+
+@pytest.mark.parametrize("block", list(toml_cases()))
+def test_toml_block_is_valid(block):
+    """A TOML block is not run, but it must parse, and the custom parts it shows must read as written (the
+    readers check every key); a block with [design] must load as a design."""
+    import tomllib
+
+    from accel import parts
+    doc = tomllib.loads(block.code)
+    readers = {"formats": parts.format_from_table, "block_formats": parts.block_format_from_table,
+               "accumulators": parts.accumulator_from_table}
+    assert set(readers) == set(parts.PART_KEYS)
+    if "design" in doc:
+        import accel
+        accel.Design.from_toml(block.code, source=block.where)
+        return
+    assert set(doc) <= set(readers), f"{block.where}: a TOML fragment shows only custom parts, got {sorted(doc)}"
+    for key, tables in doc.items():
+        for t in tables:
+            readers[key](t, f"{block.where}: [[{key}]]")
+
+
 # -- the claim checker itself: each rule can fail ------------------------------------------------------
 @pytest.mark.parametrize("claim, output, ok", [
     ("4.25", "4.25\n", True),
@@ -395,3 +425,10 @@ def test_a_shell_output_block_is_checked(tmp_path, claim, ok):
     else:
         with pytest.raises(AssertionError, match="the page claims"):
             test_shell_block_runs(block, run_dir)
+
+
+def test_a_toml_block_with_a_misspelt_key_fails(tmp_path):
+    (block,) = extract(_page(tmp_path, '```toml\n[[block_formats]]\nname = "x"\nelement = "e2m1"\nscale = "e8m0"\n'
+                                       'blok_size = 16\n```\n'))
+    with pytest.raises(ValueError, match="did you mean 'block_size'"):
+        test_toml_block_is_valid(block)

@@ -27,7 +27,7 @@ What a block prints is checked where the page claims it (docs/testing.md, "Outpu
 A claim matches when it equals the output with whitespace runs collapsed (and none kept beside brackets and
 commas); `...` stands for any text (as doctest's ELLIPSIS); `A..B` is any number from A to B inclusive, for
 the values a page states as a range with the machine it came from. A value-like comment without `=>` on a
-statement that prints (`x  # 4.25`) is refused, so a claim cannot stay unchecked.
+statement that prints or assigns a name (`x  # 4.25`) is refused, so a claim cannot stay unchecked.
 """
 
 import ast

@@ -11,7 +11,8 @@ An HTML comment on the line(s) just before a block steers it:
 
     <!-- docs-test: skip (installs) -->   never run here (a reason in parentheses is required)
     <!-- docs-test: needs torch -->       skipped when `import torch` fails (several: needs a b)
-    <!-- docs-test: slow -->             marked slow (benchmarks; runs in the full suite only)
+    <!-- docs-test: slow -->             marked slow (runs in the full suite only; a page's other Python
+                                         blocks also run without it in the quick tier)
 
 A shell block that runs a benchmark script or a nested pytest is slow without being marked.
 
@@ -270,8 +271,15 @@ def python_cases():
         blocks = [b for b in extract(page) if b.lang in PYTHON]
         if not blocks:
             continue
-        marks = [pytest.mark.slow] if any(b.slow for b in blocks) else []
-        yield pytest.param(page, id=str(page.relative_to(ROOT)), marks=marks)
+        page_id = str(page.relative_to(ROOT))
+        if any(b.slow for b in blocks):
+            # the quick tier runs the page without its slow blocks (later blocks must not depend on them),
+            # the full suite runs every block
+            if not all(b.slow for b in blocks):
+                yield pytest.param(page, False, id=f"{page_id}:quick")
+            yield pytest.param(page, True, id=page_id, marks=[pytest.mark.slow])
+        else:
+            yield pytest.param(page, True, id=page_id)
 
 
 def shell_cases():
@@ -282,9 +290,9 @@ def shell_cases():
                 yield pytest.param(b, id=b.where, marks=marks)
 
 
-@pytest.mark.parametrize("page", list(python_cases()))
-def test_python_blocks_run(page, tmp_path, monkeypatch):
-    blocks = [b for b in extract(page) if b.lang in PYTHON]
+@pytest.mark.parametrize("page, with_slow", list(python_cases()))
+def test_python_blocks_run(page, with_slow, tmp_path, monkeypatch):
+    blocks = [b for b in extract(page) if b.lang in PYTHON and (with_slow or not b.slow)]
     # a skipped block is left out; the page's later blocks must not depend on it
     run = [b for b in blocks if not b.skip and not missing(b)]
     if not run:

@@ -15,7 +15,7 @@ import numpy as np
 from .checks import check_int, check_real, check_str
 from .checks import replace as _replace
 from .energy import mac_pj, node_scale
-from .parts import custom_parts, register_parts  # now: what numerics registered so far is built in
+from .parts import PART_KEYS, custom_parts, register_parts  # now: what numerics registered so far is built in
 from .systolic import Dataflow
 
 
@@ -511,8 +511,8 @@ class Design:
         if self.interconnect is not None:
             lines += ["", "[interconnect]"] + [f"{f.name} = {_toml(getattr(self.interconnect, f.name))}"
                                                for f in dataclasses.fields(self.interconnect)]
-        formats, accumulators = custom_parts(self.unit)  # so the file loads in a process that never registered them
-        for key, tables in (("formats", formats), ("accumulators", accumulators)):
+        # so the file loads in a process that never registered them
+        for key, tables in custom_parts(self.unit).items():
             for t in tables:
                 lines += ["", f"[[{key}]]"] + [f"{k} = {_toml(v)}" for k, v in t.items()]
         return "\n".join(lines) + "\n"
@@ -520,9 +520,9 @@ class Design:
     @classmethod
     def from_toml(cls, text: str, source: str = "design TOML") -> "Design":
         """A Design from TOML text: tables [design], [unit] (with `kind`), [[memories]], [elementwise.*],
-        [interconnect], and custom parts [[formats]] / [[accumulators]] (accel.parts: registered before the
-        unit is built); no other tables or keys (a misspelt key would otherwise be silently ignored). Errors
-        name `source` (the file)."""
+        [interconnect], and custom parts [[formats]] / [[block_formats]] / [[accumulators]] (accel.parts:
+        registered before the unit is built); no other tables or keys (a misspelt key would otherwise be
+        silently ignored). Errors name `source` (the file)."""
         if not isinstance(text, str):
             raise TypeError(f"{source}: the TOML text must be a str, got {type(text).__name__}")
         try:
@@ -531,7 +531,7 @@ class Design:
             raise ValueError(f"{source} does not parse as TOML: {err}") from None
         units = {**_UNITS, "crossbar": _crossbar()}
         top = {"design": dict, "unit": dict, "memories": list, "elementwise": dict, "interconnect": dict,
-               "formats": list, "accumulators": list}
+               **dict.fromkeys(PART_KEYS, list)}
         _known_keys(source, "top-level tables", doc, list(top))
         for key in ("design", "unit"):
             if key not in doc:

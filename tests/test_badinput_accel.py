@@ -312,7 +312,7 @@ energy_pj_per_byte = 1.0
 TOML_CASES = [
     ("misspelt-memories", ("[[memories]]", "[[memory]]"), ValueError,
      r"d.toml: unknown key \['memory'\] in top-level tables \(did you mean 'memories'\?\); valid keys: "
-     r"\['design', 'unit', 'memories', 'elementwise', 'interconnect', 'formats', 'accumulators'\]"),
+     r"\['design', 'unit', 'memories', 'elementwise', 'interconnect', 'formats', 'block_formats', 'accumulators'\]"),
     ("unit-unknown-key", ("rows = 4", "rowz = 4"), ValueError,
      r"d.toml: unknown key \['rowz'\] in \[unit\] \(did you mean 'rows'\?\); valid keys: \['kind', 'name', 'rows'"),
     ("design-unknown-key", ("clock_hz = 1e9", "clock = 1e9"), ValueError,

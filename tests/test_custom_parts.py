@@ -1,6 +1,7 @@
 """Custom parts in a design TOML (docs/extending.md): [[formats]] (float eXmY fields, posit, lookup levels,
-int, log) and [[accumulators]] (the Accumulator fields), registered before the unit is built and written
-back by to_toml, so a file that defines and uses one loads in a fresh process."""
+int, log), [[block_formats]] (element, scale, block size, scale rule: the BlockFormat fields) and
+[[accumulators]] (the Accumulator fields), registered before the unit is built and written back by to_toml,
+so a file that defines and uses one loads in a fresh process."""
 
 import dataclasses
 import json
@@ -208,3 +209,156 @@ def test_custom_unit_kind_round_trips_through_toml():
 def test_register_unit_bad_input(kind, cls, exc, msg):
     with pytest.raises(exc, match=msg):
         sys.modules["accel.design"].register_unit(kind, cls)
+
+
+# -- block formats ---------------------------------------------------------------------------------------
+BLOCKS = '''
+[[formats]]
+name = "{fmt}"
+family = "float"
+exp_bits = 3
+man_bits = 3
+bias = 3
+inf = false
+nan = "none"
+
+[[block_formats]]
+name = "{blk}"
+element = "{fmt}"
+scale = "e8m0"
+block_size = 16
+scale_rule = "rceil"
+'''
+
+BLOCK_DESIGN = '''
+[design]
+name = "blocky"
+clock_hz = 1e9
+
+[unit]
+kind = "tensor_core"
+name = "tc"
+sm_count = 4
+macs_per_cycle = {{ fp16 = 256, {blk} = 512 }}
+accumulator = {{ default = "fp32", {blk} = "fp16" }}
+'''
+
+
+def test_custom_block_format_loads_in_a_fresh_process(tmp_path):
+    """A TOML that defines an element format and a block format on it, rates the block format and names an
+    accumulator for it: simulate in a fresh process equals this process, and show --toml writes both parts
+    back so the round trip loads in yet another process to the same numbers."""
+    fmt, blk = "t19_e3m3k", "t19_mx6_b16"
+    path = tmp_path / "blocks.toml"
+    path.write_text(BLOCKS.format(fmt=fmt, blk=blk) + BLOCK_DESIGN.format(blk=blk))
+    gemm = ["--gemm", "32", "32", "256", "--a-format", blk, "--json"]
+    first = _run("simulate", path, *gemm)
+    assert first.returncode == 0, first.stderr
+    d = json.loads(first.stdout)
+    assert d["a_format"] == blk and d["rel_fro_err"] > 0
+    design = accel.load_design(path)
+    here = accel.simulate(design, accel.Gemm(32, 32, 256, a_format=blk))
+    assert json.loads(json.dumps(here.to_dict())) == d
+    # the format is the one the table describes, field by field
+    assert nx.get_block_format(blk) == nx.BlockFormat(element=nx.get_format(fmt), scale=nx.get_format("e8m0"),
+                                                      block_size=16, scale_rule=nx.ScaleRule.RCEIL)
+    # (rates are keyed by the element's canonical name: an equal format registered earlier keeps its first name)
+    assert design.unit.macs_per_cycle[nx.get_format(fmt).name] == 512 and design.unit.accumulator_for(blk) == "fp16"
+    shown = _run("show", path, "--toml")
+    assert shown.returncode == 0, shown.stderr
+    assert "[[block_formats]]" in shown.stdout and f'name = "{blk}"' in shown.stdout
+    assert f'name = "{fmt}"' in shown.stdout
+    again = tmp_path / "again.toml"
+    again.write_text(shown.stdout)
+    second = _run("simulate", again, *gemm)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout) == d
+
+
+def test_the_block_format_defined_is_the_one_used():
+    """Two designs that differ only in their TOML block size give different accuracy (E2M1 elements: smaller
+    blocks, closer scales), each format equal to the BlockFormat built directly (no fallback to a preset)."""
+    import numpy as np
+    errs = {}
+    for bs in (8, 64):
+        blk = f"t19_fp4_b{bs}"
+        text = (f'[[block_formats]]\nname = "{blk}"\nelement = "e2m1"\nscale = "e8m0"\nblock_size = {bs}\n'
+                'scale_rule = "rceil"\n' + BLOCK_DESIGN.format(blk=blk))
+        d = accel.Design.from_toml(text)
+        x = np.random.default_rng(0).standard_normal((4, 256))
+        direct = nx.BlockFormat(element=nx.get_format("e2m1"), scale=nx.get_format("e8m0"), block_size=bs,
+                                scale_rule=nx.ScaleRule.RCEIL)
+        assert np.array_equal(nx.get_block_format(blk).quantize(x), direct.quantize(x))
+        errs[bs] = accel.simulate(d, accel.Gemm(16, 16, 512, a_format=blk)).accuracy["rel_fro_err"]
+    assert errs[8] < errs[64]
+
+
+@pytest.mark.parametrize("table, expect", [
+    ('element = "e4m3"\nscale = "fp32"\nblock_size = [128, "axis"]\nscale_rule = "amax"',
+     dict(element=nx.get_format("e4m3"), scale=nx.get_format("fp32"), block_size=(128, None),
+          scale_rule=nx.ScaleRule.AMAX)),
+    ('element = "int8"\nscale = "fp32"\nblock_size = "axis"\nscale_rule = "AMAX"',
+     dict(element=nx.get_format("int8"), scale=nx.get_format("fp32"), block_size=None, scale_rule=nx.ScaleRule.AMAX)),
+    ('element = "e2m1"\nscale = "ue4m3"\nblock_size = 16\nscale_rule = "amax"\ntensor_scale = true\n'
+     'recipe = "torchao"',
+     dict(element=nx.get_format("e2m1"), scale=nx.get_format("ue4m3"), block_size=16, scale_rule=nx.ScaleRule.AMAX,
+          tensor_scale=True, recipe="torchao")),
+    ('element = { family = "int", bits = 4, signed = false }\nscale = "fp16"\nblock_size = 64\n'
+     'scale_rule = "amax"\nzero_point = true',
+     dict(element=nx.IntFormat(bits=4, signed=False), scale=nx.get_format("fp16"), block_size=64,
+          scale_rule=nx.ScaleRule.AMAX, zero_point=True)),
+    ('element = "e2m1"\nscale = "e8m0"\nscale_rule = "ocp"',  # block_size defaults to 32
+     dict(element=nx.get_format("e2m1"), scale=nx.get_format("e8m0"))),
+])
+def test_block_format_fields(table, expect):
+    name = f"t19_blk_{abs(hash(table)) % 10 ** 8}"
+    text = f'[[block_formats]]\nname = "{name}"\n{table}\n' + DESIGN.format(fmt="int8", acc="fp32")
+    d = accel.Design.from_toml(text)
+    bf = nx.get_block_format(name)
+    assert bf == nx.BlockFormat(**expect)
+    assert accel.Design.from_toml(text) == d  # the same definitions again: fine
+
+
+def test_an_unrated_custom_block_format_is_not_written():
+    """to_toml writes the custom block formats the unit can compute (its element is rated) or names in its
+    accumulator table, not every one registered."""
+    text = ('[[block_formats]]\nname = "t19_unrated"\nelement = "e5m2"\nscale = "e8m0"\n'
+            + DESIGN.format(fmt="int8", acc="fp32"))
+    d = accel.Design.from_toml(text)
+    assert "t19_unrated" in nx.block_format_names() and "t19_unrated" not in d.to_toml()
+
+
+BAD_BLOCKS = [
+    ('name = "x9"\nelement = "e2m1"\nscale = "e8m0"\nblock = 16',
+     r"unknown key 'block' \(did you mean 'block_size'\?\)"),
+    ('name = "x10"\nelement = "e2m1"', r"lacks \['scale'\]"),
+    ('name = "x11"\nelement = "e2m1"\nscale = "e8m0"\nscale_rule = "flor"',
+     r"unknown scale_rule 'flor'; choose one of floor"),
+    ('name = "x12"\nelement = "fp33"\nscale = "e8m0"', r"'x12': unknown format 'fp33'"),
+    ('name = "x13"\nelement = "e2m1"\nscale = "e8m0"\nblock_size = 0', r"'x13': block_size must be positive"),
+    ('name = "x14"\nelement = "e2m1"\nscale = "e8m0"\nblock_size = "all"',
+     r"block_size must be a positive int, 'axis'"),
+    ('name = "x15"\nelement = "e2m1"\nscale = "fp16"',
+     r"'x15': .*power-of-two scales; the scale format must have no mantissa"),
+    ('name = "x16"\nelement = 4\nscale = "e8m0"', r"element must be a format name or an inline table"),
+    ('name = "mxfp4"\nelement = "e2m1"\nscale = "e8m0"\nblock_size = 16',
+     r"defines 'mxfp4' as BlockFormat\(.*block_size=16.*but 'mxfp4' is already BlockFormat\(.*block_size=32"),
+    ('name = "fp16"\nelement = "e2m1"\nscale = "e8m0"', r"named 'fp16', which is already a scalar format"),
+    ('element = "e2m1"\nscale = "e8m0"', "needs name = "),
+]
+
+
+@pytest.mark.parametrize("table, msg", BAD_BLOCKS)
+def test_bad_block_formats(table, msg):
+    with pytest.raises((ValueError, TypeError), match=msg) as info:
+        accel.Design.from_toml(f"[[block_formats]]\n{table}\n" + DESIGN.format(fmt="int8", acc="fp32"),
+                               source="mine.toml")
+    assert str(info.value).startswith("mine.toml")
+
+
+def test_a_scalar_format_named_like_a_block_format_is_refused():
+    with pytest.raises(ValueError, match="named 'nvfp4', which is already a block format"):
+        accel.Design.from_toml('[[formats]]\nname = "nvfp4"\nfamily = "posit"\nbits = 4\nes = 0\n'
+                               + DESIGN.format(fmt="int8", acc="fp32"), source="mine.toml")
+    with pytest.raises(ValueError, match="'block_formats' must be \\[\\[block_formats\\]\\] tables"):
+        accel.Design.from_toml("block_formats = 3\n" + DESIGN.format(fmt="int8", acc="fp32"), source="mine.toml")

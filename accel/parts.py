@@ -273,3 +273,15 @@ def custom_parts(unit) -> dict[str, list[dict]]:
     out = [_format_table(f, nx.get_format(f)) for f in dict.fromkeys(fmts)
            if f not in _BUILTIN_FORMATS and f in nx.format_names()]
     return {"formats": out, "block_formats": blocks, "accumulators": accs}
+
+
+def registered_parts() -> dict[str, list[dict]]:
+    """Every part registered in this process after accel was imported, as the tables register_parts
+    takes: what a fresh worker process (a spawned pool, forkserver, a Dask worker) must register before it
+    can evaluate designs and workloads that name them."""
+    fmts = [_format_table(f, nx.get_format(f)) for f in nx.format_names() if f not in _BUILTIN_FORMATS]
+    blocks = [_block_table(b, nx.get_block_format(b)) for b in nx.block_format_names()
+              if b not in _BUILTIN_BLOCK_FORMATS]
+    accs = [_accumulator_table(a, nx.get_accumulator(a)) for a in nx.accumulator_names()
+            if a not in _BUILTIN_ACCUMULATORS]
+    return {"formats": fmts, "block_formats": blocks, "accumulators": accs}

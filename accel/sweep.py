@@ -30,6 +30,7 @@ import numpy as np
 from .accuracy import AccuracyCache
 from .design import Design
 from .network import Network
+from .parts import register_parts, registered_parts
 from .simulate import simulate
 from .systolic import Dataflow
 from .transformer import Layer
@@ -250,9 +251,14 @@ def _accuracy_cache(path):
     return _CACHES[path]
 
 
-def run_points(design: Design, workloads: list, points: list, accuracy: bool, cache_path=None) -> list[dict]:
+def run_points(design: Design, workloads: list, points: list, accuracy: bool, cache_path=None,
+               parts: dict | None = None) -> list[dict]:
     """Evaluate (workload index, params, hash) points; one result row each (errors become rows too).
-    `cache_path`: the accuracy cache shared by every point and worker (accel.accuracy.AccuracyCache)."""
+    `cache_path`: the accuracy cache shared by every point and worker (accel.accuracy.AccuracyCache);
+    `parts`: the sweeping process's custom formats and accumulators (accel.parts.registered_parts), registered
+    here first, so a fresh worker process knows them too."""
+    if parts:
+        register_parts(parts, "the sweeping process's registered parts")
     rows = []
     cache = _accuracy_cache(cache_path) if accuracy else None
     for wi, params, h in points:
@@ -497,9 +503,12 @@ def _pool_context():
     return mp.get_context("spawn")
 
 
-def _worker_init(parent_pid: int, design: Design, workloads: list, accuracy: bool, cache_path=None) -> None:
+def _worker_init(parent_pid: int, design: Design, workloads: list, accuracy: bool, cache_path=None,
+                 parts: dict | None = None) -> None:
     global _WORKER
     _die_with_parent(parent_pid)
+    if parts:
+        register_parts(parts, "the sweeping process's registered parts")
     _WORKER = (design, workloads, accuracy, cache_path)
 
 
@@ -596,6 +605,8 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
         (workers or 0) >= 2 or len(todo) >= _POOL_MIN_POINTS)
     ex = executor
     futs: list = []
+    # workers started by spawn/forkserver or on Dask know only the built-in parts: send ours along
+    parts = registered_parts() if (own or ex is not None) else None
     try:
         if progress and todo:
             from numerics.progress import progress_bar
@@ -607,10 +618,10 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
             ex = ProcessPoolExecutor(max_workers=min(len(chunks), workers or os.cpu_count() or 1),
                                      mp_context=_pool_context(),
                                      initializer=_worker_init,
-                                     initargs=(os.getpid(), design, list(workloads), accuracy, cache_path))
+                                     initargs=(os.getpid(), design, list(workloads), accuracy, cache_path, parts))
             futs = [ex.submit(_run_in_worker, c) for c in chunks]
         elif ex is not None:
-            futs = [ex.submit(run_points, design, workloads, c, accuracy, cache_path) for c in chunks]
+            futs = [ex.submit(run_points, design, workloads, c, accuracy, cache_path, parts) for c in chunks]
         results = (f.result() for f in as_completed(futs)) if ex is not None else \
             (run_points(design, workloads, c, accuracy, cache_path) for c in chunks)
         for rows in results:

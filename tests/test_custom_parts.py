@@ -362,3 +362,19 @@ def test_a_scalar_format_named_like_a_block_format_is_refused():
                                + DESIGN.format(fmt="int8", acc="fp32"), source="mine.toml")
     with pytest.raises(ValueError, match="'block_formats' must be \\[\\[block_formats\\]\\] tables"):
         accel.Design.from_toml("block_formats = 3\n" + DESIGN.format(fmt="int8", acc="fp32"), source="mine.toml")
+
+
+def test_sweep_workers_in_fresh_processes_know_the_custom_parts():
+    """A spawned pool (as forkserver and Dask workers) starts with the built-in parts only: the sweep sends
+    the parts registered here along, so every row equals the in-process result."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    text = PARTS.format(fmt="t19_e3m3s", acc="t19_narrow_s") + DESIGN.format(fmt="t19_e3m3s", acc="t19_narrow_s")
+    d = accel.Design.from_toml(text)
+    grid = {"workload.a_format": ["fp16", "t19_e3m3s"], "design.unit.sm_count": [2, 4]}
+    w = [accel.Gemm(16, 16, 64, a_format="fp16")]
+    here = accel.sweep(d, grid, w, accuracy=True, progress=False, workers=1)
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as ex:
+        there = accel.sweep(d, grid, w, executor=ex, accuracy=True, progress=False)
+    assert not any("error" in r for r in there), [r.get("error") for r in there]
+    assert there == here

@@ -441,6 +441,7 @@ _WORKER: tuple | None = None
 # lowbit and load its compiled kernels) costs more than it saves (the default study: 11 s inline, 18 s
 # on two workers).
 _POOL_MIN_POINTS = 65
+PROGRESS_DELAY_S = 1.0  # a sweep's bar appears once it has run this long: quick sweeps stay silent
 
 
 def _gone(pid: int) -> bool:
@@ -612,8 +613,8 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
             from numerics.progress import progress_bar
             # delay: a sweep of under a second draws nothing; a longer one, however few points, draws
             # a live bar (updated per finished task)
-            bar = progress_bar(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt", delay=1.0,
-                       mininterval=0.2)
+            bar = progress_bar(total=len(pts), initial=len(pts) - len(todo), desc="sweep", unit="pt",
+                               delay=PROGRESS_DELAY_S, mininterval=0.2)
         if own:
             ex = ProcessPoolExecutor(max_workers=min(len(chunks), workers or os.cpu_count() or 1),
                                      mp_context=_pool_context(),

@@ -103,3 +103,17 @@ def test_pareto_front_and_plot(tmp_path):
     assert (tmp_path / "p.png").stat().st_size > 1000
     with pytest.raises(ValueError, match="needs at least one objective"):
         accel.pareto_front(rows)
+
+
+def test_progress_bar_after_the_delay(capsys, monkeypatch):
+    """The live bar: drawn once the sweep has run PROGRESS_DELAY_S (0 here, so no timing is involved),
+    counting every point; progress=False draws nothing."""
+    import sys
+    monkeypatch.setattr(sys.modules["accel.sweep"], "PROGRESS_DELAY_S", 0.0)  # accel.sweep is the function
+    grid = {"design.unit.rows": [8, 16, 32]}
+    d, w = accel.get_design("scalesim-32x32"), [accel.Gemm(64, 64, 64, a_format="int8")]
+    accel.sweep(d, grid, w, progress=True, workers=1)
+    err = capsys.readouterr().err
+    assert "sweep" in err and "3/3" in err
+    accel.sweep(d, grid, w, progress=False, workers=1)
+    assert capsys.readouterr().err == ""

@@ -109,6 +109,7 @@ X = np.ones(4, F32)
     (dict(rounding=SR, rbits=np.zeros(4, np.uint8), rng=1), ValueError, "rbits replaces rng and sr_bits"),
     (dict(rounding=SR, rbits=np.zeros(4, np.uint8), sr_bits=8), ValueError, "rbits replaces rng and sr_bits"),
     (dict(rounding=SR, rbits=np.zeros(4, np.uint8), saturate=False), ValueError, "leave saturate=True"),
+    (dict(rounding=SR, rbits=np.zeros(4, np.uint8), saturate=1), TypeError, "saturate must be a bool"),
 ])
 def test_bad_rbits(kw, exc, match):
     with pytest.raises(exc, match=match):
@@ -116,10 +117,18 @@ def test_bad_rbits(kw, exc, match):
 
 
 @pytest.mark.parametrize("name, x, exc, match", [
-    ("fp16", X, ValueError, "rbits= follows PTX cvt.rs.satfinite"),
-    ("int8", X, ValueError, "rbits= follows PTX cvt.rs.satfinite"),
+    ("fp32", X, ValueError, "rbits= follows PTX cvt.rs, which converts to"),
+    ("int8", X, ValueError, "rbits= follows PTX cvt.rs, which converts to"),
     ("e2m1", X.astype(np.float64), TypeError, "whose source is .f32"),
 ])
 def test_rbits_format_and_input(name, x, exc, match):
     with pytest.raises(exc, match=match):
         nx.get_format(name).encode(x, rounding=SR, rbits=np.zeros(x.shape, np.uint8))
+
+
+@pytest.mark.parametrize("name, top", [("fp16", 8191), ("bf16", 65535)])
+def test_rbits_range_fp16_bf16(name, top):
+    fmt = nx.get_format(name)
+    fmt.encode(X, rounding=SR, rbits=np.full(4, top, np.uint32))
+    with pytest.raises(ValueError, match=f"rbits values must lie in 0..{top}: cvt.rs gives {name} "):
+        fmt.encode(X, rounding=SR, rbits=np.full(4, top + 1, np.uint32))

@@ -81,22 +81,22 @@ def encode_rbits(fmt: FloatFormat, x: np.ndarray, rbits: np.ndarray, saturate: b
     r = rbits.reshape(-1)
     nan = np.isnan(a)
     inf = np.isinf(a)
-    a = np.where(nan | inf, 0.0, a)
-    e = np.full(a.shape, fmt.emin, np.int64)
-    pos = a > 0
-    e[pos] = np.maximum(np.frexp(a[pos])[1].astype(np.int64) - 1, fmt.emin)
-    shift = fmt.man_bits + width - e  # |x| in units of the random bits' last place: ulp / 2^width
+    special = nan | inf
+    if special.any():
+        a = np.where(special, 0.0, a)
+    e = np.maximum(np.frexp(a)[1] - 1, fmt.emin)  # frexp(0) gives 0: zero takes emin
     # exact in float64: a scaled by a power of two, floored (the bits below the random bits cannot
     # change the carry out of their addition), then a sum below 2^(width + man_bits + 2) < 2^53
-    scaled = np.floor(np.ldexp(a, shift)) + r
+    scaled = np.floor(np.ldexp(a, fmt.man_bits + width - e)) + r  # units of ulp / 2^width
     whole = np.floor(np.ldexp(scaled, -width))  # the destination units kept after the carry
     q = np.ldexp(whole, e - fmt.man_bits)
     over = q > fmt.max
-    carried = whole > np.floor(np.ldexp(a, fmt.man_bits - e))  # rounded away from zero
-    q = np.where(over, fmt.max, q)
-    if not saturate:  # IEEE: an overflow rounded toward zero is max, away from zero inf
-        q = np.where((over & carried) | inf, np.inf, q)
-    q = np.where(inf & saturate, fmt.max, q)
+    if saturate:  # satfinite: overflow and inf are max
+        q = np.where(over | inf, fmt.max, q)
+    else:  # IEEE: an overflow rounded toward zero is max, away from zero inf
+        carried = whole > np.floor(np.ldexp(a, fmt.man_bits - e))
+        q = np.where(over, np.where(carried, np.inf, fmt.max), q)
+        q = np.where(inf, np.inf, q)
     neg = np.signbit(x.reshape(-1)) & ~nan
     codes = fmt.encode(np.where(neg, -q, q), saturate=saturate)
     if nan.any():

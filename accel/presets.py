@@ -158,7 +158,11 @@ _register(Design(
 # 4.5e15 / (2 x 148 x 8192) = 1.856 GHz. L2: 126.5 MiB (cudaDeviceProp.l2CacheSize = 132,644,864 B);
 # bandwidth unpublished (inf). Shared memory 228 KB per SM as on Hopper (Blackwell tuning guide). TSMC 4NP.
 # Tile 128 x 256 per SM: one tcgen05.mma of M = 128, N = 256 (PTX ISA) reading both operands from shared
-# memory and accumulating in tensor memory.
+# memory and accumulating in tensor memory. No INT4 rate, deliberately: the datasheet's tensor-core table
+# lists FP4, FP6, FP8, INT8, FP16 / BF16, TF32 and FP64 only, and tcgen05.mma has no 4-bit integer kind
+# (.kind::f16, tf32, f8f6f4, i8, mxf8f6f4, mxf4, mxf4nvf4). W4A8 (int4_g128_e4m3) runs on Blackwell as
+# INT4 weights dequantised to FP8 / INT8 before the MMA (Marlin-style), which this preset does not time,
+# so such a Gemm is a ValueError ("b200-tc has no 'int4' rate"), not an invented rate.
 _B200_CLK = 4.5e15 / (2 * 148 * 8192)
 _register(Design(
     name="b200-like", clock_hz=_B200_CLK, node_nm=4.0,

@@ -484,6 +484,13 @@ def _block_operand(bt: BlockTensor, k_axis: int, which: str):
     """Element values, per-element scale values and the scale codes of a BlockTensor blocked along K."""
     if not isinstance(bt, BlockTensor):
         raise TypeError(f"{which} must be a BlockTensor when the other operand is one, got {type(bt).__name__}")
+    if isinstance(bt.format.block_size, tuple) and len(bt.shape) == 2:
+        # a tile-blocked operand (e.g. a 128 x 128 weight) is, exactly, K-runs of the tile's K length that
+        # carry their tile's scale (BlockTensor.along)
+        if k_axis not in bt._blocking.axes:
+            raise ValueError(f"{which} is tiled by {bt.format.block_size} over axes {bt._blocking.axes} only, not "
+                             f"along its K axis {k_axis}: tile the K axis too, or block it with axis={k_axis}")
+        bt = bt.along(k_axis)
     fmt = bt.format
     if len(bt.shape) != 2 or not isinstance(bt.axis, int) or (bt.axis % 2) != k_axis:
         raise ValueError(f"{which} must be a 2-D BlockTensor blocked along axis {k_axis} (its K axis)")
@@ -515,7 +522,8 @@ def _matmul_blocks(acc: Accumulator, a, b, c) -> np.ndarray:
         raise ValueError(f"a and b must share K, got {a.shape} and {b.shape}")
     bs = fa.block_size
     if fb.block_size != bs:
-        raise ValueError(f"a and b must share the block size, got {bs} and {fb.block_size}")
+        raise ValueError(f"a and b must share the block size along K, got {bs} and {fb.block_size} (a tiled "
+                         f"operand counts its tile's K length)")
     ts = np.float32(a.tensor_scale if a.tensor_scale is not None else 1) * np.float32(
         b.tensor_scale if b.tensor_scale is not None else 1)
     if (a.tensor_scale is not None or b.tensor_scale is not None) and c is not None:

@@ -99,7 +99,7 @@ def _register_builtins() -> None:
     # issue #20 formats (docs/formats_2026.md gives each one's source)
     # MXFP4 with 16-element blocks (E8M0 scale, OCP FLOOR rule)
     register_block_format("mxfp4_b16", BlockFormat(element=get_format("e2m1"), scale=e8m0, block_size=16))
-    # NVFP4 with UE5M3 block scales (arXiv 2605.08565): unsigned E5M3, bias 15, 0xFF NaN like UE4M3
+    # NVFP4 with UE5M3 block scales (arXiv 2605.08565): unsigned E5M3, bias 15, max 61440 (formats registry)
     register_block_format("nvfp4_ue5m3", BlockFormat(element=get_format("e2m1"), scale=get_format("ue5m3"),
                                                      block_size=16, scale_rule=ScaleRule.AMAX, tensor_scale=True))
     # DeepSeek-V3 FP8 (report §3.3.1): E4M3 elements, one FP32 scale amax / 448 per 1 x 128 run

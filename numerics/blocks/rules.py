@@ -22,7 +22,9 @@ class ScaleRule(Enum):
     TRAINIUM: FLOOR with one power of two (2x) headroom for 8-bit elements, e = floor(log2 amax) - emax_elem
            + 1 (E4M3, E5M2: "alternative emax" 7 and 14, the neuronxcc default), and plain FLOOR for
            narrower elements (E2M1 keeps 2): AWS Trainium `nki.isa.quantize_mx` as its golden model
-           `quantize_mx_golden(mx_alt_emax=True)` in aws-neuron/nki-library test/utils/mx_utils.py has it.
+           `quantize_mx_golden(mx_alt_emax=True)` has it (aws-neuron/nki-library test/utils/mx_utils.py,
+           `get_mx_max_exp`, read at e9ef98fc47b3323bf0de8ebcc984b8e2f3adff07; at ddbca35e / d2ad3a57,
+           2026-04-13, the golden was plain OCP: 15, 8, 2).
 
     Scales rounded into a float scale format (UE4M3, UE5M3, E4M3, FP16, FP32):
     AMAX (alias TRITON_NEAREST): X = amax / max_elem (divided by the tensor scale when there is one)

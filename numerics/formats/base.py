@@ -70,10 +70,10 @@ class ScalarFormat:
             sr_bits: random bits added below the kept last bit (stochastic only; default 62, "all");
                 lookup and log formats take none (ValueError).
             nan_code: a valid code for inputs the format cannot represent; default: raise ValueError.
-            rbits: caller-supplied random bits for `RoundMode.STOCHASTIC` (E2M1, E2M3, E3M2, E4M3, E5M2), an
-                unsigned array of x's shape, 0..255 per element, as PTX cvt.rs.satfinite takes them: they
-                are added just below the last kept mantissa bit and the sum truncated, so zeros round
-                toward zero (numerics/formats/rbits.py; replaces rng and sr_bits).
+            rbits: caller-supplied random bits for `RoundMode.STOCHASTIC` (E2M1, E2M3, E3M2, E4M3, E5M2: 0..255
+                per element; fp16: 0..8191; bf16: 0..65535), an unsigned array of x's shape, as PTX cvt.rs
+                takes them: they are added just below the last kept mantissa bit and the sum truncated, so
+                zeros round toward zero (numerics/formats/rbits.py; replaces rng and sr_bits).
         """
         if rbits is not None:
             return self._encode_rbits(x, rounding, saturate, rng, sr_bits, nan_code, rbits)
@@ -112,7 +112,7 @@ class ScalarFormat:
         if not isinstance(saturate, bool | np.bool_):
             raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
         x = inputs.float_input(x)
-        return encode_rbits(self, x, check_rbits(self, x, rbits, bool(saturate)))
+        return encode_rbits(self, x, check_rbits(self, x, rbits, bool(saturate)), bool(saturate))
 
     def decode(self, codes, out: np.ndarray | None = None) -> np.ndarray:
         """Exact float64 values of `codes` (any integer array of this format's codes).

@@ -13,6 +13,16 @@ leading magnitude bit is implicit, and the mantissa:
 
 A normal value is ±1.m × 2^E; a denormal ±2^(M-23) (2^-22 .. 2^-16). 0x00 is the only zero, 0x80 the
 only NaN, and E = +15 with mantissa 1 (0x6F / 0xEF) is ±inf, so the largest finite value is 2^15.
+
+Rounding (paper §3): TA, rounding half away from zero (§3.1), is `RoundMode.TIES_TO_AWAY`; hybrid
+rounding HR (§3.2, eq. (3)) is `encode(x, rounding=RoundMode.TIES_TO_AWAY, hybrid=True)`: TA where the
+source exponent E has |E| < 4, the paper's simplified stochastic rounding elsewhere, which draws no
+random numbers: with F the discarded fraction of the HiF8 spacing and K the kept part, K + 1 when F >= T,
+where for float32 sources F14 = the 14 most significant discarded bits and T14 = the source's 14 least
+significant mantissa bits (SR14), and for float16 / bfloat16 sources F2 = the 2 most significant
+discarded bits and T2 = {source LSB, 1} (0.25 or 0.75; SR2) (§3.2, Fig. 2). lowbit applies the F >= T
+step to inexact values only: read literally it would move every exactly representable value whose 14
+source LSBs are zero (T14 = 0) up one step.
 """
 
 from dataclasses import dataclass
@@ -21,6 +31,7 @@ from functools import cached_property
 import numpy as np
 
 from ..rounding import RoundMode
+from . import inputs
 from .base import ScalarFormat
 from .levels import round_to_levels
 
@@ -118,6 +129,68 @@ class HiFloat8Format(ScalarFormat):
 
     def _decode_flat(self, codes):
         return np.array([hifloat8_value(int(c)) for c in range(256)])[codes.astype(np.int64)]
+
+    def encode(self, x, rounding: RoundMode = RoundMode.TIES_TO_EVEN, saturate: bool = True, rng=None,
+               sr_bits: int | None = None, nan_code: int | None = None, rbits=None, *,
+               hybrid: bool = False) -> np.ndarray:
+        """ScalarFormat.encode, plus `hybrid=True` (with rounding=RoundMode.TIES_TO_AWAY): the paper's
+        hybrid rounding HR (arXiv 2409.16626 §3.2, eq. (3)), for float32, float16 and bfloat16 x."""
+        if not isinstance(hybrid, bool | np.bool_):
+            raise TypeError(f"hybrid must be a bool, got {type(hybrid).__name__}")
+        if not hybrid:
+            return super().encode(x, rounding, saturate, rng, sr_bits, nan_code, rbits)
+        if rounding != RoundMode.TIES_TO_AWAY:
+            raise ValueError(f"hybrid=True is HiFloat8's HR: TA (rounding=RoundMode.TIES_TO_AWAY) where |E| < 4 and "
+                             f"simplified stochastic rounding elsewhere; pass rounding=RoundMode.TIES_TO_AWAY, got "
+                             f"rounding={rounding!r}")
+        if rng is not None or sr_bits is not None or rbits is not None or nan_code is not None:
+            raise ValueError("hybrid=True draws no random numbers (its thresholds are the source's own low bits) and "
+                             "NaN has a code: leave rng, sr_bits, rbits and nan_code unset")
+        if not isinstance(saturate, bool | np.bool_):
+            raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
+        x = inputs.float_input(x)
+        if x.dtype not in (np.float32, np.float16) and x.dtype.name != "bfloat16":
+            raise TypeError(f"hybrid rounding is defined for float32 (SR14), float16 and bfloat16 (SR2) sources "
+                            f"(arXiv 2409.16626 §3.2); got {x.dtype}")
+        return self._encode_hybrid(x, bool(saturate))
+
+    def quantize(self, x, rounding: RoundMode = RoundMode.TIES_TO_EVEN, saturate: bool = True, rng=None,
+                 sr_bits: int | None = None, nan_code: int | None = None, *, hybrid: bool = False) -> np.ndarray:
+        """decode(encode(x, ...)), `hybrid` included."""
+        return self.decode(self.encode(x, rounding, saturate, rng, sr_bits, nan_code, hybrid=hybrid))
+
+    def _encode_hybrid(self, x: np.ndarray, saturate: bool) -> np.ndarray:
+        """HR codes of x (float32 / float16 / bfloat16), see the module doc."""
+        flat = x.reshape(-1)
+        codes = super().encode(flat, RoundMode.TIES_TO_AWAY, saturate)  # TA, kept where |E| < 4
+        with np.errstate(invalid="ignore"):
+            a = np.abs(flat.astype(np.float64))
+            e = np.frexp(a)[1].astype(np.int64) - 1  # the source exponent (any value below 2^-3 counts as |E| >= 4)
+        sr = np.isfinite(a) & (a > 0) & (np.abs(e) >= 4)
+        if not sr.any():
+            return codes.reshape(x.shape)
+        levels, level_codes, _ = self._grid
+        pos = levels >= 0
+        lv, lc = levels[pos], level_codes[pos]  # 0 .. 2^15, then 1.5 x 2^15 standing for inf
+        a_sr = a[sr]
+        k = np.searchsorted(lv, a_sr, side="right") - 1  # lv[k] <= a < lv[k + 1]
+        top = k >= lv.size - 1  # at or past the inf level
+        k = np.minimum(k, lv.size - 2)
+        lo, hi = lv[k], lv[k + 1]
+        frac = (a_sr - lo) / (hi - lo)  # exact: dyadic values, a power-of-two spacing
+        bits = flat[sr].view(np.uint32 if flat.dtype == np.float32 else np.uint16).astype(np.int64)
+        if flat.dtype == np.float32:  # SR14
+            f, t = np.floor(frac * 2 ** 14), bits & 0x3FFF
+        else:  # SR2: T2 = {LSB, 1'b1}
+            f, t = np.floor(frac * 4), 2 * (bits & 1) + 1
+        up = (frac > 0) & (f >= t)
+        mag = np.where(top, INF_CODE, np.where(up, lc[k + 1], lc[k]))
+        if saturate:
+            mag = np.where(mag == INF_CODE, MAX_CODE, mag)
+        sign = np.where(np.signbit(flat[sr]), 0x80, 0)
+        mag = np.where(mag == 0, 0, mag | sign)  # one zero
+        codes[sr] = mag
+        return codes.reshape(x.shape)
 
 
 HIFLOAT8 = HiFloat8Format()

@@ -105,10 +105,14 @@ def _register_builtins() -> None:
                                         subnormals=False, zero=False, **fn))
     # NVFP4 block scale: E4M3 with the sign bit 0 (stored as one byte)
     _FORMATS.register("ue4m3", FloatFormat(exp_bits=4, man_bits=3, bias=7, signed=False, **fn))
-    # issue #20 (docs/formats_2026.md): UE5M3 block scale (arXiv 2605.08565), UE4M3's layout with E5;
-    # float4 E1M2 as the eXmY rule parses it (bias 0, no inf/NaN); HiFloat8 (arXiv 2409.16626)
-    _FORMATS.register("ue5m3", FloatFormat(exp_bits=5, man_bits=3, bias=15, signed=False, **fn))
-    _FORMATS.register("e1m2", FloatFormat(exp_bits=1, man_bits=2, bias=0, **fin))
+    # issue #20 (docs/formats_2026.md): UE5M3 block scale: bias 15, subnormals, the all-ones exponent kept
+    # for specials so the largest finite value is 61440 (arXiv 2605.08565's code clee1994/finer_is_better
+    # benchmark_ue5m3.py grid; Graphcore's MrHuff/ue5m3-fp4@59868e71 formats.py); inf/NaN there as IEEE
+    # binary16 without its sign is lowbit's assumption. float4 E1M2 as Huawei CANN defines float4_e1m2
+    # (cann/opbase include/nnopbase/opdev/float4_e1m2.h: bias 1, max 1.75, no inf / NaN), not the eXmY
+    # rule's bias 0; HiFloat8 (arXiv 2409.16626)
+    _FORMATS.register("ue5m3", FloatFormat(exp_bits=5, man_bits=3, bias=15, signed=False))
+    _FORMATS.register("e1m2", FloatFormat(exp_bits=1, man_bits=2, bias=1, **fin))
     from .hifloat8 import HIFLOAT8
     _FORMATS.register("hifloat8", HIFLOAT8)
     # IEEE 754-2019 binary16 / bfloat16 / NVIDIA TF32 / binary32

@@ -96,7 +96,14 @@ def gemm_timing(design: Design, w: Gemm) -> Timing:
     el_a, el_b = element_name(mma_a), element_name(mma_b)
     if el_a != el_b and (el_a not in unit.formats() or el_b not in unit.formats()):  # one format: its rate says
         how = "" if (mma_a, mma_b) == (w.a_format, w.b_fmt) else f" (the MMA runs in {mma_a!r} x {mma_b!r})"
-        raise ValueError(f"{unit.name} computes {unit.formats()}; got a in {w.a_format!r}, b in {w.b_fmt!r}{how}")
+        missing = [f for f in (el_a, el_b) if f not in unit.formats()]
+        wider = el_a if missing == [el_b] else el_b if missing == [el_a] else None
+        hint = (f"; a unit without {missing[0]!r} MMA runs such a GEMM with the {missing[0]!r} operand dequantised "
+                f"to {wider!r} (W4A8 kernels expand INT4 weights so): give that operand as {wider!r}, or as a "
+                f"group-scaled block format (e.g. int4_g128_e4m3), which the model dequantises"
+                if wider is not None else "")
+        raise ValueError(f"{unit.name} computes {unit.formats()}; got a in {w.a_format!r}, b in {w.b_fmt!r}{how}"
+                         f"{hint}")
     # mixed-format operands run at the slower of the two rates
     rate_fmt = min((mma_a, mma_b), key=lambda f: unit.macs_per_clock(f))
     ea, eb, ec = _bytes_per_element(w.a_format), _bytes_per_element(w.b_fmt), _bytes_per_element(w.out_fmt)

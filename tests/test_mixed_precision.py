@@ -110,3 +110,14 @@ def test_fuzz_mixed_pairs(a_fmt, b_fmt, k, seed, sparsity, scaling):
     assert d.shape == dq.shape == (3, 2) and np.isfinite(dq).all()
     _, scales, _, vals = quantize_operands(a, b, a_fmt, b_fmt, scaling, sparsity)
     assert dq.tolist() == exact_product(vals, scales).tolist()
+
+
+def test_w4a8_on_a_unit_without_int4_names_the_dequantised_route():
+    # B200 has no INT4 MMA (datasheet; tcgen05.mma has no 4-bit integer kind): the error says how W4A8 runs
+    d = get_design("b200-like")
+    with pytest.raises(ValueError, match=r"without 'int4' MMA runs such a GEMM with the 'int4' operand dequantised "
+                                         r"to 'int8'.*int4_g128_e4m3"):
+        simulate(d, Gemm(64, 64, 256, a_format="int8", b_format="int4"), accuracy=False)
+    # the route it names works
+    r = simulate(d, Gemm(64, 64, 256, a_format="int8", b_format="int4_g128_e4m3"), accuracy=False)
+    assert r.seconds > 0

@@ -140,6 +140,22 @@ def test_neurram_two_phase_and_sweep():
     assert len(rows) == 4 and all(a < b for a, b in zip(e, e[1:]))
 
 
+def test_drive_per_bit_and_sample_by_hand():
+    # PWM timing with the drivers switching once per magnitude bit (NeuRRAM): 3 bits in one slice, 7 unit steps
+    p = dataclasses.replace(_TINY, drive_per_bit=True, sample_pj=0.75)
+    c, base = mvm_cost(_tiny(periphery=p), 0.5, 0.25), mvm_cost(_tiny(), 0.5, 0.25)
+    assert c["energy_pj"]["dac"] == pytest.approx(4 * (2.0 + 2 * 0.5) * 3 * 0.5)  # 3 drives, not 7 pulses
+    assert c["seconds"] == base["seconds"]  # the 7 unit steps set the time either way
+    # the integrator: 7 steps and one sample per magnitude bit, per column
+    assert c["energy_pj"]["integrator"] == pytest.approx(2 * (0.25 * 7 + 0.75 * 3))
+    # neurram-like: driver energy grows with the input bits, integration with the unit steps (two phases cut
+    # those from 127 to 15 + 7 at 8-bit inputs, the drives stay 7)
+    u = accel.set_field(accel.set_field(accel.get_design("neurram-like").unit, "dac_bits", 8), "adc_bits", 10)
+    one, two = mvm_cost(u, 0.5, 0.5), mvm_cost(accel.set_field(u, "input_phases", 2), 0.5, 0.5)
+    assert one["energy_pj"]["dac"] == pytest.approx(two["energy_pj"]["dac"])
+    assert one["energy_pj"]["integrator"] > 2 * two["energy_pj"]["integrator"]
+
+
 def test_sram_device_accuracy_and_no_drift():
     d = accel.get_design("sinangil-sram-like")
     err = [accel.simulate(accel.set_field(d, "unit.adc_bits", b), accel.Gemm(16, 16, 64)).accuracy["rel_fro_err"]
@@ -188,6 +204,10 @@ BAD = [
      r"Periphery.adc_kind must be one of \['sar', 'flash', 'integrating', 'cco', 'neuron'\]"),
     ("periphery-neg-energy", lambda: dataclasses.replace(_TINY, adc_step_pj=-1.0), ValueError,
      r"Periphery.adc_step_pj must be a finite number >= 0"),
+    ("periphery-drive-per-bit-sar", lambda: dataclasses.replace(_TINY, dac_kind="voltage", drive_per_bit=True),
+     ValueError, r"drive_per_bit applies to PWM-timed inputs \(dac_kind 'pwm'\), got dac_kind 'voltage'"),
+    ("periphery-drive-per-bit-type", lambda: dataclasses.replace(_TINY, drive_per_bit=1), TypeError,
+     r"Periphery.drive_per_bit must be a bool"),
     ("periphery-vdd-low", lambda: dataclasses.replace(_TINY, vdd_ref_v=0.2), ValueError,
      r"vdd_ref_v must exceed the threshold"),
     ("sram-drift-matmul", lambda: analog_matmul(np.ones((2, 2)), np.ones(2), tile=Crossbar(device="sram"),

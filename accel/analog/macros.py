@@ -33,11 +33,15 @@ class Periphery:
     `dac_step_pj` (per row per pulse / bit / ladder bit, at full magnitude), `dac_step_s`,
     `dac_area_um2` (per row, drivers included);
     `cell_pj` (charge cells: per cell per activation at full
-    activity), `cell_area_um2`; `integrator_pj` (per column per integration step), `column_area_um2`
+    activity), `cell_area_um2`; `integrator_pj` (per column per integration step), `sample_pj` (per column per input
+    magnitude bit: sampling the settled column onto the integrator's sampling capacitor, the column wire's
+    precharge), `column_area_um2`
     (integrator, sample-and-hold, neuron: per column); `row_wire_pj` (per cell along a driven row per
     pulse or bit at full magnitude: the row wire's C V^2 grows with the cells it passes); `control_pj`
     (per cell along a column per input magnitude bit: word-line switching, C V^2 of the column's wire);
-    `phase_s` (per slice: sampling, phase change); `pulse_s`
+    `phase_s` (per slice: sampling, phase change); `drive_per_bit` (PWM timing only: the row drivers switch
+    once per input magnitude bit and the integrator repeats bit i's sample 2^i times, so driver and row-wire
+    energy follow the bits, time and integration steps the 2^s - 1 unit steps); `pulse_s`
     (resistive cells: conduction time per unit input pulse, for G V^2 t); `digital_pj` (per conversion:
     near-memory datapath, None: a Horowitz integer adder at the node and supply);
     `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion`; `node_nm`;
@@ -55,10 +59,12 @@ class Periphery:
     node_nm: float
     cell_pj: float = 0.0
     integrator_pj: float = 0.0
+    sample_pj: float = 0.0
     control_pj: float = 0.0
     row_wire_pj: float = 0.0
     phase_s: float = 0.0
     pulse_s: float = 0.0
+    drive_per_bit: bool = False
     digital_pj: float | None = None
     cols_per_conversion: int = 1
     adc_ref_bits: int = 8
@@ -80,7 +86,7 @@ class Periphery:
         check_str(own, "dac_kind", self.dac_kind, C.DAC_KINDS)
         for f in ("vdd_ref_v", "node_nm"):
             object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0))
-        for f in ("adc_step_pj", "adc_step_s", "dac_step_pj", "dac_step_s", "cell_pj", "integrator_pj",
+        for f in ("adc_step_pj", "adc_step_s", "dac_step_pj", "dac_step_s", "cell_pj", "integrator_pj", "sample_pj",
                   "control_pj", "row_wire_pj", "phase_s", "pulse_s", "adc_area_um2", "dac_area_um2", "cell_area_um2",
                   "column_area_um2", "digital_area_um2", "misc_area_um2"):
             object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, lo_open=False))
@@ -92,6 +98,11 @@ class Periphery:
         object.__setattr__(self, "cols_per_conversion", check_int(own, "cols_per_conversion",
                                                                   self.cols_per_conversion))
         object.__setattr__(self, "adc_ref_bits", check_int(own, "adc_ref_bits", self.adc_ref_bits, lo=1, hi=24))
+        if not isinstance(self.drive_per_bit, bool):
+            raise TypeError(f"{own}.drive_per_bit must be a bool, got {self.drive_per_bit!r}")
+        if self.drive_per_bit and self.dac_kind != "pwm":
+            raise ValueError(f"{own}.drive_per_bit applies to PWM-timed inputs (dac_kind 'pwm'), got dac_kind "
+                             f"{self.dac_kind!r}")
         if self.vdd_ref_v <= C.VTH_V:
             raise ValueError(f"Periphery.vdd_ref_v must exceed the threshold {C.VTH_V} V, got {self.vdd_ref_v}")
 
@@ -182,7 +193,8 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
             s = m // ph + (i < m % ph)
             a = adc if i == 0 else np.maximum(2, adc - before)
             pulses = 2 ** s - 1
-            in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * pulses * x_act, p.dac_step_s * pulses
+            drives = s if p.drive_per_bit else pulses
+            in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * drives * x_act, p.dac_step_s * pulses
         elif p.dac_kind == "bit_serial":
             s, a, pulses = np.ones_like(m), adc, np.ones_like(m)
             in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * x_act, np.full(dac.shape, p.dac_step_s)
@@ -195,7 +207,7 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
         adc_s = p.adc_step_s * (1 if p.adc_kind == "flash" else steps)
         e["dac"] += np.where(on, rows * in_pj, 0.0)
         e["adc"] += np.where(on, conv * adc_pj, 0.0)
-        e["integrator"] += np.where(on, cols * p.integrator_pj * pulses, 0.0)
+        e["integrator"] += np.where(on, cols * (p.integrator_pj * pulses + p.sample_pj * s), 0.0)
         if p.cell == "charge":  # a cell charges where its input and weight bits are both set
             cell = rows * cols * p.cell_pj * x_act * w_act
         else:  # G V^2 t while its row is driven
@@ -267,8 +279,13 @@ def macro_area_mm2(xbar) -> dict:
 # Published figures as CiMLoop digitised them (accel/data/macros/published.json; mit-emze/cimloop, MIT).
 
 # NeuRRAM (Wan et al., Nature 608, 504, 2022): 48 cores of 256 x 256 RRAM, 130 nm, differential weight
-# pairs (256 x 128 MACs per core), a voltage-mode integrate-and-fire neuron per column that integrates PWM
-# input pulses (2^N - 1 per N-bit slice) and converts by charge-decrement steps, one per output bit.
+# pairs (256 x 128 MACs per core), a voltage-mode integrate-and-fire neuron per column. An N-bit input slice
+# takes 2^N - 1 unit integration steps (time and integration energy), but the row drivers switch once per
+# input bit: bit i is applied, the settled source line is sampled once onto C_sample and the neuron
+# integrates it with weight 2^i (Extended Data Fig. 4's sequence: initialise, sample and integrate,
+# compare, charge decrement; CiMLoop's NeuRRAM model toggles the word lines and drives the rows, cells and
+# sampler once per input bit the same way), so drive_per_bit. Conversion: charge-decrement steps, one per
+# output bit.
 # Calibration point: 4-bit input, 6-bit output, 4-bit weights, one phase (Fig. 12c/b: 0.744 TOPS over 48
 # cores; 21.76 / 29.11 / 11.51 fJ/op for WL switching / neuron ops and control / input pulses), chosen
 # a priori as the point where the one- and two-phase modes coincide. Per MVM there (256 ops x 256):
@@ -276,10 +293,15 @@ def macro_area_mm2(xbar) -> dict:
 #   ratios 0.27 : 0.30 : 0.30 us of those steps are the neuron timings as CiMLoop tabulates them (its
 #   wan_nature_2022 variables), scaled here by 4.229 / 3.99;
 # - WL switching 21.76 fJ x 65536 over 256 columns x 256 cells x 3 magnitude bits: control_pj;
-# - neuron 29.11 fJ x 65536 less the shift-add (Horowitz, 130 nm, 1.8 V) over 256 columns x 13 neuron
-#   steps (6 conversion + 7 integration: one integrate-and-fire circuit, one capacitor charge per step,
-#   the model's choice of an equal split): adc_step_pj = integrator_pj;
-# - input pulses 11.51 fJ x 65536 over 256 rows x 256 cells x 7 pulses x x_act: row_wire_pj (the row lines;
+# - neuron 29.11 fJ x 65536 less the shift-add (Horowitz, 130 nm, 1.8 V) over 256 columns, split by what
+#   the neuron does (Extended Data Fig. 4): per input magnitude bit it samples the settled source line onto
+#   C_sample (precharging the line and the capacitor); per integration step it moves that charge onto
+#   C_integ; per output bit it compares and decrements the charge. The relative energies 1.2 : 0.25 : 0.3
+#   pJ of sample : integration step : conversion step are CiMLoop's tabulation of this neuron
+#   (hwcomponents-library wan_nature_2022: wan_analog_sample, wan_analog_integrator,
+#   wan_variable_precision_adc); at the calibration point 3 samples, 7 integration and 6 conversion steps
+#   carry 29.11 fJ/op, which fixes the scale: sample_pj, integrator_pj, adc_step_pj;
+# - input pulses 11.51 fJ x 65536 over 256 rows x 256 cells x 3 bits x x_act: row_wire_pj (the row lines;
 #   no separate driver share is published, so dac_step_pj = 0). The cells' own G V^2 t
 #   cannot be separated (a 40 uS cell at the 0.5 V read of Fig. 12b's legend for even 10 ns per pulse would
 #   dissipate 5.7 nJ per MVM, more than the 0.75 nJ measured: the neuron's capacitor, not the cell, limits
@@ -290,12 +312,14 @@ _NR_OPS = 256 * 128 * 2
 _NR_T = 48 * _NR_OPS / 0.7439e12
 _NR_K = _NR_T / (7 * 0.27e-6 + 6 * 0.30e-6 + 0.30e-6)
 _NR_SHIFT = 256 * C.shift_add_pj(6 + 3 + 4, 130.0, 1.8)
-_NR_STEP = (29.11e-3 * _NR_OPS - _NR_SHIFT) / (256 * 13)
+_NR_NEURON = (29.11e-3 * _NR_OPS - _NR_SHIFT) / (256 * (3 * 1.2 + 7 * 0.25 + 6 * 0.3))  # pJ per tabulated pJ
 _NR_AREA = 1270 * 256 / 0.28
 NEURRAM = Periphery(
-    name="neurram", cell="resistive", adc_kind="neuron", adc_step_pj=_NR_STEP, adc_step_s=0.30e-6 * _NR_K,
-    dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=11.51e-3 * _NR_OPS / (65536 * 7 * 0.5), dac_step_s=0.27e-6 * _NR_K,
-    vdd_ref_v=1.8, node_nm=130.0, integrator_pj=_NR_STEP, control_pj=21.76e-3 * _NR_OPS / (65536 * 3),
+    name="neurram", cell="resistive", adc_kind="neuron", adc_step_pj=0.3 * _NR_NEURON, adc_step_s=0.30e-6 * _NR_K,
+    dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=11.51e-3 * _NR_OPS / (65536 * 3 * 0.5),
+    drive_per_bit=True, dac_step_s=0.27e-6 * _NR_K,
+    vdd_ref_v=1.8, node_nm=130.0, integrator_pj=0.25 * _NR_NEURON,
+    sample_pj=1.2 * _NR_NEURON, control_pj=21.76e-3 * _NR_OPS / (65536 * 3),
     phase_s=0.30e-6 * _NR_K, adc_ref_bits=6, column_area_um2=0.28 * _NR_AREA / 256,
     dac_area_um2=0.21 * _NR_AREA / 256, cell_area_um2=0.12 * _NR_AREA / 65536, misc_area_um2=0.39 * _NR_AREA,
     source="Wan et al., Nature 608, 504 (2022)")

@@ -355,6 +355,9 @@ JIA = Periphery(
 # The MVM time 5.5 ns is split half PWM pulses, half readout (CiMLoop's reading: pulse width = cycle / 2 /
 # 15). Data: average output o of 15 maps to x_act = w_act = sqrt(o / 15). Areas (Sec. IV): ADC and counter
 # 1596 um^2, the original SRAM macro 800 um^2, binary-weighting capacitors 160 um^2.
+# Supply: C V^2 on every component (no leakage term). The paper's two 1.0 V measurements at worst-case data
+# disagree (Table I 10.8 pJ, Fig. 13b 13.1 pJ per MVM); V^2 lands between them, within 7 % of Fig. 13b's
+# sweep (docs/validation.md says why that is the comparable one).
 _SN_E0 = 2 * 1024 / 610.5e12 * 1e12
 _SN_E15 = 2 * 1024 / 262.3e12 * 1e12
 _SN_T = 2 * 1024 / 372.4e9

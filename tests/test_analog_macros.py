@@ -299,3 +299,40 @@ def test_wires_scale_with_the_array():
     s = mvm_cost(short, 0.5, 0.5)["energy_pj"]
     assert s["control"] == pytest.approx(e["control"] / 4) and s["dac"] == pytest.approx(e["dac"] / 4)
     assert s["adc"] == pytest.approx(e["adc"])  # one conversion per column whatever its height
+
+
+@pytest.mark.parametrize("name", MACROS)
+def test_scalar_path_is_the_grid_algorithm(name):
+    # mvm_cost runs _cost on Python numbers; mvm_cost_grid on numpy arrays: the same figures to rounding
+    from accel.analog import mvm_cost_grid
+    u = accel.get_design(name).unit
+    pwm = u.periphery.dac_kind == "pwm"
+    for d, a, ph, v in [(2, 3, 1, 1.0), (5, 6, 2 if pwm else 1, 0.9), (8, 8, 2 if pwm else 1, 1.1), (9, 4, 1, 1.2)]:
+        uu = dataclasses.replace(u, dac_bits=d, adc_bits=a, input_phases=ph, vdd_v=v * u.periphery.vdd_ref_v)
+        c, g = mvm_cost(uu, 0.3, 0.7), mvm_cost_grid(uu, 0.3, 0.7)
+        for part in ("energy_pj", "area_um2"):
+            assert c[part] == pytest.approx({k: float(x) for k, x in g[part].items()}, rel=1e-12)
+            assert all(type(x) is float for x in c[part].values())
+        assert c["seconds"] == pytest.approx(float(g["seconds"]), rel=1e-12)
+        assert c["conversions"] == int(g["conversions"]) and type(c["conversions"]) is int
+    # numpy numbers take the grid path and give the same
+    np_u = dataclasses.replace(u, vdd_v=np.float64(u.periphery.vdd_ref_v))
+    assert mvm_cost(np_u, np.float64(0.5), 0.5) == mvm_cost(u, 0.5, 0.5)
+
+
+def test_check_memo_lets_no_bad_value_through():
+    # the Crossbar remembers values that passed their rule, keyed by type: a bool or a float equal to a valid
+    # int is still refused, and a refused value is refused again
+    u = _tiny(rows=1)
+    for field, bad, err in [("rows", True, TypeError), ("rows", 1.0, TypeError), ("adc_bits", 5.0, TypeError),
+                            ("v_read", True, TypeError), ("vdd_v", float("nan"), ValueError),
+                            ("adc_bits", 1, ValueError), ("rows", 0, ValueError)]:
+        for _ in range(2):
+            with pytest.raises(err):
+                dataclasses.replace(u, **{field: bad})
+    r = dataclasses.replace(u, rows=np.int64(3)).rows
+    assert r == 3 and type(r) is int
+    # a value equal to the last tile's but another object (a float) is checked or memoised, not skipped
+    assert dataclasses.replace(u, vdd_v=0.9).vdd_v == 0.9
+    with pytest.raises(ValueError, match="vdd_v must exceed the transistor threshold"):
+        dataclasses.replace(u, vdd_v=0.3)

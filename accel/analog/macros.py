@@ -132,7 +132,10 @@ def check_macro(xbar) -> None:
         raise ValueError(f"{own}.cols {xbar.cols} is fewer than the periphery's cols_per_conversion "
                          f"{p.cols_per_conversion}")
     vdd = p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
-    _check_grid(xbar, p, *(np.asarray(v) for v in (xbar.dac_bits, xbar.adc_bits, xbar.input_phases, vdd)))
+    dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
+    if not (type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
+            and _scalar_ok(p, dac, adc, ph, vdd)):
+        _check_grid(xbar, p, *(np.asarray(v) for v in (dac, adc, ph, vdd)))
 
 
 def macs_per_mvm(xbar) -> int:
@@ -142,7 +145,19 @@ def macs_per_mvm(xbar) -> int:
 
 def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
     """Energy (pJ per component), seconds and area (um^2 per component) of one MVM on one array:
-    {"energy_pj": {...}, "seconds": s, "conversions": n, "area_um2": {...}} (floats)."""
+    {"energy_pj": {...}, "seconds": s, "conversions": n, "area_um2": {...}} (floats).
+
+    One setting runs the algorithm of `mvm_cost_grid` on Python numbers (`_Scalar` ops): numpy's per-call
+    overhead on 0-d arrays would cost ten times the arithmetic. Anything not plain Python numbers goes
+    through the grid."""
+    p = xbar.periphery
+    vdd = p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v if p != "walden" else None
+    dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
+    if (p != "walden" and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
+            and type(x_act) in (float, int) and type(w_act) in (float, int) and _scalar_ok(p, dac, adc, ph, vdd)):
+        c = _cost(xbar, p, dac, adc, ph, vdd, float(x_act), float(w_act), _Scalar)
+        c["conversions"] = int(c["conversions"])
+        return c
     c = mvm_cost_grid(xbar, x_act, w_act)
     return {"energy_pj": {k: float(v) for k, v in c["energy_pj"].items()}, "seconds": float(c["seconds"]),
             "conversions": int(c["conversions"]), "area_um2": {k: float(v) for k, v in c["area_um2"].items()}}
@@ -154,10 +169,66 @@ def _adder_table(node_nm: float, vdd_v: float) -> np.ndarray:
     return np.array([C.shift_add_pj(b, node_nm, vdd_v) for b in range(97)])
 
 
+@lru_cache(maxsize=64)
+def _adder_list(node_nm: float, vdd_v: float) -> tuple:
+    return tuple(float(v) for v in _adder_table(node_nm, vdd_v))
+
+
+class _Grid:
+    """numpy operations of `_cost` (arrays of one broadcast shape)."""
+    where = staticmethod(np.where)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    ones_like = staticmethod(np.ones_like)
+
+    @staticmethod
+    def zeros(like, dtype=np.float64):
+        return np.zeros(like.shape, dtype=dtype)
+
+    @staticmethod
+    def full(like, v):
+        return np.full(like.shape, v)
+
+    @staticmethod
+    def top(x) -> int:
+        return int(x.max())
+
+    @staticmethod
+    def adders(p):
+        return _adder_table(p.node_nm, p.vdd_ref_v)
+
+
+class _Scalar:
+    """The same operations on Python numbers (one setting)."""
+    maximum = staticmethod(max)
+    minimum = staticmethod(min)
+    top = staticmethod(int)
+
+    @staticmethod
+    def where(cond, a, b):
+        return a if cond else b
+
+    @staticmethod
+    def ones_like(x):
+        return 1
+
+    @staticmethod
+    def zeros(like, dtype=float):
+        return dtype(0)
+
+    @staticmethod
+    def full(like, v):
+        return v
+
+    @staticmethod
+    def adders(p):
+        return _adder_list(p.node_nm, p.vdd_ref_v)
+
+
 def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases=None, vdd_v=None) -> dict:
     """`mvm_cost` for many settings at once: dac_bits, adc_bits, input_phases, vdd_v (None: the tile's
     own) and x_act, w_act broadcast as numpy arrays; every setting is checked as Crossbar checks it.
-    Returns arrays of the broadcast shape: one algorithm serves the scalar and the grid."""
+    Returns arrays of the broadcast shape: one algorithm (`_cost`) serves the scalar and the grid."""
     p = xbar.periphery
     if p == "walden":
         raise ValueError("mvm_cost needs a Crossbar with a component periphery, not 'walden'")
@@ -169,58 +240,64 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
     x_act, w_act = np.asarray(x_act, np.float64), np.asarray(w_act, np.float64)
     dac, adc, ph, vdd, x_act, w_act = np.broadcast_arrays(dac, adc, ph, vdd, x_act, w_act)
     _check_grid(xbar, p, dac, adc, ph, vdd)
+    return _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, _Grid)
+
+
+def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
+    """The MVM's energy, time and area: `xp` is `_Grid` (numpy arrays) or `_Scalar` (Python numbers)."""
     es = C.supply_energy_scale(vdd, p.vdd_ref_v)
     ts = C.supply_delay_scale(vdd, p.vdd_ref_v)
-    m = np.maximum(dac - 1, 1)
+    m = xp.maximum(dac - 1, 1)
     rows, cols = xbar.rows, xbar.cols
     conv = C.ceil_div(cols, p.cols_per_conversion)
     wbits = xbar.weight_bits or 1
-    adders = _adder_table(p.node_nm, p.vdd_ref_v)
+    adders = xp.adders(p)
     if p.dac_kind == "pwm":
         n_slices = ph
     elif p.dac_kind == "bit_serial":
         n_slices = m
     else:
-        n_slices = np.ones_like(m)
-    zero = np.zeros(dac.shape)
-    e = {k: zero.copy() for k in ("adc", "dac", "array", "integrator", "control", "digital")}
-    t = zero.copy()
-    before = np.zeros(dac.shape, dtype=np.int64)
+        n_slices = xp.ones_like(m)
+    e = {k: xp.zeros(dac) for k in ("adc", "dac", "array", "integrator", "control", "digital")}
+    t = xp.zeros(dac)
+    before = xp.zeros(dac, int)
     g = xbar.g_max_us * (w_act / 2 if xbar.mapping == "differential" else 0.5)
-    for i in range(int(n_slices.max())):
+    where = xp.where
+    for i in range(xp.top(n_slices)):
         on = i < n_slices
         if p.dac_kind == "pwm":  # near-equal slices, most significant first
             s = m // ph + (i < m % ph)
-            a = adc if i == 0 else np.maximum(2, adc - before)
+            a = adc if i == 0 else xp.maximum(2, adc - before)
             pulses = 2 ** s - 1
             drives = s if p.drive_per_bit else pulses
             in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * drives * x_act, p.dac_step_s * pulses
         elif p.dac_kind == "bit_serial":
-            s, a, pulses = np.ones_like(m), adc, np.ones_like(m)
-            in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * x_act, np.full(dac.shape, p.dac_step_s)
+            s, a, pulses = xp.ones_like(m), adc, xp.ones_like(m)
+            in_pj, in_s = (p.dac_step_pj + cols * p.row_wire_pj) * x_act, xp.full(dac, p.dac_step_s)
         else:
-            s, a, pulses = m, adc, np.ones_like(m)
-            in_pj, in_s = p.dac_step_pj * m + cols * p.row_wire_pj * x_act, np.full(dac.shape, p.dac_step_s)
+            s, a, pulses = m, adc, xp.ones_like(m)
+            in_pj, in_s = p.dac_step_pj * m + cols * p.row_wire_pj * x_act, xp.full(dac, p.dac_step_s)
         before = before + s
         steps = _adc_steps(p.adc_kind, a)
         adc_pj = p.adc_step_pj * steps
         adc_s = p.adc_step_s * (1 if p.adc_kind == "flash" else steps)
-        e["dac"] += np.where(on, rows * in_pj, 0.0)
-        e["adc"] += np.where(on, conv * adc_pj, 0.0)
-        e["integrator"] += np.where(on, cols * (p.integrator_pj * pulses + p.sample_pj * s), 0.0)
+        e["dac"] += where(on, rows * in_pj, 0.0)
+        e["adc"] += where(on, conv * adc_pj, 0.0)
+        e["integrator"] += where(on, cols * (p.integrator_pj * pulses + p.sample_pj * s), 0.0)
         if p.cell == "charge":  # a cell charges where its input and weight bits are both set
             cell = rows * cols * p.cell_pj * x_act * w_act
         else:  # G V^2 t while its row is driven
             cell = rows * cols * g * 1e-6 * xbar.v_read ** 2 * p.pulse_s * pulses * x_act * 1e12
-        e["array"] += np.where(on, cell, 0.0)
-        dig = p.digital_pj if p.digital_pj is not None else adders[np.minimum(a + s + wbits, 96)]
-        e["digital"] += np.where(on, conv * dig, 0.0)
-        t += np.where(on, in_s + adc_s * xbar.adc_share + p.phase_s, 0.0)
+        e["array"] += where(on, cell, 0.0)
+        dig = p.digital_pj if p.digital_pj is not None else adders[xp.minimum(a + s + wbits, 96)]
+        e["digital"] += where(on, conv * dig, 0.0)
+        t += where(on, in_s + adc_s * xbar.adc_share + p.phase_s, 0.0)
     e["control"] = cols * rows * p.control_pj * m * 1.0
     rp = xbar.read_phases
     energy = {k: v * es * rp for k, v in e.items()}
     n_adc = C.ceil_div(conv, xbar.adc_share)
     grow = 2.0 ** (adc - p.adc_ref_bits) if p.adc_kind in ("sar", "flash") else adc / p.adc_ref_bits
+    zero = xp.zeros(dac)
     area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": zero + rows * p.dac_area_um2,
             "array": zero + rows * cols * p.cell_area_um2, "integrator": zero + cols * p.column_area_um2,
             "digital": zero + n_adc * p.digital_area_um2, "misc": zero + p.misc_area_um2}
@@ -231,6 +308,14 @@ def _adc_steps(kind: str, bits):
     if kind in ("sar", "neuron"):
         return bits
     return 2 ** bits - 1 if kind == "flash" else 2 ** bits
+
+
+def _scalar_ok(p, dac: int, adc: int, ph: int, vdd: float) -> bool:
+    """Whether one setting (Python ints and a float) passes every check of `_check_grid`: the fast path of
+    a valid setting; an invalid one goes to `_check_grid` for its error."""
+    return (2 <= dac <= 24 and 2 <= adc <= C.ADC_MAX_BITS[p.adc_kind] and (ph == 1 or ph == 2)
+            and (ph == 1 or p.dac_kind == "pwm") and ph <= max(dac - 1, 1)
+            and C.VTH_V < vdd <= 3 * p.vdd_ref_v)
 
 
 def _check_grid(xbar, p, dac, adc, ph, vdd) -> None:

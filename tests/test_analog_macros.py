@@ -336,3 +336,8 @@ def test_check_memo_lets_no_bad_value_through():
     assert dataclasses.replace(u, vdd_v=0.9).vdd_v == 0.9
     with pytest.raises(ValueError, match="vdd_v must exceed the transistor threshold"):
         dataclasses.replace(u, vdd_v=0.3)
+
+
+def test_mvm_cost_refuses_the_walden_tile():
+    with pytest.raises(ValueError, match="mvm_cost needs a Crossbar with a component periphery, not 'walden'"):
+        mvm_cost(Crossbar(dac_bits=8, adc_bits=8), 0.5, 0.5)

@@ -151,9 +151,9 @@ def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
     overhead on 0-d arrays would cost ten times the arithmetic. Anything not plain Python numbers goes
     through the grid."""
     p = xbar.periphery
-    vdd = p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v if p != "walden" else None
+    vdd = None if p == "walden" else p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
-    if (p != "walden" and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
+    if (vdd is not None and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
             and type(x_act) in (float, int) and type(w_act) in (float, int) and _scalar_ok(p, dac, adc, ph, vdd)):
         c = _cost(xbar, p, dac, adc, ph, vdd, float(x_act), float(w_act), _Scalar)
         c["conversions"] = int(c["conversions"])

@@ -1,6 +1,8 @@
 """Compute-in-memory macro speed: configurations of the five macro presets evaluated per second on one core
 (timing, energy per component and area), as a numpy grid (accel.analog.mvm_cost_grid) and one at a time
-(dataclasses.replace of the Crossbar, which re-checks every field, then mvm_cost); and one macro_report with
+(dataclasses.replace of the Crossbar, then mvm_cost), the latter against a reference measured in the same
+run: the same calls with the Crossbar's check memo emptied before each (every field re-checked) and the
+cost through the numpy grid path (what one setting cost before the scalar path); and one macro_report with
 accuracy at t = 1 s / 1 h / 1 day on hermes-like.
 
 Usage: python benchmarks/bench_macros.py
@@ -11,6 +13,7 @@ Target (issue #16): >= 1e4 configurations per second per core (CiMLoop: 83 mappi
 import dataclasses
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -18,7 +21,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _timing import best  # noqa: E402
 
 import accel  # noqa: E402
-from accel.analog import mvm_cost, mvm_cost_grid  # noqa: E402
+from accel.analog import crossbar, mvm_cost, mvm_cost_grid  # noqa: E402
 
 MACROS = ["neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
 
@@ -34,6 +37,17 @@ def _grid(u):
     return d[ok], a[ok], f[ok], v[ok]
 
 
+def _cpu(fn, repeat: int = 3) -> float:
+    """Best process CPU time of `repeat` calls of fn(): one core's time, whatever else the shared machine
+    runs (wall time also counts the waits for a core)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return min(times)
+
+
 def main():
     total_n, total_t = 0, 0.0
     for name in MACROS:
@@ -43,14 +57,29 @@ def main():
         total_n, total_t = total_n + d.size, total_t + t
         print(f"{name:20s} grid of {d.size:5d} configurations: {d.size / t:12,.0f} configurations/s")
     print(f"{'all':20s} grid: {total_n / total_t:,.0f} configurations/s (timing, energy, area)")
-    u = accel.get_design("neurram-like").unit
-    settings = [(d, a) for d in range(2, 9) for a in range(3, 11)]
+    # one at a time: every preset, dac_bits x adc_bits x three supplies, one replace and one cost each
+    cases = []
+    for name in MACROS:
+        u = accel.get_design(name).unit
+        hi = min(10, {"flash": 8}.get(u.periphery.adc_kind, 10))
+        cases += [(u, d, a, v * u.periphery.vdd_ref_v) for d in range(2, 9) for a in range(3, hi + 1)
+                  for v in (0.9, 1.0, 1.1)]
 
     def one_at_a_time():
-        for d, a in settings:
-            mvm_cost(dataclasses.replace(u, dac_bits=d, adc_bits=a), 0.5, 0.5)
-    t = best(one_at_a_time, repeat=3)
-    print(f"one at a time (replace + check + mvm_cost): {len(settings) / t:,.0f} configurations/s")
+        for u, d, a, v in cases:
+            mvm_cost(dataclasses.replace(u, dac_bits=d, adc_bits=a, vdd_v=v), 0.5, 0.5)
+
+    def reference():
+        for u, d, a, v in cases:
+            crossbar._LAST[0] = ()
+            crossbar._SEEN.clear()
+            mvm_cost_grid(dataclasses.replace(u, dac_bits=d, adc_bits=a, vdd_v=v), 0.5, 0.5)
+    t_new, t_ref = best(one_at_a_time, repeat=3), best(reference, repeat=3)
+    c_new, c_ref = _cpu(one_at_a_time), _cpu(reference)
+    print(f"one at a time ({len(cases)} settings, replace + checks + mvm_cost): {len(cases) / t_new:,.0f} "
+          f"configurations/s wall, {len(cases) / c_new:,.0f} per CPU-second; reference (every field re-checked, "
+          f"numpy path): {len(cases) / t_ref:,.0f}/s wall, {len(cases) / c_ref:,.0f} per CPU-second; ratio "
+          f"{t_ref / t_new:.1f}x wall, {c_ref / c_new:.1f}x CPU")
     d, g = accel.get_design("neurram-like"), accel.Gemm(64, 128, 256)
     t = best(lambda: [accel.simulate(accel.set_field(d, "unit.adc_bits", b), g, accuracy=False) for b in range(3, 11)],
              repeat=3)

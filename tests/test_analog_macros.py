@@ -140,6 +140,22 @@ def test_neurram_two_phase_and_sweep():
     assert len(rows) == 4 and all(a < b for a, b in zip(e, e[1:]))
 
 
+def test_drive_per_bit_and_sample_by_hand():
+    # PWM timing with the drivers switching once per magnitude bit (NeuRRAM): 3 bits in one slice, 7 unit steps
+    p = dataclasses.replace(_TINY, drive_per_bit=True, sample_pj=0.75)
+    c, base = mvm_cost(_tiny(periphery=p), 0.5, 0.25), mvm_cost(_tiny(), 0.5, 0.25)
+    assert c["energy_pj"]["dac"] == pytest.approx(4 * (2.0 + 2 * 0.5) * 3 * 0.5)  # 3 drives, not 7 pulses
+    assert c["seconds"] == base["seconds"]  # the 7 unit steps set the time either way
+    # the integrator: 7 steps and one sample per magnitude bit, per column
+    assert c["energy_pj"]["integrator"] == pytest.approx(2 * (0.25 * 7 + 0.75 * 3))
+    # neurram-like: driver energy grows with the input bits, integration with the unit steps (two phases cut
+    # those from 127 to 15 + 7 at 8-bit inputs, the drives stay 7)
+    u = accel.set_field(accel.set_field(accel.get_design("neurram-like").unit, "dac_bits", 8), "adc_bits", 10)
+    one, two = mvm_cost(u, 0.5, 0.5), mvm_cost(accel.set_field(u, "input_phases", 2), 0.5, 0.5)
+    assert one["energy_pj"]["dac"] == pytest.approx(two["energy_pj"]["dac"])
+    assert one["energy_pj"]["integrator"] > 2 * two["energy_pj"]["integrator"]
+
+
 def test_sram_device_accuracy_and_no_drift():
     d = accel.get_design("sinangil-sram-like")
     err = [accel.simulate(accel.set_field(d, "unit.adc_bits", b), accel.Gemm(16, 16, 64)).accuracy["rel_fro_err"]
@@ -188,6 +204,10 @@ BAD = [
      r"Periphery.adc_kind must be one of \['sar', 'flash', 'integrating', 'cco', 'neuron'\]"),
     ("periphery-neg-energy", lambda: dataclasses.replace(_TINY, adc_step_pj=-1.0), ValueError,
      r"Periphery.adc_step_pj must be a finite number >= 0"),
+    ("periphery-drive-per-bit-sar", lambda: dataclasses.replace(_TINY, dac_kind="voltage", drive_per_bit=True),
+     ValueError, r"drive_per_bit applies to PWM-timed inputs \(dac_kind 'pwm'\), got dac_kind 'voltage'"),
+    ("periphery-drive-per-bit-type", lambda: dataclasses.replace(_TINY, drive_per_bit=1), TypeError,
+     r"Periphery.drive_per_bit must be a bool"),
     ("periphery-vdd-low", lambda: dataclasses.replace(_TINY, vdd_ref_v=0.2), ValueError,
      r"vdd_ref_v must exceed the threshold"),
     ("sram-drift-matmul", lambda: analog_matmul(np.ones((2, 2)), np.ones(2), tile=Crossbar(device="sram"),
@@ -279,3 +299,45 @@ def test_wires_scale_with_the_array():
     s = mvm_cost(short, 0.5, 0.5)["energy_pj"]
     assert s["control"] == pytest.approx(e["control"] / 4) and s["dac"] == pytest.approx(e["dac"] / 4)
     assert s["adc"] == pytest.approx(e["adc"])  # one conversion per column whatever its height
+
+
+@pytest.mark.parametrize("name", MACROS)
+def test_scalar_path_is_the_grid_algorithm(name):
+    # mvm_cost runs _cost on Python numbers; mvm_cost_grid on numpy arrays: the same figures to rounding
+    from accel.analog import mvm_cost_grid
+    u = accel.get_design(name).unit
+    pwm = u.periphery.dac_kind == "pwm"
+    for d, a, ph, v in [(2, 3, 1, 1.0), (5, 6, 2 if pwm else 1, 0.9), (8, 8, 2 if pwm else 1, 1.1), (9, 4, 1, 1.2)]:
+        uu = dataclasses.replace(u, dac_bits=d, adc_bits=a, input_phases=ph, vdd_v=v * u.periphery.vdd_ref_v)
+        c, g = mvm_cost(uu, 0.3, 0.7), mvm_cost_grid(uu, 0.3, 0.7)
+        for part in ("energy_pj", "area_um2"):
+            assert c[part] == pytest.approx({k: float(x) for k, x in g[part].items()}, rel=1e-12)
+            assert all(type(x) is float for x in c[part].values())
+        assert c["seconds"] == pytest.approx(float(g["seconds"]), rel=1e-12)
+        assert c["conversions"] == int(g["conversions"]) and type(c["conversions"]) is int
+    # numpy numbers take the grid path and give the same
+    np_u = dataclasses.replace(u, vdd_v=np.float64(u.periphery.vdd_ref_v))
+    assert mvm_cost(np_u, np.float64(0.5), 0.5) == mvm_cost(u, 0.5, 0.5)
+
+
+def test_check_memo_lets_no_bad_value_through():
+    # the Crossbar remembers values that passed their rule, keyed by type: a bool or a float equal to a valid
+    # int is still refused, and a refused value is refused again
+    u = _tiny(rows=1)
+    for field, bad, err in [("rows", True, TypeError), ("rows", 1.0, TypeError), ("adc_bits", 5.0, TypeError),
+                            ("v_read", True, TypeError), ("vdd_v", float("nan"), ValueError),
+                            ("adc_bits", 1, ValueError), ("rows", 0, ValueError)]:
+        for _ in range(2):
+            with pytest.raises(err):
+                dataclasses.replace(u, **{field: bad})
+    r = dataclasses.replace(u, rows=np.int64(3)).rows
+    assert r == 3 and type(r) is int
+    # a value equal to the last tile's but another object (a float) is checked or memoised, not skipped
+    assert dataclasses.replace(u, vdd_v=0.9).vdd_v == 0.9
+    with pytest.raises(ValueError, match="vdd_v must exceed the transistor threshold"):
+        dataclasses.replace(u, vdd_v=0.3)
+
+
+def test_mvm_cost_refuses_the_walden_tile():
+    with pytest.raises(ValueError, match="mvm_cost needs a Crossbar with a component periphery, not 'walden'"):
+        mvm_cost(Crossbar(dac_bits=8, adc_bits=8), 0.5, 0.5)

@@ -16,15 +16,14 @@ TARGET_PP = 10.0  # breakdown shares, percentage points
 
 # Misses of the 10 % target, asserted at the error achieved (rounded up) so that they cannot grow silently:
 ACHIEVED = {
-    # NeuRRAM TOPS/W: one-phase 6-bit input -36 %, 1-2 bit inputs +19-25 %: the neuron's energy is split equally
-    # between integration and conversion steps (the model's choice), which overweights the 2^N integration
-    ("neurram-like", "tops_per_w"): 0.17,
-    # Jia TOPS: 1.2 V is -43 % (the alpha-power law, alpha 1.3, V_th 0.35 V, gives 1.41x from 0.85 to 1.2 V; the
-    # chip measured 2.5x) and 8-bit inputs +17 % (the paper's memory bottleneck, not modelled)
-    ("jia-sram-like", "tops"): 0.16,
+    # Jia TOPS: 1.2 V is -43 % (the CIMU is sequenced by the chip's clock; the alpha-power law, alpha 1.3, V_th
+    # 0.35 V, gives 1.41x from 0.85 to 1.2 V; the chip measured 2.5x). The 8-bit-input point is outside the
+    # macro (the memory hierarchy feeding it) and not counted.
+    ("jia-sram-like", "tops"): 0.15,
     ("jia-sram-like", "tops_per_mm2_cimu"): 0.24,  # the same 1.2 V clock (-40 %); 0.85 V is +7 %
-    # Sinangil TOPS/W at 1.0 V: -10 to -28 %; the paper's own Table I (1.0 V) and Fig. 13(b) disagree by 21 %
-    # (Fig. 13(b) is predicted within 7 %)
+    # Sinangil TOPS/W at 1.0 V: -10 to -28 %; the paper's own Table I (1.0 V) and Fig. 13(b) disagree by 21 % at
+    # the same worst-case data; V^2 predicts Fig. 13(b) within 7 %, and Table I's output-6 point has its
+    # data-dependent energy falling as the supply rises (2.48 -> 1.68 pJ), which C V^2 cannot do
     ("sinangil-sram-like", "tops_per_w"): 0.14,
 }
 
@@ -40,6 +39,13 @@ def test_prediction_error_per_macro(key):
     mean, n = SUMMARY[key]
     assert n >= 1
     assert mean <= _bound(key), f"{key}: mean |error| {mean:.3f} over {n} predictions"
+
+
+def test_points_outside_the_macro_are_listed_not_counted():
+    out = [r for r in ROWS if r["role"] == "outside"]
+    assert [(r["macro"], r["config"]) for r in out] == [("jia-sram-like", {"dac_bits": 9})]
+    assert all(r["note"] and "error" in r for r in out)
+    assert {r["role"] for r in ROWS} == {"calibration", "prediction", "outside"}
 
 
 def test_every_macro_has_predictions():

@@ -7,14 +7,17 @@ before the DAC (noise management "abs max"); the column outputs are in units of 
 input, so a column of `rows` cells at g_max driven at full scale reads `rows`.
 """
 
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..checks import check_int, check_real, check_seed, check_str, real_array
-from .devices import IdealDevice, check_no_drift, get_device
+from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_drift, get_device
+from .macros import Periphery, check_macro, get_periphery
 
 INPUT_MODES = ("pwm", "bit_serial")
+_DEVICE_TYPES = (PCM, RRAM, IdealDevice, SRAM)
 MAPPINGS = ("differential", "offset")
 COMPENSATIONS = (None, "global", "column")
 
@@ -78,55 +81,46 @@ class Crossbar:
     vdd_v: float | None = None
 
     def __post_init__(self) -> None:
-        own = "Crossbar"
-        for f in ("rows", "cols", "adc_share", "cores", "read_phases"):
-            object.__setattr__(self, f, check_int(own, f, getattr(self, f)))
-        object.__setattr__(self, "device", get_device(self.device))
-        for f in ("dac_bits", "adc_bits", "weight_bits", "bits_per_cell"):
-            v = getattr(self, f)
-            if v is not None:
+        # Each field's own rule (_RULES). A sweep replaces a field or two of a checked tile: a value that is
+        # the very object the last checked tile held has passed its rule (the values are immutable), and
+        # other values are memoised on (field, type, value) once they pass. The cross-field checks below
+        # run every time.
+        vals = _values(self)
+        last = _LAST[0]
+        seen = _SEEN
+        same = True  # every value stands as given (none normalised to another object)
+        for i in range(len(_RULES)) if len(last) != len(vals) else \
+                [i for i, (a, b) in enumerate(zip(vals, last)) if a is not b]:
+            f, rule = _RULES[i]
+            v = vals[i]
+            if f in _OBJECTS:  # a device or periphery object: its rule is a type test, cheaper than its hash
+                out = rule(v)
+            else:
                 try:
-                    v = check_int(own, f, v, lo=1, hi=24)
-                except (TypeError, ValueError) as err:
-                    raise type(err)(str(err).replace("must be an int", "must be None or an int")) from None
-                object.__setattr__(self, f, v)
+                    key = (f, type(v), v)
+                    out = seen[key]
+                except KeyError:
+                    out = rule(v)
+                    if len(seen) < _SEEN_MAX:
+                        seen[key] = out
+                except TypeError:  # unhashable: checked every time
+                    out = rule(v)
+            if out is not v:
+                object.__setattr__(self, f, out)
+                same = False
         if self.dac_bits == 1 or self.adc_bits == 1:
             raise ValueError("Crossbar.dac_bits and adc_bits are signed: at least 2 bits")
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
-        check_str(own, "input_mode", self.input_mode, INPUT_MODES)
         if self.input_mode == "bit_serial" and self.dac_bits is None:
             raise ValueError("Crossbar.input_mode='bit_serial' needs dac_bits (the input width)")
-        check_str(own, "mapping", self.mapping, MAPPINGS)
-        if not (isinstance(self.adc_range, str) and self.adc_range in ("column", "global")):
-            if isinstance(self.adc_range, str):
-                raise ValueError(f"Crossbar.adc_range must be 'column', 'global' or a positive number, got "
-                                 f"{self.adc_range!r}")
-            object.__setattr__(self, "adc_range", check_real(own, "adc_range", self.adc_range, lo=0,
-                                                             desc="'column', 'global' or a positive number"))
-        if self.dac_range is not None:
-            object.__setattr__(self, "dac_range", check_real(own, "dac_range", self.dac_range, lo=0,
-                                                             desc="None or a positive number"))
-        for f in ("g_max_us", "t_mvm_s", "v_read", "adc_fom_fj", "node_nm"):
-            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0))
-        for f in ("out_noise", "r_wire_ohm"):
-            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, lo_open=False))
-        for f in ("stuck_rate", "stuck_on_fraction"):
-            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, hi=1, lo_open=False))
-        check_str(own, "accumulator", self.accumulator, ("fp32", "fp16", "exact"))
-        check_str(own, "name", self.name)
-        from .macros import check_macro, get_periphery
-        object.__setattr__(self, "periphery", get_periphery(self.periphery))
-        object.__setattr__(self, "input_phases", check_int(own, "input_phases", self.input_phases))
-        if self.vdd_v is not None:
-            object.__setattr__(self, "vdd_v", check_real(own, "vdd_v", self.vdd_v, lo=0,
-                                                         desc="None or a positive number of volts"))
         if self.periphery == "walden":
             if self.input_phases != 1 or self.vdd_v is not None:
                 raise ValueError("Crossbar.input_phases and vdd_v need a component periphery (periphery='neurram', "
                                  "'jia', 'sinangil', 'wang-c2c' or a Periphery); the 'walden' cost has neither")
         else:
             check_macro(self)
+        _LAST[0] = vals if same else _values(self)
 
     @property
     def slices(self) -> int:
@@ -152,6 +146,75 @@ class Crossbar:
                                    input_mode="pwm", weight_bits=None, bits_per_cell=None, stuck_rate=0.0,
                                    r_wire_ohm=0.0, accumulator="exact", periphery="walden", input_phases=1,
                                    vdd_v=None)
+
+
+_OWN = "Crossbar"
+_SEEN: dict = {}
+_SEEN_MAX = 4096
+_OBJECTS = ("device", "periphery")
+
+
+def _int(f):
+    return lambda v: check_int(_OWN, f, v)
+
+
+def _bits(f):
+    def rule(v):
+        if v is None:
+            return v
+        try:
+            return check_int(_OWN, f, v, lo=1, hi=24)
+        except (TypeError, ValueError) as err:
+            raise type(err)(str(err).replace("must be an int", "must be None or an int")) from None
+    return rule
+
+
+def _device(v):
+    return v if type(v) in _DEVICE_TYPES else get_device(v)
+
+
+def _adc_range(v):
+    if isinstance(v, str) and v in ("column", "global"):
+        return v
+    if isinstance(v, str):
+        raise ValueError(f"Crossbar.adc_range must be 'column', 'global' or a positive number, got {v!r}")
+    return check_real(_OWN, "adc_range", v, lo=0, desc="'column', 'global' or a positive number")
+
+
+def _periphery(v):
+    return v if type(v) is Periphery else get_periphery(v)
+
+
+def _real(f, **kw):
+    return lambda v: check_real(_OWN, f, v, **kw)
+
+
+def _none_or(rule):
+    return lambda v: v if v is None else rule(v)
+
+
+# Crossbar's per-field rules, in the order its errors are raised.
+_RULES = (
+    *((f, _int(f)) for f in ("rows", "cols", "adc_share", "cores", "read_phases")),
+    ("device", _device),
+    *((f, _bits(f)) for f in ("dac_bits", "adc_bits", "weight_bits", "bits_per_cell")),
+    ("input_mode", lambda v: check_str(_OWN, "input_mode", v, INPUT_MODES)),
+    ("mapping", lambda v: check_str(_OWN, "mapping", v, MAPPINGS)),
+    ("adc_range", _adc_range),
+    ("dac_range", _none_or(_real("dac_range", lo=0, desc="None or a positive number"))),
+    *((f, _real(f, lo=0)) for f in ("g_max_us", "t_mvm_s", "v_read", "adc_fom_fj", "node_nm")),
+    *((f, _real(f, lo=0, lo_open=False)) for f in ("out_noise", "r_wire_ohm")),
+    *((f, _real(f, lo=0, hi=1, lo_open=False)) for f in ("stuck_rate", "stuck_on_fraction")),
+    ("accumulator", lambda v: check_str(_OWN, "accumulator", v, ("fp32", "fp16", "exact"))),
+    ("name", lambda v: check_str(_OWN, "name", v)),
+    ("periphery", _periphery),
+    ("input_phases", _int("input_phases")),
+    ("vdd_v", _none_or(_real("vdd_v", lo=0, desc="None or a positive number of volts"))),
+)
+
+
+_values = operator.attrgetter(*(f for f, _ in _RULES))
+_LAST = [()]  # the field values of the last Crossbar that passed every check
 
 
 def _signed_levels(bits: int) -> int:

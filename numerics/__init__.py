@@ -39,13 +39,14 @@ from .formats import (
     quire_dot,
     register_format,
 )
+from .formats.rbits import rbits_from_ptx
 from .rounding import RoundMode
 from .sparse import SparseTensor, sparse24
 
 __all__ = [
     "AccMethod", "Accumulator", "accumulator_names", "get_accumulator", "matmul", "register_accumulator",
     "BlockFormat", "BlockTensor", "FloatFormat", "IntFormat", "LogFormat", "LookupFormat", "NanPolicy", "Packed",
-    "PositFormat", "RoundMode", "ScalarFormat", "ScaleRule", "block_format_names", "format_names",
+    "PositFormat", "RoundMode", "rbits_from_ptx", "ScalarFormat", "ScaleRule", "block_format_names", "format_names",
     "get_block_format", "get_format", "quire_dot", "register_block_format", "register_format", "SparseTensor",
     "sparse24", "CompressedWeight", "RandomHadamard", "compress", "compression_methods", "incoherence",
     "load_weights", "ops", "testing",

@@ -184,3 +184,18 @@ def test_rbits_all_ones_from_float16_input_is_exact():
     fmt = nx.get_format("fp16")
     got = fmt.encode(x, rounding=SR, rbits=np.full(x.shape, 8191, np.uint16))
     np.testing.assert_array_equal(got, x.view(np.uint16))
+
+
+def test_f16x2_register_unpacked_as_flashinfer_does():
+    """cvt_rs_f16x2_f32 of flashinfer (same commit as above) without the instruction: d[15:0] (PTX b, our
+    lane 0) rounds with rbits[12:0], d[31:16] (PTX a, lane 1) with rbits[28:16]; lowbit fed
+    rbits_from_ptx(W, "fp16") gives the same two codes per register on fp16 normal results."""
+    rng = np.random.default_rng(8)
+    a = np.exp2(rng.uniform(-14, 15.9, (50_000, 2))).astype(np.float32)
+    x = np.where(rng.random(a.shape) < 0.5, -a, a).astype(np.float32)
+    w = (rng.integers(0, 1 << 32, 50_000, dtype=np.uint64) & 0x1FFF1FFF).astype(np.uint32)
+    fmt = nx.get_format("fp16")
+    got = fmt.encode(x, rounding=SR, rbits=nx.rbits_from_ptx(w, "fp16").reshape(x.shape), saturate=False)
+    want = np.stack([flashinfer_cvt_rs_f16_sw(x[:, 0], w & 0x1FFF), flashinfer_cvt_rs_f16_sw(x[:, 1], w >> 16)], 1)
+    keep = (np.abs(x) >= 2.0 ** -14) & (np.abs(x) < 65520)
+    np.testing.assert_array_equal(got[keep], want[keep])

@@ -70,10 +70,11 @@ class ScalarFormat:
             sr_bits: random bits added below the kept last bit (stochastic only; default 62, "all");
                 lookup and log formats take none (ValueError).
             nan_code: a valid code for inputs the format cannot represent; default: raise ValueError.
-            rbits: caller-supplied random bits for `RoundMode.STOCHASTIC` (E2M1, E2M3, E3M2, E4M3, E5M2: 0..255
-                per element; fp16: 0..8191; bf16: 0..65535), an unsigned array of x's shape, as PTX cvt.rs
-                takes them: they are added just below the last kept mantissa bit and the sum truncated, so
-                zeros round toward zero (numerics/formats/rbits.py; replaces rng and sr_bits).
+            rbits: caller-supplied random bits for `RoundMode.STOCHASTIC` (E2M1, E2M3, E3M2, E4M3, E5M2 and
+                bf16: 0..65535 per element; fp16: 0..8191), an unsigned array of x's shape, as PTX cvt.rs
+                takes them: they are added with their top bit just below the last kept mantissa bit and the
+                sum truncated, so zeros round toward zero (numerics/formats/rbits.py; `rbits_from_ptx` turns
+                the instruction's 32-bit operands into these; replaces rng and sr_bits).
         """
         if rbits is not None:
             return self._encode_rbits(x, rounding, saturate, rng, sr_bits, nan_code, rbits)

@@ -161,14 +161,20 @@ def _at_cacti_node(node: float, size_bytes: float, word_bytes: float, quantity: 
     return _loglog(ws[i:i + 2], tuple(along), w)
 
 
-def _cacti_fit(node_nm: float, size_bytes: float, word_bytes: float, quantity: str, below, above) -> float:
-    """The fit at any node: log-log between CACTI's nodes; below 22 nm `below(node)` x the 22 nm value,
-    above 90 nm `above(node)` x the 90 nm value (module docstring)."""
+@functools.lru_cache(maxsize=4096)
+def _cacti_fit(node_nm: float, size_bytes: int, word_bytes: int, quantity: str) -> float:
+    """The fit at any node: log-log between CACTI's nodes; outside them the edge node's value scaled
+    (module docstring): energies by node_scale, area by the bit cells below 22 nm and (node / 90)^2 above.
+    Cached: a sweep asks for the same few levels at every point."""
     lo, hi = CACTI_NODES_NM[0], CACTI_NODES_NM[-1]
+    area = quantity == "mm2_per_mb"
     if node_nm < lo:
-        return _at_cacti_node(lo, size_bytes, word_bytes, quantity) * below(node_nm)
+        f = (_log_interp(SRAM_CELL_UM2, node_nm) / _log_interp(SRAM_CELL_UM2, lo) if area
+             else node_scale(node_nm, 0.9) / node_scale(lo, 0.9))
+        return _at_cacti_node(lo, size_bytes, word_bytes, quantity) * f
     if node_nm > hi:
-        return _at_cacti_node(hi, size_bytes, word_bytes, quantity) * above(node_nm)
+        f = (node_nm / hi) ** 2 if area else node_scale(node_nm, 0.9) / node_scale(hi, 0.9)
+        return _at_cacti_node(hi, size_bytes, word_bytes, quantity) * f
     at = [_at_cacti_node(n, size_bytes, word_bytes, quantity) for n in CACTI_NODES_NM]
     return _loglog(CACTI_NODES_NM, tuple(at), node_nm)
 
@@ -188,20 +194,14 @@ def sram_pj_per_byte(size_bytes: int, word_bytes: int, node_nm: float, op: str =
     _check_sram_args(size_bytes, word_bytes, node_nm)
     if op not in SRAM_OPS:
         raise ValueError(f"op must be one of {list(SRAM_OPS)}, got {op!r}")
-    lo, hi = CACTI_NODES_NM[0], CACTI_NODES_NM[-1]
-    return _cacti_fit(node_nm, size_bytes, word_bytes, f"{op}_pj_per_byte",
-                      below=lambda n: node_scale(n, 0.9) / node_scale(lo, 0.9),
-                      above=lambda n: node_scale(n, 0.9) / node_scale(hi, 0.9))
+    return _cacti_fit(float(node_nm), int(size_bytes), int(word_bytes), f"{op}_pj_per_byte")
 
 
 def sram_mm2_per_mb(size_bytes: int, word_bytes: int, node_nm: float) -> float:
     """Area of one MiB of an SRAM bank of `size_bytes` with `word_bytes` words at `node_nm`: the CACTI fit;
     below 22 nm scaled by the published bit cells' area (SRAM_CELL_UM2), above 90 nm by (node / 90)^2."""
     _check_sram_args(size_bytes, word_bytes, node_nm)
-    lo, hi = CACTI_NODES_NM[0], CACTI_NODES_NM[-1]
-    return _cacti_fit(node_nm, size_bytes, word_bytes, "mm2_per_mb",
-                      below=lambda n: _log_interp(SRAM_CELL_UM2, n) / _log_interp(SRAM_CELL_UM2, lo),
-                      above=lambda n: (n / hi) ** 2)
+    return _cacti_fit(float(node_nm), int(size_bytes), int(word_bytes), "mm2_per_mb")
 
 
 def level_pj_per_byte(level, node_nm: float) -> float:
@@ -209,8 +209,8 @@ def level_pj_per_byte(level, node_nm: float) -> float:
     tech = getattr(level, "technology", "")
     if tech == "":
         return level.energy_pj_per_byte
-    if tech == "sram":
-        return sram_pj_per_byte(level.size_bytes, level.word_bytes, node_nm)
+    if tech == "sram":  # a MemoryLevel has checked its fields: straight to the (cached) fit
+        return _cacti_fit(float(node_nm), level.size_bytes, level.word_bytes, "read_pj_per_byte")
     return DRAM_PJ_PER_BIT[tech] * 8
 
 
@@ -247,6 +247,6 @@ def design_area_mm2(design) -> dict:
             continue  # off-die
         if getattr(m, "technology", "") == "" and m.size_bytes > (1 << 30):
             continue  # a pinned level of more than 1 GiB is DRAM
-        out[m.name] = m.size_bytes * m.instances / (1 << 20) * sram_mm2_per_mb(m.size_bytes, m.word_bytes,
-                                                                                 design.node_nm)
+        mm2_per_mb = _cacti_fit(float(design.node_nm), m.size_bytes, m.word_bytes, "mm2_per_mb")
+        out[m.name] = m.size_bytes * m.instances / (1 << 20) * mm2_per_mb
     return out

@@ -167,7 +167,8 @@ class MemoryLevel:
     page misses and read/write turnarounds the datasheet peak leaves out); 1.0, the default, is the
     datasheet. Set it only from a measurement (a100-like: see its preset). `word_bytes`: the access width of
     one instance (bytes per access), which an "sram" level's energy and every on-die level's area follow
-    (accel.memory_model); the default 8 is a 64-bit access, Horowitz's SRAM figures' width."""
+    (accel.memory_model): any int from 1 to size_bytes (the fit interpolates between CACTI's powers of two);
+    the default 8 is a 64-bit access, Horowitz's SRAM figures' width."""
 
     name: str
     size_bytes: int

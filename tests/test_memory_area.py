@@ -62,6 +62,26 @@ def test_cacti_table_loads():
     assert len(t[45.0][8][0]) == 16   # 64-bit words: every capacity from 1 KiB to 32 MiB
 
 
+def test_table_script_matches_the_table():
+    """scripts/cacti_sram_table.py writes the columns the table has and fills every field of the template."""
+    import importlib.util
+    import string
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("cacti_sram_table", root / "scripts" / "cacti_sram_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    header = (root / "accel" / "data" / "cacti" / "sram.csv").read_text().splitlines()[0]
+    assert tuple(header.split(",")) == mod.FIELDS
+    cfg = string.Template(mod.TEMPLATE.read_text()).substitute(size_bytes=4096, word_bytes=8, word_bits=64,
+                                                               node_um="0.045")
+    assert "-size (bytes) 4096" in cfg and "-output/input bus width 64" in cfg and '-cache type "ram"' in cfg
+    n = sum(len(c) for w in cacti_sram_table().values() for c, _ in w.values())
+    assert n == 625 and n == len(mod.NODES_NM) * len(mod.CAPACITIES) * len(mod.WORD_BITS) - 15
+    with pytest.raises(SystemExit):
+        mod.main([str(root / "accel" / "data" / "cacti" / "sram.csv")])   # not an executable
+
+
 def test_fit_hits_the_table_points_exactly():
     for node, words in cacti_sram_table().items():
         for w, (caps, q) in words.items():

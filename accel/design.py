@@ -165,7 +165,10 @@ class MemoryLevel:
     whose bandwidth is not published may be given math.inf: it then models reuse and energy only.
     `sustained_fraction`: the share of the datasheet bandwidth that streaming kernels reach (DRAM refresh,
     page misses and read/write turnarounds the datasheet peak leaves out); 1.0, the default, is the
-    datasheet. Set it only from a measurement (a100-like: see its preset)."""
+    datasheet. Set it only from a measurement (a100-like: see its preset). `word_bytes`: the access width of
+    one instance (bytes per access), which an "sram" level's energy and every on-die level's area follow
+    (accel.memory_model): any int from 1 to size_bytes (the fit interpolates between CACTI's powers of two);
+    the default 8 is a 64-bit access, Horowitz's SRAM figures' width."""
 
     name: str
     size_bytes: int
@@ -174,6 +177,7 @@ class MemoryLevel:
     instances: int = 1
     technology: str = ""  # "": energy_pj_per_byte as given; "sram" or a DRAM name: accel.memory_model's
     sustained_fraction: float = 1.0
+    word_bytes: int = 8
 
     def __post_init__(self) -> None:
         check_str("MemoryLevel", "name", self.name)
@@ -183,6 +187,10 @@ class MemoryLevel:
         _check_positive(self, "energy_pj_per_byte")
         _check_positive(self, "bandwidth_bytes_per_s", allow_inf=True)  # inf: bandwidth unpublished
         _check_fraction(self, "sustained_fraction")
+        _check_int(self, "word_bytes")
+        if self.word_bytes > self.size_bytes:
+            raise ValueError(f"MemoryLevel.word_bytes ({self.word_bytes}) must be at most size_bytes "
+                             f"({self.size_bytes}): one access reads at most the whole level")
 
     @property
     def total_bandwidth_bytes_per_s(self) -> float:

@@ -2,12 +2,25 @@
 here and in docs/constants.md.
 
 Memory energy follows the memory. A MemoryLevel whose `technology` is "" keeps its `energy_pj_per_byte`
-(a datasheet figure a preset pins); "sram" takes the SRAM rule of accel.energy (Horowitz's 64-bit reads:
-10 pJ at 8 KB growing as sqrt(capacity), banks of at most 1 MB) at the design's node, from the level's
-capacity per instance, so an SRAM-size sweep moves the energy; a DRAM technology name takes its published
-energy per bit (DRAM_PJ_PER_BIT; DRAM is not node-scaled).
+(a datasheet figure a preset pins); "sram" takes CACTI 7's read energy for one bank of the level's capacity
+per instance and access width (`word_bytes`) at the design's node (the CACTI fit below), so a sweep over
+capacity or word width moves the energy; a DRAM technology name takes its published energy per bit
+(DRAM_PJ_PER_BIT; DRAM is not node-scaled).
 
-Area (mm², on-die only: DRAM is off-die). SRAM: capacity x bit-cell area at the node / array efficiency.
+The CACTI fit (accel/data/cacti/sram.csv, made by scripts/cacti_sram_table.py; README there). CACTI 7 ran
+plain one-bank, one-port scratchpads (no tags, no ECC, itrs-hp cells at 360 K) of 1 KiB-32 MiB and words of
+1-128 bytes at 22, 32, 45, 65 and 90 nm. Between the table's points: piecewise power laws (linear in
+log-log) in capacity along each tabulated word width, then in word width, then in node; at a tabulated
+point the table's own value. Outside: capacity and word held at the table's edge (a level of more than
+32 MiB costs a 32 MiB bank's access, the wires between banks not counted; a word of more than 128 bytes
+costs per byte what 128 bytes does); capacities too small for their word (16 words or fewer: CACTI finds
+no organisation) take the smallest tabulated capacity for that word (an upper bound). Nodes below 22 nm:
+energy x node / 22 (node_scale's C V^2 rule from CACTI's smallest node); area x the published bit-cell
+area ratio (SRAM_CELL_UM2) from 22 nm. Nodes above 90 nm: energy x node / 90, area x (node / 90)^2.
+Writes are charged at the read energy: the timing model counts bytes moved, not their direction (CACTI's
+write energy is tabulated; `sram_pj_per_byte(..., op="write")`).
+
+Area (mm², on-die only: DRAM is off-die). SRAM: CACTI's bank area per MiB (the fit above) x capacity.
 MACs: the unit's peak MACs per clock x one MAC's area (multiplier + accumulator adder, Horowitz's 45 nm
 areas interpolated with the same power laws as the energies), for the format whose datapath is largest
 (formats share multipliers in real units, so the largest is a floor). Logic area scales as (node / 45)^2.
@@ -16,9 +29,12 @@ Control, interconnect, I/O, register files and vector units are not counted: are
 Leakage: a power density per mm² at the node (LEAKAGE_W_PER_MM2) x area x the run's seconds.
 """
 
+import csv
+import functools
 import math
+from pathlib import Path
 
-from .energy import _power_law, node_scale, sram_pj_per_byte
+from .energy import _power_law, node_scale
 
 # DRAM access energy per bit moved (array, periphery and I/O), pJ/bit.
 DRAM_PJ_PER_BIT = {
@@ -49,9 +65,10 @@ TECHNOLOGIES = ("", "sram", *DRAM_PJ_PER_BIT)
 # 28 nm (IEDM 2009) 0.127; TSMC 16FF+ (Wu et al., IEDM 2013) 0.070; TSMC N7 (Wu et al., IEDM 2016) 0.027;
 # TSMC N5 (Yeap et al., IEDM 2019) 0.021; TSMC N3 (Chang et al., IEDM 2022) 0.0199.
 SRAM_CELL_UM2 = {45.0: 0.346, 28.0: 0.127, 16.0: 0.070, 7.0: 0.027, 5.0: 0.021, 3.0: 0.0199}
-# Array efficiency (bit cells / macro area): TSMC N5's 0.021 µm² cell (47.6 Mb/mm² of cells) against its
-# published macro density of 31.8 Mb/mm² (WikiChip, TSMC N5/N3E SRAM density, IEDM 2022 coverage): 0.67.
-SRAM_ARRAY_EFFICIENCY = 31.8 / (1.0 / 0.021)
+# CACTI 7 (HewlettPackard/cacti, commit 1ffd8dfb; accel/data/cacti/README.md) runs of one-bank scratchpads.
+CACTI_SRAM_CSV = Path(__file__).parent / "data" / "cacti" / "sram.csv"
+CACTI_NODES_NM = (22.0, 32.0, 45.0, 65.0, 90.0)   # every node CACTI 7 enables (16 nm is commented out)
+SRAM_OPS = ("read", "write")
 
 # Horowitz ISSCC 2014 (45 nm), area in µm² of one operator (as reproduced in Dally's lectures and Han et
 # al., EIE, ISCA 2016): int8 add 36, int32 add 137, int8 mult 282, int32 mult 3495, fp16 add 1360, fp32
@@ -93,19 +110,108 @@ def check_technology(owner: str, tech) -> str:
     return tech
 
 
+def _loglog(xs: tuple, ys: tuple, x: float) -> float:
+    """Piecewise power law through (xs, ys) (xs ascending), held at the end points outside them; a
+    tabulated x returns its y exactly."""
+    if x <= xs[0]:
+        return ys[0]
+    if x >= xs[-1]:
+        return ys[-1]
+    for x0, y0, x1, y1 in zip(xs, ys, xs[1:], ys[1:]):
+        if x == x0:
+            return y0
+        if x0 < x < x1:
+            return y0 * (x / x0) ** (math.log(y1 / y0) / math.log(x1 / x0))
+    raise AssertionError("unreachable")
+
+
+@functools.cache
+def cacti_sram_table() -> dict:
+    """{node_nm: {word_bytes: (capacities, {quantity: values})}} from accel/data/cacti/sram.csv, the
+    capacities ascending; quantities: read_pj_per_byte, write_pj_per_byte, mm2_per_mb, and the raw
+    per-access columns (read_nj, write_nj, leakage_mw, area_mm2, access_ns, cycle_ns)."""
+    rows: dict = {}
+    with CACTI_SRAM_CSV.open(newline="") as f:
+        for r in csv.DictReader(f):
+            node, cap, word = float(r["node_nm"]), int(r["capacity_bytes"]), int(r["word_bits"]) // 8
+            q = {k: float(v) for k, v in r.items() if k not in ("node_nm", "capacity_bytes", "word_bits")}
+            q["read_pj_per_byte"] = q["read_nj"] * 1e3 / word
+            q["write_pj_per_byte"] = q["write_nj"] * 1e3 / word
+            q["mm2_per_mb"] = q["area_mm2"] / (cap / (1 << 20))
+            rows.setdefault(node, {}).setdefault(word, []).append((cap, q))
+    out: dict = {}
+    for node, words in rows.items():
+        out[node] = {}
+        for word, pts in sorted(words.items()):
+            pts.sort(key=lambda p: p[0])
+            caps = tuple(c for c, _ in pts)
+            out[node][word] = (caps, {k: tuple(q[k] for _, q in pts) for k in pts[0][1]})
+    return out
+
+
+def _at_cacti_node(node: float, size_bytes: float, word_bytes: float, quantity: str) -> float:
+    """The table's `quantity` at a CACTI node: log-log in capacity along each tabulated word, then in word."""
+    words = cacti_sram_table()[node]
+    ws = tuple(words)
+    w = min(max(word_bytes, ws[0]), ws[-1])
+    i = max(j for j, x in enumerate(ws) if x <= w)
+    along = [_loglog(words[x][0], words[x][1][quantity], size_bytes) for x in ws[i:i + 2]]
+    if ws[i] == w:
+        return along[0]
+    return _loglog(ws[i:i + 2], tuple(along), w)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cacti_fit(node_nm: float, size_bytes: int, word_bytes: int, quantity: str) -> float:
+    """The fit at any node: log-log between CACTI's nodes; outside them the edge node's value scaled
+    (module docstring): energies by node_scale, area by the bit cells below 22 nm and (node / 90)^2 above.
+    Cached: a sweep asks for the same few levels at every point."""
+    lo, hi = CACTI_NODES_NM[0], CACTI_NODES_NM[-1]
+    area = quantity == "mm2_per_mb"
+    if node_nm < lo:
+        f = (_log_interp(SRAM_CELL_UM2, node_nm) / _log_interp(SRAM_CELL_UM2, lo) if area
+             else node_scale(node_nm, 0.9) / node_scale(lo, 0.9))
+        return _at_cacti_node(lo, size_bytes, word_bytes, quantity) * f
+    if node_nm > hi:
+        f = (node_nm / hi) ** 2 if area else node_scale(node_nm, 0.9) / node_scale(hi, 0.9)
+        return _at_cacti_node(hi, size_bytes, word_bytes, quantity) * f
+    at = [_at_cacti_node(n, size_bytes, word_bytes, quantity) for n in CACTI_NODES_NM]
+    return _loglog(CACTI_NODES_NM, tuple(at), node_nm)
+
+
+def _check_sram_args(size_bytes, word_bytes, node_nm) -> None:
+    from .checks import check_int, check_real
+    check_int("sram", "size_bytes", size_bytes)
+    check_int("MemoryLevel", "word_bytes", word_bytes)
+    check_real("sram", "node_nm", node_nm, lo=0)
+    if word_bytes > size_bytes:
+        raise ValueError(f"MemoryLevel.word_bytes ({word_bytes}) must be at most size_bytes ({size_bytes})")
+
+
+def sram_pj_per_byte(size_bytes: int, word_bytes: int, node_nm: float, op: str = "read") -> float:
+    """SRAM energy per byte read (op="read") or written (op="write") in one access of `word_bytes` to a bank
+    of `size_bytes` at `node_nm` (0.9 V): the CACTI fit (module docstring)."""
+    _check_sram_args(size_bytes, word_bytes, node_nm)
+    if op not in SRAM_OPS:
+        raise ValueError(f"op must be one of {list(SRAM_OPS)}, got {op!r}")
+    return _cacti_fit(float(node_nm), int(size_bytes), int(word_bytes), f"{op}_pj_per_byte")
+
+
+def sram_mm2_per_mb(size_bytes: int, word_bytes: int, node_nm: float) -> float:
+    """Area of one MiB of an SRAM bank of `size_bytes` with `word_bytes` words at `node_nm`: the CACTI fit;
+    below 22 nm scaled by the published bit cells' area (SRAM_CELL_UM2), above 90 nm by (node / 90)^2."""
+    _check_sram_args(size_bytes, word_bytes, node_nm)
+    return _cacti_fit(float(node_nm), int(size_bytes), int(word_bytes), "mm2_per_mb")
+
+
 def level_pj_per_byte(level, node_nm: float) -> float:
     """Energy per byte of a MemoryLevel at the design's node (module docstring)."""
     tech = getattr(level, "technology", "")
     if tech == "":
         return level.energy_pj_per_byte
-    if tech == "sram":  # rounded to 1e-4 pJ as the presets' pinned values always were
-        return round(sram_pj_per_byte(level.size_bytes) * node_scale(node_nm, 0.9), 4)
+    if tech == "sram":  # a MemoryLevel has checked its fields: straight to the (cached) fit
+        return _cacti_fit(float(node_nm), level.size_bytes, level.word_bytes, "read_pj_per_byte")
     return DRAM_PJ_PER_BIT[tech] * 8
-
-
-def sram_mm2_per_mb(node_nm: float) -> float:
-    """Area of one MiB of SRAM macro at `node_nm`: 2^23 bit cells / array efficiency."""
-    return (1 << 23) * _log_interp(SRAM_CELL_UM2, node_nm) / SRAM_ARRAY_EFFICIENCY * 1e-6
 
 
 def mac_um2(element, accumulator, node_nm: float) -> float:
@@ -141,5 +247,6 @@ def design_area_mm2(design) -> dict:
             continue  # off-die
         if getattr(m, "technology", "") == "" and m.size_bytes > (1 << 30):
             continue  # a pinned level of more than 1 GiB is DRAM
-        out[m.name] = m.size_bytes * m.instances / (1 << 20) * sram_mm2_per_mb(design.node_nm)
+        mm2_per_mb = _cacti_fit(float(design.node_nm), m.size_bytes, m.word_bytes, "mm2_per_mb")
+        out[m.name] = m.size_bytes * m.instances / (1 << 20) * mm2_per_mb
     return out

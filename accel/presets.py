@@ -5,9 +5,9 @@ their published sizes and bandwidths and energies from accel.energy's rules (eac
 import math
 
 from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray
-from .energy import DRAM_PJ_PER_BYTE, node_scale, sram_pj_per_byte  # noqa: F401 - DRAM_PJ_PER_BYTE re-exported
+from .energy import DRAM_PJ_PER_BYTE  # noqa: F401 - DRAM_PJ_PER_BYTE re-exported
 from .interconnect import Interconnect
-from .memory_model import DRAM_PJ_PER_BIT
+from .memory_model import DRAM_PJ_PER_BIT, sram_pj_per_byte
 from .ops import KernelCost
 from .systolic import Dataflow
 
@@ -42,9 +42,9 @@ def get_design(name: str) -> Design:
 
 
 def _sram(name: str, size: int, bw: float, node_nm: float, instances: int = 1) -> MemoryLevel:
-    # technology "sram": the energy follows the capacity (accel.memory_model), equal to the pinned value here
-    return MemoryLevel(name, size, bw, round(sram_pj_per_byte(size) * node_scale(node_nm, 0.9), 4), instances,
-                       technology="sram")
+    # technology "sram": the energy follows capacity and word (accel.memory_model's CACTI fit); the field
+    # energy_pj_per_byte shows the fit's value at the preset's own size and the default 64-bit word
+    return MemoryLevel(name, size, bw, sram_pj_per_byte(size, 8, node_nm), instances, technology="sram")
 
 
 def _dram(name: str, size: int, bw: float, tech: str, sustained: float = 1.0) -> MemoryLevel:

@@ -6,16 +6,19 @@ import math
 import pytest
 
 from accel import Gemm, MemoryLevel, get_design, simulate
-from accel.energy import node_scale, sram_pj_per_byte
+from accel.energy import node_scale
 from accel.memory_model import (
+    CACTI_NODES_NM,
     DRAM_PJ_PER_BIT,
     LEAKAGE_W_PER_MM2,
     SRAM_CELL_UM2,
     TECHNOLOGIES,
+    cacti_sram_table,
     design_area_mm2,
     leakage_w_per_mm2,
     level_pj_per_byte,
     sram_mm2_per_mb,
+    sram_pj_per_byte,
 )
 
 
@@ -27,13 +30,108 @@ def _resize(design, name, size):
 def test_sram_size_sweep_moves_energy_and_area():
     d = get_design("edge-npu")
     g = Gemm(512, 512, 512, "int8")
-    rs = [simulate(_resize(d, "tcm", s), g, accuracy=False) for s in (256 * 1024, 1 << 20, 4 << 20)]
-    per_byte = [r.energy_breakdown_j["tcm"] / r.counts[("tcm", "byte")] for r in rs]
-    # sqrt(capacity) up to a 1 MB bank, then banked (accel.energy)
-    assert per_byte[0] * 2 == pytest.approx(per_byte[1], rel=1e-3) and per_byte[1] == per_byte[2]
-    assert rs[0].energy_j != rs[1].energy_j
+    sizes = (256 * 1024, 1 << 20, 4 << 20)
+    rs = [simulate(_resize(d, "tcm", s), g, accuracy=False) for s in sizes]
+    per_byte = [r.energy_breakdown_j["tcm"] / r.counts[("tcm", "byte")] * 1e12 for r in rs]
+    assert per_byte == pytest.approx([sram_pj_per_byte(s, 8, 4.0) for s in sizes], rel=1e-12)
+    assert per_byte[0] < per_byte[1] < per_byte[2]
     assert rs[0].area_mm2 < rs[1].area_mm2 < rs[2].area_mm2
-    assert rs[0].area_breakdown_mm2["tcm"] * 4 == pytest.approx(rs[1].area_breakdown_mm2["tcm"])
+    assert rs[1].area_breakdown_mm2["tcm"] == pytest.approx(sram_mm2_per_mb(1 << 20, 8, 4.0))
+
+
+def test_word_bytes_sweep_moves_energy_and_area():
+    """memories.N.word_bytes through the sweep machinery: wider words read fewer, cheaper-per-byte accesses."""
+    from accel import set_field
+    d = get_design("edge-npu")
+    g = Gemm(512, 512, 512, "int8")
+    rs = [simulate(set_field(d, "memories.0.word_bytes", w), g, accuracy=False) for w in (4, 16, 64)]
+    tcm = [r.energy_breakdown_j["tcm"] for r in rs]
+    assert tcm[0] > tcm[1] > tcm[2] and rs[0].energy_j > rs[2].energy_j
+    assert len({r.area_breakdown_mm2["tcm"] for r in rs}) == 3
+    assert rs[0].counts[("tcm", "byte")] == rs[2].counts[("tcm", "byte")]   # the traffic is the same
+
+
+def test_cacti_table_loads():
+    t = cacti_sram_table()
+    assert set(t) == set(CACTI_NODES_NM)
+    for words in t.values():
+        assert set(words) == {1, 2, 4, 8, 16, 32, 64, 128}
+        for caps, q in words.values():
+            assert caps[-1] == 32 << 20 and caps == tuple(sorted(caps)) and caps[0] >= 1024
+            assert all(v > 0 for k in ("read_nj", "write_nj", "leakage_mw", "area_mm2", "access_ns") for v in q[k])
+    assert len(t[45.0][8][0]) == 16   # 64-bit words: every capacity from 1 KiB to 32 MiB
+
+
+def test_table_script_matches_the_table():
+    """scripts/cacti_sram_table.py writes the columns the table has and fills every field of the template."""
+    import importlib.util
+    import string
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("cacti_sram_table", root / "scripts" / "cacti_sram_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    header = (root / "accel" / "data" / "cacti" / "sram.csv").read_text().splitlines()[0]
+    assert tuple(header.split(",")) == mod.FIELDS
+    cfg = string.Template(mod.TEMPLATE.read_text()).substitute(size_bytes=4096, word_bytes=8, word_bits=64,
+                                                               node_um="0.045")
+    assert "-size (bytes) 4096" in cfg and "-output/input bus width 64" in cfg and '-cache type "ram"' in cfg
+    n = sum(len(c) for w in cacti_sram_table().values() for c, _ in w.values())
+    assert n == 625 and n == len(mod.NODES_NM) * len(mod.CAPACITIES) * len(mod.WORD_BITS) - 15
+    with pytest.raises(SystemExit):
+        mod.main([str(root / "accel" / "data" / "cacti" / "sram.csv")])   # not an executable
+
+
+def test_fit_hits_the_table_points_exactly():
+    for node, words in cacti_sram_table().items():
+        for w, (caps, q) in words.items():
+            for i, c in enumerate(caps):
+                assert sram_pj_per_byte(c, w, node) == q["read_nj"][i] * 1e3 / w
+                assert sram_pj_per_byte(c, w, node, op="write") == q["write_nj"][i] * 1e3 / w
+                assert sram_mm2_per_mb(c, w, node) == q["area_mm2"][i] / (c / (1 << 20))
+
+
+def test_fit_monotone_where_cacti_is():
+    """Energy per byte falls with the word (1-32 B, banks of 8 KiB and more) and grows with capacity (words
+    of 4-64 B), at and between the tabulated points, at every CACTI node and between them."""
+    for node in (*CACTI_NODES_NM, 28.0, 7.0):
+        for cap in (8 << 10, 96 << 10, 1 << 20, 24 << 20, 32 << 20):
+            per_word = [sram_pj_per_byte(cap, w, node) for w in (1, 2, 3, 8, 12, 24, 32)]
+            assert per_word == sorted(per_word, reverse=True), (node, cap, per_word)
+        for w in (4, 8, 12, 64):
+            per_cap = [sram_pj_per_byte(c, w, node) for c in (1 << 10, 4 << 10, 48 << 10, 1 << 20, 3 << 20, 32 << 20)]
+            assert per_cap == sorted(per_cap), (node, w, per_cap)
+    # a point between two tabulated ones: the power law through them
+    lo, mid, hi = (sram_pj_per_byte(c, 8, 45.0) for c in (1 << 20, 3 << 19, 2 << 20))
+    assert lo < mid < hi and mid == pytest.approx(lo * (hi / lo) ** math.log2(1.5))
+
+
+def test_where_cacti_is_not_monotone():
+    """docs/constants.md's exceptions, as CACTI gives them: short arrays (few rows) pay more per byte for a
+    wider word; 1-byte words dip with capacity where CACTI's ED^2 optimiser changes organisation."""
+    for node in CACTI_NODES_NM:
+        assert sram_pj_per_byte(8 << 10, 128, node) > 1.5 * sram_pj_per_byte(8 << 10, 64, node)
+    assert sram_pj_per_byte(128 << 10, 1, 90.0) < 0.7 * sram_pj_per_byte(64 << 10, 1, 90.0)
+
+
+def test_nodes_outside_cacti_scale_from_its_edges():
+    assert sram_pj_per_byte(1 << 20, 8, 7.0) == pytest.approx(
+        sram_pj_per_byte(1 << 20, 8, 22.0) * node_scale(7.0, 0.9) / node_scale(22.0, 0.9))
+    assert sram_pj_per_byte(1 << 20, 8, 130.0) == pytest.approx(sram_pj_per_byte(1 << 20, 8, 90.0) * 130 / 90)
+    cell = {n: SRAM_CELL_UM2[n] for n in (16.0, 28.0)}   # 22 nm lies between TSMC's 28 and 16 nm cells
+    cell22 = cell[28.0] * (22 / 28) ** (math.log(cell[16.0] / cell[28.0]) / math.log(16 / 28))
+    assert sram_mm2_per_mb(1 << 20, 8, 5.0) == pytest.approx(sram_mm2_per_mb(1 << 20, 8, 22.0) * SRAM_CELL_UM2[5.0]
+                                                             / cell22)
+    # between CACTI's nodes: log-log, so between the neighbours
+    assert sram_pj_per_byte(1 << 20, 8, 32.0) < sram_pj_per_byte(1 << 20, 8, 40.0) < sram_pj_per_byte(1 << 20, 8, 45.0)
+
+
+def test_outside_the_table_held_at_its_edges():
+    assert sram_pj_per_byte(256 << 20, 8, 45.0) == sram_pj_per_byte(32 << 20, 8, 45.0)
+    assert sram_pj_per_byte(1 << 20, 512, 45.0) == sram_pj_per_byte(1 << 20, 128, 45.0)
+    # 1 KiB of 128-byte words has no CACTI organisation: the smallest tabulated capacity for that word
+    caps = cacti_sram_table()[45.0][128][0]
+    assert caps[0] > 1024 and sram_pj_per_byte(1024, 128, 45.0) == sram_pj_per_byte(caps[0], 128, 45.0)
 
 
 @pytest.mark.parametrize("tech", sorted(DRAM_PJ_PER_BIT))
@@ -43,17 +141,46 @@ def test_dram_technology_energy(tech):
 
 
 def test_sram_technology_matches_rule_and_pinned_level_kept():
-    m = MemoryLevel("buf", 1 << 20, 1e11, 7.0, technology="sram")
-    assert level_pj_per_byte(m, 7.0) == round(sram_pj_per_byte(1 << 20) * node_scale(7.0, 0.9), 4)
+    m = MemoryLevel("buf", 1 << 20, 1e11, 7.0, technology="sram", word_bytes=32)
+    assert level_pj_per_byte(m, 7.0) == sram_pj_per_byte(1 << 20, 32, 7.0)
     assert level_pj_per_byte(dataclasses.replace(m, technology=""), 7.0) == 7.0
 
 
-def test_presets_keep_their_sram_values():
-    """The presets' SRAM levels now follow the model; at their own sizes it gives their former values."""
+def test_presets_show_their_sram_values():
+    """The presets' SRAM levels follow the model; their energy_pj_per_byte field shows its value at their
+    own sizes (64-bit words, the default)."""
     for name in ("a100-like", "h100-like", "tpu-v1-like", "edge-npu"):
         d = get_design(name)
         for m in d.memories:
             assert level_pj_per_byte(m, d.node_nm) == m.energy_pj_per_byte
+            assert m.word_bytes == 8
+
+
+@pytest.mark.parametrize("word, exc, msg", [
+    (0, ValueError, "MemoryLevel.word_bytes must be a positive int, got 0"),
+    (-8, ValueError, "MemoryLevel.word_bytes must be a positive int"),
+    (8.0, TypeError, "MemoryLevel.word_bytes must be a positive int, got 8.0"),
+    (True, TypeError, "MemoryLevel.word_bytes must be a positive int"),
+    ("8", TypeError, "MemoryLevel.word_bytes must be a positive int"),
+    (2048, ValueError, r"MemoryLevel.word_bytes \(2048\) must be at most size_bytes \(1024\)")])
+def test_bad_word_bytes(word, exc, msg):
+    with pytest.raises(exc, match=msg):
+        MemoryLevel("x", 1024, 1e9, 1.0, technology="sram", word_bytes=word)
+    with pytest.raises(exc, match=msg):
+        sram_pj_per_byte(1024, word, 45.0)
+
+
+def test_bad_sram_fit_arguments():
+    with pytest.raises(ValueError, match=r"op must be one of \['read', 'write'\]"):
+        sram_pj_per_byte(1024, 8, 45.0, op="rmw")
+    with pytest.raises(ValueError, match="sram.node_nm must be a positive number"):
+        sram_mm2_per_mb(1024, 8, 0.0)
+
+
+def test_word_bytes_round_trips_toml():
+    d = get_design("edge-npu")
+    d2 = d.replace(memories=(dataclasses.replace(d.memories[0], word_bytes=32), d.memories[1]))
+    assert type(d2).from_toml(d2.to_toml()).memories[0].word_bytes == 32
 
 
 def test_edge_npu_lpddr5():
@@ -92,7 +219,7 @@ def test_low_utilisation_pays_leakage():
 
 
 def test_tables_monotone():
-    nodes = sorted(SRAM_CELL_UM2)
-    assert [sram_mm2_per_mb(n) for n in nodes] == sorted(sram_mm2_per_mb(n) for n in nodes)
+    nodes = sorted(SRAM_CELL_UM2) + [65.0, 90.0]
+    assert [sram_mm2_per_mb(1 << 20, 8, n) for n in nodes] == sorted(sram_mm2_per_mb(1 << 20, 8, n) for n in nodes)
     assert leakage_w_per_mm2(45.0) == LEAKAGE_W_PER_MM2[45.0] and leakage_w_per_mm2(3.0) == LEAKAGE_W_PER_MM2[28.0]
     assert set(TECHNOLOGIES) >= {"", "sram", "lpddr5", "hbm3e", "gddr6"}

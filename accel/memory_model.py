@@ -11,16 +11,21 @@ The CACTI fit (accel/data/cacti/sram.csv, made by scripts/cacti_sram_table.py; R
 plain one-bank, one-port scratchpads (no tags, no ECC, itrs-hp cells at 360 K) of 1 KiB-32 MiB and words of
 1-128 bytes at 22, 32, 45, 65 and 90 nm. Between the table's points: piecewise power laws (linear in
 log-log) in capacity along each tabulated word width, then in word width, then in node; at a tabulated
-point the table's own value. Outside: capacity and word held at the table's edge (a level of more than
-32 MiB costs a 32 MiB bank's access, the wires between banks not counted; a word of more than 128 bytes
-costs per byte what 128 bytes does); capacities too small for their word (16 words or fewer: CACTI finds
+point the table's own value. Outside: the word held at the table's edge (a word of more than 128 bytes
+costs per byte what 128 bytes does; levels are banked below the table's largest capacity, see Banks); capacities too small for their word (16 words or fewer: CACTI finds
 no organisation) take the smallest tabulated capacity for that word (an upper bound). Nodes below 22 nm:
 energy x node / 22 (node_scale's C V^2 rule from CACTI's smallest node); area x the published bit-cell
 area ratio (SRAM_CELL_UM2) from 22 nm. Nodes above 90 nm: energy x node / 90, area x (node / 90)^2.
 Writes are charged at the read energy: the timing model counts bytes moved, not their direction (CACTI's
 write energy is tabulated; `sram_pj_per_byte(..., op="write")`).
 
-Area (mm², on-die only: DRAM is off-die). SRAM: CACTI's bank area per MiB (the fit above) x capacity.
+Banks: a level larger than SRAM_BANK_MAX_BYTES (1 MiB, the largest array Horowitz's ISSCC 2014 SRAM
+energies cover) is built of banks of that size and one access reads one bank, as the previous rule had it
+(large caches are sliced; a 40 MB L2 is no single array). The network between banks is not counted, so
+large levels' energies are a lower bound.
+
+Area (mm², on-die only: DRAM is off-die). SRAM: CACTI's bank area per MiB (the fit above, at the bank size)
+x capacity.
 MACs: the unit's peak MACs per clock x one MAC's area (multiplier + accumulator adder, Horowitz's 45 nm
 areas interpolated with the same power laws as the energies), for the format whose datapath is largest
 (formats share multipliers in real units, so the largest is a floor). Logic area scales as (node / 45)^2.
@@ -204,13 +209,23 @@ def sram_mm2_per_mb(size_bytes: int, word_bytes: int, node_nm: float) -> float:
     return _cacti_fit(float(node_nm), int(size_bytes), int(word_bytes), "mm2_per_mb")
 
 
+SRAM_BANK_MAX_BYTES = 1 << 20  # Horowitz ISSCC 2014's largest SRAM (1 MB); see the module docstring
+
+
+def sram_bank_bytes(size_bytes: int, word_bytes: int) -> int:
+    """The bank one access of a level of `size_bytes` reads: the level itself up to SRAM_BANK_MAX_BYTES, else
+    a bank of that size (never smaller than one word)."""
+    return max(min(size_bytes, SRAM_BANK_MAX_BYTES), word_bytes)
+
+
 def level_pj_per_byte(level, node_nm: float) -> float:
     """Energy per byte of a MemoryLevel at the design's node (module docstring)."""
     tech = getattr(level, "technology", "")
     if tech == "":
         return level.energy_pj_per_byte
     if tech == "sram":  # a MemoryLevel has checked its fields: straight to the (cached) fit
-        return _cacti_fit(float(node_nm), level.size_bytes, level.word_bytes, "read_pj_per_byte")
+        return _cacti_fit(float(node_nm), sram_bank_bytes(level.size_bytes, level.word_bytes), level.word_bytes,
+                          "read_pj_per_byte")
     return DRAM_PJ_PER_BIT[tech] * 8
 
 
@@ -247,6 +262,7 @@ def design_area_mm2(design) -> dict:
             continue  # off-die
         if getattr(m, "technology", "") == "" and m.size_bytes > (1 << 30):
             continue  # a pinned level of more than 1 GiB is DRAM
-        mm2_per_mb = _cacti_fit(float(design.node_nm), m.size_bytes, m.word_bytes, "mm2_per_mb")
+        mm2_per_mb = _cacti_fit(float(design.node_nm), sram_bank_bytes(m.size_bytes, m.word_bytes), m.word_bytes,
+                                "mm2_per_mb")
         out[m.name] = m.size_bytes * m.instances / (1 << 20) * mm2_per_mb
     return out

@@ -7,7 +7,7 @@ import math
 from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray
 from .energy import DRAM_PJ_PER_BYTE  # noqa: F401 - DRAM_PJ_PER_BYTE re-exported
 from .interconnect import Interconnect
-from .memory_model import DRAM_PJ_PER_BIT, sram_pj_per_byte
+from .memory_model import DRAM_PJ_PER_BIT, sram_bank_bytes, sram_pj_per_byte
 from .ops import KernelCost
 from .systolic import Dataflow
 
@@ -43,8 +43,10 @@ def get_design(name: str) -> Design:
 
 def _sram(name: str, size: int, bw: float, node_nm: float, instances: int = 1) -> MemoryLevel:
     # technology "sram": the energy follows capacity and word (accel.memory_model's CACTI fit); the field
-    # energy_pj_per_byte shows the fit's value at the preset's own size and the default 64-bit word
-    return MemoryLevel(name, size, bw, sram_pj_per_byte(size, 8, node_nm), instances, technology="sram")
+    # energy_pj_per_byte shows the fit's value at the preset's own size (its 1 MiB banks beyond that) and
+    # the default 64-bit word
+    return MemoryLevel(name, size, bw, sram_pj_per_byte(sram_bank_bytes(size, 8), 8, node_nm), instances,
+                       technology="sram")
 
 
 def _dram(name: str, size: int, bw: float, tech: str, sustained: float = 1.0) -> MemoryLevel:

@@ -11,6 +11,7 @@ from accel.memory_model import (
     CACTI_NODES_NM,
     DRAM_PJ_PER_BIT,
     LEAKAGE_W_PER_MM2,
+    SRAM_BANK_MAX_BYTES,
     SRAM_CELL_UM2,
     TECHNOLOGIES,
     cacti_sram_table,
@@ -30,13 +31,16 @@ def _resize(design, name, size):
 def test_sram_size_sweep_moves_energy_and_area():
     d = get_design("edge-npu")
     g = Gemm(512, 512, 512, "int8")
-    sizes = (256 * 1024, 1 << 20, 4 << 20)
+    sizes = (64 * 1024, 256 * 1024, 1 << 20, 4 << 20)
     rs = [simulate(_resize(d, "tcm", s), g, accuracy=False) for s in sizes]
     per_byte = [r.energy_breakdown_j["tcm"] / r.counts[("tcm", "byte")] * 1e12 for r in rs]
-    assert per_byte == pytest.approx([sram_pj_per_byte(s, 8, 4.0) for s in sizes], rel=1e-12)
-    assert per_byte[0] < per_byte[1] < per_byte[2]
-    assert rs[0].area_mm2 < rs[1].area_mm2 < rs[2].area_mm2
-    assert rs[1].area_breakdown_mm2["tcm"] == pytest.approx(sram_mm2_per_mb(1 << 20, 8, 4.0))
+    # up to one bank (1 MiB) the level is one array; beyond, banks of 1 MiB: an access reads one of them
+    banks = [min(s, SRAM_BANK_MAX_BYTES) for s in sizes]
+    assert per_byte == pytest.approx([sram_pj_per_byte(b, 8, 4.0) for b in banks], rel=1e-12)
+    assert per_byte[0] < per_byte[1] < per_byte[2] == per_byte[3]
+    assert rs[0].area_mm2 < rs[1].area_mm2 < rs[2].area_mm2 < rs[3].area_mm2
+    assert rs[2].area_breakdown_mm2["tcm"] == pytest.approx(sram_mm2_per_mb(1 << 20, 8, 4.0))
+    assert rs[3].area_breakdown_mm2["tcm"] == pytest.approx(4 * sram_mm2_per_mb(1 << 20, 8, 4.0))
 
 
 def test_word_bytes_sweep_moves_energy_and_area():

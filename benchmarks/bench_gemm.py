@@ -7,9 +7,8 @@
     in the same process, results compared bit for bit, and against numpy float32 BLAS.
 
 Usage: python benchmarks/bench_gemm.py [--n 512] [--n-big 1024] [--skip-mmasim] [--ref-shape 256 2048 256]
-       [--only-refs] [--only-ops]
-(e) --only-ops: nx.ops on one-element operands, the old path (parallel codec kernels, codes decoded twice:
-    ops.SERIAL_MAX = -1 and f.decode) against the new one, per call.
+       [--only-refs]
+(nx.ops on small operands: benchmarks/bench_ops.py.)
 Targets (issue #5): (a) >= 100x MMA-Sim with identical bits, (b) <= 2x numpy float64, (c) report the
 ratio, aim <= 50x numpy float32.
 """
@@ -30,10 +29,7 @@ def main():
     ap.add_argument("--skip-mmasim", action="store_true")
     ap.add_argument("--ref-shape", type=int, nargs=3, default=(256, 2048, 256), metavar=("M", "K", "N"))
     ap.add_argument("--only-refs", action="store_true", help="run only (d)")
-    ap.add_argument("--only-ops", action="store_true", help="run only (e)")
     args = ap.parse_args()
-    if args.only_ops:
-        return small_ops()
     if args.only_refs:
         return references(*args.ref_shape)
     rng = np.random.default_rng(0)
@@ -105,37 +101,6 @@ def references(m: int, k: int, n: int) -> None:
         same = np.array_equal(slow.view(np.int64), nx.matmul(A, B, preset).view(np.int64))
         print(f"  {preset:14} reference {t_slow:8.2f} s, fast {t_fast:7.3f} s: {t_slow / t_fast:6.1f}x faster, "
               f"{t_fast / t_np:6.1f}x numpy float32; identical bits: {same}")
-
-
-def small_ops() -> None:
-    """(e): microseconds per nx.ops call on one-element operands, old path vs new, same process."""
-    from numerics import ops
-
-    def per_call(fn, n=200):
-        fn()
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        return (time.perf_counter() - t0) / n * 1e6
-
-    new_operands, serial = ops._operands, ops.SERIAL_MAX
-
-    def old_operands(f, *codes):
-        return [f.decode(np.asarray(c)) for c in codes]
-    print("(e) nx.ops, one-element operands, us per call")
-    for fmt in ("e4m3", "fp16", "posit16", "fp32"):
-        f = nx.get_format(fmt)
-        a, b = f.encode(np.array([1.5])), f.encode(np.array([0.375]))
-        for name, call in (("add", lambda f=f, a=a, b=b: ops.add(a, b, f)),
-                           ("mul", lambda f=f, a=a, b=b: ops.mul(a, b, f)),
-                           ("fma", lambda f=f, a=a, b=b: ops.fma(a, b, a, f))):
-            ops.SERIAL_MAX, ops._operands = -1, old_operands
-            try:
-                old = min(per_call(call) for _ in range(3))
-            finally:
-                ops.SERIAL_MAX, ops._operands = serial, new_operands
-            new = min(per_call(call) for _ in range(3))
-            print(f"  {fmt:8} {name}: old {old:9.1f}  new {new:7.1f}  ({old / new:5.1f}x)")
 
 
 if __name__ == "__main__":

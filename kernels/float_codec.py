@@ -14,6 +14,11 @@ from numba import njit, prange
 from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, bit_length, random_bits, round_shifted
 
 CHUNK = 1 << 14  # elements per parallel work item
+# At most this many elements run the serial twin of each kernel (the same inlined chunk body, looped with
+# range instead of prange, so the same bits): opening a parallel region wakes the worker threads, which
+# costs from ~0.1 ms on an idle machine to tens of ms on a loaded one, a thousand times the work of a
+# one-element call. One chunk is the most a parallel region would hand to a single thread anyway.
+SERIAL_MAX = CHUNK
 
 
 @njit(cache=True, inline="always")
@@ -121,12 +126,14 @@ def encode_float(bits, src_e, src_m, src_bias, out,
     nor NaN); those get `invalid_code`.
     """
     fmt = (e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero)
-    special = _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts,
-                           block_len)
-    if not special.any():
+    serial = bits.shape[0] <= SERIAL_MAX
+    special = (_encode_fast_serial if serial else _encode_fast)(
+        bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len)
+    if not (special[0] if special.shape[0] == 1 else special.any()):  # [0]: no reduction for one chunk
         return 0
-    return _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
-                           invalid_code, shifts, block_len, special)
+    return (_encode_general_serial if serial else _encode_general)(
+        bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, invalid_code, shifts, block_len,
+        special)
 
 
 @njit(cache=True, inline="always")
@@ -144,11 +151,31 @@ def _chunk_len(block_len):
 @njit(cache=True, parallel=True)
 def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len):
     """Branch-free pass; returns, per chunk, how many elements it could not encode."""
+    n_chunks = (bits.shape[0] + _chunk_len(block_len) - 1) // _chunk_len(block_len)
+    special = np.zeros(n_chunks, np.int64)
+    for c in prange(n_chunks):
+        special[c] = _encode_fast_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                                        shifts, block_len)
+    return special
+
+
+@njit(cache=True)
+def _encode_fast_serial(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len):
+    """_encode_fast on the calling thread (small inputs)."""
+    n_chunks = (bits.shape[0] + _chunk_len(block_len) - 1) // _chunk_len(block_len)
+    special = np.zeros(n_chunks, np.int64)
+    for c in range(n_chunks):
+        special[c] = _encode_fast_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                                        shifts, block_len)
+    return special
+
+
+@njit(cache=True, inline="always")
+def _encode_fast_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len):
+    """The branch-free pass over chunk c; returns how many of its elements it could not encode."""
     e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, _, _, nan_is_negzero = fmt
     n = bits.shape[0]
     chunk = _chunk_len(block_len)
-    n_chunks = (n + chunk - 1) // chunk
-    special = np.zeros(n_chunks, np.int64)
     src_fmask = (np.int64(1) << src_m) - 1
     src_hidden = np.int64(1) << src_m
     src_emask = (np.int64(1) << src_e) - 1
@@ -168,52 +195,50 @@ def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, k
     sr_one = np.int64(1) << sr_k
     free_pos = not _to_max(mode, saturate, False)  # overflow of this sign needs the general path
     free_neg = not _to_max(mode, saturate, True)
-    for c in prange(n_chunks):
-        k = 0
-        for b0 in range(c * chunk, min(n, (c + 1) * chunk), block_len):
-            src = bits[b0:min(n, b0 + block_len)]  # slices keep index wrap-around checks out
-            dst = out[b0:min(n, b0 + block_len)]
-            sh = shifts[b0 // block_len]
-            for j in range(src.shape[0]):
-                b = np.int64(src[j])
-                neg = (b >> sign_shift) & 1
-                bm = b & mag_mask
-                ef = bm >> src_m
-                fl2 = ef - src_bias - sh
-                m = (bm & src_fmask) | src_hidden
-                te = max(fl2, emin)
-                # < 0 when the target is wider (exact); capped at 62, which already discards all of
-                # m (m < 2**53) and keeps 1 << shift positive
-                shift = min(max(te - m_bits - fl2 + src_m, -24), 62)
-                rsh = max(shift, 0)
-                base = ((te + bias) << m_bits) - hidden
-                nq = (m << max(-shift, 0)) >> rsh
-                rem = m & ((np.int64(1) << rsh) - 1)
-                half = (np.int64(1) << rsh) >> 1
-                odd = ((nq + base) & 1) == 1
-                gt = rem > half
-                eq = rem == half
-                up = (rem != 0) & ((is_rne & (gt | (eq & odd))) | (is_rna & (gt | eq))
-                                   | (is_ru & (neg == 0)) | (is_rd & (neg == 1)) | (is_ro & (not odd)))
-                if is_sr:
-                    dk = (rem >> max(rsh - sr_k, 0)) << max(sr_k - rsh, 0)  # top sr_k discarded bits
-                    up = dk + random_bits(key, b0 + j, sr_k) >= sr_one
-                q = nq + np.int64(up)
-                if not has_zero:
-                    q = max(q, hidden)
-                full = base + q
-                mag = min(full, max_mag)
-                if flush and mag < hidden:
-                    mag = 0
-                zero = bm == 0
-                mag = 0 if zero else mag  # zero: code 0 (E8M0: its smallest value, the nearest)
-                if (zero and not keep_zero_sign) or (nan_is_negzero and mag == 0):
-                    neg = 0
-                dst[j] = mag | ((neg & np.int64(signed)) << tgt_shift)
-                k += np.int64(((ef == 0) & (not zero)) | (ef == src_emask) | ((neg == 1) & (not signed))
-                              | ((full > max_mag) & (free_neg if neg == 1 else free_pos)))
-        special[c] = k
-    return special
+    k = 0
+    for b0 in range(c * chunk, min(n, (c + 1) * chunk), block_len):
+        src = bits[b0:min(n, b0 + block_len)]  # slices keep index wrap-around checks out
+        dst = out[b0:min(n, b0 + block_len)]
+        sh = shifts[b0 // block_len]
+        for j in range(src.shape[0]):
+            b = np.int64(src[j])
+            neg = (b >> sign_shift) & 1
+            bm = b & mag_mask
+            ef = bm >> src_m
+            fl2 = ef - src_bias - sh
+            m = (bm & src_fmask) | src_hidden
+            te = max(fl2, emin)
+            # < 0 when the target is wider (exact); capped at 62, which already discards all of
+            # m (m < 2**53) and keeps 1 << shift positive
+            shift = min(max(te - m_bits - fl2 + src_m, -24), 62)
+            rsh = max(shift, 0)
+            base = ((te + bias) << m_bits) - hidden
+            nq = (m << max(-shift, 0)) >> rsh
+            rem = m & ((np.int64(1) << rsh) - 1)
+            half = (np.int64(1) << rsh) >> 1
+            odd = ((nq + base) & 1) == 1
+            gt = rem > half
+            eq = rem == half
+            up = (rem != 0) & ((is_rne & (gt | (eq & odd))) | (is_rna & (gt | eq))
+                               | (is_ru & (neg == 0)) | (is_rd & (neg == 1)) | (is_ro & (not odd)))
+            if is_sr:
+                dk = (rem >> max(rsh - sr_k, 0)) << max(sr_k - rsh, 0)  # top sr_k discarded bits
+                up = dk + random_bits(key, b0 + j, sr_k) >= sr_one
+            q = nq + np.int64(up)
+            if not has_zero:
+                q = max(q, hidden)
+            full = base + q
+            mag = min(full, max_mag)
+            if flush and mag < hidden:
+                mag = 0
+            zero = bm == 0
+            mag = 0 if zero else mag  # zero: code 0 (E8M0: its smallest value, the nearest)
+            if (zero and not keep_zero_sign) or (nan_is_negzero and mag == 0):
+                neg = 0
+            dst[j] = mag | ((neg & np.int64(signed)) << tgt_shift)
+            k += np.int64(((ef == 0) & (not zero)) | (ef == src_emask) | ((neg == 1) & (not signed))
+                          | ((full > max_mag) & (free_neg if neg == 1 else free_pos)))
+    return k
 
 
 @njit(cache=True, parallel=True)
@@ -221,67 +246,125 @@ def _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k
                     invalid_code, shifts, block_len, chunks):
     """Encode with every case handled the chunks with chunks[c] > 0; returns the number of invalid
     inputs."""
-    e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero = fmt
-    n = bits.shape[0]
-    chunk = _chunk_len(block_len)
     invalid = np.zeros(chunks.shape[0], np.int64)
     for c in prange(chunks.shape[0]):
-        if chunks[c] == 0:
-            continue
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            code = _encode_one(np.uint64(bits[i]), i, shifts[i // block_len], src_e, src_m, src_bias,
-                               e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag,
-                               nan_mag, nan_is_negzero, mode, saturate, sr_k, key)
-            if code < 0:
-                out[i] = invalid_code
-                invalid[c] += 1
-            else:
-                out[i] = code
+        if chunks[c] != 0:
+            invalid[c] = _encode_general_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k,
+                                               key, invalid_code, shifts, block_len)
     return invalid.sum()
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
+def _encode_general_serial(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                           invalid_code, shifts, block_len, chunks):
+    """_encode_general on the calling thread (small inputs)."""
+    invalid = np.zeros(chunks.shape[0], np.int64)
+    for c in range(chunks.shape[0]):
+        if chunks[c] != 0:
+            invalid[c] = _encode_general_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k,
+                                               key, invalid_code, shifts, block_len)
+    return invalid.sum()
+
+
+@njit(cache=True, inline="always")
+def _encode_general_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                          invalid_code, shifts, block_len):
+    """Every element of chunk c through `_encode_one`; returns how many the target cannot represent."""
+    e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero = fmt
+    n = bits.shape[0]
+    chunk = _chunk_len(block_len)
+    invalid = 0
+    for i in range(c * chunk, min(n, (c + 1) * chunk)):
+        code = _encode_one(np.uint64(bits[i]), i, shifts[i // block_len], src_e, src_m, src_bias,
+                           e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag,
+                           nan_mag, nan_is_negzero, mode, saturate, sr_k, key)
+        if code < 0:
+            out[i] = invalid_code
+            invalid += 1
+        else:
+            out[i] = code
+    return invalid
+
+
 def decode_float(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
                  inf_mag, nan_mag, nan_is_negzero):
     """Decode codes (uint, 1-D) into float64 `out` exactly; codes must already be range-checked."""
-    n = codes.shape[0]
-    tgt_sign = np.int64(1) << (e_bits + m_bits)
-    mag_mask = tgt_sign - 1
-    m_mask = (np.int64(1) << m_bits) - 1
-    for i in prange(n):
-        c = np.int64(codes[i])
-        neg = signed and (c & tgt_sign) != 0
-        mag = c & mag_mask
-        if nan_is_negzero and neg and mag == 0:
-            out[i] = math.copysign(np.nan, -1.0)
-            continue
-        if inf_mag >= 0 and mag == inf_mag:
-            out[i] = -np.inf if neg else np.inf
-            continue
-        if nan_mag >= 0 and not nan_is_negzero:
-            # IEEE: every pattern above inf is NaN; FN: only the all-ones pattern.
-            if (inf_mag >= 0 and mag > inf_mag) or (inf_mag < 0 and mag == nan_mag):
-                out[i] = math.copysign(np.nan, -1.0 if neg else 1.0)  # NaN keeps its sign (as ml_dtypes)
-                continue
-        ef = mag >> m_bits
-        fr = mag & m_mask
-        if has_zero and ef == 0:
-            v = math.ldexp(float(fr), 1 - bias - m_bits) if subnormals else 0.0
-        else:
-            v = math.ldexp(float(fr | (np.int64(1) << m_bits)), ef - bias - m_bits)
-        out[i] = -v if neg else v
-    return out
+    kernel = _decode_float_serial if codes.shape[0] <= SERIAL_MAX else _decode_float
+    return kernel(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals, inf_mag, nan_mag,
+                  nan_is_negzero)
 
 
 @njit(cache=True, parallel=True)
+def _decode_float(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
+                  inf_mag, nan_mag, nan_is_negzero):
+    """decode_float over worker threads."""
+    for i in prange(codes.shape[0]):
+        out[i] = _decode_one(np.int64(codes[i]), e_bits, m_bits, bias, signed, has_zero, subnormals,
+                             inf_mag, nan_mag, nan_is_negzero)
+    return out
+
+
+@njit(cache=True)
+def _decode_float_serial(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
+                         inf_mag, nan_mag, nan_is_negzero):
+    """decode_float on the calling thread (small inputs)."""
+    for i in range(codes.shape[0]):
+        out[i] = _decode_one(np.int64(codes[i]), e_bits, m_bits, bias, signed, has_zero, subnormals,
+                             inf_mag, nan_mag, nan_is_negzero)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _decode_one(c, e_bits, m_bits, bias, signed, has_zero, subnormals, inf_mag, nan_mag, nan_is_negzero):
+    """The exact value of one code."""
+    tgt_sign = np.int64(1) << (e_bits + m_bits)
+    mag_mask = tgt_sign - 1
+    m_mask = (np.int64(1) << m_bits) - 1
+    neg = signed and (c & tgt_sign) != 0
+    mag = c & mag_mask
+    if nan_is_negzero and neg and mag == 0:
+        return math.copysign(np.nan, -1.0)
+    if inf_mag >= 0 and mag == inf_mag:
+        return -np.inf if neg else np.inf
+    if nan_mag >= 0 and not nan_is_negzero:
+        # IEEE: every pattern above inf is NaN; FN: only the all-ones pattern.
+        if (inf_mag >= 0 and mag > inf_mag) or (inf_mag < 0 and mag == nan_mag):
+            return math.copysign(np.nan, -1.0 if neg else 1.0)  # NaN keeps its sign (as ml_dtypes)
+    ef = mag >> m_bits
+    fr = mag & m_mask
+    if has_zero and ef == 0:
+        v = math.ldexp(float(fr), 1 - bias - m_bits) if subnormals else 0.0
+    else:
+        v = math.ldexp(float(fr | (np.int64(1) << m_bits)), ef - bias - m_bits)
+    return -v if neg else v
+
+
 def take_table(table, codes, out):
     """out[i] = table[codes[i]] for uint `codes` (1-D, already range-checked); a float32 table may fill a
     float64 `out` (widened on assignment)."""
-    n = codes.shape[0]
-    for c in prange((n + CHUNK - 1) // CHUNK):
-        src = codes[c * CHUNK:min(n, (c + 1) * CHUNK)]  # slices: no index wrap-around checks
-        dst = out[c * CHUNK:min(n, (c + 1) * CHUNK)]
-        for j in range(src.shape[0]):
-            dst[j] = table[src[j]]
+    return (_take_table_serial if codes.shape[0] <= SERIAL_MAX else _take_table)(table, codes, out)
+
+
+@njit(cache=True, parallel=True)
+def _take_table(table, codes, out):
+    """take_table over worker threads."""
+    for c in prange((codes.shape[0] + CHUNK - 1) // CHUNK):
+        _take_chunk(c, table, codes, out)
     return out
 
+
+@njit(cache=True)
+def _take_table_serial(table, codes, out):
+    """take_table on the calling thread (small inputs)."""
+    for c in range((codes.shape[0] + CHUNK - 1) // CHUNK):
+        _take_chunk(c, table, codes, out)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _take_chunk(c, table, codes, out):
+    n = codes.shape[0]
+    src = codes[c * CHUNK:min(n, (c + 1) * CHUNK)]  # slices: no index wrap-around checks
+    dst = out[c * CHUNK:min(n, (c + 1) * CHUNK)]
+    for j in range(src.shape[0]):
+        dst[j] = table[src[j]]

@@ -3,6 +3,10 @@
 States are L-bit windows of the bit stream; each step shifts in kV new bits, so the high L - kV bits of a
 state are the low L - kV bits of the state before it. `values[s]` (2^L, V) is the code's value of state
 s. A sequence of T steps (T V weights) is encoded by the state path minimising the squared error.
+
+Two searches with the same paths: `_viterbi_blocked` (L >= 2 kV: one contiguous, vectorised pass over
+the predecessors per step, working on the groups' best costs only) and the per-state `_viterbi_one` (the
+fallback for L < 2 kV, and the reference the tests and benchmarks compare the blocked one with).
 """
 
 import numba as nb
@@ -75,6 +79,177 @@ def _viterbi_one(x, values, v0, v1, L, kv, start_hi, end_lo, back, cost, ncost, 
     return path
 
 
+@nb.njit(cache=True)
+def _permute_values(v, L, kv):
+    """State values in the order the blocked search reads them: out[(j 2^kV + r) M + h] = v[j 2^(L-kV) + h 2^kV
+    + r] with M = 2^(L - 2kV) (j: predecessor slot, h r: the group h 2^kV + r)."""
+    R = 1 << kv
+    N = 1 << (L - kv)
+    M = N >> kv
+    out = np.empty(1 << L, np.float32)
+    for j in range(R):
+        for r in range(R):
+            dst = out[(j * R + r) * M:(j * R + r + 1) * M]
+            for h in range(M):
+                dst[h] = v[j * N + h * R + r]
+    return out
+
+
+@nb.njit(cache=True, fastmath=True)
+def _four_slots(gmin, vp, gp, ga, r, M, xa):
+    """kV = 2, V = 1: the groups h 4 + r of the next step from their four predecessor slots, candidates
+    G + e e compared in ascending slot order with strict < (the first minimum wins, as in per-slot passes)."""
+    g0 = gmin[0:M]
+    g1 = gmin[M:2 * M]
+    g2 = gmin[2 * M:3 * M]
+    g3 = gmin[3 * M:4 * M]
+    a0 = vp[r * M:(r + 1) * M]
+    a1 = vp[(4 + r) * M:(5 + r) * M]
+    a2 = vp[(8 + r) * M:(9 + r) * M]
+    a3 = vp[(12 + r) * M:(13 + r) * M]
+    for h in range(M):
+        e = a0[h] - xa
+        best = g0[h] + e * e
+        arg = np.int32(0)
+        e = a1[h] - xa
+        c = g1[h] + e * e
+        arg = np.int32(1) if c < best else arg
+        best = min(c, best)
+        e = a2[h] - xa
+        c = g2[h] + e * e
+        arg = np.int32(2) if c < best else arg
+        best = min(c, best)
+        e = a3[h] - xa
+        c = g3[h] + e * e
+        arg = np.int32(3) if c < best else arg
+        best = min(c, best)
+        gp[h] = best
+        ga[h] = arg
+
+
+@nb.njit(cache=True, fastmath=True)
+def _viterbi_blocked(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back, cost, gmin, gperm, garg):
+    """`_viterbi_one` for L >= 2 kV with the same paths, in one pass over the predecessors per step.
+
+    cost_t[s] = G_t[s >> kV] + d_t(s), G_t[g] the best predecessor cost of group g. The groups g = h 2^kV + r
+    (r: low kV bits) of step t + 1 have predecessors s = j 2^(L-kV) + g, whose group at step t is
+    j M + h (M = 2^(L-2kV)): for fixed (j, r) the loop over h reads G_t[j M + h], the permuted values
+    v0p and writes G_{t+1} (permuted: gperm[r M + h]) all contiguously -- long branch-free loops that
+    vectorise, no 2^L cost array per step, a working set (values, G_t, G_{t+1}) that fits in L2. G_{t+1}
+    is then put back in natural order (M 2^kV elements); back pointers stay permuted (back[t, r M + h]
+    for group h 2^kV + r). Every cost is the per-state form's float32 expression (G + e e, or
+    G + e e + f f) and ties keep the lowest j, so paths are bit for bit `_viterbi_one`'s."""
+    nstate = 1 << L
+    ngroup = 1 << (L - kv)
+    npred = 1 << kv
+    R = npred
+    M = ngroup >> kv
+    V = values.shape[1]
+    T = x.shape[0] // V
+    for s in range(nstate):
+        d = np.float32(0.0)
+        for v in range(V):
+            t = values[s, v] - x[v]
+            d += t * t
+        if start_hi >= 0 and (s >> kv) != start_hi:
+            d = INF
+        cost[s] = d
+    for g in range(ngroup):
+        gmin[g] = cost[g]
+        garg[g] = 0
+    for j in range(1, npred):
+        cj = cost[j * ngroup:(j + 1) * ngroup]
+        for g in range(ngroup):
+            c = cj[g]
+            better = c < gmin[g]
+            gmin[g] = min(c, gmin[g])
+            garg[g] = j if better else garg[g]
+    if T > 1:
+        b1 = back[1]
+        for r in range(R):
+            dst = b1[r * M:(r + 1) * M]
+            for h in range(M):
+                dst[h] = garg[h * R + r]
+    for t in range(1, T - 1):
+        xa = x[V * t]
+        xb = x[V * t + V - 1]
+        if V == 1 and npred == 4 and M >= 1024:
+            # k = 2, V = 1 (QTIP's usual case): the four predecessor slots in one pass over h, a quarter of
+            # the loads and stores of G_{t+1}. (V = 2 or wider kV: the per-slot passes below measured
+            # faster here.)
+            for r in range(R):
+                _four_slots(gmin, v0p, gperm[r * M:(r + 1) * M], garg[r * M:(r + 1) * M], r, M, xa)
+            npass = 0
+        else:
+            npass = npred
+        for j in range(npass):
+            gj = gmin[j * M:(j + 1) * M]
+            for r in range(R):
+                q = j * R + r
+                va = v0p[q * M:(q + 1) * M]
+                vb = v1p[q * M:(q + 1) * M]
+                gp = gperm[r * M:(r + 1) * M]
+                ga = garg[r * M:(r + 1) * M]
+                if j == 0:
+                    if V == 1:
+                        for h in range(M):
+                            e = va[h] - xa
+                            gp[h] = gj[h] + e * e
+                            ga[h] = 0
+                    else:
+                        for h in range(M):
+                            e = va[h] - xa
+                            f = vb[h] - xb
+                            gp[h] = gj[h] + e * e + f * f
+                            ga[h] = 0
+                elif V == 1:
+                    for h in range(M):
+                        e = va[h] - xa
+                        c = gj[h] + e * e
+                        better = c < gp[h]
+                        gp[h] = min(c, gp[h])
+                        ga[h] = j if better else ga[h]
+                else:
+                    for h in range(M):
+                        e = va[h] - xa
+                        f = vb[h] - xb
+                        c = gj[h] + e * e + f * f
+                        better = c < gp[h]
+                        gp[h] = min(c, gp[h])
+                        ga[h] = j if better else ga[h]
+        bt = back[t + 1]
+        for g in range(ngroup):
+            bt[g] = garg[g]
+        for r in range(R):
+            src = gperm[r * M:(r + 1) * M]
+            for h in range(M):
+                gmin[h * R + r] = src[h]
+    if T > 1:  # the last step's per-state costs, for the choice of the end state
+        xa = x[V * (T - 1)]
+        xb = x[V * (T - 1) + V - 1]
+        for s in range(nstate):
+            e = v0[s] - xa
+            if V == 1:
+                cost[s] = gmin[s >> kv] + e * e
+            else:
+                f = v1[s] - xb
+                cost[s] = gmin[s >> kv] + e * e + f * f
+    best = INF
+    bs = 0
+    for s in range(nstate):
+        if end_lo >= 0 and (s & (ngroup - 1)) != end_lo:
+            continue
+        if cost[s] < best:
+            best = cost[s]
+            bs = s
+    path = np.empty(T, np.int64)
+    path[T - 1] = bs
+    for t in range(T - 1, 0, -1):
+        g = path[t] >> kv
+        path[t - 1] = g | (np.int64(back[t, (g & (R - 1)) * M + (g >> kv)]) << (L - kv))
+    return path
+
+
 def viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.ndarray, end_lo: np.ndarray) -> np.ndarray:
     """x: (B, T V) float32 sequences; values (2^L, V) float32, V = 1 or 2. start_hi, end_lo: (B,) int64 constraints
     (-1: free, else an (L - kV)-bit value). Returns the state paths (B, T) int64. Every shape, dtype and
@@ -106,19 +281,29 @@ def viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.nda
 
 @nb.njit(cache=True, parallel=True)
 def _viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.ndarray,
-             end_lo: np.ndarray) -> np.ndarray:
-    """viterbi's kernel (arguments checked there)."""
+             end_lo: np.ndarray, blocked: bool = True) -> np.ndarray:
+    """viterbi's kernel (arguments checked there): `_viterbi_blocked` where L >= 2 kV, else (or with
+    blocked=False, for the benchmark's comparison) the per-state `_viterbi_one`; the same paths."""
     B = x.shape[0]
     V = values.shape[1]
     T = x.shape[1] // V
     out = np.empty((B, T), np.int64)
     v0 = np.ascontiguousarray(values[:, 0])
     v1 = np.ascontiguousarray(values[:, V - 1])
+    blocked = blocked and L >= 2 * kv
+    v0p = _permute_values(v0, L, kv) if blocked else v0
+    v1p = _permute_values(v1, L, kv) if blocked else v1
     for b in nb.prange(B):
         back = np.empty((T, 1 << (L - kv)), np.uint8)
         cost = np.empty(1 << L, np.float32)
-        ncost = np.empty(1 << L, np.float32)
         gmin = np.empty(1 << (L - kv), np.float32)
         garg = np.empty(1 << (L - kv), np.int32)
-        out[b] = _viterbi_one(x[b], values, v0, v1, L, kv, start_hi[b], end_lo[b], back, cost, ncost, gmin, garg)
+        if blocked:
+            gperm = np.empty(1 << (L - kv), np.float32)
+            out[b] = _viterbi_blocked(x[b], values, v0, v1, v0p, v1p, L, kv, start_hi[b], end_lo[b], back, cost,
+                                      gmin, gperm, garg)
+        else:
+            ncost = np.empty(1 << L, np.float32)
+            out[b] = _viterbi_one(x[b], values, v0, v1, L, kv, start_hi[b], end_lo[b], back, cost, ncost, gmin,
+                                  garg)
     return out

@@ -3,10 +3,11 @@ rounded in every RoundMode, with the format's overflow, NaN and signed-zero rule
 
 Method (exact, for every mode): the operands decode exactly to float64; the exact result is carried as
 a float64 s plus the sign of (exact - s), from error-free transformations (TwoSum, Dekker's TwoProduct,
-the exact residuals of division and square root, an exact fsum for fma). The pair is rounded to odd at
-53 bits (Boldo & Melquiond, IEEE TC 2008: round-to-odd at >= p + 2 bits followed by any rounding to p
-bits is the correct rounding) and then encoded by the format's own encoder, which rounds exactly from
-float64. Every format of <= 32 bits has at most 28 significant bits (posit32), so 53 >= p + 2 always.
+the exact residuals of division and square root, Shewchuk's exact expansion for fma: kernels.eft, one
+compiled pass). The pair is rounded to odd at 53 bits (Boldo & Melquiond, IEEE TC 2008: round-to-odd at
+>= p + 2 bits followed by any rounding to p bits is the correct rounding) and then encoded by the
+format's own encoder, which rounds exactly from float64. Every format of <= 32 bits has at most 28
+significant bits (posit32), so 53 >= p + 2 always.
 (Computing in float64 and rounding once is enough only for +, -, *, /, sqrt under ties-to-even when
 53 >= 2p + 2, Figueroa 1995: p <= 25, i.e. formats up to fp32 but not posit32, and not for directed
 modes or fma; the round-to-odd route covers all cases.)
@@ -16,39 +17,44 @@ toward negative; x - x likewise; fma follows the same rule. Integers: exact in i
 saturate; fixed-point products, quotients and roots round by the mode.
 """
 
-import functools
 import math
 
 import numba
 import numpy as np
 
+import kernels.float_codec
+from kernels import eft
+
 from .formats import FloatFormat, IntFormat, NanPolicy, PositFormat, get_format
 from .formats import inputs as _inputs
+from .formats.base import TABLE_MAX_BITS
 from .rounding import RoundMode
 
-_SPLIT = 134217729.0  # 2^27 + 1, Veltkamp splitting for Dekker's product
+# Operands of at most this many elements run the posit and integer codec kernels with one numba thread:
+# waking a parallel region's worker threads costs from ~0.1 ms on an idle machine to tens of ms on a
+# loaded one, a thousand times the work of a one-element call (what property-based tests make by the
+# thousand). The float codec and table decode pick their serial twins themselves (kernels.float_codec).
+SERIAL_MAX = kernels.float_codec.SERIAL_MAX
 
-# Operands of at most this many elements run the codec kernels on the calling thread alone: waking a
-# parallel region's worker threads costs from ~0.1 ms on an idle machine to tens of ms on a loaded one,
-# a thousand times the work of a one-element call (what property-based tests make by the thousand).
-SERIAL_MAX = 1 << 14
 
+class _one_thread_if_small:
+    """One numba thread around a posit or integer codec call on at most SERIAL_MAX elements; the codes
+    do not depend on the thread count (the kernels are elementwise, with per-index random bits)."""
 
-def _serial_if_small(fn):
-    """Run `fn` with one numba thread when every array-like operand is small; results do not depend on
-    the thread count (the kernels are elementwise, with per-index random bits)."""
-    @functools.wraps(fn)
-    def run(*args, **kw):
-        small = all(np.size(x) <= SERIAL_MAX for x in args if isinstance(x, np.ndarray | list | tuple))
-        threads = numba.get_num_threads()
-        if not small or threads == 1:
-            return fn(*args, **kw)
-        numba.set_num_threads(1)
-        try:
-            return fn(*args, **kw)
-        finally:
-            numba.set_num_threads(threads)
-    return run
+    __slots__ = ("threads",)
+
+    def __init__(self, f, n: int):
+        self.threads = 0
+        if not isinstance(f, FloatFormat) and n <= SERIAL_MAX and numba.get_num_threads() > 1:
+            self.threads = numba.get_num_threads()
+
+    def __enter__(self):
+        if self.threads:
+            numba.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        if self.threads:
+            numba.set_num_threads(self.threads)
 
 
 def _fmt(f):
@@ -61,6 +67,8 @@ def _fmt(f):
 
 
 def _mode(rounding) -> RoundMode:
+    if type(rounding) is RoundMode:
+        return rounding
     if isinstance(rounding, str):
         try:
             return RoundMode[rounding.upper()]
@@ -74,6 +82,13 @@ def _mode(rounding) -> RoundMode:
 
 def _codes(f, c, which: str = "codes") -> np.ndarray:
     """Codes checked as decode checks them: an integer array, each a valid code of f."""
+    if type(c) is np.ndarray and c.dtype.kind == "u" and c.flags.c_contiguous:
+        # the common case, checked without the general path's dtype look-ups and name formatting:
+        # unsigned codes no wider than the format need no range check
+        if c.dtype.itemsize * 8 <= f.bits or not c.size or int(c.max()) >> f.bits == 0:
+            c = c.astype(f.code_dtype, copy=False)
+            f._check_codes(c)
+            return c
     try:
         c = _inputs.code_input(c, f.bits, f.name)
     except (TypeError, ValueError) as err:
@@ -98,78 +113,54 @@ def _check_args(f, mode: RoundMode, saturate, overflow, rng, sr_bits, *operands)
         raise ValueError(f"overflow={overflow!r} applies to integer formats; {f.name} takes saturate=")
     _inputs.check_stochastic(mode, rng, sr_bits)  # type checks, and rng/sr_bits only with STOCHASTIC
     codes = [_codes(f, c, name) for c, name in zip(operands, "abc")]
-    try:
-        np.broadcast_shapes(*(c.shape for c in codes))
-    except ValueError:
-        raise ValueError(f"operand shapes {[c.shape for c in codes]} do not broadcast together") from None
+    if any(c.shape != codes[0].shape for c in codes):
+        try:
+            np.broadcast_shapes(*(c.shape for c in codes))
+        except ValueError:
+            raise ValueError(f"operand shapes {[c.shape for c in codes]} do not broadcast together") from None
     return codes
 
 
-def _two_sum(a, b):
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a):
-    c = _SPLIT * a
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _two_prod(a, b):
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _round_to_odd(s, direction):
-    """The float64 rounded to odd of a value s + d, with d of sign `direction` and |d| < ulp(s)."""
-    s = np.asarray(s, np.float64)
-    d = np.asarray(direction)
-    inexact = (d != 0) & np.isfinite(s)
-    odd = (s.view(np.uint64) & np.uint64(1)) == 1
-    nb = np.nextafter(s, np.where(d > 0, np.inf, -np.inf))
-    return np.where(inexact & ~odd, nb, s)
+_NOT_STOCHASTIC = _inputs.stochastic_args(RoundMode.TIES_TO_EVEN, None, None)
 
 
 def _encode(f, x, mode, saturate, rng, sr_bits):
-    with np.errstate(invalid="ignore"):
-        nan = np.isnan(x)
-    if nan.any() and isinstance(f, FloatFormat) and not f.has_nan:
-        raise ValueError(f"the result is NaN (an invalid operation or a NaN operand) and {f.name} has no NaN")
-    if isinstance(f, FloatFormat) and not f.signed and (x < 0).any():
-        raise ValueError(f"the result {float(x[x < 0].ravel()[0])!r} is negative and {f.name} is unsigned")
-    return f.encode(x, rounding=mode, saturate=saturate, rng=rng, sr_bits=sr_bits)
-
-
-@functools.lru_cache(maxsize=64)
-def _decode_table(f) -> np.ndarray:
-    """f.decode of every code of a <= 16-bit format (read-only): small calls look values up instead of
-    validating their (already checked) codes again and launching the decode kernel."""
-    t = f.decode(np.arange(1 << f.bits, dtype=f.code_dtype))
-    t.setflags(write=False)
-    return t
+    if isinstance(f, FloatFormat):
+        if not f.has_nan and np.isnan(x).any():
+            raise ValueError(f"the result is NaN (an invalid operation or a NaN operand) and {f.name} has no NaN")
+        if not f.signed and (x < 0).any():
+            raise ValueError(f"the result {float(x[x < 0].ravel()[0])!r} is negative and {f.name} is unsigned")
+    # every argument is checked already (_check_args): run the format's kernel without encode's front end,
+    # and let f.encode itself raise its error when an input is not representable
+    sr_k, key = _NOT_STOCHASTIC if mode != RoundMode.STOCHASTIC else _inputs.stochastic_args(mode, rng, sr_bits)
+    flat = x.reshape(-1)
+    if isinstance(f, FloatFormat):
+        codes, n_invalid = f._encode_flat(flat, int(mode), bool(saturate), sr_k, key, 0)
+    else:
+        with _one_thread_if_small(f, flat.size):
+            codes, n_invalid = f._encode_flat(flat, int(mode), bool(saturate), sr_k, key, 0)
+    if n_invalid:
+        f.encode(x, rounding=mode, saturate=saturate, rng=rng, sr_bits=sr_bits)
+        raise AssertionError(f"{f.name}: the kernel found {n_invalid} unrepresentable result(s), encode none")
+    return codes.reshape(x.shape)
 
 
 def _operands(f, *codes):
-    """Values of codes already checked by _check_args (exact float64, as f.decode gives them)."""
-    if f.bits <= 16:
-        table = _decode_table(f)
-        return [table[np.asarray(c)] for c in codes]
-    return [f.decode(np.asarray(c)) for c in codes]
+    """Values of codes already checked by _check_args (exact float64, as f.decode gives them), without
+    checking them again: the decode table of a <= 16-bit format, else its decode kernel."""
+    if f.bits <= TABLE_MAX_BITS:
+        return [f._table[c] for c in codes]
+    with _one_thread_if_small(f, max(c.size for c in codes)):
+        return [f._decode_flat(c.reshape(-1)).reshape(c.shape) for c in codes]
 
 
-def _float_result(f, s, direction, mode, saturate, rng, sr_bits):
-    return _encode(f, _round_to_odd(s, direction), mode, saturate, rng, sr_bits)
-
-
-def _zero_sign_fix(s, exact_zero, mixed_signs, mode):
-    """IEEE 754 §6.3: an exact zero from operands of opposite signs is +0, or -0 rounding toward negative."""
-    if mode == RoundMode.TOWARD_NEGATIVE:
-        s = np.where(exact_zero & mixed_signs, -0.0, s)
-    return s
+def _flat_operands(values):
+    """The operands' values broadcast together, each as a C-contiguous 1-D float64, and their shape."""
+    shape = values[0].shape  # numpy arrays, or numpy scalars (0-d codes)
+    if any(v.shape != shape for v in values):
+        values = np.broadcast_arrays(*values)
+        return [np.array(v).reshape(-1) for v in values], values[0].shape  # own copies, writeable
+    return [v.reshape(-1) for v in values], shape  # C-contiguous views
 
 
 # -- integers ----------------------------------------------------------------------------------------
@@ -196,7 +187,7 @@ def _round_div(n, d, mode: RoundMode):
 def _int_finish(f: IntFormat, k, overflow: str):
     lo, hi = f.lowest, f.highest
     if overflow == "saturate":
-        k = np.clip(k, lo, hi)
+        k = np.minimum(np.maximum(k, lo), hi)  # np.clip's Python wrapper costs more for small arrays
     elif overflow == "wrap":
         span = 1 << f.bits
         k = (k - lo) % span + lo if f.signed else k % span
@@ -208,12 +199,8 @@ def _int_finish(f: IntFormat, k, overflow: str):
 
 
 def _ints(f: IntFormat, *codes):
-    """Raw integers (value * 2^frac_bits) of the codes."""
-    out = []
-    for c in codes:
-        v = f.decode(np.asarray(c))
-        out.append(np.rint(np.ldexp(v, f.frac_bits)).astype(np.int64))
-    return out
+    """Raw integers (value * 2^frac_bits) of the codes (already checked)."""
+    return [np.rint(np.ldexp(v, f.frac_bits)).astype(np.int64) for v in _operands(f, *codes)]
 
 
 def _int_op(op, f: IntFormat, codes, mode, overflow):
@@ -252,90 +239,51 @@ def _int_op(op, f: IntFormat, codes, mode, overflow):
 
 # -- public operations -----------------------------------------------------------------------------------
 
+_BINARY = {"add": eft.ADD, "sub": eft.SUB, "mul": eft.MUL, "div": eft.DIV}
+
+
 def _binary(op, a, b, fmt, rounding, saturate, overflow, rng, sr_bits):
     f, mode = _fmt(fmt), _mode(rounding)
     a, b = _check_args(f, mode, saturate, overflow, rng, sr_bits, a, b)
     if isinstance(f, IntFormat):
         return _int_op(op, f, (a, b), mode, overflow)
-    x, y = _operands(f, a, b)
-    with np.errstate(all="ignore"):
-        if op in ("add", "sub"):
-            y2 = y if op == "add" else -y
-            s, e = _two_sum(x, y2)
-            direction = np.where(np.isfinite(s), np.sign(e), 0)
-            s = _zero_sign_fix(s, (s == 0) & (e == 0), np.signbit(x) != np.signbit(y2), mode)
-        elif op == "mul":
-            s, e = _two_prod(x, y)
-            direction = np.where(np.isfinite(s) & (s != 0), np.sign(e), 0)
-        elif op == "div":
-            s = x / y
-            p, pe = _two_prod(s, y)
-            r = (x - p) - pe
-            direction = np.where(np.isfinite(s) & (s != 0) & np.isfinite(y), np.sign(r) * np.sign(y), 0)
-        else:
-            raise AssertionError(op)
-    return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
+    (x, y), shape = _flat_operands(_operands(f, a, b))
+    s = eft.odd_binary(_BINARY[op], x, y, mode == RoundMode.TOWARD_NEGATIVE, np.empty(x.shape))
+    return _encode(f, s.reshape(shape), mode, saturate, rng, sr_bits)
 
 
-@_serial_if_small
 def add(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a + b in `fmt`, correctly rounded (integers: exact, then `overflow` "saturate" or "wrap")."""
     return _binary("add", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
 
 
-@_serial_if_small
 def sub(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a - b in `fmt`, correctly rounded."""
     return _binary("sub", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
 
 
-@_serial_if_small
 def mul(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a * b in `fmt`, correctly rounded."""
     return _binary("mul", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
 
 
-@_serial_if_small
 def div(a, b, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a / b in `fmt`, correctly rounded (x / 0 is +-inf, then the format's overflow rule;
     0 / 0 NaN)."""
     return _binary("div", a, b, fmt, rounding, saturate, overflow, rng, sr_bits)
 
 
-@_serial_if_small
 def fma(a, b, c, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of a * b + c in `fmt` with a single rounding (IEEE 754 §5.4.1 fusedMultiplyAdd)."""
     f, mode = _fmt(fmt), _mode(rounding)
     a, b, c = _check_args(f, mode, saturate, overflow, rng, sr_bits, a, b, c)
     if isinstance(f, IntFormat):
         return _int_op("fma", f, (a, b, c), mode, overflow)
-    x, y, z = _operands(f, a, b, c)
-    x, y, z = np.broadcast_arrays(x, y, z)
-    with np.errstate(all="ignore"):
-        p, pe = _two_prod(x, y)
-        naive = x * y + z
-        s = np.empty(x.shape)
-        direction = np.zeros(x.shape)
-        flat = [v.reshape(-1) for v in (p, pe, z, naive)]
-        sf, df = s.reshape(-1), direction.reshape(-1)
-        for i in range(sf.size):
-            if not math.isfinite(flat[3][i]):
-                sf[i] = flat[3][i]
-                continue
-            terms = (flat[0][i], flat[1][i], flat[2][i])
-            si = math.fsum(terms)
-            sf[i] = si
-            df[i] = math.copysign(1.0, r) if (r := math.fsum((*terms, -si))) != 0 else 0.0
-        prod = x * y
-        exact_zero = (s == 0) & (direction == 0)
-        # IEEE: an exact zero keeps the common sign of x*y and z, else +0 (-0 rounding toward negative)
-        same = np.signbit(prod) == np.signbit(z)
-        s = np.where(exact_zero, np.where(same, np.where(np.signbit(z), -0.0, 0.0), 0.0), s)
-        s = _zero_sign_fix(s, exact_zero, ~same, mode)
-    return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
+    (x, y, z), shape = _flat_operands(_operands(f, a, b, c))
+    s = eft.odd_fma(x, y, z, mode == RoundMode.TOWARD_NEGATIVE, np.empty(x.shape))
+    return _encode(f, s.reshape(shape), mode, saturate, rng, sr_bits)
 
 
-@_serial_if_small
 def sqrt(a, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="saturate", rng=None, sr_bits=None):
     """Codes of sqrt(a) in `fmt`, correctly rounded (sqrt(-0) = -0; negative operands give NaN)."""
     f, mode = _fmt(fmt), _mode(rounding)
@@ -343,12 +291,9 @@ def sqrt(a, fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, overflow="satur
     if isinstance(f, IntFormat):
         return _int_op("sqrt", f, (a,), mode, overflow)
     (x,) = _operands(f, a)
-    with np.errstate(all="ignore"):
-        s = np.sqrt(x)
-        p, pe = _two_prod(s, s)
-        r = (x - p) - pe
-        direction = np.where(np.isfinite(s) & (s != 0), np.sign(r), 0)
-    return _float_result(f, s, direction, mode, saturate, rng, sr_bits)
+    flat = x.reshape(-1)
+    s = eft.odd_binary(eft.SQRT, flat, flat, False, np.empty(flat.shape))
+    return _encode(f, s.reshape(x.shape), mode, saturate, rng, sr_bits)
 
 
 def _sign_ops(f, a, overflow):
@@ -359,7 +304,6 @@ def _sign_ops(f, a, overflow):
     return c.astype(np.int64), (1 << (f.bits - 1)) if f.signed else 0
 
 
-@_serial_if_small
 def neg(a, fmt, overflow="saturate"):
     """Codes of -a, exact (IEEE 754 §5.5.1 negate: the sign bit flips, NaN payloads and infinities
     included, -0 <-> +0). FNUZ formats have no -0: 0 and their NaN (the negative-zero pattern) are
@@ -375,7 +319,7 @@ def neg(a, fmt, overflow="saturate"):
     if isinstance(f, PositFormat):
         return ((-c) & ((1 << f.bits) - 1)).astype(f.code_dtype)
     if not sign:  # unsigned: only zero and NaN negate within the format
-        v = f.decode(c)
+        (v,) = _operands(f, c)
         bad = ~((v == 0) | np.isnan(v))
         if bad.any():
             first = c[bad].ravel()[0]
@@ -387,7 +331,6 @@ def neg(a, fmt, overflow="saturate"):
     return (c ^ sign).astype(f.code_dtype)
 
 
-@_serial_if_small
 def abs(a, fmt, overflow="saturate"):  # noqa: A001 - the IEEE 754 operation's name
     """Codes of |a|, exact (IEEE 754 §5.5.1 abs: the sign bit cleared; NaN stays NaN, with its payload;
     FNUZ's NaN, the negative-zero pattern, stays NaN). Posits: two's complement of negative codes (NaR
@@ -409,7 +352,6 @@ def abs(a, fmt, overflow="saturate"):  # noqa: A001 - the IEEE 754 operation's n
     return mag.astype(f.code_dtype)
 
 
-@_serial_if_small
 def compare(a, b, fmt) -> np.ndarray:
     """-1, 0, 1 for a < b, a == b, a > b; 2 when unordered (a NaN operand). IEEE: -0 == +0. Posits
     (Posit Standard 2022 §5) compare as two's-complement integers: NaR equals itself and is below every
@@ -423,13 +365,13 @@ def compare(a, b, fmt) -> np.ndarray:
         x, y = signed(a), signed(b)
         return (np.sign(x - y)).astype(np.int8)
     x, y = _operands(f, a, b)
-    with np.errstate(invalid="ignore"):
-        out = np.sign(x - y)
-    out = np.where(np.isnan(x) | np.isnan(y), 2, np.where(x == y, 0, out))
-    return out.astype(np.int8)
+    out = np.greater(x, y).astype(np.int8) - np.less(x, y).astype(np.int8)  # NaN: neither, 0 so far
+    unordered = np.isnan(x) | np.isnan(y)
+    if unordered.any():
+        out = np.where(unordered, 2, out)
+    return np.asarray(out, np.int8)
 
 
-@_serial_if_small
 def convert(codes, from_fmt, to_fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=True, rng=None, sr_bits=None):
     """Codes of `from_fmt` rounded into `to_fmt` (exact decode to float64, one correct rounding)."""
     f, t = _fmt(from_fmt), _fmt(to_fmt)
@@ -437,7 +379,7 @@ def convert(codes, from_fmt, to_fmt, rounding=RoundMode.TIES_TO_EVEN, saturate=T
     if not isinstance(saturate, bool | np.bool_):
         raise TypeError(f"saturate must be a bool, got {type(saturate).__name__}")
     _inputs.check_stochastic(mode, rng, sr_bits)  # checked before any work; encode applies them
-    v = f.decode(_codes(f, codes))
+    (v,) = _operands(f, _codes(f, codes))
     return _encode(t, v, mode, saturate, rng, sr_bits)
 
 

@@ -1,0 +1,140 @@
+"""The small-call paths of issue #17: the serial twins of the float codec kernels give the parallel
+kernels' bits, kernels.eft rounds to odd exactly (checked against fractions), and nx.ops keeps shapes
+(0-d, broadcast) on its lean path."""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import numerics as nx
+from kernels import eft, float_codec
+from numerics import ops
+
+
+def _odd_reference(q: Fraction) -> float:
+    """q rounded to odd at float64's 53 bits: q itself when representable, else whichever of its two
+    float64 neighbours has an odd last bit (exact rational arithmetic)."""
+    s = float(q)  # correctly rounded (RNE) by Fraction.__float__
+    if Fraction(s) == q:
+        return s
+    other = math.nextafter(s, math.inf if Fraction(s) < q else -math.inf)
+    return s if np.array(s).view(np.int64) & 1 else other
+
+
+def _operand_values(rng, n):
+    """float64 values of fp32 codes (what nx.ops feeds kernels.eft): random magnitudes across the range,
+    signed zeros, and nearby values so that sums cancel."""
+    v = rng.standard_normal(n) * np.exp2(rng.integers(-60, 60, n))
+    v = v.astype(np.float32).astype(np.float64)
+    v[:8] = [0.0, -0.0, 1.0, -1.0, 3.0, 2.0**-126, 2.0**-149, float(np.float32(3.4e38))]
+    return v
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "sqrt"])
+def test_eft_binary_rounds_to_odd_exactly(op):
+    rng = np.random.default_rng(17)
+    x = _operand_values(rng, 400)
+    y = np.where(rng.random(400) < 0.3, -x * (1 + 2.0**-20), _operand_values(rng, 400))
+    if op == "sqrt":
+        x = np.abs(x)
+    if op == "div":
+        y[y == 0] = 1.5
+    code = {"add": eft.ADD, "sub": eft.SUB, "mul": eft.MUL, "div": eft.DIV, "sqrt": eft.SQRT}[op]
+    got = eft.odd_binary(code, x, y, False, np.empty(x.shape))
+    for xi, yi, gi in zip(x, y, got):
+        a, b = Fraction(xi), Fraction(yi)
+        if op == "sqrt":
+            if xi == 0:
+                assert gi == 0 and math.copysign(1, gi) == math.copysign(1, xi)
+                continue
+            # the odd float64 s: s^2 == x exactly, or x lies strictly between the squares of s's neighbours
+            s = float(np.sqrt(xi))
+            cands = [s, math.nextafter(s, 0), math.nextafter(s, math.inf)]
+            want = next(c for c in cands if Fraction(c) ** 2 == a) if any(Fraction(c) ** 2 == a for c in cands) \
+                else next(c for c in cands if np.array(c).view(np.int64) & 1
+                          and (Fraction(math.nextafter(c, 0)) ** 2 < a < Fraction(math.nextafter(c, math.inf)) ** 2))
+            assert gi == want, (xi, gi, want)
+            continue
+        q = a + b if op == "add" else a - b if op == "sub" else a * b if op == "mul" else a / b
+        want = _odd_reference(q)
+        assert gi == want, (op, xi, yi, gi, want)
+        if want == 0:  # exact zero: +0 for opposite signs (RNE), as IEEE 754 §6.3
+            assert math.copysign(1, gi) == math.copysign(1, {"add": xi + yi, "sub": xi - yi}.get(op, gi))
+
+
+def test_eft_fma_rounds_to_odd_exactly():
+    rng = np.random.default_rng(3)
+    x, y = _operand_values(rng, 300), _operand_values(rng, 300)
+    z = np.where(rng.random(300) < 0.4, -(x * y), _operand_values(rng, 300))
+    got = eft.odd_fma(x, y, z, False, np.empty(x.shape))
+    for xi, yi, zi, gi in zip(x, y, z, got):
+        assert gi == _odd_reference(Fraction(xi) * Fraction(yi) + Fraction(zi)), (xi, yi, zi)
+
+
+@pytest.mark.parametrize("name", ["e4m3", "fp16", "e2m1", "e8m0"])
+def test_serial_twins_give_the_parallel_bits(name):
+    """Both twins on the same inputs (many chunks, specials, every rounding mode): identical codes."""
+    f = nx.get_format(name)
+    rng = np.random.default_rng(5)
+    n = 3 * float_codec.CHUNK + 11
+    x = rng.standard_normal(n) * np.exp2(rng.integers(-20, 20, n))
+    x[::97] = np.nan
+    x[::101] = np.inf
+    x[::103] = -0.0
+    x[::107] = 5e-324  # a float64 subnormal: the general path
+    bits = x.view(np.uint64)
+    fmt = (f.exp_bits, f.man_bits, f.bias, f.signed, f.zero, f.subnormals, f.max_code, f._inf_mag, f._nan_mag,
+           f.nan == nx.NanPolicy.FNUZ)
+    shifts = np.zeros(-(-n // float_codec.CHUNK), np.int64)
+    for mode in (0, 1, 2, 3, 4, 5, 6):
+        for saturate in (True, False):
+            outs = []
+            for fast, general in ((float_codec._encode_fast, float_codec._encode_general),
+                                  (float_codec._encode_fast_serial, float_codec._encode_general_serial)):
+                out = np.empty(n, f.code_dtype)
+                special = fast(bits, 11, 52, 1023, out, fmt, mode, saturate, 20, np.uint64(9), shifts,
+                               float_codec.CHUNK)
+                bad = general(bits, 11, 52, 1023, out, fmt, mode, saturate, 20, np.uint64(9), 0, shifts,
+                              float_codec.CHUNK, special)
+                outs.append((out, special, bad))
+            assert np.array_equal(outs[0][0], outs[1][0]) and np.array_equal(outs[0][1], outs[1][1])
+            assert outs[0][2] == outs[1][2]
+    codes = np.arange(1 << f.bits, dtype=f.code_dtype).repeat(n >> f.bits)
+    args = (f.exp_bits, f.man_bits, f.bias, f.signed, f.zero, f.subnormals, f._inf_mag, f._nan_mag,
+            f.nan == nx.NanPolicy.FNUZ)
+    par = float_codec._decode_float(codes, np.empty(codes.shape), *args)
+    ser = float_codec._decode_float_serial(codes, np.empty(codes.shape), *args)
+    assert np.array_equal(par.view(np.uint64), ser.view(np.uint64))
+    table = f._table
+    assert np.array_equal(float_codec._take_table(table, codes, np.empty(codes.shape)).view(np.uint64),
+                          float_codec._take_table_serial(table, codes, np.empty(codes.shape)).view(np.uint64))
+
+
+def test_small_and_large_calls_agree():
+    """nx.ops on one element equals the same element of a call above the serial threshold."""
+    f = nx.get_format("e5m2")
+    rng = np.random.default_rng(1)
+    n = float_codec.SERIAL_MAX + 5
+    a = rng.integers(0, 256, n).astype(np.uint8)
+    b = rng.integers(0, 256, n).astype(np.uint8)
+    for op in (ops.add, ops.mul, ops.div):
+        big = op(a, b, f, nx.RoundMode.TOWARD_NEGATIVE)
+        for i in (0, 7, n - 1):
+            assert op(a[i:i + 1], b[i:i + 1], f, nx.RoundMode.TOWARD_NEGATIVE)[0] == big[i]
+
+
+def test_shapes_on_the_lean_path():
+    f = nx.get_format("e4m3")
+    one, two = np.uint8(0x38), np.uint8(0x40)  # 1.0, 2.0
+    r = ops.add(one, two, f)
+    assert r.shape == () and f.decode(r) == 3.0
+    col = np.array([[0x38], [0x40]], np.uint8)
+    row = np.array([0x38, 0x40, 0x44], np.uint8)
+    assert ops.mul(col, row, f).shape == (2, 3)
+    assert np.array_equal(f.decode(ops.fma(col, row, np.uint8(0x38), f)), np.array([[2, 3, 4], [3, 5, 7.0]]))
+    assert ops.compare(col, row, f).tolist() == [[0, -1, -1], [1, 0, -1]]
+    assert ops.compare(np.uint8(0x7F), np.uint8(0x38), f).tolist() == 2  # NaN: unordered
+    strided = np.arange(0, 64, dtype=np.uint8)[::2]  # not contiguous: the general code check
+    assert np.array_equal(ops.neg(strided, f), ops.neg(strided.copy(), f))

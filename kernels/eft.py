@@ -12,8 +12,7 @@ or -0 when `toward_negative`. No fastmath: every operation is the IEEE one writt
 import numpy as np
 from numba import njit
 
-from .fast_gemm import _round_to_odd
-from .gemm import expansion_head, grow_expansion
+from .gemm import expansion_head, grow_expansion, round_to_odd
 
 ADD, SUB, MUL, DIV, SQRT = 0, 1, 2, 3, 4
 _SPLIT = 134217729.0  # 2^27 + 1, Veltkamp splitting for Dekker's product
@@ -36,7 +35,7 @@ def _odd(s, err):
     """s moved to its odd neighbour toward s + err when err != 0; 0, inf and NaN stay (exact or special)."""
     if not np.isfinite(s) or err != err:
         return s
-    return _round_to_odd(s, err)
+    return round_to_odd(s, err)
 
 
 @njit(cache=True, error_model="numpy")

@@ -78,13 +78,12 @@ ANSWER = {
           "partial sum to FP32 every 128 elements (DeepSeek-V3's fix) holds it at 5.8–6.4e-4 for every K, the "
           "error of one 128-element chunk: 113× less at K = 4096. Blackwell's tensor cores (3.3e-6 at K = 8192) "
           "and FP32 summation (3.2e-7) stay four to five orders of magnitude below both.",
-    "04": "**Answer.** On the edge NPU the array's width decides: the 64 × 128 array makes the whole Pareto front "
-          "(the 128 × 128 one is as fast but costs more energy), INT4 at 15.0 µJ and 1.33 TOPS with 97.6 % top-1, INT8 "
-          "at 17.8 µJ and 1.12 TOPS with 98.6 %: INT4 saves 16 % of the energy for one point of top-1, and every "
-          "array with 32 columns is dominated. On the a100-like GPU this transformer block (seq 512, batch 8) is "
-          "launch-bound at every "
-          "point: SM count, format and 2:4 sparsity move its time only between 5.79 and 6.11 ms, while INT8 cuts "
-          "its energy from 0.030–0.039 J to 0.026–0.033 J. The Dask sweep reproduces the local one exactly.",
+    "04": "**Answer.** On the edge NPU the Pareto front has two points: a 64 × 32 array in INT4 at 14.6 µJ and "
+          "1.33 TOPS with 97.6 % top-1, and the 64 × 128 array in INT8 at 17.4 µJ and 1.12 TOPS with 98.6 %: INT4 "
+          "saves 16 % of the energy for one point of top-1. On the a100-like GPU this transformer block (seq 512, "
+          "batch 8) is launch-bound at every point: SM count, format and 2:4 sparsity move its time only between "
+          "5.79 and 6.11 ms, while INT8 cuts its energy from 0.025–0.033 J to 0.021–0.028 J. The Dask sweep "
+          "reproduces the local one exactly.",
     "05": "**Answer.** With a 6- or 8-bit ADC the MLP starts at the float model's 98.4 % top-1. Without "
           "compensation, drift costs it 7 points with the 8-bit ADC (91.2 % after a year) and 10 points with the "
           "6-bit one (88.4 %); global drift compensation holds 97.0 % and 96.0 %. A 4-bit ADC is the limit from the "
@@ -109,8 +108,8 @@ ANSWER = {
           "1.13 ms. The A100 model is within −3.2 % (prefill) and +1.7 % (decode) of LLMCompass's measured layer; "
           "its largest per-op gaps are the attention GEMMs (qk −45 %, av −13 % in prefill; av −19 % in decode), "
           "the layernorms (+37 % in prefill) and the decode all-reduces (+35 %). From A100 FP16 to B200 NVFP4 the "
-          "prefill falls from 64.6 to 7.1 ms (5.17 to 1.46 J) and the decode step from 1.13 to 0.53 ms (67 to "
-          "20 mJ), at a price in accuracy: the weight GEMMs' relative error on the sampled tile is 3.4–3.9e-4 in "
+          "prefill falls from 64.6 to 7.1 ms (4.41 to 1.37 J) and the decode step from 1.13 to 0.53 ms (62 to "
+          "19 mJ), at a price in accuracy: the weight GEMMs' relative error on the sampled tile is 3.4–3.9e-4 in "
           "FP16, 3.4–3.9e-2 in FP8 and 1.3–1.4e-1 in NVFP4 (qk and av stay at 3–5e-4). Tensor parallelism on "
           "h100-like cuts the per-device prefill from 79.1 ms (tp = 1) to 15.9 ms (tp = 8), with the all-reduces "
           "28 % of it at tp = 8, but the decode step only from 1.84 to 0.70 ms (all-reduces 18 %).",

@@ -81,6 +81,21 @@ class _QuantMixin:
         s = (amax / f.max if amax > 0 else amax.new_tensor(1.0)).float()
         return nx.fake_quant(t / s, fmt, backward=self.lowbit["backward"]) * s
 
+    def _fq_weight(self, axis):
+        """The rounded weight. Outside autograd (torch.no_grad(), inference) it is computed once and reused until
+        the weight changes (its version counter, storage, dtype or device): inference pays for it once."""
+        torch = _torch()
+        fmt = self.lowbit["weights"]
+        if fmt is None or torch.is_grad_enabled() or torch.compiler.is_compiling():
+            return self._fq(self.weight, fmt, axis)
+        w = self.weight
+        key = (w._version, w.data_ptr(), w.dtype, w.device, w.shape)
+        cached = self.__dict__.get("_lowbit_weight")
+        if cached is None or cached[0] != key:
+            cached = (key, self._fq(w, fmt, axis).detach())
+            self.__dict__["_lowbit_weight"] = cached
+        return cached[1]
+
     @property
     def exact(self) -> bool:
         return self.lowbit["accumulator"] is not None or self.lowbit["analog"] is not None
@@ -104,7 +119,7 @@ def _make_linear():
                 a = x.reshape(-1, self.in_features)
                 y = self._exact_gemm(a, self.weight.T).to(x.dtype).reshape(*x.shape[:-1], self.out_features)
                 return y if self.bias is None else y + self.bias
-            w = self._fq(self.weight, self.lowbit["weights"], -1)
+            w = self._fq_weight(-1)
             return torch.nn.functional.linear(self._fq(x, self.lowbit["activations"], -1), w, self.bias)
 
     return QuantLinear
@@ -120,7 +135,7 @@ def _make_conv():
         def forward(self, x):
             if not self.exact:
                 # block formats: blocks along the input channels (the GEMM's K, for weights and inputs alike)
-                w = self._fq(self.weight, self.lowbit["weights"], 1)
+                w = self._fq_weight(1)
                 return self._conv_forward(self._fq(x, self.lowbit["activations"], 1), w, self.bias)
             if isinstance(self.padding, str) or self.padding_mode != "zeros":
                 raise ValueError("quantize_model: the exact modes need numeric zero padding on Conv2d")

@@ -118,9 +118,10 @@ def test_full_minilm_when_installed():
         assert float((ea * eb).sum()) == pytest.approx(0.755, abs=2e-3)
         q = quantize_model(model, weights="e4m3", activations="e4m3")
         assert float(torch.nn.functional.cosine_similarity(q(torch.tensor([b])), eb)) > 0.99
-    with pytest.warns(UserWarning, match="embedding"):
+    with pytest.warns(UserWarning, match=r"div \(div\), linalg_vector_norm .*mean \(mean\)"):
         layer = accel.from_torch(model, (torch.tensor([b]),), strict=False)
     assert len(layer.gemms()) == 6 * 8  # q, k, v, qk, av, o, ffn1, ffn2 per layer
+    assert (layer.ops[0].kind, layer.ops[0].rows, layer.ops[0].cols) == ("gather", len(b), 384)  # word embedding
 
 
 def test_inference_weight_cache_follows_weight_changes():

@@ -42,8 +42,9 @@ def _check(weights, activations, accumulator, analog, backward):
                              f"compensation, seed; got {analog!r}")
         if "tile" in analog and not isinstance(analog["tile"], Crossbar):
             raise TypeError(f"quantize_model: analog['tile'] must be an accel.Crossbar, got {analog['tile']!r}")
-    if backward not in ("identity", "clipped"):
-        raise ValueError(f"quantize_model: backward must be 'identity' or 'clipped', got {backward!r}")
+    if backward not in ("identity", "clipped", "high_precision"):
+        raise ValueError(f"quantize_model: backward must be 'identity', 'clipped' or 'high_precision', got "
+                         f"{backward!r}")
 
 
 def _gemm(a: np.ndarray, b: np.ndarray, weights, activations, accumulator, analog) -> np.ndarray:
@@ -75,11 +76,21 @@ class _QuantMixin:
         if fmt not in nx.format_names():
             return nx.fake_quant(t, fmt, axis=axis)
         f = nx.get_format(fmt)
+        backward = "clipped" if self.lowbit["backward"] == "clipped" else "identity"
         if f.bits > 8:
-            return nx.fake_quant(t, fmt, backward=self.lowbit["backward"])
+            return nx.fake_quant(t, fmt, backward=backward)
         amax = t.detach().abs().max().double()
         s = (amax / f.max if amax > 0 else amax.new_tensor(1.0)).float()
-        return nx.fake_quant(t / s, fmt, backward=self.lowbit["backward"]) * s
+        return nx.fake_quant(t / s, fmt, backward=backward) * s
+
+    def _high_precision(self, op, x, xq, wq, y, bias):
+        """`y` = op(xq, wq) + bias as computed, with the gradients of backward="high_precision": x through its
+        straight-through estimator against the quantised weight, the weight from the unquantised x (torchao's
+        grad_weight in high precision; numerics.fake_quant_matmul). t - t.detach() adds exact zeros."""
+        dx = op(xq, wq.detach())
+        dw = op(x.detach(), wq)
+        y = y.detach() + (dx - dx.detach()) + (dw - dw.detach())
+        return y if bias is None else y + (bias - bias.detach())
 
     def _fq_weight(self, axis):
         """The rounded weight. Outside autograd (torch.no_grad(), inference) it is computed once and reused until
@@ -119,8 +130,11 @@ def _make_linear():
                 a = x.reshape(-1, self.in_features)
                 y = self._exact_gemm(a, self.weight.T).to(x.dtype).reshape(*x.shape[:-1], self.out_features)
                 return y if self.bias is None else y + self.bias
-            w = self._fq_weight(-1)
-            return torch.nn.functional.linear(self._fq(x, self.lowbit["activations"], -1), w, self.bias)
+            w, xq = self._fq_weight(-1), self._fq(x, self.lowbit["activations"], -1)
+            y = torch.nn.functional.linear(xq, w, self.bias)
+            if self.lowbit["backward"] != "high_precision" or not torch.is_grad_enabled():
+                return y
+            return self._high_precision(torch.nn.functional.linear, x, xq, w, y, self.bias)
 
     return QuantLinear
 
@@ -135,8 +149,12 @@ def _make_conv():
         def forward(self, x):
             if not self.exact:
                 # block formats: blocks along the input channels (the GEMM's K, for weights and inputs alike)
-                w = self._fq_weight(1)
-                return self._conv_forward(self._fq(x, self.lowbit["activations"], 1), w, self.bias)
+                w, xq = self._fq_weight(1), self._fq(x, self.lowbit["activations"], 1)
+                y = self._conv_forward(xq, w, self.bias)
+                if self.lowbit["backward"] != "high_precision" or not torch.is_grad_enabled():
+                    return y
+                return self._high_precision(lambda a, b: self._conv_forward(a, b, None), x, xq, w, y,
+                                            None if self.bias is None else self.bias[:, None, None])
             if isinstance(self.padding, str) or self.padding_mode != "zeros":
                 raise ValueError("quantize_model: the exact modes need numeric zero padding on Conv2d")
             n, _, h, wd = x.shape
@@ -160,7 +178,8 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
                    analog: AnalogSpec | None = None, backward: str = "identity", inplace: bool = False):
     """`model` (a torch.nn.Module) with every nn.Linear and nn.Conv2d replaced by a layer that rounds its
     weights to `weights` and its inputs to `activations` (scalar or block format names; None: keep), and
-    computes the GEMM by fake-quant (default), by the bit-exact `accumulator` (a numerics accumulator
+    computes the GEMM by fake-quant (default; `backward`: "identity", "clipped" or "high_precision", as
+    numerics.fake_quant_matmul), by the bit-exact `accumulator` (a numerics accumulator
     preset, e.g. "nv_hopper_fp8"), or on analog crossbar tiles (`analog`: {"tile": Crossbar,
     "t_seconds": ..., "compensation": ..., "seed": ...}). Returns a copy unless inplace=True; the layers'
     settings are in `layer.lowbit`."""

@@ -245,3 +245,49 @@ def compress_model(model, method: str, calibration_inputs=None, inplace: bool = 
     if not bits:
         raise ValueError("compress_model: the model has no nn.Linear layer to compress")
     return model, bits
+
+
+def quantize_jax(apply_fn, weights: str | None = None, activations: str | None = None, backward: str = "identity",
+                 weight_axis: int = -2):
+    """The JAX counterpart of quantize_model for a model written as a function `apply_fn(params, *inputs)`
+    over a params pytree (no flax/equinox module to swap): returns `apply_q(params, *inputs)`, which rounds
+    every weight (params leaves of two or more dimensions; biases and norms stay) to `weights` and every input
+    array to `activations` with numerics.fake_quant, then calls apply_fn. Scalar formats of <= 8 bits get a
+    per-tensor amax scale as in quantize_model (computed in the array's dtype); block formats run along
+    `weight_axis` (-2: K of a kernel used as x @ W) and the inputs' last axis. Gradients reach the params
+    straight through ("identity" or "clipped"); works under jax.jit and jax.grad. Activations inside the
+    model are not reached: a function has no layers to intercept (round them in the model with
+    nx.fake_quant, or use numerics.fake_quant_matmul for the GEMMs and its "high_precision" backward)."""
+    if not callable(apply_fn):
+        raise TypeError(f"quantize_jax: apply_fn must be a function apply_fn(params, *inputs), got "
+                        f"{type(apply_fn).__name__}")
+    _check(weights, activations, None, None, backward)
+    if backward == "high_precision":
+        raise ValueError("quantize_jax: backward='high_precision' is a property of the GEMM's backward; a params "
+                         "wrapper sees no GEMM. Use numerics.fake_quant_matmul(..., backward='high_precision') in "
+                         "the model, or 'identity' / 'clipped' here")
+    if isinstance(weight_axis, bool) or not isinstance(weight_axis, int):
+        raise TypeError(f"quantize_jax: weight_axis must be an int, got {weight_axis!r}")
+    import jax
+    import jax.numpy as jnp
+
+    import numerics as nx
+
+    def quant(t, fmt, axis):
+        if fmt is None or not hasattr(t, "dtype") or not jnp.issubdtype(t.dtype, jnp.floating):
+            return t
+        if fmt not in nx.format_names():
+            return nx.fake_quant(t, fmt, axis=axis)
+        f = nx.get_format(fmt)
+        if f.bits > 8:
+            return nx.fake_quant(t, fmt, backward=backward)
+        amax = jax.lax.stop_gradient(jnp.max(jnp.abs(t)))
+        s = jnp.where(amax > 0, amax / f.max, 1.0).astype(t.dtype)
+        return nx.fake_quant(t / s, fmt, backward=backward) * s
+
+    def apply_q(params, *inputs, **kwargs):
+        qp = jax.tree_util.tree_map(lambda p: quant(p, weights, weight_axis) if jnp.ndim(p) >= 2 else p, params)
+        qi = [quant(x, activations, -1) if jnp.ndim(x) >= 1 else x for x in inputs]
+        return apply_fn(qp, *qi, **kwargs)
+
+    return apply_q

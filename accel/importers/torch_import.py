@@ -135,8 +135,9 @@ def from_torch(model, example_inputs, format: str = "fp16", act_format: str = "f
                 eps = args[7] if op == "batch_norm" else args[6]
                 ops[conv_at[src.name]] = fold_batch_norm(ops[conv_at[src.name]], arr(args[1]) if args[1] is not None
                                                          else None, arr(args[4]), float(eps))
-            else:
-                ops.append(elementwise("batchnorm", nm, _shape(out), act_format))
+            else:  # (_native_batch_norm_legit_no_training returns (out, mean, invstd))
+                ops.append(elementwise("batchnorm", nm, _shape(out if isinstance(out, torch.Tensor) else out[0]),
+                                       act_format))
         elif op in POOL or op in ADAPTIVE_POOL:
             y = out if isinstance(out, torch.Tensor) else out[0]  # max_pool2d_with_indices: (values, indices)
             if op in POOL:  # dilation spreads a max-pool window, not its element count

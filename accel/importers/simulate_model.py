@@ -88,6 +88,7 @@ def write_jsonl(rows: list[dict], path) -> None:
 def plot_model_rows(rows: list[dict], path=None):
     """Per-op time and energy bars (log scale), bars coloured by bound; saved to `path` if given."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
     if not rows:
         raise ValueError("plot_model_rows: no rows to plot")
     names = [r["name"] for r in rows]
@@ -97,6 +98,7 @@ def plot_model_rows(rows: list[dict], path=None):
     for ax, key, label in ((axes[0], "seconds", "time (s)"), (axes[1], "energy_j", "energy (J)")):
         ax.barh(range(len(rows)), [r[key] for r in rows], color=[colors[r["bound"]] for r in rows])
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # decade labels only: minor ones overlap on short axes
         ax.set_xlabel(label)
     axes[0].set_yticks(range(len(rows)), names)
     axes[0].invert_yaxis()

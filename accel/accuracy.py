@@ -181,6 +181,18 @@ def k_slice(w: Gemm, max_k: int) -> tuple[int, int]:
     return k0, ks
 
 
+def pad_k(a: np.ndarray, b: np.ndarray, accumulator: str) -> tuple[np.ndarray, np.ndarray]:
+    """A (m, k) and B (k, n) with K zero-padded to a whole number of the accumulator's fused steps when it
+    needs whole steps (GROUPED: Blackwell NVFP4's 64), as the hardware pads a partial K tile. Exact: the
+    padded products are zero, and zeros change no block's amax, so no scale or quantised element changes."""
+    acc = nx.get_accumulator(accumulator)
+    step = acc.block_bytes if acc.method == nx.AccMethod.GROUPED else 1
+    pad = -a.shape[1] % step
+    if not pad:
+        return a, b
+    return np.pad(a, ((0, 0), (0, pad))), np.pad(b, ((0, pad), (0, 0)))
+
+
 def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int = 128, max_k: int = MAX_K) -> dict:
     """Error metrics of `w` on a unit using `accumulator`, on a seeded sample of its outputs and of K
     (module docstring); "outputs_computed" and "k_sampled" say what was computed."""
@@ -196,6 +208,7 @@ def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int 
         b = np.asarray(w.b[k0:k0 + ks, cols], np.float64)
     else:
         b = draw(w.dist, (ks, len(cols)), np.random.default_rng([w.seed, 2]))
+    a, b = pad_k(a, b, accumulator)
     ref = a @ b
     if not np.isfinite(ref).all():
         raise ValueError(f"{w.name}: the float64 reference A @ B overflows (|a| up to {np.abs(a).max():.3g}, |b| up "

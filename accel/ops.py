@@ -4,7 +4,9 @@ memory level at a fraction of its bandwidth, plus a launch floor.
 
     seconds = launch_s + max(floor_s, bytes / (bandwidth x bandwidth_fraction))
 
-`bytes` counts what the kernel moves: each input element read once and each output written once, and
+`bytes` counts what the kernel moves: each input element read once and each output written once (a pooling
+op reads each window, rows x cols, and writes one value per row; an embedding gather reads the rows it
+gathers, rows x cols, and writes them), and
 for a row reduction whose row is longer than `row_buffer_bytes` the input read three times (the kernel no
 longer holds a row on chip: one pass for the statistics, one to normalise, on top of the first). The
 constants per kind live in the design (`Design.elementwise`, one `KernelCost` per kind) with the
@@ -20,10 +22,15 @@ from .design import format_info
 # kind -> (input tensors read per output element, flops per element, is a row reduction)
 # flops: softmax max, subtract, exp, sum, divide; layer norm mean, variance (2), normalise (2), scale and
 # shift (2); RMS norm square, sum, scale (2); GELU (tanh form) 3 mults, 1 add, tanh, 1 add, 2 mults ~ 8;
-# SiLU x sigmoid(x) ~ 4; ReLU a compare 1; residual add 1. They count energy; the kernels are bound by memory.
+# SiLU x sigmoid(x) ~ 4; ReLU a compare 1; residual add 1; inference batch norm a per-channel scale and shift 2;
+# pooling one compare (max) or add (average) per window element; an embedding gather 0 (it only moves rows).
+# They count energy; the kernels are bound by memory.
 KINDS = {"softmax": (1, 5, True), "layernorm": (1, 8, True), "rmsnorm": (1, 4, True),
          "gelu": (1, 8, False), "silu": (1, 4, False), "relu": (1, 1, False),
-         "add": (2, 1, False)}
+         "add": (2, 1, False), "batchnorm": (1, 2, False), "pool": (1, 1, False), "gather": (1, 0, False)}
+# kinds that write one value per row (a pooling window: rows = outputs, cols = the window) instead of one
+# per element
+ROW_OUTPUT = {"pool"}
 
 
 def _check_kind(kind) -> None:
@@ -132,7 +139,8 @@ def elementwise_timing(design, op: Elementwise) -> OpTiming:
     row_bytes = op.cols * eb
     if reduction and row_bytes > cost.row_buffer_bytes:
         reads = 3 * reads
-    nbytes = op.elements * eb * (reads + 1)
+    outputs = op.rows if op.kind in ROW_OUTPUT else op.elements
+    nbytes = (op.elements * reads + outputs) * eb
     stream = nbytes / (mem.total_bandwidth_bytes_per_s * cost.bandwidth_fraction)
     kernel = max(cost.floor_s, stream)
     seconds = (cost.launch_s + kernel) * op.count

@@ -42,8 +42,9 @@ def _check(weights, activations, accumulator, analog, backward):
                              f"compensation, seed; got {analog!r}")
         if "tile" in analog and not isinstance(analog["tile"], Crossbar):
             raise TypeError(f"quantize_model: analog['tile'] must be an accel.Crossbar, got {analog['tile']!r}")
-    if backward not in ("identity", "clipped"):
-        raise ValueError(f"quantize_model: backward must be 'identity' or 'clipped', got {backward!r}")
+    if backward not in ("identity", "clipped", "high_precision"):
+        raise ValueError(f"quantize_model: backward must be 'identity', 'clipped' or 'high_precision', got "
+                         f"{backward!r}")
 
 
 def _gemm(a: np.ndarray, b: np.ndarray, weights, activations, accumulator, analog) -> np.ndarray:
@@ -75,11 +76,36 @@ class _QuantMixin:
         if fmt not in nx.format_names():
             return nx.fake_quant(t, fmt, axis=axis)
         f = nx.get_format(fmt)
+        backward = "clipped" if self.lowbit["backward"] == "clipped" else "identity"
         if f.bits > 8:
-            return nx.fake_quant(t, fmt, backward=self.lowbit["backward"])
+            return nx.fake_quant(t, fmt, backward=backward)
         amax = t.detach().abs().max().double()
         s = (amax / f.max if amax > 0 else amax.new_tensor(1.0)).float()
-        return nx.fake_quant(t / s, fmt, backward=self.lowbit["backward"]) * s
+        return nx.fake_quant(t / s, fmt, backward=backward) * s
+
+    def _high_precision(self, op, x, xq, wq, y, bias):
+        """`y` = op(xq, wq) + bias as computed, with the gradients of backward="high_precision": x through its
+        straight-through estimator against the quantised weight, the weight from the unquantised x (torchao's
+        grad_weight in high precision; numerics.fake_quant_matmul). t - t.detach() adds exact zeros."""
+        dx = op(xq, wq.detach())
+        dw = op(x.detach(), wq)
+        y = y.detach() + (dx - dx.detach()) + (dw - dw.detach())
+        return y if bias is None else y + (bias - bias.detach())
+
+    def _fq_weight(self, axis):
+        """The rounded weight. Outside autograd (torch.no_grad(), inference) it is computed once and reused until
+        the weight changes (its version counter, storage, dtype or device): inference pays for it once."""
+        torch = _torch()
+        fmt = self.lowbit["weights"]
+        if fmt is None or torch.is_grad_enabled() or torch.compiler.is_compiling():
+            return self._fq(self.weight, fmt, axis)
+        w = self.weight
+        key = (w._version, w.data_ptr(), w.dtype, w.device, w.shape)
+        cached = self.__dict__.get("_lowbit_weight")
+        if cached is None or cached[0] != key:
+            cached = (key, self._fq(w, fmt, axis).detach())
+            self.__dict__["_lowbit_weight"] = cached
+        return cached[1]
 
     @property
     def exact(self) -> bool:
@@ -104,8 +130,11 @@ def _make_linear():
                 a = x.reshape(-1, self.in_features)
                 y = self._exact_gemm(a, self.weight.T).to(x.dtype).reshape(*x.shape[:-1], self.out_features)
                 return y if self.bias is None else y + self.bias
-            w = self._fq(self.weight, self.lowbit["weights"], -1)
-            return torch.nn.functional.linear(self._fq(x, self.lowbit["activations"], -1), w, self.bias)
+            w, xq = self._fq_weight(-1), self._fq(x, self.lowbit["activations"], -1)
+            y = torch.nn.functional.linear(xq, w, self.bias)
+            if self.lowbit["backward"] != "high_precision" or not torch.is_grad_enabled():
+                return y
+            return self._high_precision(torch.nn.functional.linear, x, xq, w, y, self.bias)
 
     return QuantLinear
 
@@ -120,8 +149,12 @@ def _make_conv():
         def forward(self, x):
             if not self.exact:
                 # block formats: blocks along the input channels (the GEMM's K, for weights and inputs alike)
-                w = self._fq(self.weight, self.lowbit["weights"], 1)
-                return self._conv_forward(self._fq(x, self.lowbit["activations"], 1), w, self.bias)
+                w, xq = self._fq_weight(1), self._fq(x, self.lowbit["activations"], 1)
+                y = self._conv_forward(xq, w, self.bias)
+                if self.lowbit["backward"] != "high_precision" or not torch.is_grad_enabled():
+                    return y
+                return self._high_precision(lambda a, b: self._conv_forward(a, b, None), x, xq, w, y,
+                                            None if self.bias is None else self.bias[:, None, None])
             if isinstance(self.padding, str) or self.padding_mode != "zeros":
                 raise ValueError("quantize_model: the exact modes need numeric zero padding on Conv2d")
             n, _, h, wd = x.shape
@@ -145,7 +178,8 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
                    analog: AnalogSpec | None = None, backward: str = "identity", inplace: bool = False):
     """`model` (a torch.nn.Module) with every nn.Linear and nn.Conv2d replaced by a layer that rounds its
     weights to `weights` and its inputs to `activations` (scalar or block format names; None: keep), and
-    computes the GEMM by fake-quant (default), by the bit-exact `accumulator` (a numerics accumulator
+    computes the GEMM by fake-quant (default; `backward`: "identity", "clipped" or "high_precision", as
+    numerics.fake_quant_matmul), by the bit-exact `accumulator` (a numerics accumulator
     preset, e.g. "nv_hopper_fp8"), or on analog crossbar tiles (`analog`: {"tile": Crossbar,
     "t_seconds": ..., "compensation": ..., "seed": ...}). Returns a copy unless inplace=True; the layers'
     settings are in `layer.lowbit`."""
@@ -211,3 +245,49 @@ def compress_model(model, method: str, calibration_inputs=None, inplace: bool = 
     if not bits:
         raise ValueError("compress_model: the model has no nn.Linear layer to compress")
     return model, bits
+
+
+def quantize_jax(apply_fn, weights: str | None = None, activations: str | None = None, backward: str = "identity",
+                 weight_axis: int = -2):
+    """The JAX counterpart of quantize_model for a model written as a function `apply_fn(params, *inputs)`
+    over a params pytree (no flax/equinox module to swap): returns `apply_q(params, *inputs)`, which rounds
+    every weight (params leaves of two or more dimensions; biases and norms stay) to `weights` and every input
+    array to `activations` with numerics.fake_quant, then calls apply_fn. Scalar formats of <= 8 bits get a
+    per-tensor amax scale as in quantize_model (computed in the array's dtype); block formats run along
+    `weight_axis` (-2: K of a kernel used as x @ W) and the inputs' last axis. Gradients reach the params
+    straight through ("identity" or "clipped"); works under jax.jit and jax.grad. Activations inside the
+    model are not reached: a function has no layers to intercept (round them in the model with
+    nx.fake_quant, or use numerics.fake_quant_matmul for the GEMMs and its "high_precision" backward)."""
+    if not callable(apply_fn):
+        raise TypeError(f"quantize_jax: apply_fn must be a function apply_fn(params, *inputs), got "
+                        f"{type(apply_fn).__name__}")
+    _check(weights, activations, None, None, backward)
+    if backward == "high_precision":
+        raise ValueError("quantize_jax: backward='high_precision' is a property of the GEMM's backward; a params "
+                         "wrapper sees no GEMM. Use numerics.fake_quant_matmul(..., backward='high_precision') in "
+                         "the model, or 'identity' / 'clipped' here")
+    if isinstance(weight_axis, bool) or not isinstance(weight_axis, int):
+        raise TypeError(f"quantize_jax: weight_axis must be an int, got {weight_axis!r}")
+    import jax
+    import jax.numpy as jnp
+
+    import numerics as nx
+
+    def quant(t, fmt, axis):
+        if fmt is None or not hasattr(t, "dtype") or not jnp.issubdtype(t.dtype, jnp.floating):
+            return t
+        if fmt not in nx.format_names():
+            return nx.fake_quant(t, fmt, axis=axis)
+        f = nx.get_format(fmt)
+        if f.bits > 8:
+            return nx.fake_quant(t, fmt, backward=backward)
+        amax = jax.lax.stop_gradient(jnp.max(jnp.abs(t)))
+        s = jnp.where(amax > 0, amax / f.max, 1.0).astype(t.dtype)
+        return nx.fake_quant(t / s, fmt, backward=backward) * s
+
+    def apply_q(params, *inputs, **kwargs):
+        qp = jax.tree_util.tree_map(lambda p: quant(p, weights, weight_axis) if jnp.ndim(p) >= 2 else p, params)
+        qi = [quant(x, activations, -1) if jnp.ndim(x) >= 1 else x for x in inputs]
+        return apply_fn(qp, *qi, **kwargs)
+
+    return apply_q

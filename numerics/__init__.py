@@ -51,6 +51,6 @@ __all__ = [
     "sparse24", "CompressedWeight", "RandomHadamard", "compress", "compression_methods", "incoherence",
     "load_weights", "ops", "testing",
 ]
-from .fake_quant import fake_quant  # noqa: E402  (torch/jax imported lazily, only when a tensor arrives)
+from .fake_quant import fake_quant, fake_quant_matmul  # noqa: E402  (torch/jax imported lazily, only when a tensor arrives)
 
-__all__ += ["fake_quant"]
+__all__ += ["fake_quant", "fake_quant_matmul"]

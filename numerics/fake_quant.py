@@ -132,3 +132,50 @@ def fake_quant(x, format: str, rounding: RoundMode = RoundMode.TIES_TO_EVEN, axi
         check_args(format, rounding, axis, seed, saturate, backward)
         return quantize_numpy(x, format, rounding, axis, seed, saturate)
     raise TypeError(f"fake_quant: x must be a numpy array, a torch tensor or a jax array, got {type(x).__name__}")
+
+
+MATMUL_BACKWARDS = ("identity", "clipped", "high_precision")
+
+
+def fake_quant_matmul(a, b, a_format: str, b_format: str, rounding: RoundMode = RoundMode.TIES_TO_EVEN,
+                      backward: str = "identity"):
+    """fake_quant(a) @ fake_quant(b) in a's framework and dtype, with a choice of backward GEMMs.
+
+    `a` holds the activations (..., m, k), `b` the weight (k, n); block formats run their blocks along K in
+    both. The forward value is the framework's matmul of the two fake-quantised operands. Gradients, for an
+    incoming gradient g:
+      - "identity": straight-through on both quantisers: da = g fq(b)^T, db = fq(a)^T g;
+      - "clipped": the same, zeroed where an operand lies beyond its scalar format's largest value;
+      - "high_precision": the weight gradient from the unquantised activations, db = a^T g (da as
+        "identity"): torchao's float8 recipe with "grad_weight in high precision" (LW_AXISWISE_WITH_GW_HP,
+        rowwise_with_gw_hp: grad_weight_hp = input_t_hp @ grad_output_hp, the input kept in its original
+        precision for that GEMM). It is a property of the GEMM's backward, not of an element-wise rounding
+        (an element-wise op cannot tell its consumer which tensor to use), hence an op of its own.
+    numpy arrays: the forward value only (no gradients).
+    """
+    if backward not in MATMUL_BACKWARDS:
+        raise ValueError(f"fake_quant_matmul: backward must be one of {MATMUL_BACKWARDS}, got {backward!r}")
+    mod_a, mod_b = type(a).__module__.split(".")[0], type(b).__module__.split(".")[0]
+    if mod_a != mod_b:
+        raise TypeError(f"fake_quant_matmul: a and b must be arrays of one framework, got {type(a).__name__} and "
+                        f"{type(b).__name__}")
+    elem = "clipped" if backward == "clipped" else "identity"
+    aq = fake_quant(a, a_format, rounding, backward=elem)  # blocks (if any) along a's last axis, K, and b's rows
+    if mod_a == "numpy":
+        bq = np.ascontiguousarray(np.swapaxes(fake_quant(np.swapaxes(b, -1, -2), b_format, rounding), -1, -2))
+    else:
+        bq = fake_quant(b.mT, b_format, rounding, backward=elem).mT
+        bq = bq.contiguous() if mod_a == "torch" else bq  # the matmul's summation order follows the layout
+    if backward != "high_precision" or mod_a not in ("torch", "jax", "jaxlib"):
+        return aq @ bq
+    if mod_a == "torch":
+        def stop(t):
+            return t.detach()
+    else:
+        import jax
+        stop = jax.lax.stop_gradient
+    # value: aq @ bq exactly (t - stop(t) is exactly zero for finite t); gradients: a through its straight-through
+    # estimator against the quantised weight, b through its estimator against the unquantised a
+    da_path = aq @ stop(bq)
+    db_path = stop(a) @ bq
+    return stop(aq @ bq) + (da_path - stop(da_path)) + (db_path - stop(db_path))

@@ -273,3 +273,88 @@ def test_simulate_model_jsonl_and_plot(tmp_path):
     assert (tmp_path / "rows.png").stat().st_size > 1000
     with pytest.raises(ValueError, match="no rows"):
         plot_model_rows([])
+
+
+# ------------------------------------------------------------- pooling, batch norm, embedding (both importers)
+class PoolNormEmbed(nn.Module):
+    """A convolution with batch norm (folds), max/average/adaptive pooling, a batch norm after no convolution
+    (an element-wise op) and an embedding lookup (a gather)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(100, 16)
+        self.conv, self.bn = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8)
+        self.mp, self.ap = nn.MaxPool2d(2), nn.AvgPool2d(3, stride=2, padding=1)
+        self.aap, self.bn1 = nn.AdaptiveAvgPool2d((1, 1)), nn.BatchNorm1d(8)
+        with torch.no_grad():  # statistics of a trained net, so that the fold is not the identity
+            self.bn.running_var.uniform_(0.5, 2.0, generator=torch.Generator().manual_seed(0))
+            self.bn.weight.uniform_(0.5, 2.0, generator=torch.Generator().manual_seed(1))
+
+    def forward(self, img, ids):
+        y = self.aap(self.ap(self.mp(self.bn(self.conv(img)))))
+        return self.bn1(y.flatten(1)), self.emb(ids)
+
+
+def test_pool_norm_embedding_hand_count(tmp_path):
+    m, img, ids = PoolNormEmbed().eval(), torch.randn(2, 3, 16, 16), torch.randint(0, 100, (2, 5))
+    want = [("gemm", 2 * 16 * 16, 8, 3 * 9, 1),  # the conv, with the batch norm folded in (no op of its own)
+            ("pool", 2 * 8 * 8 * 8, 2 * 2),       # max pool 2: 16x16 -> 8x8, windows of 4
+            ("pool", 2 * 8 * 4 * 4, 3 * 3),       # avg pool 3, stride 2, pad 1: 8x8 -> 4x4, windows of 9
+            ("pool", 2 * 8, 4 * 4),               # adaptive to 1x1: one window of the whole 4x4
+            ("batchnorm", 2, 8),                  # batch norm after flatten: element-wise
+            ("gather", 2 * 5, 16)]                # 10 indices, a row of 16 each
+    layer = accel.from_torch(m, (img, ids))
+    assert _shapes(layer) == want
+    # the fold: output channel j's weights times gamma_j / sqrt(var_j + eps), so a @ b is conv then bn less shifts
+    conv = layer.ops[0]
+    scale = (m.bn.weight.detach().double() / torch.sqrt(m.bn.running_var.double() + m.bn.eps)).numpy()
+    w = m.conv.weight.detach().double().reshape(8, -1).numpy().T
+    np.testing.assert_allclose(conv.b, w * scale, rtol=1e-12)
+    with torch.no_grad():
+        ref = m.bn(m.conv(img)).double() - (m.bn.bias - m.bn.running_mean * m.bn.weight
+                                            / torch.sqrt(m.bn.running_var + m.bn.eps)).double()[:, None, None] \
+            - (m.conv.bias * m.bn.weight / torch.sqrt(m.bn.running_var + m.bn.eps)).double()[:, None, None]
+    np.testing.assert_allclose(conv.a @ conv.b, ref.permute(0, 2, 3, 1).reshape(-1, 8).numpy(), atol=1e-5)
+    pytest.importorskip("onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(m, (img, ids), str(tmp_path / "m.onnx"), dynamo=False)  # the exporter folds the bn itself
+    onnx_layer = accel.from_onnx(tmp_path / "m.onnx")
+    assert _shapes(onnx_layer) == want
+    np.testing.assert_allclose(onnx_layer.ops[0].b, conv.b, rtol=1e-6)
+
+
+def test_onnx_batch_norm_after_conv_folds(tmp_path):
+    """An ONNX graph holding Conv -> BatchNormalization (no exporter fold) folds in the importer too."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    gamma, var = rng.uniform(0.5, 2, 4).astype(np.float32), rng.uniform(0.5, 2, 4).astype(np.float32)
+    zeros = np.zeros(4, np.float32)
+    inits = [numpy_helper.from_array(a, n) for a, n in ((w, "w"), (gamma, "g"), (zeros, "b"), (zeros, "m"),
+                                                         (var, "v"))]
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+         helper.make_node("BatchNormalization", ["c", "g", "b", "m", "v"], ["y"], epsilon=1e-3)],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 5, 5])], inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "cb.onnx")
+    layer = accel.from_onnx(tmp_path / "cb.onnx")
+    assert _shapes(layer) == [("gemm", 25, 4, 18, 1)]
+    np.testing.assert_allclose(layer.ops[0].b, w.reshape(4, -1).T.astype(np.float64) * (gamma / np.sqrt(var + 1e-3)),
+                               rtol=1e-6)
+
+
+def test_pool_and_gather_bytes():
+    """What the kernels move (accel.ops): a pool reads each window and writes one value per window; a gather
+    reads the rows it gathers and writes them."""
+    from accel.ops import elementwise_timing
+    d = accel.get_design("h100-like")
+    hbm = d.memories[-1].name
+    pool = elementwise_timing(d, Elementwise("pool", 1024, 4, "fp16"))
+    assert pool.counts[(hbm, "byte")] == (1024 * 4 + 1024) * 2
+    gather = elementwise_timing(d, Elementwise("gather", 10, 16, "fp16"))
+    assert gather.counts[(hbm, "byte")] == 2 * 10 * 16 * 2 and gather.counts[("vector", "fp32_op")] == 0
+    bn = elementwise_timing(d, Elementwise("batchnorm", 2, 8, "fp32"))
+    assert bn.counts[(hbm, "byte")] == 2 * 2 * 8 * 4

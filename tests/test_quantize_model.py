@@ -118,6 +118,28 @@ def test_full_minilm_when_installed():
         assert float((ea * eb).sum()) == pytest.approx(0.755, abs=2e-3)
         q = quantize_model(model, weights="e4m3", activations="e4m3")
         assert float(torch.nn.functional.cosine_similarity(q(torch.tensor([b])), eb)) > 0.99
-    with pytest.warns(UserWarning, match="embedding"):
+    with pytest.warns(UserWarning, match=r"div \(div\), linalg_vector_norm .*mean \(mean\)"):
         layer = accel.from_torch(model, (torch.tensor([b]),), strict=False)
     assert len(layer.gemms()) == 6 * 8  # q, k, v, qk, av, o, ffn1, ffn2 per layer
+    assert (layer.ops[0].kind, layer.ops[0].rows, layer.ops[0].cols) == ("gather", len(b), 384)  # word embedding
+
+
+def test_inference_weight_cache_follows_weight_changes():
+    """Under no_grad the rounded weight is computed once and reused; an in-place update of the weight (an
+    optimizer step, load_state_dict) is seen at the next call, and the result equals the uncached path's."""
+    torch.manual_seed(0)
+    q = quantize_model(torch.nn.Linear(64, 8), weights="e2m1", activations="e4m3")
+    x = torch.randn(5, 64)
+    with torch.no_grad():
+        first = q(x)
+        assert torch.equal(q(x), first)
+        q.weight.mul_(3.0)
+        cached = q(x)
+    assert not torch.equal(cached, first)
+    assert torch.equal(cached, q(x).detach())  # grad enabled: no cache, rounded afresh
+    fresh = torch.nn.Linear(64, 8)
+    with torch.no_grad():
+        state = {"weight": torch.randn(8, 64), "bias": q.bias.clone()}
+        q.load_state_dict(state)
+        fresh.load_state_dict(state)
+        assert torch.equal(q(x), quantize_model(fresh, weights="e2m1", activations="e4m3")(x))

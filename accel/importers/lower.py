@@ -9,8 +9,12 @@ Conventions (the hand counts the tests check):
   m = N prod(out_i), n = C_out / g, k = (C / g) prod(kernel_i), count = g (batched when g > 1).
 - scaled-dot-product attention q (..., L, E), k (..., S, E), v (..., S, Ev): Gemm(L, S, E) and
   Gemm(L, Ev, S), count = prod(...), batched, with a softmax of prod(...) L rows of S.
-- softmax, layer norm, RMS norm: rows x cols with cols the reduced length; ReLU, GELU, SiLU, add: the
-  output's elements as one row each of the last dimension.
+- softmax, layer norm, RMS norm: rows x cols with cols the reduced length; ReLU, GELU, SiLU, add, inference
+  batch norm not after a convolution: the output's elements as rows of the last dimension.
+- batch norm right after a convolution (its only user): folded into the convolution's weights, no op.
+- max / average pooling: Elementwise("pool", rows = output elements, cols = kernel elements); adaptive
+  pooling: cols = its largest window (in / out per axis when out divides in).
+- embedding (x (...) of indices into a table (V, d)): Elementwise("gather", rows = prod(...), cols = d).
 """
 
 import math
@@ -96,12 +100,40 @@ def elementwise(kind: str, name: str, shape, fmt: str, axis: int = -1, norm_len:
     return Elementwise(kind, math.prod(shape) // cols, cols, fmt, name=name)
 
 
+def pool_op(name: str, out_shape, window: int, fmt: str) -> Elementwise:
+    """Max or average pooling: one output per window, rows = the output's elements, cols = the window's."""
+    return Elementwise("pool", math.prod(out_shape), int(window), fmt, name=name)
+
+
+def adaptive_window(in_spatial, out_spatial) -> int:
+    """The largest window of adaptive pooling from `in_spatial` to `out_spatial` (PyTorch and ONNX: window i
+    of an axis spans floor(i n / o) to ceil((i + 1) n / o)); every window when o divides n."""
+    return math.prod(max(-(-(i + 1) * n // o) - i * n // o for i in range(o)) for n, o in zip(in_spatial, out_spatial))
+
+
+def gather_op(name: str, rows: int, cols: int, fmt: str) -> Elementwise:
+    """An embedding lookup: `rows` indices each gather a row of `cols` values (bytes moved; no GEMM)."""
+    return Elementwise("gather", int(rows), int(cols), fmt, name=name)
+
+
+def fold_batch_norm(conv: Gemm, gamma, var, eps: float) -> Gemm:
+    """The convolution with an inference batch norm folded in: output channel j's weights times
+    gamma_j / sqrt(var_j + eps) (the shift joins the bias, the GEMM's epilogue). Operands the importer did
+    not keep stay unknown."""
+    if conv.b is None or var is None:
+        return conv
+    var = np.asarray(var, np.float64).reshape(-1)
+    gamma = np.ones_like(var) if gamma is None else np.asarray(gamma, np.float64).reshape(-1)
+    scale = gamma / np.sqrt(var + eps)
+    return conv.replace(b=conv.b * scale[:conv.n][None, :])
+
+
 def unsupported_error(source: str, ops: dict) -> ValueError:
     listed = ", ".join(f"{op} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
                        for op, names in sorted(ops.items()))
     return ValueError(f"{source}: unsupported op(s): {listed}. lowbit lowers linear/matmul/conv/attention, "
-                      "softmax, layer/RMS norm, ReLU/GELU/SiLU, add and layout ops; pass strict=False to skip the "
-                      "others with a warning")
+                      "softmax, layer/RMS/batch norm, ReLU/GELU/SiLU, add, pooling, embedding and layout ops; pass "
+                      "strict=False to skip the others with a warning")
 
 
 def make_layer(name: str, ops: list, info: dict) -> Layer:

@@ -5,10 +5,22 @@ import math
 import os
 import warnings
 
-from .lower import attention_ops, conv_gemm, elementwise, make_layer, matmul_gemm, unsupported_error
+from .lower import (
+    attention_ops,
+    conv_gemm,
+    elementwise,
+    fold_batch_norm,
+    gather_op,
+    make_layer,
+    matmul_gemm,
+    pool_op,
+    unsupported_error,
+)
 
 LAYOUT = {"Reshape", "Flatten", "Transpose", "Identity", "Dropout", "Squeeze", "Unsqueeze", "Constant", "Shape",
-          "Gather", "Concat", "Slice", "Split", "Cast", "Expand", "ConstantOfShape", "Range"}
+          "Concat", "Slice", "Split", "Cast", "Expand", "ConstantOfShape", "Range"}
+POOL = {"MaxPool", "AveragePool", "LpPool"}
+GLOBAL_POOL = {"GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"}
 ELEMENTWISE = {"Relu": "relu", "Gelu": "gelu"}
 
 
@@ -62,6 +74,11 @@ def from_onnx(path, format: str = "fp16", act_format: str = "fp16", input_shapes
         return s
 
     ops, bad = [], {}
+    conv_at = {}  # a Conv's output tensor -> its index in ops (a following BatchNormalization folds into it)
+    consumers = {}
+    for node in g.node:
+        for t in node.input:
+            consumers[t] = consumers.get(t, 0) + 1
     for i, node in enumerate(g.node):
         nm = node.name or f"{node.op_type}_{i}"
         a = _attrs(node)
@@ -90,7 +107,25 @@ def from_onnx(path, format: str = "fp16", act_format: str = "fp16", input_shapes
             if w is not None:
                 ng = ws[0] // int(a.get("group", 1))
                 conv = conv.replace(b=w[:ng].reshape(ng, -1).T.astype("float64"))
+            conv_at[node.output[0]] = len(ops)
             ops.append(conv)
+        elif t == "BatchNormalization":
+            src = node.input[0]
+            if src in conv_at and consumers.get(src) == 1:  # inference batch norm folds into the Conv's weights
+                j = conv_at[src]
+                ops[j] = fold_batch_norm(ops[j], inits.get(node.input[1]), inits.get(node.input[4]),
+                                         float(a.get("epsilon", 1e-5)))
+            else:
+                ops.append(elementwise("batchnorm", nm, shape(node.output[0]), act_format))
+        elif t in POOL:
+            ops.append(pool_op(nm, shape(node.output[0]), math.prod(a["kernel_shape"]), act_format))
+        elif t in GLOBAL_POOL:
+            ops.append(pool_op(nm, shape(node.output[0]), math.prod(shape(node.input[0])[2:]), act_format))
+        elif t == "Gather":
+            table = inits.get(node.input[0])
+            if table is None or table.ndim != 2 or int(a.get("axis", 0)) != 0:
+                continue  # indexing a shape or an activation: layout
+            ops.append(gather_op(nm, math.prod(shape(node.input[1])), table.shape[1], act_format))
         elif t == "Attention":
             q = shape(node.input[0])
             ops.extend(attention_ops(nm, q, shape(node.input[1]), shape(node.input[2]), act_format))

@@ -7,11 +7,15 @@ import numpy as np
 
 from .lower import (
     MAX_OPERAND,
+    adaptive_window,
     attention_ops,
     conv_gemm,
     elementwise,
+    fold_batch_norm,
+    gather_op,
     make_layer,
     matmul_gemm,
+    pool_op,
     unsupported_error,
 )
 
@@ -22,6 +26,11 @@ LAYOUT = {"view", "reshape", "_unsafe_view", "flatten", "unflatten", "permute", 
           "lift_fresh_copy", "to", "_to_copy", "getitem", "identity", "feature_dropout", "_assert_scalar"}
 ELEMENTWISE = {"relu": "relu", "relu_": "relu", "gelu": "gelu", "silu": "silu", "silu_": "silu"}
 CONV = {"conv1d", "conv2d", "conv3d", "convolution"}
+POOL = {"max_pool1d", "max_pool2d", "max_pool3d", "max_pool2d_with_indices", "avg_pool1d", "avg_pool2d",
+        "avg_pool3d"}
+ADAPTIVE_POOL = {"adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "_adaptive_avg_pool2d",
+                 "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d"}
+BATCH_NORM = {"batch_norm", "_native_batch_norm_legit_no_training"}
 
 
 def _op_name(node) -> str:
@@ -92,6 +101,8 @@ def from_torch(model, example_inputs, format: str = "fp16", act_format: str = "f
 
         _Recorder(gm).run(*example_inputs)
     ops, bad = [], {}
+    conv_at = {}  # a convolution node's name -> its index in ops (a following batch norm folds into it)
+    users = {n.name: len(n.users) for n in gm.graph.nodes}
 
     def val(a):
         return env[a.name] if isinstance(a, torch.fx.Node) else a
@@ -115,7 +126,28 @@ def from_torch(model, example_inputs, format: str = "fp16", act_format: str = "f
         elif op == "addmm":
             ops.append(matmul_gemm(nm, _shape(args[1]), _shape(args[2]), format, arr(args[1]), arr(args[2])))
         elif op in CONV:
+            conv_at[nm] = len(ops)
             ops.append(_conv(nm, op, args, node.kwargs, format, arr))
+        elif op in BATCH_NORM:
+            src = node.args[0]
+            if isinstance(src, torch.fx.Node) and src.name in conv_at and users[src.name] == 1:
+                # inference batch norm folds into the convolution's weights (its shift into the bias epilogue)
+                eps = args[7] if op == "batch_norm" else args[6]
+                ops[conv_at[src.name]] = fold_batch_norm(ops[conv_at[src.name]], arr(args[1]) if args[1] is not None
+                                                         else None, arr(args[4]), float(eps))
+            else:  # (_native_batch_norm_legit_no_training returns (out, mean, invstd))
+                ops.append(elementwise("batchnorm", nm, _shape(out if isinstance(out, torch.Tensor) else out[0]),
+                                       act_format))
+        elif op in POOL or op in ADAPTIVE_POOL:
+            y = out if isinstance(out, torch.Tensor) else out[0]  # max_pool2d_with_indices: (values, indices)
+            if op in POOL:  # dilation spreads a max-pool window, not its element count
+                window = math.prod(_expand(args[1], y.dim() - 2))
+            else:
+                window = adaptive_window(_shape(args[0])[2:], _shape(y)[2:])
+            ops.append(pool_op(nm, _shape(y), window, act_format))
+        elif op == "embedding":
+            table, ids = args[0], args[1]
+            ops.append(gather_op(nm, math.prod(_shape(ids)), _shape(table)[1], act_format))
         elif op == "scaled_dot_product_attention":
             ops.extend(attention_ops(nm, _shape(args[0]), _shape(args[1]), _shape(args[2]), act_format))
         elif op in ("softmax", "_softmax", "log_softmax", "_log_softmax"):

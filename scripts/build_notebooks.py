@@ -125,8 +125,8 @@ ANSWER = {
           "embeddings keep a cosine similarity of 0.9975 to float32 in E4M3 and 0.9608 in NVFP4. Per layer, a "
           "batch of 500 digits takes 86.5–89.0 µs on all three designs, for different reasons: on h100-like and "
           "b200-like each GEMM sits at the launch floor (about 29 µs), on edge-npu the first convolution is "
-          "compute-bound and the rest LPDDR-bound. So the formats change its energy (123.6 µJ on b200-like in "
-          "NVFP4, 143.7 µJ on h100-like in E4M3, 328.8 µJ on edge-npu in INT8) and its GEMM error (1–2e-2 INT8, "
+          "compute-bound and the rest LPDDR-bound. So the formats change its energy (118.4 µJ on b200-like in "
+          "NVFP4, 134.0 µJ on h100-like in E4M3, 323.6 µJ on edge-npu in INT8) and its GEMM error (1–2e-2 INT8, "
           "about 4e-2 E4M3, 1.3–1.4e-1 NVFP4), hardly its time.",
 }
 

@@ -19,42 +19,14 @@ saturate; fixed-point products, quotients and roots round by the mode.
 
 import math
 
-import numba
 import numpy as np
 
-import kernels.float_codec
 from kernels import eft
 
 from .formats import FloatFormat, IntFormat, NanPolicy, PositFormat, get_format
 from .formats import inputs as _inputs
 from .formats.base import TABLE_MAX_BITS
 from .rounding import RoundMode
-
-# Operands of at most this many elements run the posit and integer codec kernels with one numba thread:
-# waking a parallel region's worker threads costs from ~0.1 ms on an idle machine to tens of ms on a
-# loaded one, a thousand times the work of a one-element call (what property-based tests make by the
-# thousand). The float codec and table decode pick their serial twins themselves (kernels.float_codec).
-SERIAL_MAX = kernels.float_codec.SERIAL_MAX
-
-
-class _one_thread_if_small:
-    """One numba thread around a posit or integer codec call on at most SERIAL_MAX elements; the codes
-    do not depend on the thread count (the kernels are elementwise, with per-index random bits)."""
-
-    __slots__ = ("threads",)
-
-    def __init__(self, f, n: int):
-        self.threads = 0
-        if not isinstance(f, FloatFormat) and n <= SERIAL_MAX and numba.get_num_threads() > 1:
-            self.threads = numba.get_num_threads()
-
-    def __enter__(self):
-        if self.threads:
-            numba.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        if self.threads:
-            numba.set_num_threads(self.threads)
 
 
 def _fmt(f):
@@ -134,11 +106,7 @@ def _encode(f, x, mode, saturate, rng, sr_bits):
     # and let f.encode itself raise its error when an input is not representable
     sr_k, key = _NOT_STOCHASTIC if mode != RoundMode.STOCHASTIC else _inputs.stochastic_args(mode, rng, sr_bits)
     flat = x.reshape(-1)
-    if isinstance(f, FloatFormat):
-        codes, n_invalid = f._encode_flat(flat, int(mode), bool(saturate), sr_k, key, 0)
-    else:
-        with _one_thread_if_small(f, flat.size):
-            codes, n_invalid = f._encode_flat(flat, int(mode), bool(saturate), sr_k, key, 0)
+    codes, n_invalid = f._encode_flat(flat, int(mode), bool(saturate), sr_k, key, 0)  # small: serial kernels
     if n_invalid:
         f.encode(x, rounding=mode, saturate=saturate, rng=rng, sr_bits=sr_bits)
         raise AssertionError(f"{f.name}: the kernel found {n_invalid} unrepresentable result(s), encode none")
@@ -150,8 +118,7 @@ def _operands(f, *codes):
     checking them again: the decode table of a <= 16-bit format, else its decode kernel."""
     if f.bits <= TABLE_MAX_BITS:
         return [f._table[c] for c in codes]
-    with _one_thread_if_small(f, max(c.size for c in codes)):
-        return [f._decode_flat(c.reshape(-1)).reshape(c.shape) for c in codes]
+    return [f._decode_flat(c.reshape(-1)).reshape(c.shape) for c in codes]
 
 
 def _flat_operands(values):

@@ -133,7 +133,11 @@ def _flat_operands(values):
 # -- integers ----------------------------------------------------------------------------------------
 
 def _round_div(n, d, mode: RoundMode):
-    """n / d rounded to an integer by `mode` (int64 arrays, d > 0)."""
+    """n / d rounded to an integer by `mode` (int64 arrays; d > 0, an array or an int)."""
+    if mode == RoundMode.STOCHASTIC:
+        raise ValueError(f"{mode.name} is not supported for integer arithmetic")
+    if type(d) is int and d == 1:  # plain integers' products (frac_bits = 0): exact, no numpy calls
+        return n
     q, r = np.divmod(n, d)  # floor division: 0 <= r < d
     twice = 2 * r
     if mode == RoundMode.TOWARD_NEGATIVE:
@@ -162,12 +166,22 @@ def _int_finish(f: IntFormat, k, overflow: str):
             raise ValueError(f"{f.name} is narrow-range: wrapping is undefined; use overflow='saturate'")
     else:
         raise ValueError(f"overflow must be 'saturate' or 'wrap', got {overflow!r}")
+    if f.bits == 8 * np.dtype(f.code_dtype).itemsize:
+        return k.astype(f.code_dtype)  # the cast keeps the low bits: the code, without the mask
     return (k & ((1 << f.bits) - 1)).astype(f.code_dtype)
 
 
 def _ints(f: IntFormat, *codes):
-    """Raw integers (value * 2^frac_bits) of the codes (already checked)."""
-    return [np.rint(np.ldexp(v, f.frac_bits)).astype(np.int64) for v in _operands(f, *codes)]
+    """Raw integers (value * 2^frac_bits) of the codes (already checked): the codes read as `bits`-bit
+    two's complement (sign-extended by (k ^ s) - s), what decode gives times 2^frac_bits, in two numpy calls
+    instead of a decode, a scaling and a rounding."""
+    if not f.signed:
+        return [c.astype(np.int64) for c in codes]
+    if f.bits == 8 * np.dtype(f.code_dtype).itemsize:  # int8/16/32: the codes viewed as signed, one call
+        signed = np.dtype(f"i{np.dtype(f.code_dtype).itemsize}")
+        return [c.view(signed).astype(np.int64) for c in codes]
+    s = 1 << (f.bits - 1)
+    return [(c.astype(np.int64) ^ s) - s for c in codes]
 
 
 def _int_op(op, f: IntFormat, codes, mode, overflow):
@@ -179,10 +193,10 @@ def _int_op(op, f: IntFormat, codes, mode, overflow):
         return _int_finish(f, a + b if op == "add" else a - b, overflow)
     if op == "mul":
         a, b = _ints(f, *codes)
-        return _int_finish(f, _round_div(a * b, np.int64(1 << fb), mode), overflow)
+        return _int_finish(f, _round_div(a * b, 1 << fb, mode), overflow)
     if op == "fma":
         a, b, c = _ints(f, *codes)
-        return _int_finish(f, _round_div(a * b + (c << fb), np.int64(1 << fb), mode), overflow)
+        return _int_finish(f, _round_div(a * b + (c << fb) if fb else a * b + c, 1 << fb, mode), overflow)
     if op == "div":
         a, b = _ints(f, *codes)
         if (b == 0).any():
@@ -194,13 +208,14 @@ def _int_op(op, f: IntFormat, codes, mode, overflow):
         (a,) = _ints(f, *codes)
         if (a < 0).any():
             raise ValueError(f"square root of a negative integer in {f.name}")
-        n = a << fb
-        r = np.array([math.isqrt(int(v)) for v in n.reshape(-1)], dtype=np.int64).reshape(n.shape)
-        rem = n - r * r  # sqrt(n) = r + t, 0 <= t < 1: compare (r + 1/2)^2 = r^2 + r + 1/4 with n
-        up = {RoundMode.TOWARD_POSITIVE: rem > 0, RoundMode.TOWARD_NEGATIVE: np.zeros_like(rem, bool),
-              RoundMode.TOWARD_ZERO: np.zeros_like(rem, bool), RoundMode.TIES_TO_EVEN: rem > r,
-              RoundMode.TIES_TO_AWAY: rem > r, RoundMode.TO_ODD: (rem > 0) & (r % 2 == 0)}[mode]
-        return _int_finish(f, r + up, overflow)  # (r + 1/2)^2 is never an integer: no ties
+        n = a << fb if fb else a
+        r = np.array([math.isqrt(v) for v in n.reshape(-1).tolist()], dtype=np.int64).reshape(n.shape)
+        if mode in (RoundMode.TOWARD_NEGATIVE, RoundMode.TOWARD_ZERO):  # sqrt(n) = r + t, 0 <= t < 1
+            return _int_finish(f, r, overflow)
+        rem = n - r * r  # nearest: compare (r + 1/2)^2 = r^2 + r + 1/4 with n; never equal, so no ties
+        up = rem > r if mode in (RoundMode.TIES_TO_EVEN, RoundMode.TIES_TO_AWAY) else \
+            rem > 0 if mode == RoundMode.TOWARD_POSITIVE else (rem > 0) & (r % 2 == 0)  # TO_ODD
+        return _int_finish(f, r + up, overflow)
     raise AssertionError(op)
 
 

@@ -48,10 +48,13 @@ def _encode_int_chunk(c, x, out, bits, lo, hi, saturate, mode, sr_k, key, invali
     modulus = np.int64(1) << bits
     mask = modulus - 1
     n_invalid = 0
-    for i in range(c * CHUNK, min(x.shape[0], (c + 1) * CHUNK)):
-        v = x[i]
+    i0 = c * CHUNK
+    src = x[i0:min(x.shape[0], i0 + CHUNK)]  # slices keep index wrap-around checks out
+    dst = out[i0:min(x.shape[0], i0 + CHUNK)]
+    for j in range(src.shape[0]):
+        v = src[j]
         if not math.isfinite(v):
-            out[i] = invalid_code
+            dst[j] = invalid_code
             n_invalid += 1
             continue
         neg = v < 0.0
@@ -70,7 +73,7 @@ def _encode_int_chunk(c, x, out, bits, lo, hi, saturate, mode, sr_k, key, invali
             fbits = (np.int64(fl) << 1) | np.int64(scaled != fl)
             rb = np.int64(0)
             if mode == SR:
-                rb = random_bits(key, i, sr_k)
+                rb = random_bits(key, i0 + j, sr_k)
             up = round_shifted(fbits, 62, neg, mode, ip, sr_k, rb)
             mag = ip + up
             r = -mag if neg else mag
@@ -81,7 +84,7 @@ def _encode_int_chunk(c, x, out, bits, lo, hi, saturate, mode, sr_k, key, invali
                     r = r & mask
                     if lo < 0 and r > hi:
                         r -= modulus
-        out[i] = r & mask
+        dst[j] = r & mask
     return n_invalid
 
 
@@ -111,8 +114,10 @@ def _decode_int_chunk(c, codes, out, bits, signed):
     """decode_int on the elements of chunk c."""
     half = np.int64(1) << (bits - 1)
     modulus = np.int64(1) << bits
-    for i in range(c * CHUNK, min(codes.shape[0], (c + 1) * CHUNK)):
-        code = np.int64(codes[i])
+    src = codes[c * CHUNK:min(codes.shape[0], (c + 1) * CHUNK)]  # slices keep index wrap-around checks out
+    dst = out[c * CHUNK:min(codes.shape[0], (c + 1) * CHUNK)]
+    for j in range(src.shape[0]):
+        code = np.int64(src[j])
         if signed and code >= half:
             code -= modulus
-        out[i] = float(code)
+        dst[j] = float(code)

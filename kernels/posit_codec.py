@@ -45,16 +45,19 @@ def _encode_posit_chunk(c, bits, src_e, src_m, src_bias, out, n, es, mode, sr_k,
     src_emask = (np.int64(1) << src_e) - 1
     src_fmask = (np.int64(1) << src_m) - 1
     sign_shift = np.uint64(src_e + src_m)
-    for i in range(c * CHUNK, min(bits.shape[0], (c + 1) * CHUNK)):
-        b = np.uint64(bits[i])
+    i0 = c * CHUNK
+    src = bits[i0:min(bits.shape[0], i0 + CHUNK)]  # slices keep index wrap-around checks out
+    dst = out[i0:min(bits.shape[0], i0 + CHUNK)]
+    for j in range(src.shape[0]):
+        b = np.uint64(src[j])
         neg = ((b >> sign_shift) & np.uint64(1)) == np.uint64(1)
         ef = np.int64(b >> np.uint64(src_m)) & src_emask
         fr = np.int64(b) & src_fmask
         if ef == src_emask:
-            out[i] = nar
+            dst[j] = nar
             continue
         if ef == 0 and fr == 0:
-            out[i] = 0
+            dst[j] = 0
             continue
         if ef == 0:  # subnormal source: normalise so the leading 1 sits at bit src_m
             sh = src_m + 1 - bit_length(fr)
@@ -86,13 +89,13 @@ def _encode_posit_chunk(c, bits, src_e, src_m, src_bias, out, n, es, mode, sr_k,
                 base = regime << keep
                 rb = np.int64(0)
                 if mode == SR:
-                    rb = random_bits(key, i, sr_k)
+                    rb = random_bits(key, i0 + j, sr_k)
                 mag = base + round_shifted(low, shift, neg, mode, base, sr_k, rb)
             if mag > maxpos:
                 mag = maxpos
             if mag < 1:
                 mag = np.int64(1)
-        out[i] = ((-mag) & mask) if neg else mag
+        dst[j] = ((-mag) & mask) if neg else mag
 
 
 def decode_posit(codes, out, n, es):
@@ -121,13 +124,15 @@ def _decode_posit_chunk(c, codes, out, n, es):
     """decode_posit on the elements of chunk c."""
     nar = np.int64(1) << (n - 1)
     mask = (np.int64(1) << n) - 1
-    for i in range(c * CHUNK, min(codes.shape[0], (c + 1) * CHUNK)):
-        code = np.int64(codes[i])
+    src = codes[c * CHUNK:min(codes.shape[0], (c + 1) * CHUNK)]  # slices keep index wrap-around checks out
+    dst = out[c * CHUNK:min(codes.shape[0], (c + 1) * CHUNK)]
+    for j in range(src.shape[0]):
+        code = np.int64(src[j])
         if code == 0:
-            out[i] = 0.0
+            dst[j] = 0.0
             continue
         if code == nar:
-            out[i] = np.nan
+            dst[j] = np.nan
             continue
         neg = (code & nar) != 0
         mag = ((-code) & mask) if neg else code
@@ -151,7 +156,7 @@ def _decode_posit_chunk(c, codes, out, n, es):
             fbits = 0
             f = np.int64(0)
         v = math.ldexp(float((np.int64(1) << fbits) + f), (k << es) + e - fbits)
-        out[i] = -v if neg else v
+        dst[j] = -v if neg else v
 
 
 def encode_posit_rne(bits, src_e, src_m, src_bias, out, n, es):

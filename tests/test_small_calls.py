@@ -1,7 +1,8 @@
 """The small-call paths of issue #17: the serial twins of the float, posit and integer codec kernels give
 the parallel kernels' bits (a consistency test: tests/test_posits.py and test_int_formats.py check the
 codecs against independent references), kernels.eft rounds to odd exactly (checked against fractions),
-and nx.ops keeps shapes (0-d, broadcast) on its lean path."""
+nx.ops's integer paths (mul, div, fma, sqrt, fixed point included) match exact rationals, and nx.ops keeps
+shapes (0-d, broadcast) on its lean path."""
 
 import math
 from fractions import Fraction
@@ -232,6 +233,79 @@ def test_int32_twins_on_random_inputs(signed):
     _int_twins(x, 32, lo, hi, np.uint32)
     codes = np.random.default_rng(signed).integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32)
     _int_decode_twins(codes, 32, signed)
+
+
+def _round_rational(q: Fraction, mode) -> int:
+    """q rounded to an integer by `mode` (exact rational arithmetic)."""
+    fl = math.floor(q)
+    frac = q - fl
+    if frac == 0:
+        return fl
+    up = {nx.RoundMode.TOWARD_ZERO: q < 0, nx.RoundMode.TOWARD_POSITIVE: True, nx.RoundMode.TOWARD_NEGATIVE: False,
+          nx.RoundMode.TIES_TO_AWAY: frac > Fraction(1, 2) or (frac == Fraction(1, 2) and q > 0),
+          nx.RoundMode.TIES_TO_EVEN: frac > Fraction(1, 2) or (frac == Fraction(1, 2) and fl % 2 == 1),
+          nx.RoundMode.TO_ODD: fl % 2 == 0}[mode]
+    return fl + up
+
+
+def _sqrt_rounded(n: int, mode) -> int:
+    """sqrt(n) for an integer n >= 0 rounded by `mode`, found by comparing squares (no isqrt)."""
+    r = int(math.sqrt(n))
+    while r * r > n:
+        r -= 1
+    while (r + 1) * (r + 1) <= n:
+        r += 1
+    if r * r == n:
+        return r
+    above_half = Fraction(2 * r + 1, 2) ** 2 < n  # never equal: no ties
+    up = {nx.RoundMode.TOWARD_ZERO: False, nx.RoundMode.TOWARD_NEGATIVE: False, nx.RoundMode.TOWARD_POSITIVE: True,
+          nx.RoundMode.TIES_TO_AWAY: above_half, nx.RoundMode.TIES_TO_EVEN: above_half,
+          nx.RoundMode.TO_ODD: r % 2 == 0}[mode]
+    return r + up
+
+
+@pytest.mark.parametrize("fmt", [nx.IntFormat(bits=8), nx.IntFormat(bits=8, frac_bits=6),
+                                 nx.IntFormat(bits=5, signed=False, frac_bits=2),
+                                 nx.IntFormat(bits=6, narrow=True, frac_bits=1)], ids=lambda f: f.name)
+def test_integer_mul_div_fma_sqrt_against_exact_rationals(fmt):
+    """The integer paths of nx.ops (including fixed point) against exact rationals, in every mode and both
+    overflow rules: mul, div and fma on sampled operands, sqrt on every code."""
+    f, fb = fmt, fmt.frac_bits
+    codes = np.arange(1 << f.bits, dtype=f.code_dtype)
+    codes = codes[f._valid_code_mask(codes)]
+    raw = {int(c): int(Fraction(float(v)) * 2**fb) for c, v in zip(codes, f.decode(codes))}  # value * 2^fb
+    rng = np.random.default_rng(f.bits + fb)
+    a, b, c = (rng.choice(codes, 600) for _ in range(3))
+    b = np.where(f.decode(b) == 0, codes[-1], b).astype(f.code_dtype)
+    span = 1 << f.bits
+
+    def fits(k, overflow):
+        if overflow == "saturate":
+            return min(max(k, f.lowest), f.highest)
+        return (k - f.lowest) % span + f.lowest
+
+    def got_raw(out):
+        return [int(Fraction(float(v)) * 2**fb) for v in f.decode(out)]
+
+    for overflow in ("saturate", "wrap") if not f.narrow else ("saturate",):
+        for mode in (m for m in nx.RoundMode if m != nx.RoundMode.STOCHASTIC):
+            want = {"mul": [fits(_round_rational(Fraction(raw[x] * raw[y], 2**fb), mode), overflow)
+                            for x, y in zip(a.tolist(), b.tolist())],
+                    "div": [fits(_round_rational(Fraction(raw[x] * 2**fb, raw[y]), mode), overflow)
+                            for x, y in zip(a.tolist(), b.tolist())],
+                    "fma": [fits(_round_rational(Fraction(raw[x] * raw[y] + raw[z] * 2**fb, 2**fb), mode), overflow)
+                            for x, y, z in zip(a.tolist(), b.tolist(), c.tolist())]}
+            assert got_raw(ops.mul(a, b, f, mode, overflow=overflow)) == want["mul"], (mode, overflow)
+            assert got_raw(ops.div(a, b, f, mode, overflow=overflow)) == want["div"], (mode, overflow)
+            assert got_raw(ops.fma(a, b, c, f, mode, overflow=overflow)) == want["fma"], (mode, overflow)
+            nonneg = codes[f.decode(codes) >= 0]
+            want_sqrt = [fits(_sqrt_rounded(raw[x] * 2**fb, mode), overflow) for x in nonneg.tolist()]
+            assert got_raw(ops.sqrt(nonneg, f, mode, overflow=overflow)) == want_sqrt, (mode, overflow)
+            for i in (0, 7, 99):  # one element and 0-d: the small-call path gives the same
+                assert got_raw(ops.fma(a[i:i + 1], b[i:i + 1], c[i:i + 1], f, mode, overflow=overflow)) == \
+                    want["fma"][i:i + 1]
+                assert int(ops.div(a[i], b[i], f, mode, overflow=overflow)) == \
+                    int(ops.div(a[i:i + 1], b[i:i + 1], f, mode, overflow=overflow)[0])
 
 
 def test_small_and_large_calls_agree():

@@ -7,6 +7,7 @@ Target (issue #17, item 7): under 50 us per one-element call.
 """
 
 import argparse
+import os
 import time
 
 import ml_dtypes
@@ -53,7 +54,7 @@ def main():
     ref_add = time_it(lambda: np.add(x, y))
     ref_cast = time_it(lambda: x.astype(ml_dtypes.float8_e4m3fn))
     print(f"nx.ops, operands of {args.size} element(s): us per call (best of {args.repeat} batches of "
-          f"{args.calls} calls)")
+          f"{args.calls} calls); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the start")
     print(f"references: np.add float64 {ref_add:.1f} us, ml_dtypes cast to float8_e4m3fn {ref_cast:.1f} us")
     families = ("add", "sub", "mul", "div", "fma", "sqrt", "neg", "abs", "compare", "convert")
     print(f"{'format':8s} " + " ".join(f"{op:>8s}" for op in families))
@@ -66,7 +67,7 @@ def main():
         worst = max(worst, *us)
         print(f"{name:8s} " + " ".join(f"{u:8.1f}" for u in us))
     print(f"slowest call {worst:.1f} us = {worst / ref_add:.0f}x np.add, {worst / ref_cast:.0f}x the ml_dtypes cast "
-          f"(target < 50 us: {'met' if worst < 50 else 'not met'})")
+          f"(target < 50 us: {'met' if worst < 50 else 'not met'}); load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -19,42 +19,14 @@ saturate; fixed-point products, quotients and roots round by the mode.
 
 import math
 
-import numba
 import numpy as np
 
-import kernels.float_codec
 from kernels import eft
 
 from .formats import FloatFormat, IntFormat, NanPolicy, PositFormat, get_format
 from .formats import inputs as _inputs
 from .formats.base import TABLE_MAX_BITS
 from .rounding import RoundMode
-
-# Operands of at most this many elements run the posit and integer codec kernels with one numba thread:
-# waking a parallel region's worker threads costs from ~0.1 ms on an idle machine to tens of ms on a
-# loaded one, a thousand times the work of a one-element call (what property-based tests make by the
-# thousand). The float codec and table decode pick their serial twins themselves (kernels.float_codec).
-SERIAL_MAX = kernels.float_codec.SERIAL_MAX
-
-
-class _one_thread_if_small:
-    """One numba thread around a posit or integer codec call on at most SERIAL_MAX elements; the codes
-    do not depend on the thread count (the kernels are elementwise, with per-index random bits)."""
-
-    __slots__ = ("threads",)
-
-    def __init__(self, f, n: int):
-        self.threads = 0
-        if not isinstance(f, FloatFormat) and n <= SERIAL_MAX and numba.get_num_threads() > 1:
-            self.threads = numba.get_num_threads()
-
-    def __enter__(self):
-        if self.threads:
-            numba.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        if self.threads:
-            numba.set_num_threads(self.threads)
 
 
 def _fmt(f):
@@ -134,11 +106,7 @@ def _encode(f, x, mode, saturate, rng, sr_bits):
     # and let f.encode itself raise its error when an input is not representable
     sr_k, key = _NOT_STOCHASTIC if mode != RoundMode.STOCHASTIC else _inputs.stochastic_args(mode, rng, sr_bits)
     flat = x.reshape(-1)
-    if isinstance(f, FloatFormat):
-        codes, n_invalid = f._encode_flat(flat, int(mode), bool(saturate), sr_k, key, 0)
-    else:
-        with _one_thread_if_small(f, flat.size):
-            codes, n_invalid = f._encode_flat(flat, int(mode), bool(saturate), sr_k, key, 0)
+    codes, n_invalid = f._encode_flat(flat, int(mode), bool(saturate), sr_k, key, 0)  # small: serial kernels
     if n_invalid:
         f.encode(x, rounding=mode, saturate=saturate, rng=rng, sr_bits=sr_bits)
         raise AssertionError(f"{f.name}: the kernel found {n_invalid} unrepresentable result(s), encode none")
@@ -150,8 +118,7 @@ def _operands(f, *codes):
     checking them again: the decode table of a <= 16-bit format, else its decode kernel."""
     if f.bits <= TABLE_MAX_BITS:
         return [f._table[c] for c in codes]
-    with _one_thread_if_small(f, max(c.size for c in codes)):
-        return [f._decode_flat(c.reshape(-1)).reshape(c.shape) for c in codes]
+    return [f._decode_flat(c.reshape(-1)).reshape(c.shape) for c in codes]
 
 
 def _flat_operands(values):
@@ -166,9 +133,13 @@ def _flat_operands(values):
 # -- integers ----------------------------------------------------------------------------------------
 
 def _round_div(n, d, mode: RoundMode):
-    """n / d rounded to an integer by `mode` (int64 arrays, d > 0)."""
+    """n / d rounded to an integer by `mode` (int64 arrays; d > 0, an array or an int)."""
+    if mode == RoundMode.STOCHASTIC:
+        raise ValueError(f"{mode.name} is not supported for integer arithmetic")
+    if type(d) is int and d == 1:  # plain integers' products (frac_bits = 0): exact, no numpy calls
+        return n
     q, r = np.divmod(n, d)  # floor division: 0 <= r < d
-    twice = 2 * r
+    # on integers, "2r > d, or 2r == d and t" is 2r + t > d: one comparison instead of five operations
     if mode == RoundMode.TOWARD_NEGATIVE:
         return q
     if mode == RoundMode.TOWARD_POSITIVE:
@@ -176,11 +147,11 @@ def _round_div(n, d, mode: RoundMode):
     if mode == RoundMode.TOWARD_ZERO:
         return q + ((r > 0) & (n < 0))
     if mode == RoundMode.TIES_TO_AWAY:
-        return q + ((twice > d) | ((twice == d) & (n >= 0)))
+        return q + (2 * r + (n >= 0) > d)
     if mode == RoundMode.TIES_TO_EVEN:
-        return q + ((twice > d) | ((twice == d) & (q % 2 == 1)))
+        return q + (2 * r + (q & 1) > d)
     if mode == RoundMode.TO_ODD:
-        return q + ((r > 0) & (q % 2 == 0))
+        return q | (r > 0)  # inexact: q if odd, else q + 1
     raise ValueError(f"{mode.name} is not supported for integer arithmetic")
 
 
@@ -195,12 +166,22 @@ def _int_finish(f: IntFormat, k, overflow: str):
             raise ValueError(f"{f.name} is narrow-range: wrapping is undefined; use overflow='saturate'")
     else:
         raise ValueError(f"overflow must be 'saturate' or 'wrap', got {overflow!r}")
+    if f.bits == 8 * np.dtype(f.code_dtype).itemsize:
+        return k.astype(f.code_dtype)  # the cast keeps the low bits: the code, without the mask
     return (k & ((1 << f.bits) - 1)).astype(f.code_dtype)
 
 
 def _ints(f: IntFormat, *codes):
-    """Raw integers (value * 2^frac_bits) of the codes (already checked)."""
-    return [np.rint(np.ldexp(v, f.frac_bits)).astype(np.int64) for v in _operands(f, *codes)]
+    """Raw integers (value * 2^frac_bits) of the codes (already checked): the codes read as `bits`-bit
+    two's complement (sign-extended by (k ^ s) - s), what decode gives times 2^frac_bits, in two numpy calls
+    instead of a decode, a scaling and a rounding."""
+    if not f.signed:
+        return [c.astype(np.int64) for c in codes]
+    if f.bits == 8 * np.dtype(f.code_dtype).itemsize:  # int8/16/32: the codes viewed as signed, one call
+        signed = np.dtype(f"i{np.dtype(f.code_dtype).itemsize}")
+        return [c.view(signed).astype(np.int64) for c in codes]
+    s = 1 << (f.bits - 1)
+    return [(c.astype(np.int64) ^ s) - s for c in codes]
 
 
 def _int_op(op, f: IntFormat, codes, mode, overflow):
@@ -212,28 +193,28 @@ def _int_op(op, f: IntFormat, codes, mode, overflow):
         return _int_finish(f, a + b if op == "add" else a - b, overflow)
     if op == "mul":
         a, b = _ints(f, *codes)
-        return _int_finish(f, _round_div(a * b, np.int64(1 << fb), mode), overflow)
+        return _int_finish(f, _round_div(a * b, 1 << fb, mode), overflow)
     if op == "fma":
         a, b, c = _ints(f, *codes)
-        return _int_finish(f, _round_div(a * b + (c << fb), np.int64(1 << fb), mode), overflow)
+        return _int_finish(f, _round_div(a * b + (c << fb) if fb else a * b + c, 1 << fb, mode), overflow)
     if op == "div":
         a, b = _ints(f, *codes)
-        if (b == 0).any():
+        if np.count_nonzero(b) != b.size:  # count_nonzero: no reduction machinery (any() costs 2 us)
             raise ValueError(f"integer division by zero in {f.name}")
-        n, d = a << fb, b
-        sign = np.where(d < 0, -1, 1)
-        return _int_finish(f, _round_div(n * sign, np.abs(d), mode), overflow)
+        sign = np.sign(b)
+        return _int_finish(f, _round_div((a << fb if fb else a) * sign, b * sign, mode), overflow)
     if op == "sqrt":
         (a,) = _ints(f, *codes)
-        if (a < 0).any():
+        if np.count_nonzero(a < 0):
             raise ValueError(f"square root of a negative integer in {f.name}")
-        n = a << fb
-        r = np.array([math.isqrt(int(v)) for v in n.reshape(-1)], dtype=np.int64).reshape(n.shape)
-        rem = n - r * r  # sqrt(n) = r + t, 0 <= t < 1: compare (r + 1/2)^2 = r^2 + r + 1/4 with n
-        up = {RoundMode.TOWARD_POSITIVE: rem > 0, RoundMode.TOWARD_NEGATIVE: np.zeros_like(rem, bool),
-              RoundMode.TOWARD_ZERO: np.zeros_like(rem, bool), RoundMode.TIES_TO_EVEN: rem > r,
-              RoundMode.TIES_TO_AWAY: rem > r, RoundMode.TO_ODD: (rem > 0) & (r % 2 == 0)}[mode]
-        return _int_finish(f, r + up, overflow)  # (r + 1/2)^2 is never an integer: no ties
+        n = a << fb if fb else a
+        r = np.array([math.isqrt(v) for v in n.reshape(-1).tolist()], dtype=np.int64).reshape(n.shape)
+        if mode in (RoundMode.TOWARD_NEGATIVE, RoundMode.TOWARD_ZERO):  # sqrt(n) = r + t, 0 <= t < 1
+            return _int_finish(f, r, overflow)
+        rem = n - r * r  # nearest: compare (r + 1/2)^2 = r^2 + r + 1/4 with n; never equal, so no ties
+        up = rem > r if mode in (RoundMode.TIES_TO_EVEN, RoundMode.TIES_TO_AWAY) else \
+            rem > 0 if mode == RoundMode.TOWARD_POSITIVE else (rem > 0) & (r % 2 == 0)  # TO_ODD
+        return _int_finish(f, r + up, overflow)
     raise AssertionError(op)
 
 

@@ -13,7 +13,8 @@ plain one-bank, one-port scratchpads (no tags, no ECC, itrs-hp cells at 360 K) o
 log-log) in capacity along each tabulated word width, then in word width, then in node; at a tabulated
 point the table's own value. Outside: the word held at the table's edge (a word of more than 128 bytes
 costs per byte what 128 bytes does; levels are banked below the table's largest capacity, see Banks);
-capacities too small for their word (16 words or fewer: CACTI finds no organisation) take the smallest tabulated capacity for that word (an upper bound). Nodes below 22 nm:
+capacities too small for their word (16 words or fewer: CACTI finds no organisation) take the smallest
+tabulated capacity for that word (an upper bound). Nodes below 22 nm:
 energy x node / 22 (node_scale's C V^2 rule from CACTI's smallest node); area x the published bit-cell
 area ratio (SRAM_CELL_UM2) from 22 nm. Nodes above 90 nm: energy x node / 90, area x (node / 90)^2.
 Writes are charged at the read energy: the timing model counts bytes moved, not their direction (CACTI's

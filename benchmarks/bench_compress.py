@@ -12,7 +12,7 @@ import time
 
 import numba
 import numpy as np
-from _timing import best
+from _timing import SMOKE, best
 
 from kernels import fwht
 from kernels import trellis as kt
@@ -52,15 +52,15 @@ def main():
     if args.threads:
         numba.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((16, 256))
+    x = rng.standard_normal((2, 256) if SMOKE else (16, 256))  # SMOKE: benchmarks/_timing.py
     print(f"QTIP tail-biting Viterbi, {x.shape[0]} sequences of {x.shape[1]} weights, {numba.get_num_threads()} "
           "thread(s)")
     qtip_old_vs_new(x)
-    y = rng.standard_normal((65536, 8))
+    y = rng.standard_normal((1024 if SMOKE else 65536, 8))
     lattice.e8p_quantize(y[:10])
     t = best(lambda: lattice.e8p_quantize(y), 3)
     print(f"E8P exact nearest point: {y.shape[0] / t:,.0f} vectors/s ({y.size / t:,.0f} weights/s)")
-    for n in (1024, 4096):
+    for n in (1024,) if SMOKE else (1024, 4096):
         a = rng.standard_normal((256, n))
         h = hadamard_matrix(n) * np.sqrt(n)
         b = a.copy()

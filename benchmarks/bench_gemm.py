@@ -17,7 +17,7 @@ import argparse
 import time
 
 import numpy as np
-from _timing import best
+from _timing import SMOKE, best
 
 import numerics as nx
 
@@ -30,6 +30,9 @@ def main():
     ap.add_argument("--ref-shape", type=int, nargs=3, default=(256, 2048, 256), metavar=("M", "K", "N"))
     ap.add_argument("--only-refs", action="store_true", help="run only (d)")
     args = ap.parse_args()
+    if SMOKE:  # tests/test_docs.py: the command runs, on small shapes (benchmarks/_timing.py)
+        args.n, args.n_big = min(args.n, 64), min(args.n_big, 128)
+        args.ref_shape = tuple(min(v, c) for v, c in zip(args.ref_shape, (32, 256, 32), strict=True))
     if args.only_refs:
         return references(*args.ref_shape)
     rng = np.random.default_rng(0)

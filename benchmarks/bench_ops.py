@@ -12,6 +12,7 @@ import time
 
 import ml_dtypes
 import numpy as np
+from _timing import SMOKE
 
 import numerics as nx
 from numerics import ops
@@ -50,6 +51,8 @@ def main():
     rng = np.random.default_rng(0)
     x = rng.uniform(0.5, 4.0, args.size)
     y = rng.uniform(0.5, 4.0, args.size)
+    if SMOKE:  # tests/test_docs.py: the command runs, once (benchmarks/_timing.py)
+        args.calls, args.repeat = 5, 1
     time_it = lambda fn: per_call_us(fn, args.calls, args.repeat)  # noqa: E731
     ref_add = time_it(lambda: np.add(x, y))
     ref_cast = time_it(lambda: x.astype(ml_dtypes.float8_e4m3fn))

@@ -15,6 +15,20 @@ import numpy as np
 INF = np.float32(3.0e38)
 
 
+@nb.njit(cache=True, fastmath=True, inline="always")
+def _best_end(cost, nstate, ngroup, end_lo):
+    """The cheapest final state (the lowest on ties), among those whose low bits are end_lo unless -1."""
+    best = INF
+    bs = 0
+    for s in range(nstate):
+        if end_lo >= 0 and (s & (ngroup - 1)) != end_lo:
+            continue
+        if cost[s] < best:
+            best = cost[s]
+            bs = s
+    return bs
+
+
 @nb.njit(cache=True, fastmath=True)
 def _viterbi_one(x, values, v0, v1, L, kv, start_hi, end_lo, back, cost, ncost, gmin, garg):
     """One sequence. start_hi / end_lo: -1 for free, else the required high bits of the first state /
@@ -63,16 +77,8 @@ def _viterbi_one(x, values, v0, v1, L, kv, start_hi, end_lo, back, cost, ncost, 
                 ncost[s] = gmin[s >> kv] + e * e + f * f
         for s in range(nstate):
             cost[s] = ncost[s]
-    best = INF
-    bs = 0
-    for s in range(nstate):
-        if end_lo >= 0 and (s & (ngroup - 1)) != end_lo:
-            continue
-        if cost[s] < best:
-            best = cost[s]
-            bs = s
     path = np.empty(T, np.int64)
-    path[T - 1] = bs
+    path[T - 1] = _best_end(cost, nstate, ngroup, end_lo)
     for t in range(T - 1, 0, -1):
         g = path[t] >> kv
         path[t - 1] = g | (np.int64(back[t, g]) << (L - kv))
@@ -234,16 +240,8 @@ def _viterbi_blocked(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back,
             else:
                 f = v1[s] - xb
                 cost[s] = gmin[s >> kv] + e * e + f * f
-    best = INF
-    bs = 0
-    for s in range(nstate):
-        if end_lo >= 0 and (s & (ngroup - 1)) != end_lo:
-            continue
-        if cost[s] < best:
-            best = cost[s]
-            bs = s
     path = np.empty(T, np.int64)
-    path[T - 1] = bs
+    path[T - 1] = _best_end(cost, nstate, ngroup, end_lo)
     for t in range(T - 1, 0, -1):
         g = path[t] >> kv
         path[t - 1] = g | (np.int64(back[t, (g & (R - 1)) * M + (g >> kv)]) << (L - kv))

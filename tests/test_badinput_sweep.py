@@ -356,8 +356,9 @@ if sys.argv[2] == "forkserver":  # as after numba's OpenMP threads ran
     numba.threading_layer = lambda: "omp"
 # each point its own operand seed, so the accuracy cache (shared by points that differ only in array
 # size) cannot make the sweep finish before the test kills it
-grid = {"zip": {"design.unit.rows": list(range(8, 72, 4)), "workload.seed": list(range(16))}}
-accel.sweep(accel.get_design("edge-npu"), grid, [accel.Gemm(64, 64, 64, a_format="int8")], out=sys.argv[1],
+# 48 points of 64 x 64 x 1024 take seconds here: long enough to be killed mid-sweep however fast a point is
+grid = {"zip": {"design.unit.rows": list(range(8, 200, 4)), "workload.seed": list(range(48))}}
+accel.sweep(accel.get_design("edge-npu"), grid, [accel.Gemm(64, 64, 1024, a_format="int8")], out=sys.argv[1],
             accuracy=True, progress=False)
 """
 
@@ -471,14 +472,14 @@ def test_kill_9_mid_sweep_workers_exit_and_resume_completes_once(tmp_path, metho
             child.wait()
     assert _lock_frees(out)
     written = len(out.read_bytes().splitlines())
-    assert 3 <= written < 16
+    assert 3 <= written < 48
     ex = CountingExecutor()
-    grid = {"zip": {"design.unit.rows": list(range(8, 72, 4)), "workload.seed": list(range(16))}}
-    rows = accel.sweep(_design(), grid, [accel.Gemm(64, 64, 64, a_format="int8")], executor=ex, out=out,
+    grid = {"zip": {"design.unit.rows": list(range(8, 200, 4)), "workload.seed": list(range(48))}}
+    rows = accel.sweep(_design(), grid, [accel.Gemm(64, 64, 1024, a_format="int8")], executor=ex, out=out,
                        accuracy=True, progress=False)
     hs = _hashes(out)
-    assert len(hs) == len(set(hs)) == 16 and sorted(hs) == sorted(r["hash"] for r in rows)
-    assert ex.points == 16 - len(set(hs[:written]))  # the killed sweep's rows were reused, not recomputed
+    assert len(hs) == len(set(hs)) == 48 and sorted(hs) == sorted(r["hash"] for r in rows)
+    assert ex.points == 48 - len(set(hs[:written]))  # the killed sweep's rows were reused, not recomputed
 
 
 # -- bad arguments ---------------------------------------------------------------------------------------------

@@ -233,6 +233,7 @@ def env() -> dict:
     e = dict(os.environ)
     e["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([e["PYTHONPATH"]] if e.get("PYTHONPATH") else []))
     e["MPLBACKEND"] = "Agg"
+    e["LOWBIT_BENCH_SMOKE"] = "1"  # benchmark commands run once on small inputs (benchmarks/_timing.py)
     return e
 
 

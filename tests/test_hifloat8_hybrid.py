@@ -91,7 +91,9 @@ def f32_grid(e: int, kept: int) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("e, kept", [(5, 2), (10, 1), (-20, 0), (-6, 2), (-12, 1)])
+# one source binade per kept mantissa width (2, 1, 0 bits); negative exponents with 1 and 2 kept bits are
+# covered by the exhaustive 16-bit sources and the random float32 test (each full grid here takes ~20 s)
+@pytest.mark.parametrize("e, kept", [(5, 2), (10, 1), (-20, 0)])
 def test_hybrid_float32_sr14_complete_grid(e, kept):
     x = f32_grid(e, kept)
     check(np.concatenate([x, -x[::7]]))

@@ -97,10 +97,8 @@ def accumulator_from_table(table: dict, where: str = "[[accumulators]]"):
         table["method"] = _enum(nx.AccMethod, table["method"], f"{where}: method")
     try:
         kw = _fields(nx.Accumulator, table, where)
-        if isinstance(kw.get("out_format"), str):
-            kw["out_format"] = nx.get_format(kw["out_format"])
-        elif isinstance(kw.get("out_format"), dict):  # an unnamed format, inline
-            kw["out_format"] = format_from_table({"name": "out_format", **kw["out_format"]}, where)[1]
+        if isinstance(kw.get("out_format"), str | dict):  # a format name or an unnamed format, inline
+            kw["out_format"] = _format_arg(kw["out_format"], where, inline_name="out_format")
         return name, nx.Accumulator(**kw)
     except (ValueError, TypeError) as err:
         if where in str(err):
@@ -108,12 +106,13 @@ def accumulator_from_table(table: dict, where: str = "[[accumulators]]"):
         raise type(err)(f"{where}: {err}") from None
 
 
-def _format_arg(v, where: str):
-    """A ScalarFormat from a format name (a [[formats]] one too) or an inline table without a name."""
+def _format_arg(v, where: str, inline_name: str = "inline"):
+    """A ScalarFormat from a format name (a [[formats]] one too) or an inline table without a name (the
+    format is then named `inline_name`)."""
     if isinstance(v, str):
         return nx.get_format(v)
     if isinstance(v, dict):
-        return format_from_table({"name": "inline", **v}, where)[1]
+        return format_from_table({"name": inline_name, **v}, where)[1]
     raise TypeError(f"{where} must be a format name or an inline table {{ family = ..., ... }}, got {v!r}")
 
 

@@ -16,6 +16,20 @@ INF = np.float32(3.0e38)
 
 
 @nb.njit(cache=True, fastmath=True, inline="always")
+def _first_costs(x, values, kv, start_hi, cost):
+    """cost[s]: the squared error of state s's values against the first V inputs; INF where the state's
+    high bits are not start_hi (unless -1)."""
+    for s in range(values.shape[0]):
+        d = np.float32(0.0)
+        for v in range(values.shape[1]):
+            t = values[s, v] - x[v]
+            d += t * t
+        if start_hi >= 0 and (s >> kv) != start_hi:
+            d = INF
+        cost[s] = d
+
+
+@nb.njit(cache=True, fastmath=True, inline="always")
 def _best_end(cost, nstate, ngroup, end_lo):
     """The cheapest final state (the lowest on ties), among those whose low bits are end_lo unless -1."""
     best = INF
@@ -38,14 +52,7 @@ def _viterbi_one(x, values, v0, v1, L, kv, start_hi, end_lo, back, cost, ncost, 
     npred = 1 << kv
     V = values.shape[1]
     T = x.shape[0] // V
-    for s in range(nstate):
-        d = np.float32(0.0)
-        for v in range(V):
-            t = values[s, v] - x[v]
-            d += t * t
-        if start_hi >= 0 and (s >> kv) != start_hi:
-            d = INF
-        cost[s] = d
+    _first_costs(x, values, kv, start_hi, cost)
     for t in range(1, T):
         # the best predecessor of each group g of states sharing their high L - kV bits: predecessors
         # g + j 2^(L - kV) (contiguous runs of cost); branch-free so that the loops vectorise
@@ -152,14 +159,7 @@ def _viterbi_blocked(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back,
     M = ngroup >> kv
     V = values.shape[1]
     T = x.shape[0] // V
-    for s in range(nstate):
-        d = np.float32(0.0)
-        for v in range(V):
-            t = values[s, v] - x[v]
-            d += t * t
-        if start_hi >= 0 and (s >> kv) != start_hi:
-            d = INF
-        cost[s] = d
+    _first_costs(x, values, kv, start_hi, cost)
     for g in range(ngroup):
         gmin[g] = cost[g]
         garg[g] = 0

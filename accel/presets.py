@@ -2,6 +2,7 @@
 `peak_ops_per_s` reproduces the datasheet peaks listed in DESIGN.md (tests check it); memory levels carry
 their published sizes and bandwidths and energies from accel.energy's rules (each cited there)."""
 
+import dataclasses
 import math
 
 from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray
@@ -152,6 +153,19 @@ _register(Design(
                           tile_m=128, tile_n=256, tile_k=64, warp_m=64, warp_n=256, instruction=(64, 256, 16),
                           **_A100_MECHANISMS, tile_shapes=((256, 128), (128, 128), (128, 64), (64, 256), (64, 128))),
     memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 50 * _MB, math.inf, 80 * _GiB, 3350 * _GB, "hbm3"),
+    elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink4", 18, 25 * _GB)))
+
+# NVIDIA H200 SXM (H200 Tensor Core GPU datasheet, 2024): the H100 SXM's tensor-core peaks (FP16 989 /
+# 1,979, FP8 1,979 / 3,958 TFLOPS: the same GH100 compute, 132 SMs at the same 1.83 GHz-equivalent clock)
+# with 141 GB HBM3e at 4.8 TB/s. L2: 60 MiB (cudaDeviceProp.l2CacheSize = 62,914,560 B, read on an H200 by
+# scripts/h200_record.py; accel/data/h200/). Every timing mechanism is A100's (fitted above on LLMCompass's
+# A100 rows); no H200 measurement was fitted: the H200 kernel times recorded in accel/data/h200/ are
+# predictions of this preset (docs/validation.md).
+_register(Design(
+    name="h200-like", clock_hz=_H100_CLK, node_nm=5.0,
+    unit=dataclasses.replace(_DESIGNS["h100-like"].unit, name="h200-tc"),
+    memories=_gpu_memories(132, _H100_CLK, 5.0, 228 * _KB, 62_914_560, math.inf, 141 * 10**9, 4800 * _GB,
+                            "hbm3e"),
     elementwise=_A100_ELEMENTWISE, interconnect=_nvlink("nvlink4", 18, 25 * _GB)))
 
 # NVIDIA B200 (HGX B200 datasheet: FP4 9 / 18 PFLOPS dense / sparse, FP8 4.5 / 9, FP16 2.25 / 4.5, HBM3e

@@ -1,14 +1,16 @@
 """Record an NVIDIA H200's FP8 tensor-core results and kernel times: the golden vectors behind
-tests/test_h200_golden.py and the measurements behind the `h200-like` rows of docs/validation.md.
+tests/test_h200.py and the measurements behind the `h200-like` rows of docs/validation.md.
 
 Run on a machine with an H200 (or any sm_90 GPU) and PyTorch with CUDA:
     PYTHONPATH=. python scripts/h200_record.py OUTDIR
 It writes OUTDIR/h200_fp8_golden.npz (crafted FP8 GEMMs: inputs are regenerated from the seeds below, so
 only their SHA-256 and the outputs are stored), OUTDIR/h200_study_a.npz (a 4096^3 FP8 GEMM: errors, and
 the top-left 64 x 64 block of each result) and OUTDIR/h200_times.json (kernel times, device facts).
-Then, on any machine, `python scripts/h200_record.py --vendor OUTDIR` writes the repository's copies:
-numerics/data/h200_fp8/ (each result's top-left 32 x 32 block; Triton runs whose K is below the kernel's
-K step, which reads past the operands, dropped) and accel/data/h200/ (the times and device facts).
+`PYTHONPATH=. python scripts/h200_record.py --golden16 OUTDIR` records FP16 / BF16 GEMMs the same way
+(OUTDIR/h200_f16_golden.npz). Then, on any machine, `python scripts/h200_record.py --vendor OUTDIR`
+writes the repository's copies: numerics/data/h200/ (each result's top-left 32 x 32 block; Triton runs
+whose K is below the kernel's K step, which reads past the operands, dropped) and accel/data/h200/ (the
+times and device facts).
 
 The inputs come from `golden_inputs()` / `study_inputs()`: a SplitMix64 stream (integer arithmetic only)
 mapped to FP8 codes, and sums of uniforms rounded by ml_dtypes, so that they are the same bytes on any
@@ -113,6 +115,40 @@ def golden_inputs() -> list[dict]:
             b, fb = _codes(kind, seed_b, (k, N))
         out.append({"name": name, "a": np.ascontiguousarray(a), "b": np.ascontiguousarray(b),
                     "a_format": fa, "b_format": fb})
+    return out
+
+
+_GOLDEN16 = (  # (name, K, format, how the operands are drawn)
+    ("f16_all_k64", 64, "fp16", "all"), ("f16_all_k1024", 1024, "fp16", "all"),
+    ("f16_narrow_k4096", 4096, "fp16", "narrow"), ("f16_swamp_k4096", 4096, "fp16", "swamp"),
+    ("bf16_wide_k1024", 1024, "bf16", "wide"), ("bf16_normal_k4096", 4096, "bf16", "normal"),
+)
+
+
+def golden16_inputs() -> list[dict]:
+    """FP16 and BF16 cases (uint16 codes): every finite FP16 code (subnormals too); FP16 exponents 2^-2..2^2
+    with signs; all-positive FP16 in [1, 2); BF16 exponents 2^-20..2^20 with signs; N(0, 1) in BF16."""
+    out = []
+    for i, (name, k, fmt, kind) in enumerate(_GOLDEN16):
+        ops = []
+        for j, shape in enumerate(((M, k), (k, N))):
+            seed = 5000 + 2 * i + j
+            w = splitmix64(seed, int(np.prod(shape)))
+            bits = (w & np.uint64(0xFFFF)).astype(np.uint16)
+            sign = ((w >> np.uint64(16)) & np.uint64(1)).astype(np.uint16) << 15
+            e = (w >> np.uint64(17)) & np.uint64(0xFF)
+            if kind == "all":  # FP16 exponent field 31 (Inf / NaN) replaced by zero
+                c = np.where((bits & 0x7C00) == 0x7C00, np.uint16(0), bits)
+            elif kind == "narrow":
+                c = sign | ((13 + e % 5).astype(np.uint16) << 10) | (bits & 0x3FF)
+            elif kind == "swamp":
+                c = (np.uint16(15) << 10) | (bits & 0x3FF)
+            elif kind == "wide":
+                c = sign | ((107 + e % 41).astype(np.uint16) << 7) | (bits & 0x7F)
+            else:
+                c = _normal(seed, shape).astype(ml_dtypes.bfloat16).view(np.uint16).ravel()
+            ops.append(np.ascontiguousarray(c.reshape(shape).astype(np.uint16)))
+        out.append({"name": name, "a": ops[0], "b": ops[1], "format": fmt})
     return out
 
 
@@ -285,10 +321,48 @@ def _main(out: str) -> None:  # pragma: no cover - runs on a GPU machine
     print("times:", len(rows), "rows", flush=True)
 
 
+def _record16(out: str) -> None:  # pragma: no cover - runs on a GPU machine
+    """FP16 / BF16 GEMMs with an FP32 result: a Triton kernel (wgmma, K step 64, the FP32 accumulator
+    chained through every step) and cuBLAS (torch.matmul, FP16 / BF16 result)."""
+    import torch
+    import triton
+    import triton.language as tl
+    dev = torch.device("cuda")
+
+    @triton.jit
+    def _k16(a_ptr, b_ptr, c_ptr, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
+        pm, pn = tl.program_id(0), tl.program_id(1)
+        rm = pm * BM + tl.arange(0, BM)
+        rn = pn * BN + tl.arange(0, BN)
+        rk = tl.arange(0, BK)
+        acc = tl.zeros((BM, BN), dtype=tl.float32)
+        for k0 in range(0, K, BK):
+            a = tl.load(a_ptr + rm[:, None] * K + (k0 + rk)[None, :])
+            b = tl.load(b_ptr + (k0 + rk)[:, None] * BN * tl.num_programs(1) + rn[None, :])
+            acc = tl.dot(a, b, acc)
+        tl.store(c_ptr + rm[:, None] * BN * tl.num_programs(1) + rn[None, :], acc)
+
+    tdt = {"fp16": torch.float16, "bf16": torch.bfloat16}
+    res, hashes = {}, {}
+    for case in golden16_inputs():
+        nm, dt = case["name"], tdt[case["format"]]
+        hashes[nm] = [sha(case["a"]), sha(case["b"])]
+        a = torch.from_numpy(case["a"].view(np.int16)).to(dev).view(dt)
+        b = torch.from_numpy(case["b"].view(np.int16)).to(dev).view(dt)
+        c = torch.empty((M, N), device=dev, dtype=torch.float32)
+        _k16[(1, 1)](a, b, c, a.shape[1], BM=M, BN=N, BK=64)
+        res[f"{nm}__triton"] = c.cpu().numpy()
+        r1, r2 = a @ b, a @ b
+        assert torch.equal(r1, r2), nm
+        res[f"{nm}__cublas_out16"] = r1.float().cpu().numpy()
+    np.savez_compressed(f"{out}/h200_f16_golden.npz", **res, meta=np.array(json.dumps({"sha256": hashes})))
+    print("golden16:", len(res), flush=True)
+
+
 def _vendor(raw: str) -> None:
     from pathlib import Path
     root = Path(__file__).resolve().parents[1]
-    num, acc = root / "numerics" / "data" / "h200_fp8", root / "accel" / "data" / "h200"
+    num, acc = root / "numerics" / "data" / "h200", root / "accel" / "data" / "h200"
     num.mkdir(exist_ok=True)
     acc.mkdir(exist_ok=True)
     z = np.load(f"{raw}/h200_fp8_golden.npz")
@@ -300,6 +374,11 @@ def _vendor(raw: str) -> None:
     np.savez_compressed(num / "study_a.npz", **{k: s[k] for k in s.files})
     times = json.load(open(f"{raw}/h200_times.json"))
     json.dump(times, open(acc / "times.json", "w"), indent=0)
+    g16 = Path(raw) / "h200_f16_golden.npz"
+    if g16.exists():  # the Triton runs only: cuBLAS's FP16-output kernels are not one wgmma chain (README)
+        z = np.load(g16)
+        np.savez_compressed(num / "golden16.npz", meta=z["meta"],
+                            **{k: z[k][:32, :32] for k in z.files if k.endswith("__triton")})
     clocks = Path(raw) / "h200_clocks.json"
     if clocks.exists():
         json.dump(json.load(open(clocks)), open(acc / "clocks.json", "w"), indent=0)
@@ -308,5 +387,7 @@ def _vendor(raw: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "--vendor":
         _vendor(sys.argv[2])
+    elif sys.argv[1] == "--golden16":
+        _record16(sys.argv[2])
     else:
         _main(sys.argv[1])

@@ -1,7 +1,8 @@
-"""lowbit's Hopper FP8 accumulator against a real NVIDIA H200, bit for bit (numerics/data/h200_fp8/, recorded
-by scripts/h200_record.py): cuBLAS with fast accumulation is `nv_hopper_fp8`; without it, the wgmma partial
+"""lowbit's Hopper accumulators against a real NVIDIA H200, bit for bit (numerics/data/h200/, recorded by
+scripts/h200_record.py): cuBLAS with fast accumulation is `nv_hopper_fp8`; without it, the wgmma partial
 sums are promoted to FP32 every 128 K elements (`nv_hopper_fp8_promote128`); Triton's
-`max_num_imprecise_acc=P` is `promote_every=P`."""
+`max_num_imprecise_acc=P` is `promote_every=P`; FP16 and BF16 wgmma chains are `nv_hopper`. Then the
+`h200-like` preset's kernel-time predictions against the same chip (accel/data/h200/)."""
 
 import dataclasses
 import importlib.util
@@ -15,7 +16,7 @@ import pytest
 from numerics.accumulate import get_accumulator, matmul
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "numerics" / "data" / "h200_fp8"
+DATA = ROOT / "numerics" / "data" / "h200"
 _DT = {"e4m3": ml_dtypes.float8_e4m3fn, "e5m2": ml_dtypes.float8_e5m2}
 
 
@@ -60,6 +61,26 @@ def test_h200_fp8_bit_exact(key):
     got = matmul(a, b, _acc(mode), a_format=c["a_format"], b_format=c["b_format"])
     want = GOLDEN[key].astype(np.float64)
     assert np.array_equal(got, want), f"{key}: {np.sum(got != want)} of {want.size} differ"
+
+
+GOLDEN16 = np.load(DATA / "golden16.npz")
+CASES16 = {c["name"]: c for c in REC.golden16_inputs()}
+
+
+@pytest.mark.parametrize("name", sorted(CASES16))
+def test_h200_fp16_bf16_bit_exact(name):
+    """A Triton wgmma kernel (K step 64, the FP32 accumulator chained through every step) on FP16 / BF16:
+    `nv_hopper` bit for bit, and not Ampere's or a plain FP32 accumulator (the case tells them apart)."""
+    c = CASES16[name]
+    assert json.loads(str(GOLDEN16["meta"]))["sha256"][name] == [REC.sha(c["a"]), REC.sha(c["b"])]
+    dt = np.float16 if c["format"] == "fp16" else ml_dtypes.bfloat16
+    a = c["a"][:32].view(dt).astype(np.float64)
+    b = c["b"][:, :32].view(dt).astype(np.float64)
+    want = GOLDEN16[f"{name}__triton"].astype(np.float64)
+    got = matmul(a, b, "nv_hopper", a_format=c["format"], b_format=c["format"])
+    assert np.array_equal(got, want), f"{name}: {np.sum(got != want)} differ"
+    for other in ("nv_ampere", "fp32"):
+        assert not np.array_equal(matmul(a, b, other, a_format=c["format"], b_format=c["format"]), want), other
 
 
 def test_the_promotion_is_visible():

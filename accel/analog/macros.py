@@ -451,8 +451,9 @@ JIA = Periphery(
     source="Jia et al., IEEE JSSC 55(9), 2609 (2020)")
 
 # Sinangil et al., IEEE JSSC 56(1), 188 (2021): 64 x 64 SRAM, 7 nm, 4-bit weights on 4 cells summed by
-# binary-weighted capacitors (16 conversions per MVM), 4-bit PWM inputs (15 pulses), 4-bit outputs from a
-# counter-based (integrating) readout. Calibration point: 0.8 V, 4b/4b/4b (Table I: 372.4 GOPS; 610.5 and
+# binary-weighted capacitors (16 conversions per MVM), 4-bit PWM inputs (15 read-word-line pulses), 4-bit
+# outputs from a 4-bit flash ADC whose sense amplifiers' own capacitance forms the computation capacitors
+# (the paper's abstract): 15 comparators deciding at once. Calibration point: 0.8 V, 4b/4b/4b (Table I: 372.4 GOPS; 610.5 and
 # 262.3 TOPS/W at average output 0 and 15, i.e. 3.355 and 7.808 pJ per 1024-MAC MVM). Output value 0 leaves
 # the fixed energy (ADC, control, shift-add); the data-dependent 4.45 pJ at full activity is split equally
 # between PWM row drivers (~ x) and cell capacitors (~ x w): the model's choice (the paper gives no split).
@@ -467,8 +468,8 @@ _SN_E15 = 2 * 1024 / 262.3e12 * 1e12
 _SN_T = 2 * 1024 / 372.4e9
 _SN_SHIFT = 16 * C.shift_add_pj(4 + 4 + 4, 7.0, 0.8)
 SINANGIL = Periphery(
-    name="sinangil", cell="charge", adc_kind="integrating", adc_step_pj=(_SN_E0 - _SN_SHIFT) / (16 * 16),
-    adc_step_s=_SN_T / 2 / 16, dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=(_SN_E15 - _SN_E0) / 2 / (4096 * 15),
+    name="sinangil", cell="charge", adc_kind="flash", adc_step_pj=(_SN_E0 - _SN_SHIFT) / (16 * 15),
+    adc_step_s=_SN_T / 2, dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=(_SN_E15 - _SN_E0) / 2 / (4096 * 15),
     dac_step_s=_SN_T / 2 / 15, vdd_ref_v=0.8, node_nm=7.0, cell_pj=(_SN_E15 - _SN_E0) / 2 / 4096,
     cols_per_conversion=4, adc_ref_bits=4, adc_area_um2=1596 / 16, cell_area_um2=800 / 4096,
     column_area_um2=160 / 64, x_act_ref=1.0, w_act_ref=1.0,

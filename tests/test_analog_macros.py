@@ -80,7 +80,8 @@ def test_tiny_macro_by_hand():
     assert c4["seconds"] == pytest.approx(4 * c["seconds"])
     # ... the analog read; the digital datapath acts once per output
     assert c4["energy_pj"]["digital"] == pytest.approx(e["digital"])
-    assert c4["energy_pj"]["adc"] == pytest.approx(4 * e["adc"]) and c4["energy_pj"]["dac"] == pytest.approx(4 * e["dac"])
+    assert c4["energy_pj"]["adc"] == pytest.approx(4 * e["adc"])
+    assert c4["energy_pj"]["dac"] == pytest.approx(4 * e["dac"])
 
 
 def test_peak_metrics_and_report_area():

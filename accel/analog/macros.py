@@ -453,12 +453,13 @@ JIA = Periphery(
 # Sinangil et al., IEEE JSSC 56(1), 188 (2021): 64 x 64 SRAM, 7 nm, 4-bit weights on 4 cells summed by
 # binary-weighted capacitors (16 conversions per MVM), 4-bit PWM inputs (15 read-word-line pulses), 4-bit
 # outputs from a 4-bit flash ADC whose sense amplifiers' own capacitance forms the computation capacitors
-# (the paper's abstract): 15 comparators deciding at once. Calibration point: 0.8 V, 4b/4b/4b (Table I: 372.4 GOPS; 610.5 and
-# 262.3 TOPS/W at average output 0 and 15, i.e. 3.355 and 7.808 pJ per 1024-MAC MVM). Output value 0 leaves
-# the fixed energy (ADC, control, shift-add); the data-dependent 4.45 pJ at full activity is split equally
-# between PWM row drivers (~ x) and cell capacitors (~ x w): the model's choice (the paper gives no split).
-# The MVM time 5.5 ns is split half PWM pulses, half readout (CiMLoop's reading: pulse width = cycle / 2 /
-# 15). Data: average output o of 15 maps to x_act = w_act = sqrt(o / 15). Areas (Sec. IV): ADC and counter
+# (the paper's abstract): 15 comparators deciding at once.
+# Calibration point: 0.8 V, 4b/4b/4b (Table I: 372.4 GOPS; 610.5 and 262.3 TOPS/W at average output 0
+# and 15, i.e. 3.355 and 7.808 pJ per 1024-MAC MVM). Output value 0 leaves the fixed energy (ADC, control,
+# shift-add); the data-dependent 4.45 pJ at full activity is split equally between PWM row drivers (~ x)
+# and cell capacitors (~ x w): the model's choice (the paper gives no split). The MVM time 5.5 ns is split
+# half PWM pulses, half the ADC's decision and readout (CiMLoop's reading: pulse width = cycle / 2 / 15).
+# Data: average output o of 15 maps to x_act = w_act = sqrt(o / 15). Areas (Sec. IV): ADC and its readout
 # 1596 um^2, the original SRAM macro 800 um^2, binary-weighting capacitors 160 um^2.
 # Supply: C V^2 on every component (no leakage term). The paper's two 1.0 V measurements at worst-case data
 # disagree (Table I 10.8 pJ, Fig. 13b 13.1 pJ per MVM); V^2 lands between them, within 7 % of Fig. 13b's

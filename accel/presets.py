@@ -274,20 +274,18 @@ _register(Design(
     memories=(_sram("tcm", 2 * _MB, _feed_bandwidth(64, 128, 1e9), 4.0),
               _dram("lpddr", 8 * _GiB, 51.2 * _GB, "lpddr5"))))
 
-# IBM HERMES (Le Gallo et al., Nat. Electron. 6, 680, 2023): 64 cores of 256 x 256 PCM unit cells in
-# 14 nm CMOS, 8-bit PWM inputs and 8-bit outputs through one CCO-based ADC per column; one-phase 8-bit MVM
-# in 133 ns per core (63.1 TOPS over 64 cores); 1 GHz digital clock. Converter energy calibrated to the
-# chip's one-phase figure (9.76 TOPS/W for 8-bit MVMs, i.e. 13.4 nJ per 256 x 256 MVM): less the model's
-# array and digital energy (0.81 nJ for Gaussian operands), the 256 ADC and 256 DAC conversions of 8 bits
-# account for 12.6 nJ, a Walden FOM of 96.3 fJ/conversion-step. The four-phase figure (2.48 TOPS/W) is the
-# independent check (tests); the HERMES core alone measured 10.5 TOPS/W (Khaddam-Aljameh et al., IEEE
-# JSSC 57(4), 2022), 7 % above the chip: the chip's network and digital units.
+# IBM HERMES (Le Gallo et al., Nat. Electron. 6, 680, 2023): 64 cores of 256 x 256 PCM weights on differential
+# pairs (512 physical columns) in 14 nm CMOS, 8-bit PWM inputs and 8-bit outputs through one CCO-based ADC per
+# weight column; 1 GHz digital clock. A component macro (accel.analog.macros.HERMES: its constants, its one
+# calibration point, the chip's one-phase 63.1 TOPS and 9.76 TOPS/W, and their sources); the four-phase mode
+# (read_phases = 4: 16.1 TOPS, 2.48 TOPS/W) and the HERMES core's own figures (Khaddam-Aljameh et al., IEEE
+# JSSC 57(4), 2022) are predictions (docs/validation.md).
 from .analog import Crossbar  # noqa: E402 - the analog unit is defined after the digital ones
 
 _register(Design(
     name="hermes-like", clock_hz=1e9, node_nm=14.0,
-    unit=Crossbar(rows=256, cols=256, device="pcm", g_max_us=25.0, dac_bits=8, adc_bits=8, cores=64,
-                  t_mvm_s=133e-9, adc_fom_fj=96.3, node_nm=14.0, name="hermes-core")))
+    unit=Crossbar(rows=256, cols=512, device="pcm", g_max_us=25.0, dac_bits=8, adc_bits=8, cores=64,
+                  node_nm=14.0, periphery="hermes", name="hermes-core")))
 
 # A 32 x 32 output-stationary array for comparison with SCALE-Sim's compute cycles (DESIGN.md's
 # reference numbers); compute only (no memory levels); the 1 GHz clock only converts cycles to seconds.

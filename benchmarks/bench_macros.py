@@ -23,7 +23,7 @@ from _timing import best  # noqa: E402
 import accel  # noqa: E402
 from accel.analog import crossbar, mvm_cost, mvm_cost_grid  # noqa: E402
 
-MACROS = ["neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
+MACROS = ["hermes-like", "neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
 
 
 def _grid(u):

@@ -15,7 +15,7 @@ from accel.analog import Crossbar, analog_matmul
 from accel.analog import components as C
 from accel.analog.macros import PERIPHERIES, Periphery, input_slices, macs_per_mvm, mvm_cost
 
-MACROS = ["neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
+MACROS = ["hermes-like", "neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
 
 
 @pytest.mark.parametrize("kind,bits,steps,seconds", [
@@ -78,6 +78,10 @@ def test_tiny_macro_by_hand():
     # read_phases repeats the MVM
     c4 = mvm_cost(_tiny(read_phases=4), 0.5, 0.25)
     assert c4["seconds"] == pytest.approx(4 * c["seconds"])
+    # ... the analog read; the digital datapath acts once per output
+    assert c4["energy_pj"]["digital"] == pytest.approx(e["digital"])
+    assert c4["energy_pj"]["adc"] == pytest.approx(4 * e["adc"])
+    assert c4["energy_pj"]["dac"] == pytest.approx(4 * e["dac"])
 
 
 def test_peak_metrics_and_report_area():
@@ -94,7 +98,8 @@ def test_peak_metrics_and_report_area():
     # digital designs: 2 ops per (pJ per MAC)
     h = accel.get_design("h100-like")
     assert h.peak_ops_per_j("e4m3") == pytest.approx(2 / (h.energy_table["e4m3"] * 1e-12))
-    assert accel.simulate(accel.get_design("hermes-like"), accel.Gemm(4, 4, 4), accuracy=False).area_mm2 is None
+    walden = accel.Design(name="walden", clock_hz=1e9, unit=Crossbar(dac_bits=8, adc_bits=8))
+    assert accel.simulate(walden, accel.Gemm(4, 4, 4), accuracy=False).area_mm2 is None
 
 
 @pytest.mark.parametrize("name", MACROS)
@@ -192,7 +197,7 @@ BAD = [
     ("vdd-huge", lambda: _tiny(vdd_v=1e300), ValueError, r"vdd_v 1e\+300 V is beyond the model's range"),
     ("vdd-walden", lambda: Crossbar(vdd_v=0.9), ValueError, r"input_phases and vdd_v need a component periphery"),
     ("periphery-name", lambda: Crossbar(periphery="isaac"), ValueError,
-     r"periphery must be 'walden', one of \['jia', 'neurram', 'sinangil', 'wang-c2c'\]"),
+     r"periphery must be 'walden', one of \['hermes', 'jia', 'neurram', 'sinangil', 'wang-c2c'\]"),
     ("periphery-type", lambda: Crossbar(periphery=3), TypeError, r"periphery must be 'walden'"),
     ("cols-too-few", lambda: _tiny(cols=2, weight_bits=4, bits_per_cell=1), ValueError,
      r"cols 2 cannot hold one weight of 4 cells"),
@@ -247,7 +252,7 @@ def test_fuzz_macro_knobs(name, dac, adc, phases, vdd, wbits):
 
 
 def test_peripheries_registered():
-    assert sorted(PERIPHERIES) == ["jia", "neurram", "sinangil", "wang-c2c"]
+    assert sorted(PERIPHERIES) == ["hermes", "jia", "neurram", "sinangil", "wang-c2c"]
     for p in PERIPHERIES.values():
         assert p.source
 
@@ -341,3 +346,33 @@ def test_check_memo_lets_no_bad_value_through():
 def test_mvm_cost_refuses_the_walden_tile():
     with pytest.raises(ValueError, match="mvm_cost needs a Crossbar with a component periphery, not 'walden'"):
         mvm_cost(Crossbar(dac_bits=8, adc_bits=8), 0.5, 0.5)
+
+
+def test_hermes_by_hand():
+    # Le Gallo et al. 2023 / Khaddam-Aljameh et al. 2022: 127 one-clock PWM steps, a CCO counting 2^8 x 300 ps
+    # inside them, G V^2 t per cell, one FP32 multiply-add per output, 256 conversions of a differential pair
+    from accel.analog.macros import HERMES
+    d = accel.get_design("hermes-like")
+    u = d.unit
+    c = mvm_cost(u, 0.5, 0.5)
+    assert macs_per_mvm(u) == 256 * 256 and c["conversions"] == 256
+    assert c["seconds"] == pytest.approx(127e-9 + HERMES.phase_s) == pytest.approx(64 * 2 * 65536 / 63.1e12)
+    e = c["energy_pj"]
+    assert e["array"] == pytest.approx(256 * 512 * 25e-6 * 0.25 * 0.2 ** 2 * 127e-9 * 0.5 * 1e12)
+    assert e["adc"] == pytest.approx(256 * 2 ** 8 * HERMES.adc_step_pj)
+    assert e["dac"] == 0.0 and e["digital"] == pytest.approx(256 * HERMES.digital_pj)
+    assert sum(e.values()) == pytest.approx(2 * 65536 / 9.76e12 * 1e12)  # the calibration point
+    # 9 output bits: 512 counts of 300 ps outlast the 127 ns window; 4 output bits: half the counts' energy ...
+    c9 = mvm_cost(dataclasses.replace(u, adc_bits=9), 0.5, 0.5)
+    assert c9["seconds"] == pytest.approx(512 * 300e-12 + HERMES.phase_s)
+    assert c9["energy_pj"]["adc"] == pytest.approx(2 * e["adc"])
+    # ... two columns per CCO: each needs its own window; four phases: the analog read four times
+    assert mvm_cost(dataclasses.replace(u, adc_share=2), 0.5, 0.5)["seconds"] == pytest.approx(
+        2 * 127e-9 + HERMES.phase_s)
+    four = mvm_cost(dataclasses.replace(u, read_phases=4), 0.5, 0.5)
+    assert sum(four["energy_pj"].values()) == pytest.approx(4 * sum(e.values()) - 3 * e["digital"])
+    # area: HERMES-Core's 1.008 TOPS at 1.59 TOPS/mm^2, one undivided item per core
+    area = accel.macro_report(d)["area_breakdown_mm2"]
+    assert area["misc"] == pytest.approx(64 * 1.008 / 1.59) and sum(area.values()) == area["misc"]
+    # the tile still holds 256 weight columns (512 physical): the numerics tile as the cost does
+    assert u.weight_cols() == 256

@@ -52,7 +52,7 @@ def check_fits(xbar: Crossbar, k: int, n: int) -> tuple[int, int]:
     """(K tiles, N tiles) of a k x n weight matrix, by integer arithmetic; ValueError when they outnumber
     the cores (weights stay resident). A component macro's array of rows x cols cells holds rows x
     (cols / devices per weight) weights (its columns hold the slices and pairs of each weight)."""
-    cols = xbar.cols if xbar.periphery == "walden" else xbar.cols // xbar.devices_per_weight()
+    cols = xbar.weight_cols()
     k_tiles, n_tiles = -(-k // xbar.rows), -(-n // cols)
     if k_tiles * n_tiles > xbar.cores:
         raise ValueError(f"a {k} x {n} weight matrix needs {k_tiles * n_tiles} tiles of {xbar.rows} x {cols}; "

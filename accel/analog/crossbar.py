@@ -138,6 +138,12 @@ class Crossbar:
     def devices_per_weight(self) -> int:
         return self.slices * (2 if self.mapping == "differential" else 1)
 
+    def weight_cols(self) -> int:
+        """Weight columns one tile holds: `cols` for the Walden cost (its columns are weights, a pair's
+        second device implied), `cols // devices_per_weight()` for a component macro (its `cols` are the
+        physical columns that hold each weight's pair and slices)."""
+        return self.cols if self.periphery == "walden" else self.cols // self.devices_per_weight()
+
     def perfect(self) -> "Crossbar":
         """The same tile with ideal devices and converters and no noise, faults or IR drop."""
         import dataclasses
@@ -372,7 +378,8 @@ class ProgrammedMatrix:
         self.rng = np.random.default_rng(seed)
         n_out, n_in = w.shape
         self.row_splits = [(i, min(i + tile.rows, n_in)) for i in range(0, n_in, tile.rows)]
-        self.col_splits = [(j, min(j + tile.cols, n_out)) for j in range(0, n_out, tile.cols)]
+        wc = tile.weight_cols()
+        self.col_splits = [(j, min(j + wc, n_out)) for j in range(0, n_out, wc)]
         self.tiles = {}
         for ri, (i0, i1) in enumerate(self.row_splits):
             for ci, (j0, j1) in enumerate(self.col_splits):

@@ -9,7 +9,9 @@ One MVM pushes one input vector through one array of `rows` x `cols` cells:
   the weight slices a capacitor ladder sums in the analog domain; `adc_share` conversions per ADC in
   series) and shift-added digitally; a later PWM slice is converted to adc_bits less the bits of the
   slices before it (its result lies that many bits below the output's MSB; Wan et al. 2022, two-phase);
-- `read_phases` repeats the whole MVM (HERMES's four-phase mode).
+- `read_phases` repeats the analog read (HERMES's four-phase mode): drivers, cells, integration and
+  conversion, and their time, once per phase; the phases' counts add up in the converters' counters and
+  the digital datapath (`digital`) acts once per output of the MVM.
 Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (mean |w| / max |w|). PWM and bit-serial
 drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
 charges only where its input and weight bits are both set: the output magnitude); resistive cells G V^2 t.
@@ -45,6 +47,9 @@ class Periphery:
     (resistive cells: conduction time per unit input pulse, for G V^2 t); `digital_pj` (per conversion:
     near-memory datapath, None: a Horowitz integer adder at the node and supply);
     `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion`; `node_nm`;
+    `adc_during_input` (a counting converter fed by the column current, HERMES's CCO: it counts while the
+    inputs drive, so a slice takes the longer of the input window and the count, not their sum; columns
+    sharing one converter each need their own window);
     `x_act_ref`, `w_act_ref` (the data of the paper's headline figures, for `peak_ops_per_j`)."""
 
     name: str
@@ -65,6 +70,7 @@ class Periphery:
     phase_s: float = 0.0
     pulse_s: float = 0.0
     drive_per_bit: bool = False
+    adc_during_input: bool = False
     digital_pj: float | None = None
     cols_per_conversion: int = 1
     adc_ref_bits: int = 8
@@ -98,8 +104,9 @@ class Periphery:
         object.__setattr__(self, "cols_per_conversion", check_int(own, "cols_per_conversion",
                                                                   self.cols_per_conversion))
         object.__setattr__(self, "adc_ref_bits", check_int(own, "adc_ref_bits", self.adc_ref_bits, lo=1, hi=24))
-        if not isinstance(self.drive_per_bit, bool):
-            raise TypeError(f"{own}.drive_per_bit must be a bool, got {self.drive_per_bit!r}")
+        for f in ("drive_per_bit", "adc_during_input"):
+            if not isinstance(getattr(self, f), bool):
+                raise TypeError(f"{own}.{f} must be a bool, got {getattr(self, f)!r}")
         if self.drive_per_bit and self.dac_kind != "pwm":
             raise ValueError(f"{own}.drive_per_bit applies to PWM-timed inputs (dac_kind 'pwm'), got dac_kind "
                              f"{self.dac_kind!r}")
@@ -161,6 +168,14 @@ def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
     c = mvm_cost_grid(xbar, x_act, w_act)
     return {"energy_pj": {k: float(v) for k, v in c["energy_pj"].items()}, "seconds": float(c["seconds"]),
             "conversions": int(c["conversions"]), "area_um2": {k: float(v) for k, v in c["area_um2"].items()}}
+
+
+def _fp32_fma_pj(node_nm: float, vdd_v: float) -> float:
+    """One FP32 multiply and add (Horowitz ISSCC 2014, accel.energy) at the node and supply."""
+    import numerics as nx
+
+    from ..energy import mac_pj, node_scale
+    return mac_pj(nx.get_format("fp32"), nx.get_accumulator("fp32")) * node_scale(node_nm, vdd_v)
 
 
 @lru_cache(maxsize=64)
@@ -291,10 +306,14 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
         e["array"] += where(on, cell, 0.0)
         dig = p.digital_pj if p.digital_pj is not None else adders[xp.minimum(a + s + wbits, 96)]
         e["digital"] += where(on, conv * dig, 0.0)
-        t += where(on, in_s + adc_s * xbar.adc_share + p.phase_s, 0.0)
+        if p.adc_during_input:
+            slice_s = xp.maximum(in_s, adc_s) * xbar.adc_share
+        else:
+            slice_s = in_s + adc_s * xbar.adc_share
+        t += where(on, slice_s + p.phase_s, 0.0)
     e["control"] = cols * rows * p.control_pj * m * 1.0
     rp = xbar.read_phases
-    energy = {k: v * es * rp for k, v in e.items()}
+    energy = {k: v * es * (1 if k == "digital" else rp) for k, v in e.items()}
     n_adc = C.ceil_div(conv, xbar.adc_share)
     grow = 2.0 ** (adc - p.adc_ref_bits) if p.adc_kind in ("sar", "flash") else adc / p.adc_ref_bits
     zero = xp.zeros(dac)
@@ -432,13 +451,15 @@ JIA = Periphery(
     source="Jia et al., IEEE JSSC 55(9), 2609 (2020)")
 
 # Sinangil et al., IEEE JSSC 56(1), 188 (2021): 64 x 64 SRAM, 7 nm, 4-bit weights on 4 cells summed by
-# binary-weighted capacitors (16 conversions per MVM), 4-bit PWM inputs (15 pulses), 4-bit outputs from a
-# counter-based (integrating) readout. Calibration point: 0.8 V, 4b/4b/4b (Table I: 372.4 GOPS; 610.5 and
-# 262.3 TOPS/W at average output 0 and 15, i.e. 3.355 and 7.808 pJ per 1024-MAC MVM). Output value 0 leaves
-# the fixed energy (ADC, control, shift-add); the data-dependent 4.45 pJ at full activity is split equally
-# between PWM row drivers (~ x) and cell capacitors (~ x w): the model's choice (the paper gives no split).
-# The MVM time 5.5 ns is split half PWM pulses, half readout (CiMLoop's reading: pulse width = cycle / 2 /
-# 15). Data: average output o of 15 maps to x_act = w_act = sqrt(o / 15). Areas (Sec. IV): ADC and counter
+# binary-weighted capacitors (16 conversions per MVM), 4-bit PWM inputs (15 read-word-line pulses), 4-bit
+# outputs from a 4-bit flash ADC whose sense amplifiers' own capacitance forms the computation capacitors
+# (the paper's abstract): 15 comparators deciding at once.
+# Calibration point: 0.8 V, 4b/4b/4b (Table I: 372.4 GOPS; 610.5 and 262.3 TOPS/W at average output 0
+# and 15, i.e. 3.355 and 7.808 pJ per 1024-MAC MVM). Output value 0 leaves the fixed energy (ADC, control,
+# shift-add); the data-dependent 4.45 pJ at full activity is split equally between PWM row drivers (~ x)
+# and cell capacitors (~ x w): the model's choice (the paper gives no split). The MVM time 5.5 ns is split
+# half PWM pulses, half the ADC's decision and readout (CiMLoop's reading: pulse width = cycle / 2 / 15).
+# Data: average output o of 15 maps to x_act = w_act = sqrt(o / 15). Areas (Sec. IV): ADC and its readout
 # 1596 um^2, the original SRAM macro 800 um^2, binary-weighting capacitors 160 um^2.
 # Supply: C V^2 on every component (no leakage term). The paper's two 1.0 V measurements at worst-case data
 # disagree (Table I 10.8 pJ, Fig. 13b 13.1 pJ per MVM); V^2 lands between them, within 7 % of Fig. 13b's
@@ -448,8 +469,8 @@ _SN_E15 = 2 * 1024 / 262.3e12 * 1e12
 _SN_T = 2 * 1024 / 372.4e9
 _SN_SHIFT = 16 * C.shift_add_pj(4 + 4 + 4, 7.0, 0.8)
 SINANGIL = Periphery(
-    name="sinangil", cell="charge", adc_kind="integrating", adc_step_pj=(_SN_E0 - _SN_SHIFT) / (16 * 16),
-    adc_step_s=_SN_T / 2 / 16, dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=(_SN_E15 - _SN_E0) / 2 / (4096 * 15),
+    name="sinangil", cell="charge", adc_kind="flash", adc_step_pj=(_SN_E0 - _SN_SHIFT) / (16 * 15),
+    adc_step_s=_SN_T / 2, dac_kind="pwm", dac_step_pj=0.0, row_wire_pj=(_SN_E15 - _SN_E0) / 2 / (4096 * 15),
     dac_step_s=_SN_T / 2 / 15, vdd_ref_v=0.8, node_nm=7.0, cell_pj=(_SN_E15 - _SN_E0) / 2 / 4096,
     cols_per_conversion=4, adc_ref_bits=4, adc_area_um2=1596 / 16, cell_area_um2=800 / 4096,
     column_area_um2=160 / 64, x_act_ref=1.0, w_act_ref=1.0,
@@ -471,7 +492,42 @@ WANG = Periphery(
     cell_area_um2=0.46 * _WG_A / 8192, misc_area_um2=0.11 * _WG_A,
     source="Wang et al., VLSI 2022 / IEEE JSSC 2023 (C-2C)")
 
-PERIPHERIES = {p.name: p for p in (NEURRAM, JIA, SINANGIL, WANG)}
+# IBM HERMES (Le Gallo et al., Nat. Electron. 6, 680, 2023): 64 cores of 256 x 256 PCM weights on differential
+# pairs (512 physical columns), 14 nm; each core is HERMES-Core (Khaddam-Aljameh et al., IEEE JSSC 57(4),
+# 1027, 2022; VLSI 2021): 256 linearised current-controlled-oscillator (CCO) ADCs at 300 ps/LSB, one per
+# weight column (a pair's two currents: cols_per_conversion = 2), a 1 GHz main clock, a local digital
+# processing unit (LDPU) doing affine scaling and ReLU per output; 0.8 V.
+# Mechanisms: an 8-bit signed input is one PWM pulse of up to 2^7 - 1 = 127 unit steps of one 1 GHz clock
+# (127 ns); each cell conducts G V^2 for its row's pulse (pulse_s = one clock, v_read 0.2 V and g_max 25 uS
+# from the preset); the CCO is fed by the column current and counts while the pulses run
+# (adc_during_input): its 2^8 counts at 300 ps take 76.8 ns, inside the window; the LDPU does one FP32
+# multiply-add per output (Horowitz, accel.energy, at 14 nm and 0.8 V; the model's choice of width, as the
+# Walden cost's digital periphery). Four-phase mode (read_phases = 4) repeats the analog read; the LDPU acts
+# once per output.
+# Calibration point: the chip's one-phase 8-bit MVM (63.1 TOPS, 9.76 TOPS/W over 64 cores):
+# - time 64 x 131072 / 63.1e12 = 132.9 ns = 127 PWM steps + phase_s (5.9 ns: the MVM's fixed overhead,
+#   counter reset and hand-off to the LDPU; fitted here);
+# - energy 131072 / 9.76e12 = 13.43 nJ per MVM less the cells' G V^2 t and the LDPU at the reference data
+#   (x_act = w_act = 0.5) is the CCOs' 256 conversions of 2^8 counts each: adc_step_pj. The PWM row drivers
+#   switch once per MVM per row; no paper separates their energy, so it is inside adc_step_pj (dac_step_pj = 0).
+# Area: HERMES-Core's 1.008 TOPS at 1.59 TOPS/mm^2 is a 0.634 mm^2 core; no per-component split is published
+# (the ADCs' 4 um pitch fixes their width, not their height), so the core's area is one undivided item
+# (misc_area_um2), not split by assumption.
+_HM_OPS = 2 * 256 * 256
+_HM_T = 64 * _HM_OPS / 63.1e12
+_HM_STEP_S = 1e-9
+_HM_VDD = 0.8
+_HM_LDPU = 256 * _fp32_fma_pj(14.0, _HM_VDD)
+_HM_CELLS = 256 * 512 * 25.0 * 0.5 / 2 * 1e-6 * 0.2 ** 2 * _HM_STEP_S * 127 * 0.5 * 1e12
+HERMES = Periphery(
+    name="hermes", cell="resistive", adc_kind="cco",
+    adc_step_pj=(_HM_OPS / 9.76e12 * 1e12 - _HM_CELLS - _HM_LDPU) / (256 * 2 ** 8), adc_step_s=300e-12,
+    adc_during_input=True, dac_kind="pwm", dac_step_pj=0.0, dac_step_s=_HM_STEP_S, pulse_s=_HM_STEP_S,
+    phase_s=_HM_T - 127 * _HM_STEP_S, vdd_ref_v=_HM_VDD, node_nm=14.0, digital_pj=_HM_LDPU / 256,
+    cols_per_conversion=2, adc_ref_bits=8, misc_area_um2=1.008 / 1.59 * 1e6,
+    source="Le Gallo et al., Nat. Electron. 6, 680 (2023); Khaddam-Aljameh et al., IEEE JSSC 57(4) (2022)")
+
+PERIPHERIES = {p.name: p for p in (NEURRAM, JIA, SINANGIL, WANG, HERMES)}
 
 
 def get_periphery(p):

@@ -35,7 +35,7 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
         out["tops_per_mm2"] = out["tops"] / out["area_mm2"]
     if times is not None:
         times = [float(t) for t in np.atleast_1d(times)]
-        g = workload if workload is not None else Gemm(64, u.cols // u.devices_per_weight(), u.rows, seed=0)
+        g = workload if workload is not None else Gemm(64, u.weight_cols(), u.rows, seed=0)
         def at(t):
             gt = g.replace(t_seconds=t, compensation=None if t == 0 else "global")
             if draws == 1 and seed == 0:

@@ -47,12 +47,6 @@ def model_value(point: dict) -> float:
     for key, v in point["config"].items():
         d = set_field(d, f"unit.{key}", v)
     metric = point["metric"]
-    if d.unit.periphery == "walden":  # HERMES: the converter-only cost, at full utilisation
-        if metric == "tops":
-            return d.peak_ops_per_s() / 1e12
-        if metric == "tops_per_w":
-            return d.peak_ops_per_j() / 1e12
-        raise ValueError(f"no {metric!r} for {point['macro']}")
     u = d.unit
     x, w = _activity(d, point)
     c = mvm_cost(u, x, w)
@@ -64,7 +58,7 @@ def model_value(point: dict) -> float:
         return ops / sum(e.values())
     if metric == "energy_pj_per_mvm":
         return sum(e.values())
-    groups = GROUPS[point["macro"]]
+    groups = GROUPS.get(point["macro"], {})
     cimu = [k for k in e if k != "digital"]  # Jia's 1b-TOPS/W and TOPS/mm^2 count the CIMU: ADC and array
     if metric == "tops_per_w_cimu":
         return ops / sum(e[k] for k in cimu)

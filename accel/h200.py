@@ -78,3 +78,23 @@ def sustained_clocks() -> dict:
                      "power_capped_share": sum(int(x["clocks_throttle_reasons.active"], 16) & 0x4 != 0
                                                for x in s) / len(s)}
     return out
+
+
+def sparse_predictions(design) -> list[dict]:
+    """2:4-sparse FP16 GEMMs (PyTorch's semi-structured sparsity through cuSPARSELt; A (m x k) sparse along
+    K) against dense ones, both recorded on the H200 (accel/data/h200/sparse.json): measured and modelled
+    seconds of each and the speed-ups sparse / dense."""
+    from .timing import gemm_timing
+    from .workloads import Gemm
+    out = []
+    for r in _load("sparse.json")["rows"]:
+        if "error" in r or r["dtype"] != "float16":
+            continue
+        g = Gemm(r["m"], r["n"], r["k"], a_format="fp16", out_format="fp16")
+        dense = gemm_timing(design, g).seconds
+        sparse = gemm_timing(design, g.replace(sparsity="2:4")).seconds
+        md, ms = r["dense"]["wall_median_s"], r["sparse"]["wall_median_s"]
+        out.append({"m": r["m"], "n": r["n"], "k": r["k"], "backend": r["backend"], "measured_dense_s": md,
+                    "measured_sparse_s": ms, "model_dense_s": dense, "model_sparse_s": sparse,
+                    "measured_speedup": md / ms, "model_speedup": dense / sparse})
+    return out

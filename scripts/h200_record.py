@@ -379,9 +379,9 @@ def _vendor(raw: str) -> None:
         z = np.load(g16)
         np.savez_compressed(num / "golden16.npz", meta=z["meta"],
                             **{k: z[k][:32, :32] for k in z.files if k.endswith("__triton")})
-    clocks = Path(raw) / "h200_clocks.json"
-    if clocks.exists():
-        json.dump(json.load(open(clocks)), open(acc / "clocks.json", "w"), indent=0)
+    for src, dst in (("h200_clocks.json", "clocks.json"), ("h200_sparse.json", "sparse.json")):
+        if (Path(raw) / src).exists():
+            json.dump(json.load(open(Path(raw) / src)), open(acc / dst, "w"), indent=0)
 
 
 if __name__ == "__main__":

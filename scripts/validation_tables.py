@@ -183,6 +183,18 @@ def h200_section(lines: list) -> None:
         ew[kind] = (med(small), med(big))
         lines.append(f"| {kind} | {len(rows)} | {statistics.median(e) * 100:.1f} % | {max(e) * 100:.1f} % | "
                      f"{med(small)} ({len(small)}) | {med(big)} ({len(big)}) |")
+    sp = h200.sparse_predictions(accel.get_design("h200-like"))
+    lines += ["", "#### 2:4 sparsity (FP16, PyTorch's semi-structured sparse tensors on cuSPARSELt)", "",
+              "A (M × K) keeps two of every four elements along K; `torch.mm(to_sparse_semi_structured(A), B)` against "
+              "the dense `A @ B`, both timed in the same run (`scripts/h200_sparse.py`). PyTorch's CUTLASS backend "
+              "runs on compute capability 8.x only and its semi-structured `mm` takes no FP8, so these are the "
+              "FP16 rows a PyTorch user gets on Hopper.", "",
+              "| M | N | K | dense (µs) | 2:4 (µs) | measured speed-up | model speed-up | model 2:4 error |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sp:
+        lines.append(f"| {r['m']} | {r['n']} | {r['k']} | {r['measured_dense_s'] * 1e6:,.1f} | "
+                     f"{r['measured_sparse_s'] * 1e6:,.1f} | {r['measured_speedup']:.2f}× | "
+                     f"{r['model_speedup']:.2f}× | {_pct(r['model_sparse_s'] / r['measured_sparse_s'] - 1)} |")
     clocks = h200.sustained_clocks()
     lines += ["", "### Sustained clock, power and energy (8192³ GEMMs, 6 s back to back)", "",
               "| GEMM | sustained TFLOP/s | SM clock, median (MHz) | board power, median (W) | power-capped samples | "
@@ -209,6 +221,12 @@ def h200_section(lines: list) -> None:
               "core's datapath beyond the multiply-add, clocking, control, the board's idle power of about 80 W) "
               "is most of a GPU's power. Until that is modelled, lowbit's joules for GPUs are a lower bound, "
               "and so is every TOPS/W derived from them.",
+              f"- **2:4 sparsity pays far less than the model's {min(r['model_speedup'] for r in sp):.2f}–"
+              f"{max(r['model_speedup'] for r in sp):.2f}×**: {min(r['measured_speedup'] for r in sp):.2f}–"
+              f"{max(r['measured_speedup'] for r in sp):.2f}× measured, slower than dense below about 8192³. "
+              "`h100-like` and `h200-like` carry no sparse-kernel efficiency (1.0: no Hopper 2:4 measurement "
+              "existed when they were built; A100's 0.70 came from PyTorch's A100 tutorial); these rows are the "
+              "first, and stay predictions here.",
               f"- Element-wise kernels: on the rows measured at 50 µs or more (bandwidth-bound) the median error is "
               f"{ew['softmax'][1]} (softmax), {ew['layernorm'][1]} (layer norm) and {ew['gelu'][1]} (GELU): the "
               "A100-fitted softmax reaches a larger share of the H200's bandwidth than PyTorch's softmax kernel does "

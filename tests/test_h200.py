@@ -150,6 +150,9 @@ def test_h200_rows_and_predictions():
     assert h200.errors((r["model_s"], r["measured_s"]) for r in fast)["median"] == pytest.approx(0.283, abs=0.005)
     for kind, n in (("softmax", 22), ("layernorm", 22), ("gelu", 20)):
         assert len(h200.elementwise_predictions(d, kind)) == n
+    sp = h200.sparse_predictions(d)
+    assert len(sp) == 6 and all(r["backend"] == "cusparselt" for r in sp)
+    assert max(r["measured_speedup"] for r in sp) < min(r["model_speedup"] for r in sp)  # the documented miss
     c = h200.sustained_clocks()
     assert set(c) == {"fp16", "e4m3"} and all(v["power_capped_share"] > 0.9 for v in c.values())
 

@@ -256,3 +256,17 @@ def test_leakage_above_45nm_follows_cactis_node_trend():
     above 45 nm instead of holding 45 nm's, and is held beyond 90 nm."""
     assert leakage_w_per_mm2(45.0) > leakage_w_per_mm2(65.0) > leakage_w_per_mm2(90.0) == leakage_w_per_mm2(130.0)
     assert leakage_w_per_mm2(90.0) / leakage_w_per_mm2(45.0) == pytest.approx(0.0331 / 0.349, rel=0.02)
+
+
+def test_sram_size_sweep_through_the_sweep_machinery():
+    """Issue #17's "An SRAM-size sweep moves energy and area", as a user writes it (accel.sweep over a
+    level's size_bytes): the TCM's energy and its area grow with its capacity."""
+    import accel
+    sizes = [64 << 10, 256 << 10, 1 << 20]
+    rows = accel.sweep(get_design("edge-npu"), {"design.memories.0.size_bytes": sizes}, [Gemm(256, 256, 256, "int8")],
+                       progress=False)
+    tcm_j = [r["energy_tcm_j"] for r in rows]
+    area = [r["area_tcm_mm2"] for r in rows]
+    assert [r["design.memories.0.size_bytes"] for r in rows] == sizes
+    assert tcm_j[0] < tcm_j[1] < tcm_j[2] and area[0] < area[1] < area[2]
+    assert rows[0]["area_mm2"] < rows[2]["area_mm2"] and rows[0]["energy_j"] != rows[2]["energy_j"]

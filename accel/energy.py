@@ -19,12 +19,15 @@ same kind (the exponents below are computed, not chosen):
   energy is CACTI 7's (accel.memory_model.sram_pj_per_byte, by capacity, access width and node), and
   docs/constants.md reports its ratio to these points;
 - DRAM: DDR-class off-chip DRAM at 1.3 nJ per 64-bit access (162.5 pJ/B, the low end of Horowitz's
-  1.3-2.6 nJ); stacked HBM at 3.9 pJ/bit (31.2 pJ/B; O'Connor et al., "Fine-Grained DRAM: Energy-Efficient
-  DRAM for Extreme Bandwidth Systems", MICRO 2017, for HBM2). DRAM energy is not scaled with the node.
+  1.3-2.6 nJ); HBM2 at 3.9 pJ/bit (31.2 pJ/B; O'Connor et al., "Fine-Grained DRAM: Energy-Efficient
+  DRAM for Extreme Bandwidth Systems", MICRO 2017). A memory level with a `technology` takes that
+  technology's figure instead (accel.memory_model.DRAM_PJ_PER_BIT: LPDDR4/5, GDDR5/6, HBM2/2E/3/3E).
+  DRAM energy is not scaled with the node.
 
 Node scaling (logic and SRAM only): first-order CMOS switching energy C V^2 with capacitance in
 proportion to the feature size (Dennard et al., IEEE JSSC 1974):  E(node, V) = E_45 x (node / 45 nm) x
-(V / 0.9 V)^2. Leakage is not modelled: the energies are dynamic energies per action.
+(V / 0.9 V)^2. The energies here are dynamic energies per action; leakage (power density x area x time)
+is accel.memory_model's.
 """
 
 import math
@@ -41,7 +44,8 @@ _FP_MUL = {11: 1.1, 24: 3.7}       # keyed by significand bits (fp16 p = 11, fp3
 # used by the model
 HOROWITZ_SRAM_64B_PJ = {8 * 1024: 10.0, 32 * 1024: 20.0, 1024 * 1024: 100.0}
 # DRAM per byte moved: DDR-class off-chip DRAM at Horowitz's 1.3 nJ per 64-bit access (the low end of his
-# 1.3-2.6 nJ); stacked HBM at 3.9 pJ/bit (O'Connor et al., "Fine-Grained DRAM", MICRO 2017, HBM2).
+# 1.3-2.6 nJ); HBM2 at 3.9 pJ/bit (O'Connor et al., "Fine-Grained DRAM", MICRO 2017). For a pinned level
+# (technology ""); per-technology figures, HBM3/HBM3E among them, are accel.memory_model.DRAM_PJ_PER_BIT.
 DRAM_PJ_PER_BYTE = {"ddr": 1300.0 / 8, "hbm": 3.9 * 8}
 
 

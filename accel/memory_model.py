@@ -32,7 +32,9 @@ areas interpolated with the same power laws as the energies), for the format who
 (formats share multipliers in real units, so the largest is a floor). Logic area scales as (node / 45)^2.
 Control, interconnect, I/O, register files and vector units are not counted: area_mm2 is a lower bound.
 
-Leakage: a power density per mm² at the node (LEAKAGE_W_PER_MM2) x area x the run's seconds.
+Leakage: a power density per mm² at the node (LEAKAGE_W_PER_MM2, above 45 nm with CACTI's node trend) x
+area x the run's seconds, for logic and SRAM alike. CACTI's own leakage column (itrs-hp cells at 360 K, the
+leakiest of its cell choices) is kept in the table but not used: docs/constants.md gives the argument.
 """
 
 import csv
@@ -41,6 +43,24 @@ import math
 from pathlib import Path
 
 from .energy import _power_law, node_scale
+
+# Micron's HBM2E figure (below), the base of the HBM3E and HBM3 entries
+_MICRON_HBM2E_PJ_PER_BIT = 6.0
+# HBM3E: Micron's press release "Micron Delivers Industry's Fastest, Highest-Capacity HBM to Advance
+# Generative AI Innovation" (26 July 2023): its HBM3 Gen2 (Micron's name for its HBM3E: 9.2 Gb/s/pin,
+# 1.2 TB/s, 24 GB 8-high, the part NVIDIA's H200 ships) has "2.5x performance per watt" over Micron's
+# previous generation, HBM2E. Bandwidth per watt is bits per joule, so 6.0 / 2.5 = 2.4 pJ/bit: derived from
+# Micron's two figures, on Micron's device basis (I/O included, as its HBM2E entry).
+_HBM3E_PJ_PER_BIT = _MICRON_HBM2E_PJ_PER_BIT / 2.5
+# HBM3: Samsung (Memory Tech Day, 20 Oct 2023, as AnandTech reported it: "Samsung Announces 'Shinebolt'
+# HBM3E Memory"): its HBM3E (Shinebolt) moves a bit with 10 % less energy than its HBM3 (Icebolt) at the
+# same clock -> 2.4 / 0.9 = 2.67 pJ/bit. A cross-vendor estimate (Micron's level, Samsung's step). Micron
+# also claims 30 % less power than competitors' HBM3E (Micron blog, May 2024), so other vendors' parts may
+# sit up to 1 / 0.7 = 1.43x higher (HBM3E 3.4, HBM3 3.8 pJ/bit): the uncertainty of both entries.
+# No vendor datasheet, JEDEC JESD238 or ISSCC HBM3/HBM3E paper found states a device pJ/bit (the search
+# is listed in docs/constants.md); a 4 nm HBM3 host interface ("A 4-nm 1.15 TB/s HBM3 Interface ...",
+# IEEE JSSC 59(1), 2024) takes 0.29 pJ/bit: the host PHY's I/O alone, a part of the device figures here.
+_HBM3_PJ_PER_BIT = _HBM3E_PJ_PER_BIT / 0.9
 
 # DRAM access energy per bit moved (array, periphery and I/O), pJ/bit.
 DRAM_PJ_PER_BIT = {
@@ -52,12 +72,11 @@ DRAM_PJ_PER_BIT = {
     # Micron, "Ultra-Bandwidth Solutions" memory comparison (product page): average device power 7.5 pJ/bit
     # GDDR6 (14-16 Gb/s/pin), 7.25 GDDR6X, 6.0 HBM2E (3.2-3.6 Gb/s/pin). A vendor's device figure with its
     # I/O, not O'Connor's accounting of HBM2 above: the two bases differ, so HBM2E > HBM2 here is theirs
-    "hbm2e": 6.0,
-    # HBM3, HBM3E: no per-bit access energy found in a published paper or datasheet at the time of writing;
-    # they take HBM2's 3.9 pJ/bit (an assumption, marked so in docs/constants.md)
-    "hbm3": 3.9,
-    "hbm3e": 3.9,
+    "hbm2e": _MICRON_HBM2E_PJ_PER_BIT,
     "gddr6": 7.5,
+    # HBM3 2.67, HBM3E 2.4 pJ/bit: Micron's basis, derived above
+    "hbm3": _HBM3_PJ_PER_BIT,
+    "hbm3e": _HBM3E_PJ_PER_BIT,
     # LPDDR4: H. Ha, "Understanding and improving the energy efficiency of DRAM", PhD thesis, Stanford
     # 2018 (DramDSE, 32 Gb single-die LPDDR4 at 3.2 Gb/s/pin): 14.0 pJ/bit
     "lpddr4": 14.0,
@@ -87,10 +106,20 @@ _FP_MUL_UM2 = {11: 1640.0, 24: 7700.0}   # keyed by significand bits, as in acce
 # Leakage power density, W/mm², from CACTI 7 SRAM outputs (itrs-hp devices) that Bitfusion's configuration
 # gives (tabulated in Dongyunkam/DRAM_info, README §5.2): 45 nm 128 B: 0.259873 mW / 0.00149898 mm²
 # (0.173 W/mm²); 28 nm 128 B, 4 KB, 8 KB: 0.136585 / 0.00102563, 3.11199 / 0.0460667, 5.75335 / 0.0555835
-# mW / mm² (mean 0.101 W/mm²). Nodes below 28 nm keep the 28 nm figure (no cited FinFET figure); between
-# and above, the nearer point. High-performance devices: an upper bound for low-leakage libraries.
+# mW / mm² (mean 0.101 W/mm²). Between the two: a power law; below 28 nm the 28 nm figure (no cited FinFET
+# figure); above 45 nm, 45 nm's figure x CACTI's own node trend (LEAKAGE_TREND_BANK, below).
 LEAKAGE_W_PER_MM2 = {45.0: 0.259873 / 0.00149898 / 1e3,
                      28.0: (0.136585 / 0.00102563 + 3.11199 / 0.0460667 + 5.75335 / 0.0555835) / 3 / 1e3}
+# Above 45 nm: the leakage density of the same cells (itrs-hp, 360 K) in the CACTI table this module fits
+# (sram.csv: a 1 MiB bank of 64-bit words) falls from 0.349 W/mm² at 45 nm to 0.172 at 65 and 0.033 at 90 nm
+# (older planar nodes leak less). Holding 45 nm's density flat would put a 90 nm design 5x above CACTI's
+# leakiest corner, so the density above 45 nm is scaled by that trend (log-log between 45, 65 and 90 nm,
+# held beyond 90).
+LEAKAGE_TREND_BANK = (1 << 20, 8)  # (capacity, word bytes) of the CACTI rows that give the trend
+# CACTI's leakage column itself is not used as the SRAM's leakage (docs/constants.md, "Leakage"): it is the
+# leakiest corner of CACTI's cell choices (itrs-hp cells and periphery at 360 K); for 1 MiB of 64-bit words
+# the model's density gives 0.30-0.50 x that column at 22-90 nm, between it and CACTI's low-standby-power
+# cells (itrs-lstp cells, itrs-hp periphery: 0.10-0.11 x at 22 and 45 nm).
 
 
 def _log_interp(table: dict, x: float) -> float:
@@ -245,8 +274,23 @@ def mac_um2(element, accumulator, node_nm: float) -> float:
     return (mul + add) * (node_nm / 45.0) ** 2
 
 
+@functools.cache
+def _cacti_leakage_density(node_nm: float) -> float:
+    """CACTI's leakage / area (W/mm²) of the LEAKAGE_TREND_BANK at one of its nodes."""
+    cap, word = LEAKAGE_TREND_BANK
+    caps, q = cacti_sram_table()[node_nm][word]
+    i = caps.index(cap)
+    return q["leakage_mw"][i] / 1e3 / q["area_mm2"][i]
+
+
 def leakage_w_per_mm2(node_nm: float) -> float:
-    return _log_interp(LEAKAGE_W_PER_MM2, node_nm)
+    """Static power density of a digital design at `node_nm` (LEAKAGE_W_PER_MM2; above 45 nm times CACTI's
+    node trend, LEAKAGE_TREND_BANK)."""
+    if node_nm <= 45.0:
+        return _log_interp(LEAKAGE_W_PER_MM2, node_nm)
+    nodes = tuple(n for n in CACTI_NODES_NM if n >= 45.0)
+    trend = _loglog(nodes, tuple(_cacti_leakage_density(n) for n in nodes), node_nm)
+    return LEAKAGE_W_PER_MM2[45.0] * trend / _cacti_leakage_density(45.0)
 
 
 def design_area_mm2(design) -> dict:

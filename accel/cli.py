@@ -207,8 +207,8 @@ def table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-_DEFAULT_COLUMNS = ["design", "workload", "a_format", "sparsity", "seconds", "energy_j", "ops_per_s", "ops_per_j",
-                    "utilisation", "bound", "rel_fro_err", "top1"]
+_DEFAULT_COLUMNS = ["design", "workload", "a_format", "sparsity", "accumulator", "seconds", "energy_j", "ops_per_s",
+                    "ops_per_j", "utilisation", "bound", "rel_fro_err", "top1"]
 
 
 def _cmd_simulate(args) -> int:
@@ -249,6 +249,7 @@ def _cmd_simulate(args) -> int:
     else:
         cols = [c for c in _DEFAULT_COLUMNS if c in d] + ["cycles", "compute_cycles"]
         cols += [c for c in d if c.startswith("energy_") and c != "energy_j"]
+        cols += [c for c in ("area_mm2", "tops_per_mm2") if c in d]
         cols += [c for c in (r.accuracy or {}) if c not in cols]
         print("\n".join(f"{c:24s} {_cell(c, d[c])}" for c in cols))
     return 0

@@ -37,6 +37,7 @@ class Report:
     area_breakdown_mm2: dict | None = None
     leakage_j: float | None = None      # static energy over the run (in energy_j; accel.memory_model)
     tops_per_mm2: float | None = None   # ops_per_s / 1e12 / area_mm2
+    accumulator: str | None = None      # the digital unit's accumulator preset for the workload's MMA format
 
     @property
     def energy_per_inference_j(self) -> float | None:
@@ -63,6 +64,8 @@ class Report:
             d["leakage_j"] = self.leakage_j
         if self.tops_per_mm2 is not None:
             d["tops_per_mm2"] = self.tops_per_mm2
+        if self.accumulator is not None:
+            d["accumulator"] = self.accumulator
         return d
 
 
@@ -109,6 +112,13 @@ def _accumulator(unit, g) -> str:
     """The unit's accumulator for the format A enters the MMA in (workloads.mma_formats: a dequantised
     operand takes the other's format)."""
     return unit.accumulator_for(mma_formats(g.a_format, g.b_fmt)[0])
+
+
+def _accumulator_name(unit, gemms) -> str | None:
+    """The accumulator preset every GEMM of the workload runs on, or None if they differ (a network whose
+    layers enter the MMA in different formats)."""
+    names = {_accumulator(unit, g) for g in gemms}
+    return names.pop() if len(names) == 1 else None
 
 
 def _network_accuracy(design: Design, net: Network, cache) -> dict:
@@ -227,5 +237,5 @@ def simulate(design: Design, workload, accuracy: bool = True, accuracy_cache: Ac
                   compute_cycles=comp, energy_j=energy, energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound=bound, utilisation=util, counts=counts,
                   accuracy=acc, area_mm2=area_mm2, area_breakdown_mm2=area, leakage_j=leakage,
-                  tops_per_mm2=ops / seconds / 1e12 / area_mm2)
+                  tops_per_mm2=ops / seconds / 1e12 / area_mm2, accumulator=_accumulator_name(design.unit, gemms))
 

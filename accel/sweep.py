@@ -254,13 +254,14 @@ def _accuracy_cache(path):
 def run_points(design: Design, workloads: list, points: list, accuracy: bool, cache_path=None,
                parts: dict | None = None) -> list[dict]:
     """Evaluate (workload index, params, hash) points; one result row each (errors become rows too).
-    `cache_path`: the accuracy cache shared by every point and worker (accel.accuracy.AccuracyCache);
+    `cache_path`: the accuracy cache shared by every point and worker (accel.accuracy.AccuracyCache; None:
+    one in memory, shared by these points only);
     `parts`: the sweeping process's custom formats and accumulators (accel.parts.registered_parts), registered
     here first, so a fresh worker process knows them too."""
     if parts:
         register_parts(parts, "the sweeping process's registered parts")
     rows = []
-    cache = _accuracy_cache(cache_path) if accuracy else None
+    cache = (_accuracy_cache(cache_path) if cache_path is not None else AccuracyCache()) if accuracy else None
     for wi, params, h in points:
         row = {"point": _point_key(wi, params), "hash": h, **params}
         try:

@@ -6,7 +6,7 @@ import math
 # the unit of each result column (SI base units: the model works in seconds, joules, ops, bytes)
 _COLUMN_UNITS = {"seconds": "s", "energy_j": "J", "ops_per_s": "OPS", "ops_per_j": "OPS/W", "ops": "OP",
                  "clock_hz": "Hz", "bytes": "B", "size_bytes": "B", "bandwidth_bytes_per_s": "B/s",
-                 "bytes_per_s": "B/s", "t_seconds": "s"}
+                 "bytes_per_s": "B/s", "t_seconds": "s", "leakage_j": "J", "energy_per_inference_j": "J"}
 _PREFIXES = [(1e24, "Y"), (1e21, "Z"), (1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"),
              (1.0, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p"), (1e-15, "f"), (1e-18, "a")]
 
@@ -43,6 +43,11 @@ def cell(key: str, value) -> str:
     unit = column_unit(key)
     if unit and isinstance(value, int | float) and not isinstance(value, bool):
         return si(value, unit)
+    if isinstance(key, str) and isinstance(value, int | float) and not isinstance(value, bool):
+        if key.endswith("tops_per_mm2"):  # areas keep their unit: an SI prefix on mm² would mislead
+            return f"{value:.4g} TOPS/mm²"
+        if key.endswith("_mm2"):
+            return f"{value:.4g} mm²"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))  # counts (cycles) stored as floats
     if isinstance(value, float):

@@ -138,3 +138,15 @@ def test_vectors_command(tmp_path, capsys):
     assert main(conv) == 0
     assert main(["vectors", "e4m3", "--op", "convert", "--n", "5", "--out", str(tmp_path / "x.hex")]) == 2
     assert "convert needs --to" in capsys.readouterr().err
+
+
+def test_simulate_names_its_accumulator_and_area(capsys):
+    """The report says which accumulator made the numbers (Study A's question) and the chip's area."""
+    assert main(["simulate", "h100-like", "--gemm", "64", "64", "128", "--a-format", "e4m3", "--no-accuracy"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^accumulator\s+nv_hopper_fp8$", out, re.M)
+    assert re.search(r"^area_mm2\s+[\d.]+ mm²$", out, re.M)
+    assert re.search(r"^tops_per_mm2\s+[\d.e-]+ TOPS/mm²$", out, re.M)
+    assert main(["simulate", "h100-like", "--gemm", "64", "64", "128", "--a-format", "e4m3", "--no-accuracy",
+                 "--accumulator", "fp32"]) == 0
+    assert re.search(r"^accumulator\s+fp32$", capsys.readouterr().out, re.M)

@@ -27,3 +27,21 @@ def test_no_cache_file_without_accuracy_or_without_a_log(tmp_path):
     accel.sweep(accel.get_design("h100-like"), {"design.unit.sm_count": [33, 66]}, [accel.Gemm(8, 8, 8, "e4m3")],
                 out=out, accuracy=False, progress=False)
     assert not (tmp_path / "t.jsonl.accuracy.jsonl").exists()
+
+
+def test_without_a_log_points_still_share_one_measurement(monkeypatch):
+    """No out=: the points a process evaluates share an in-memory cache (one accuracy run per format)."""
+    from accel.accuracy import gemm_accuracy as real
+    calls = []
+
+    def counting(g, acc, *args):
+        calls.append((g.a_format, acc))
+        return real(g, acc, *args)
+
+    monkeypatch.setattr("accel.accuracy.gemm_accuracy", counting)
+    from accel.sweep import run_points
+    d = accel.get_design("h100-like")
+    points = [(0, {"design.unit.sm_count": n}, str(n)) for n in (33, 66, 132)]
+    rows = run_points(d, [accel.Gemm(64, 64, 128, "e4m3")], points, accuracy=True)
+    assert len({r["rel_err_total"] for r in rows}) == 1
+    assert len(calls) == 1

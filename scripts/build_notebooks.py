@@ -91,7 +91,7 @@ ANSWER = {
           "bounds it. Across the five macros at their papers' settings, efficiency and accuracy pull apart: "
           "sinangil-sram-like is the most efficient (262 TOPS/W) but its 4-bit ADC leaves a relative error of "
           "0.69 on Gaussian operands; wang-c2c-like (16.3 TOPS/W) is the most accurate (0.038, no drift); "
-          "hermes-like is by far the fastest (63 TOPS at 9.8 TOPS/W) with 0.16–0.21 error from 1 s to a day; "
+          "hermes-like is by far the fastest (63 TOPS at 9.8 TOPS/W) with 0.16–0.22 error from 1 s to a day; "
           "neurram-like's 6-bit output leaves 0.42–0.50. On neurram-like, ADC bits trade efficiency for accuracy "
           "until about 8 bits (16.7 TOPS/W and 0.995 error at 4 bits, 15.4 and 0.364 at 8); beyond that the "
           "devices, not the converter, bound the error (0.354 at 10 bits).",
@@ -100,16 +100,16 @@ ANSWER = {
           "(0.091 at 2 bits, 0.029 at 3); RTN and GPTQ (identical here, H = I) lie far off at low rates (0.27 at "
           "2.14 bits, 5× the bound); BiLLM reaches 0.12 at 2.52 bits, and AQLM pays for its codebooks on a matrix "
           "this small (4.71 bits for 0.056). The real MiniLM query matrix gives the Gaussian's errors within 6 %. "
-          "In a batch-1 GEMV the energy follows the stored bits: reading a 4096 × 4096 layer from HBM costs 1048 µJ "
-          "in FP16, 524 µJ in E4M3, 295 µJ in NVFP4 and 131 µJ at 2 bits. The simulated FP16/FP8/NVFP4 GEMVs take "
+          "In a batch-1 GEMV the energy follows the stored bits: reading a 4096 × 4096 layer from HBM costs 645 µJ "
+          "in FP16, 323 µJ in E4M3, 182 µJ in NVFP4 and 81 µJ at 2 bits. The simulated FP16/FP8/NVFP4 GEMVs take "
           "30–33 µs, the model's kernel-launch floor, while streaming the 2-bit weights alone takes 0.53 µs.",
     "07": "**Answer.** Prefill is compute-bound in the large GEMMs: on a100-like in FP16, qkv and the two FFN "
           "GEMMs take 47 of the layer's 64.6 ms; decode reads every weight once per token and is HBM-bound, "
           "1.13 ms. The A100 model is within −3.2 % (prefill) and +1.7 % (decode) of LLMCompass's measured layer; "
           "its largest per-op gaps are the attention GEMMs (qk −45 %, av −13 % in prefill; av −19 % in decode), "
           "the layernorms (+37 % in prefill) and the decode all-reduces (+35 %). From A100 FP16 to B200 NVFP4 the "
-          "prefill falls from 64.6 to 7.1 ms (4.41 to 1.37 J) and the decode step from 1.13 to 0.53 ms (62 to "
-          "19 mJ), at a price in accuracy: the weight GEMMs' relative error on the sampled tile is 3.4–3.9e-4 in "
+          "prefill falls from 64.6 to 7.1 ms (4.41 to 1.20 J) and the decode step from 1.13 to 0.53 ms (62 to "
+          "12 mJ), at a price in accuracy: the weight GEMMs' relative error on the sampled tile is 3.4–3.9e-4 in "
           "FP16, 3.4–3.9e-2 in FP8 and 1.3–1.4e-1 in NVFP4 (qk and av stay at 3–5e-4). Tensor parallelism on "
           "h100-like cuts the per-device prefill from 79.1 ms (tp = 1) to 15.9 ms (tp = 8), with the all-reduces "
           "28 % of it at tp = 8, but the decode step only from 1.84 to 0.70 ms (all-reduces 18 %).",
@@ -125,8 +125,8 @@ ANSWER = {
           "embeddings keep a cosine similarity of 0.9975 to float32 in E4M3 and 0.9608 in NVFP4. Per layer, a "
           "batch of 500 digits takes 86.5–89.0 µs on all three designs, for different reasons: on h100-like and "
           "b200-like each GEMM sits at the launch floor (about 29 µs), on edge-npu the first convolution is "
-          "compute-bound and the rest LPDDR-bound. So the formats change its energy (118.4 µJ on b200-like in "
-          "NVFP4, 134.0 µJ on h100-like in E4M3, 323.6 µJ on edge-npu in INT8) and its GEMM error (1–2e-2 INT8, "
+          "compute-bound and the rest LPDDR-bound. So the formats change its energy (74.5 µJ on b200-like in "
+          "NVFP4, 93.6 µJ on h100-like in E4M3, 323.6 µJ on edge-npu in INT8) and its GEMM error (1–2e-2 INT8, "
           "about 4e-2 E4M3, 1.3–1.4e-1 NVFP4), hardly its time.",
 }
 

@@ -259,140 +259,128 @@ _NO_REASSOC = {"nnan", "ninf", "nsz", "contract", "arcp"}
 
 @nb.njit(cache=True, fastmath=_NO_REASSOC)
 def _history_step(G, Gn, A, B, v0p, v1p, xa, xb, R, M, V):
-    """One step of `_viterbi_history` for a batch of sequences (sequence b's N = 2^(L-kV) groups at b N of
-    each array): Gn (natural order) = the groups' best costs of the next step from G, this step's, over the
-    predecessor slots j in ascending order, with A and B as ping-pong accumulators in the permuted order
-    r M + h. Each (j, r) run of permuted values is read once for the whole batch (it stays in L1 between
-    the sequences)."""
-    N = R * M
-    nb_ = G.shape[0] // N
-    for j in range(R):
+    """One step of `_viterbi_history`: Gn (natural order) = the groups' best costs of the next step from
+    G, this step's: the minimum over the predecessor slots j, two slots per pass (a pair per loop measured
+    ~15 % faster than one; four ran scalar), with A and B as ping-pong accumulators in the permuted order
+    r M + h. Only the minimum's value is kept, which no order of the slots changes."""
+    for jp in range(R // 2):
+        j = 2 * jp
+        g0 = G[j * M:(j + 1) * M]
+        g1 = G[(j + 1) * M:(j + 2) * M]
+        # read one accumulator and write the other: an in-place `acc = c if c < acc else acc` becomes a
+        # masked store (vmaskmovps), measured several times slower than vminps and a plain store
+        src = B if jp % 2 == 0 else A
+        dst = A if jp % 2 == 0 else B
         for r in range(R):
-            q = j * R + r
-            va = v0p[q * M:(q + 1) * M]
-            vb = v1p[q * M:(q + 1) * M]
-            for b in range(nb_):
-                o = b * N
-                gj = G[o + j * M:o + (j + 1) * M]
-                # read one accumulator and write the other: an in-place `acc = c if c < acc else acc` becomes
-                # a masked store (vmaskmovps), measured several times slower than vminps and a plain store
-                gi = B[o + r * M:o + (r + 1) * M] if j % 2 == 0 else A[o + r * M:o + (r + 1) * M]
-                go = A[o + r * M:o + (r + 1) * M] if j % 2 == 0 else B[o + r * M:o + (r + 1) * M]
-                ya = xa[b]
-                yb = xb[b]
-                if j == 0:
-                    if V == 1:
-                        for h in range(M):
-                            e = va[h] - ya
-                            go[h] = gj[h] + e * e
-                    else:
-                        for h in range(M):
-                            e = va[h] - ya
-                            f = vb[h] - yb
-                            go[h] = gj[h] + e * e + f * f
-                elif V == 1:
-                    for h in range(M):
-                        e = va[h] - ya
-                        c = gj[h] + e * e
-                        g = gi[h]
-                        go[h] = c if c < g else g
-                else:
-                    for h in range(M):
-                        e = va[h] - ya
-                        f = vb[h] - yb
-                        c = gj[h] + e * e + f * f
-                        g = gi[h]
-                        go[h] = c if c < g else g
-    for b in range(nb_):  # R = 2^kV is even: slot R - 1 wrote B
-        dst = Gn[b * N:(b + 1) * N]
-        for r in range(R):
-            src = B[b * N + r * M:b * N + (r + 1) * M]
-            for h in range(M):
-                dst[h * R + r] = src[h]
+            q0 = (j * R + r) * M
+            q1 = q0 + R * M
+            a0 = v0p[q0:q0 + M]
+            b0 = v1p[q0:q0 + M]
+            a1 = v0p[q1:q1 + M]
+            b1 = v1p[q1:q1 + M]
+            gi = src[r * M:(r + 1) * M]
+            go = dst[r * M:(r + 1) * M]
+            if V == 1:
+                for h in range(M):
+                    e = a0[h] - xa
+                    c = g0[h] + e * e
+                    e = a1[h] - xa
+                    d = g1[h] + e * e
+                    c = d if d < c else c
+                    g = gi[h] if jp > 0 else c
+                    go[h] = c if c < g else g
+            else:
+                for h in range(M):
+                    e = a0[h] - xa
+                    f = b0[h] - xb
+                    c = g0[h] + e * e + f * f
+                    e = a1[h] - xa
+                    f = b1[h] - xb
+                    d = g1[h] + e * e + f * f
+                    c = d if d < c else c
+                    g = gi[h] if jp > 0 else c
+                    go[h] = c if c < g else g
+    last = A if (R // 2) % 2 == 1 else B
+    for r in range(R):
+        src = last[r * M:(r + 1) * M]
+        for h in range(M):
+            Gn[h * R + r] = src[h]
 
 
 @nb.njit(cache=True, fastmath=_NO_REASSOC)
-def _viterbi_history(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back1, cost, hist, A, B, garg,
-                     xa, xb, paths):
-    """`_viterbi_one` for L >= 2 kV with the same paths, for a batch of sequences x (nb, T V), without
-    back pointers in the forward pass; paths (nb, T) out.
+def _viterbi_history(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back1, cost, hist, A, B, garg):
+    """`_viterbi_one` for L >= 2 kV with the same paths, without back pointers in the forward pass.
 
-    hist (T, nb 2^(L-kV)) keeps every step's G_t (sequence b's at b 2^(L-kV)), the groups' best predecessor
-    costs (cost_t[s] = G_t[s >> kV] + d_t(s)): float32, 4x the memory of uint8 back pointers. Each step computes G_{t+1} from G_t alone as `_viterbi_blocked` does (the groups
-    h 2^kV + r of step t + 1 have predecessors in the groups j M + h of step t, M = 2^(L-2kV), so for fixed
-    (j, r) the loop over h is contiguous in G_t, in the permuted values and in G_{t+1} permuted), but keeps
-    only the minimum: four arrays per loop instead of six, which LLVM vectorises (with the argmin's two
-    more, its runtime alias checks exceed its limit and the loop runs scalar). The traceback recomputes
-    the one chosen group's 2^kV candidates per step from hist, the same expression under the same flags,
-    lowest slot on ties; step 1's back pointers (back1[b]) come from the first step's full cost array."""
+    hist (T, 2^(L-kV)) keeps every step's G_t, the groups' best predecessor costs (cost_t[s] = G_t[s >> kV]
+    + d_t(s)): float32, 4x the memory of uint8 back pointers. Each step computes G_{t+1} from G_t alone as
+    `_viterbi_blocked` does (the groups h 2^kV + r of step t + 1 have predecessors in the groups j M + h of
+    step t, M = 2^(L-2kV), so for fixed (j, r) the loop over h is contiguous in G_t, in the permuted values
+    and in G_{t+1} permuted), but keeps only the minimum: four arrays per loop instead of six, which LLVM
+    vectorises (with the argmin's two more, its runtime alias checks exceed its limit and the loop runs
+    scalar). The traceback recomputes the one chosen group's 2^kV candidates per step from hist, the same
+    expression under the same flags, lowest slot on ties; step 1's back pointers (back1) come from the
+    first step's full cost array."""
     nstate = 1 << L
     N = 1 << (L - kv)
     R = 1 << kv
     M = N >> kv
     V = values.shape[1]
-    T = x.shape[1] // V
-    nseq = x.shape[0]
-    for b in range(nseq):
-        _first_costs(x[b], values, kv, start_hi[b], cost)
-        if T == 1:
-            paths[b, 0] = _best_end(cost, nstate, N, end_lo[b])
-            continue
-        g1 = hist[1, b * N:(b + 1) * N]
-        for g in range(N):
-            g1[g] = cost[g]
-            garg[g] = 0
-        for j in range(1, R):
-            cj = cost[j * N:(j + 1) * N]
-            for g in range(N):
-                c = cj[g]
-                better = c < g1[g]
-                g1[g] = c if better else g1[g]
-                garg[g] = j if better else garg[g]
-        for g in range(N):
-            back1[b, g] = garg[g]
+    T = x.shape[0] // V
+    path = np.empty(T, np.int64)
+    _first_costs(x, values, kv, start_hi, cost)
     if T == 1:
-        return
+        path[0] = _best_end(cost, nstate, N, end_lo)
+        return path
+    g1 = hist[1]
+    for g in range(N):
+        g1[g] = cost[g]
+        garg[g] = 0
+    for j in range(1, R):
+        cj = cost[j * N:(j + 1) * N]
+        for g in range(N):
+            c = cj[g]
+            better = c < g1[g]
+            g1[g] = c if better else g1[g]
+            garg[g] = j if better else garg[g]
+    for g in range(N):
+        back1[g] = garg[g]
     for t in range(1, T - 1):
-        for b in range(nseq):
-            xa[b] = x[b, V * t]
-            xb[b] = x[b, V * t + V - 1]
-        _history_step(hist[t], hist[t + 1], A, B, v0p, v1p, xa, xb, R, M, V)
-    for b in range(nseq):
-        # the last step's per-state costs, for the choice of the end state
-        G = hist[T - 1, b * N:(b + 1) * N]
-        ya = x[b, V * (T - 1)]
-        yb = x[b, V * (T - 1) + V - 1]
-        for s in range(nstate):
-            e = v0[s] - ya
+        _history_step(hist[t], hist[t + 1], A, B, v0p, v1p, x[V * t], x[V * t + V - 1], R, M, V)
+    # the last step's per-state costs, for the choice of the end state
+    G = hist[T - 1]
+    xa = x[V * (T - 1)]
+    xb = x[V * (T - 1) + V - 1]
+    for s in range(nstate):
+        e = v0[s] - xa
+        if V == 1:
+            cost[s] = G[s >> kv] + e * e
+        else:
+            f = v1[s] - xb
+            cost[s] = G[s >> kv] + e * e + f * f
+    path[T - 1] = _best_end(cost, nstate, N, end_lo)
+    for t in range(T - 1, 1, -1):
+        # the lowest slot j minimising cost_{t-1}[j 2^(L-kV) + g] (strict <, as the forward passes)
+        g = path[t] >> kv
+        G = hist[t - 1]
+        xa = x[V * (t - 1)]
+        xb = x[V * (t - 1) + V - 1]
+        best = np.float32(0.0)
+        bj = 0
+        for j in range(R):
+            s = j * N + g
+            e = v0[s] - xa
             if V == 1:
-                cost[s] = G[s >> kv] + e * e
+                c = G[s >> kv] + e * e
             else:
-                f = v1[s] - yb
-                cost[s] = G[s >> kv] + e * e + f * f
-        path = paths[b]
-        path[T - 1] = _best_end(cost, nstate, N, end_lo[b])
-        for t in range(T - 1, 1, -1):
-            # the lowest slot j minimising cost_{t-1}[j 2^(L-kV) + g] (strict <, as the forward passes)
-            g = path[t] >> kv
-            G = hist[t - 1, b * N:(b + 1) * N]
-            ya = x[b, V * (t - 1)]
-            yb = x[b, V * (t - 1) + V - 1]
-            best = np.float32(0.0)
-            bj = 0
-            for j in range(R):
-                s = j * N + g
-                e = v0[s] - ya
-                if V == 1:
-                    c = G[s >> kv] + e * e
-                else:
-                    f = v1[s] - yb
-                    c = G[s >> kv] + e * e + f * f
-                if j == 0 or c < best:
-                    best = c
-                    bj = j
-            path[t - 1] = bj * N + g
-        g = path[1] >> kv
-        path[0] = g | (np.int64(back1[b, g]) << (L - kv))
+                f = v1[s] - xb
+                c = G[s >> kv] + e * e + f * f
+            if j == 0 or c < best:
+                best = c
+                bj = j
+        path[t - 1] = bj * N + g
+    g = path[1] >> kv
+    path[0] = g | (np.int64(back1[g]) << (L - kv))
+    return path
 
 
 def viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.ndarray, end_lo: np.ndarray) -> np.ndarray:
@@ -420,28 +408,16 @@ def viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.nda
             raise ValueError(f"{name} must be a ({x.shape[0]},) integer array, got {getattr(c, 'shape', c)!r}")
         if c.size and (c.min() < -1 or c.max() >= 1 << (L - kv)):
             raise ValueError(f"{name} must be -1 (free) or an (L - kv)-bit value in 0..{(1 << (L - kv)) - 1}")
-    batch = _batch_size(1 << (L - kv), x.shape[0], nb.get_num_threads())
     return _viterbi(np.ascontiguousarray(x), np.ascontiguousarray(values), int(L), int(kv),
-                    start_hi.astype(np.int64), end_lo.astype(np.int64), -1, batch)
-
-
-@nb.njit(cache=True)
-def _batch_size(N, B, threads):
-    """Sequences per `_viterbi_history` call: at most 2^14 / N, so that the batch's three arrays (G_t and
-    two accumulators, N floats per sequence each) take at most 192 KiB and stay in L2 next to the values
-    (batches of 4
-    measured up to 15 % faster than single sequences at N = 4096 on the 2-core EPYC of docs/benchmarks.md,
-    and batches of 2 3x slower at N = 16384), and at least one batch per thread."""
-    return max(1, min((1 << 14) // N, B // threads))
+                    start_hi.astype(np.int64), end_lo.astype(np.int64))
 
 
 @nb.njit(cache=True, parallel=True)
 def _viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.ndarray,
-             end_lo: np.ndarray, method: int = -1, batch: int = 0) -> np.ndarray:
+             end_lo: np.ndarray, method: int = -1) -> np.ndarray:
     """viterbi's kernel (arguments checked there). method: 0 the per-state `_viterbi_one` (the reference),
     1 `_viterbi_blocked`, 2 `_viterbi_history`, -1 the default (1 for V = 1, kV = 2, else 2); 1 and 2 need
-    L >= 2 kV and fall back to 0 otherwise. batch: sequences per `_viterbi_history` call (0: `_batch_size` for one thread).
-    The same paths from every method and batch."""
+    L >= 2 kV and fall back to 0 otherwise. The same paths from every method."""
     B = x.shape[0]
     V = values.shape[1]
     T = x.shape[1] // V
@@ -455,31 +431,18 @@ def _viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.nd
     v0p = _permute_values(v0, L, kv) if method > 0 else v0
     v1p = _permute_values(v1, L, kv) if method > 0 else v1
     N = 1 << (L - kv)
-    if method == 2:
-        if batch < 1:
-            batch = _batch_size(N, B, 1)
-        nbatch = (B + batch - 1) // batch
-        for i in nb.prange(nbatch):
-            lo = i * batch
-            hi = min(B, lo + batch)
-            n = hi - lo
-            _viterbi_history(x[lo:hi], values, v0, v1, v0p, v1p, L, kv, start_hi[lo:hi], end_lo[lo:hi],
-                             np.empty((n, N), np.uint8), np.empty(1 << L, np.float32),
-                             np.empty((T, n * N), np.float32), np.empty(n * N, np.float32),
-                             np.empty(n * N, np.float32), np.empty(N, np.int32), np.empty(n, np.float32),
-                             np.empty(n, np.float32), out[lo:hi])
-        return out
     for b in nb.prange(B):
         cost = np.empty(1 << L, np.float32)
         garg = np.empty(N, np.int32)
-        back = np.empty((T, N), np.uint8)
-        gmin = np.empty(N, np.float32)
-        if method == 1:
-            gperm = np.empty(N, np.float32)
-            out[b] = _viterbi_blocked(x[b], values, v0, v1, v0p, v1p, L, kv, start_hi[b], end_lo[b], back, cost,
-                                      gmin, gperm, garg)
+        if method == 2:
+            out[b] = _viterbi_history(x[b], values, v0, v1, v0p, v1p, L, kv, start_hi[b], end_lo[b],
+                                      np.empty(N, np.uint8), cost, np.empty((T, N), np.float32),
+                                      np.empty(N, np.float32), np.empty(N, np.float32), garg)
+        elif method == 1:
+            out[b] = _viterbi_blocked(x[b], values, v0, v1, v0p, v1p, L, kv, start_hi[b], end_lo[b],
+                                      np.empty((T, N), np.uint8), cost, np.empty(N, np.float32),
+                                      np.empty(N, np.float32), garg)
         else:
-            ncost = np.empty(1 << L, np.float32)
-            out[b] = _viterbi_one(x[b], values, v0, v1, L, kv, start_hi[b], end_lo[b], back, cost, ncost, gmin,
-                                  garg)
+            out[b] = _viterbi_one(x[b], values, v0, v1, L, kv, start_hi[b], end_lo[b], np.empty((T, N), np.uint8),
+                                  cost, np.empty(1 << L, np.float32), np.empty(N, np.float32), garg)
     return out

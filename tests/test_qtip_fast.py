@@ -1,8 +1,7 @@
 """The fast Viterbi searches (issue #17, item 7) give the per-state search's paths bit for bit, on seeded
 inputs, for every code (1MAD, 3INST, HYB), free and tail-biting constraints, and each of their paths:
-`_viterbi_blocked` (the k = 2, V = 1 four-slot pass; the per-slot passes), `_viterbi_history` (batches of
-one and several sequences, the traceback's recomputed predecessors) and the per-state fallback for
-L < 2 kV. Optimality of the per-state search itself is checked against brute force in
+`_viterbi_blocked` (the k = 2, V = 1 four-slot pass; the per-slot passes), `_viterbi_history` (its vector
+passes and the traceback's recomputed predecessors) and the per-state fallback for L < 2 kV. Optimality of the per-state search itself is checked against brute force in
 tests/test_compress.py."""
 
 import numpy as np
@@ -11,15 +10,15 @@ import pytest
 from kernels import trellis as kt
 from numerics.compress import trellis
 
-# (method, batch) of kt._viterbi checked against the per-state search (method 0); batch 0: the default
-FAST = [(1, 0), (2, 1), (2, 2), (2, 0), (-1, 0)]
+# methods of kt._viterbi checked against the per-state search (method 0); -1: the default
+FAST = [1, 2, -1]
 
 
 def _check(x, vals, L, kv, start, end):
     args = (np.ascontiguousarray(x, dtype=np.float32), vals, L, kv, start.astype(np.int64), end.astype(np.int64))
     old = kt._viterbi(*args, 0)
-    for method, batch in FAST:
-        np.testing.assert_array_equal(kt._viterbi(*args, method, batch), old, err_msg=f"method {method} batch {batch}")
+    for method in FAST:
+        np.testing.assert_array_equal(kt._viterbi(*args, method), old, err_msg=f"method {method}")
     return old
 
 
@@ -31,7 +30,7 @@ def test_fast_searches_give_the_per_state_paths(code, L, k):
     kv = k * V
     vals = trellis.state_values(code, L)
     rng = np.random.default_rng(L * 10 + k)
-    B = 5  # not a multiple of the batch sizes
+    B = 5
     T = 40 if L >= 16 else 60
     x = (rng.standard_normal((B, T * V)) * rng.uniform(0.3, 2.0, (B, 1))).astype(np.float32)
     free = np.full(B, -1)

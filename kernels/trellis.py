@@ -315,11 +315,11 @@ def _viterbi_history(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back1
     + d_t(s)): float32, 4x the memory of uint8 back pointers. Each step computes G_{t+1} from G_t alone as
     `_viterbi_blocked` does (the groups h 2^kV + r of step t + 1 have predecessors in the groups j M + h of
     step t, M = 2^(L-2kV), so for fixed (j, r) the loop over h is contiguous in G_t, in the permuted values
-    and in G_{t+1} permuted), but keeps only the minimum: four arrays per loop instead of six, which LLVM
-    vectorises (with the argmin's two more, its runtime alias checks exceed its limit and the loop runs
-    scalar). The traceback recomputes the one chosen group's 2^kV candidates per step from hist, the same
-    expression under the same flags, lowest slot on ties; step 1's back pointers (back1) come from the
-    first step's full cost array."""
+    and in G_{t+1} permuted), but keeps only the minimum, so that each loop writes one array and LLVM
+    vectorises it (with the argmin as well, the blocked passes compile to scalar code, most likely because
+    their runtime alias checks exceed LLVM's limit). The traceback recomputes the one chosen group's 2^kV
+    candidates per step from hist, the same expression under the same flags, lowest slot on ties; step 1's
+    back pointers (back1) come from the first step's full cost array."""
     nstate = 1 << L
     N = 1 << (L - kv)
     R = 1 << kv

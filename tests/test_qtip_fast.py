@@ -1,8 +1,8 @@
 """The fast Viterbi searches (issue #17, item 7) give the per-state search's paths bit for bit, on seeded
 inputs, for every code (1MAD, 3INST, HYB), free and tail-biting constraints, and each of their paths:
 `_viterbi_blocked` (the k = 2, V = 1 four-slot pass; the per-slot passes), `_viterbi_history` (its vector
-passes and the traceback's recomputed predecessors) and the per-state fallback for L < 2 kV. Optimality of the per-state search itself is checked against brute force in
-tests/test_compress.py."""
+passes and the traceback's recomputed predecessors) and the per-state fallback for L < 2 kV. Optimality
+of the per-state search itself is checked against brute force in tests/test_compress.py."""
 
 import numpy as np
 import pytest

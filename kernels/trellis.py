@@ -252,8 +252,8 @@ def _viterbi_blocked(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back,
     return path
 
 
-# The history search's flags: fastmath without reassociation, so that each candidate cost is exactly
-# fma(f, f, fma(e, e, G)) (or fma(e, e, G) for V = 1) in the vector pass and in the scalar traceback alike.
+# The history search's flags: fastmath without reassociation, so that each candidate cost is (G + e e) + f f
+# in that order (two FMAs where the CPU has them), in the vector passes and in the scalar traceback alike.
 _NO_REASSOC = {"nnan", "ninf", "nsz", "contract", "arcp"}
 
 
@@ -261,14 +261,14 @@ _NO_REASSOC = {"nnan", "ninf", "nsz", "contract", "arcp"}
 def _history_step(G, Gn, A, B, v0p, v1p, xa, xb, R, M, V):
     """One step of `_viterbi_history`: Gn (natural order) = the groups' best costs of the next step from
     G, this step's: the minimum over the predecessor slots j, two slots per pass (a pair per loop measured
-    ~15 % faster than one; four ran scalar), with A and B as ping-pong accumulators in the permuted order
+    ~15 % faster than one slot, and four slower), with A and B as ping-pong accumulators in the permuted order
     r M + h. Only the minimum's value is kept, which no order of the slots changes."""
     for jp in range(R // 2):
         j = 2 * jp
         g0 = G[j * M:(j + 1) * M]
         g1 = G[(j + 1) * M:(j + 2) * M]
         # read one accumulator and write the other: an in-place `acc = c if c < acc else acc` becomes a
-        # masked store (vmaskmovps), measured several times slower than vminps and a plain store
+        # masked store (vmaskmovps), measured 2-3x slower than vminps and a plain store
         src = B if jp % 2 == 0 else A
         dst = A if jp % 2 == 0 else B
         for r in range(R):

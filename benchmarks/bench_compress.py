@@ -1,7 +1,8 @@
 """Weight-compression speed: QTIP trellis encoding (tail-biting Viterbi, L = 16, k = 2; 1MAD, 3INST and HYB),
-the blocked search against the per-state search it replaced (kernels.trellis._viterbi(..., blocked=False),
-kept as the fallback for L < 2 kV) in the same run on the same sequences, paths compared; E8P exact
-nearest-point search; the fast Walsh-Hadamard transform against a dense Hadamard matmul.
+the default search (kernels.trellis: `_viterbi_blocked` for 1MAD and 3INST, `_viterbi_history` for HYB)
+against the per-state search it replaced (kernels.trellis._viterbi(..., method=0), kept as the fallback
+for L < 2 kV) in the same run on the same sequences, paths compared; E8P exact nearest-point search; the
+fast Walsh-Hadamard transform against a dense Hadamard matmul.
 
 Usage: python benchmarks/bench_compress.py [--threads N]
 Targets: QTIP encoding >= 10^4 weights/s (issue #8), >= 4x the per-state search (issue #17).
@@ -21,11 +22,11 @@ from numerics.compress.hadamard import hadamard_matrix
 
 
 def _per_state(x, values, L, kv, start_hi, end_lo):
-    return kt._viterbi(x, values, L, kv, start_hi, end_lo, False)
+    return kt._viterbi(x, values, L, kv, start_hi, end_lo, 0)
 
 
 def qtip_old_vs_new(x, rounds: int = 3) -> None:
-    """encode_sequences with the blocked search and with the per-state one, interleaved, best of `rounds`
+    """encode_sequences with the default search and with the per-state one, interleaved, best of `rounds`
     (HYB: V = 2, the 256 weights of a sequence in 128 steps)."""
     for code in trellis.CODES:
         new = trellis.encode_sequences(x[:2], code, 16, 2)  # compile
@@ -41,7 +42,7 @@ def qtip_old_vs_new(x, rounds: int = 3) -> None:
                 t_old = min(t_old, time.perf_counter() - t0)
             finally:
                 trellis.viterbi = saved
-        print(f"QTIP {code:5s} L=16 k=2: blocked {x.size / t_new:9,.0f} weights/s, per-state {x.size / t_old:8,.0f} "
+        print(f"QTIP {code:5s} L=16 k=2: fast {x.size / t_new:9,.0f} weights/s, per-state {x.size / t_old:8,.0f} "
               f"weights/s: {t_old / t_new:4.1f}x; identical paths: {np.array_equal(new, old)}")
 
 

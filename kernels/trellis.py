@@ -4,9 +4,12 @@ States are L-bit windows of the bit stream; each step shifts in kV new bits, so 
 state are the low L - kV bits of the state before it. `values[s]` (2^L, V) is the code's value of state
 s. A sequence of T steps (T V weights) is encoded by the state path minimising the squared error.
 
-Two searches with the same paths: `_viterbi_blocked` (L >= 2 kV: one contiguous, vectorised pass over
-the predecessors per step, working on the groups' best costs only) and the per-state `_viterbi_one` (the
-fallback for L < 2 kV, and the reference the tests and benchmarks compare the blocked one with).
+Three searches with the same paths: the per-state `_viterbi_one` (the fallback for L < 2 kV, and the
+reference the tests and benchmarks compare the others with); `_viterbi_blocked` (L >= 2 kV: contiguous,
+vectorised passes over the predecessors per step on the groups' best costs, back pointers kept; the
+default for V = 1, kV = 2, its four-slot pass); `_viterbi_history` (L >= 2 kV: the same passes keeping
+only the minimum and every step's best costs, predecessors recomputed on the traceback; the default
+otherwise, e.g. V = 2, kV = 4).
 """
 
 import numba as nb
@@ -15,7 +18,8 @@ import numpy as np
 INF = np.float32(3.0e38)
 
 
-@nb.njit(cache=True, fastmath=True, inline="always")
+# not inlined: every search calls this one compiled function, so their first costs are the same bits
+@nb.njit(cache=True, fastmath=True)
 def _first_costs(x, values, kv, start_hi, cost):
     """cost[s]: the squared error of state s's values against the first V inputs; INF where the state's
     high bits are not start_hi (unless -1)."""
@@ -248,6 +252,137 @@ def _viterbi_blocked(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back,
     return path
 
 
+# The history search's flags: fastmath without reassociation, so that each candidate cost is (G + e e) + f f
+# in that order (two FMAs where the CPU has them), in the vector passes and in the scalar traceback alike.
+_NO_REASSOC = {"nnan", "ninf", "nsz", "contract", "arcp"}
+
+
+@nb.njit(cache=True, fastmath=_NO_REASSOC)
+def _history_step(G, Gn, A, B, v0p, v1p, xa, xb, R, M, V):
+    """One step of `_viterbi_history`: Gn (natural order) = the groups' best costs of the next step from
+    G, this step's: the minimum over the predecessor slots j, two slots per pass (a pair per loop measured
+    ~15 % faster than one slot, and four slower), with A and B as ping-pong accumulators in the permuted order
+    r M + h. Only the minimum's value is kept, which no order of the slots changes."""
+    for jp in range(R // 2):
+        j = 2 * jp
+        g0 = G[j * M:(j + 1) * M]
+        g1 = G[(j + 1) * M:(j + 2) * M]
+        # read one accumulator and write the other: an in-place `acc = c if c < acc else acc` becomes a
+        # masked store (vmaskmovps), measured 2-3x slower than vminps and a plain store
+        src = B if jp % 2 == 0 else A
+        dst = A if jp % 2 == 0 else B
+        for r in range(R):
+            q0 = (j * R + r) * M
+            q1 = q0 + R * M
+            a0 = v0p[q0:q0 + M]
+            b0 = v1p[q0:q0 + M]
+            a1 = v0p[q1:q1 + M]
+            b1 = v1p[q1:q1 + M]
+            gi = src[r * M:(r + 1) * M]
+            go = dst[r * M:(r + 1) * M]
+            if V == 1:
+                for h in range(M):
+                    e = a0[h] - xa
+                    c = g0[h] + e * e
+                    e = a1[h] - xa
+                    d = g1[h] + e * e
+                    c = d if d < c else c
+                    g = gi[h] if jp > 0 else c
+                    go[h] = c if c < g else g
+            else:
+                for h in range(M):
+                    e = a0[h] - xa
+                    f = b0[h] - xb
+                    c = g0[h] + e * e + f * f
+                    e = a1[h] - xa
+                    f = b1[h] - xb
+                    d = g1[h] + e * e + f * f
+                    c = d if d < c else c
+                    g = gi[h] if jp > 0 else c
+                    go[h] = c if c < g else g
+    last = A if (R // 2) % 2 == 1 else B
+    for r in range(R):
+        src = last[r * M:(r + 1) * M]
+        for h in range(M):
+            Gn[h * R + r] = src[h]
+
+
+@nb.njit(cache=True, fastmath=_NO_REASSOC)
+def _viterbi_history(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back1, cost, hist, A, B, garg):
+    """`_viterbi_one` for L >= 2 kV with the same paths, without back pointers in the forward pass.
+
+    hist (T, 2^(L-kV)) keeps every step's G_t, the groups' best predecessor costs (cost_t[s] = G_t[s >> kV]
+    + d_t(s)): float32, 4x the memory of uint8 back pointers. Each step computes G_{t+1} from G_t alone as
+    `_viterbi_blocked` does (the groups h 2^kV + r of step t + 1 have predecessors in the groups j M + h of
+    step t, M = 2^(L-2kV), so for fixed (j, r) the loop over h is contiguous in G_t, in the permuted values
+    and in G_{t+1} permuted), but keeps only the minimum, so that each loop writes one array and LLVM
+    vectorises it (with the argmin as well, the blocked passes compile to scalar code, most likely because
+    their runtime alias checks exceed LLVM's limit). The traceback recomputes the one chosen group's 2^kV
+    candidates per step from hist, the same expression under the same flags, lowest slot on ties; step 1's
+    back pointers (back1) come from the first step's full cost array."""
+    nstate = 1 << L
+    N = 1 << (L - kv)
+    R = 1 << kv
+    M = N >> kv
+    V = values.shape[1]
+    T = x.shape[0] // V
+    path = np.empty(T, np.int64)
+    _first_costs(x, values, kv, start_hi, cost)
+    if T == 1:
+        path[0] = _best_end(cost, nstate, N, end_lo)
+        return path
+    g1 = hist[1]
+    for g in range(N):
+        g1[g] = cost[g]
+        garg[g] = 0
+    for j in range(1, R):
+        cj = cost[j * N:(j + 1) * N]
+        for g in range(N):
+            c = cj[g]
+            better = c < g1[g]
+            g1[g] = c if better else g1[g]
+            garg[g] = j if better else garg[g]
+    for g in range(N):
+        back1[g] = garg[g]
+    for t in range(1, T - 1):
+        _history_step(hist[t], hist[t + 1], A, B, v0p, v1p, x[V * t], x[V * t + V - 1], R, M, V)
+    # the last step's per-state costs, for the choice of the end state
+    G = hist[T - 1]
+    xa = x[V * (T - 1)]
+    xb = x[V * (T - 1) + V - 1]
+    for s in range(nstate):
+        e = v0[s] - xa
+        if V == 1:
+            cost[s] = G[s >> kv] + e * e
+        else:
+            f = v1[s] - xb
+            cost[s] = G[s >> kv] + e * e + f * f
+    path[T - 1] = _best_end(cost, nstate, N, end_lo)
+    for t in range(T - 1, 1, -1):
+        # the lowest slot j minimising cost_{t-1}[j 2^(L-kV) + g] (strict <, as the forward passes)
+        g = path[t] >> kv
+        G = hist[t - 1]
+        xa = x[V * (t - 1)]
+        xb = x[V * (t - 1) + V - 1]
+        best = np.float32(0.0)
+        bj = 0
+        for j in range(R):
+            s = j * N + g
+            e = v0[s] - xa
+            if V == 1:
+                c = G[s >> kv] + e * e
+            else:
+                f = v1[s] - xb
+                c = G[s >> kv] + e * e + f * f
+            if j == 0 or c < best:
+                best = c
+                bj = j
+        path[t - 1] = bj * N + g
+    g = path[1] >> kv
+    path[0] = g | (np.int64(back1[g]) << (L - kv))
+    return path
+
+
 def viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.ndarray, end_lo: np.ndarray) -> np.ndarray:
     """x: (B, T V) float32 sequences; values (2^L, V) float32, V = 1 or 2. start_hi, end_lo: (B,) int64 constraints
     (-1: free, else an (L - kV)-bit value). Returns the state paths (B, T) int64. Every shape, dtype and
@@ -279,29 +414,35 @@ def viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.nda
 
 @nb.njit(cache=True, parallel=True)
 def _viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.ndarray,
-             end_lo: np.ndarray, blocked: bool = True) -> np.ndarray:
-    """viterbi's kernel (arguments checked there): `_viterbi_blocked` where L >= 2 kV, else (or with
-    blocked=False, for the benchmark's comparison) the per-state `_viterbi_one`; the same paths."""
+             end_lo: np.ndarray, method: int = -1) -> np.ndarray:
+    """viterbi's kernel (arguments checked there). method: 0 the per-state `_viterbi_one` (the reference),
+    1 `_viterbi_blocked`, 2 `_viterbi_history`, -1 the default (1 for V = 1, kV = 2, else 2); 1 and 2 need
+    L >= 2 kV and fall back to 0 otherwise. The same paths from every method."""
     B = x.shape[0]
     V = values.shape[1]
     T = x.shape[1] // V
     out = np.empty((B, T), np.int64)
     v0 = np.ascontiguousarray(values[:, 0])
     v1 = np.ascontiguousarray(values[:, V - 1])
-    blocked = blocked and L >= 2 * kv
-    v0p = _permute_values(v0, L, kv) if blocked else v0
-    v1p = _permute_values(v1, L, kv) if blocked else v1
+    if method < 0:
+        method = 1 if V == 1 and kv == 2 else 2
+    if L < 2 * kv:
+        method = 0
+    v0p = _permute_values(v0, L, kv) if method > 0 else v0
+    v1p = _permute_values(v1, L, kv) if method > 0 else v1
+    N = 1 << (L - kv)
     for b in nb.prange(B):
-        back = np.empty((T, 1 << (L - kv)), np.uint8)
         cost = np.empty(1 << L, np.float32)
-        gmin = np.empty(1 << (L - kv), np.float32)
-        garg = np.empty(1 << (L - kv), np.int32)
-        if blocked:
-            gperm = np.empty(1 << (L - kv), np.float32)
-            out[b] = _viterbi_blocked(x[b], values, v0, v1, v0p, v1p, L, kv, start_hi[b], end_lo[b], back, cost,
-                                      gmin, gperm, garg)
+        garg = np.empty(N, np.int32)
+        if method == 2:
+            out[b] = _viterbi_history(x[b], values, v0, v1, v0p, v1p, L, kv, start_hi[b], end_lo[b],
+                                      np.empty(N, np.uint8), cost, np.empty((T, N), np.float32),
+                                      np.empty(N, np.float32), np.empty(N, np.float32), garg)
+        elif method == 1:
+            out[b] = _viterbi_blocked(x[b], values, v0, v1, v0p, v1p, L, kv, start_hi[b], end_lo[b],
+                                      np.empty((T, N), np.uint8), cost, np.empty(N, np.float32),
+                                      np.empty(N, np.float32), garg)
         else:
-            ncost = np.empty(1 << L, np.float32)
-            out[b] = _viterbi_one(x[b], values, v0, v1, L, kv, start_hi[b], end_lo[b], back, cost, ncost, gmin,
-                                  garg)
+            out[b] = _viterbi_one(x[b], values, v0, v1, L, kv, start_hi[b], end_lo[b], np.empty((T, N), np.uint8),
+                                  cost, np.empty(1 << L, np.float32), np.empty(N, np.float32), garg)
     return out

@@ -61,7 +61,7 @@ class FloatOracle:
 def posit_bits(q, n, es):
     """The bit string of the nonzero rational q as posit<n, es> before rounding (Posit Standard 2022 §4):
     (negative, the n - 1 kept magnitude bits as an integer, the guard bit, the sticky bit). Independent of
-    the rounding mode, so one call serves every mode (posit_round)."""
+    the rounding mode, so one call serves every mode (posit_pick)."""
     neg = q < 0
     x = -q if neg else q
     scale = x.numerator.bit_length() - x.denominator.bit_length()
@@ -82,19 +82,13 @@ def posit_bits(q, n, es):
 
 
 def posit_pick(neg, m, guard, sticky, n, mode):
-    """The posit<n> code from posit_bits's bit string, rounded in `mode`."""
+    """The posit<n> code of posit_bits's bit string rounded in `mode`: the rational's code by rounding its
+    bit string (Posit Standard 2022 §4)."""
     up = {RoundMode.TIES_TO_EVEN: guard and (sticky or m % 2 == 1), RoundMode.TIES_TO_AWAY: bool(guard),
           RoundMode.TOWARD_ZERO: False, RoundMode.TOWARD_POSITIVE: (not neg) and (guard or sticky),
           RoundMode.TOWARD_NEGATIVE: neg and (guard or sticky)}[mode]
     m = min(max(m + up, 1), (1 << (n - 1)) - 1)  # never to 0, never to NaR
     return (-m) % (1 << n) if neg else m
-
-
-def posit_round(q, n, es, mode):
-    """The posit<n, es> code of the rational q by rounding its bit string (Posit Standard 2022 §4)."""
-    if q == 0:
-        return 0
-    return posit_pick(*posit_bits(q, n, es), n, mode)
 
 
 def _exact(op, a, b, c=None):

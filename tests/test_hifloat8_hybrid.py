@@ -1,7 +1,9 @@
 """HiFloat8 hybrid rounding (HR, arXiv 2409.16626 §3.2 eq. (3), Fig. 2) against an exact `fractions`
 statement of the paper's rule over the HiF8 codebook: every float16 and every bfloat16 (SR2 sources),
-and complete (F14, T14) grids of float32 (SR14) in three HiF8 precision regions."""
+and complete (F14, T14) grids of float32 (SR14) in five HiF8 precision regions. The large sets use the same
+rule on arrays (hr_reference_array), which test_array_reference_is_the_fractions_reference ties to it."""
 
+from bisect import bisect_right
 from fractions import Fraction
 
 import ml_dtypes
@@ -25,6 +27,8 @@ def codebook() -> tuple[list, dict]:
 
 
 LEVELS, CODE_OF = codebook()
+LEVELS_F64 = np.array([float(v) for v in LEVELS])  # exact: dyadic values of a few bits
+CODES = np.array([CODE_OF[v] for v in LEVELS])
 
 
 def hr_reference(x: float, src_bits: int, src: str, saturate: bool) -> int:
@@ -43,7 +47,7 @@ def hr_reference(x: float, src_bits: int, src: str, saturate: bool) -> int:
     if a >= INF_LEVEL:
         q = INF_LEVEL
     else:
-        k = max(i for i, v in enumerate(LEVELS) if v <= a)
+        k = bisect_right(LEVELS, a) - 1  # the largest level <= a
         lo, hi = LEVELS[k], LEVELS[k + 1]
         frac = (a - lo) / (hi - lo)
         if abs(e) < 4:  # TA: nearest, ties away from zero
@@ -60,14 +64,67 @@ def hr_reference(x: float, src_bits: int, src: str, saturate: bool) -> int:
     return 0 if code == 0 else sign | code
 
 
-def check(x: np.ndarray, saturate: bool = True) -> None:
+def hr_reference_array(x: np.ndarray, saturate: bool) -> np.ndarray:
+    """hr_reference on an array, in float64, where every step is exact: the source values are float64s; the
+    neighbouring levels lo <= |x| < hi have hi <= 2 lo (or lo = 0), so |x| - lo is exact (Sterbenz), and
+    hi - lo is a power of two, so the fraction and its scaling by 4 or 2^14 are exact
+    (test_codebook_spacing_keeps_the_array_reference_exact)."""
+    raw = x.view(np.uint32 if x.dtype.name == "float32" else np.uint16).astype(np.int64)
+    a = np.abs(x.astype(np.float64))
+    nan, inf = np.isnan(a), np.isinf(a)
+    a = np.where(nan | inf, 0.0, a)
+    e = np.frexp(a)[1] - 1
+    k = np.minimum(np.searchsorted(LEVELS_F64, a, side="right") - 1, LEVELS_F64.size - 2)  # largest level <= a
+    lo, hi = LEVELS_F64[k], LEVELS_F64[k + 1]
+    frac = (a - lo) / (hi - lo)
+    if x.dtype.name == "float32":
+        f, t = np.floor(frac * 2.0 ** 14), raw & 0x3FFF
+    else:
+        f, t = np.floor(frac * 4), 2 * (raw & 1) + 1
+    up = np.where(np.abs(e) < 4, frac >= 0.5, (frac > 0) & (f >= t))
+    code = np.where(a >= float(INF_LEVEL), 0x6F, np.where(up, CODES[k + 1], CODES[k]))
+    if saturate:
+        code = np.where(code == 0x6F, 0x6E, code)
+    sign = np.where(np.signbit(x), 0x80, 0)
+    out = np.where(code == 0, 0, sign | code)
+    out = np.where(inf, sign | (0x6E if saturate else 0x6F), out)
+    return np.where(nan, 0x80, out).astype(np.uint8)
+
+
+def check(x: np.ndarray, saturate: bool = True, fractions: bool = False) -> None:
+    """lowbit's codes against hr_reference_array (fractions=True: against hr_reference, value by value)."""
     src = x.dtype.name
     raw = x.view(np.uint32 if src == "float32" else np.uint16)
     got = HIF8.encode(x, rounding=TA, hybrid=True, saturate=saturate)
-    want = np.array([hr_reference(float(v), int(b), src, saturate) for v, b in zip(x, raw)], np.uint8)
+    if fractions:
+        want = np.array([hr_reference(float(v), int(b), src, saturate) for v, b in zip(x, raw)], np.uint8)
+    else:
+        want = hr_reference_array(x, saturate)
     bad = np.flatnonzero(got != want)
     assert bad.size == 0, (f"{bad.size} mismatches, first x={x[bad[0]]!r} got {got[bad[0]]:#04x} "
                            f"want {want[bad[0]]:#04x}")
+
+
+def test_codebook_spacing_keeps_the_array_reference_exact():
+    """What hr_reference_array's exactness rests on: neighbouring levels differ by a power of two, and each
+    positive level is at least half the next one."""
+    step = np.diff(LEVELS_F64)
+    assert (np.frexp(step)[0] == 0.5).all()
+    assert (LEVELS_F64[2:] <= 2 * LEVELS_F64[1:-1]).all() and LEVELS_F64[0] == 0
+
+
+@pytest.mark.slow  # it vouches for the reference of the exhaustive sets, which are slow too
+def test_array_reference_is_the_fractions_reference():
+    """hr_reference_array gives hr_reference's codes: on every 37th float16 and bfloat16 and every 101st
+    value of each float32 grid, both signs, saturating or not."""
+    sets = [np.arange(0, 1 << 16, 37, dtype=np.uint16).view(dt) for dt in (np.float16, ml_dtypes.bfloat16)]
+    sets += [f32_grid(e, kept)[::101] for e, kept in GRIDS]
+    for x in sets:
+        x = np.concatenate([x, -x])
+        raw = x.view(np.uint32 if x.dtype.name == "float32" else np.uint16)
+        for saturate in (True, False):
+            want = [hr_reference(float(v), int(b), x.dtype.name, saturate) for v, b in zip(x, raw)]
+            np.testing.assert_array_equal(hr_reference_array(x, saturate), np.array(want, np.uint8))
 
 
 @pytest.mark.slow
@@ -90,10 +147,12 @@ def f32_grid(e: int, kept: int) -> np.ndarray:
     return bits.astype(np.uint32).view(np.float32)
 
 
+# a source binade on each side of 1 per kept mantissa width (2, 1, 0 bits; 0 bits only below 2^-15)
+GRIDS = [(5, 2), (10, 1), (-20, 0), (-6, 2), (-12, 1)]
+
+
 @pytest.mark.slow
-# one source binade per kept mantissa width (2, 1, 0 bits); negative exponents with 1 and 2 kept bits are
-# covered by the exhaustive 16-bit sources and the random float32 test (each full grid here takes ~20 s)
-@pytest.mark.parametrize("e, kept", [(5, 2), (10, 1), (-20, 0)])
+@pytest.mark.parametrize("e, kept", GRIDS)
 def test_hybrid_float32_sr14_complete_grid(e, kept):
     x = f32_grid(e, kept)
     check(np.concatenate([x, -x[::7]]))
@@ -104,7 +163,7 @@ def test_hybrid_float32_random_and_specials():
     x = (rng.standard_normal(20_000) * np.exp2(rng.uniform(-30, 18, 20_000))).astype(np.float32)
     x[:10] = [0.0, -0.0, np.inf, -np.inf, np.nan, 2.0 ** 15, 1.25 * 2 ** 15, 1.5 * 2 ** 15, 2.0 ** -23, 15.5]
     for saturate in (True, False):
-        check(x, saturate)
+        check(x, saturate, fractions=True)
 
 
 def test_hybrid_is_ta_where_exponent_small_and_exact_values_stay():

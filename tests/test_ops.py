@@ -1,6 +1,7 @@
 """numerics.ops against an independent exact oracle (fractions): every pair of codes of 8-bit formats
 (65,536 pairs per op), samples for 16- and 32-bit formats, every deterministic rounding mode."""
 
+import functools
 import math
 from bisect import bisect_left
 from fractions import Fraction
@@ -57,10 +58,10 @@ class FloatOracle:
         return -float(v) if neg else float(v)
 
 
-def posit_round(q, n, es, mode):
-    """The posit<n, es> code of the rational q by rounding its bit string (Posit Standard 2022 §4)."""
-    if q == 0:
-        return 0
+def posit_bits(q, n, es):
+    """The bit string of the nonzero rational q as posit<n, es> before rounding (Posit Standard 2022 §4):
+    (negative, the n - 1 kept magnitude bits as an integer, the guard bit, the sticky bit). Independent of
+    the rounding mode, so one call serves every mode (posit_pick)."""
     neg = q < 0
     x = -q if neg else q
     scale = x.numerator.bit_length() - x.denominator.bit_length()
@@ -77,7 +78,12 @@ def posit_round(q, n, es, mode):
         frac -= b
     body, guard = bits[:n - 1], bits[n - 1]
     sticky = frac != 0 or any(bits[n:])
-    m = int("".join(map(str, body)), 2)
+    return neg, int("".join(map(str, body)), 2), guard, sticky
+
+
+def posit_pick(neg, m, guard, sticky, n, mode):
+    """The posit<n> code of posit_bits's bit string rounded in `mode`: the rational's code by rounding its
+    bit string (Posit Standard 2022 §4)."""
     up = {RoundMode.TIES_TO_EVEN: guard and (sticky or m % 2 == 1), RoundMode.TIES_TO_AWAY: bool(guard),
           RoundMode.TOWARD_ZERO: False, RoundMode.TOWARD_POSITIVE: (not neg) and (guard or sticky),
           RoundMode.TOWARD_NEGATIVE: neg and (guard or sticky)}[mode]
@@ -99,21 +105,26 @@ def _exact(op, a, b, c=None):
     raise AssertionError(op)
 
 
-def _float_expected(f, oracle, op, xa, xb, mode, xc=None):
-    """Expected codes for float operands given as float64 arrays (specials by IEEE float arithmetic)."""
-    out = np.empty(xa.shape, np.float64)
+def _float_expected(f, oracle, op, xa, xb, modes, xc=None):
+    """Expected codes in each mode ({mode: codes}) for float operands given as float64 arrays (specials by
+    IEEE float arithmetic). The exact result of each pair is computed once for all modes, and each distinct
+    exact result is rounded once per mode (many pairs share one: a + b = b + a)."""
+    out = {mode: np.empty(xa.shape, np.float64) for mode in modes}
     with np.errstate(all="ignore"):
         special = {"add": xa + xb, "sub": xa - xb, "mul": xa * xb, "div": xa / xb}.get(op)
         if op == "fma":
             special = xa * xb + xc
+    frac = functools.cache(lambda v: Fraction(v))
+    rounded = {}  # exact nonzero result -> its rounding in each mode
     for i in range(xa.size):
-        a, b = xa.flat[i], xb.flat[i]
-        cc = None if xc is None else xc.flat[i]
+        a, b = float(xa.flat[i]), float(xb.flat[i])
+        cc = None if xc is None else float(xc.flat[i])
         args = (a, b) if cc is None else (a, b, cc)
         if not all(math.isfinite(v) for v in args) or (op == "div" and b == 0):
-            out.flat[i] = special.flat[i]
+            for mode in modes:
+                out[mode].flat[i] = special.flat[i]
             continue
-        q = _exact(op, *(Fraction(float(v)) for v in args))
+        q = _exact(op, *(frac(v) for v in args))
         if q == 0:  # IEEE 754 §6.3 zero signs
             if op == "mul" or op == "div":
                 sgn = -1 if (math.copysign(1, a) * math.copysign(1, b)) < 0 else 1
@@ -121,13 +132,18 @@ def _float_expected(f, oracle, op, xa, xb, mode, xc=None):
                 terms = [a, -b] if op == "sub" else [a, b]
             else:  # fma: the sign of the (possibly zero) product and of c
                 terms = [math.copysign(1.0, a) * math.copysign(1.0, b), cc]
-            if op not in ("mul", "div"):
-                signs = {math.copysign(1, t) for t in terms}
-                sgn = signs.pop() if len(signs) == 1 else (-1 if mode == RoundMode.TOWARD_NEGATIVE else 1)
-            out.flat[i] = oracle.round(q, mode, sgn)
+            for mode in modes:
+                if op not in ("mul", "div"):
+                    signs = {math.copysign(1, t) for t in terms}
+                    sgn = signs.pop() if len(signs) == 1 else (-1 if mode == RoundMode.TOWARD_NEGATIVE else 1)
+                out[mode].flat[i] = oracle.round(q, mode, sgn)
         else:
-            out.flat[i] = oracle.round(q, mode)
-    return f.encode(out, saturate=True)
+            vals = rounded.get(q)
+            if vals is None:
+                vals = rounded[q] = [oracle.round(q, mode) for mode in modes]
+            for mode, v in zip(modes, vals):
+                out[mode].flat[i] = v
+    return {mode: f.encode(v, saturate=True) for mode, v in out.items()}
 
 
 FLOAT8 = [("e4m3", MODES), ("e5m2", [RoundMode.TIES_TO_EVEN, RoundMode.TOWARD_NEGATIVE]),
@@ -151,9 +167,10 @@ def test_float_formats_every_pair(name, modes, op):
         keep = f.decode(b) != 0
         a, b = a[keep], b[keep]
     xa, xb = f.decode(a), f.decode(b)
+    expected = _float_expected(f, oracle, op, xa, xb, modes)
     for mode in modes:
         got = getattr(ops, op)(a, b, f, mode)
-        want = _float_expected(f, oracle, op, xa, xb, mode)
+        want = expected[mode]
         nanmask = np.isnan(f.decode(want))
         assert np.array_equal(np.isnan(f.decode(got)), nanmask), (name, op, mode)
         bad = np.flatnonzero((got != want) & ~nanmask)
@@ -171,6 +188,8 @@ def test_sqrt_every_code(name):
     if not f.has_nan:  # sqrt of a negative number has no value there: tested as an error
         c = c[~(f.decode(c) < 0)]
     x = f.decode(c)
+    mags = oracle.mags
+    squares = [m * m for m in mags]
     for mode in MODES:
         got = ops.sqrt(c, f, mode)
         for i, v in enumerate(x):
@@ -178,8 +197,7 @@ def test_sqrt_every_code(name):
                 continue
             # sqrt(v) against the value grid, exactly: compare squares
             q = Fraction(v)
-            mags = oracle.mags
-            j = bisect_left([m * m for m in mags], q)
+            j = bisect_left(squares, q)
             if j < len(mags) and mags[j] * mags[j] == q:
                 want = mags[j]
             elif j >= len(mags):
@@ -206,15 +224,33 @@ def test_posits_every_pair(n, modes, op):
     f = nx.PositFormat(bits=n, es=2)
     a, b = _pairs(n)
     xa, xb = f.decode(a.astype(f.code_dtype)), f.decode(b.astype(f.code_dtype))
+    frac = {v: Fraction(v) for v in f.values()}
+    bit_strings = {}  # exact nonzero result -> posit_bits (one per distinct result: a * b = b * a)
+    want = {mode: np.empty(a.size, np.int64) for mode in modes}
+    for i in range(a.size):
+        va, vb = xa[i], xb[i]
+        if not (math.isfinite(va) and math.isfinite(vb)) or (op == "div" and vb == 0):
+            for mode in modes:
+                want[mode][i] = -1  # NaR, checked below
+            continue
+        q = _exact(op, frac[va], frac[vb])
+        if q == 0:
+            for mode in modes:
+                want[mode][i] = 0
+            continue
+        s = bit_strings.get(q)
+        if s is None:
+            s = bit_strings[q] = posit_bits(q, n, 2)
+        for mode in modes:
+            want[mode][i] = posit_pick(*s, n, mode)
+    nar = want[modes[0]] == -1
     for mode in modes:
-        got = getattr(ops, op)(a.astype(f.code_dtype), b.astype(f.code_dtype), f, mode)
-        for i in range(a.size):
-            va, vb = xa[i], xb[i]
-            if not (math.isfinite(va) and math.isfinite(vb)) or (op == "div" and vb == 0):
-                assert got[i] == f.nan_code
-                continue
-            want = posit_round(_exact(op, Fraction(va), Fraction(vb)), n, 2, mode)
-            assert got[i] == want, (op, mode.name, va, vb, f.decode(got[i]), f.decode(np.array([want])))
+        got = getattr(ops, op)(a.astype(f.code_dtype), b.astype(f.code_dtype), f, mode).astype(np.int64)
+        assert (got[nar] == f.nan_code).all(), (op, mode.name, "NaR")
+        bad = np.flatnonzero(got != np.where(nar, f.nan_code, want[mode]))
+        assert bad.size == 0, (op, mode.name, f"{bad.size} mismatches, first", xa[bad[0]], xb[bad[0]],
+                               f.decode(got[bad[0]:bad[0] + 1].astype(f.code_dtype)),
+                               f.decode(want[mode][bad[0]:bad[0] + 1].astype(f.code_dtype)))
 
 
 @pytest.mark.slow
@@ -231,19 +267,23 @@ def test_int8_every_pair():
     nz = xb != 0
     for mode in MODES:
         got = f.decode(ops.div(a[nz], b[nz], f, mode))
-        want = [_round_ratio(Fraction(int(p), int(q)), mode) for p, q in zip(xa[nz], xb[nz])]
+        want = _round_ratio(xa[nz], xb[nz], mode)
         assert np.array_equal(got, np.clip(want, -128, 127))
 
 
-def _round_ratio(q, mode):
-    fl = math.floor(q)
-    frac = q - fl
-    if frac == 0:
-        return fl
-    up = {RoundMode.TOWARD_ZERO: q < 0, RoundMode.TOWARD_POSITIVE: True, RoundMode.TOWARD_NEGATIVE: False,
-          RoundMode.TIES_TO_AWAY: frac > Fraction(1, 2) or (frac == Fraction(1, 2) and q > 0),
-          RoundMode.TIES_TO_EVEN: frac > Fraction(1, 2) or (frac == Fraction(1, 2) and fl % 2 == 1)}[mode]
-    return fl + up
+def _round_ratio(p, q, mode):
+    """p / q rounded to an integer in `mode`, in exact integer arithmetic (int64 arrays, q != 0): floor
+    division, then the remainder's fraction of |q| against one half."""
+    fl = p // q  # floor, also for negative operands
+    twice_rem = 2 * np.abs(p - fl * q)  # 2 * (p/q - fl) * |q|, exact
+    half = twice_rem == np.abs(q)  # the fraction is exactly 1/2
+    over = twice_rem > np.abs(q)
+    negative = (p < 0) != (q < 0)
+    up = {RoundMode.TOWARD_ZERO: negative, RoundMode.TOWARD_POSITIVE: np.ones(p.shape, bool),
+          RoundMode.TOWARD_NEGATIVE: np.zeros(p.shape, bool),
+          RoundMode.TIES_TO_AWAY: over | (half & ~negative),
+          RoundMode.TIES_TO_EVEN: over | (half & (fl % 2 == 1))}[mode]
+    return fl + (up & (twice_rem != 0))
 
 
 @pytest.mark.slow
@@ -257,18 +297,24 @@ def test_fma_and_wide_formats_sampled(name):
     xa, xb, xc = f.decode(a), f.decode(b), f.decode(c)
     is_posit = isinstance(f, nx.PositFormat)
     oracle = None if is_posit else FloatOracleWide(f)
-    for mode in (RoundMode.TIES_TO_EVEN, RoundMode.TOWARD_NEGATIVE, RoundMode.TIES_TO_AWAY):
-        for op in ("add", "mul", "div", "fma"):
-            got = ops.fma(a, b, c, f, mode) if op == "fma" else getattr(ops, op)(a, b, f, mode)
-            for i in range(n):
-                args = [Fraction(float(v[i])) for v in ((xa, xb, xc) if op == "fma" else (xa, xb))]
-                if op == "div" and args[1] == 0:
-                    continue
-                q = _exact(op, *args)
-                if is_posit:
-                    assert got[i] == posit_round(q, f.bits, f.es, mode), (name, op, mode.name, i)
-                elif q != 0:
-                    assert f.decode(got[i]) == oracle.round(q, mode), (name, op, mode.name, i)
+    modes = (RoundMode.TIES_TO_EVEN, RoundMode.TOWARD_NEGATIVE, RoundMode.TIES_TO_AWAY)
+    fa, fb, fc = ([Fraction(float(v)) for v in x] for x in (xa, xb, xc))
+    for op in ("add", "mul", "div", "fma"):
+        got = {mode: ops.fma(a, b, c, f, mode) if op == "fma" else getattr(ops, op)(a, b, f, mode) for mode in modes}
+        got_value = {mode: f.decode(g) for mode, g in got.items()}
+        for i in range(n):
+            args = (fa[i], fb[i], fc[i]) if op == "fma" else (fa[i], fb[i])
+            if op == "div" and args[1] == 0:
+                continue
+            q = _exact(op, *args)  # once for every mode
+            if is_posit:
+                s = posit_bits(q, f.bits, f.es) if q != 0 else None
+                for mode in modes:
+                    want = 0 if s is None else posit_pick(*s, f.bits, mode)
+                    assert got[mode][i] == want, (name, op, mode.name, i)
+            elif q != 0:
+                for mode in modes:
+                    assert got_value[mode][i] == oracle.round(q, mode), (name, op, mode.name, i)
 
 
 class FloatOracleWide:

@@ -2,7 +2,9 @@
 the documented rule (round away from zero iff rbits plus the dropped bits carry out), on complete sets:
 every float32 of one destination interval at the top of a binade, at the normal/subnormal boundary and
 at the overflow boundary, each with the rbits values on both sides of its carry threshold; then every
-(dropped bits, rbits) pair for fp16, and two published bit-level models of the instruction."""
+(dropped bits, rbits) pair for fp16, and two published bit-level models of the instruction. The complete
+intervals use the same rule on arrays in integer arithmetic (carry_oracle_array), which
+test_array_oracle_is_the_fractions_oracle ties to the `fractions` statement."""
 
 from fractions import Fraction
 
@@ -36,10 +38,41 @@ def carry_oracle(fmt, width: int, x: float, r: int, saturate: bool) -> float:
     return -float(q) if np.signbit(x) else float(q)
 
 
-def check(name: str, x: np.ndarray, r: np.ndarray, saturate: bool = True) -> None:
+def carry_oracle_array(fmt, width: int, x: np.ndarray, r: np.ndarray, saturate: bool) -> np.ndarray:
+    """carry_oracle on arrays of float32 x, in exact integer arithmetic on the bit fields: |x| = sig * 2^s;
+    the destination's unit there is 2^t; kept = sig >> (t - s), and the dropped bits scaled to `width`
+    bits are the remainder shifted to that width. test_array_oracle_is_the_fractions_oracle checks that
+    this gives carry_oracle's values."""
+    assert x.dtype == np.float32
+    bits = x.view(np.uint32).astype(np.int64)
+    field, man = (bits >> 23) & 0xFF, bits & 0x7FFFFF
+    sig = np.where(field > 0, man | (1 << 23), man)
+    s = np.maximum(field, 1) - 150  # the exponent of sig's unit
+    top = np.frexp(sig.astype(np.float64))[1] - 1  # sig's leading bit (exact: sig < 2^24); sig = 0 gives -1
+    e = np.where(sig > 0, np.maximum(s + top, fmt.emin), fmt.emin)  # as carry_oracle: zero takes emin
+    t = e - fmt.man_bits
+    shift = t - s  # > 0 for these formats; a shift past 40 drops every one of sig's 24 bits anyway
+    right = np.clip(shift, 0, 40)
+    kept = np.where(shift >= 0, sig >> right, sig << np.clip(-shift, 0, 40))
+    rem = sig & ((1 << right) - 1)
+    dropped = np.where(shift >= width, rem >> np.clip(shift - width, 0, 40), rem << np.clip(width - shift, 0, 40))
+    carry = dropped + r.astype(np.int64) >= 1 << width
+    q = np.ldexp((kept + carry).astype(np.float64), t)  # exact: kept + carry < 2^25
+    q = np.where(q > fmt.max, np.where(carry & (not saturate), np.inf, fmt.max), q)
+    inf = (field == 0xFF) & (man == 0)
+    q = np.where(inf, fmt.max if saturate else np.inf, q)
+    q = np.where((field == 0xFF) & (man != 0), np.nan, q)
+    return np.where(np.signbit(x), -q, q)
+
+
+def check(name: str, x: np.ndarray, r: np.ndarray, saturate: bool = True, fractions: bool = False) -> None:
+    """lowbit's codes against carry_oracle_array (fractions=True: against carry_oracle, value by value)."""
     fmt = nx.get_format(name)
     got = fmt.decode(fmt.encode(x, rounding=SR, rbits=r, saturate=saturate))
-    want = np.array([carry_oracle(fmt, WIDTH[name], float(v), int(b), saturate) for v, b in zip(x, r)])
+    if fractions:
+        want = np.array([carry_oracle(fmt, WIDTH[name], float(v), int(b), saturate) for v, b in zip(x, r)])
+    else:
+        want = carry_oracle_array(fmt, WIDTH[name], x, r, saturate)
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     ok = ~np.isnan(want)
     bad = np.flatnonzero(ok & (got != want))
@@ -92,18 +125,40 @@ def test_rbits_against_fractions_complete_interval(name, case):
         check(name, xs, r, saturate=False)
 
 
-@pytest.mark.parametrize("name", ["fp16", "bf16"])
-def test_rbits_against_fractions_specials_and_random(name):
+def specials_and_random(name: str) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
     bits = rng.integers(0, 1 << 32, 3000, dtype=np.uint64).astype(np.uint32)
     x = bits.view(np.float32)
     x[:12] = [0.0, -0.0, np.inf, -np.inf, np.nan, 65504.0, 65520.0, 65536.0, 70000.0, 3.4e38, 2.0 ** -149,
               -(2.0 ** -24) * 0.75]
-    r = rng.integers(0, 1 << WIDTH[name], x.size).astype(np.uint32)
+    return x, rng.integers(0, 1 << WIDTH[name], x.size).astype(np.uint32)
+
+
+@pytest.mark.parametrize("name", ["fp16", "bf16"])
+def test_rbits_against_fractions_specials_and_random(name):
+    x, r = specials_and_random(name)
     for saturate in (True, False):
-        check(name, x, r, saturate)
+        check(name, x, r, saturate, fractions=True)
     xs, rt = thresholds(name, x[np.isfinite(x)])
-    check(name, xs, rt)
+    check(name, xs, rt, fractions=True)
+
+
+@pytest.mark.slow  # it vouches for the oracle of the complete intervals, which are slow too
+@pytest.mark.parametrize("name", ["fp16", "bf16"])
+def test_array_oracle_is_the_fractions_oracle(name):
+    """The vectorised oracle the complete intervals use gives carry_oracle's values: on the specials and random
+    inputs above, and on every 61st float32 of each interval, with each one's threshold rbits."""
+    fmt, w = nx.get_format(name), WIDTH[name]
+    x, r = specials_and_random(name)
+    sampled = [f32_range(*CASES[name][case])[::61] for case in CASES[name]]
+    xt, rt = thresholds(name, np.concatenate(sampled + [-s for s in sampled] + [x[np.isfinite(x)]]))
+    for xs, rs in ((x, r), (xt, rt)):
+        for saturate in (True, False):
+            want = np.array([carry_oracle(fmt, w, float(v), int(b), saturate) for v, b in zip(xs, rs)])
+            got = carry_oracle_array(fmt, w, xs, rs, saturate)
+            np.testing.assert_array_equal(got, want)  # NaN where NaN
+            ok = ~np.isnan(want)
+            np.testing.assert_array_equal(np.signbit(got[ok]), np.signbit(want[ok]))
 
 
 @pytest.mark.slow

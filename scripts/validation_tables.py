@@ -32,8 +32,12 @@ an AMD chip). The GPT-3 layer tables were never fitted on. Error = model / measu
 
 ```bash
 PYTHONPATH=. python scripts/validation_tables.py --stdout      # this page
-PYTHONPATH=. python -m pytest -q tests/test_llm_timing.py      # the targets below, asserted
 PYTHONPATH=. python benchmarks/bench_layer.py                  # evaluation time of a layer
+```
+
+<!-- docs-test: skip (these files run in the test suite itself) -->
+```bash
+PYTHONPATH=. python -m pytest -q tests/test_llm_timing.py tests/test_h200.py   # the figures, asserted
 ```
 """
 

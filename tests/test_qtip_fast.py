@@ -77,3 +77,13 @@ def test_encode_sequences_unchanged(monkeypatch, n):
             m.setattr(trellis, "viterbi", lambda x, v, L, kv, s, e: kt._viterbi(x, v, L, kv, s, e, 0))
             old = trellis.encode_sequences(x, code, 16, 2)
         np.testing.assert_array_equal(new, old)
+
+
+@pytest.mark.parametrize("q", [3, pytest.param(9, marks=pytest.mark.slow)])
+def test_vendored_hyb_tables_are_the_fit(q):
+    """numerics/data/hyb_tables.npz is fit_hyb_table(q, 0): bit for bit here; within one Lloyd label flip
+    (a different BLAS may round a distance differently) anywhere."""
+    fresh, vendored = trellis.fit_hyb_table(q, 0), trellis.hyb_table(q, 0)
+    assert vendored.shape == (1 << q, 2) and vendored.dtype == np.float64
+    assert np.max(np.abs(fresh - vendored)) < 0.02
+    assert trellis.hyb_table(q, 1).shape == (1 << q, 2)  # other seeds are fitted on demand

@@ -47,10 +47,10 @@ def code_3inst(s: np.ndarray) -> np.ndarray:
     return (top + bottom).astype(np.float64)[:, None]
 
 
-@cache
-def hyb_table(q: int = 9, seed: int = 0) -> np.ndarray:
+def fit_hyb_table(q: int = 9, seed: int = 0) -> np.ndarray:
     """HYB's 2^Q-entry table of 2-D points: k-means of 2-D Gaussian samples (QTIP fits it the same way),
-    scaled so that its coordinates have std 0.9682458365518543 as QTIP's; Lloyd iterations, seeded."""
+    scaled so that its coordinates have std 0.9682458365518543 as QTIP's; 30 Lloyd iterations, seeded. About
+    20 CPU-seconds for q = 9; `hyb_table` serves the seed-0 tables from numerics/data/hyb_tables.npz."""
     rng = np.random.default_rng(seed)
     data = rng.standard_normal((1 << 16, 2))
     cent = data[rng.choice(len(data), 1 << q, replace=False)].copy()
@@ -62,6 +62,28 @@ def hyb_table(q: int = 9, seed: int = 0) -> np.ndarray:
         cnt = np.bincount(lab, minlength=len(cent))[:, None]
         cent = np.where(cnt > 0, sums / np.maximum(cnt, 1), cent)
     return cent / cent.std() * 0.9682458365518543
+
+
+HYB_TABLES = "hyb_tables.npz"  # numerics/data: fit_hyb_table(q, 0) for q = 1..10, written by write_hyb_tables
+
+
+def write_hyb_tables(path=None) -> None:
+    """Fit the seed-0 tables for q = 1..10 and write them (default: numerics/data/hyb_tables.npz)."""
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "data" / HYB_TABLES if path is None else path
+    np.savez_compressed(path, **{f"q{q}": fit_hyb_table(q, 0) for q in range(1, 11)})
+
+
+@cache
+def hyb_table(q: int = 9, seed: int = 0) -> np.ndarray:
+    """HYB's table (fit_hyb_table): seed 0 read from the vendored fit, so that every process and machine
+    uses the same bits (a BLAS that rounds the distances differently could move a Lloyd label); any other
+    seed fitted here."""
+    if seed == 0 and 1 <= q <= 10:
+        from importlib import resources
+        with (resources.files("numerics") / "data" / HYB_TABLES).open("rb") as fh, np.load(fh) as z:
+            return z[f"q{q}"]
+    return fit_hyb_table(q, seed)
 
 
 def code_hyb(s: np.ndarray, q: int = 9) -> np.ndarray:

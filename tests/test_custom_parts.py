@@ -72,6 +72,7 @@ def _run(*args):
                           env=_env(), cwd=ROOT, timeout=300)
 
 
+@pytest.mark.slow  # a fresh Python process: seconds of imports
 def test_custom_accumulator_and_format_load_in_a_fresh_process(tmp_path):
     path = tmp_path / "custom.toml"
     path.write_text(PARTS.format(fmt="e3m3x", acc="narrow_fused_t") + DESIGN.format(fmt="e3m3x", acc="narrow_fused_t"))
@@ -244,6 +245,7 @@ accumulator = {{ default = "fp32", {blk} = "fp16" }}
 '''
 
 
+@pytest.mark.slow  # a fresh Python process: seconds of imports
 def test_custom_block_format_loads_in_a_fresh_process(tmp_path):
     """A TOML that defines an element format and a block format on it, rates the block format and names an
     accumulator for it: simulate in a fresh process equals this process, and show --toml writes both parts
@@ -364,6 +366,7 @@ def test_a_scalar_format_named_like_a_block_format_is_refused():
         accel.Design.from_toml("block_formats = 3\n" + DESIGN.format(fmt="int8", acc="fp32"), source="mine.toml")
 
 
+@pytest.mark.slow  # a fresh Python process: seconds of imports
 def test_sweep_workers_in_fresh_processes_know_the_custom_parts():
     """A spawned pool (as forkserver and Dask workers) starts with the built-in parts only: the sweep sends
     the parts registered here along, so every row equals the in-process result."""

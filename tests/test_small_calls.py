@@ -207,6 +207,7 @@ def _int_decode_twins(codes, bits, signed):
     assert _same(par, ser), (bits, signed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signed", [True, False])
 def test_int_twins_on_every_int_of_at_most_16_bits(signed):
     """Every code of every integer format of 2..16 bits decoded by both twins; the encoder's twins on every

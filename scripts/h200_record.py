@@ -177,6 +177,28 @@ def sha(a: np.ndarray) -> str:
 
 # ---------------------------------------------------------------------------------------------- device side
 
+def timed(fn, reps: int = 20) -> dict:  # pragma: no cover - runs on a GPU machine
+    """LLMCompass's convention (median host wall-clock of one call and its synchronize, after 3 warm-ups)
+    and the GPU's own time per call (CUDA events around `reps` back-to-back calls)."""
+    import torch
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    wall = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        wall.append(time.perf_counter() - t0)
+    e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    e0.record()
+    for _ in range(reps):
+        fn()
+    e1.record()
+    torch.cuda.synchronize()
+    return {"wall_median_s": float(np.median(wall)), "event_mean_s": e0.elapsed_time(e1) * 1e-3 / reps}
+
+
 def _main(out: str) -> None:  # pragma: no cover - runs on a GPU machine
     import torch
     dev = torch.device("cuda")
@@ -269,36 +291,18 @@ def _main(out: str) -> None:  # pragma: no cover - runs on a GPU machine
 
     # 3. kernel times: LLMCompass's convention (median host wall-clock of one call and its synchronize)
     # and the GPU's own (CUDA events around 20 back-to-back calls)
-    def times(fn, reps=20):
-        for _ in range(3):
-            fn()
-        torch.cuda.synchronize()
-        wall = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            fn()
-            torch.cuda.synchronize()
-            wall.append(time.perf_counter() - t0)
-        e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        e0.record()
-        for _ in range(reps):
-            fn()
-        e1.record()
-        torch.cuda.synchronize()
-        return {"wall_median_s": float(np.median(wall)), "event_mean_s": e0.elapsed_time(e1) * 1e-3 / reps}
-
     rows = []
     gemms = [(m, 12288, 12288) for m in (64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)] + \
         [(8192, n, n) for n in (64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768)] + [STUDY_SHAPE]
     for m, n, k in gemms:
         a16 = torch.randn(m, k, device=dev, dtype=torch.float16)
         b16 = torch.randn(k, n, device=dev, dtype=torch.float16)
-        rows.append({"op": "gemm", "dtype": "fp16", "m": m, "n": n, "k": k, **times(lambda a=a16, b=b16: a @ b)})
+        rows.append({"op": "gemm", "dtype": "fp16", "m": m, "n": n, "k": k, **timed(lambda a=a16, b=b16: a @ b)})
         a8, b8t = a16.to(torch.float8_e4m3fn), b16.t().contiguous().to(torch.float8_e4m3fn)
         del a16, b16
         for fast in (True, False):
             rows.append({"op": "gemm", "dtype": "e4m3", "fast_accum": fast, "m": m, "n": n, "k": k,
-                         **times(lambda a=a8, b=b8t, f=fast: scaled_mm(a, b, f))})
+                         **timed(lambda a=a8, b=b8t, f=fast: scaled_mm(a, b, f))})
         del a8, b8t
         print(rows[-3:], flush=True)
     F = torch.nn.functional
@@ -307,16 +311,16 @@ def _main(out: str) -> None:  # pragma: no cover - runs on a GPU machine
     for r, c in shapes:
         x = torch.randn(r, c, device=dev, dtype=torch.float16)
         w, bb = torch.ones(c, device=dev, dtype=torch.float16), torch.zeros(c, device=dev, dtype=torch.float16)
-        rows.append({"op": "softmax", "dtype": "fp16", "rows": r, "cols": c, **times(lambda x=x: torch.softmax(x, -1))})
+        rows.append({"op": "softmax", "dtype": "fp16", "rows": r, "cols": c, **timed(lambda x=x: torch.softmax(x, -1))})
         rows.append({"op": "layernorm", "dtype": "fp16", "rows": r, "cols": c,
-                     **times(lambda x=x, c=c, w=w, bb=bb: F.layer_norm(x, (c,), w, bb))})
+                     **timed(lambda x=x, c=c, w=w, bb=bb: F.layer_norm(x, (c,), w, bb))})
     for e in (1 << p for p in range(10, 30)):
         x = torch.randn(e, device=dev, dtype=torch.float16)
         rows.append({"op": "gelu", "dtype": "fp16", "rows": e, "cols": 1,
-                     **times(lambda x=x: F.gelu(x, approximate="tanh"))})
+                     **timed(lambda x=x: F.gelu(x, approximate="tanh"))})
     x = torch.empty(1 << 31, device=dev, dtype=torch.uint8)
     y = torch.empty_like(x)
-    rows.append({"op": "copy", "bytes": 2 * x.numel(), **times(lambda: y.copy_(x))})
+    rows.append({"op": "copy", "bytes": 2 * x.numel(), **timed(lambda: y.copy_(x))})
     json.dump({"facts": facts, "rows": rows}, open(f"{out}/h200_times.json", "w"), indent=1)
     print("times:", len(rows), "rows", flush=True)
 

@@ -7,31 +7,11 @@ A (M x K) is the 2:4-sparse operand (two of every four along K kept), B (K x N) 
 
 import json
 import sys
-import time
+
+from h200_record import timed  # scripts/ is on sys.path when this script runs
 
 SHAPES = ((3072, 3072, 10240), (4096, 4096, 4096), (8192, 8192, 8192), (12288, 4096, 12288),
           (12288, 16384, 12288), (49152, 8192, 12288))
-
-
-def _times(fn, reps=20):  # pragma: no cover - runs on a GPU machine
-    import numpy as np
-    import torch
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    wall = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        torch.cuda.synchronize()
-        wall.append(time.perf_counter() - t0)
-    e0, e1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    e0.record()
-    for _ in range(reps):
-        fn()
-    e1.record()
-    torch.cuda.synchronize()
-    return {"wall_median_s": float(np.median(wall)), "event_mean_s": e0.elapsed_time(e1) * 1e-3 / reps}
 
 
 def _main(out: str) -> None:  # pragma: no cover - runs on a GPU machine
@@ -48,17 +28,17 @@ def _main(out: str) -> None:  # pragma: no cover - runs on a GPU machine
                     a = (torch.randn(m, k, device=dev, dtype=torch.float16) * mask).to(dtype)
                     b = torch.randn(k, n, device=dev, dtype=torch.float16).to(dtype)
                     if dtype == torch.float16:
-                        dense = _times(lambda a=a, b=b: a @ b)
+                        dense = timed(lambda a=a, b=b: a @ b)
                         sa = to_sparse_semi_structured(a)
-                        sparse = _times(lambda sa=sa, b=b: torch.mm(sa, b))
+                        sparse = timed(lambda sa=sa, b=b: torch.mm(sa, b))
                         ok = bool(torch.allclose(torch.mm(sa, b).float(), (a @ b).float(), rtol=1e-2, atol=1e-1))
                     else:
                         one = torch.ones((), device=dev)
                         bt = b.t().contiguous().t()  # column-major for _scaled_mm
-                        dense = _times(lambda a=a, bt=bt, one=one: torch._scaled_mm(a, bt, scale_a=one, scale_b=one,
+                        dense = timed(lambda a=a, bt=bt, one=one: torch._scaled_mm(a, bt, scale_a=one, scale_b=one,
                                                                                     out_dtype=torch.bfloat16))
                         sa = to_sparse_semi_structured(a)
-                        sparse = _times(lambda sa=sa, b=b: torch.mm(sa, b))
+                        sparse = timed(lambda sa=sa, b=b: torch.mm(sa, b))
                         ok = None
                     rows.append({"backend": backend, "dtype": str(dtype).split(".")[-1], "m": m, "n": n, "k": k,
                                  "dense": dense, "sparse": sparse, "sparse_matches_dense": ok})

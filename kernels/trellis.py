@@ -47,6 +47,21 @@ def _best_end(cost, nstate, ngroup, end_lo):
     return bs
 
 
+@nb.njit(cache=True, fastmath=True, inline="always")
+def _last_costs(x, v0, v1, G, kv, V, T, cost):
+    """cost[s] = G[s >> kv] + the squared error of state s's values against the last V inputs. Inlined into
+    each search, so it compiles under that search's fastmath flags (their paths stay as they were)."""
+    xa = x[V * (T - 1)]
+    xb = x[V * (T - 1) + V - 1]
+    for s in range(cost.shape[0]):
+        e = v0[s] - xa
+        if V == 1:
+            cost[s] = G[s >> kv] + e * e
+        else:
+            f = v1[s] - xb
+            cost[s] = G[s >> kv] + e * e + f * f
+
+
 @nb.njit(cache=True, fastmath=True)
 def _viterbi_one(x, values, v0, v1, L, kv, start_hi, end_lo, back, cost, ncost, gmin, garg):
     """One sequence. start_hi / end_lo: -1 for free, else the required high bits of the first state /
@@ -235,15 +250,7 @@ def _viterbi_blocked(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back,
             for h in range(M):
                 gmin[h * R + r] = src[h]
     if T > 1:  # the last step's per-state costs, for the choice of the end state
-        xa = x[V * (T - 1)]
-        xb = x[V * (T - 1) + V - 1]
-        for s in range(nstate):
-            e = v0[s] - xa
-            if V == 1:
-                cost[s] = gmin[s >> kv] + e * e
-            else:
-                f = v1[s] - xb
-                cost[s] = gmin[s >> kv] + e * e + f * f
+        _last_costs(x, v0, v1, gmin, kv, V, T, cost)
     path = np.empty(T, np.int64)
     path[T - 1] = _best_end(cost, nstate, ngroup, end_lo)
     for t in range(T - 1, 0, -1):
@@ -347,16 +354,7 @@ def _viterbi_history(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back1
     for t in range(1, T - 1):
         _history_step(hist[t], hist[t + 1], A, B, v0p, v1p, x[V * t], x[V * t + V - 1], R, M, V)
     # the last step's per-state costs, for the choice of the end state
-    G = hist[T - 1]
-    xa = x[V * (T - 1)]
-    xb = x[V * (T - 1) + V - 1]
-    for s in range(nstate):
-        e = v0[s] - xa
-        if V == 1:
-            cost[s] = G[s >> kv] + e * e
-        else:
-            f = v1[s] - xb
-            cost[s] = G[s >> kv] + e * e + f * f
+    _last_costs(x, v0, v1, hist[T - 1], kv, V, T, cost)
     path[T - 1] = _best_end(cost, nstate, N, end_lo)
     for t in range(T - 1, 1, -1):
         # the lowest slot j minimising cost_{t-1}[j 2^(L-kV) + g] (strict <, as the forward passes)

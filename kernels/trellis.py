@@ -48,6 +48,22 @@ def _best_end(cost, nstate, ngroup, end_lo):
 
 
 @nb.njit(cache=True, fastmath=True, inline="always")
+def _group_min(cost, gmin, garg, ngroup, npred):
+    """gmin[g], garg[g]: the cheapest of the predecessors g + j ngroup (j < npred) of group g and its j, the
+    lowest j on ties (strict <, as every search)."""
+    for g in range(ngroup):
+        gmin[g] = cost[g]
+        garg[g] = 0
+    for j in range(1, npred):
+        cj = cost[j * ngroup:(j + 1) * ngroup]
+        for g in range(ngroup):
+            c = cj[g]
+            better = c < gmin[g]
+            gmin[g] = c if better else gmin[g]
+            garg[g] = j if better else garg[g]
+
+
+@nb.njit(cache=True, fastmath=True, inline="always")
 def _last_costs(x, v0, v1, G, kv, V, T, cost):
     """cost[s] = G[s >> kv] + the squared error of state s's values against the last V inputs. Inlined into
     each search, so it compiles under that search's fastmath flags (their paths stay as they were)."""
@@ -179,16 +195,7 @@ def _viterbi_blocked(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back,
     V = values.shape[1]
     T = x.shape[0] // V
     _first_costs(x, values, kv, start_hi, cost)
-    for g in range(ngroup):
-        gmin[g] = cost[g]
-        garg[g] = 0
-    for j in range(1, npred):
-        cj = cost[j * ngroup:(j + 1) * ngroup]
-        for g in range(ngroup):
-            c = cj[g]
-            better = c < gmin[g]
-            gmin[g] = min(c, gmin[g])
-            garg[g] = j if better else garg[g]
+    _group_min(cost, gmin, garg, ngroup, npred)
     if T > 1:
         b1 = back[1]
         for r in range(R):
@@ -339,16 +346,7 @@ def _viterbi_history(x, values, v0, v1, v0p, v1p, L, kv, start_hi, end_lo, back1
         path[0] = _best_end(cost, nstate, N, end_lo)
         return path
     g1 = hist[1]
-    for g in range(N):
-        g1[g] = cost[g]
-        garg[g] = 0
-    for j in range(1, R):
-        cj = cost[j * N:(j + 1) * N]
-        for g in range(N):
-            c = cj[g]
-            better = c < g1[g]
-            g1[g] = c if better else g1[g]
-            garg[g] = j if better else garg[g]
+    _group_min(cost, g1, garg, N, R)
     for g in range(N):
         back1[g] = garg[g]
     for t in range(1, T - 1):

@@ -14,8 +14,9 @@ from numba import njit, prange
 from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, bit_length, random_bits, round_shifted
 
 CHUNK = 1 << 14  # elements per parallel work item
-# At most this many elements run the serial twin of each kernel (the same inlined chunk body, looped with
-# range instead of prange, so the same bits): opening a parallel region wakes the worker threads, which
+# At most this many elements run the serial twin of each kernel (the same compiled chunk function, called
+# in a range loop instead of prange, so the same bits; not inlined into the drivers, which cuts a first
+# call's compilation by about a third): opening a parallel region wakes the worker threads, which
 # costs from ~0.1 ms on an idle machine to tens of ms on a loaded one, a thousand times the work of a
 # one-element call. One chunk is the most a parallel region would hand to a single thread anyway.
 SERIAL_MAX = CHUNK
@@ -170,7 +171,7 @@ def _encode_fast_serial(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, 
     return special
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _encode_fast_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len):
     """The branch-free pass over chunk c; returns how many of its elements it could not encode."""
     e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, _, _, nan_is_negzero = fmt
@@ -266,7 +267,7 @@ def _encode_general_serial(bits, src_e, src_m, src_bias, out, fmt, mode, saturat
     return invalid.sum()
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _encode_general_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
                           invalid_code, shifts, block_len):
     """Every element of chunk c through `_encode_one`; returns how many the target cannot represent."""
@@ -361,7 +362,7 @@ def _take_table_serial(table, codes, out):
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _take_chunk(c, table, codes, out):
     n = codes.shape[0]
     src = codes[c * CHUNK:min(n, (c + 1) * CHUNK)]  # slices: no index wrap-around checks

@@ -1,8 +1,11 @@
 """Encode/decode kernels for two's-complement and unsigned integer formats of 2..32 bits.
 
-Each kernel is one chunk body (inline="always") run by two drivers: a parallel one (prange over chunks)
-and a serial twin (range), chosen in Python by size as in kernels.float_codec, so a small call never opens
-a parallel region; both run the same code on the same elements, so the bits are the same."""
+Each kernel is one chunk body (its own compiled function) run by two drivers: a parallel one (prange
+over chunks) and a serial twin (range), chosen in Python by size as in kernels.float_codec, so a small
+call never opens a parallel region; both call the same compiled chunk on the same elements, so the bits
+are the same. The chunk is not inlined into the drivers: compiled once and called per chunk of 2^14
+elements, it costs nothing measurable at run time and cuts the first call's compilation by about a third (a
+parfor that inlines a large body takes several seconds more to compile)."""
 
 import math
 
@@ -42,7 +45,7 @@ def _encode_int_serial(x, out, bits, lo, hi, saturate, mode, sr_k, key, invalid_
     return n_invalid
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _encode_int_chunk(c, x, out, bits, lo, hi, saturate, mode, sr_k, key, invalid_code):
     """encode_int on the elements of chunk c; returns how many of them are NaN or inf."""
     modulus = np.int64(1) << bits
@@ -109,7 +112,7 @@ def _decode_int_serial(codes, out, bits, signed):
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _decode_int_chunk(c, codes, out, bits, signed):
     """decode_int on the elements of chunk c."""
     half = np.int64(1) << (bits - 1)

@@ -11,32 +11,32 @@ chunks; a single chunk runs on the calling thread without touching the pool.
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numba
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
-_pool_size = 0
 
 
 def _forget_pool() -> None:
     """After fork: the parent's worker threads do not exist in the child; start a new pool on demand."""
-    global _pool, _pool_size
-    _pool, _pool_size = None, 0
+    global _pool
+    _pool = None
 
 
 os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _get_pool(n: int) -> ThreadPoolExecutor:
-    global _pool, _pool_size
+def _get_pool() -> ThreadPoolExecutor:
+    """One pool for the process, never replaced (a replaced pool could be shut down under a thread still
+    submitting to it): NUMBA_NUM_THREADS - 1 workers, numba.get_num_threads()'s ceiling, the calling thread
+    being the last one; the executor starts its threads as work arrives."""
+    global _pool
     with _lock:
-        if _pool is None or _pool_size < n:
-            old = _pool
-            _pool, _pool_size = ThreadPoolExecutor(max_workers=n, thread_name_prefix="lowbit-kernel"), n
-            if old is not None:
-                old.shutdown(wait=False)
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(1, numba.config.NUMBA_NUM_THREADS - 1),
+                                       thread_name_prefix="lowbit-kernel")
         return _pool
 
 
@@ -54,7 +54,10 @@ def run(fn, n_chunks: int, *args) -> list:
     b = bounds(n_chunks)
     if len(b) == 2:
         return [fn(*args, b[0], b[1])]
-    pool = _get_pool(len(b) - 2)
+    pool = _get_pool()
     futures = [pool.submit(fn, *args, b[i], b[i + 1]) for i in range(1, len(b) - 1)]
-    first = fn(*args, b[0], b[1])
+    try:
+        first = fn(*args, b[0], b[1])
+    finally:
+        wait(futures)  # every range has finished writing before this returns or raises
     return [first] + [f.result() for f in futures]

@@ -9,14 +9,16 @@ float16, bfloat16, float32 and float64 inputs are each rounded once, directly fr
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from . import threads
 from .rounding import RD, RNA, RNE, RO, RU, RZ, SR, bit_length, random_bits, round_shifted
 
-CHUNK = 1 << 14  # elements per work item: kernels.threads hands each thread a contiguous range of chunks
-# An input of at most one chunk runs on the calling thread: waking worker threads costs from ~0.1 ms on an
-# idle machine to tens of ms on a loaded one, a thousand times the work of a one-element call.
+CHUNK = 1 << 14  # elements per parallel work item
+# At most this many elements run the serial twin of each kernel (the same compiled chunk function, called
+# in a range loop instead of prange, so the same bits; not inlined into the drivers, which cuts a first
+# call's compilation by about a third): opening a parallel region wakes the worker threads, which
+# costs from ~0.1 ms on an idle machine to tens of ms on a loaded one, a thousand times the work of a
+# one-element call. One chunk is the most a parallel region would hand to a single thread anyway.
 SERIAL_MAX = CHUNK
 
 
@@ -125,14 +127,14 @@ def encode_float(bits, src_e, src_m, src_bias, out,
     nor NaN); those get `invalid_code`.
     """
     fmt = (e_bits, m_bits, bias, signed, has_zero, subnormals, max_mag, inf_mag, nan_mag, nan_is_negzero)
-    n_chunks = -(-bits.shape[0] // (block_len * max(1, CHUNK // block_len)))  # _chunk_len
-    special = np.zeros(n_chunks, np.int64)
-    threads.run(_encode_fast_range, n_chunks, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
-                shifts, block_len, special)
-    if not (special[0] if n_chunks == 1 else special.any()):  # [0]: no reduction for one chunk
+    serial = bits.shape[0] <= SERIAL_MAX
+    special = (_encode_fast_serial if serial else _encode_fast)(
+        bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len)
+    if not (special[0] if special.shape[0] == 1 else special.any()):  # [0]: no reduction for one chunk
         return 0
-    return sum(threads.run(_encode_general_range, n_chunks, bits, src_e, src_m, src_bias, out, fmt, mode,
-                           saturate, sr_k, key, invalid_code, shifts, block_len, special))
+    return (_encode_general_serial if serial else _encode_general)(
+        bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, invalid_code, shifts, block_len,
+        special)
 
 
 @njit(cache=True, inline="always")
@@ -147,15 +149,26 @@ def _chunk_len(block_len):
     return block_len * max(1, CHUNK // block_len)
 
 
-@njit(cache=True, nogil=True)
-def _encode_fast_range(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len,
-                       special, c0, c1):
-    """The branch-free pass over chunks c0..c1-1; special[c]: how many elements of chunk c it could not
-    encode."""
-    for c in range(c0, c1):
+@njit(cache=True, parallel=True)
+def _encode_fast(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len):
+    """Branch-free pass; returns, per chunk, how many elements it could not encode."""
+    n_chunks = (bits.shape[0] + _chunk_len(block_len) - 1) // _chunk_len(block_len)
+    special = np.zeros(n_chunks, np.int64)
+    for c in prange(n_chunks):
         special[c] = _encode_fast_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
                                         shifts, block_len)
-    return 0
+    return special
+
+
+@njit(cache=True)
+def _encode_fast_serial(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key, shifts, block_len):
+    """_encode_fast on the calling thread (small inputs)."""
+    n_chunks = (bits.shape[0] + _chunk_len(block_len) - 1) // _chunk_len(block_len)
+    special = np.zeros(n_chunks, np.int64)
+    for c in range(n_chunks):
+        special[c] = _encode_fast_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                                        shifts, block_len)
+    return special
 
 
 @njit(cache=True)
@@ -229,17 +242,29 @@ def _encode_fast_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate
     return k
 
 
-@njit(cache=True, nogil=True)
-def _encode_general_range(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
-                          invalid_code, shifts, block_len, chunks, c0, c1):
-    """Encode with every case handled the chunks c in c0..c1-1 with chunks[c] > 0; returns the number of
-    invalid inputs."""
-    invalid = 0
-    for c in range(c0, c1):
+@njit(cache=True, parallel=True)
+def _encode_general(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                    invalid_code, shifts, block_len, chunks):
+    """Encode with every case handled the chunks with chunks[c] > 0; returns the number of invalid
+    inputs."""
+    invalid = np.zeros(chunks.shape[0], np.int64)
+    for c in prange(chunks.shape[0]):
         if chunks[c] != 0:
-            invalid += _encode_general_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k,
-                                             key, invalid_code, shifts, block_len)
-    return invalid
+            invalid[c] = _encode_general_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k,
+                                               key, invalid_code, shifts, block_len)
+    return invalid.sum()
+
+
+@njit(cache=True)
+def _encode_general_serial(bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k, key,
+                           invalid_code, shifts, block_len, chunks):
+    """_encode_general on the calling thread (small inputs)."""
+    invalid = np.zeros(chunks.shape[0], np.int64)
+    for c in range(chunks.shape[0]):
+        if chunks[c] != 0:
+            invalid[c] = _encode_general_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, saturate, sr_k,
+                                               key, invalid_code, shifts, block_len)
+    return invalid.sum()
 
 
 @njit(cache=True)
@@ -265,19 +290,29 @@ def _encode_general_chunk(c, bits, src_e, src_m, src_bias, out, fmt, mode, satur
 def decode_float(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
                  inf_mag, nan_mag, nan_is_negzero):
     """Decode codes (uint, 1-D) into float64 `out` exactly; codes must already be range-checked."""
-    threads.run(_decode_float_range, -(-codes.shape[0] // CHUNK), codes, out, e_bits, m_bits, bias, signed,
-                has_zero, subnormals, inf_mag, nan_mag, nan_is_negzero)
+    kernel = _decode_float_serial if codes.shape[0] <= SERIAL_MAX else _decode_float
+    return kernel(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals, inf_mag, nan_mag,
+                  nan_is_negzero)
+
+
+@njit(cache=True, parallel=True)
+def _decode_float(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
+                  inf_mag, nan_mag, nan_is_negzero):
+    """decode_float over worker threads."""
+    for i in prange(codes.shape[0]):
+        out[i] = _decode_one(np.int64(codes[i]), e_bits, m_bits, bias, signed, has_zero, subnormals,
+                             inf_mag, nan_mag, nan_is_negzero)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _decode_float_range(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
-                        inf_mag, nan_mag, nan_is_negzero, c0, c1):
-    """decode_float on the elements of chunks c0..c1-1."""
-    for i in range(c0 * CHUNK, min(codes.shape[0], c1 * CHUNK)):
+@njit(cache=True)
+def _decode_float_serial(codes, out, e_bits, m_bits, bias, signed, has_zero, subnormals,
+                         inf_mag, nan_mag, nan_is_negzero):
+    """decode_float on the calling thread (small inputs)."""
+    for i in range(codes.shape[0]):
         out[i] = _decode_one(np.int64(codes[i]), e_bits, m_bits, bias, signed, has_zero, subnormals,
                              inf_mag, nan_mag, nan_is_negzero)
-    return 0
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -308,16 +343,23 @@ def _decode_one(c, e_bits, m_bits, bias, signed, has_zero, subnormals, inf_mag, 
 def take_table(table, codes, out):
     """out[i] = table[codes[i]] for uint `codes` (1-D, already range-checked); a float32 table may fill a
     float64 `out` (widened on assignment)."""
-    threads.run(_take_table_range, -(-codes.shape[0] // CHUNK), table, codes, out)
+    return (_take_table_serial if codes.shape[0] <= SERIAL_MAX else _take_table)(table, codes, out)
+
+
+@njit(cache=True, parallel=True)
+def _take_table(table, codes, out):
+    """take_table over worker threads."""
+    for c in prange((codes.shape[0] + CHUNK - 1) // CHUNK):
+        _take_chunk(c, table, codes, out)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _take_table_range(table, codes, out, c0, c1):
-    """take_table on chunks c0..c1-1."""
-    for c in range(c0, c1):
+@njit(cache=True)
+def _take_table_serial(table, codes, out):
+    """take_table on the calling thread (small inputs)."""
+    for c in range((codes.shape[0] + CHUNK - 1) // CHUNK):
         _take_chunk(c, table, codes, out)
-    return 0
+    return out
 
 
 @njit(cache=True)

@@ -1,33 +1,42 @@
 """Encode/decode kernels for posits <n, es> (n <= 32, es <= 4): Posit Standard (2022) and the legacy
 draft, which differ only in es. Rounding is on the bit string, never to 0 or NaR.
 
-Each kernel is one chunk body run over contiguous ranges of chunks by kernels.threads (one range per
-thread; an input of one chunk on the calling thread), so every split runs the same compiled code on the
-same elements and gives the same bits."""
+Each kernel is one chunk body (its own compiled function) run by two drivers: a parallel one (prange
+over chunks) and a serial twin (range), chosen in Python by size as in kernels.float_codec, so a small
+call never opens a parallel region; both call the same compiled chunk on the same elements, so the bits
+are the same. The chunk is not inlined into the drivers: compiled once and called per chunk of 2^14
+elements, it costs nothing measurable at run time and cuts the first call's compilation by about a third (a
+parfor that inlines a large body takes several seconds more to compile)."""
 
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from . import threads
-from .float_codec import CHUNK
+from .float_codec import CHUNK, SERIAL_MAX
 from .rounding import SR, bit_length, random_bits, round_shifted
 
 
 def encode_posit(bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key):
     """Source float bit patterns (1-D uint) -> posit<n, es> codes; NaN and inf give NaR (10...0)."""
-    threads.run(_encode_posit_range, -(-bits.shape[0] // CHUNK), bits, src_e, src_m, src_bias, out, n, es, mode,
-                sr_k, key)
+    kernel = _encode_posit_serial if bits.shape[0] <= SERIAL_MAX else _encode_posit
+    return kernel(bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key)
+
+
+@njit(cache=True, parallel=True)
+def _encode_posit(bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key):
+    """encode_posit over worker threads."""
+    for c in prange((bits.shape[0] + CHUNK - 1) // CHUNK):
+        _encode_posit_chunk(c, bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _encode_posit_range(bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key, c0, c1):
-    """encode_posit on chunks c0..c1-1."""
-    for c in range(c0, c1):
+@njit(cache=True)
+def _encode_posit_serial(bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key):
+    """encode_posit on the calling thread (small inputs)."""
+    for c in range((bits.shape[0] + CHUNK - 1) // CHUNK):
         _encode_posit_chunk(c, bits, src_e, src_m, src_bias, out, n, es, mode, sr_k, key)
-    return 0
+    return out
 
 
 @njit(cache=True)
@@ -94,16 +103,23 @@ def _encode_posit_chunk(c, bits, src_e, src_m, src_bias, out, n, es, mode, sr_k,
 
 def decode_posit(codes, out, n, es):
     """posit<n, es> codes (1-D uint) -> exact float64 (NaR -> NaN)."""
-    threads.run(_decode_posit_range, -(-codes.shape[0] // CHUNK), codes, out, n, es)
+    return (_decode_posit_serial if codes.shape[0] <= SERIAL_MAX else _decode_posit)(codes, out, n, es)
+
+
+@njit(cache=True, parallel=True)
+def _decode_posit(codes, out, n, es):
+    """decode_posit over worker threads."""
+    for c in prange((codes.shape[0] + CHUNK - 1) // CHUNK):
+        _decode_posit_chunk(c, codes, out, n, es)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _decode_posit_range(codes, out, n, es, c0, c1):
-    """decode_posit on chunks c0..c1-1."""
-    for c in range(c0, c1):
+@njit(cache=True)
+def _decode_posit_serial(codes, out, n, es):
+    """decode_posit on the calling thread (small inputs)."""
+    for c in range((codes.shape[0] + CHUNK - 1) // CHUNK):
         _decode_posit_chunk(c, codes, out, n, es)
-    return 0
+    return out
 
 
 @njit(cache=True)
@@ -153,16 +169,24 @@ def encode_posit_rne(bits, src_e, src_m, src_bias, out, n, es):
     (`rne_fast_path_ok`): every rounding shift is positive and every subnormal source value lies
     below minpos. Elements run in chunks whose slices carry no index wrap-around checks.
     """
-    threads.run(_encode_posit_rne_range, -(-bits.shape[0] // CHUNK), bits, src_e, src_m, src_bias, out, n, es)
+    kernel = _encode_posit_rne_serial if bits.shape[0] <= SERIAL_MAX else _encode_posit_rne
+    return kernel(bits, src_e, src_m, src_bias, out, n, es)
+
+
+@njit(cache=True, parallel=True)
+def _encode_posit_rne(bits, src_e, src_m, src_bias, out, n, es):
+    """encode_posit_rne over worker threads."""
+    for c in prange((bits.shape[0] + CHUNK - 1) // CHUNK):
+        _encode_posit_rne_chunk(c, bits, src_e, src_m, src_bias, out, n, es)
     return out
 
 
-@njit(cache=True, nogil=True)
-def _encode_posit_rne_range(bits, src_e, src_m, src_bias, out, n, es, c0, c1):
-    """encode_posit_rne on chunks c0..c1-1."""
-    for c in range(c0, c1):
+@njit(cache=True)
+def _encode_posit_rne_serial(bits, src_e, src_m, src_bias, out, n, es):
+    """encode_posit_rne on the calling thread (small inputs)."""
+    for c in range((bits.shape[0] + CHUNK - 1) // CHUNK):
         _encode_posit_rne_chunk(c, bits, src_e, src_m, src_bias, out, n, es)
-    return 0
+    return out
 
 
 @njit(cache=True)

@@ -1,19 +1,17 @@
-"""The small-call paths of issue #17: the float, posit and integer codec kernels give the same bits however
-kernels.threads splits their chunks (one range on the calling thread, one per thread, one per chunk: a
-consistency test; tests/test_posits.py and test_int_formats.py check the codecs against independent
-references), kernels.eft rounds to odd exactly (checked against fractions),
+"""The small-call paths of issue #17: the serial twins of the float, posit and integer codec kernels give
+the parallel kernels' bits (a consistency test: tests/test_posits.py and test_int_formats.py check the
+codecs against independent references), kernels.eft rounds to odd exactly (checked against fractions),
 nx.ops's integer paths (mul, div, fma, sqrt, fixed point included) match exact rationals, and nx.ops keeps
 shapes (0-d, broadcast) on its lean path."""
 
 import math
 from fractions import Fraction
 
-import numba
 import numpy as np
 import pytest
 
 import numerics as nx
-from kernels import eft, float_codec, int_codec, posit_codec, threads
+from kernels import eft, float_codec, int_codec, posit_codec
 from numerics import ops
 from numerics.formats import inputs
 
@@ -78,26 +76,9 @@ def test_eft_fma_rounds_to_odd_exactly():
         assert gi == _odd_reference(Fraction(xi) * Fraction(yi) + Fraction(zi)), (xi, yi, zi)
 
 
-def _splits(call):
-    """call() with its chunks split three ways: one range on the calling thread (one numba thread), one range
-    per numba thread, one range per chunk (each on a pool thread); the three results."""
-    saved = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        outs = [call()]
-    finally:
-        numba.set_num_threads(saved)
-    outs.append(call())
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(threads, "bounds", lambda n: list(range(n + 1)) if n > 1 else [0, n])
-        outs.append(call())
-    return outs
-
-
 @pytest.mark.parametrize("name", ["e4m3", "fp16", "e2m1", "e8m0"])
-def test_every_split_gives_the_same_float_codes(name):
-    """The float codec on many chunks with specials (the general path) in every rounding mode: the same
-    codes and invalid counts from every split of its chunks; decode and table lookup likewise."""
+def test_serial_twins_give_the_parallel_bits(name):
+    """Both twins on the same inputs (many chunks, specials, every rounding mode): identical codes."""
     f = nx.get_format(name)
     rng = np.random.default_rng(5)
     n = 3 * float_codec.CHUNK + 11
@@ -107,25 +88,31 @@ def test_every_split_gives_the_same_float_codes(name):
     x[::103] = -0.0
     x[::107] = 5e-324  # a float64 subnormal: the general path
     bits = x.view(np.uint64)
+    fmt = (f.exp_bits, f.man_bits, f.bias, f.signed, f.zero, f.subnormals, f.max_code, f._inf_mag, f._nan_mag,
+           f.nan == nx.NanPolicy.FNUZ)
     shifts = np.zeros(-(-n // float_codec.CHUNK), np.int64)
     for mode in (0, 1, 2, 3, 4, 5, 6):
         for saturate in (True, False):
-            def encode(mode=mode, saturate=saturate):
+            outs = []
+            for fast, general in ((float_codec._encode_fast, float_codec._encode_general),
+                                  (float_codec._encode_fast_serial, float_codec._encode_general_serial)):
                 out = np.empty(n, f.code_dtype)
-                bad = float_codec.encode_float(
-                    bits, 11, 52, 1023, out, f.exp_bits, f.man_bits, f.bias, f.signed, f.zero, f.subnormals,
-                    f.max_code, f._inf_mag, f._nan_mag, f.nan == nx.NanPolicy.FNUZ, mode, saturate, 20,
-                    np.uint64(9), 0, shifts, float_codec.CHUNK)
-                return out, bad
-            outs = _splits(encode)
-            assert all(np.array_equal(o[0], outs[0][0]) and o[1] == outs[0][1] for o in outs), (mode, saturate)
+                special = fast(bits, 11, 52, 1023, out, fmt, mode, saturate, 20, np.uint64(9), shifts,
+                               float_codec.CHUNK)
+                bad = general(bits, 11, 52, 1023, out, fmt, mode, saturate, 20, np.uint64(9), 0, shifts,
+                              float_codec.CHUNK, special)
+                outs.append((out, special, bad))
+            assert np.array_equal(outs[0][0], outs[1][0]) and np.array_equal(outs[0][1], outs[1][1])
+            assert outs[0][2] == outs[1][2]
     codes = np.arange(1 << f.bits, dtype=f.code_dtype).repeat(n >> f.bits)
     args = (f.exp_bits, f.man_bits, f.bias, f.signed, f.zero, f.subnormals, f._inf_mag, f._nan_mag,
             f.nan == nx.NanPolicy.FNUZ)
-    outs = _splits(lambda: float_codec.decode_float(codes, np.empty(codes.shape), *args).view(np.uint64))
-    assert all(np.array_equal(o, outs[0]) for o in outs)
-    outs = _splits(lambda: float_codec.take_table(f._table, codes, np.empty(codes.shape)).view(np.uint64))
-    assert all(np.array_equal(o, outs[0]) for o in outs)
+    par = float_codec._decode_float(codes, np.empty(codes.shape), *args)
+    ser = float_codec._decode_float_serial(codes, np.empty(codes.shape), *args)
+    assert np.array_equal(par.view(np.uint64), ser.view(np.uint64))
+    table = f._table
+    assert np.array_equal(float_codec._take_table(table, codes, np.empty(codes.shape)).view(np.uint64),
+                          float_codec._take_table_serial(table, codes, np.empty(codes.shape)).view(np.uint64))
 
 
 MODES = (0, 1, 2, 3, 4, 5, 6)  # kernels.rounding: RNE, RNA, RZ, RU, RD, RO, SR
@@ -136,26 +123,25 @@ def _same(a, b):
     return a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
 
 
-def _all_same(outs):
-    return all(_same(o, outs[0]) for o in outs)
-
-
 def _posit_encode_twins(x, n, es, code_dtype):
-    """encode_posit (every mode) and encode_posit_rne (where it applies) on x under every split."""
+    """Both twins of encode_posit (every mode) and of encode_posit_rne (where it applies) on x."""
     b, se, sm, sb = inputs.source_bits(x)
     for mode in MODES:
-        outs = _splits(lambda mode=mode: posit_codec.encode_posit(b, se, sm, sb, np.empty(x.shape, code_dtype), n, es,
-                                                                  mode, SR_K, KEY))
-        assert _all_same(outs), (n, es, mode, x.dtype)
+        par = posit_codec._encode_posit(b, se, sm, sb, np.empty(x.shape, code_dtype), n, es, mode, SR_K, KEY)
+        ser = posit_codec._encode_posit_serial(b, se, sm, sb, np.empty(x.shape, code_dtype), n, es, mode, SR_K,
+                                               KEY)
+        assert _same(par, ser), (n, es, mode, x.dtype)
     if posit_codec.rne_fast_path_ok(se, sm, sb, n, es):
-        outs = _splits(lambda: posit_codec.encode_posit_rne(b, se, sm, sb, np.empty(x.shape, code_dtype), n, es))
-        assert _all_same(outs), (n, es, "rne fast path", x.dtype)
+        par = posit_codec._encode_posit_rne(b, se, sm, sb, np.empty(x.shape, code_dtype), n, es)
+        ser = posit_codec._encode_posit_rne_serial(b, se, sm, sb, np.empty(x.shape, code_dtype), n, es)
+        assert _same(par, ser), (n, es, "rne fast path", x.dtype)
 
 
 def _posit_decode_twins(codes, n, es):
-    outs = _splits(lambda: posit_codec.decode_posit(codes, np.empty(codes.shape), n, es))
-    assert _all_same(outs), (n, es)
-    return outs[0]
+    par = posit_codec._decode_posit(codes, np.empty(codes.shape), n, es)
+    ser = posit_codec._decode_posit_serial(codes, np.empty(codes.shape), n, es)
+    assert _same(par, ser), (n, es)
+    return ser
 
 
 def _around(values):
@@ -207,16 +193,18 @@ def test_posit32_twins_on_random_inputs(es):
 def _int_twins(x, bits, lo, hi, code_dtype):
     for mode in MODES:
         for saturate in (True, False):
-            def encode(mode=mode, saturate=saturate):
+            outs = []
+            for kernel in (int_codec._encode_int, int_codec._encode_int_serial):
                 out = np.empty(x.shape, code_dtype)
-                return out, int_codec.encode_int(x, out, bits, lo, hi, saturate, mode, SR_K, KEY, 0)
-            outs = _splits(encode)
-            assert all(_same(o[0], outs[0][0]) and o[1] == outs[0][1] for o in outs), (bits, lo, mode, saturate)
+                bad = kernel(x, out, bits, lo, hi, saturate, mode, SR_K, KEY, 0)
+                outs.append((out, bad))
+            assert _same(outs[0][0], outs[1][0]) and outs[0][1] == outs[1][1], (bits, lo, mode, saturate)
 
 
 def _int_decode_twins(codes, bits, signed):
-    assert _all_same(_splits(lambda: int_codec.decode_int(codes, np.empty(codes.shape), bits, signed))), \
-        (bits, signed)
+    par = int_codec._decode_int(codes, np.empty(codes.shape), bits, signed)
+    ser = int_codec._decode_int_serial(codes, np.empty(codes.shape), bits, signed)
+    assert _same(par, ser), (bits, signed)
 
 
 @pytest.mark.slow

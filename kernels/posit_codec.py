@@ -1,12 +1,9 @@
 """Encode/decode kernels for posits <n, es> (n <= 32, es <= 4): Posit Standard (2022) and the legacy
 draft, which differ only in es. Rounding is on the bit string, never to 0 or NaR.
 
-Each kernel is one chunk body (its own compiled function) run by two drivers: a parallel one (prange
-over chunks) and a serial twin (range), chosen in Python by size as in kernels.float_codec, so a small
-call never opens a parallel region; both call the same compiled chunk on the same elements, so the bits
-are the same. The chunk is not inlined into the drivers: compiled once and called per chunk of 2^14
-elements, it costs nothing measurable at run time and cuts the first call's compilation by about a third (a
-parfor that inlines a large body takes several seconds more to compile)."""
+Each kernel is one compiled chunk body called by a parfor driver and by its serial twin, chosen by size,
+as in kernels.float_codec (see SERIAL_MAX there): both run the same compiled code on the same
+elements, so the bits are the same."""
 
 import math
 

@@ -56,11 +56,12 @@ def fit_hyb_table(q: int = 9, seed: int = 0) -> np.ndarray:
     cent = data[rng.choice(len(data), 1 << q, replace=False)].copy()
     dd = np.sum(data * data, 1)[:, None]
     lab = np.empty(len(data), np.int64)
+    rows = 4096  # the same distances, a cache-sized block of rows at a time
     for _ in range(30):
         cc, ct = np.sum(cent * cent, 1)[None, :], cent.T.copy()
-        for i in range(0, len(data), 4096):  # the same distances, 4096 rows at a time (cache-sized)
-            d = dd[i:i + 4096] - 2 * data[i:i + 4096] @ ct + cc
-            lab[i:i + 4096] = np.argmin(d, axis=1)
+        for i in range(0, len(data), rows):
+            d = dd[i:i + rows] - 2 * data[i:i + rows] @ ct + cc
+            lab[i:i + rows] = np.argmin(d, axis=1)
         sums = np.zeros_like(cent)
         np.add.at(sums, lab, data)
         cnt = np.bincount(lab, minlength=len(cent))[:, None]

@@ -639,7 +639,15 @@ def _cmd_show(args) -> int:
     import dataclasses
 
     from .units import column_unit, si
-    print(f"{d.name}: {type(d.unit).__name__} at {si(d.clock_hz, 'Hz')}, {d.node_nm:g} nm, {d.vdd_v:g} V")
+    if type(d.unit).__name__ == "Crossbar":  # its own node and supply (a component periphery's)
+        u = d.unit
+        if u.periphery == "walden":
+            print(f"{d.name}: Crossbar ('walden' converter cost), {u.node_nm:g} nm")
+        else:
+            v = u.periphery.vdd_ref_v if u.vdd_v is None else u.vdd_v
+            print(f"{d.name}: Crossbar (macro {u.periphery.name!r}), {u.periphery.node_nm:g} nm, {v:g} V")
+    else:
+        print(f"{d.name}: {type(d.unit).__name__} at {si(d.clock_hz, 'Hz')}, {d.node_nm:g} nm, {d.vdd_v:g} V")
     fmts = d.unit.formats() if hasattr(d.unit, "formats") else []
     for f in fmts:
         print(f"  peak {f:8s} {si(d.peak_ops_per_s(f), 'OPS'):>12s}   {d.energy_table[f]:.4g} pJ/MAC   accumulator "

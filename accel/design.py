@@ -343,6 +343,28 @@ def _crossbar():
     return Crossbar
 
 
+def _check_crossbar_supply(d) -> None:
+    """A Crossbar's cost uses its own node and supply (unit.node_nm, unit.vdd_v, a component periphery's
+    node and reference supply), not the design's: a design-level value that is neither the default nor
+    the unit's own would be silently ignored, so it raises."""
+    u = d.unit
+    macro = u.periphery != "walden"
+    node = u.periphery.node_nm if macro else u.node_nm
+    supply = (u.periphery.vdd_ref_v if u.vdd_v is None else u.vdd_v) if macro else None
+    if d.node_nm not in (_DEFAULT_NODE_NM, node):
+        where = "its periphery's" if macro else "unit.node_nm"
+        raise ValueError(f"Design.node_nm {d.node_nm} of a Crossbar design is not used: its cost is at the unit's "
+                         f"node ({node} nm, {where}); leave Design.node_nm at {_DEFAULT_NODE_NM} or {node}")
+    if d.vdd_v not in (_DEFAULT_VDD_V, supply):
+        where = f"the unit's {supply} V (set unit.vdd_v)" if macro else "none (the 'walden' cost has no supply)"
+        also = "" if supply is None else f" or {supply}"
+        raise ValueError(f"Design.vdd_v {d.vdd_v} of a Crossbar design is not used: the supply is {where}; "
+                         f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}")
+
+
+_DEFAULT_NODE_NM = 45.0
+_DEFAULT_VDD_V = 0.9
+
 _UNITS = {"tensor_core": TensorCore, "sparse_tensor_core": SparseTensorCore, "systolic_array": SystolicArray}
 
 
@@ -369,7 +391,8 @@ class Design:
     compute only), the logic node and supply for energy scaling, and energy-table overrides `mac_pj`
     ({format: pJ per MAC, "block_scale": pJ per FP32 block-scale product-add}); `energy_table` is the
     table in use: these entries, and Horowitz-derived values (accel.energy) scaled to node_nm and vdd_v
-    for the rest. Memory energies are the levels' own `energy_pj_per_byte`. `elementwise`: {op kind:
+    for the rest (a Crossbar unit has its own node and supply: the design's must then be the defaults or
+    the unit's). Memory energies are the levels' own `energy_pj_per_byte`. `elementwise`: {op kind:
     accel.ops.KernelCost} for non-GEMM kernels (kinds left out: the ideal roofline); `interconnect`: an
     accel.interconnect.Interconnect (links to peer devices, for tensor parallelism) or None."""
 
@@ -377,8 +400,8 @@ class Design:
     clock_hz: float
     unit: TensorCore | SystolicArray
     memories: tuple = ()
-    node_nm: float = 45.0
-    vdd_v: float = 0.9
+    node_nm: float = _DEFAULT_NODE_NM
+    vdd_v: float = _DEFAULT_VDD_V
     mac_pj: dict = field(default_factory=dict, hash=False)
     elementwise: dict = field(default_factory=dict, hash=False)
     interconnect: object = None
@@ -400,6 +423,8 @@ class Design:
         if not isinstance(self.unit, TensorCore | SystolicArray | _crossbar()):
             raise TypeError(f"Design.unit must be a TensorCore, SparseTensorCore, SystolicArray or Crossbar, got "
                             f"{type(self.unit).__name__}")
+        if isinstance(self.unit, _crossbar()):
+            _check_crossbar_supply(self)
         if isinstance(self.memories, list):
             object.__setattr__(self, "memories", tuple(self.memories))
         if not isinstance(self.memories, tuple) or not all(isinstance(m, MemoryLevel) for m in self.memories):

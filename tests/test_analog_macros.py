@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 import accel
 from accel.analog import Crossbar, analog_matmul
 from accel.analog import components as C
-from accel.analog.macros import PERIPHERIES, Periphery, input_slices, macs_per_mvm, mvm_cost
+from accel.analog.macros import (
+    PERIPHERIES,
+    Periphery,
+    conversions_per_slice,
+    input_slices,
+    macs_per_mvm,
+    mvm_cost,
+    mvm_cost_grid,
+    slice_adc_bits,
+)
 
 MACROS = ["hermes-like", "neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
 
@@ -49,7 +58,8 @@ _TINY = Periphery(name="tiny", cell="charge", adc_kind="sar", adc_step_pj=1.0, a
 
 
 def _tiny(**kw):
-    base = dict(rows=4, cols=2, device="sram", dac_bits=4, adc_bits=5, mapping="offset", periphery=_TINY, cores=3)
+    base = dict(rows=4, cols=2, device="sram", dac_bits=4, adc_bits=5, mapping="offset", weight_bits=1,
+                bits_per_cell=1, periphery=_TINY, cores=3)
     return Crossbar(**{**base, **kw})
 
 
@@ -176,23 +186,62 @@ def test_sram_device_accuracy_and_no_drift():
     assert np.array_equal(analog_matmul(w, x, tile=d.unit, seed=1), analog_matmul(w, x, tile=d.unit, seed=2))
 
 
+_VDD_RULE = r"Crossbar.vdd_v must be None \(the periphery's reference supply\) or a positive number of volts"
+_SN = accel.get_design("sinangil-sram-like")
 BAD = [
+    # the review of 2026-11-30 (docs/analog.md): settings the cost or the numerics would have taken silently
+    ("sram-analog-weights", lambda: accel.set_field(_SN, "unit", dataclasses.replace(
+        _SN.unit, weight_bits=None, bits_per_cell=None)), ValueError,
+     r"device 'sram' holds one weight bit per cell: it needs weight_bits \(an int\) and bits_per_cell=1"),
+    ("sram-multibit-cells", lambda: dataclasses.replace(_SN.unit, bits_per_cell=4), ValueError,
+     r"bits_per_cell=1, got weight_bits=4, bits_per_cell=4"),
+    ("pcm-on-charge-periphery", lambda: dataclasses.replace(_SN.unit, device="pcm"), ValueError,
+     r"device 'pcm' does not match periphery 'sinangil', whose cells are charge"),
+    ("sram-on-resistive-periphery", lambda: dataclasses.replace(
+        accel.get_design("hermes-like").unit, device="sram", weight_bits=1, bits_per_cell=1), ValueError,
+     r"device 'sram' does not match periphery 'hermes', whose cells are resistive"),
+    ("input-mode-mismatch", lambda: dataclasses.replace(accel.get_design("jia-sram-like").unit, input_mode="pwm"),
+     ValueError, r"input_mode 'pwm' does not match periphery 'jia', whose inputs are bit_serial"),
+    ("macro-node", lambda: dataclasses.replace(_SN.unit, node_nm=22.0), ValueError,
+     r"node_nm 22.0 is not used by periphery 'sinangil': its components are measured at 7.0 nm"),
+    ("design-vdd-on-macro", lambda: accel.get_design("hermes-like").replace(vdd_v=0.5), ValueError,
+     r"Design.vdd_v 0.5 of a Crossbar design is not used: the supply is the unit's 0.8 V \(set unit.vdd_v\)"),
+    ("design-node-on-macro", lambda: accel.set_field(accel.get_design("hermes-like"), "node_nm", 7.0), ValueError,
+     r"Design.node_nm 7.0 of a Crossbar design is not used"),
+    ("adc-bits-1", lambda: _tiny(adc_bits=1), ValueError, r"Crossbar.adc_bits counts a sign bit"),
+    ("dac-bits-1", lambda: _tiny(dac_bits=1), ValueError, r"Crossbar.dac_bits counts a sign bit"),
+    ("adc-bits-25", lambda: _tiny(adc_bits=25), ValueError, r"a component periphery allows 2 up to its ADC kind's"),
+    ("walden-list", lambda: Crossbar(input_phases=2), ValueError, r"\['hermes', 'jia', 'neurram'"),
+    ("x-act-negative", lambda: mvm_cost(_tiny(), -0.5, 0.5), ValueError, r"x_act must be in \[0, 1\].*got -0.5"),
+    ("w-act-above-one", lambda: mvm_cost(_tiny(), 0.5, 2.0), ValueError, r"w_act must be in \[0, 1\].*got 2.0"),
+    ("x-act-nan", lambda: mvm_cost(_tiny(), float("nan"), 0.5), ValueError, r"x_act must be in \[0, 1\]"),
+    ("x-act-none", lambda: mvm_cost(_tiny(), None, 0.5), TypeError, r"x_act must be a number or an array"),
+    ("grid-act", lambda: mvm_cost_grid(_tiny(), [0.5, 1.5], 0.5), ValueError, r"x_act must be in \[0, 1\]"),
+    ("grid-shapes", lambda: mvm_cost_grid(_tiny(), 0.5, 0.5, adc_bits=[[4, 5], [6, 7]], dac_bits=[2, 3, 4]),
+     ValueError, r"mvm_cost_grid's settings must broadcast to one shape.*'dac_bits': \(3,\)"),
+    ("report-times-str", lambda: accel.macro_report(_SN, times="1h"), TypeError,
+     r"macro_report.times must be a number or a list of numbers of seconds"),
+    ("report-times-nan", lambda: accel.macro_report(_SN, times=[float("nan")]), ValueError,
+     r"macro_report.times must be a finite number >= 0"),
+    ("report-rram-time-first", lambda: accel.macro_report(accel.get_design("neurram-like"),
+                                                          times=[1.0, 86400.0, 3600.0]),
+     ValueError, r"RRAM \(Wan et al. 2022\) is fitted at t_seconds in \[1.0, 86400.0, 172800.0\].*got 3600.0"),
     ("adc-above-flash", lambda: _tiny(periphery=dataclasses.replace(_TINY, adc_kind="flash"), adc_bits=9),
      ValueError, r"adc_bits 9 is outside the flash ADC's range \(2..8 bits"),
     ("adc-above-neuron", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.adc_bits", 11),
      ValueError, r"outside the neuron ADC's range \(2..10"),
-    ("phases-3", lambda: _tiny(input_phases=3), ValueError, r"input_phases must be 1 or 2"),
-    ("phases-zero", lambda: _tiny(input_phases=0), ValueError, r"input_phases must be a positive int"),
-    ("phases-float", lambda: _tiny(input_phases=2.0), TypeError, r"input_phases must be a positive int"),
+    ("phases-3", lambda: _tiny(input_phases=3), ValueError, r"input_phases must be an int in 1\.\.2, got 3"),
+    ("phases-zero", lambda: _tiny(input_phases=0), ValueError, r"input_phases must be an int in 1\.\.2"),
+    ("phases-float", lambda: _tiny(input_phases=2.0), TypeError, r"input_phases must be an int in 1\.\.2"),
     ("phases-too-few-bits", lambda: _tiny(dac_bits=2, input_phases=2), ValueError,
      r"input_phases 2 cannot split 1 magnitude bit"),
     ("phases-bit-serial", lambda: accel.set_field(accel.get_design("jia-sram-like"), "unit.input_phases", 2),
      ValueError, r"input_phases splits PWM inputs; a bit_serial input takes input_phases=1"),
     ("phases-walden", lambda: Crossbar(dac_bits=8, input_phases=2), ValueError,
      r"input_phases and vdd_v need a component periphery"),
-    ("vdd-negative", lambda: _tiny(vdd_v=-0.8), ValueError, r"Crossbar.vdd_v must be None or a positive number"),
-    ("vdd-nan", lambda: _tiny(vdd_v=float("nan")), ValueError, r"Crossbar.vdd_v must be None or a positive"),
-    ("vdd-str", lambda: _tiny(vdd_v="1.0"), TypeError, r"Crossbar.vdd_v must be None or a positive"),
+    ("vdd-negative", lambda: _tiny(vdd_v=-0.8), ValueError, _VDD_RULE + r".*0.35 V threshold.*got -0.8"),
+    ("vdd-nan", lambda: _tiny(vdd_v=float("nan")), ValueError, _VDD_RULE),
+    ("vdd-str", lambda: _tiny(vdd_v="1.0"), TypeError, _VDD_RULE),
     ("vdd-below-vth", lambda: _tiny(vdd_v=0.3), ValueError, r"vdd_v must exceed the transistor threshold"),
     ("vdd-huge", lambda: _tiny(vdd_v=1e300), ValueError, r"vdd_v 1e\+300 V is beyond the model's range"),
     ("vdd-walden", lambda: Crossbar(vdd_v=0.9), ValueError, r"input_phases and vdd_v need a component periphery"),
@@ -215,8 +264,8 @@ BAD = [
      r"Periphery.drive_per_bit must be a bool"),
     ("periphery-vdd-low", lambda: dataclasses.replace(_TINY, vdd_ref_v=0.2), ValueError,
      r"vdd_ref_v must exceed the threshold"),
-    ("sram-drift-matmul", lambda: analog_matmul(np.ones((2, 2)), np.ones(2), tile=Crossbar(device="sram"),
-                                                t_seconds=3600.0),
+    ("sram-drift-matmul", lambda: analog_matmul(np.ones((2, 2)), np.ones(2), t_seconds=3600.0,
+                                                tile=Crossbar(device="sram", weight_bits=1, bits_per_cell=1)),
      ValueError, r"an SRAM device holds digital bits and does not drift: t_seconds must be 0"),
     ("sram-drift-simulate", lambda: accel.simulate(accel.get_design("jia-sram-like"),
                                                    accel.Gemm(2, 2, 2, t_seconds=1.0), accuracy=False),
@@ -376,3 +425,99 @@ def test_hermes_by_hand():
     assert area["misc"] == pytest.approx(64 * 1.008 / 1.59) and sum(area.values()) == area["misc"]
     # the tile still holds 256 weight columns (512 physical): the numerics tile as the cost does
     assert u.weight_cols() == 256
+
+
+# --- the review of 2026-11-30: what each weight, slice and supply costs ---------------------------------
+
+@pytest.mark.parametrize("name,changes,want", [
+    ("hermes-like", {}, 256), ("hermes-like", {"mapping": "offset"}, 512),
+    ("wang-c2c-like", {}, 16), ("wang-c2c-like", {"weight_bits": 4}, 32),
+    ("sinangil-sram-like", {}, 16), ("sinangil-sram-like", {"weight_bits": 2}, 32),
+    ("sinangil-sram-like", {"weight_bits": 8}, 16), ("neurram-like", {"weight_bits": 8}, 256)])
+def test_every_weight_takes_its_own_conversions(name, changes, want):
+    # a weight narrower than the periphery's pair or ladder still needs a conversion of its own: never a
+    # share of one (a ladder of 8 cells does not sum two 4-bit weights into one output)
+    d = accel.get_design(name)
+    u = dataclasses.replace(d.unit, **changes)
+    assert conversions_per_slice(u) == want >= u.weight_cols()
+    assert mvm_cost(u, 0.5, 0.5)["conversions"] == want * u.phases
+    base = mvm_cost(d.unit, 0.5, 0.5)
+    if changes.get("weight_bits") == 4:  # twice the weights per MVM in the same time
+        e = d.replace(unit=u)
+        assert e.peak_ops_per_s() == pytest.approx(2 * d.peak_ops_per_s())
+        assert mvm_cost(u, 0.5, 0.5)["energy_pj"]["adc"] == pytest.approx(2 * base["energy_pj"]["adc"])
+
+
+def test_columns_past_the_last_whole_weight_hold_none():
+    d = accel.get_design("wang-c2c-like")
+    e = d.replace(unit=dataclasses.replace(d.unit, cols=12))  # one 8-cell weight, 4 idle columns
+    u = e.unit
+    assert u.weight_cols() == 1 and macs_per_mvm(u) == 64
+    r = accel.simulate(e, accel.Gemm(16, u.weight_cols(), u.rows), accuracy=False)
+    assert r.utilisation == pytest.approx(1.0) and r.ops_per_s == pytest.approx(e.peak_ops_per_s())
+    # the idle columns' cells do not compute; the row wires still pass them
+    full = mvm_cost(dataclasses.replace(d.unit, cols=8), 0.5, 0.5)["energy_pj"]
+    assert mvm_cost(u, 0.5, 0.5)["energy_pj"]["array"] == pytest.approx(full["array"])
+
+
+def test_resistive_cells_follow_the_pulse_not_the_supply():
+    # G v_read^2 t at the cell's own read voltage: its energy follows the pulse length (the clock's delay
+    # law), while every circuit's C V^2 follows the supply
+    h = accel.get_design("hermes-like").unit
+    c0 = mvm_cost(h, 0.5, 0.5)["energy_pj"]
+    for v in (0.5, 1.2):
+        c = mvm_cost(dataclasses.replace(h, vdd_v=v), 0.5, 0.5)["energy_pj"]
+        assert c["array"] == pytest.approx(c0["array"] * C.supply_delay_scale(v, 0.8), rel=1e-12)
+        assert c["adc"] == pytest.approx(c0["adc"] * (v / 0.8) ** 2, rel=1e-12)
+    s = accel.get_design("sinangil-sram-like").unit  # charge cells: C V^2
+    c0, c = (mvm_cost(dataclasses.replace(s, vdd_v=v), 0.5, 0.5)["energy_pj"]["array"] for v in (0.8, 1.0))
+    assert c == pytest.approx(c0 * (1.0 / 0.8) ** 2, rel=1e-12)
+
+
+def test_jia_sar_takes_one_clock_per_bit():
+    # 54 clocks per bit cycle at 8 bits (the calibration), of which the SAR's 8 decisions
+    j = accel.get_design("jia-sram-like").unit
+    t = {b: mvm_cost(dataclasses.replace(j, adc_bits=b), 0.5, 0.5)["seconds"] for b in (4, 8, 10)}
+    assert t[8] == pytest.approx(2 * 589_824 / 0.874e12)
+    clock = t[8] / 54
+    assert t[4] == pytest.approx(50 * clock) and t[10] == pytest.approx(56 * clock)
+
+
+def test_slice_conversion_widths_are_what_the_cost_charges():
+    h = accel.get_design("hermes-like").unit
+    u = dataclasses.replace(h, input_phases=2)
+    assert input_slices(u) == (4, 3) and slice_adc_bits(u) == (8, 4)
+    p = u.periphery
+    assert mvm_cost(u, 0.5, 0.5)["energy_pj"]["adc"] == pytest.approx(256 * p.adc_step_pj * (2 ** 8 + 2 ** 4))
+    assert slice_adc_bits(dataclasses.replace(u, dac_bits=4, adc_bits=3)) == (3, 2)  # never below 2 bits
+
+
+def test_input_slices_are_converted_apart():
+    # a two-phase 8-bit PWM input on ideal cells: each slice is a full-scale read of its own bits, converted
+    # at its own width (6 bits, then 6 - 4 = 2) and shift-added, by hand against the tile's numerics
+    rng = np.random.default_rng(3)
+    w, x = rng.standard_normal((2, 8)), rng.uniform(-1.0, 1.0, (8, 5))
+    tile = Crossbar(rows=8, cols=4, device="ideal", dac_bits=8, adc_bits=6, periphery="hermes", input_phases=2,
+                    cores=1, accumulator="exact")
+    amax = np.abs(w).max()
+    wn = w.T / amax
+    r = np.abs(wn).sum(axis=0)
+    s_x = np.abs(x).max(axis=0)
+    q = np.rint(x.T / s_x[:, None] * 127)
+    mag, sgn = np.abs(q).astype(np.int64), np.sign(q)
+
+    def convert(y, bits):
+        lv = 2 ** (bits - 1) - 1
+        return np.clip(np.rint(y / r * lv), -lv, lv) / lv * r
+    y = (15 * 8 / 127) * convert(sgn * (mag >> 3) / 15 @ wn, 6) + (7 / 127) * convert(sgn * (mag & 7) / 7 @ wn, 2)
+    assert np.allclose(analog_matmul(w, x, tile=tile), (y * s_x[:, None] * amax).T, rtol=1e-12, atol=1e-12)
+    # the split costs accuracy where the second conversion is narrow, and the cost knows why
+    one = analog_matmul(w, x, tile=dataclasses.replace(tile, input_phases=1))
+    exact = w @ x
+    assert np.linalg.norm(analog_matmul(w, x, tile=tile) - exact) > np.linalg.norm(one - exact)
+
+
+def test_macro_designs_show_their_own_supply():
+    h = accel.get_design("hermes-like")
+    assert accel.set_field(h, "unit.vdd_v", 1.0).unit.vdd_v == 1.0  # the unit's supply is the knob
+    assert h.replace(vdd_v=0.8).vdd_v == 0.8  # the unit's own value is accepted

@@ -130,7 +130,7 @@ RAISES = [
      r"Crossbar.g_max_us must be a positive number, got inf"),
     ("xb-gmax-nan", lambda: Crossbar(g_max_us=NAN), ValueError, r"Crossbar.g_max_us must be a positive number"),
     ("xb-tmvm-zero", lambda: Crossbar(t_mvm_s=0.0), ValueError, r"Crossbar.t_mvm_s must be a positive number"),
-    ("xb-dac-1", lambda: Crossbar(dac_bits=1), ValueError, r"dac_bits and adc_bits are signed"),
+    ("xb-dac-1", lambda: Crossbar(dac_bits=1), ValueError, r"Crossbar.dac_bits counts a sign bit: .* got 1"),
     ("xb-dac-25", lambda: Crossbar(dac_bits=25), ValueError, r"Crossbar.dac_bits must be None or an int in 1..24"),
     ("xb-adc-bool", lambda: Crossbar(adc_bits=True), TypeError, r"Crossbar.adc_bits must be None or an int in 1..24"),
     ("xb-adc-float", lambda: Crossbar(adc_bits=8.0), TypeError, r"Crossbar.adc_bits must be None or an int"),

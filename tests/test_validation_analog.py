@@ -98,3 +98,23 @@ def test_table_and_model_value():
     assert md.startswith("| macro |") and md.count("\n") == 4
     with pytest.raises(ValueError, match="unknown metric"):
         model_value({"macro": "wang-c2c-like", "config": {}, "metric": "tops_per_cm2"})
+
+
+def test_page_shows_what_the_script_prints():
+    # docs/validation.md's per-point table and summary are scripts/macro_study.py --validation's output, verbatim
+    import contextlib
+    import importlib.util
+    import io
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("macro_study", root / "scripts" / "macro_study.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        mod.print_validation()
+    page = (root / "docs" / "validation.md").read_text(encoding="utf-8")
+    blocks = buf.getvalue().rstrip("\n").split("\n\n")
+    assert len(blocks) == 2
+    for block in blocks:
+        assert block in page

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..checks import check_int, check_real, check_seed, check_str, real_array
-from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_drift, get_device
-from .macros import Periphery, check_macro, get_periphery
+from .components import ADC_MAX_BITS
+from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_drift, device_label, get_device
+from .macros import PERIPHERIES, Periphery, check_macro, get_periphery
 
 INPUT_MODES = ("pwm", "bit_serial")
 _DEVICE_TYPES = (PCM, RRAM, IdealDevice, SRAM)
@@ -45,7 +46,7 @@ class Crossbar:
     timing and energy; the numerics model one read), `v_read` read voltage, `adc_fom_fj` Walden figure of
     merit of the ADCs and DACs, `node_nm` of the digital periphery; sources in docs/analog.md.
     Component macros (accel.analog.macros): `periphery` "walden" (the converter-only cost above) or a
-    `Periphery` (by name: "neurram", "jia", "sinangil", "wang-c2c"): ADC by architecture, input drivers,
+    `Periphery` (by name: "hermes", "neurram", "jia", "sinangil", "wang-c2c"): ADC by architecture, input drivers,
     cells, integrators, shift-add, each with energy, time and area per action; then `input_phases` (1 or
     2 slices of the PWM input bits) and `vdd_v` (None: the periphery's reference supply; energy ~ V^2,
     delay by the alpha-power law) apply.
@@ -108,18 +109,30 @@ class Crossbar:
             if out is not v:
                 object.__setattr__(self, f, out)
                 same = False
-        if self.dac_bits == 1 or self.adc_bits == 1:
-            raise ValueError("Crossbar.dac_bits and adc_bits are signed: at least 2 bits")
+        for f in ("dac_bits", "adc_bits"):
+            if getattr(self, f) == 1:
+                raise ValueError(f"Crossbar.{f} counts a sign bit: None (ideal) or at least 2 bits, got 1")
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
         if self.input_mode == "bit_serial" and self.dac_bits is None:
             raise ValueError("Crossbar.input_mode='bit_serial' needs dac_bits (the input width)")
         if self.periphery == "walden":
             if self.input_phases != 1 or self.vdd_v is not None:
-                raise ValueError("Crossbar.input_phases and vdd_v need a component periphery (periphery='neurram', "
-                                 "'jia', 'sinangil', 'wang-c2c' or a Periphery); the 'walden' cost has neither")
+                raise ValueError(f"Crossbar.input_phases and vdd_v need a component periphery (periphery one of "
+                                 f"{sorted(PERIPHERIES)} or a Periphery); the 'walden' cost has neither")
         else:
             check_macro(self)
+        if type(self.device) is SRAM and (self.weight_bits is None or self.bits_per_cell != 1):
+            raise ValueError(f"Crossbar.device 'sram' holds one weight bit per cell: it needs weight_bits (an int) "
+                             f"and bits_per_cell=1, got weight_bits={self.weight_bits!r}, "
+                             f"bits_per_cell={self.bits_per_cell!r}")
+        if self.periphery != "walden":
+            charge = self.periphery.cell == "charge"
+            if charge != (type(self.device) is SRAM):
+                raise ValueError(f"Crossbar.device {device_label(self.device)!r} does not match periphery "
+                                 f"{self.periphery.name!r}, whose cells are {self.periphery.cell}: a charge-domain "
+                                 f"periphery computes on SRAM cells (device 'sram'), a resistive one on 'pcm', "
+                                 f"'rram' or 'ideal' conductances")
         _LAST[0] = vals if same else _values(self)
 
     @property
@@ -160,8 +173,8 @@ _SEEN_MAX = 4096
 _OBJECTS = ("device", "periphery")
 
 
-def _int(f):
-    return lambda v: check_int(_OWN, f, v)
+def _int(f, **kw):
+    return lambda v: check_int(_OWN, f, v, **kw)
 
 
 def _bits(f):
@@ -171,7 +184,10 @@ def _bits(f):
         try:
             return check_int(_OWN, f, v, lo=1, hi=24)
         except (TypeError, ValueError) as err:
-            raise type(err)(str(err).replace("must be an int", "must be None or an int")) from None
+            msg = str(err).replace("must be an int", "must be None or an int")
+            if f == "adc_bits":
+                msg += f" (a component periphery allows 2 up to its ADC kind's most: {ADC_MAX_BITS})"
+            raise type(err)(msg) from None
     return rule
 
 
@@ -214,8 +230,9 @@ _RULES = (
     ("accumulator", lambda v: check_str(_OWN, "accumulator", v, ("fp32", "fp16", "exact"))),
     ("name", lambda v: check_str(_OWN, "name", v)),
     ("periphery", _periphery),
-    ("input_phases", _int("input_phases")),
-    ("vdd_v", _none_or(_real("vdd_v", lo=0, desc="None or a positive number of volts"))),
+    ("input_phases", _int("input_phases", lo=1, hi=2)),  # the slices a PWM input's bits are split into
+    ("vdd_v", _none_or(_real("vdd_v", lo=0, desc="None (the periphery's reference supply) or a positive number of "
+                                             "volts, above the 0.35 V threshold and at most 3x the reference"))),
 )
 
 
@@ -323,17 +340,38 @@ class _Tile:
                 plane = sgn * ((mag >> b) & 1)
                 y += (2.0 ** b / levels) * self._convert(plane @ w_eff, rng)
             return y
+        if xbar.input_phases > 1:  # a component macro's PWM input in slices (accel.analog.macros)
+            return self._forward_slices(xn, w_eff, rng)
         if xbar.dac_bits is not None:
             levels = _signed_levels(xbar.dac_bits)
             xn = np.rint(xn * levels) / levels
         return self._convert(xn @ w_eff, rng)
 
-    def _convert(self, y: np.ndarray, rng) -> np.ndarray:
+    def _forward_slices(self, xn: np.ndarray, w_eff: np.ndarray, rng) -> np.ndarray:
+        """The input's magnitude bits in slices, most significant first (macros.input_slices): each slice
+        is a full-scale read of its own bits, converted at its own width (macros.slice_adc_bits, a later
+        slice narrower) and shift-added digitally, as the cost model charges it."""
+        from .macros import input_slices, slice_adc_bits
         xbar = self.xbar
+        levels = _signed_levels(xbar.dac_bits)
+        q = np.rint(xn * levels)
+        mag, sgn = np.abs(q).astype(np.int64), np.sign(q)
+        after = xbar.dac_bits - 1
+        y = np.zeros((xn.shape[0], self.cols_used))
+        for s, a in zip(input_slices(xbar), slice_adc_bits(xbar)):
+            after -= s
+            top = 2 ** s - 1
+            part = sgn * ((mag >> after) & top) / top
+            y += (top * 2.0 ** after / levels) * self._convert(part @ w_eff, rng, a)
+        return y
+
+    def _convert(self, y: np.ndarray, rng, adc_bits: int | None = None) -> np.ndarray:
+        xbar = self.xbar
+        adc_bits = xbar.adc_bits if adc_bits is None else adc_bits
         if xbar.out_noise > 0:
             y = y + xbar.out_noise * rng.standard_normal(y.shape)
-        if xbar.adc_bits is not None:
-            levels = _signed_levels(xbar.adc_bits)
+        if adc_bits is not None:
+            levels = _signed_levels(adc_bits)
             r = self.range
             y = np.clip(np.rint(y / r * levels), -levels, levels) / levels * r
         return y

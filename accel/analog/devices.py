@@ -128,9 +128,17 @@ class RRAM:
                            check_real(own, "coeff_g_max_reference_us", self.coeff_g_max_reference_us, lo=0))
         object.__setattr__(self, "noise_scale", check_real(own, "noise_scale", self.noise_scale, lo=0, lo_open=False))
 
+    def check_time(self, t_s) -> None:
+        """ValueError unless the statistics are fitted at t_s (or t_s = 0, the programmed state)."""
+        table = dict(self.coeffs)
+        if t_s != 0 and t_s not in table:
+            raise ValueError(f"RRAM (Wan et al. 2022) is fitted at t_seconds in {sorted(table)} (or 0, as "
+                             f"programmed), got {t_s!r}")
+
     def _sigma(self, g_target, g_max_us, t_s):
         table = dict(self.coeffs)
         if t_s not in table:
+            self.check_time(t_s)
             raise ValueError(f"RRAM (Wan et al. 2022) is fitted at t_seconds in {sorted(table)}, got {t_s!r}")
         return _poly(table[t_s], g_target / g_max_us) * g_max_us / self.coeff_g_max_reference_us
 
@@ -172,6 +180,14 @@ class SRAM:
         return state[0]
 
 
+def check_read_time(device, t_seconds) -> None:
+    """ValueError, before anything is simulated, when the device cannot be read `t_seconds` after
+    programming: an SRAM device at any t > 0 (check_no_drift), an RRAM at a time it has no fit for."""
+    check_no_drift(device, t_seconds)
+    if isinstance(device, RRAM):
+        device.check_time(t_seconds)
+
+
 def check_no_drift(device, t_seconds) -> None:
     """ValueError when an SRAM device is asked for a time after programming (it does not drift)."""
     if isinstance(device, SRAM) and t_seconds != 0:
@@ -194,6 +210,14 @@ def get_device(device):
     err = ValueError if isinstance(device, str) else TypeError
     raise err(f"device must be one of {sorted(DEVICES)} (resistive) or 'sram' (SRAM compute-in-memory), or a "
               f"PCM/RRAM/IdealDevice/SRAM, got {device!r}")
+
+
+def device_label(device) -> str:
+    """The registered name of a device, or its class name for custom statistics (for messages)."""
+    try:
+        return device_name(device)
+    except ValueError:
+        return type(device).__name__
 
 
 def device_name(device) -> str:

@@ -5,16 +5,20 @@ latency and area, following the data where the physics does.
 One MVM pushes one input vector through one array of `rows` x `cols` cells:
 - the input's magnitude bits (dac_bits - 1) are split into slices: `input_phases` near-equal slices for PWM
   inputs (2^s - 1 pulses each), one slice per bit for bit-serial inputs, one conversion for a voltage DAC;
-- each slice is integrated on every column, converted by the ADCs (one per `cols_per_conversion` columns,
-  the weight slices a capacitor ladder sums in the analog domain; `adc_share` conversions per ADC in
-  series) and shift-added digitally; a later PWM slice is converted to adc_bits less the bits of the
-  slices before it (its result lies that many bits below the output's MSB; Wan et al. 2022, two-phase);
+- each slice is integrated on every column, converted by the ADCs (each weight's columns are summed
+  at most `cols_per_conversion` at a time, a differential pair or the bit columns a capacitor ladder sums
+  in the analog domain, so a weight takes ceil(devices per weight / cols_per_conversion) conversions and
+  never shares one; `adc_share` conversions per ADC in series) and shift-added digitally; a later PWM
+  slice is converted to adc_bits less the bits of the slices before it (its result lies that many bits
+  below the output's MSB; Wan et al. 2022, two-phase), and the tile's numerics convert it the same way;
 - `read_phases` repeats the analog read (HERMES's four-phase mode): drivers, cells, integration and
   conversion, and their time, once per phase; the phases' counts add up in the converters' counters and
   the digital datapath (`digital`) acts once per output of the MVM.
 Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (mean |w| / max |w|). PWM and bit-serial
 drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
-charges only where its input and weight bits are both set: the output magnitude); resistive cells G V^2 t.
+charges only where its input and weight bits are both set: the output magnitude); resistive cells
+G v_read^2 t at their own read voltage, so with the supply their energy follows the pulse length (the
+delay law), not V^2.
 """
 
 from dataclasses import dataclass, field
@@ -125,6 +129,18 @@ def input_slices(xbar) -> tuple[int, ...]:
     return C.split_bits(m, xbar.input_phases)
 
 
+def slice_adc_bits(xbar) -> tuple[int, ...]:
+    """ADC bits of each input slice's conversion (input_slices' order): adc_bits for the first, and for a
+    later PWM slice adc_bits less the bits of the slices before it, at least 2 (its result lies that many
+    bits below the output's MSB; `_cost` charges the same)."""
+    out, before = [], 0
+    for i, s in enumerate(input_slices(xbar)):
+        pwm_later = xbar.periphery.dac_kind == "pwm" and i > 0
+        out.append(max(2, xbar.adc_bits - before) if pwm_later else xbar.adc_bits)
+        before += s
+    return tuple(out)
+
+
 def check_macro(xbar) -> None:
     """Knob checks a Periphery adds to a Crossbar (called from Crossbar.__post_init__)."""
     p = xbar.periphery
@@ -135,6 +151,14 @@ def check_macro(xbar) -> None:
     if xbar.devices_per_weight() > xbar.cols:
         raise ValueError(f"{own}.cols {xbar.cols} cannot hold one weight of {xbar.devices_per_weight()} cells "
                          f"(weight_bits, bits_per_cell and mapping)")
+    if xbar.node_nm not in (14.0, p.node_nm):  # Crossbar's default, or the periphery's own node
+        raise ValueError(f"{own}.node_nm {xbar.node_nm} is not used by periphery {p.name!r}: its components are "
+                         f"measured at {p.node_nm} nm (a macro is not scaled across nodes); leave node_nm at "
+                         f"{p.node_nm}")
+    mode = "bit_serial" if p.dac_kind == "bit_serial" else "pwm"
+    if xbar.input_mode != mode:
+        raise ValueError(f"{own}.input_mode {xbar.input_mode!r} does not match periphery {p.name!r}, whose inputs "
+                         f"are {p.dac_kind}: use input_mode={mode!r}")
     if p.cols_per_conversion > xbar.cols:
         raise ValueError(f"{own}.cols {xbar.cols} is fewer than the periphery's cols_per_conversion "
                          f"{p.cols_per_conversion}")
@@ -146,8 +170,18 @@ def check_macro(xbar) -> None:
 
 
 def macs_per_mvm(xbar) -> int:
-    """Weight MACs one MVM of one array performs (a differential pair or a sliced weight holds one)."""
-    return xbar.rows * xbar.cols // xbar.devices_per_weight()
+    """Weight MACs one MVM of one array performs: rows x the whole weights its columns hold (a
+    differential pair or a sliced weight holds one; columns left over past the last whole weight hold
+    none)."""
+    return xbar.rows * xbar.weight_cols()
+
+
+def conversions_per_slice(xbar) -> int:
+    """ADC conversions per input slice: each weight's columns are summed in the analog domain at most
+    `cols_per_conversion` at a time (a differential pair, a capacitor ladder over the weight's bit
+    columns), so every weight takes ceil(devices_per_weight / cols_per_conversion) conversions; a weight
+    narrower than the periphery's ladder still needs its own conversion, never a share of one."""
+    return xbar.weight_cols() * C.ceil_div(xbar.devices_per_weight(), xbar.periphery.cols_per_conversion)
 
 
 def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
@@ -161,7 +195,8 @@ def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
     vdd = None if p == "walden" else p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
     if (vdd is not None and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
-            and type(x_act) in (float, int) and type(w_act) in (float, int) and _scalar_ok(p, dac, adc, ph, vdd)):
+            and type(x_act) in (float, int) and type(w_act) in (float, int) and 0 <= x_act <= 1 and 0 <= w_act <= 1
+            and _scalar_ok(p, dac, adc, ph, vdd)):
         c = _cost(xbar, p, dac, adc, ph, vdd, float(x_act), float(w_act), _Scalar)
         c["conversions"] = int(c["conversions"])
         return c
@@ -252,10 +287,32 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
     ph = np.asarray(xbar.input_phases if input_phases is None else input_phases)
     vdd = np.asarray(p.vdd_ref_v if vdd_v is None and xbar.vdd_v is None else
                      (xbar.vdd_v if vdd_v is None else vdd_v), dtype=np.float64)
-    x_act, w_act = np.asarray(x_act, np.float64), np.asarray(w_act, np.float64)
-    dac, adc, ph, vdd, x_act, w_act = np.broadcast_arrays(dac, adc, ph, vdd, x_act, w_act)
+    x_act, w_act = _activity("x_act", x_act), _activity("w_act", w_act)
+    try:
+        dac, adc, ph, vdd, x_act, w_act = np.broadcast_arrays(dac, adc, ph, vdd, x_act, w_act)
+    except ValueError:
+        shapes = {k: np.shape(v) for k, v in (("dac_bits", dac), ("adc_bits", adc), ("input_phases", ph),
+                                               ("vdd_v", vdd), ("x_act", x_act), ("w_act", w_act))}
+        raise ValueError(f"mvm_cost_grid's settings must broadcast to one shape (numpy rules), got shapes "
+                         f"{shapes}") from None
     _check_grid(xbar, p, dac, adc, ph, vdd)
     return _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, _Grid)
+
+
+def _activity(name: str, v) -> np.ndarray:
+    """x_act / w_act as float64: mean |x| / max |x| (or |w|), a fraction in [0, 1]."""
+    try:
+        if v is None or isinstance(v, str | bytes):
+            raise TypeError
+        a = np.asarray(v, np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"mvm_cost: {name} must be a number or an array of numbers in [0, 1] (mean |value| / "
+                        f"max |value|), got {v!r}") from None
+    bad = ~((a >= 0) & (a <= 1))
+    if bad.any():
+        raise ValueError(f"mvm_cost: {name} must be in [0, 1] (mean |value| / max |value|), got "
+                         f"{float(a[bad].flat[0])}")
+    return a
 
 
 def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
@@ -264,7 +321,8 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
     ts = C.supply_delay_scale(vdd, p.vdd_ref_v)
     m = xp.maximum(dac - 1, 1)
     rows, cols = xbar.rows, xbar.cols
-    conv = C.ceil_div(cols, p.cols_per_conversion)
+    used = xbar.weight_cols() * xbar.devices_per_weight()  # columns that hold a weight (the rest stay idle)
+    conv = conversions_per_slice(xbar)
     wbits = xbar.weight_bits or 1
     adders = xp.adders(p)
     if p.dac_kind == "pwm":
@@ -298,11 +356,11 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
         adc_s = p.adc_step_s * (1 if p.adc_kind == "flash" else steps)
         e["dac"] += where(on, rows * in_pj, 0.0)
         e["adc"] += where(on, conv * adc_pj, 0.0)
-        e["integrator"] += where(on, cols * (p.integrator_pj * pulses + p.sample_pj * s), 0.0)
+        e["integrator"] += where(on, used * (p.integrator_pj * pulses + p.sample_pj * s), 0.0)
         if p.cell == "charge":  # a cell charges where its input and weight bits are both set
-            cell = rows * cols * p.cell_pj * x_act * w_act
+            cell = rows * used * p.cell_pj * x_act * w_act
         else:  # G V^2 t while its row is driven
-            cell = rows * cols * g * 1e-6 * xbar.v_read ** 2 * p.pulse_s * pulses * x_act * 1e12
+            cell = rows * used * g * 1e-6 * xbar.v_read ** 2 * p.pulse_s * pulses * x_act * 1e12
         e["array"] += where(on, cell, 0.0)
         dig = p.digital_pj if p.digital_pj is not None else adders[xp.minimum(a + s + wbits, 96)]
         e["digital"] += where(on, conv * dig, 0.0)
@@ -311,9 +369,12 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
         else:
             slice_s = in_s + adc_s * xbar.adc_share
         t += where(on, slice_s + p.phase_s, 0.0)
-    e["control"] = cols * rows * p.control_pj * m * 1.0
+    e["control"] = used * rows * p.control_pj * m * 1.0
     rp = xbar.read_phases
-    energy = {k: v * es * (1 if k == "digital" else rp) for k, v in e.items()}
+    # every circuit's C V^2 follows the supply; resistive cells read at their own fixed v_read dissipate
+    # G v_read^2 t, so their energy follows the pulse length, which stretches with the clock (delay law)
+    cell_s = ts if p.cell == "resistive" else es
+    energy = {k: v * (cell_s if k == "array" else es) * (1 if k == "digital" else rp) for k, v in e.items()}
     n_adc = C.ceil_div(conv, xbar.adc_share)
     grow = 2.0 ** (adc - p.adc_ref_bits) if p.adc_kind in ("sar", "flash") else adc / p.adc_ref_bits
     zero = xp.zeros(dac)
@@ -443,9 +504,14 @@ NEURRAM = Periphery(
 # generic constants (components.ALPHA, VTH_V): 1.41x from 0.85 to 1.2 V against the chip's 2.5x. A
 # steeper law needs the process's own threshold and alpha, which this model has no source for; the 1.2 V
 # clock is left a measured miss (docs/validation.md), not fitted.
+# Time within the bit cycle: the SAR decides one bit per clock (8 of the 54 clocks at 8 bits), the rest
+# (precharge, input broadcast, charge sharing) is dac_step_s; so adc_bits sets the bit cycle, 46 + adc_bits
+# clocks.
+_JIA_BIT_CYCLE = 2 * 589_824 / 0.874e12
+_JIA_CLOCK = _JIA_BIT_CYCLE / 54
 JIA = Periphery(
-    name="jia", cell="charge", adc_kind="sar", adc_step_pj=1.79 / 8, adc_step_s=0.0, dac_kind="bit_serial",
-    dac_step_pj=0.0, dac_step_s=2 * 589_824 / 0.874e12, vdd_ref_v=0.85, node_nm=65.0,
+    name="jia", cell="charge", adc_kind="sar", adc_step_pj=1.79 / 8, adc_step_s=_JIA_CLOCK, dac_kind="bit_serial",
+    dac_step_pj=0.0, dac_step_s=_JIA_BIT_CYCLE - 8 * _JIA_CLOCK, vdd_ref_v=0.85, node_nm=65.0,
     cell_pj=9.7 / (2304 * 0.25), digital_pj=8.3, adc_ref_bits=8, adc_area_um2=0.497e6 / 256,
     cell_area_um2=2.91e6 / 589_824, digital_area_um2=0.497e6 / 256, misc_area_um2=0.392e6,
     source="Jia et al., IEEE JSSC 55(9), 2609 (2020)")
@@ -480,14 +546,16 @@ SINANGIL = Periphery(
 # weights on 8-cell C-2C ladders (128 columns, 1024 MACs per cycle), 8-bit voltage-mode input DACs, 8-bit
 # SAR ADCs (16). Calibration point: 1.0 V, 8b/8b/8b (Fig. 23: 16.38 TOPS/W, 3.596 TOPS/mm^2 on 0.124 mm^2
 # = 0.446 TOPS; Fig. 22: energy ADC 34 %, DAC 22 %, MAC 40 %, misc 4 %; area ADC 13 %, DAC 30 %, MAC 46 %,
-# misc 11 %). Per cycle 2048 / 16.38 = 125 pJ and 2048 / 0.446e12 = 4.59 ns, the SAR's 8 bit cycles.
+# misc 11 %). Per cycle 2048 / 16.38 = 125 pJ and 2048 / 0.446e12 = 4.59 ns, the SAR's 8 bit cycles. The
+# digital shift-add (Horowitz, 16 outputs) is counted inside the 4 % misc, with the word-line control.
 _WG_E = 2 * 1024 / 16.37572276
 _WG_T = 2 * 1024 / (3.596e12 * 0.124)
 _WG_A = 0.124e6
+_WG_SHIFT = 16 * C.shift_add_pj(8 + 8 + 8, 22.0, 1.0)
 WANG = Periphery(
     name="wang-c2c", cell="charge", adc_kind="sar", adc_step_pj=0.34 * _WG_E / (16 * 8), adc_step_s=_WG_T / 8,
     dac_kind="voltage", dac_step_pj=0.22 * _WG_E / (64 * 8), dac_step_s=0.0, vdd_ref_v=1.0, node_nm=22.0,
-    cell_pj=0.40 * _WG_E / (8192 * 0.25), control_pj=0.04 * _WG_E / (8192 * 8), cols_per_conversion=8,
+    cell_pj=0.40 * _WG_E / (8192 * 0.25), control_pj=(0.04 * _WG_E - _WG_SHIFT) / (8192 * 8), cols_per_conversion=8,
     adc_ref_bits=8, adc_area_um2=0.13 * _WG_A / 16, dac_area_um2=0.30 * _WG_A / 64,
     cell_area_um2=0.46 * _WG_A / 8192, misc_area_um2=0.11 * _WG_A,
     source="Wang et al., VLSI 2022 / IEEE JSSC 2023 (C-2C)")

@@ -15,9 +15,10 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
     (mean rel_fro_err with its std and Student-t 95 % interval, accel.analog.run.summarise_draws) instead
     of one number: a drift curve with error bars."""
     from ..analog import Crossbar
-    from ..checks import check_int, check_seed
+    from ..checks import check_int, check_real, check_seed
     from ..network import Network
     from ..simulate import simulate
+    from .devices import check_read_time
     from .macros import macro_area_mm2, mvm_cost
     draws = check_int("macro_report", "draws", draws, hi=10_000)
     seed = check_seed("macro_report.seed", seed)
@@ -34,7 +35,12 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
         out["area_breakdown_mm2"] = area
         out["tops_per_mm2"] = out["tops"] / out["area_mm2"]
     if times is not None:
-        times = [float(t) for t in np.atleast_1d(times)]
+        if isinstance(times, str | bytes) or np.ndim(times) > 1:
+            raise TypeError(f"macro_report.times must be a number or a list of numbers of seconds after "
+                            f"programming, got {times!r}")
+        times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in np.atleast_1d(times).tolist()]
+        for t in times:  # every time the device cannot be read at raises before any is simulated
+            check_read_time(u.device, t)
         g = workload if workload is not None else Gemm(64, u.weight_cols(), u.rows, seed=0)
         def at(t):
             gt = g.replace(t_seconds=t, compensation=None if t == 0 else "global")

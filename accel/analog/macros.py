@@ -12,8 +12,9 @@ One MVM pushes one input vector through one array of `rows` x `cols` cells:
   slice is converted to adc_bits less the bits of the slices before it (its result lies that many bits
   below the output's MSB; Wan et al. 2022, two-phase), and the tile's numerics convert it the same way;
 - `read_phases` repeats the analog read (HERMES's four-phase mode): drivers, cells, integration and
-  conversion, and their time, once per phase; the phases' counts add up in the converters' counters and
-  the digital datapath (`digital`) acts once per output of the MVM.
+  conversion, and their time, once per phase; the phases' counts add up in the converters' counters, so
+  each slice's fixed step (`phase_s`: read-out, reset, hand-off) and the digital datapath (`digital`)
+  act once per slice and output of the MVM.
 Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (mean |w| / max |w|). PWM and bit-serial
 drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
 charges only where its input and weight bits are both set: the output magnitude); resistive cells
@@ -45,7 +46,8 @@ class Periphery:
     (integrator, sample-and-hold, neuron: per column); `row_wire_pj` (per cell along a driven row per
     pulse or bit at full magnitude: the row wire's C V^2 grows with the cells it passes); `control_pj`
     (per cell along a column per input magnitude bit: word-line switching, C V^2 of the column's wire);
-    `phase_s` (per slice: sampling, phase change); `drive_per_bit` (PWM timing only: the row drivers switch
+    `phase_s` (per slice, once whatever read_phases: sampling, phase change, a counter's read-out and
+    reset); `drive_per_bit` (PWM timing only: the row drivers switch
     once per input magnitude bit and the integrator repeats bit i's sample 2^i times, so driver and row-wire
     energy follow the bits, time and integration steps the 2^s - 1 unit steps); `pulse_s`
     (resistive cells: conduction time per unit input pulse, for G V^2 t); `digital_pj` (per conversion:
@@ -332,7 +334,8 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
     else:
         n_slices = xp.ones_like(m)
     e = {k: xp.zeros(dac) for k in ("adc", "dac", "array", "integrator", "control", "digital")}
-    t = xp.zeros(dac)
+    t = xp.zeros(dac)  # the analog read of every slice, repeated read_phases times
+    t_once = xp.zeros(dac)  # each slice's fixed step (read-out, reset, hand-off): once, the counts add up
     before = xp.zeros(dac, int)
     g = xbar.g_max_us * (w_act / 2 if xbar.mapping == "differential" else 0.5)
     where = xp.where
@@ -368,7 +371,8 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
             slice_s = xp.maximum(in_s, adc_s) * xbar.adc_share
         else:
             slice_s = in_s + adc_s * xbar.adc_share
-        t += where(on, slice_s + p.phase_s, 0.0)
+        t += where(on, slice_s, 0.0)
+        t_once += where(on, p.phase_s, 0.0)
     e["control"] = used * rows * p.control_pj * m * 1.0
     rp = xbar.read_phases
     # every circuit's C V^2 follows the supply; resistive cells read at their own fixed v_read dissipate
@@ -381,7 +385,8 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
     area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": zero + rows * p.dac_area_um2,
             "array": zero + rows * cols * p.cell_area_um2, "integrator": zero + cols * p.column_area_um2,
             "digital": zero + n_adc * p.digital_area_um2, "misc": zero + p.misc_area_um2}
-    return {"energy_pj": energy, "seconds": t * ts * rp, "conversions": conv * n_slices * rp, "area_um2": area}
+    return {"energy_pj": energy, "seconds": (t * rp + t_once) * ts, "conversions": conv * n_slices * rp,
+            "area_um2": area}
 
 
 def _adc_steps(kind: str, bits):
@@ -570,8 +575,8 @@ WANG = Periphery(
 # from the preset); the CCO is fed by the column current and counts while the pulses run
 # (adc_during_input): its 2^8 counts at 300 ps take 76.8 ns, inside the window; the LDPU does one FP32
 # multiply-add per output (Horowitz, accel.energy, at 14 nm and 0.8 V; the model's choice of width, as the
-# Walden cost's digital periphery). Four-phase mode (read_phases = 4) repeats the analog read; the LDPU acts
-# once per output.
+# Walden cost's digital periphery). Four-phase mode (read_phases = 4) repeats the analog read; the counts add
+# up in the CCOs' counters, read out once (phase_s), and the LDPU acts once per output.
 # Calibration point: the chip's one-phase 8-bit MVM (63.1 TOPS, 9.76 TOPS/W over 64 cores):
 # - time 64 x 131072 / 63.1e12 = 132.9 ns = 127 PWM steps + phase_s (5.9 ns: the MVM's fixed overhead,
 #   counter reset and hand-off to the LDPU; fitted here);

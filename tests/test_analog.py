@@ -211,7 +211,7 @@ def test_crossbar_design_toml_and_errors(tmp_path):
     assert accel.load_design(str(p)) == d
     with pytest.raises(ValueError, match="device must be one of"):
         Crossbar(device="mram")
-    with pytest.raises(ValueError, match="adc_bits must be None or an int"):
+    with pytest.raises(ValueError, match=r"adc_bits must be None \(ideal\) or an int"):
         Crossbar(adc_bits=0)
     with pytest.raises(ValueError, match="weight_bits and bits_per_cell go together"):
         Crossbar(weight_bits=8)

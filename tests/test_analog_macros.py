@@ -87,7 +87,11 @@ def test_tiny_macro_by_hand():
     assert c3["seconds"] == pytest.approx(c["seconds"] * C.supply_delay_scale(0.8, 1.0))
     # read_phases repeats the MVM
     c4 = mvm_cost(_tiny(read_phases=4), 0.5, 0.25)
-    assert c4["seconds"] == pytest.approx(4 * (7e-9 + 5e-9) + 5e-9)  # the counts add up: one read-out (phase_s)
+    assert c4["seconds"] == pytest.approx(4 * c["seconds"])  # a SAR converts again each phase, phase_s too
+    cco = _tiny(read_phases=4, periphery=dataclasses.replace(_TINY, adc_kind="cco", adc_during_input=True))
+    one = mvm_cost(dataclasses.replace(cco, read_phases=1), 0.5, 0.25)["seconds"]
+    # a counter fed during the input accumulates the phases' counts: read out (phase_s) once
+    assert mvm_cost(cco, 0.5, 0.25)["seconds"] == pytest.approx(4 * (one - 5e-9) + 5e-9)
     # ... the analog read; the digital datapath acts once per output
     assert c4["energy_pj"]["digital"] == pytest.approx(e["digital"])
     assert c4["energy_pj"]["adc"] == pytest.approx(4 * e["adc"])
@@ -208,9 +212,13 @@ BAD = [
      r"Design.vdd_v 0.5 of a Crossbar design is not used: the supply is the unit's 0.8 V \(set unit.vdd_v\)"),
     ("design-node-on-macro", lambda: accel.set_field(accel.get_design("hermes-like"), "node_nm", 7.0), ValueError,
      r"Design.node_nm 7.0 of a Crossbar design is not used"),
-    ("adc-bits-1", lambda: _tiny(adc_bits=1), ValueError, r"Crossbar.adc_bits counts a sign bit"),
-    ("dac-bits-1", lambda: _tiny(dac_bits=1), ValueError, r"Crossbar.dac_bits counts a sign bit"),
-    ("adc-bits-25", lambda: _tiny(adc_bits=25), ValueError, r"a component periphery allows 2 up to its ADC kind's"),
+    ("adc-bits-1", lambda: _tiny(adc_bits=1), ValueError, r"Crossbar.adc_bits must be .* 2..24, got 1 \(signed"),
+    ("dac-bits-1", lambda: _tiny(dac_bits=1), ValueError, r"Crossbar.dac_bits must be .* 2..24, got 1 \(signed"),
+    ("adc-bits-25", lambda: _tiny(adc_bits=25), ValueError, r"a component periphery's ADC kind allows at most"),
+    ("x-act-bool", lambda: mvm_cost(_tiny(), True, 0.5), TypeError, r"x_act must be a number or an array"),
+    ("report-times-mixed", lambda: accel.macro_report(_SN, times=[1, "2"]), TypeError, r"times must be .* got '2'"),
+    ("sram-on-hermes-first", lambda: dataclasses.replace(accel.get_design("hermes-like").unit, device="sram"),
+     ValueError, r"device 'sram' does not match periphery 'hermes'"),
     ("walden-list", lambda: Crossbar(input_phases=2), ValueError, r"\['hermes', 'jia', 'neurram'"),
     ("x-act-negative", lambda: mvm_cost(_tiny(), -0.5, 0.5), ValueError, r"x_act must be in \[0, 1\].*got -0.5"),
     ("w-act-above-one", lambda: mvm_cost(_tiny(), 0.5, 2.0), ValueError, r"w_act must be in \[0, 1\].*got 2.0"),
@@ -521,3 +529,26 @@ def test_macro_designs_show_their_own_supply():
     h = accel.get_design("hermes-like")
     assert accel.set_field(h, "unit.vdd_v", 1.0).unit.vdd_v == 1.0  # the unit's supply is the knob
     assert h.replace(vdd_v=0.8).vdd_v == 0.8  # the unit's own value is accepted
+
+
+def test_weight_groups_are_converted_apart():
+    # 8-bit weights on sinangil's 4-cell ladder: two conversions per weight (the high and the low nibble), each
+    # at its own calibrated range and the 4-bit ADC, added digitally: by hand against the tile's numerics
+    rng = np.random.default_rng(5)
+    w, x = rng.standard_normal((2, 8)), rng.uniform(-1.0, 1.0, (8, 3))
+    u = dataclasses.replace(accel.get_design("sinangil-sram-like").unit, rows=8, cols=16, weight_bits=8,
+                            accumulator="exact")
+    assert conversions_per_slice(u) == 4
+    amax = np.abs(w).max()
+    wn = w.T / amax
+    q, sign = np.rint(np.abs(wn) * 255), np.sign(wn)
+    groups = [sign * (q // 16) * 16 / 255, sign * (q % 16) / 255]  # each weight cell at g_max (offset mapping)
+    s_x = np.abs(x).max(axis=0)
+    xq = np.rint(x.T / s_x[:, None] * 15) / 15
+
+    def convert(y, r):
+        return np.clip(np.rint(y / r * 7), -7, 7) / 7 * r
+    y = sum(convert(xq @ g, np.maximum(np.abs(g).sum(axis=0), 1e-12)) for g in groups)
+    assert np.allclose(analog_matmul(w, x, tile=u), (y * s_x[:, None] * amax).T, rtol=1e-12, atol=1e-12)
+    # one weight on one ladder (the preset's 4-bit weights) is one conversion, as before
+    assert conversions_per_slice(dataclasses.replace(u, weight_bits=4)) == 4

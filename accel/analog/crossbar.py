@@ -30,7 +30,9 @@ class Crossbar:
     Mapping: `mapping="differential"` puts w > 0 on a G+ device and w < 0 on a G- device (aihwkit's
     single pair); `"offset"` uses one device per weight at g_max (w + 1) / 2 and subtracts a reference
     column digitally. `weight_bits` with `bits_per_cell` slices each weight over several cells
-    (most-significant first), recombined by shift-and-add after the ADC; None keeps analog weights.
+    (most-significant first), recombined in one analog read (the 'walden' cost) or, on a component macro,
+    in groups of the periphery's `cols_per_conversion` cells, each group converted apart and the groups
+    shift-added digitally; None keeps analog weights.
     Inputs: each input vector is scaled by its max |x| (aihwkit's "abs max" noise management), or, with
     `dac_range`, by that fixed full-scale value with inputs beyond it clipped; then `dac_bits` (None:
     ideal) per pulse-width-modulated input, or `input_mode="bit_serial"`: one bit plane per phase, each
@@ -46,10 +48,11 @@ class Crossbar:
     timing and energy; the numerics model one read), `v_read` read voltage, `adc_fom_fj` Walden figure of
     merit of the ADCs and DACs, `node_nm` of the digital periphery; sources in docs/analog.md.
     Component macros (accel.analog.macros): `periphery` "walden" (the converter-only cost above) or a
-    `Periphery` (by name: "hermes", "neurram", "jia", "sinangil", "wang-c2c"): ADC by architecture, input drivers,
-    cells, integrators, shift-add, each with energy, time and area per action; then `input_phases` (1 or
-    2 slices of the PWM input bits) and `vdd_v` (None: the periphery's reference supply; energy ~ V^2,
-    delay by the alpha-power law) apply.
+    `Periphery` (by name: "hermes", "neurram", "jia", "sinangil", "wang-c2c"): ADC by architecture, input
+    drivers, cells, integrators, shift-add, each with energy, time and area per action; then
+    `input_phases` (1 or 2 slices of the PWM input bits, each read and converted apart, in the numerics
+    as in the cost) and `vdd_v` (None: the periphery's reference supply; circuits' energy ~ V^2, resistive
+    cells' G V_read^2 t with the pulse length, delay by the alpha-power law) apply.
     """
 
     rows: int = 256
@@ -109,9 +112,6 @@ class Crossbar:
             if out is not v:
                 object.__setattr__(self, f, out)
                 same = False
-        for f in ("dac_bits", "adc_bits"):
-            if getattr(self, f) == 1:
-                raise ValueError(f"Crossbar.{f} counts a sign bit: None (ideal) or at least 2 bits, got 1")
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
         if self.input_mode == "bit_serial" and self.dac_bits is None:
@@ -122,10 +122,6 @@ class Crossbar:
                                  f"{sorted(PERIPHERIES)} or a Periphery); the 'walden' cost has neither")
         else:
             check_macro(self)
-        if type(self.device) is SRAM and (self.weight_bits is None or self.bits_per_cell != 1):
-            raise ValueError(f"Crossbar.device 'sram' holds one weight bit per cell: it needs weight_bits (an int) "
-                             f"and bits_per_cell=1, got weight_bits={self.weight_bits!r}, "
-                             f"bits_per_cell={self.bits_per_cell!r}")
         if self.periphery != "walden":
             charge = self.periphery.cell == "charge"
             if charge != (type(self.device) is SRAM):
@@ -133,6 +129,10 @@ class Crossbar:
                                  f"{self.periphery.name!r}, whose cells are {self.periphery.cell}: a charge-domain "
                                  f"periphery computes on SRAM cells (device 'sram'), a resistive one on 'pcm', "
                                  f"'rram' or 'ideal' conductances")
+        if type(self.device) is SRAM and (self.weight_bits is None or self.bits_per_cell != 1):
+            raise ValueError(f"Crossbar.device 'sram' holds one weight bit per cell: it needs weight_bits (an int) "
+                             f"and bits_per_cell=1, got weight_bits={self.weight_bits!r}, "
+                             f"bits_per_cell={self.bits_per_cell!r}")
         _LAST[0] = vals if same else _values(self)
 
     @property
@@ -178,15 +178,18 @@ def _int(f, **kw):
 
 
 def _bits(f):
+    signed = f in ("dac_bits", "adc_bits")  # a sign bit and at least one magnitude bit
+
     def rule(v):
         if v is None:
             return v
         try:
-            return check_int(_OWN, f, v, lo=1, hi=24)
+            return check_int(_OWN, f, v, lo=2 if signed else 1, hi=24)
         except (TypeError, ValueError) as err:
-            msg = str(err).replace("must be an int", "must be None or an int")
-            if f == "adc_bits":
-                msg += f" (a component periphery allows 2 up to its ADC kind's most: {ADC_MAX_BITS})"
+            msg = str(err).replace("must be an int", "must be None (ideal) or an int")
+            if signed:
+                msg += " (signed: a sign bit and at least one magnitude bit"
+                msg += f"; a component periphery's ADC kind allows at most {ADC_MAX_BITS})" if f == "adc_bits" else ")"
             raise type(err)(msg) from None
     return rule
 
@@ -275,6 +278,16 @@ class _Tile:
                 self.targets.append((np.clip(p, 0, None) * g_max, np.clip(-p, 0, None) * g_max))
             else:
                 self.targets.append(((p + 1.0) / 2.0 * g_max,))
+        # a component macro sums each weight's cells at most cols_per_conversion at a time in the analog domain
+        # (a differential pair, a ladder over the bit slices): the groups its ADCs convert apart and the digital
+        # periphery shift-adds, as accel.analog.macros charges them; None: one conversion per weight
+        self.groups = None
+        if xbar.periphery != "walden":
+            devices = [(si, di) for si in range(len(self.targets)) for di in range(len(self.targets[si]))]
+            cpc = xbar.periphery.cols_per_conversion
+            groups = [devices[k:k + cpc] for k in range(0, len(devices), cpc)]
+            self.groups = groups if len(groups) > 1 else None
+        self.group_ranges = None
         dev = xbar.device
         self.states = [[dev.program(g, g_max, rng) for g in tg] for tg in self.targets]
         self.stuck = None
@@ -317,19 +330,42 @@ class _Tile:
                 w += sw * (2.0 * g[0] / g_max - 1.0)
         return w
 
-    def calibrate(self, w_eff0: np.ndarray) -> None:
-        """ADC ranges from the programmed (t = 0) weights: the full-scale |sum| of each column."""
-        r = self.xbar.adc_range
-        full = np.maximum(np.sum(np.abs(w_eff0), axis=0), 1e-12)
-        if r == "column":
-            self.range = full
-        elif r == "global":
-            self.range = np.full(self.cols_used, full.max())
-        else:
-            self.range = np.full(self.cols_used, float(r))
+    def group_weights(self, gs: list) -> list | None:
+        """Normalised weights of each conversion group (`groups`), which add up to effective_weights; None
+        when each weight is one conversion."""
+        if self.groups is None:
+            return None
+        g_max, out = self.xbar.g_max_us, []
+        for group in self.groups:
+            w = np.zeros((self.rows_used, self.cols_used))
+            for si, di in group:
+                g = gs[si][di]
+                if self.xbar.mapping == "differential":
+                    w += self.slice_weights[si] * (g if di == 0 else -g) / g_max
+                else:
+                    w += self.slice_weights[si] * (2.0 * g / g_max - 1.0)
+            out.append(w)
+        return out
 
-    def forward_normalised(self, xn: np.ndarray, w_eff: np.ndarray, rng) -> np.ndarray:
-        """ADC outputs (normalised units) for normalised inputs xn (batch, rows) in [-1, 1]."""
+    def _full_scale(self, w0: np.ndarray) -> np.ndarray:
+        r = self.xbar.adc_range
+        full = np.maximum(np.sum(np.abs(w0), axis=0), 1e-12)
+        if r == "column":
+            return full
+        if r == "global":
+            return np.full(self.cols_used, full.max())
+        return np.full(self.cols_used, float(r))
+
+    def calibrate(self, w_eff0: np.ndarray, groups0: list | None = None) -> None:
+        """ADC ranges from the programmed (t = 0) weights: the full-scale |sum| of each column (of each
+        conversion group's column, where a weight takes several)."""
+        self.range = self._full_scale(w_eff0)
+        if groups0 is not None:
+            self.group_ranges = [self._full_scale(w) for w in groups0]
+
+    def forward_normalised(self, xn: np.ndarray, w_eff: np.ndarray, rng, groups: list | None = None) -> np.ndarray:
+        """ADC outputs (normalised units) for normalised inputs xn (batch, rows) in [-1, 1]; `groups`: the
+        conversion groups' weights (group_weights), each read and converted apart and added."""
         xbar = self.xbar
         if xbar.input_mode == "bit_serial":
             levels = _signed_levels(xbar.dac_bits)
@@ -338,16 +374,23 @@ class _Tile:
             y = np.zeros((xn.shape[0], self.cols_used))
             for b in range(xbar.dac_bits - 1):
                 plane = sgn * ((mag >> b) & 1)
-                y += (2.0 ** b / levels) * self._convert(plane @ w_eff, rng)
+                y += (2.0 ** b / levels) * self._read(plane, w_eff, groups, rng)
             return y
         if xbar.input_phases > 1:  # a component macro's PWM input in slices (accel.analog.macros)
-            return self._forward_slices(xn, w_eff, rng)
+            return self._forward_slices(xn, w_eff, groups, rng)
         if xbar.dac_bits is not None:
             levels = _signed_levels(xbar.dac_bits)
             xn = np.rint(xn * levels) / levels
-        return self._convert(xn @ w_eff, rng)
+        return self._read(xn, w_eff, groups, rng)
 
-    def _forward_slices(self, xn: np.ndarray, w_eff: np.ndarray, rng) -> np.ndarray:
+    def _read(self, v: np.ndarray, w_eff: np.ndarray, groups: list | None, rng, adc_bits: int | None = None):
+        """One analog read of inputs v, converted: the whole weight at once, or each conversion group apart
+        (at its own calibrated range) and the results added digitally."""
+        if groups is None:
+            return self._convert(v @ w_eff, rng, adc_bits)
+        return sum(self._convert(v @ wg, rng, adc_bits, r) for wg, r in zip(groups, self.group_ranges))
+
+    def _forward_slices(self, xn: np.ndarray, w_eff: np.ndarray, groups: list | None, rng) -> np.ndarray:
         """The input's magnitude bits in slices, most significant first (macros.input_slices): each slice
         is a full-scale read of its own bits, converted at its own width (macros.slice_adc_bits, a later
         slice narrower) and shift-added digitally, as the cost model charges it."""
@@ -362,17 +405,17 @@ class _Tile:
             after -= s
             top = 2 ** s - 1
             part = sgn * ((mag >> after) & top) / top
-            y += (top * 2.0 ** after / levels) * self._convert(part @ w_eff, rng, a)
+            y += (top * 2.0 ** after / levels) * self._read(part, w_eff, groups, rng, a)
         return y
 
-    def _convert(self, y: np.ndarray, rng, adc_bits: int | None = None) -> np.ndarray:
+    def _convert(self, y: np.ndarray, rng, adc_bits: int | None = None, full: np.ndarray | None = None) -> np.ndarray:
         xbar = self.xbar
         adc_bits = xbar.adc_bits if adc_bits is None else adc_bits
         if xbar.out_noise > 0:
             y = y + xbar.out_noise * rng.standard_normal(y.shape)
         if adc_bits is not None:
             levels = _signed_levels(adc_bits)
-            r = self.range
+            r = self.range if full is None else full
             y = np.clip(np.rint(y / r * levels), -levels, levels) / levels * r
         return y
 
@@ -422,15 +465,24 @@ class ProgrammedMatrix:
         for ri, (i0, i1) in enumerate(self.row_splits):
             for ci, (j0, j1) in enumerate(self.col_splits):
                 t = _Tile(tile, w[j0:j1, i0:i1].T, self.rng)
-                t.calibrate(t.effective_weights(t.conductances(0.0, self.rng, at_programming=True)))
+                g0 = t.conductances(0.0, self.rng, at_programming=True)
+                t.calibrate(t.effective_weights(g0), t.group_weights(g0))
                 self.tiles[ri, ci] = t
         self.compensation_reference = {}
 
     def weights_at(self, t_inference_s: float) -> dict:
         """Effective normalised weights of every tile `t_inference_s` after programming (one draw of the
         read noise, as aihwkit's drift_analog_weights(t))."""
+        return {k: w for k, (w, _) in self._states_at(t_inference_s).items()}
+
+    def _states_at(self, t_inference_s: float) -> dict:
+        """(effective weights, conversion groups' weights or None) of every tile, from one read draw."""
         t_s = _check_t(t_inference_s)
-        return {k: t.effective_weights(t.conductances(t_s, self.rng)) for k, t in self.tiles.items()}
+        out = {}
+        for k, t in self.tiles.items():
+            gs = t.conductances(t_s, self.rng)
+            out[k] = t.effective_weights(gs), t.group_weights(gs)
+        return out
 
     def _readout(self, key, w_eff, mode):
         """aihwkit's drift readout: mean |output| for one-hot inputs (all of them, or per column). The
@@ -455,7 +507,8 @@ class ProgrammedMatrix:
         x = real_array("x", x)
         if x.ndim != 2 or x.shape[1] != n_in:
             raise ValueError(f"x must have {n_in} rows (inputs), got shape {x.shape[::-1]}")
-        weights = self.weights_at(t_inference_s)
+        states = self._states_at(t_inference_s)
+        weights = {k: w for k, (w, _) in states.items()}
         if compensation is not None:
             for key, t in self.tiles.items():
                 if (key, compensation) not in self.compensation_reference:
@@ -474,7 +527,7 @@ class ProgrammedMatrix:
                 else:
                     s_x = self.tile.dac_range
                     xn = np.clip(xs / s_x, -1.0, 1.0)
-                y = t.forward_normalised(xn, weights[ri, ci], self.rng) * s_x * t.w_scale
+                y = t.forward_normalised(xn, weights[ri, ci], self.rng, states[ri, ci][1]) * s_x * t.w_scale
                 if compensation is not None:
                     y = y * (self.compensation_reference[(ri, ci), compensation]
                              / self._readout((ri, ci), weights[ri, ci], compensation))

@@ -12,9 +12,9 @@ One MVM pushes one input vector through one array of `rows` x `cols` cells:
   slice is converted to adc_bits less the bits of the slices before it (its result lies that many bits
   below the output's MSB; Wan et al. 2022, two-phase), and the tile's numerics convert it the same way;
 - `read_phases` repeats the analog read (HERMES's four-phase mode): drivers, cells, integration and
-  conversion, and their time, once per phase; the phases' counts add up in the converters' counters, so
-  each slice's fixed step (`phase_s`: read-out, reset, hand-off) and the digital datapath (`digital`)
-  act once per slice and output of the MVM.
+  conversion, and their time, once per phase; the phases' counts add up in the converters' counters and
+  the digital datapath (`digital`) acts once per output of the MVM; a counting converter fed during the
+  input (`adc_during_input`, HERMES's CCO) is read out and reset once (`phase_s`), not once per phase.
 Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (mean |w| / max |w|). PWM and bit-serial
 drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
 charges only where its input and weight bits are both set: the output magnitude); resistive cells
@@ -46,10 +46,11 @@ class Periphery:
     (integrator, sample-and-hold, neuron: per column); `row_wire_pj` (per cell along a driven row per
     pulse or bit at full magnitude: the row wire's C V^2 grows with the cells it passes); `control_pj`
     (per cell along a column per input magnitude bit: word-line switching, C V^2 of the column's wire);
-    `phase_s` (per slice, once whatever read_phases: sampling, phase change, a counter's read-out and
-    reset); `drive_per_bit` (PWM timing only: the row drivers switch
-    once per input magnitude bit and the integrator repeats bit i's sample 2^i times, so driver and row-wire
-    energy follow the bits, time and integration steps the 2^s - 1 unit steps); `pulse_s`
+    `phase_s` (per slice and read phase: sampling, phase change; for a counting converter,
+    `adc_during_input`, once per slice whatever read_phases: its counter's read-out and reset);
+    `drive_per_bit` (PWM timing only: the row drivers switch once per input magnitude bit and the
+    integrator repeats bit i's sample 2^i times, so driver and row-wire energy follow the bits, time and
+    integration steps the 2^s - 1 unit steps); `pulse_s`
     (resistive cells: conduction time per unit input pulse, for G V^2 t); `digital_pj` (per conversion:
     near-memory datapath, None: a Horowitz integer adder at the node and supply);
     `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion`; `node_nm`;
@@ -160,10 +161,8 @@ def check_macro(xbar) -> None:
     mode = "bit_serial" if p.dac_kind == "bit_serial" else "pwm"
     if xbar.input_mode != mode:
         raise ValueError(f"{own}.input_mode {xbar.input_mode!r} does not match periphery {p.name!r}, whose inputs "
-                         f"are {p.dac_kind}: use input_mode={mode!r}")
-    if p.cols_per_conversion > xbar.cols:
-        raise ValueError(f"{own}.cols {xbar.cols} is fewer than the periphery's cols_per_conversion "
-                         f"{p.cols_per_conversion}")
+                         f"are {p.dac_kind}: use input_mode={mode!r} ('pwm': the whole input in one analog read "
+                         f"per slice, whatever drives it; 'bit_serial': one read per input bit)")
     vdd = p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
     if not (type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
@@ -304,7 +303,7 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
 def _activity(name: str, v) -> np.ndarray:
     """x_act / w_act as float64: mean |x| / max |x| (or |w|), a fraction in [0, 1]."""
     try:
-        if v is None or isinstance(v, str | bytes):
+        if v is None or isinstance(v, str | bytes | bool | np.bool_):
             raise TypeError
         a = np.asarray(v, np.float64)
     except (TypeError, ValueError):
@@ -335,7 +334,7 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
         n_slices = xp.ones_like(m)
     e = {k: xp.zeros(dac) for k in ("adc", "dac", "array", "integrator", "control", "digital")}
     t = xp.zeros(dac)  # the analog read of every slice, repeated read_phases times
-    t_once = xp.zeros(dac)  # each slice's fixed step (read-out, reset, hand-off): once, the counts add up
+    t_once = xp.zeros(dac)  # a counting ADC's fixed step per slice (read-out, reset, hand-off): once
     before = xp.zeros(dac, int)
     g = xbar.g_max_us * (w_act / 2 if xbar.mapping == "differential" else 0.5)
     where = xp.where
@@ -372,7 +371,10 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
         else:
             slice_s = in_s + adc_s * xbar.adc_share
         t += where(on, slice_s, 0.0)
-        t_once += where(on, p.phase_s, 0.0)
+        if p.adc_during_input:  # a counter accumulates the phases' counts: read out once per slice
+            t_once += where(on, p.phase_s, 0.0)
+        else:  # the conversion repeats with each phase, and so does its fixed step
+            t += where(on, p.phase_s, 0.0)
     e["control"] = used * rows * p.control_pj * m * 1.0
     rp = xbar.read_phases
     # every circuit's C V^2 follows the supply; resistive cells read at their own fixed v_read dissipate

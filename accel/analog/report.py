@@ -38,7 +38,8 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
         if isinstance(times, str | bytes) or np.ndim(times) > 1:
             raise TypeError(f"macro_report.times must be a number or a list of numbers of seconds after "
                             f"programming, got {times!r}")
-        times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in np.atleast_1d(times).tolist()]
+        times = [check_real("macro_report", "times", t, lo=0, lo_open=False)
+                 for t in (times if np.ndim(times) == 1 else [times])]
         for t in times:  # every time the device cannot be read at raises before any is simulated
             check_read_time(u.device, t)
         g = workload if workload is not None else Gemm(64, u.weight_cols(), u.rows, seed=0)

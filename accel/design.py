@@ -517,6 +517,8 @@ class Design:
     # -- TOML ------------------------------------------------------------------------------------
     def to_toml(self) -> str:
         derived = ", ".join(f"{k} {v:.4g}" for k, v in self.energy_table.items())
+        if isinstance(self.unit, _crossbar()):  # its cost is the unit's own (node, supply, periphery)
+            derived = "none (a Crossbar unit is costed by its own converters or periphery)"
         lines = ["[design]", f"name = {_toml(self.name)}", f"clock_hz = {_toml(self.clock_hz)}",
                  f"node_nm = {_toml(self.node_nm)}", f"vdd_v = {_toml(self.vdd_v)}",
                  f"# energy table in use (pJ per MAC): {derived}",

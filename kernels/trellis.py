@@ -404,8 +404,9 @@ def viterbi(x: np.ndarray, values: np.ndarray, L: int, kv: int, start_hi: np.nda
             raise ValueError(f"{name} must be a ({x.shape[0]},) integer array, got {getattr(c, 'shape', c)!r}")
         if c.size and (c.min() < -1 or c.max() >= 1 << (L - kv)):
             raise ValueError(f"{name} must be -1 (free) or an (L - kv)-bit value in 0..{(1 << (L - kv)) - 1}")
+    # method passed explicitly: one compiled signature shared with the callers that choose a method
     return _viterbi(np.ascontiguousarray(x), np.ascontiguousarray(values), int(L), int(kv),
-                    start_hi.astype(np.int64), end_lo.astype(np.int64))
+                    start_hi.astype(np.int64), end_lo.astype(np.int64), -1)
 
 
 @nb.njit(cache=True, parallel=True)

@@ -423,10 +423,18 @@ class Design:
         if not isinstance(self.unit, TensorCore | SystolicArray | _crossbar()):
             raise TypeError(f"Design.unit must be a TensorCore, SparseTensorCore, SystolicArray or Crossbar, got "
                             f"{type(self.unit).__name__}")
-        if isinstance(self.unit, _crossbar()):
-            _check_crossbar_supply(self)
         if isinstance(self.memories, list):
             object.__setattr__(self, "memories", tuple(self.memories))
+        if isinstance(self.unit, _crossbar()):
+            _check_crossbar_supply(self)
+            # a crossbar's cost is its arrays' and periphery's (accel.analog): nothing else would be priced
+            unused = [f for f, empty in (("memories", not self.memories), ("elementwise", not self.elementwise),
+                                         ("interconnect", self.interconnect is None), ("mac_pj", not self.mac_pj))
+                      if not empty]
+            if unused:
+                raise ValueError(f"Design.{unused[0]} of a Crossbar design is not used: its cost is the arrays' and "
+                                 f"their periphery's only (weights stay in the arrays; no memory traffic, element-wise "
+                                 f"ops, links or digital MAC table are priced); leave {', '.join(unused)} empty")
         if not isinstance(self.memories, tuple) or not all(isinstance(m, MemoryLevel) for m in self.memories):
             raise TypeError(f"Design.memories must be a tuple of MemoryLevel, got {self.memories!r}")
         names = [m.name for m in self.memories]

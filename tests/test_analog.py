@@ -196,7 +196,7 @@ def test_hermes_check():
     assert one.seconds == pytest.approx(1024 * (127e-9 + HERMES.phase_s))
     assert one.energy_breakdown_j["adc"] == pytest.approx(1024 * 256 * 2 ** 8 * HERMES.adc_step_pj * 1e-12)
     shared = accel.simulate(accel.set_field(d, "unit.adc_share", 4), g, accuracy=False)
-    assert shared.seconds == pytest.approx(1024 * (4 * 127e-9 + HERMES.phase_s))
+    assert shared.seconds == pytest.approx(1024 * 4 * (127e-9 + HERMES.phase_s))  # a window and a read-out each
     # the converter-only Walden cost (periphery "walden") keeps its own arithmetic: window x vectors, FOM 2^bits
     w = d.replace(unit=dataclasses.replace(d.unit, periphery="walden", cols=256, t_mvm_s=133e-9, adc_fom_fj=96.3))
     ow = accel.simulate(w, g, accuracy=False)

@@ -16,6 +16,7 @@ from accel.analog import components as C
 from accel.analog.macros import (
     PERIPHERIES,
     Periphery,
+    conversion_groups,
     conversions_per_slice,
     input_slices,
     macs_per_mvm,
@@ -428,9 +429,10 @@ def test_hermes_by_hand():
     c9 = mvm_cost(dataclasses.replace(u, adc_bits=9), 0.5, 0.5)
     assert c9["seconds"] == pytest.approx(512 * 300e-12 + HERMES.phase_s)
     assert c9["energy_pj"]["adc"] == pytest.approx(2 * e["adc"])
-    # ... two columns per CCO: each needs its own window; four phases: the analog read four times
+    # ... two columns per CCO: each needs its own window and its own read-out of the counter; four phases: the
+    # analog read four times
     assert mvm_cost(dataclasses.replace(u, adc_share=2), 0.5, 0.5)["seconds"] == pytest.approx(
-        2 * 127e-9 + HERMES.phase_s)
+        2 * (127e-9 + HERMES.phase_s))
     four = mvm_cost(dataclasses.replace(u, read_phases=4), 0.5, 0.5)
     assert sum(four["energy_pj"].values()) == pytest.approx(4 * sum(e.values()) - 3 * e["digital"])
     # area: HERMES-Core's 1.008 TOPS at 1.59 TOPS/mm^2, one undivided item per core
@@ -557,3 +559,34 @@ def test_weight_groups_are_converted_apart():
     assert np.allclose(analog_matmul(w, x, tile=u), (y * s_x[:, None] * amax).T, rtol=1e-12, atol=1e-12)
     # one weight on one ladder (the preset's 4-bit weights) is one conversion, as before
     assert conversions_per_slice(dataclasses.replace(u, weight_bits=4)) == 4
+
+
+@pytest.mark.parametrize("name,changes,groups", [
+    # a pair subtracts the two devices of one slice; an offset-mapped slice is one device, one conversion
+    ("hermes-like", {}, [[(0, 0), (0, 1)]]),
+    ("hermes-like", {"weight_bits": 4, "bits_per_cell": 2}, [[(0, 0), (0, 1)], [(1, 0), (1, 1)]]),
+    ("hermes-like", {"weight_bits": 4, "bits_per_cell": 2, "mapping": "offset"}, [[(0, 0)], [(1, 0)]]),
+    # a ladder sums up to cols_per_conversion slices of one polarity, never G+ with G-
+    ("sinangil-sram-like", {}, [[(0, 0), (1, 0), (2, 0), (3, 0)]]),
+    ("sinangil-sram-like", {"mapping": "differential"}, [[(0, 0), (1, 0), (2, 0), (3, 0)],
+                                                          [(0, 1), (1, 1), (2, 1), (3, 1)]]),
+    ("sinangil-sram-like", {"weight_bits": 6}, [[(0, 0), (1, 0), (2, 0), (3, 0)], [(4, 0), (5, 0)]]),
+    # one column per conversion: every device apart (NeuRRAM's neuron per column: G+ and G- apart)
+    ("neurram-like", {}, [[(0, 0)], [(0, 1)]]),
+    ("jia-sram-like", {"weight_bits": 2}, [[(0, 0)], [(1, 0)]])])
+def test_conversion_groups_follow_what_the_periphery_can_sum(name, changes, groups):
+    u = dataclasses.replace(accel.get_design(name).unit, **changes)
+    assert conversion_groups(u) == groups
+    assert conversions_per_slice(u) == u.weight_cols() * len(groups)
+
+
+def test_a_fixed_adc_range_is_the_converters_own_for_every_group():
+    # adc_range as a number is the converter's range: a group of lower significance sees its own unshifted sum,
+    # so in the weight's units its range is the number times the group's significance
+    u = dataclasses.replace(accel.get_design("wang-c2c-like").unit, rows=8, cols=16, weight_bits=16, adc_range=4.0)
+    w = np.random.default_rng(0).standard_normal((1, 8))
+    from accel.analog.crossbar import ProgrammedMatrix
+    t = ProgrammedMatrix(w, u).tiles[0, 0]
+    assert len(t.groups) == 2
+    assert np.allclose(t.group_ranges[0], 4.0) and np.allclose(t.group_ranges[1], 4.0 * 128 / 32768)
+

@@ -15,7 +15,7 @@ import numpy as np
 from ..checks import check_int, check_real, check_seed, check_str, real_array
 from .components import ADC_MAX_BITS
 from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_drift, device_label, get_device
-from .macros import PERIPHERIES, Periphery, check_macro, get_periphery
+from .macros import PERIPHERIES, Periphery, check_macro, conversion_groups, get_periphery
 
 INPUT_MODES = ("pwm", "bit_serial")
 _DEVICE_TYPES = (PCM, RRAM, IdealDevice, SRAM)
@@ -278,14 +278,12 @@ class _Tile:
                 self.targets.append((np.clip(p, 0, None) * g_max, np.clip(-p, 0, None) * g_max))
             else:
                 self.targets.append(((p + 1.0) / 2.0 * g_max,))
-        # a component macro sums each weight's cells at most cols_per_conversion at a time in the analog domain
-        # (a differential pair, a ladder over the bit slices): the groups its ADCs convert apart and the digital
-        # periphery shift-adds, as accel.analog.macros charges them; None: one conversion per weight
+        # a component macro sums each weight's cells in the analog domain in groups (macros.conversion_groups:
+        # a differential pair, a ladder over bit slices), which its ADCs convert apart and its digital periphery
+        # shift-adds, as the cost charges them; None: one conversion per weight
         self.groups = None
         if xbar.periphery != "walden":
-            devices = [(si, di) for si in range(len(self.targets)) for di in range(len(self.targets[si]))]
-            cpc = xbar.periphery.cols_per_conversion
-            groups = [devices[k:k + cpc] for k in range(0, len(devices), cpc)]
+            groups = conversion_groups(xbar)
             self.groups = groups if len(groups) > 1 else None
         self.group_ranges = None
         dev = xbar.device
@@ -347,21 +345,25 @@ class _Tile:
             out.append(w)
         return out
 
-    def _full_scale(self, w0: np.ndarray) -> np.ndarray:
+    def _full_scale(self, w0: np.ndarray, significance: float = 1.0) -> np.ndarray:
         r = self.xbar.adc_range
         full = np.maximum(np.sum(np.abs(w0), axis=0), 1e-12)
         if r == "column":
             return full
         if r == "global":
             return np.full(self.cols_used, full.max())
-        return np.full(self.cols_used, float(r))
+        # a fixed range is the converter's, which sees a group's own (unshifted) sum: in the weight's units it
+        # is the range times the group's significance (its top slice's weight over the weight's top slice's)
+        return np.full(self.cols_used, float(r) * significance)
 
     def calibrate(self, w_eff0: np.ndarray, groups0: list | None = None) -> None:
         """ADC ranges from the programmed (t = 0) weights: the full-scale |sum| of each column (of each
         conversion group's column, where a weight takes several)."""
         self.range = self._full_scale(w_eff0)
         if groups0 is not None:
-            self.group_ranges = [self._full_scale(w) for w in groups0]
+            top = self.slice_weights[0]
+            self.group_ranges = [self._full_scale(w, max(self.slice_weights[si] for si, _ in group) / top)
+                                 for w, group in zip(groups0, self.groups)]
 
     def forward_normalised(self, xn: np.ndarray, w_eff: np.ndarray, rng, groups: list | None = None) -> np.ndarray:
         """ADC outputs (normalised units) for normalised inputs xn (batch, rows) in [-1, 1]; `groups`: the

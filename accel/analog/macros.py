@@ -5,10 +5,10 @@ latency and area, following the data where the physics does.
 One MVM pushes one input vector through one array of `rows` x `cols` cells:
 - the input's magnitude bits (dac_bits - 1) are split into slices: `input_phases` near-equal slices for PWM
   inputs (2^s - 1 pulses each), one slice per bit for bit-serial inputs, one conversion for a voltage DAC;
-- each slice is integrated on every column, converted by the ADCs (each weight's columns are summed
-  at most `cols_per_conversion` at a time, a differential pair or the bit columns a capacitor ladder sums
-  in the analog domain, so a weight takes ceil(devices per weight / cols_per_conversion) conversions and
-  never shares one; `adc_share` conversions per ADC in series) and shift-added digitally; a later PWM
+- each slice is integrated on every column, converted by the ADCs (each weight's cells are summed in
+  the analog domain in the groups `conversion_groups` gives, a differential pair or up to
+  `cols_per_conversion` bit columns on a capacitor ladder, one conversion per group: a weight never
+  shares one; `adc_share` conversions per ADC in series) and shift-added digitally; a later PWM
   slice is converted to adc_bits less the bits of the slices before it (its result lies that many bits
   below the output's MSB; Wan et al. 2022, two-phase), and the tile's numerics convert it the same way;
 - `read_phases` repeats the analog read (HERMES's four-phase mode): drivers, cells, integration and
@@ -53,7 +53,10 @@ class Periphery:
     integration steps the 2^s - 1 unit steps); `pulse_s`
     (resistive cells: conduction time per unit input pulse, for G V^2 t); `digital_pj` (per conversion:
     near-memory datapath, None: a Horowitz integer adder at the node and supply);
-    `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion`; `node_nm`;
+    `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion` and `combine`
+    (what one conversion sums in the analog domain: "ladder", up to cols_per_conversion bit slices of one
+    polarity, binary-weighted; "pair", the two devices of one slice, subtracted: cols_per_conversion 2);
+    `node_nm`;
     `adc_during_input` (a counting converter fed by the column current, HERMES's CCO: it counts while the
     inputs drive, so a slice takes the longer of the input window and the count, not their sum; columns
     sharing one converter each need their own window);
@@ -80,6 +83,7 @@ class Periphery:
     adc_during_input: bool = False
     digital_pj: float | None = None
     cols_per_conversion: int = 1
+    combine: str = "ladder"
     adc_ref_bits: int = 8
     adc_area_um2: float = 0.0
     dac_area_um2: float = 0.0
@@ -111,6 +115,10 @@ class Periphery:
         object.__setattr__(self, "cols_per_conversion", check_int(own, "cols_per_conversion",
                                                                   self.cols_per_conversion))
         object.__setattr__(self, "adc_ref_bits", check_int(own, "adc_ref_bits", self.adc_ref_bits, lo=1, hi=24))
+        check_str(own, "combine", self.combine, ("ladder", "pair"))
+        if self.combine == "pair" and self.cols_per_conversion != 2:
+            raise ValueError(f"{own}.combine 'pair' sums the two devices of a differential pair: cols_per_conversion "
+                             f"must be 2, got {self.cols_per_conversion}")
         for f in ("drive_per_bit", "adc_during_input"):
             if not isinstance(getattr(self, f), bool):
                 raise TypeError(f"{own}.{f} must be a bool, got {getattr(self, f)!r}")
@@ -177,12 +185,27 @@ def macs_per_mvm(xbar) -> int:
     return xbar.rows * xbar.weight_cols()
 
 
+def conversion_groups(xbar) -> list[list[tuple[int, int]]]:
+    """The cells of one weight that each conversion sums in the analog domain, as (slice, polarity) pairs
+    (slices most significant first; polarity 0: G+ or the offset device, 1: G-). The periphery's
+    `combine` says what it can sum: a "ladder" of up to `cols_per_conversion` bit slices of one polarity
+    (binary-weighted capacitors, a C-2C ladder), or a "pair", the two devices of one slice (a differential
+    pair's currents); one column per conversion sums nothing. A weight narrower than the ladder still
+    takes its own conversion, never a share of one; a wider one takes several, shift-added digitally."""
+    p = xbar.periphery
+    pols = range(2 if xbar.mapping == "differential" else 1)
+    slices = range(xbar.slices)
+    if p.cols_per_conversion == 1:
+        return [[(s, d)] for s in slices for d in pols]
+    if p.combine == "pair":
+        return [[(s, d) for d in pols] for s in slices]
+    k = p.cols_per_conversion
+    return [[(s, d) for s in slices[i:i + k]] for d in pols for i in range(0, len(slices), k)]
+
+
 def conversions_per_slice(xbar) -> int:
-    """ADC conversions per input slice: each weight's columns are summed in the analog domain at most
-    `cols_per_conversion` at a time (a differential pair, a capacitor ladder over the weight's bit
-    columns), so every weight takes ceil(devices_per_weight / cols_per_conversion) conversions; a weight
-    narrower than the periphery's ladder still needs its own conversion, never a share of one."""
-    return xbar.weight_cols() * C.ceil_div(xbar.devices_per_weight(), xbar.periphery.cols_per_conversion)
+    """ADC conversions per input slice: every weight's conversion groups (conversion_groups)."""
+    return xbar.weight_cols() * len(conversion_groups(xbar))
 
 
 def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
@@ -193,6 +216,9 @@ def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
     overhead on 0-d arrays would cost ten times the arithmetic. Anything not plain Python numbers goes
     through the grid."""
     p = xbar.periphery
+    if np.ndim(x_act) or np.ndim(w_act):
+        raise TypeError("mvm_cost prices one setting: x_act and w_act must be numbers (mvm_cost_grid takes arrays), "
+                        f"got x_act={x_act!r}, w_act={w_act!r}")
     vdd = None if p == "walden" else p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
     if (vdd is not None and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
@@ -305,7 +331,10 @@ def _activity(name: str, v) -> np.ndarray:
     try:
         if v is None or isinstance(v, str | bytes | bool | np.bool_):
             raise TypeError
-        a = np.asarray(v, np.float64)
+        a = np.asarray(v)
+        if a.dtype.kind not in "iuf":
+            raise TypeError
+        a = a.astype(np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"mvm_cost: {name} must be a number or an array of numbers in [0, 1] (mean |value| / "
                         f"max |value|), got {v!r}") from None
@@ -371,8 +400,8 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
         else:
             slice_s = in_s + adc_s * xbar.adc_share
         t += where(on, slice_s, 0.0)
-        if p.adc_during_input:  # a counter accumulates the phases' counts: read out once per slice
-            t_once += where(on, p.phase_s, 0.0)
+        if p.adc_during_input:  # a counter accumulates the phases' counts: read out once per slice and column
+            t_once += where(on, p.phase_s * xbar.adc_share, 0.0)
         else:  # the conversion repeats with each phase, and so does its fixed step
             t += where(on, p.phase_s, 0.0)
     e["control"] = used * rows * p.control_pj * m * 1.0
@@ -599,7 +628,7 @@ HERMES = Periphery(
     adc_step_pj=(_HM_OPS / 9.76e12 * 1e12 - _HM_CELLS - _HM_LDPU) / (256 * 2 ** 8), adc_step_s=300e-12,
     adc_during_input=True, dac_kind="pwm", dac_step_pj=0.0, dac_step_s=_HM_STEP_S, pulse_s=_HM_STEP_S,
     phase_s=_HM_T - 127 * _HM_STEP_S, vdd_ref_v=_HM_VDD, node_nm=14.0, digital_pj=_HM_LDPU / 256,
-    cols_per_conversion=2, adc_ref_bits=8, misc_area_um2=1.008 / 1.59 * 1e6,
+    cols_per_conversion=2, combine="pair", adc_ref_bits=8, misc_area_um2=1.008 / 1.59 * 1e6,
     source="Le Gallo et al., Nat. Electron. 6, 680 (2023); Khaddam-Aljameh et al., IEEE JSSC 57(4) (2022)")
 
 PERIPHERIES = {p.name: p for p in (NEURRAM, JIA, SINANGIL, WANG, HERMES)}

@@ -1,6 +1,8 @@
 """One report of a compute-in-memory macro: peak throughput and efficiency at full utilisation, area and
 energy breakdowns, and, when asked, accuracy at chosen times after programming."""
 
+import numbers
+
 import numpy as np
 
 from ..workloads import Gemm
@@ -35,11 +37,12 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
         out["area_breakdown_mm2"] = area
         out["tops_per_mm2"] = out["tops"] / out["area_mm2"]
     if times is not None:
-        if isinstance(times, str | bytes) or np.ndim(times) > 1:
+        seq = list(times) if isinstance(times, list | tuple | np.ndarray) and np.ndim(times) == 1 else \
+            [times] if isinstance(times, numbers.Real) and not isinstance(times, bool) else None
+        if seq is None:
             raise TypeError(f"macro_report.times must be a number or a list of numbers of seconds after "
                             f"programming, got {times!r}")
-        times = [check_real("macro_report", "times", t, lo=0, lo_open=False)
-                 for t in (times if np.ndim(times) == 1 else [times])]
+        times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in seq]
         for t in times:  # every time the device cannot be read at raises before any is simulated
             check_read_time(u.device, t)
         g = workload if workload is not None else Gemm(64, u.weight_cols(), u.rows, seed=0)

@@ -14,10 +14,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 # The longest files first: pytest-xdist (--dist loadfile) hands whole files to the test processes in
 # collection order, so a long file collected last runs alone at the end while the other process idles (in
 # a clean clone on 2 cores, the last 2 % of tests took 3 of 10 minutes). Longest first, from
-# `pytest --durations=0` summed per file in a clean clone (2-core AMD EPYC, numba's cache cold, 2026-11-30):
-LONGEST_FIRST = ("test_notebooks", "test_docs", "test_float_formats", "test_posits", "test_badinput_numerics",
-                 "test_fast_refs", "test_badinput_compress", "test_crosscheck_mmasim", "test_fake_quant", "test_ops",
-                 "test_compress", "test_drift_study", "test_qtip_fast", "test_blocks", "test_accumulate")
+# `pytest --durations=0` summed per file in a clean clone (2-core AMD EPYC, numba's cache cold; refreshed
+# 2026-11-30 at d4d790e: test_small_calls, test_badinput_blocks and test_stochastic, 20-42 s each, were not
+# listed and came late in collection order):
+LONGEST_FIRST = ("test_docs", "test_notebooks", "test_float_formats", "test_badinput_numerics", "test_posits",
+                 "test_fast_refs", "test_crosscheck_mmasim", "test_badinput_compress", "test_small_calls", "test_ops",
+                 "test_fake_quant", "test_blocks", "test_qtip_fast", "test_compress", "test_badinput_blocks",
+                 "test_stochastic", "test_sparse_and_blockdot", "test_drift_study", "test_rbits_f16",
+                 "test_accumulate")
 
 
 def pytest_collection_modifyitems(items):

@@ -11,9 +11,11 @@ settings.register_profile("dev", deadline=None, max_examples=20)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 
-# The longest files first: pytest-xdist (--dist loadfile) hands whole files to the test processes in
-# collection order, so a long file collected last runs alone at the end while the other process idles (in
-# a clean clone on 2 cores, the last 2 % of tests took 3 of 10 minutes). Longest first, from
+# The longest files first: pytest-xdist (--dist loadfile --no-loadscope-reorder, pyproject.toml) hands whole
+# files to the test processes in collection order, so a long file collected last runs alone at the end while
+# the other process idles (in a clean clone on 2 cores, the last 2 % of tests took 3 of 10 minutes; without
+# --no-loadscope-reorder xdist orders files by their number of tests instead, and the 8 notebook tests, 135 s,
+# started at minute 6.5 of 9). Longest first, from
 # `pytest --durations=0` summed per file in a clean clone (2-core AMD EPYC, numba's cache cold; refreshed
 # 2026-11-30 at d4d790e: test_small_calls, test_badinput_blocks and test_stochastic, 20-42 s each, were not
 # listed and came late in collection order):

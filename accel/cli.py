@@ -644,8 +644,7 @@ def _cmd_show(args) -> int:
         if u.periphery == "walden":
             print(f"{d.name}: Crossbar ('walden' converter cost), {u.node_nm:g} nm")
         else:
-            v = u.periphery.vdd_ref_v if u.vdd_v is None else u.vdd_v
-            print(f"{d.name}: Crossbar (macro {u.periphery.name!r}), {u.periphery.node_nm:g} nm, {v:g} V")
+            print(f"{d.name}: Crossbar (macro {u.periphery.name!r}), {u.periphery.node_nm:g} nm, {u.supply_v:g} V")
     else:
         print(f"{d.name}: {type(d.unit).__name__} at {si(d.clock_hz, 'Hz')}, {d.node_nm:g} nm, {d.vdd_v:g} V")
     fmts = d.unit.formats() if hasattr(d.unit, "formats") else []

@@ -343,14 +343,21 @@ def _crossbar():
     return Crossbar
 
 
-def _check_crossbar_supply(d) -> None:
-    """A Crossbar's cost uses its own node and supply (unit.node_nm, unit.vdd_v, a component periphery's
-    node and reference supply), not the design's: a design-level value that is neither the default nor
-    the unit's own would be silently ignored, so it raises."""
+def _check_crossbar_design(d) -> None:
+    """A Crossbar's cost is its arrays' and periphery's alone, at its own node and supply (unit.node_nm,
+    unit.vdd_v, a component periphery's node and reference supply): a design-level value it would silently
+    ignore raises (a node or supply other than the default or the unit's own, memories, element-wise
+    costs, links, a MAC table)."""
+    unused = [f for f, empty in (("memories", not d.memories), ("elementwise", not d.elementwise),
+                                 ("interconnect", d.interconnect is None), ("mac_pj", not d.mac_pj)) if not empty]
+    if unused:
+        raise ValueError(f"Design.{unused[0]} of a Crossbar design is not used: its cost is the arrays' and their "
+                         f"periphery's only (weights stay in the arrays; no memory traffic, element-wise ops, links "
+                         f"or digital MAC table are priced); leave {', '.join(unused)} empty")
     u = d.unit
     macro = u.periphery != "walden"
     node = u.periphery.node_nm if macro else u.node_nm
-    supply = (u.periphery.vdd_ref_v if u.vdd_v is None else u.vdd_v) if macro else None
+    supply = u.supply_v
     if d.node_nm not in (_DEFAULT_NODE_NM, node):
         where = "its periphery's" if macro else "unit.node_nm"
         raise ValueError(f"Design.node_nm {d.node_nm} of a Crossbar design is not used: its cost is at the unit's "
@@ -426,15 +433,7 @@ class Design:
         if isinstance(self.memories, list):
             object.__setattr__(self, "memories", tuple(self.memories))
         if isinstance(self.unit, _crossbar()):
-            _check_crossbar_supply(self)
-            # a crossbar's cost is its arrays' and periphery's (accel.analog): nothing else would be priced
-            unused = [f for f, empty in (("memories", not self.memories), ("elementwise", not self.elementwise),
-                                         ("interconnect", self.interconnect is None), ("mac_pj", not self.mac_pj))
-                      if not empty]
-            if unused:
-                raise ValueError(f"Design.{unused[0]} of a Crossbar design is not used: its cost is the arrays' and "
-                                 f"their periphery's only (weights stay in the arrays; no memory traffic, element-wise "
-                                 f"ops, links or digital MAC table are priced); leave {', '.join(unused)} empty")
+            _check_crossbar_design(self)
         if not isinstance(self.memories, tuple) or not all(isinstance(m, MemoryLevel) for m in self.memories):
             raise TypeError(f"Design.memories must be a tuple of MemoryLevel, got {self.memories!r}")
         names = [m.name for m in self.memories]

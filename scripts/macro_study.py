@@ -117,7 +117,6 @@ LABELS = {
     ("wang-c2c-like", "tops_per_w"): "TOPS/W (0.7-1.1 V)",
     ("wang-c2c-like", "tops_per_mm2"): "TOPS/mm² (0.7, 1.1 V)",
 }
-ORDER = {m: i for i, m in enumerate(MACROS)}
 
 
 def print_validation() -> None:
@@ -126,9 +125,9 @@ def print_validation() -> None:
     print()
     print("| macro | metric | predictions | mean abs. error | target met |")
     print("|---|---|---|---|---|")
-    order = list(LABELS)
-    for (m, k), (mean, n) in sorted(summary(rows).items(), key=lambda kv: (
-            ORDER[kv[0][0]], order.index(kv[0]) if kv[0] in LABELS else len(order), kv[0][1])):
+    rank = {key: i for i, key in enumerate(LABELS)}  # the page's order; a metric without a label after its macro's
+    for (m, k), (mean, n) in sorted(summary(rows).items(),
+                                    key=lambda kv: (MACROS.index(kv[0][0]), rank.get(kv[0], len(rank)), kv[0][1])):
         share = k.endswith("share")
         err = f"{mean:.1f} pp" if share else f"{100 * mean:.1f} %"
         met = "yes" if (mean <= 10.0 if share else mean <= 0.10) else "**no**"

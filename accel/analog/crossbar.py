@@ -15,9 +15,10 @@ import numpy as np
 from ..checks import check_int, check_real, check_seed, check_str, real_array
 from .components import ADC_MAX_BITS
 from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_drift, device_label, get_device
-from .macros import PERIPHERIES, Periphery, check_macro, conversion_groups, get_periphery
+from .macros import PERIPHERIES, Periphery, check_macro, conversion_groups, get_periphery, input_slices, slice_adc_bits
 
 INPUT_MODES = ("pwm", "bit_serial")
+_DEFAULT_NODE_NM = 14.0  # Crossbar.node_nm's default (a macro's periphery has its own node)
 _DEVICE_TYPES = (PCM, RRAM, IdealDevice, SRAM)
 MAPPINGS = ("differential", "offset")
 COMPENSATIONS = (None, "global", "column")
@@ -78,7 +79,7 @@ class Crossbar:
     t_mvm_s: float = 133e-9
     v_read: float = 0.2
     adc_fom_fj: float = 10.0
-    node_nm: float = 14.0
+    node_nm: float = _DEFAULT_NODE_NM
     name: str = field(default="crossbar")
     periphery: object = "walden"
     input_phases: int = 1
@@ -122,13 +123,15 @@ class Crossbar:
                                  f"{sorted(PERIPHERIES)} or a Periphery); the 'walden' cost has neither")
         else:
             check_macro(self)
-        if self.periphery != "walden":
-            charge = self.periphery.cell == "charge"
-            if charge != (type(self.device) is SRAM):
-                raise ValueError(f"Crossbar.device {device_label(self.device)!r} does not match periphery "
-                                 f"{self.periphery.name!r}, whose cells are {self.periphery.cell}: a charge-domain "
-                                 f"periphery computes on SRAM cells (device 'sram'), a resistive one on 'pcm', "
-                                 f"'rram' or 'ideal' conductances")
+            p = self.periphery
+            if self.node_nm not in (_DEFAULT_NODE_NM, p.node_nm):
+                raise ValueError(f"Crossbar.node_nm {self.node_nm} is not used by periphery {p.name!r}: its components "
+                                 f"are measured at {p.node_nm} nm (a macro is not scaled across nodes); leave node_nm "
+                                 f"at {p.node_nm}")
+            if (p.cell == "charge") != (type(self.device) is SRAM):
+                raise ValueError(f"Crossbar.device {device_label(self.device)!r} does not match periphery {p.name!r}, "
+                                 f"whose cells are {p.cell}: a charge-domain periphery computes on SRAM cells "
+                                 f"(device 'sram'), a resistive one on 'pcm', 'rram' or 'ideal' conductances")
         if type(self.device) is SRAM and (self.weight_bits is None or self.bits_per_cell != 1):
             raise ValueError(f"Crossbar.device 'sram' holds one weight bit per cell: it needs weight_bits (an int) "
                              f"and bits_per_cell=1, got weight_bits={self.weight_bits!r}, "
@@ -144,9 +147,16 @@ class Crossbar:
         """MVM windows per input vector: `read_phases` (HERMES's high-precision mode reads in four phases)
         times the magnitude bits for bit-serial inputs."""
         if self.periphery != "walden":
-            from .macros import input_slices
             return self.read_phases * len(input_slices(self))
         return self.read_phases * (self.dac_bits - 1 if self.input_mode == "bit_serial" else 1)
+
+    @property
+    def supply_v(self) -> float | None:
+        """The supply a component macro runs at: vdd_v, else its periphery's reference supply (None for the
+        'walden' cost, which has no supply)."""
+        if self.periphery == "walden":
+            return None
+        return self.periphery.vdd_ref_v if self.vdd_v is None else self.vdd_v
 
     def devices_per_weight(self) -> int:
         return self.slices * (2 if self.mapping == "differential" else 1)
@@ -396,7 +406,6 @@ class _Tile:
         """The input's magnitude bits in slices, most significant first (macros.input_slices): each slice
         is a full-scale read of its own bits, converted at its own width (macros.slice_adc_bits, a later
         slice narrower) and shift-added digitally, as the cost model charges it."""
-        from .macros import input_slices, slice_adc_bits
         xbar = self.xbar
         levels = _signed_levels(xbar.dac_bits)
         q = np.rint(xn * levels)

@@ -135,11 +135,9 @@ class RRAM:
             raise ValueError(f"RRAM (Wan et al. 2022) is fitted at t_seconds in {sorted(table)} (or 0, as "
                              f"programmed), got {t_s!r}")
 
-    def _sigma(self, g_target, g_max_us, t_s):
+    def _sigma(self, g_target, g_max_us, t_s):  # t_s > 0 (read at t = 0 returns the programmed state)
+        self.check_time(t_s)
         table = dict(self.coeffs)
-        if t_s not in table:
-            self.check_time(t_s)
-            raise ValueError(f"RRAM (Wan et al. 2022) is fitted at t_seconds in {sorted(table)}, got {t_s!r}")
         return _poly(table[t_s], g_target / g_max_us) * g_max_us / self.coeff_g_max_reference_us
 
     def program(self, g_target, g_max_us, rng):

@@ -162,16 +162,12 @@ def check_macro(xbar) -> None:
     if xbar.devices_per_weight() > xbar.cols:
         raise ValueError(f"{own}.cols {xbar.cols} cannot hold one weight of {xbar.devices_per_weight()} cells "
                          f"(weight_bits, bits_per_cell and mapping)")
-    if xbar.node_nm not in (14.0, p.node_nm):  # Crossbar's default, or the periphery's own node
-        raise ValueError(f"{own}.node_nm {xbar.node_nm} is not used by periphery {p.name!r}: its components are "
-                         f"measured at {p.node_nm} nm (a macro is not scaled across nodes); leave node_nm at "
-                         f"{p.node_nm}")
     mode = "bit_serial" if p.dac_kind == "bit_serial" else "pwm"
     if xbar.input_mode != mode:
         raise ValueError(f"{own}.input_mode {xbar.input_mode!r} does not match periphery {p.name!r}, whose inputs "
                          f"are {p.dac_kind}: use input_mode={mode!r} ('pwm': the whole input in one analog read "
                          f"per slice, whatever drives it; 'bit_serial': one read per input bit)")
-    vdd = p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
+    vdd = xbar.supply_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
     if not (type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
             and _scalar_ok(p, dac, adc, ph, vdd)):
@@ -192,20 +188,27 @@ def conversion_groups(xbar) -> list[list[tuple[int, int]]]:
     (binary-weighted capacitors, a C-2C ladder), or a "pair", the two devices of one slice (a differential
     pair's currents); one column per conversion sums nothing. A weight narrower than the ladder still
     takes its own conversion, never a share of one; a wider one takes several, shift-added digitally."""
+    return [list(g) for g in _groups(xbar)]
+
+
+def _groups(xbar) -> tuple:
     p = xbar.periphery
-    pols = range(2 if xbar.mapping == "differential" else 1)
-    slices = range(xbar.slices)
-    if p.cols_per_conversion == 1:
-        return [[(s, d)] for s in slices for d in pols]
-    if p.combine == "pair":
-        return [[(s, d) for d in pols] for s in slices]
-    k = p.cols_per_conversion
-    return [[(s, d) for s in slices[i:i + k]] for d in pols for i in range(0, len(slices), k)]
+    return _groups_of(2 if xbar.mapping == "differential" else 1, xbar.slices, p.cols_per_conversion, p.combine)
+
+
+@lru_cache(maxsize=256)
+def _groups_of(n_pol: int, n_slices: int, k: int, combine: str) -> tuple:  # cached: the cost asks per setting
+    pols, slices = range(n_pol), range(n_slices)
+    if k == 1:
+        return tuple(((s, d),) for s in slices for d in pols)
+    if combine == "pair":
+        return tuple(tuple((s, d) for d in pols) for s in slices)
+    return tuple(tuple((s, d) for s in slices[i:i + k]) for d in pols for i in range(0, n_slices, k))
 
 
 def conversions_per_slice(xbar) -> int:
     """ADC conversions per input slice: every weight's conversion groups (conversion_groups)."""
-    return xbar.weight_cols() * len(conversion_groups(xbar))
+    return xbar.weight_cols() * len(_groups(xbar))
 
 
 def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
@@ -216,10 +219,7 @@ def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
     overhead on 0-d arrays would cost ten times the arithmetic. Anything not plain Python numbers goes
     through the grid."""
     p = xbar.periphery
-    if np.ndim(x_act) or np.ndim(w_act):
-        raise TypeError("mvm_cost prices one setting: x_act and w_act must be numbers (mvm_cost_grid takes arrays), "
-                        f"got x_act={x_act!r}, w_act={w_act!r}")
-    vdd = None if p == "walden" else p.vdd_ref_v if xbar.vdd_v is None else xbar.vdd_v
+    vdd = xbar.supply_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
     if (vdd is not None and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
             and type(x_act) in (float, int) and type(w_act) in (float, int) and 0 <= x_act <= 1 and 0 <= w_act <= 1
@@ -227,6 +227,9 @@ def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
         c = _cost(xbar, p, dac, adc, ph, vdd, float(x_act), float(w_act), _Scalar)
         c["conversions"] = int(c["conversions"])
         return c
+    if np.ndim(x_act) or np.ndim(w_act):
+        raise TypeError("mvm_cost prices one setting: x_act and w_act must be numbers (mvm_cost_grid takes arrays), "
+                        f"got x_act={x_act!r}, w_act={w_act!r}")
     c = mvm_cost_grid(xbar, x_act, w_act)
     return {"energy_pj": {k: float(v) for k, v in c["energy_pj"].items()}, "seconds": float(c["seconds"]),
             "conversions": int(c["conversions"]), "area_um2": {k: float(v) for k, v in c["area_um2"].items()}}
@@ -312,8 +315,7 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
     dac = np.asarray(xbar.dac_bits if dac_bits is None else dac_bits)
     adc = np.asarray(xbar.adc_bits if adc_bits is None else adc_bits)
     ph = np.asarray(xbar.input_phases if input_phases is None else input_phases)
-    vdd = np.asarray(p.vdd_ref_v if vdd_v is None and xbar.vdd_v is None else
-                     (xbar.vdd_v if vdd_v is None else vdd_v), dtype=np.float64)
+    vdd = np.asarray(xbar.supply_v if vdd_v is None else vdd_v, dtype=np.float64)
     x_act, w_act = _activity("x_act", x_act), _activity("w_act", w_act)
     try:
         dac, adc, ph, vdd, x_act, w_act = np.broadcast_arrays(dac, adc, ph, vdd, x_act, w_act)
@@ -329,15 +331,13 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
 def _activity(name: str, v) -> np.ndarray:
     """x_act / w_act as float64: mean |x| / max |x| (or |w|), a fraction in [0, 1]."""
     try:
-        if v is None or isinstance(v, str | bytes | bool | np.bool_):
-            raise TypeError
         a = np.asarray(v)
-        if a.dtype.kind not in "iuf":
-            raise TypeError
-        a = a.astype(np.float64)
-    except (TypeError, ValueError):
+    except ValueError:  # a ragged sequence
+        a = np.asarray(None)
+    if a.dtype.kind not in "iuf":  # None, text and bools included
         raise TypeError(f"mvm_cost: {name} must be a number or an array of numbers in [0, 1] (mean |value| / "
-                        f"max |value|), got {v!r}") from None
+                        f"max |value|), got {v!r}")
+    a = a.astype(np.float64)
     bad = ~((a >= 0) & (a <= 1))
     if bad.any():
         raise ValueError(f"mvm_cost: {name} must be in [0, 1] (mean |value| / max |value|), got "

@@ -92,9 +92,9 @@ ANSWER = {
           "sinangil-sram-like is the most efficient (262 TOPS/W) but its 4-bit ADC leaves a relative error of "
           "0.69 on Gaussian operands; wang-c2c-like (16.4 TOPS/W) is the most accurate (0.038, no drift); "
           "hermes-like is by far the fastest (63 TOPS at 9.8 TOPS/W) with 0.16–0.22 error from 1 s to a day; "
-          "neurram-like's 6-bit output leaves 0.35–0.44. On neurram-like, ADC bits trade efficiency for accuracy "
-          "until about 8 bits (16.7 TOPS/W and 0.980 error at 4 bits, 15.4 and 0.359 at 8); beyond that the "
-          "devices, not the converter, bound the error (0.354 at 10 bits).",
+          "neurram-like's 6-bit output leaves 0.34–0.42. On neurram-like, ADC bits trade efficiency for accuracy "
+          "until about 8 bits (16.7 TOPS/W and 0.938 error at 4 bits, 15.4 and 0.357 at 8); beyond that the "
+          "devices, not the converter, bound the error (0.352 at 10 bits).",
     "06": "**Answer.** QTIP comes closest to the Gaussian bound 2^-2R: relative MSE 0.069 at 2.02 bits per weight "
           "against the bound's 0.061 (13 % above it) and 0.018 against 0.015 at 3.02 bits. QuIP#'s E8P follows "
           "(0.091 at 2 bits, 0.029 at 3); RTN and GPTQ (identical here, H = I) lie far off at low rates (0.27 at "

@@ -571,8 +571,13 @@ def test_weight_groups_are_converted_apart():
     ("sinangil-sram-like", {"mapping": "differential"}, [[(0, 0), (1, 0), (2, 0), (3, 0)],
                                                           [(0, 1), (1, 1), (2, 1), (3, 1)]]),
     ("sinangil-sram-like", {"weight_bits": 6}, [[(0, 0), (1, 0), (2, 0), (3, 0)], [(4, 0), (5, 0)]]),
-    # one column per conversion: every device apart (NeuRRAM's neuron per column: G+ and G- apart)
-    ("neurram-like", {}, [[(0, 0)], [(0, 1)]]),
+    # NeuRRAM's pair on two oppositely driven rows of one column: one conversion of the difference per slice
+    ("neurram-like", {}, [[(0, 0), (0, 1)]]),
+    ("neurram-like", {"weight_bits": 8}, [[(0, 0), (0, 1)], [(1, 0), (1, 1)]]),
+    ("neurram-like", {"mapping": "offset"}, [[(0, 0)]]),
+    # one column per conversion on a ladder periphery: every device apart
+    ("hermes-like", {"periphery": dataclasses.replace(PERIPHERIES["hermes"], cols_per_conversion=1, combine="ladder")},
+     [[(0, 0)], [(0, 1)]]),
     ("jia-sram-like", {"weight_bits": 2}, [[(0, 0)], [(1, 0)]])])
 def test_conversion_groups_follow_what_the_periphery_can_sum(name, changes, groups):
     u = dataclasses.replace(accel.get_design(name).unit, **changes)
@@ -590,3 +595,93 @@ def test_a_fixed_adc_range_is_the_converters_own_for_every_group():
     assert len(t.groups) == 2
     assert np.allclose(t.group_ranges[0], 4.0) and np.allclose(t.group_ranges[1], 4.0 * 128 / 32768)
 
+
+
+# --- NeuRRAM's differential pair on two rows (weierwan/Neurram_48core 2ed5f8d, python/nn_layers.py) -------
+
+def test_neurram_pairs_lie_on_rows():
+    # 256 x 256 cells hold 128 weight rows x 256 weight columns: the chip's own mapping (G+ on even rows, G- on
+    # odd ones, inputs +x / -x), the same MACs and conversions per MVM as the pair on two columns
+    d = accel.get_design("neurram-like")
+    u = d.unit
+    assert (u.rows_per_weight(), u.cols_per_weight()) == (2, 1)
+    assert (u.weight_rows(), u.weight_cols()) == (128, 256)
+    assert macs_per_mvm(u) == 128 * 256 and conversions_per_slice(u) == 256
+    from accel.analog.cost import check_fits
+    assert check_fits(u, 128, 256) == (1, 1) and check_fits(u, 256, 128) == (2, 1)
+    r = accel.simulate(d, accel.Gemm(64, 256, 128))
+    assert r.counts[("tile", "mvm")] == 64 and r.counts[("adc", "conversion")] == 64 * 256
+    # offset mapping has no pair: one device per weight, every row a weight row
+    off = dataclasses.replace(u, mapping="offset")
+    assert (off.weight_rows(), off.weight_cols()) == (256, 256)
+    # an odd row is left idle, and costs nothing
+    odd = dataclasses.replace(u, rows=255)
+    assert odd.weight_rows() == 127
+    e_odd, e_254 = (mvm_cost(dataclasses.replace(u, rows=n), 0.5, 0.5)["energy_pj"] for n in (255, 254))
+    assert e_odd == pytest.approx(e_254)
+
+
+def test_neurram_converts_each_pairs_difference_once_by_hand():
+    # ideal devices: 4-bit weights on (G+, G-), 3 magnitude input bits, a 6-bit neuron over each column's
+    # full-scale |sum|; the pair is summed on its column, so each weight is one conversion of its difference
+    rng = np.random.default_rng(11)
+    w, x = rng.standard_normal((3, 4)), rng.uniform(-1.0, 1.0, (4, 5))
+    u = dataclasses.replace(accel.get_design("neurram-like").unit, rows=8, cols=3, device="ideal",
+                            accumulator="exact")
+    amax = np.abs(w).max()
+    wn = w.T / amax
+    wq = np.sign(wn) * np.rint(np.abs(wn) * 15) / 15
+    s_x = np.abs(x).max(axis=0)
+    xq = np.rint(x.T / s_x[:, None] * 7) / 7
+
+    def convert(y, r):
+        return np.clip(np.rint(y / r * 31), -31, 31) / 31 * r
+    want = convert(xq @ wq, np.abs(wq).sum(axis=0))
+    assert np.allclose(analog_matmul(w, x, tile=u), (want * s_x[:, None] * amax).T, rtol=1e-12, atol=1e-12)
+    # the pair on two columns of a one-column-per-conversion periphery converts G+ and G- apart: not the same
+    apart = dataclasses.replace(u, cols=6, periphery=dataclasses.replace(u.periphery, combine="ladder"))
+    pos, neg = np.clip(wq, 0, None), np.clip(wq, None, 0)
+    want_apart = sum(convert(xq @ g, np.maximum(np.abs(g).sum(axis=0), 1e-12)) for g in (pos, neg))
+    got_apart = analog_matmul(w, x, tile=apart)
+    assert np.allclose(got_apart, (want_apart * s_x[:, None] * amax).T, rtol=1e-12, atol=1e-12)
+    assert not np.allclose(got_apart, analog_matmul(w, x, tile=u))
+
+
+def test_neurram_tiles_k_by_weight_rows():
+    from accel.analog.crossbar import ProgrammedMatrix
+    u = dataclasses.replace(accel.get_design("neurram-like").unit, rows=8, cols=3)
+    pm = ProgrammedMatrix(np.ones((4, 9)), u)
+    assert pm.row_splits == [(0, 4), (4, 8), (8, 9)] and pm.col_splits == [(0, 3), (3, 4)]
+
+
+def test_ir_drop_counts_each_cells_own_place():
+    # R = r_wire x (cells along the row from the driver at column 0 + cells down the column to the last row)
+    from accel.analog.crossbar import ProgrammedMatrix
+    w = np.ones((2, 2))
+    nr = dataclasses.replace(accel.get_design("neurram-like").unit, rows=4, cols=2, r_wire_ohm=1.0)
+    t = ProgrammedMatrix(w, nr).tiles[0, 0]
+    # weight (i, j): G+ on row 2i, G- on row 2i + 1 of column j; 4 rows, the sense amplifier below row 3
+    assert np.array_equal(t.r_path[0][0], [[1 + 4, 2 + 4], [1 + 2, 2 + 2]])
+    assert np.array_equal(t.r_path[0][1], [[1 + 3, 2 + 3], [1 + 1, 2 + 1]])
+    # HERMES's pair on two columns: weight j's G+ on column 2j, G- on 2j + 1
+    he = dataclasses.replace(accel.get_design("hermes-like").unit, rows=2, cols=4, r_wire_ohm=1.0)
+    t = ProgrammedMatrix(w, he).tiles[0, 0]
+    assert np.array_equal(t.r_path[0][0], [[1 + 2, 3 + 2], [1 + 1, 3 + 1]])
+    assert np.array_equal(t.r_path[0][1], [[2 + 2, 4 + 2], [2 + 1, 4 + 1]])
+    # the 'walden' cost's columns are weights: both devices at the weight's place
+    wa = Crossbar(rows=2, cols=2, r_wire_ohm=1.0)
+    t = ProgrammedMatrix(w, wa).tiles[0, 0]
+    assert np.array_equal(t.r_path[0][0], t.r_path[0][1]) and np.array_equal(t.r_path[0][0], [[3, 4], [2, 3]])
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: dataclasses.replace(PERIPHERIES["neurram"], cols_per_conversion=2),
+     r"combine 'row_pair' sums the two devices of a differential pair on two rows of one column: "
+     r"cols_per_conversion must be 1"),
+    (lambda: dataclasses.replace(PERIPHERIES["neurram"], combine="rows"),
+     r"combine must be one of \['ladder', 'pair', 'row_pair'\]"),
+    (lambda: dataclasses.replace(accel.get_design("neurram-like").unit, rows=1),
+     r"rows 1 cannot hold one differential pair: periphery 'neurram' puts a weight's G\+ and G- on two rows")])
+def test_row_pair_bad_input(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

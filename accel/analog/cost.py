@@ -51,11 +51,12 @@ def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[fl
 def check_fits(xbar: Crossbar, k: int, n: int) -> tuple[int, int]:
     """(K tiles, N tiles) of a k x n weight matrix, by integer arithmetic; ValueError when they outnumber
     the cores (weights stay resident). A component macro's array of rows x cols cells holds rows x
-    (cols / devices per weight) weights (its columns hold the slices and pairs of each weight)."""
-    cols = xbar.weight_cols()
-    k_tiles, n_tiles = -(-k // xbar.rows), -(-n // cols)
+    (cols / devices per weight) weights (its columns hold the slices and pairs of each weight), or rows / 2
+    x (cols / slices) where each pair lies on two rows (Crossbar.weight_rows)."""
+    rows, cols = xbar.weight_rows(), xbar.weight_cols()
+    k_tiles, n_tiles = -(-k // rows), -(-n // cols)
     if k_tiles * n_tiles > xbar.cores:
-        raise ValueError(f"a {k} x {n} weight matrix needs {k_tiles * n_tiles} tiles of {xbar.rows} x {cols}; "
+        raise ValueError(f"a {k} x {n} weight matrix needs {k_tiles * n_tiles} tiles of {rows} x {cols}; "
                          f"the design has {xbar.cores} (weights must stay resident)")
     return k_tiles, n_tiles
 

@@ -161,11 +161,29 @@ class Crossbar:
     def devices_per_weight(self) -> int:
         return self.slices * (2 if self.mapping == "differential" else 1)
 
+    def rows_per_weight(self) -> int:
+        """Physical rows one weight spans: 2 for a differential pair on a periphery that puts the pair on
+        adjacent rows and drives them with opposite inputs (`Periphery.combine` "row_pair", NeuRRAM),
+        else 1."""
+        if self.periphery != "walden" and self.periphery.combine == "row_pair" and self.mapping == "differential":
+            return 2
+        return 1
+
+    def cols_per_weight(self) -> int:
+        """Physical columns one weight spans on a component macro: its slices, times 2 for a differential
+        pair held on columns of its own."""
+        return self.devices_per_weight() // self.rows_per_weight()
+
+    def weight_rows(self) -> int:
+        """Weight rows (inputs) one tile holds: `rows`, or `rows // 2` where each weight's pair lies on
+        adjacent rows (rows_per_weight)."""
+        return self.rows // self.rows_per_weight()
+
     def weight_cols(self) -> int:
         """Weight columns one tile holds: `cols` for the Walden cost (its columns are weights, a pair's
-        second device implied), `cols // devices_per_weight()` for a component macro (its `cols` are the
-        physical columns that hold each weight's pair and slices)."""
-        return self.cols if self.periphery == "walden" else self.cols // self.devices_per_weight()
+        second device implied), `cols // cols_per_weight()` for a component macro (its `cols` are the
+        physical columns that hold each weight's slices and, unless the pair lies on rows, its pair)."""
+        return self.cols if self.periphery == "walden" else self.cols // self.cols_per_weight()
 
     def perfect(self) -> "Crossbar":
         """The same tile with ideal devices and converters and no noise, faults or IR drop."""
@@ -301,16 +319,33 @@ class _Tile:
         self.stuck = None
         if xbar.stuck_rate > 0:
             self.stuck = [[_stuck_mask(g.shape, xbar, rng) for g in tg] for tg in self.targets]
-        if xbar.r_wire_ohm > 0:
-            i = np.arange(self.rows_used)[:, None]
-            j = np.arange(self.cols_used)[None, :]
-            # the driver feeds each row from column 0, the sense amplifier reads each column at the last row
-            self.r_path = xbar.r_wire_ohm * ((j + 1) + (self.rows_used - i))
-        else:
-            self.r_path = None
+        self.r_path = self._wire_paths() if xbar.r_wire_ohm > 0 else None
         self.range = None
         self.alpha = None
         self.reference = None
+
+    def _wire_paths(self) -> list:
+        """Wire resistance in series with each device (per slice, per polarity): the driver feeds each row from
+        column 0, the sense amplifier reads each column at the last row. On a component macro the cells lie
+        where they sit: a weight's slices (most significant first) and, on columns, its pair (G+ then G-) side
+        by side, or its pair on two adjacent rows (rows_per_weight); the 'walden' cost's columns are weights."""
+        xbar = self.xbar
+        n_pol = len(self.targets[0])
+        walden = xbar.periphery == "walden"
+        rpw = 1 if walden else xbar.rows_per_weight()
+        cpw = 1 if walden else xbar.cols_per_weight()
+        pol_cols = n_pol if rpw == 1 else 1  # a slice's devices side by side along the row
+        i = np.arange(self.rows_used)[:, None]
+        j = np.arange(self.cols_used)[None, :]
+        out = []
+        for s in range(len(self.targets)):
+            per = []
+            for d in range(n_pol):
+                row = i * rpw + (d if rpw == 2 else 0)
+                col = j if walden else j * cpw + s * pol_cols + (d if pol_cols == 2 else 0)
+                per.append(xbar.r_wire_ohm * ((col + 1) + (self.rows_used * rpw - row)))
+            out.append(per)
+        return out
 
     def conductances(self, t_inference_s: float, rng, at_programming: bool = False) -> list:
         xbar, out = self.xbar, []
@@ -322,7 +357,7 @@ class _Tile:
                     on, off = self.stuck[si][di]
                     g = np.where(on, xbar.g_max_us, np.where(off, 0.0, g))
                 if self.r_path is not None:  # g_eff = g / (1 + g R): the cell in series with its wire path
-                    g = g / (1.0 + g * 1e-6 * self.r_path)
+                    g = g / (1.0 + g * 1e-6 * self.r_path[si][di])
                 gs.append(g)
             out.append(gs)
         return out
@@ -457,7 +492,8 @@ def _accumulate(parts: list, accumulator: str) -> np.ndarray:
 
 
 class ProgrammedMatrix:
-    """A weight matrix w (n_out, n_in) programmed onto ceil(n_in / rows) x ceil(n_out / cols) tiles."""
+    """A weight matrix w (n_out, n_in) programmed onto ceil(n_in / weight_rows()) x ceil(n_out /
+    weight_cols()) tiles."""
 
     def __init__(self, w, tile: Crossbar, seed=0):
         if not isinstance(tile, Crossbar):
@@ -469,7 +505,8 @@ class ProgrammedMatrix:
         self.tile, self.shape = tile, w.shape
         self.rng = np.random.default_rng(seed)
         n_out, n_in = w.shape
-        self.row_splits = [(i, min(i + tile.rows, n_in)) for i in range(0, n_in, tile.rows)]
+        wr = tile.weight_rows()
+        self.row_splits = [(i, min(i + wr, n_in)) for i in range(0, n_in, wr)]
         wc = tile.weight_cols()
         self.col_splits = [(j, min(j + wc, n_out)) for j in range(0, n_out, wc)]
         self.tiles = {}

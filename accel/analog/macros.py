@@ -30,6 +30,8 @@ import numpy as np
 from ..checks import check_int, check_real, check_str
 from . import components as C
 
+COMBINES = ("ladder", "pair", "row_pair")  # what one conversion sums (Periphery.combine)
+
 
 @dataclass(frozen=True)
 class Periphery:
@@ -55,7 +57,10 @@ class Periphery:
     near-memory datapath, None: a Horowitz integer adder at the node and supply);
     `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion` and `combine`
     (what one conversion sums in the analog domain: "ladder", up to cols_per_conversion bit slices of one
-    polarity, binary-weighted; "pair", the two devices of one slice, subtracted: cols_per_conversion 2);
+    polarity, binary-weighted; "pair", the two devices of one slice on columns of their own, subtracted:
+    cols_per_conversion 2; "row_pair", the two devices of one slice on adjacent rows of one column, driven
+    with opposite inputs so the column sums their difference: cols_per_conversion 1, and a tile of `rows`
+    holds rows / 2 weight rows);
     `node_nm`;
     `adc_during_input` (a counting converter fed by the column current, HERMES's CCO: it counts while the
     inputs drive, so a slice takes the longer of the input window and the count, not their sum; columns
@@ -115,10 +120,12 @@ class Periphery:
         object.__setattr__(self, "cols_per_conversion", check_int(own, "cols_per_conversion",
                                                                   self.cols_per_conversion))
         object.__setattr__(self, "adc_ref_bits", check_int(own, "adc_ref_bits", self.adc_ref_bits, lo=1, hi=24))
-        check_str(own, "combine", self.combine, ("ladder", "pair"))
-        if self.combine == "pair" and self.cols_per_conversion != 2:
-            raise ValueError(f"{own}.combine 'pair' sums the two devices of a differential pair: cols_per_conversion "
-                             f"must be 2, got {self.cols_per_conversion}")
+        check_str(own, "combine", self.combine, COMBINES)
+        need = {"pair": 2, "row_pair": 1}.get(self.combine)
+        if need is not None and self.cols_per_conversion != need:
+            where = "on two columns" if self.combine == "pair" else "on two rows of one column"
+            raise ValueError(f"{own}.combine {self.combine!r} sums the two devices of a differential pair {where}: "
+                             f"cols_per_conversion must be {need}, got {self.cols_per_conversion}")
         for f in ("drive_per_bit", "adc_during_input"):
             if not isinstance(getattr(self, f), bool):
                 raise TypeError(f"{own}.{f} must be a bool, got {getattr(self, f)!r}")
@@ -159,9 +166,12 @@ def check_macro(xbar) -> None:
     if xbar.dac_bits is None or xbar.adc_bits is None:
         raise ValueError(f"{own} with periphery {p.name!r} needs dac_bits and adc_bits (a macro's converters have "
                          f"a width; None means an ideal converter, which has no cost)")
-    if xbar.devices_per_weight() > xbar.cols:
-        raise ValueError(f"{own}.cols {xbar.cols} cannot hold one weight of {xbar.devices_per_weight()} cells "
+    if xbar.cols_per_weight() > xbar.cols:
+        raise ValueError(f"{own}.cols {xbar.cols} cannot hold one weight of {xbar.cols_per_weight()} cells "
                          f"(weight_bits, bits_per_cell and mapping)")
+    if xbar.rows_per_weight() > xbar.rows:
+        raise ValueError(f"{own}.rows {xbar.rows} cannot hold one differential pair: periphery {p.name!r} puts a "
+                         f"weight's G+ and G- on two rows (combine 'row_pair'); use rows >= 2")
     mode = "bit_serial" if p.dac_kind == "bit_serial" else "pwm"
     if xbar.input_mode != mode:
         raise ValueError(f"{own}.input_mode {xbar.input_mode!r} does not match periphery {p.name!r}, whose inputs "
@@ -175,18 +185,19 @@ def check_macro(xbar) -> None:
 
 
 def macs_per_mvm(xbar) -> int:
-    """Weight MACs one MVM of one array performs: rows x the whole weights its columns hold (a
-    differential pair or a sliced weight holds one; columns left over past the last whole weight hold
-    none)."""
-    return xbar.rows * xbar.weight_cols()
+    """Weight MACs one MVM of one array performs: the weight rows x the whole weights its columns hold (a
+    differential pair or a sliced weight holds one; rows and columns left over past the last whole weight
+    hold none)."""
+    return xbar.weight_rows() * xbar.weight_cols()
 
 
 def conversion_groups(xbar) -> list[list[tuple[int, int]]]:
     """The cells of one weight that each conversion sums in the analog domain, as (slice, polarity) pairs
     (slices most significant first; polarity 0: G+ or the offset device, 1: G-). The periphery's
     `combine` says what it can sum: a "ladder" of up to `cols_per_conversion` bit slices of one polarity
-    (binary-weighted capacitors, a C-2C ladder), or a "pair", the two devices of one slice (a differential
-    pair's currents); one column per conversion sums nothing. A weight narrower than the ladder still
+    (binary-weighted capacitors, a C-2C ladder), or a "pair" or "row_pair", the two devices of one slice (a
+    differential pair's currents, on two columns or on two oppositely driven rows of one column); a ladder of
+    one column per conversion sums nothing. A weight narrower than the ladder still
     takes its own conversion, never a share of one; a wider one takes several, shift-added digitally."""
     return [list(g) for g in _groups(xbar)]
 
@@ -199,10 +210,10 @@ def _groups(xbar) -> tuple:
 @lru_cache(maxsize=256)
 def _groups_of(n_pol: int, n_slices: int, k: int, combine: str) -> tuple:  # cached: the cost asks per setting
     pols, slices = range(n_pol), range(n_slices)
+    if combine != "ladder":  # "pair" or "row_pair": each slice's two devices in one conversion
+        return tuple(tuple((s, d) for d in pols) for s in slices)
     if k == 1:
         return tuple(((s, d),) for s in slices for d in pols)
-    if combine == "pair":
-        return tuple(tuple((s, d) for d in pols) for s in slices)
     return tuple(tuple((s, d) for s in slices[i:i + k]) for d in pols for i in range(0, n_slices, k))
 
 
@@ -350,8 +361,9 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
     es = C.supply_energy_scale(vdd, p.vdd_ref_v)
     ts = C.supply_delay_scale(vdd, p.vdd_ref_v)
     m = xp.maximum(dac - 1, 1)
-    rows, cols = xbar.rows, xbar.cols
-    used = xbar.weight_cols() * xbar.devices_per_weight()  # columns that hold a weight (the rest stay idle)
+    cols = xbar.cols
+    rows = xbar.weight_rows() * xbar.rows_per_weight()  # rows that hold a weight (driven; an odd one left idle)
+    used = xbar.weight_cols() * xbar.cols_per_weight()  # columns that hold a weight (the rest stay idle)
     conv = conversions_per_slice(xbar)
     wbits = xbar.weight_bits or 1
     adders = xp.adders(p)
@@ -413,8 +425,8 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
     n_adc = C.ceil_div(conv, xbar.adc_share)
     grow = 2.0 ** (adc - p.adc_ref_bits) if p.adc_kind in ("sar", "flash") else adc / p.adc_ref_bits
     zero = xp.zeros(dac)
-    area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": zero + rows * p.dac_area_um2,
-            "array": zero + rows * cols * p.cell_area_um2, "integrator": zero + cols * p.column_area_um2,
+    area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": zero + xbar.rows * p.dac_area_um2,
+            "array": zero + xbar.rows * cols * p.cell_area_um2, "integrator": zero + cols * p.column_area_um2,
             "digital": zero + n_adc * p.digital_area_um2, "misc": zero + p.misc_area_um2}
     return {"energy_pj": energy, "seconds": (t * rp + t_once) * ts, "conversions": conv * n_slices * rp,
             "area_um2": area}
@@ -480,7 +492,11 @@ def macro_area_mm2(xbar) -> dict:
 # Published figures as CiMLoop digitised them (accel/data/macros/published.json; mit-emze/cimloop, MIT).
 
 # NeuRRAM (Wan et al., Nature 608, 504, 2022): 48 cores of 256 x 256 RRAM, 130 nm, differential weight
-# pairs (256 x 128 MACs per core), a voltage-mode integrate-and-fire neuron per column. An N-bit input slice
+# pairs on adjacent rows (128 x 256 MACs per core), a voltage-mode integrate-and-fire neuron per column.
+# The pair: the chip's test software (weierwan/Neurram_48core, commit 2ed5f8d, python/nn_layers.py
+# weight_mapping: G+ on even rows, G- on odd rows of one column; python/matmul.py _populate_nparray: input
+# +x on the even row, -x on the odd one) subtracts the pair on the column, so each neuron converts a
+# weight's difference once: combine "row_pair". An N-bit input slice
 # takes 2^N - 1 unit integration steps (time and integration energy), but the row drivers switch once per
 # input bit: bit i is applied, the settled source line is sampled once onto C_sample and the neuron
 # integrates it with weight 2^i (Extended Data Fig. 4's sequence: initialise, sample and integrate,
@@ -521,7 +537,7 @@ NEURRAM = Periphery(
     drive_per_bit=True, dac_step_s=0.27e-6 * _NR_K,
     vdd_ref_v=1.8, node_nm=130.0, integrator_pj=0.25 * _NR_NEURON,
     sample_pj=1.2 * _NR_NEURON, control_pj=21.76e-3 * _NR_OPS / (65536 * 3),
-    phase_s=0.30e-6 * _NR_K, adc_ref_bits=6, column_area_um2=0.28 * _NR_AREA / 256,
+    phase_s=0.30e-6 * _NR_K, adc_ref_bits=6, combine="row_pair", column_area_um2=0.28 * _NR_AREA / 256,
     dac_area_um2=0.21 * _NR_AREA / 256, cell_area_um2=0.12 * _NR_AREA / 65536, misc_area_um2=0.39 * _NR_AREA,
     source="Wan et al., Nature 608, 504 (2022)")
 

@@ -45,7 +45,7 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
         times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in seq]
         for t in times:  # every time the device cannot be read at raises before any is simulated
             check_read_time(u.device, t)
-        g = workload if workload is not None else Gemm(64, u.weight_cols(), u.rows, seed=0)
+        g = workload if workload is not None else Gemm(64, u.weight_cols(), u.weight_rows(), seed=0)
         def at(t):
             gt = g.replace(t_seconds=t, compensation=None if t == 0 else "global")
             if draws == 1 and seed == 0:

@@ -37,7 +37,7 @@ def _operands(g, max_rows: int = 128, xbar: Crossbar | None = None, max_weights:
     if k * n <= max_weights:
         k0, ks, c0, cs = 0, k, 0, n
     else:
-        tr, tc = (xbar.rows, xbar.weight_cols()) if xbar is not None else (1, 1)
+        tr, tc = (xbar.weight_rows(), xbar.weight_cols()) if xbar is not None else (1, 1)
         cs = min(n, 256)
         ks = min(k, max(1, max_weights // cs))
         if tr <= ks < k:

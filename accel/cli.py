@@ -653,6 +653,11 @@ def _cmd_show(args) -> int:
               f"{d.unit.accumulator_for(f)}")
     if not fmts:
         print(f"  peak {si(d.peak_ops_per_s(), 'OPS')}")
+    if type(d.unit).__name__ == "Crossbar":  # what one array of rows x cols cells holds
+        u = d.unit
+        per = "" if u.periphery == "walden" else \
+            f"; one weight on {u.rows_per_weight()} x {u.cols_per_weight()} cells"
+        print(f"  weights per array {u.weight_rows()} x {u.weight_cols()} (rows x columns{per})")
     print("  unit:")
     for f in dataclasses.fields(d.unit):
         v = getattr(d.unit, f.name)

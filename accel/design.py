@@ -533,6 +533,7 @@ class Design:
         units = {**_UNITS, "crossbar": _crossbar()}
         kind = next(k for k, c in units.items() if type(self.unit) is c)
         lines.append(f'kind = "{kind}"')
+        own_periphery = None  # a Periphery that is not registered: written whole, as [unit.periphery]
         for f in dataclasses.fields(self.unit):
             v = getattr(self.unit, f.name)
             if v is None:  # TOML has no null: omitted fields take their default (None)
@@ -541,9 +542,17 @@ class Design:
                 from .analog.devices import device_name
                 v = device_name(v)
             if f.name == "periphery":
-                from .analog.macros import periphery_name
-                v = periphery_name(v)
+                from .analog.macros import PERIPHERIES
+                name = next((n for n, q in PERIPHERIES.items() if q == v), None)
+                if v != "walden" and name is None:
+                    own_periphery = v
+                    continue
+                v = "walden" if v == "walden" else name
             lines.append(f"{f.name} = {_toml(v)}")
+        if own_periphery is not None:
+            lines += ["", "[unit.periphery]"] + [f"{f.name} = {_toml(getattr(own_periphery, f.name))}"
+                                                 for f in dataclasses.fields(own_periphery)
+                                                 if getattr(own_periphery, f.name) is not None]
         for m in self.memories:
             lines += ["", "[[memories]]"] + [f"{f.name} = {_toml(getattr(m, f.name))}"
                                               for f in dataclasses.fields(m)]
@@ -591,6 +600,10 @@ class Design:
             raise ValueError(f"{source}: unit.kind must be one of {sorted(units)}, got {kind!r}")
         unit_cls = units[kind]
         _known_fields(source, "[unit]", u, unit_cls, extra=["kind"])
+        own_periphery = u.get("periphery") if unit_cls is _crossbar() else None
+        if isinstance(own_periphery, dict):  # a macro's own periphery, every constant given ([unit.periphery])
+            from .analog.macros import Periphery
+            _known_fields(source, "[unit.periphery]", own_periphery, Periphery)
         _known_fields(source, "[design]", d, cls, skip=("unit", "memories", "elementwise", "interconnect"))
         from .interconnect import Interconnect
         from .ops import KernelCost
@@ -606,6 +619,9 @@ class Design:
                 except ValueError:
                     raise ValueError(f"unit.dataflow must be one of {[f.value for f in Dataflow]}, got "
                                      f"{u['dataflow']!r}") from None
+            if isinstance(own_periphery, dict):
+                from .analog.macros import Periphery
+                u["periphery"] = Periphery(**own_periphery)
             unit = unit_cls(**u)
             mems = []
             for i, m in enumerate(doc.get("memories", ())):

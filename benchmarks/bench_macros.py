@@ -80,7 +80,7 @@ def main():
           f"configurations/s wall, {len(cases) / c_new:,.0f} per CPU-second; reference (every field re-checked, "
           f"numpy path): {len(cases) / t_ref:,.0f}/s wall, {len(cases) / c_ref:,.0f} per CPU-second; ratio "
           f"{t_ref / t_new:.1f}x wall, {c_ref / c_new:.1f}x CPU")
-    d, g = accel.get_design("neurram-like"), accel.Gemm(64, 128, 256)
+    d, g = accel.get_design("neurram-like"), accel.Gemm(64, 256, 128)
     t = best(lambda: [accel.simulate(accel.set_field(d, "unit.adc_bits", b), g, accuracy=False) for b in range(3, 11)],
              repeat=3)
     print(f"accel.simulate (set_field + operand statistics + cost + report), accuracy=False: {8 / t:,.0f} points/s")

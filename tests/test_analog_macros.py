@@ -685,3 +685,56 @@ def test_ir_drop_counts_each_cells_own_place():
 def test_row_pair_bad_input(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("name,line", [
+    ("neurram-like", "weights per array 128 x 256 (rows x columns; one weight on 2 x 1 cells)"),
+    ("hermes-like", "weights per array 256 x 256 (rows x columns; one weight on 1 x 2 cells)"),
+    ("wang-c2c-like", "weights per array 64 x 16 (rows x columns; one weight on 1 x 8 cells)")])
+def test_show_says_what_an_array_holds(name, line, capsys):
+    from accel.cli import main
+    assert main(["show", name]) == 0
+    assert line in capsys.readouterr().out.splitlines()[2]
+
+
+# --- a macro's own periphery in a design file ([unit.periphery]) -------------------------------------------
+
+@pytest.mark.parametrize("name", MACROS)
+def test_own_periphery_round_trips_through_toml(name, tmp_path):
+    # a periphery that is not registered is written whole and read back equal: same costs, same numbers
+    d = accel.get_design(name)
+    e = accel.set_field(accel.set_field(d, "unit.periphery.adc_step_pj", 2 * d.unit.periphery.adc_step_pj),
+                        "unit.periphery.misc_area_um2", 1.0)
+    text = e.to_toml()
+    assert "\n[unit.periphery]\n" in text and "\nperiphery = " not in text
+    p = tmp_path / "mine.toml"
+    p.write_text(text)
+    f = accel.load_design(str(p))
+    assert f == e and f.unit.periphery == e.unit.periphery
+    assert f.peak_ops_per_j() == e.peak_ops_per_j() < d.peak_ops_per_j()
+    assert accel.macro_report(f)["area_mm2"] == accel.macro_report(e)["area_mm2"]
+    # a registered one is still written by name
+    assert '\nperiphery = "' in d.to_toml() and "[unit.periphery]" not in d.to_toml()
+
+
+def _own(tmp_path, edit):
+    text = accel.set_field(accel.get_design("neurram-like"), "unit.periphery.adc_step_pj", 0.5).to_toml()
+    p = tmp_path / "mine.toml"
+    p.write_text(edit(text))
+    return str(p)
+
+
+@pytest.mark.parametrize("edit,exc,match", [
+    (lambda t: t.replace("adc_step_pj = 0.5\n", ""), ValueError,
+     r"mine.toml: \[unit.periphery\] lacks \['adc_step_pj'\] \(required keys of Periphery\)"),
+    (lambda t: t.replace("adc_step_pj = 0.5\n", "adc_stpe_pj = 0.5\n"), ValueError,
+     r"mine.toml: unknown key \['adc_stpe_pj'\] in \[unit.periphery\] \(did you mean 'adc_step_pj'\?\)"),
+    (lambda t: t.replace('combine = "row_pair"', 'combine = "rows"'), ValueError,
+     r"mine.toml: Periphery.combine must be one of \['ladder', 'pair', 'row_pair'\]"),
+    (lambda t: t.replace("adc_step_pj = 0.5", "adc_step_pj = -0.5"), ValueError,
+     r"mine.toml: Periphery.adc_step_pj must be .*>= 0"),
+    (lambda t: t.replace('cell = "resistive"', 'cell = "charge"'), ValueError,
+     r"mine.toml: Crossbar.device 'rram' does not match periphery 'neurram', whose cells are charge")])
+def test_own_periphery_in_a_file_bad_input(tmp_path, edit, exc, match):
+    with pytest.raises(exc, match=match):
+        accel.load_design(_own(tmp_path, edit))

@@ -32,7 +32,8 @@ class Crossbar:
     single pair); `"offset"` uses one device per weight at g_max (w + 1) / 2 and subtracts a reference
     column digitally. `weight_bits` with `bits_per_cell` slices each weight over several cells
     (most-significant first), recombined in one analog read (the 'walden' cost) or, on a component macro,
-    in groups of the periphery's `cols_per_conversion` cells, each group converted apart and the groups
+    in the groups of cells its periphery sums in the analog domain (macros.conversion_groups: a ladder of
+    up to `cols_per_conversion` slices, or a differential pair), each group converted apart and the groups
     shift-added digitally; None keeps analog weights.
     Inputs: each input vector is scaled by its max |x| (aihwkit's "abs max" noise management), or, with
     `dac_range`, by that fixed full-scale value with inputs beyond it clipped; then `dac_bits` (None:

@@ -659,13 +659,3 @@ def get_periphery(p):
         return PERIPHERIES[p]
     err = ValueError if isinstance(p, str) else TypeError
     raise err(f"Crossbar.periphery must be 'walden', one of {sorted(PERIPHERIES)} or a Periphery, got {p!r}")
-
-
-def periphery_name(p) -> str:
-    if p == "walden":
-        return p
-    for name, q in PERIPHERIES.items():
-        if q == p:
-            return name
-    raise ValueError(f"{p!r} is not a registered periphery; TOML holds only {['walden', *sorted(PERIPHERIES)]}")
-

@@ -140,10 +140,21 @@ def _network_accuracy(design: Design, net: Network, cache) -> dict:
     return res
 
 
+def _check_crossbar_workload(design: Design, gemms: list) -> None:
+    """A crossbar holds every weight in its cells and reads them all on every MVM: it has no sparse mode,
+    and its numerics do not prune, so a sparse workload would be timed and measured as a dense one."""
+    for g in gemms:
+        if g.sparsity is not None:
+            raise ValueError(f"{design.name} is a crossbar: every weight sits in its cells and is read on every MVM "
+                             f"(no sparse mode, no pruning), so workload sparsity {g.sparsity!r} would be ignored; "
+                             f"use sparsity None")
+
+
 def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     from .analog import run
     xbar = design.unit
     gemms = workload.gemms()
+    _check_crossbar_workload(design, gemms)
     seconds, energy_pj, counts = 0.0, {}, {}
     for g in gemms:
         c = run.gemm_cost(xbar, g)

@@ -247,6 +247,15 @@ RAISES = [
     ("sim-crossbar-sparse-net", lambda: accel.simulate(accel.get_design("hermes-like"),
                                                        accel.digits_mlp().replace(sparsity="2:4")), ValueError,
      r"hermes-like is a crossbar: .* sparsity '2:4' would be ignored; use sparsity None"),
+    ("sim-crossbar-count", lambda: accel.simulate(accel.get_design("neurram-like"),
+                                                  accel.Gemm(8, 256, 128, count=49), accuracy=False), ValueError,
+     r"the workload needs 49 tiles of 128 x 256 weights \(gemm 49: .*\), but neurram-like has 48 cores: a "
+     r"crossbar holds every weight resident"),
+    ("sim-crossbar-layers", lambda: accel.simulate(
+        accel.get_design("neurram-like"),
+        accel.Network("two", (accel.Gemm(8, 256, 128 * 24, name="a"), accel.Gemm(8, 256, 128 * 25, name="b"))),
+        accuracy=False), ValueError, r"needs 49 tiles of 128 x 256 weights \(a 24, b 25: .*\), but neurram-like "
+                                     r"has 48 cores"),
     ("sim-ref-overflow", lambda: accel.simulate(_A100, accel.Gemm(1, 1, 2, a=np.full((1, 2), 1e200),
                                                                   b=np.full((2, 1), 1e200))), ValueError,
      r"the float64 reference A @ B overflows"),

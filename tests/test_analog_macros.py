@@ -738,3 +738,81 @@ def _own(tmp_path, edit):
 def test_own_periphery_in_a_file_bad_input(tmp_path, edit, exc, match):
     with pytest.raises(exc, match=match):
         accel.load_design(_own(tmp_path, edit))
+
+
+# --- a GEMM's last tile along K or N holds fewer weights: it is priced by what it holds ------------------
+
+@pytest.mark.parametrize("name", MACROS)
+def test_a_partly_used_tile_costs_what_it_uses(name):
+    u = accel.get_design(name).unit
+    wr, wc = u.weight_rows(), u.weight_cols()
+    full = mvm_cost(u, 0.5, 0.5)
+    r, c = max(1, wr // 3), max(1, wc // 4)
+    part = mvm_cost(u, 0.5, 0.5, rows_used=r, cols_used=c)
+    e, p = full["energy_pj"], part["energy_pj"]
+    # driven rows: drivers by rows; cells and per-cell control by rows x columns; converters, integrators and
+    # the shift-add by columns; the time and area are the array's
+    assert p["dac"] == pytest.approx(e["dac"] * r / wr)
+    assert p["array"] == pytest.approx(e["array"] * r * c / (wr * wc))
+    assert p["control"] == pytest.approx(e["control"] * r * c / (wr * wc))
+    for key in ("adc", "integrator", "digital"):
+        assert p[key] == pytest.approx(e[key] * c / wc)
+    assert part["conversions"] == full["conversions"] * c // wc
+    assert part["seconds"] == full["seconds"] and part["area_um2"] == full["area_um2"]
+    assert mvm_cost(u, 0.5, 0.5, rows_used=wr, cols_used=wc) == full
+
+
+@pytest.mark.parametrize("name", MACROS)
+def test_fewer_weights_never_cost_more(name):
+    d = accel.get_design(name)
+    wr, wc = d.unit.weight_rows(), d.unit.weight_cols()
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((8, wr)), rng.standard_normal((wr, wc))
+    whole = accel.simulate(d, accel.Gemm(8, wc, wr, a=a, b=b), accuracy=False).energy_j
+    for k, n in [(wr, 1), (1, wc), (1, 1), (wr // 2 or 1, wc // 2 or 1)]:
+        # the same operands' sub-block: the same activity, fewer rows and columns in use
+        sub = accel.simulate(d, accel.Gemm(8, n, k, a=a[:, :k], b=b[:k, :n]), accuracy=False)
+        assert sub.energy_j <= whole * (1 + 1e-12)
+
+
+def test_hermes_last_k_tile_of_one_row():
+    # K = 257 on 256-row tiles: a full tile and a tile of one row, both converting all 256 columns
+    d = accel.get_design("hermes-like")
+    g = accel.Gemm(4, 256, 257, seed=1)
+    r = accel.simulate(d, g, accuracy=False)
+    from accel.analog.cost import mean_abs_fractions
+    from accel.analog.run import _operands
+    a, b = _operands(g, max_rows=64, xbar=d.unit)
+    wf, xf = mean_abs_fractions(b, a, d.unit)
+    one = sum(mvm_cost(d.unit, xf, wf)["energy_pj"].values()) + \
+        sum(mvm_cost(d.unit, xf, wf, rows_used=1)["energy_pj"].values())
+    assert r.energy_j == pytest.approx(4 * one * 1e-12)
+    assert r.counts[("adc", "conversion")] == 4 * 2 * 256
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"rows_used": 0}, r"mvm_cost.rows_used must be .*1"), ({"cols_used": 257}, r"mvm_cost.cols_used must be .*256"),
+    ({"rows_used": 2.0}, r"mvm_cost.rows_used must be an int")])
+def test_occupancy_bad_input(kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        mvm_cost(accel.get_design("hermes-like").unit, 0.5, 0.5, **kw)
+
+
+@pytest.mark.parametrize("name", ["hermes-like", "neurram-like"])
+def test_a_tile_of_zero_weights_adds_exactly_zero(name):
+    # a tile is scaled by its own max |w|: a tile of zeros has no other scale, so its outputs are 0 and the
+    # relative error does not depend on the weights' absolute scale
+    u = accel.get_design(name).unit
+    rng = np.random.default_rng(0)
+    wr = u.weight_rows()
+    w = np.zeros((16, 2 * wr))
+    w[:, :wr] = rng.standard_normal((16, wr))
+    x = rng.standard_normal((2 * wr, 4))
+    errs = []
+    for s in (1e-3, 1.0, 1e3):
+        y = analog_matmul(w * s, x, tile=u, seed=0, t_seconds=1.0)
+        errs.append(np.linalg.norm(y - (w * s) @ x) / np.linalg.norm((w * s) @ x))
+    assert max(errs) == pytest.approx(min(errs), rel=1e-6)
+    # the zero tile alone: exactly +0
+    z = analog_matmul(np.zeros((4, 8)), rng.standard_normal((8, 3)), tile=u, seed=0)
+    assert np.array_equal(z, np.zeros((4, 3))) and not np.signbit(z).any()

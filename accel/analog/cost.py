@@ -108,11 +108,24 @@ def _walden_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: 
 def _macro_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: int, w_frac: float, x_frac: float,
                 count: int) -> dict:
     """A component macro (accel.analog.macros): every tile of the GEMM runs one MVM per input vector, all
-    tiles in parallel (weights resident); energy per component from mvm_cost."""
+    tiles in parallel (weights resident); energy per component from mvm_cost, each tile priced by the
+    weight rows and columns it holds (the last tile along K or N holds the remainder)."""
     from .macros import mvm_cost
-    c = mvm_cost(xbar, x_frac, w_frac)
-    tiles = k_tiles * n_tiles
+    wr, wc = xbar.weight_rows(), xbar.weight_cols()
+    rows = [(wr, k_tiles - 1), (k - (k_tiles - 1) * wr, 1)]  # (weight rows used, tiles), full ones then the last
+    cols = [(wc, n_tiles - 1), (n - (n_tiles - 1) * wc, 1)]
     vectors = m * count
-    energy = {key: v * tiles * vectors for key, v in c["energy_pj"].items()}
-    counts = {("tile", "mvm"): vectors * tiles, ("adc", "conversion"): vectors * tiles * c["conversions"]}
-    return {"seconds": vectors * c["seconds"], "energy_pj": energy, "counts": counts}
+    energy: dict = {}
+    conversions = 0
+    seconds = 0.0
+    for r, nr in rows:
+        for c_used, nc in cols:
+            if nr * nc == 0:
+                continue
+            c = mvm_cost(xbar, x_frac, w_frac, rows_used=r, cols_used=c_used)
+            for key, v in c["energy_pj"].items():
+                energy[key] = energy.get(key, 0.0) + v * nr * nc * vectors
+            conversions += c["conversions"] * nr * nc
+            seconds = c["seconds"]  # every tile's MVM takes the array's time
+    counts = {("tile", "mvm"): vectors * k_tiles * n_tiles, ("adc", "conversion"): vectors * conversions}
+    return {"seconds": vectors * seconds, "energy_pj": energy, "counts": counts}

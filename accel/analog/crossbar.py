@@ -283,8 +283,10 @@ class _Tile:
         self.xbar = xbar
         self.rows_used, self.cols_used = wt.shape
         amax = float(np.max(np.abs(wt))) if wt.size else 0.0
-        self.w_scale = amax if amax > 0 else 1.0
-        wn = wt / self.w_scale
+        # the digital periphery scales the tile's outputs by its max |w| (the abs-max mapping): a tile of zero
+        # weights has no other scale, and its outputs are exactly 0 whatever its devices read
+        self.w_scale = amax
+        wn = wt / amax if amax > 0 else np.zeros_like(wt)
         g_max = xbar.g_max_us
         # slices of the normalised weights, most significant first, each in [-1, 1] of its own cells
         if xbar.weight_bits is None:
@@ -576,7 +578,7 @@ class ProgrammedMatrix:
                 else:
                     s_x = self.tile.dac_range
                     xn = np.clip(xs / s_x, -1.0, 1.0)
-                y = t.forward_normalised(xn, weights[ri, ci], self.rng, states[ri, ci][1]) * s_x * t.w_scale
+                y = t.forward_normalised(xn, weights[ri, ci], self.rng, states[ri, ci][1]) * s_x * t.w_scale + 0.0
                 if compensation is not None:
                     y = y * (self.compensation_reference[(ri, ci), compensation]
                              / self._readout((ri, ci), weights[ri, ci], compensation))

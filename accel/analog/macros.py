@@ -222,9 +222,14 @@ def conversions_per_slice(xbar) -> int:
     return xbar.weight_cols() * len(_groups(xbar))
 
 
-def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
+def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, cols_used: int | None = None) -> dict:
     """Energy (pJ per component), seconds and area (um^2 per component) of one MVM on one array:
     {"energy_pj": {...}, "seconds": s, "conversions": n, "area_um2": {...}} (floats).
+
+    `rows_used`, `cols_used`: the weight rows and weight columns the MVM uses (a GEMM's last tile along K
+    or N holds fewer; default: all, `weight_rows()` x `weight_cols()`). Rows without an input are not
+    driven and their cells do not conduct or charge; columns without a weight are not integrated,
+    converted or shift-added. The wires keep the array's length, and the time and area are the array's.
 
     One setting runs the algorithm of `mvm_cost_grid` on Python numbers (`_Scalar` ops): numpy's per-call
     overhead on 0-d arrays would cost ten times the arithmetic. Anything not plain Python numbers goes
@@ -232,16 +237,17 @@ def mvm_cost(xbar, x_act: float, w_act: float) -> dict:
     p = xbar.periphery
     vdd = xbar.supply_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
+    used = _occupancy(xbar, rows_used, cols_used)
     if (vdd is not None and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
             and type(x_act) in (float, int) and type(w_act) in (float, int) and 0 <= x_act <= 1 and 0 <= w_act <= 1
             and _scalar_ok(p, dac, adc, ph, vdd)):
-        c = _cost(xbar, p, dac, adc, ph, vdd, float(x_act), float(w_act), _Scalar)
+        c = _cost(xbar, p, dac, adc, ph, vdd, float(x_act), float(w_act), _Scalar, used)
         c["conversions"] = int(c["conversions"])
         return c
     if np.ndim(x_act) or np.ndim(w_act):
         raise TypeError("mvm_cost prices one setting: x_act and w_act must be numbers (mvm_cost_grid takes arrays), "
                         f"got x_act={x_act!r}, w_act={w_act!r}")
-    c = mvm_cost_grid(xbar, x_act, w_act)
+    c = mvm_cost_grid(xbar, x_act, w_act, _used=used)
     return {"energy_pj": {k: float(v) for k, v in c["energy_pj"].items()}, "seconds": float(c["seconds"]),
             "conversions": int(c["conversions"]), "area_um2": {k: float(v) for k, v in c["area_um2"].items()}}
 
@@ -316,10 +322,12 @@ class _Scalar:
         return _adder_list(p.node_nm, p.vdd_ref_v)
 
 
-def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases=None, vdd_v=None) -> dict:
+def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases=None, vdd_v=None,
+                  _used=None) -> dict:
     """`mvm_cost` for many settings at once: dac_bits, adc_bits, input_phases, vdd_v (None: the tile's
     own) and x_act, w_act broadcast as numpy arrays; every setting is checked as Crossbar checks it.
-    Returns arrays of the broadcast shape: one algorithm (`_cost`) serves the scalar and the grid."""
+    Returns arrays of the broadcast shape: one algorithm (`_cost`) serves the scalar and the grid. The
+    whole array is in use (mvm_cost takes rows_used and cols_used)."""
     p = xbar.periphery
     if p == "walden":
         raise ValueError("mvm_cost needs a Crossbar with a component periphery, not 'walden'")
@@ -336,7 +344,17 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
         raise ValueError(f"mvm_cost_grid's settings must broadcast to one shape (numpy rules), got shapes "
                          f"{shapes}") from None
     _check_grid(xbar, p, dac, adc, ph, vdd)
-    return _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, _Grid)
+    return _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, _Grid, _used or _occupancy(xbar, None, None))
+
+
+def _occupancy(xbar, rows_used, cols_used) -> tuple[int, int]:
+    """(weight rows, weight columns) an MVM uses: the whole array by default, else checked ints in range."""
+    wr, wc = xbar.weight_rows(), xbar.weight_cols()
+    if rows_used is None and cols_used is None:
+        return wr, wc
+    r = wr if rows_used is None else check_int("mvm_cost", "rows_used", rows_used, lo=1, hi=wr)
+    c = wc if cols_used is None else check_int("mvm_cost", "cols_used", cols_used, lo=1, hi=wc)
+    return r, c
 
 
 def _activity(name: str, v) -> np.ndarray:
@@ -356,15 +374,16 @@ def _activity(name: str, v) -> np.ndarray:
     return a
 
 
-def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
-    """The MVM's energy, time and area: `xp` is `_Grid` (numpy arrays) or `_Scalar` (Python numbers)."""
+def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w) -> dict:
+    """The MVM's energy, time and area: `xp` is `_Grid` (numpy arrays) or `_Scalar` (Python numbers);
+    `used_w`: the (weight rows, weight columns) in use (`_occupancy`)."""
     es = C.supply_energy_scale(vdd, p.vdd_ref_v)
     ts = C.supply_delay_scale(vdd, p.vdd_ref_v)
     m = xp.maximum(dac - 1, 1)
     cols = xbar.cols
-    rows = xbar.weight_rows() * xbar.rows_per_weight()  # rows that hold a weight (driven; an odd one left idle)
-    used = xbar.weight_cols() * xbar.cols_per_weight()  # columns that hold a weight (the rest stay idle)
-    conv = conversions_per_slice(xbar)
+    rows = used_w[0] * xbar.rows_per_weight()  # rows driven: those of the weights in use (an odd one idle)
+    used = used_w[1] * xbar.cols_per_weight()  # columns of the weights in use (the rest stay idle)
+    conv = used_w[1] * len(_groups(xbar))  # each weight's conversion groups (conversions_per_slice)
     wbits = xbar.weight_bits or 1
     adders = xp.adders(p)
     if p.dac_kind == "pwm":
@@ -416,13 +435,13 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp) -> dict:
             t_once += where(on, p.phase_s * xbar.adc_share, 0.0)
         else:  # the conversion repeats with each phase, and so does its fixed step
             t += where(on, p.phase_s, 0.0)
-    e["control"] = used * rows * p.control_pj * m * 1.0
+    e["control"] = used * rows * p.control_pj * m * 1.0  # per cell in use
     rp = xbar.read_phases
     # every circuit's C V^2 follows the supply; resistive cells read at their own fixed v_read dissipate
     # G v_read^2 t, so their energy follows the pulse length, which stretches with the clock (delay law)
     cell_s = ts if p.cell == "resistive" else es
     energy = {k: v * (cell_s if k == "array" else es) * (1 if k == "digital" else rp) for k, v in e.items()}
-    n_adc = C.ceil_div(conv, xbar.adc_share)
+    n_adc = C.ceil_div(conversions_per_slice(xbar), xbar.adc_share)  # the array's converters, used or not
     grow = 2.0 ** (adc - p.adc_ref_bits) if p.adc_kind in ("sar", "flash") else adc / p.adc_ref_bits
     zero = xp.zeros(dac)
     area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": zero + xbar.rows * p.dac_area_um2,

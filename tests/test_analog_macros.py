@@ -226,6 +226,24 @@ BAD = [
     ("sram-on-hermes-first", lambda: dataclasses.replace(accel.get_design("hermes-like").unit, device="sram"),
      ValueError, r"device 'sram' does not match periphery 'hermes'"),
     ("walden-list", lambda: Crossbar(input_phases=2), ValueError, r"\['hermes', 'jia', 'neurram'"),
+    # fields a macro never reads raise rather than be ignored
+    ("macro-t-mvm", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.t_mvm_s", 1e-9), ValueError,
+     r"Crossbar.t_mvm_s 1e-09 is not used here: a component periphery \('neurram'\) times and prices the MVM"),
+    ("macro-fom", lambda: accel.set_field(accel.get_design("hermes-like"), "unit.adc_fom_fj", 1000.0), ValueError,
+     r"Crossbar.adc_fom_fj 1000.0 is not used here"),
+    ("sram-r-wire", lambda: accel.set_field(_SN, "unit.r_wire_ohm", 1.0), ValueError,
+     r"Crossbar.r_wire_ohm 1.0 is not used here: charge-domain SRAM cells have no .* series wire resistance"),
+    ("sram-v-read", lambda: accel.set_field(_SN, "unit.v_read", 0.3), ValueError, r"Crossbar.v_read 0.3 is not used"),
+    ("sram-g-max", lambda: accel.set_field(_SN, "unit.g_max_us", 40.0), ValueError, r"Crossbar.g_max_us 40.0 is not"),
+    # an SRAM device has no drift to compensate: the reference read would be charged for nothing
+    ("sram-compensation", lambda: accel.simulate(_SN, accel.Gemm(4, 16, 64, compensation="global")), ValueError,
+     r"SRAM device holds digital bits and does not drift: compensation must be None, got 'global'"),
+    ("sram-compensation-tile", lambda: analog_matmul(np.ones((4, 8)), np.ones(8), tile=_SN.unit,
+                                                     compensation="column"), ValueError,
+     r"compensation must be None, got 'column'"),
+    ("periphery-no-time", lambda: accel.set_field(accel.get_design("wang-c2c-like"), "unit.periphery.adc_step_s",
+                                                  0.0), ValueError,
+     r"adc_step_s, dac_step_s and phase_s are all 0, so an MVM would take no time"),
     ("x-act-negative", lambda: mvm_cost(_tiny(), -0.5, 0.5), ValueError, r"x_act must be in \[0, 1\].*got -0.5"),
     ("w-act-above-one", lambda: mvm_cost(_tiny(), 0.5, 2.0), ValueError, r"w_act must be in \[0, 1\].*got 2.0"),
     ("x-act-nan", lambda: mvm_cost(_tiny(), float("nan"), 0.5), ValueError, r"x_act must be in \[0, 1\]"),
@@ -816,3 +834,22 @@ def test_a_tile_of_zero_weights_adds_exactly_zero(name):
     # the zero tile alone: exactly +0
     z = analog_matmul(np.zeros((4, 8)), rng.standard_normal((8, 3)), tile=u, seed=0)
     assert np.array_equal(z, np.zeros((4, 3))) and not np.signbit(z).any()
+
+
+def test_macro_report_applies_and_names_its_compensation():
+    he, g = accel.get_design("hermes-like"), accel.Gemm(16, 256, 256)
+    got = {c: accel.macro_report(he, times=[0.0, 86400.0], workload=g, compensation=c) for c in
+           (None, "column", "global")}
+    for c, rep in got.items():
+        assert rep["compensation"] == c
+        want = accel.simulate(he, g.replace(t_seconds=86400.0, compensation=c)).accuracy["rel_fro_err"]
+        assert rep["accuracy"][86400.0] == want
+        assert rep["accuracy"][0.0] == accel.simulate(he, g).accuracy["rel_fro_err"]  # t = 0: none
+    assert got[None]["accuracy"][86400.0] > 1.5 * got["global"]["accuracy"][86400.0]
+    # one draw is one number, whatever its seed
+    assert isinstance(accel.macro_report(he, times=[1.0], draws=1, seed=1)["accuracy"][1.0], float)
+    with pytest.raises(ValueError, match=r"workload's compensation 'column' differs from macro_report.compensation "
+                                         r"'global'; pass compensation='column'"):
+        accel.macro_report(he, times=[1.0], workload=g.replace(compensation="column"))
+    with pytest.raises(ValueError, match=r"macro_report.compensation must be one of"):
+        accel.macro_report(he, times=[1.0], compensation="both")

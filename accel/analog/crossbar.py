@@ -14,7 +14,7 @@ import numpy as np
 
 from ..checks import check_int, check_real, check_seed, check_str, real_array
 from .components import ADC_MAX_BITS
-from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_drift, device_label, get_device
+from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_compensation, check_no_drift, device_label, get_device
 from .macros import PERIPHERIES, Periphery, check_macro, conversion_groups, get_periphery, input_slices, slice_adc_bits
 
 INPUT_MODES = ("pwm", "bit_serial")
@@ -133,6 +133,11 @@ class Crossbar:
                 raise ValueError(f"Crossbar.device {device_label(self.device)!r} does not match periphery {p.name!r}, "
                                  f"whose cells are {p.cell}: a charge-domain periphery computes on SRAM cells "
                                  f"(device 'sram'), a resistive one on 'pcm', 'rram' or 'ideal' conductances")
+            _check_unused(self, _MACRO_UNUSED, f"a component periphery ({p.name!r}) times and prices the MVM "
+                                               f"by its own components")
+            if p.cell == "charge":
+                _check_unused(self, _CHARGE_UNUSED, "charge-domain SRAM cells have no conductance, read voltage "
+                                                    "or series wire resistance")
         if type(self.device) is SRAM and (self.weight_bits is None or self.bits_per_cell != 1):
             raise ValueError(f"Crossbar.device 'sram' holds one weight bit per cell: it needs weight_bits (an int) "
                              f"and bits_per_cell=1, got weight_bits={self.weight_bits!r}, "
@@ -197,6 +202,21 @@ class Crossbar:
 
 
 _OWN = "Crossbar"
+# fields a component macro never reads (the 'walden' cost's window and converter figure of merit), and those
+# its charge-domain cells never read: a value other than the default would be silently ignored, so it raises
+_MACRO_UNUSED = ("t_mvm_s", "adc_fom_fj")
+_CHARGE_UNUSED = ("g_max_us", "v_read", "r_wire_ohm")
+
+
+_DEFAULTS = {f: Crossbar.__dataclass_fields__[f].default for f in _MACRO_UNUSED + _CHARGE_UNUSED}
+
+
+def _check_unused(xbar, names, why) -> None:
+    for f in names:
+        default = _DEFAULTS[f]
+        if getattr(xbar, f) != default:
+            raise ValueError(f"Crossbar.{f} {getattr(xbar, f)!r} is not used here: {why}; leave it at its default "
+                             f"{default!r}")
 _SEEN: dict = {}
 _SEEN_MAX = 4096
 _OBJECTS = ("device", "periphery")
@@ -554,6 +574,7 @@ class ProgrammedMatrix:
         if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
             raise ValueError(f"compensation must be one of {COMPENSATIONS}, got {compensation!r}")
         check_no_drift(self.tile.device, _check_t(t_inference_s))
+        check_no_compensation(self.tile.device, compensation)
         n_out, n_in = self.shape
         x = real_array("x", x)
         if x.ndim != 2 or x.shape[1] != n_in:

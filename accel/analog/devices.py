@@ -193,6 +193,14 @@ def check_no_drift(device, t_seconds) -> None:
                          f"{t_seconds!r} (drift and its compensation apply to resistive devices: 'pcm', 'rram')")
 
 
+def check_no_compensation(device, compensation) -> None:
+    """ValueError when an SRAM device is asked for drift compensation (it has no drift to compensate, and
+    the reference read the compensation costs would be charged for nothing)."""
+    if isinstance(device, SRAM) and compensation is not None:
+        raise ValueError(f"an SRAM device holds digital bits and does not drift: compensation must be None, got "
+                         f"{compensation!r} (drift and its compensation apply to resistive devices: 'pcm', 'rram')")
+
+
 DEVICES = {"pcm": PCM(), "rram": RRAM(), "ideal": IdealDevice()}
 CHARGE_DEVICES = {"sram": SRAM()}
 

@@ -132,6 +132,9 @@ class Periphery:
         if self.drive_per_bit and self.dac_kind != "pwm":
             raise ValueError(f"{own}.drive_per_bit applies to PWM-timed inputs (dac_kind 'pwm'), got dac_kind "
                              f"{self.dac_kind!r}")
+        if self.adc_step_s == 0 and self.dac_step_s == 0 and self.phase_s == 0:
+            raise ValueError(f"{own}: adc_step_s, dac_step_s and phase_s are all 0, so an MVM would take no time (and "
+                             f"its throughput would be infinite); give the converters' or the inputs' time")
         if self.vdd_ref_v <= C.VTH_V:
             raise ValueError(f"Periphery.vdd_ref_v must exceed the threshold {C.VTH_V} V, got {self.vdd_ref_v}")
 

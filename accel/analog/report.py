@@ -8,14 +8,17 @@ import numpy as np
 from ..workloads import Gemm
 
 
-def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 1, seed: int = 0) -> dict:
+def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 1, seed: int = 0,
+                 compensation: str | None = "global") -> dict:
     """TOPS, TOPS/W and area of `design` (a Crossbar design) at full utilisation, its energy breakdown
     (shares of one MVM at the periphery's reference data), and with `times` (seconds after programming)
     the relative Frobenius error of `workload` (default: one full array of Gaussian operands, 64 input
-    vectors) at each time. Devices raise for times they cannot model (SRAM: any t > 0; RRAM: times
-    outside its fits). With `draws` > 1 each time maps to the summary of that many seeded device draws
-    (mean rel_fro_err with its std and Student-t 95 % interval, accel.analog.run.summarise_draws) instead
-    of one number: a drift curve with error bars."""
+    vectors) at each time, with drift `compensation` (None, "global" or "column") at every t > 0 (at t = 0
+    none; the workload's own compensation must be None or the same; the report's "compensation" says which
+    was applied). Devices raise for times they cannot model (SRAM: any t > 0; RRAM: times outside its
+    fits). With `draws` > 1 each time maps to the summary of that many seeded device draws (mean
+    rel_fro_err with its std and Student-t 95 % interval, accel.analog.run.summarise_draws) instead of one
+    number: a drift curve with error bars. `seed` seeds the device draws."""
     from ..analog import Crossbar
     from ..checks import check_int, check_real, check_seed
     from ..network import Network
@@ -45,12 +48,21 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
         times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in seq]
         for t in times:  # every time the device cannot be read at raises before any is simulated
             check_read_time(u.device, t)
+        from .crossbar import COMPENSATIONS
+        if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
+            raise ValueError(f"macro_report.compensation must be one of {COMPENSATIONS}, got {compensation!r}")
         g = workload if workload is not None else Gemm(64, u.weight_cols(), u.weight_rows(), seed=0)
+        if g.compensation not in (None, compensation):
+            raise ValueError(f"macro_report: the workload's compensation {g.compensation!r} differs from "
+                             f"macro_report.compensation {compensation!r}; pass compensation={g.compensation!r}")
         def at(t):
-            gt = g.replace(t_seconds=t, compensation=None if t == 0 else "global")
+            gt = g.replace(t_seconds=t, compensation=None if t == 0 else compensation)
             if draws == 1 and seed == 0:
                 return simulate(design, gt).accuracy["rel_fro_err"]
             acc = simulate(design, Network(gt.name, (gt,), draws=draws, seed=seed)).accuracy
+            if draws == 1:
+                return acc["rel_fro_err"]
             return {k: v for k, v in acc.items() if k.startswith("rel_fro_err") or k == "draws"}
         out["accuracy"] = {t: at(t) for t in times}
+        out["compensation"] = compensation
     return out

@@ -10,7 +10,7 @@ from ..accuracy import error_metrics
 from ..workloads import draw
 from .cost import check_fits, crossbar_cost, mean_abs_fractions
 from .crossbar import Crossbar, ProgrammedMatrix
-from .devices import check_read_time
+from .devices import check_no_compensation, check_read_time
 
 # Weights drawn for one GEMM's energy statistics or accuracy: 2**22, what HERMES's 64 cores of 256 x 256 hold,
 # so every GEMM that fits the preset is computed whole; larger weight matrices (crossbars with more or larger
@@ -58,6 +58,7 @@ def gemm_cost(xbar: Crossbar, g) -> dict:
     compensation each run of the GEMM also reads its reference (crossbar_cost's `reference_reads`)."""
     check_fits(xbar, g.k, g.n)
     check_read_time(xbar.device, g.t_seconds)
+    check_no_compensation(xbar.device, g.compensation)
     a, b = _operands(g, max_rows=64, xbar=xbar)
     wf, xf = mean_abs_fractions(b, a, xbar)
     return crossbar_cost(xbar, g.m, g.n, g.k, wf, xf, g.count, reference_reads=g.compensation is not None)

@@ -10,6 +10,10 @@ from .checks import check_int, check_seed, check_str, real_array
 from .checks import replace as _replace
 from .workloads import SCALINGS, Gemm, check_analog_fields, check_formats, parse_sparsity
 
+# the fields a Network applies to every Gemm layer (Network.gemms), and the Gemm's defaults of them
+_NETWORK_FIELDS = ("a_format", "b_format", "sparsity", "scaling", "t_seconds", "compensation")
+_GEMM_DEFAULTS = {f: Gemm.__dataclass_fields__[f].default for f in _NETWORK_FIELDS}
+
 
 @dataclass(frozen=True)
 class Dense:
@@ -81,6 +85,15 @@ class Network:
             raise TypeError(f"Network.dense_layers must be a tuple of layer names, got {self.dense_layers!r}")
         check_analog_fields(self)
         if kinds == {Gemm}:
+            for g in self.layers:  # the network's fields replace each layer's (gemms()): never silently
+                for f in _NETWORK_FIELDS:
+                    mine = g.b_fmt if f == "b_format" else getattr(g, f)
+                    net = self.b_fmt if f == "b_format" else getattr(self, f)
+                    if getattr(g, f) != _GEMM_DEFAULTS[f] and mine != net:
+                        hint = " (dense_layers keeps named layers dense)" if f == "sparsity" else ""
+                        raise ValueError(f"Network {self.name!r}: layer {g.name!r} has {f}={getattr(g, f)!r}, but the "
+                                         f"network applies its own {f} ({getattr(self, f)!r}) to every layer; set "
+                                         f"{f} on the Network{hint}")
             unknown = set(self.dense_layers) - {g.name for g in self.layers}
             if unknown:  # a misspelt name would silently leave that GEMM sparse
                 raise ValueError(f"Network.dense_layers names {sorted(unknown)}, which are not layers; the GEMMs are "

@@ -208,6 +208,18 @@ RAISES = [
     ("net-dense-misspelt", lambda: _net_gemm(dense_layers=("h",)), ValueError,
      r"Network.dense_layers names \['h'\], which are not layers; the GEMMs are \['g'\]"),
     ("net-scaling", lambda: _net_gemm(scaling="rows"), ValueError, r"Network.scaling must be one of"),
+    # a network applies its own formats, sparsity, scaling, time and compensation to every Gemm layer: a
+    # layer's own value would be silently replaced
+    ("net-layer-time", lambda: accel.Network("n", (accel.Gemm(4, 4, 4, name="g", t_seconds=60.0),)), ValueError,
+     r"Network 'n': layer 'g' has t_seconds=60.0, but the network applies its own t_seconds \(0.0\) to every "
+     r"layer; set t_seconds on the Network"),
+    ("net-layer-sparsity", lambda: accel.Network("n", (accel.Gemm(4, 4, 4, name="g", sparsity="2:4"),)), ValueError,
+     r"layer 'g' has sparsity='2:4', .* set sparsity on the Network \(dense_layers keeps named layers dense\)"),
+    ("net-layer-format", lambda: accel.Network("n", (accel.Gemm(4, 4, 4, name="g", a_format="int8"),),
+                                               a_format="e4m3"), ValueError,
+     r"layer 'g' has a_format='int8', but the network applies its own a_format \('e4m3'\)"),
+    ("net-layer-compensation", lambda: accel.Network("n", (accel.Gemm(4, 4, 4, name="g", compensation="global"),)),
+     ValueError, r"layer 'g' has compensation='global'"),
     ("net-inputs-ignored", lambda: _net_gemm(inputs=np.ones((2, 2))), ValueError, r"inputs and labels belong to a"),
     ("net-inputs-nan", lambda: _net_chain(inputs=np.full((4, 3), NAN)), ValueError, r"Network.inputs must be finite"),
     ("net-labels-float", lambda: _net_chain(labels=np.zeros(4)), ValueError, r"Network.labels must be an int array"),

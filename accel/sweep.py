@@ -66,6 +66,42 @@ def set_field(obj, dotted: str, value):
     return dataclasses.replace(obj, **{head: value})
 
 
+def set_fields(obj, changes: dict):
+    """`set_field` for several dotted fields at once: each dataclass on the way is replaced once with all
+    of its changes, so fields that are only valid together (a Crossbar's weight_bits and bits_per_cell)
+    can change together."""
+    if len(changes) == 1:
+        (dotted, value), = changes.items()
+        return set_field(obj, dotted, value)
+    below: dict = {}
+    here: dict = {}
+    for dotted, value in changes.items():
+        head, _, rest = dotted.partition(".")
+        if rest:
+            below.setdefault(head, {})[rest] = value
+        else:
+            here[head] = value
+    both = set(below) & set(here)
+    if both:
+        raise ValueError(f"{sorted(both)[0]!r} is set whole and in its fields at once")
+    if isinstance(obj, tuple):
+        items = list(obj)
+        for head, value in [*here.items(), *below.items()]:
+            if not (head.isdigit() and int(head) < len(obj)):
+                raise ValueError(f"{head!r} is not an index into a tuple of {len(obj)}")
+            items[int(head)] = set_fields(items[int(head)], value) if head in below else value
+        return tuple(items)
+    if not dataclasses.is_dataclass(obj):
+        raise ValueError(f"cannot descend into {type(obj).__name__} at {next(iter(changes))!r}")
+    names = [f.name for f in dataclasses.fields(obj)]
+    for head in [*here, *below]:
+        if head not in names:
+            raise ValueError(f"{type(obj).__name__} has no field {head!r}; it has {names}")
+    new = {h: Dataflow(v) if h == "dataflow" and isinstance(v, str) else v for h, v in here.items()}
+    new.update({h: set_fields(getattr(obj, h), sub) for h, sub in below.items()})
+    return dataclasses.replace(obj, **new)
+
+
 ZIP = "zip"
 
 
@@ -133,19 +169,21 @@ def _point_key(wi: int, params: dict) -> str:
 def apply_point(design: Design, workload, params: dict):
     """The design and workload of one grid point. On a Layer made by transformer_layer, "workload.<arg>"
     keys naming its arguments (tp, dtype, seq, ...) rebuild it once with all of them."""
-    layer_args = {}
+    layer_args, on_design, on_workload = {}, {}, {}
     for key, v in params.items():
         scope, _, dotted = key.partition(".")
         if scope == "design":
-            design = set_field(design, dotted, v)
+            on_design[dotted] = v
         elif isinstance(workload, Layer) and dotted in workload.args:
             layer_args[dotted] = v
+        else:
+            on_workload[dotted] = v
+    if on_design:  # all at once: a point's fields may be valid only together (a zipped pair)
+        design = set_fields(design, on_design)
     if layer_args:
         workload = workload.with_args(**layer_args)
-    for key, v in params.items():
-        scope, _, dotted = key.partition(".")
-        if scope != "design" and dotted not in layer_args:
-            workload = set_field(workload, dotted, v)
+    if on_workload:
+        workload = set_fields(workload, on_workload)
     return design, workload
 
 

@@ -1,6 +1,7 @@
 """Sweeps: grid expansion, dotted fields, the JSONL log and resuming it, executors (local processes,
 threads, a Dask LocalCluster), Pareto fronts and plots."""
 
+import dataclasses
 import json
 from concurrent.futures import ThreadPoolExecutor
 
@@ -117,3 +118,27 @@ def test_progress_bar_after_the_delay(capsys, monkeypatch):
     assert "sweep" in err and "3/3" in err
     accel.sweep(d, grid, w, progress=False, workers=1)
     assert capsys.readouterr().err == ""
+
+
+def test_a_points_fields_change_together():
+    # analog weights -> bit-sliced ones needs weight_bits and bits_per_cell at once: a zipped pair is one point
+    d = accel.get_design("hermes-like")
+    rows = accel.sweep(d, {"zip": {"design.unit.weight_bits": [8, 4], "design.unit.bits_per_cell": [4, 4]}},
+                       [accel.Gemm(8, 256, 256)], progress=False)
+    assert [r.get("error") for r in rows] == [None, None]
+    want = accel.simulate(d.replace(unit=dataclasses.replace(d.unit, weight_bits=8, bits_per_cell=4)),
+                          accel.Gemm(8, 256, 256), accuracy=False)
+    assert rows[0]["energy_j"] == want.energy_j and rows[0]["seconds"] == want.seconds
+
+
+def test_set_fields_is_set_field_for_several():
+    from accel.sweep import set_field, set_fields
+    d = accel.get_design("a100-like")
+    one = set_field(set_field(d, "clock_hz", 1.0e9), "memories.0.bandwidth_bytes_per_s", 1e12)
+    assert set_fields(d, {"clock_hz": 1.0e9, "memories.0.bandwidth_bytes_per_s": 1e12}) == one
+    with pytest.raises(ValueError, match=r"Design has no field 'clok_hz'"):
+        set_fields(d, {"clok_hz": 1.0, "node_nm": 7.0})
+    with pytest.raises(ValueError, match=r"'9' is not an index into a tuple of"):
+        set_fields(d, {"memories.9.size_bytes": 1, "clock_hz": 1.0e9})
+    with pytest.raises(ValueError, match=r"'unit' is set whole and in its fields at once"):
+        set_fields(d, {"unit": d.unit, "unit.name": "x"})

@@ -526,8 +526,12 @@ class Design:
         derived = ", ".join(f"{k} {v:.4g}" for k, v in self.energy_table.items())
         if isinstance(self.unit, _crossbar()):  # its cost is the unit's own (node, supply, periphery)
             derived = "none (a Crossbar unit is costed by its own converters or periphery)"
+        supply = f"vdd_v = {_toml(self.vdd_v)}"
+        if isinstance(self.unit, _crossbar()) and self.unit.periphery != "walden" and self.vdd_v != self.unit.supply_v:
+            supply = (f"# vdd_v: the default ({self.vdd_v:g} V) is not this macro's supply; it runs at its unit's "
+                      f"{self.unit.supply_v:g} V (unit.vdd_v, else its periphery's reference)")
         lines = ["[design]", f"name = {_toml(self.name)}", f"clock_hz = {_toml(self.clock_hz)}",
-                 f"node_nm = {_toml(self.node_nm)}", f"vdd_v = {_toml(self.vdd_v)}",
+                 f"node_nm = {_toml(self.node_nm)}", supply,
                  f"# energy table in use (pJ per MAC): {derived}",
                  f"mac_pj = {_toml(self.mac_pj)}", "", "[unit]"]
         units = {**_UNITS, "crossbar": _crossbar()}

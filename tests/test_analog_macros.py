@@ -853,3 +853,22 @@ def test_macro_report_applies_and_names_its_compensation():
         accel.macro_report(he, times=[1.0], workload=g.replace(compensation="column"))
     with pytest.raises(ValueError, match=r"macro_report.compensation must be one of"):
         accel.macro_report(he, times=[1.0], compensation="both")
+
+
+def test_array_energy_follows_each_tiles_own_scale():
+    # each tile maps its own max |w| to g_max and scales its slice of an input by that slice's max: scaling one
+    # tile's weights (or one tile's inputs) leaves its cells' conductances and pulses, and so the energy, as is
+    from accel.analog.cost import mean_abs_fractions
+    d, rng = accel.get_design("hermes-like"), np.random.default_rng(0)
+    a, b = rng.standard_normal((16, 512)), rng.standard_normal((512, 256))
+    base = accel.simulate(d, accel.Gemm(16, 256, 512, a=a, b=b), accuracy=False).energy_breakdown_j["array"]
+    for s in (0.01, 100.0):
+        bs, as_ = b.copy(), a.copy()
+        bs[256:] *= s
+        as_[:, 256:] *= s
+        got = accel.simulate(d, accel.Gemm(16, 256, 512, a=as_, b=bs), accuracy=False).energy_breakdown_j["array"]
+        assert got == pytest.approx(base, rel=1e-12)
+    # by hand: two 2 x 1 tiles of |w| [1, 3] and [2, 0] -> (1/3 + 3/3 + 2/2 + 0) / 4; inputs of one tile's slice
+    u = dataclasses.replace(d.unit, rows=2, cols=2)  # HERMES: a pair per weight, 2 x 1 weights per tile
+    wf, xf = mean_abs_fractions(np.array([[1.0], [-3.0], [2.0], [0.0]]), np.array([[1.0, -2.0, 0.0, 0.0]]), u)
+    assert wf == pytest.approx((1 / 3 + 1 + 1 + 0) / 4) and xf == pytest.approx((0.5 + 1 + 0 + 0) / 4)

@@ -251,6 +251,13 @@ RAISES = [
     ("gemm-replace-unknown", lambda: accel.Gemm(2, 2, 2).replace(mm=3), ValueError, r"Gemm has no field 'mm'"),
     ("am-overflow", lambda: _am(w=np.array([[1e200]]), x=np.array([1e200])), ValueError,
      r"analog outputs overflow the float range"),
+    # finite partial outputs beyond the fp32 accumulator's range, or all below it: said, not inf or zeros
+    ("analog-acc-overflow", lambda: accel.analog.analog_matmul(np.ones((2, 300)), np.full(300, 1e37),
+                                                               tile=accel.get_design("hermes-like").unit),
+     ValueError, r"partial outputs overflow the fp32 accumulator \(largest finite 3.403e\+38\).*accumulator='exact'"),
+    ("analog-acc-underflow", lambda: accel.analog.analog_matmul(np.ones((2, 8)), np.full(8, 1e-100),
+                                                                tile=accel.get_design("hermes-like").unit),
+     ValueError, r"partial outputs all underflow to 0 in the fp32 accumulator"),
     ("sim-clock-tiny", lambda: accel.simulate(_design(clock_hz=1e-320), accel.Gemm(2, 2, 2, a_format="int8"),
                                               accuracy=False), ValueError, r"the model's totals leave the float range"),
     ("sim-crossbar-sparse", lambda: accel.simulate(accel.get_design("neurram-like"),

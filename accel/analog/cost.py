@@ -37,15 +37,27 @@ def _walden_pj(fom_fj: float, bits: int | None) -> float:
 
 
 def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[float, float]:
-    """Mean |w| / max|w| over tiles and mean |x| / max|x| per input vector: the conductance and pulse
-    duty the array energy needs."""
-    w = np.abs(np.asarray(w, np.float64))
-    x = np.abs(np.asarray(x, np.float64))
-    wmax = w.max()
-    wf = float(w.mean() / wmax) if wmax > 0 else 0.0
-    xm = x.max(axis=1, keepdims=True)
-    xf = float(np.mean(np.where(xm > 0, x / np.where(xm > 0, xm, 1), 0)))
-    return wf, xf
+    """The conductance and pulse duty the array energy needs, as the numerics program and drive the tiles:
+    mean over the weights of |w| / the max |w| of its own tile (each tile maps its own max |w| to g_max),
+    and mean over the inputs of |x| / the max |x| of its vector's slice on one tile (each tile scales its
+    slice of an input vector by that slice's max). `w` (K, N) and `x` (M, K) start on a tile boundary."""
+    r, c = xbar.weight_rows(), xbar.weight_cols()
+    return _tile_fraction(np.abs(np.asarray(w, np.float64)), r, c), \
+        _tile_fraction(np.abs(np.asarray(x, np.float64)), 1, r)
+
+
+def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:
+    """Mean of v / (max of v over its r x c block), blocks from (0, 0); an all-zero block counts as 0."""
+    if v.size == 0:
+        return 0.0
+    R, C = v.shape
+    pr, pc = -(-R // r) * r, -(-C // c) * c
+    if (pr, pc) != (R, C):
+        v = np.pad(v, ((0, pr - R), (0, pc - C)))
+    blocks = v.reshape(pr // r, r, pc // c, c)
+    top = blocks.max(axis=(1, 3))
+    sums = blocks.sum(axis=(1, 3))
+    return float(np.sum(np.where(top > 0, sums / np.where(top > 0, top, 1.0), 0.0)) / (R * C))
 
 
 def check_fits(xbar: Crossbar, k: int, n: int) -> tuple[int, int]:

@@ -514,6 +514,20 @@ def _accumulate(parts: list, accumulator: str) -> np.ndarray:
     return acc.astype(np.float64)
 
 
+def _check_accumulated(parts: list, out: np.ndarray, accumulator: str) -> None:
+    """ValueError when finite partial outputs overflow the accumulator's format, or all underflow to 0."""
+    if not all(np.isfinite(p).all() for p in parts):
+        return  # the float range itself: the caller's message
+    info = np.finfo(np.float32 if accumulator == "fp32" else np.float16)
+    if not np.isfinite(out).all():
+        raise ValueError(f"the tiles' partial outputs overflow the {accumulator} accumulator (largest finite "
+                         f"{float(info.max):.4g}): scale the inputs or weights down, or use accumulator='exact'")
+    if any(np.any(p != 0) for p in parts) and not np.any(out != 0):
+        raise ValueError(f"the tiles' partial outputs all underflow to 0 in the {accumulator} accumulator (smallest "
+                         f"{float(info.smallest_subnormal):.4g}): scale the inputs or weights up, or use "
+                         f"accumulator='exact'")
+
+
 class ProgrammedMatrix:
     """A weight matrix w (n_out, n_in) programmed onto ceil(n_in / weight_rows()) x ceil(n_out /
     weight_cols()) tiles."""
@@ -604,7 +618,10 @@ class ProgrammedMatrix:
                     y = y * (self.compensation_reference[(ri, ci), compensation]
                              / self._readout((ri, ci), weights[ri, ci], compensation))
                 parts.append(y)
-            out[:, j0:j1] = _accumulate(parts, self.tile.accumulator)
+            acc = self.tile.accumulator
+            out[:, j0:j1] = _accumulate(parts, acc)
+            if acc != "exact":  # the digital accumulator's own range: say so rather than return inf or zeros
+                _check_accumulated(parts, out[:, j0:j1], acc)
         if not np.isfinite(out).all():  # fields at the edge of the float range (g_max_us=1e308, out_noise=1e300)
             raise ValueError(f"the analog outputs overflow the float range ({np.count_nonzero(~np.isfinite(out))} "
                              f"non-finite): check the tile's g_max_us, out_noise, adc_range and the inputs' scale")

@@ -59,7 +59,10 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
             gt = g.replace(t_seconds=t, compensation=None if t == 0 else compensation)
             if draws == 1 and seed == 0:
                 return simulate(design, gt).accuracy["rel_fro_err"]
-            acc = simulate(design, Network(gt.name, (gt,), draws=draws, seed=seed)).accuracy
+            net = Network(gt.name, (g.replace(t_seconds=0.0, compensation=None),), a_format=g.a_format,
+                          b_format=g.b_format, sparsity=g.sparsity, scaling=g.scaling, t_seconds=t,
+                          compensation=gt.compensation, draws=draws, seed=seed)  # the network's own fields
+            acc = simulate(design, net).accuracy
             if draws == 1:
                 return acc["rel_fro_err"]
             return {k: v for k, v in acc.items() if k.startswith("rel_fro_err") or k == "draws"}

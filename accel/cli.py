@@ -726,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dtype", default="fp16", help="--layer: GEMM operand format, any format name")
     p.add_argument("--ffn-mult", dest="ffn_mult", type=_int_at_least(1), default=4, help="--layer: FFN width / d_model")
     p.add_argument("--a-format", dest="a_format", help="A operand format, scalar or block (default: the workload's: "
-                   "int8 for --gemm and digits-mlp, fp16 for transformer)")
+                   "fp16 for --gemm and transformer, int8 for digits-mlp; a crossbar design quantises with its own "
+                   "converters and ignores it)")
     p.add_argument("--b-format", dest="b_format", help="B operand format (default: the A format)")
     p.add_argument("--sparsity", help="N:M structured-sparse weights, e.g. '2:4' (a SparseTensorCore design)")
     p.add_argument("--accumulator", help="accumulator preset for every format of the unit (default: the "

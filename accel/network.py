@@ -85,15 +85,24 @@ class Network:
             raise TypeError(f"Network.dense_layers must be a tuple of layer names, got {self.dense_layers!r}")
         check_analog_fields(self)
         if kinds == {Gemm}:
-            for g in self.layers:  # the network's fields replace each layer's (gemms()): never silently
+            # the network's fields replace each layer's (gemms()): never silently. A layer's value equal to the
+            # network's is the network's, and follows it (replace, sweeps); another one raises
+            layers = []
+            for g in self.layers:
+                own = {}
                 for f in _NETWORK_FIELDS:
-                    mine = g.b_fmt if f == "b_format" else getattr(g, f)
-                    net = self.b_fmt if f == "b_format" else getattr(self, f)
-                    if getattr(g, f) != _GEMM_DEFAULTS[f] and mine != net:
+                    v = getattr(g, f)
+                    if v == _GEMM_DEFAULTS[f]:
+                        continue
+                    if v != getattr(self, f) and not (f == "b_format" and v == self.b_fmt):
                         hint = " (dense_layers keeps named layers dense)" if f == "sparsity" else ""
-                        raise ValueError(f"Network {self.name!r}: layer {g.name!r} has {f}={getattr(g, f)!r}, but the "
-                                         f"network applies its own {f} ({getattr(self, f)!r}) to every layer; set "
-                                         f"{f} on the Network{hint}")
+                        raise ValueError(f"Network {self.name!r}: layer {g.name!r} has {f}={v!r}, but the network "
+                                         f"applies its own {f} ({getattr(self, f)!r}) to every layer; leave {f} at "
+                                         f"its default ({_GEMM_DEFAULTS[f]!r}) on the layers and set it on the "
+                                         f"Network{hint}")
+                    own[f] = _GEMM_DEFAULTS[f]
+                layers.append(g.replace(**own) if own else g)
+            object.__setattr__(self, "layers", tuple(layers))
             unknown = set(self.dense_layers) - {g.name for g in self.layers}
             if unknown:  # a misspelt name would silently leave that GEMM sparse
                 raise ValueError(f"Network.dense_layers names {sorted(unknown)}, which are not layers; the GEMMs are "

@@ -212,9 +212,9 @@ RAISES = [
     # layer's own value would be silently replaced
     ("net-layer-time", lambda: accel.Network("n", (accel.Gemm(4, 4, 4, name="g", t_seconds=60.0),)), ValueError,
      r"Network 'n': layer 'g' has t_seconds=60.0, but the network applies its own t_seconds \(0.0\) to every "
-     r"layer; set t_seconds on the Network"),
+     r"layer; leave t_seconds at its default \(0.0\) on the layers and set it on the Network"),
     ("net-layer-sparsity", lambda: accel.Network("n", (accel.Gemm(4, 4, 4, name="g", sparsity="2:4"),)), ValueError,
-     r"layer 'g' has sparsity='2:4', .* set sparsity on the Network \(dense_layers keeps named layers dense\)"),
+     r"layer 'g' has sparsity='2:4', .* set it on the Network \(dense_layers keeps named layers dense\)"),
     ("net-layer-format", lambda: accel.Network("n", (accel.Gemm(4, 4, 4, name="g", a_format="int8"),),
                                                a_format="e4m3"), ValueError,
      r"layer 'g' has a_format='int8', but the network applies its own a_format \('e4m3'\)"),

@@ -40,10 +40,14 @@ def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[fl
     """The conductance and pulse duty the array energy needs, as the numerics program and drive the tiles:
     mean over the weights of |w| / the max |w| of its own tile (each tile maps its own max |w| to g_max),
     and mean over the inputs of |x| / the max |x| of its vector's slice on one tile (each tile scales its
-    slice of an input vector by that slice's max). `w` (K, N) and `x` (M, K) start on a tile boundary."""
+    slice of an input vector by that slice's max; with a fixed `dac_range`, |x| / dac_range clipped at 1).
+    `w` (K, N) and `x` (M, K) start on a tile boundary (run._operands' windows do)."""
     r, c = xbar.weight_rows(), xbar.weight_cols()
-    return _tile_fraction(np.abs(np.asarray(w, np.float64)), r, c), \
-        _tile_fraction(np.abs(np.asarray(x, np.float64)), 1, r)
+    wf = _tile_fraction(np.abs(np.asarray(w, np.float64)), r, c)
+    x = np.abs(np.asarray(x, np.float64))
+    if xbar.dac_range is not None:  # a fixed full scale: the pulse is |x| / dac_range, clipped at full scale
+        return wf, float(np.mean(np.minimum(x / xbar.dac_range, 1.0))) if x.size else 0.0
+    return wf, _tile_fraction(x, 1, r)
 
 
 def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:

@@ -522,7 +522,9 @@ def _check_accumulated(parts: list, out: np.ndarray, accumulator: str) -> None:
     if not np.isfinite(out).all():
         raise ValueError(f"the tiles' partial outputs overflow the {accumulator} accumulator (largest finite "
                          f"{float(info.max):.4g}): scale the inputs or weights down, or use accumulator='exact'")
-    if any(np.any(p != 0) for p in parts) and not np.any(out != 0):
+    dt = np.float32 if accumulator == "fp32" else np.float16
+    nonzero = [p for p in parts if np.any(p != 0)]
+    if nonzero and all(not np.any(p.astype(dt) != 0) for p in nonzero):  # every part lost, not a cancellation
         raise ValueError(f"the tiles' partial outputs all underflow to 0 in the {accumulator} accumulator (smallest "
                          f"{float(info.smallest_subnormal):.4g}): scale the inputs or weights up, or use "
                          f"accumulator='exact'")

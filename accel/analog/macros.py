@@ -15,7 +15,8 @@ One MVM pushes one input vector through one array of `rows` x `cols` cells:
   conversion, and their time, once per phase; the phases' counts add up in the converters' counters and
   the digital datapath (`digital`) acts once per output of the MVM; a counting converter fed during the
   input (`adc_during_input`, HERMES's CCO) is read out and reset once (`phase_s`), not once per phase.
-Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (mean |w| / max |w|). PWM and bit-serial
+Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (mean |w| / max |w|, each over its own tile, as
+accel.analog.cost.mean_abs_fractions takes them from a workload). PWM and bit-serial
 drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
 charges only where its input and weight bits are both set: the output magnitude); resistive cells
 G v_read^2 t at their own read voltage, so with the supply their energy follows the pulse length (the
@@ -438,7 +439,7 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w) -> dict:
             t_once += where(on, p.phase_s * xbar.adc_share, 0.0)
         else:  # the conversion repeats with each phase, and so does its fixed step
             t += where(on, p.phase_s, 0.0)
-    e["control"] = used * rows * p.control_pj * m * 1.0  # per cell in use
+    e["control"] = used * xbar.rows * p.control_pj * m * 1.0  # each used column's wire, the array's height
     rp = xbar.read_phases
     # every circuit's C V^2 follows the supply; resistive cells read at their own fixed v_read dissipate
     # G v_read^2 t, so their energy follows the pulse length, which stretches with the clock (delay law)

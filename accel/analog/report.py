@@ -27,6 +27,9 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
     from .macros import macro_area_mm2, mvm_cost
     draws = check_int("macro_report", "draws", draws, hi=10_000)
     seed = check_seed("macro_report.seed", seed)
+    from .crossbar import COMPENSATIONS
+    if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
+        raise ValueError(f"macro_report.compensation must be one of {COMPENSATIONS}, got {compensation!r}")
     u = design.unit
     if not isinstance(u, Crossbar):
         raise TypeError(f"macro_report needs a Crossbar design, got a {type(u).__name__} unit")
@@ -48,9 +51,6 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
         times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in seq]
         for t in times:  # every time the device cannot be read at raises before any is simulated
             check_read_time(u.device, t)
-        from .crossbar import COMPENSATIONS
-        if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
-            raise ValueError(f"macro_report.compensation must be one of {COMPENSATIONS}, got {compensation!r}")
         g = workload if workload is not None else Gemm(64, u.weight_cols(), u.weight_rows(), seed=0)
         if g.compensation not in (None, compensation):
             raise ValueError(f"macro_report: the workload's compensation {g.compensation!r} differs from "

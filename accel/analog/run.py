@@ -20,11 +20,11 @@ MAX_WEIGHTS = 2 ** 22
 
 
 def _window(total: int, size: int, tile: int, rng) -> int:
-    """A seeded start for `size` of `total` indices, a multiple of `tile` when it can be."""
-    if size >= total:
+    """A seeded start for `size` of `total` indices, a multiple of `tile` (0 when the slack is under one
+    tile): the window's blocks are the tiles themselves (the energy's per-tile activity needs that)."""
+    if size >= total or tile > total - size:
         return 0
-    step = tile if tile <= total - size else 1
-    return step * int(rng.integers(0, (total - size) // step + 1))
+    return tile * int(rng.integers(0, (total - size) // tile + 1))
 
 
 def _operands(g, max_rows: int = 128, xbar: Crossbar | None = None, max_weights: int = MAX_WEIGHTS):

@@ -189,7 +189,9 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     if xbar.periphery != "walden":  # component macros carry an area model; the Walden cost has none
         from .analog.macros import macro_area_mm2
         area = macro_area_mm2(xbar)
-    return Report(design=design.name, workload=workload.describe(), cycles=seconds * design.clock_hz,
+    # a crossbar's converters quantise (unit.dac_bits, adc_bits): the workload's formats did not apply
+    described = {**workload.describe(), "a_format": None, "b_format": None}
+    return Report(design=design.name, workload=described, cycles=seconds * design.clock_hz,
                   seconds=seconds, compute_cycles=int(round(seconds * design.clock_hz)), energy_j=energy,
                   energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound="compute",

@@ -905,3 +905,17 @@ def test_a_layers_value_equal_to_the_networks_follows_it():
     assert [g.a_format for g in net.replace(a_format="int4").gemms()] == ["int4", "int4"]
     rows = accel.sweep(accel.get_design("a100-like"), {"workload.a_format": ["int8", "int4"]}, [net], progress=False)
     assert [r.get("error") for r in rows] == [None, None]
+
+
+def test_a_crossbar_report_shows_no_operand_formats():
+    # its converters quantise: the workload's a_format / b_format did not apply, so rows and tables show none
+    r = accel.simulate(accel.get_design("neurram-like"), accel.Gemm(16, 256, 128, a_format="int8"), accuracy=False)
+    assert r.workload["a_format"] is None and r.workload["b_format"] is None
+    import contextlib
+    import io
+
+    from accel.cli import main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["simulate", "neurram-like", "--gemm", "16", "256", "128"]) == 0
+    assert any(line.split() == ["a_format", "-"] for line in out.getvalue().splitlines())

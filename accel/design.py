@@ -547,11 +547,12 @@ class Design:
                 v = device_name(v)
             if f.name == "periphery":
                 from .analog.macros import PERIPHERIES
-                name = next((n for n, q in PERIPHERIES.items() if q == v), None)
-                if v != "walden" and name is None:
-                    own_periphery = v
-                    continue
-                v = "walden" if v == "walden" else name
+                if v != "walden":
+                    name = next((n for n, q in PERIPHERIES.items() if q == v), None)
+                    if name is None:
+                        own_periphery = v
+                        continue
+                    v = name
             lines.append(f"{f.name} = {_toml(v)}")
         if own_periphery is not None:
             lines += ["", "[unit.periphery]"] + [f"{f.name} = {_toml(getattr(own_periphery, f.name))}"
@@ -624,7 +625,6 @@ class Design:
                     raise ValueError(f"unit.dataflow must be one of {[f.value for f in Dataflow]}, got "
                                      f"{u['dataflow']!r}") from None
             if isinstance(own_periphery, dict):
-                from .analog.macros import Periphery
                 u["periphery"] = Periphery(**own_periphery)
             unit = unit_cls(**u)
             mems = []

@@ -45,34 +45,13 @@ except ImportError:  # pragma: no cover - Windows has no flock: logs are not loc
 def set_field(obj, dotted: str, value):
     """A copy of the frozen dataclass tree `obj` with the field at `dotted` ("unit.rows",
     "memories.1.bandwidth_bytes_per_s") set to `value` (validated again on the way up)."""
-    head, _, rest = dotted.partition(".")
-    if isinstance(obj, tuple):
-        # only the index lookup is guarded: a validation error inside the element must pass through as it is
-        if not (head.isdigit() and int(head) < len(obj)):
-            raise ValueError(f"{head!r} is not an index into a tuple of {len(obj)}")
-        i = int(head)
-        items = list(obj)
-        items[i] = set_field(items[i], rest, value) if rest else value
-        return tuple(items)
-    if not dataclasses.is_dataclass(obj):
-        raise ValueError(f"cannot descend into {type(obj).__name__} at {dotted!r}")
-    names = [f.name for f in dataclasses.fields(obj)]
-    if head not in names:
-        raise ValueError(f"{type(obj).__name__} has no field {head!r}; it has {names}")
-    if rest:
-        value = set_field(getattr(obj, head), rest, value)
-    elif head == "dataflow" and isinstance(value, str):
-        value = Dataflow(value)
-    return dataclasses.replace(obj, **{head: value})
+    return set_fields(obj, {dotted: value})
 
 
 def set_fields(obj, changes: dict):
     """`set_field` for several dotted fields at once: each dataclass on the way is replaced once with all
     of its changes, so fields that are only valid together (a Crossbar's weight_bits and bits_per_cell)
     can change together."""
-    if len(changes) == 1:
-        (dotted, value), = changes.items()
-        return set_field(obj, dotted, value)
     below: dict = {}
     here: dict = {}
     for dotted, value in changes.items():
@@ -85,6 +64,7 @@ def set_fields(obj, changes: dict):
     if both:
         raise ValueError(f"{sorted(both)[0]!r} is set whole and in its fields at once")
     if isinstance(obj, tuple):
+        # only the index lookup is guarded: a validation error inside the element must pass through as it is
         items = list(obj)
         for head, value in [*here.items(), *below.items()]:
             if not (head.isdigit() and int(head) < len(obj)):

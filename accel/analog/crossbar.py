@@ -206,17 +206,16 @@ _OWN = "Crossbar"
 # its charge-domain cells never read: a value other than the default would be silently ignored, so it raises
 _MACRO_UNUSED = ("t_mvm_s", "adc_fom_fj")
 _CHARGE_UNUSED = ("g_max_us", "v_read", "r_wire_ohm")
-
-
 _DEFAULTS = {f: Crossbar.__dataclass_fields__[f].default for f in _MACRO_UNUSED + _CHARGE_UNUSED}
 
 
 def _check_unused(xbar, names, why) -> None:
     for f in names:
-        default = _DEFAULTS[f]
-        if getattr(xbar, f) != default:
+        if getattr(xbar, f) != _DEFAULTS[f]:
             raise ValueError(f"Crossbar.{f} {getattr(xbar, f)!r} is not used here: {why}; leave it at its default "
-                             f"{default!r}")
+                             f"{_DEFAULTS[f]!r}")
+
+
 _SEEN: dict = {}
 _SEEN_MAX = 4096
 _OBJECTS = ("device", "periphery")
@@ -518,11 +517,11 @@ def _check_accumulated(parts: list, out: np.ndarray, accumulator: str) -> None:
     """ValueError when finite partial outputs overflow the accumulator's format, or all underflow to 0."""
     if not all(np.isfinite(p).all() for p in parts):
         return  # the float range itself: the caller's message
-    info = np.finfo(np.float32 if accumulator == "fp32" else np.float16)
+    dt = np.float32 if accumulator == "fp32" else np.float16
+    info = np.finfo(dt)
     if not np.isfinite(out).all():
         raise ValueError(f"the tiles' partial outputs overflow the {accumulator} accumulator (largest finite "
                          f"{float(info.max):.4g}): scale the inputs or weights down, or use accumulator='exact'")
-    dt = np.float32 if accumulator == "fp32" else np.float16
     nonzero = [p for p in parts if np.any(p != 0)]
     if nonzero and all(not np.any(p.astype(dt) != 0) for p in nonzero):  # every part lost, not a cancellation
         raise ValueError(f"the tiles' partial outputs all underflow to 0 in the {accumulator} accumulator (smallest "

@@ -221,9 +221,10 @@ def _groups_of(n_pol: int, n_slices: int, k: int, combine: str) -> tuple:  # cac
     return tuple(tuple((s, d) for s in slices[i:i + k]) for d in pols for i in range(0, n_slices, k))
 
 
-def conversions_per_slice(xbar) -> int:
-    """ADC conversions per input slice: every weight's conversion groups (conversion_groups)."""
-    return xbar.weight_cols() * len(_groups(xbar))
+def conversions_per_slice(xbar, weight_cols: int | None = None) -> int:
+    """ADC conversions per input slice: every weight's conversion groups (conversion_groups), over the
+    array's weight columns or the `weight_cols` an MVM uses."""
+    return (xbar.weight_cols() if weight_cols is None else weight_cols) * len(_groups(xbar))
 
 
 def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, cols_used: int | None = None) -> dict:
@@ -387,7 +388,7 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w) -> dict:
     cols = xbar.cols
     rows = used_w[0] * xbar.rows_per_weight()  # rows driven: those of the weights in use (an odd one idle)
     used = used_w[1] * xbar.cols_per_weight()  # columns of the weights in use (the rest stay idle)
-    conv = used_w[1] * len(_groups(xbar))  # each weight's conversion groups (conversions_per_slice)
+    conv = conversions_per_slice(xbar, used_w[1])
     wbits = xbar.weight_bits or 1
     adders = xp.adders(p)
     if p.dac_kind == "pwm":

@@ -425,21 +425,24 @@ def _scheduler(text: str) -> str:
                                      f"got {text!r}")
 
 
-def _describe(w) -> str:
-    """A workload in a few words: "gemm 16x16x16 int8", "digits-mlp int8"."""
+def _describe(w, crossbar: bool = False) -> str:
+    """A workload in a few words: "gemm 16x16x16 int8", "digits-mlp int8"; on a crossbar, whose converters
+    and cells set the numbers, no operand format ("-")."""
     d = w.describe()
     shape = f" {d['m']}x{d['n']}x{d['k']}" if "m" in d else ""
-    return f"{d.get('workload', type(w).__name__)}{shape} {d.get('a_format', '')}".strip()
+    fmt = "-" if crossbar else d.get("a_format", "")
+    return f"{d.get('workload', type(w).__name__)}{shape} {fmt}".strip()
 
 
-def _dry_run(doc: dict, grid_file: str, workloads: list) -> int:
+def _dry_run(doc: dict, grid_file: str, workloads: list, design) -> int:
     import accel
 
     from .sweep import grid_keys
     grid = doc.get("grid", {})
     pts = accel.grid_points(grid) if grid else [{}]
     keys = grid_keys(grid) if grid else []
-    rows = [{"#": i, "workload": _describe(w), **p}
+    crossbar = type(design.unit).__name__ == "Crossbar"
+    rows = [{"#": i, "workload": _describe(w, crossbar), **p}
             for i, (w, p) in enumerate(((w, p) for w in workloads for p in pts), start=1)]
     print(table(rows, ["#", "workload", *keys]))
     print(f"\n{len(rows)} point(s): {len(pts)} grid point(s) x {len(workloads)} workload(s) from {grid_file}; "
@@ -459,7 +462,7 @@ def _cmd_sweep(args) -> int:
     design = _design(doc["design"])
     workloads = [_workload(w, f"{args.grid}: [[workloads]] #{i + 1}") for i, w in enumerate(doc["workloads"])]
     if args.dry_run:
-        return _dry_run(doc, args.grid, workloads)
+        return _dry_run(doc, args.grid, workloads, design)
     executor, close = _executor(args)
     try:
         rows = accel.sweep(design, doc.get("grid", {}), workloads, executor=executor, out=args.out,
@@ -659,11 +662,13 @@ def _cmd_show(args) -> int:
             f"; one weight on {u.rows_per_weight()} x {u.cols_per_weight()} cells"
         print(f"  weights per array {u.weight_rows()} x {u.weight_cols()} (rows x columns{per})")
     print("  unit:")
+    unused = d.unit.unused_fields() if type(d.unit).__name__ == "Crossbar" else ()
     for f in dataclasses.fields(d.unit):
         v = getattr(d.unit, f.name)
         unit = column_unit(f.name) or ("s" if f.name.endswith("_s") else None)
         text = si(v, unit) if unit and isinstance(v, int | float) and not isinstance(v, bool) else v
-        print(f"    {f.name:26s} {text}")
+        note = "  (not used by this macro)" if f.name in unused else ""
+        print(f"    {f.name:26s} {text}{note}")
     for m in d.memories:
         print(f"  memory {m.name}: {m.instances} x {si(m.size_bytes, 'B')}, {si(m.bandwidth_bytes_per_s, 'B/s')} each, "
               f"{m.energy_pj_per_byte:g} pJ/B")

@@ -530,8 +530,13 @@ class Design:
         if isinstance(self.unit, _crossbar()) and self.unit.periphery != "walden" and self.vdd_v != self.unit.supply_v:
             supply = (f"# vdd_v: the default ({self.vdd_v:g} V) is not this macro's supply; it runs at its unit's "
                       f"{self.unit.supply_v:g} V (unit.vdd_v, else its periphery's reference)")
-        lines = ["[design]", f"name = {_toml(self.name)}", f"clock_hz = {_toml(self.clock_hz)}",
-                 f"node_nm = {_toml(self.node_nm)}", supply,
+        clock, node = f"clock_hz = {_toml(self.clock_hz)}", f"node_nm = {_toml(self.node_nm)}"
+        if isinstance(self.unit, _crossbar()):
+            clock += "  # counts the report's cycles only: a crossbar's time is its own (periphery or t_mvm_s)"
+            if self.node_nm != self.unit.node_nm:
+                node = (f"# node_nm: the default ({self.node_nm:g} nm) is not this crossbar's node; it is costed at "
+                        f"its unit's {self.unit.node_nm:g} nm (unit.node_nm)")
+        lines = ["[design]", f"name = {_toml(self.name)}", clock, node, supply,
                  f"# energy table in use (pJ per MAC): {derived}",
                  f"mac_pj = {_toml(self.mac_pj)}", "", "[unit]"]
         units = {**_UNITS, "crossbar": _crossbar()}

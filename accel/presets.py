@@ -283,7 +283,7 @@ _register(Design(
 from .analog import Crossbar  # noqa: E402 - the analog unit is defined after the digital ones
 
 _register(Design(
-    name="hermes-like", clock_hz=1e9, node_nm=14.0,
+    name="hermes-like", clock_hz=1e9,
     unit=Crossbar(rows=256, cols=512, device="pcm", g_max_us=25.0, dac_bits=8, adc_bits=8, cores=64,
                   node_nm=14.0, periphery="hermes", name="hermes-core")))
 
@@ -303,26 +303,26 @@ _register(Design(
 # NeuRRAM (Wan et al., Nature 2022): 48 cores of 256 x 256 RRAM, 130 nm, 4-bit weights on differential pairs,
 # 4-bit inputs, 6-bit outputs at the calibration point; g_max 40 uS (the RRAM model's reference).
 _register(Design(
-    name="neurram-like", clock_hz=1e9, node_nm=130.0,
+    name="neurram-like", clock_hz=1e9,
     unit=Crossbar(rows=256, cols=256, device="rram", g_max_us=40.0, dac_bits=4, adc_bits=6, weight_bits=4,
                   bits_per_cell=4, cores=48, v_read=0.5, node_nm=130.0, periphery="neurram",
                   name="neurram-core")))
 # Jia et al., JSSC 2020: 768 x 768 SRAM bit cells (three 768-row segments folded onto 256 ADCs), 65 nm, 0.85 V,
 # bit-serial 1-bit inputs (dac_bits 2) and 1-bit weights at the calibration point, 8-bit SAR ADCs.
 _register(Design(
-    name="jia-sram-like", clock_hz=1e9, node_nm=65.0,
+    name="jia-sram-like", clock_hz=1e9,
     unit=Crossbar(rows=2304, cols=256, device="sram", dac_bits=2, adc_bits=8, input_mode="bit_serial",
                   mapping="offset", weight_bits=1, bits_per_cell=1, cores=1, node_nm=65.0, periphery="jia",
                   name="jia-cimu")))
 # Sinangil et al., JSSC 2021: 64 x 64 SRAM, 7 nm, 0.8 V, 4-bit PWM inputs (dac_bits 5), 4-bit weights on 4 cells,
 # 4-bit outputs.
 _register(Design(
-    name="sinangil-sram-like", clock_hz=1e9, node_nm=7.0,
+    name="sinangil-sram-like", clock_hz=1e9,
     unit=Crossbar(rows=64, cols=64, device="sram", dac_bits=5, adc_bits=4, mapping="offset", weight_bits=4,
                   bits_per_cell=1, cores=1, node_nm=7.0, periphery="sinangil", name="sinangil-macro")))
 # Wang et al., VLSI 2022 / JSSC 2023: C-2C ladder SRAM macro, 22 nm, 1.0 V, 8-bit voltage-DAC inputs (dac_bits
 # 9), 8-bit weights on 8-cell C-2C ladders, 8-bit SAR outputs.
 _register(Design(
-    name="wang-c2c-like", clock_hz=1e9, node_nm=22.0,
+    name="wang-c2c-like", clock_hz=1e9,
     unit=Crossbar(rows=64, cols=128, device="sram", dac_bits=9, adc_bits=8, mapping="offset", weight_bits=8,
                   bits_per_cell=1, cores=1, node_nm=22.0, periphery="wang-c2c", name="wang-c2c-macro")))

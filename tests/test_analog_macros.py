@@ -209,6 +209,9 @@ BAD = [
      ValueError, r"input_mode 'pwm' does not match periphery 'jia', whose inputs are bit_serial"),
     ("macro-node", lambda: dataclasses.replace(_SN.unit, node_nm=22.0), ValueError,
      r"node_nm 22.0 is not used by periphery 'sinangil': its components are measured at 7.0 nm"),
+    # 14 nm, the 'walden' cost's node, is refused too: a macro keeps its periphery's node, whatever value is asked
+    ("macro-node-14", lambda: dataclasses.replace(accel.get_design("wang-c2c-like").unit, node_nm=14.0), ValueError,
+     r"node_nm 14.0 is not used by periphery 'wang-c2c': its components are measured at 22.0 nm"),
     ("design-vdd-on-macro", lambda: accel.get_design("hermes-like").replace(vdd_v=0.5), ValueError,
      r"Design.vdd_v 0.5 of a Crossbar design is not used: the supply is the unit's 0.8 V \(set unit.vdd_v\)"),
     ("design-node-on-macro", lambda: accel.set_field(accel.get_design("hermes-like"), "node_nm", 7.0), ValueError,
@@ -271,10 +274,14 @@ BAD = [
      ValueError, r"input_phases splits PWM inputs; a bit_serial input takes input_phases=1"),
     ("phases-walden", lambda: Crossbar(dac_bits=8, input_phases=2), ValueError,
      r"input_phases and vdd_v need a component periphery"),
-    ("vdd-negative", lambda: _tiny(vdd_v=-0.8), ValueError, _VDD_RULE + r".*0.35 V threshold.*got -0.8"),
+    ("vdd-negative", lambda: _tiny(vdd_v=-0.8), ValueError, _VDD_RULE + r".*at least 0.6 V.*got -0.8"),
     ("vdd-nan", lambda: _tiny(vdd_v=float("nan")), ValueError, _VDD_RULE),
     ("vdd-str", lambda: _tiny(vdd_v="1.0"), TypeError, _VDD_RULE),
-    ("vdd-below-vth", lambda: _tiny(vdd_v=0.3), ValueError, r"vdd_v must exceed the transistor threshold"),
+    ("vdd-below-vth", lambda: _tiny(vdd_v=0.3), ValueError, r"vdd_v must be at least 0.6 V, got 0.3"),
+    ("vdd-near-vth", lambda: _tiny(vdd_v=0.59), ValueError,
+     r"vdd_v must be at least 0.6 V, got 0.59: .*strong inversion"),
+    ("vdd-above-range", lambda: _tiny(vdd_v=1.51), ValueError,
+     r"vdd_v 1.51 V is beyond the model's range .* at most 1.5x"),
     ("vdd-huge", lambda: _tiny(vdd_v=1e300), ValueError, r"vdd_v 1e\+300 V is beyond the model's range"),
     ("vdd-walden", lambda: Crossbar(vdd_v=0.9), ValueError, r"input_phases and vdd_v need a component periphery"),
     ("periphery-name", lambda: Crossbar(periphery="isaac"), ValueError,
@@ -295,7 +302,7 @@ BAD = [
     ("periphery-drive-per-bit-type", lambda: dataclasses.replace(_TINY, drive_per_bit=1), TypeError,
      r"Periphery.drive_per_bit must be a bool"),
     ("periphery-vdd-low", lambda: dataclasses.replace(_TINY, vdd_ref_v=0.2), ValueError,
-     r"vdd_ref_v must exceed the threshold"),
+     r"vdd_ref_v must be at least 0.6 V"),
     ("sram-drift-matmul", lambda: analog_matmul(np.ones((2, 2)), np.ones(2), t_seconds=3600.0,
                                                 tile=Crossbar(device="sram", weight_bits=1, bits_per_cell=1)),
      ValueError, r"an SRAM device holds digital bits and does not drift: t_seconds must be 0"),
@@ -357,8 +364,27 @@ def test_grid_equals_scalar(name):
         mvm_cost_grid(u, 0.5, 0.5, adc_bits=np.array([4, 30]))
     with pytest.raises(TypeError, match=r"dac_bits must be ints"):
         mvm_cost_grid(u, 0.5, 0.5, dac_bits=np.array([4.0]))
-    with pytest.raises(ValueError, match=r"vdd_v must exceed"):
+    with pytest.raises(ValueError, match=r"vdd_v must be a finite number of volts, got nan"):
         mvm_cost_grid(u, 0.5, 0.5, vdd_v=np.array([np.nan]))
+    with pytest.raises(ValueError, match=r"vdd_v must be a finite number of volts, got inf"):
+        mvm_cost_grid(u, 0.5, 0.5, vdd_v=[u.periphery.vdd_ref_v, np.inf])
+    for bad in (True, "0.9", 1 + 0j, [None]):  # Crossbar refuses these volts, and so does the grid
+        with pytest.raises(TypeError, match=r"vdd_v must be a number of volts"):
+            mvm_cost_grid(u, 0.5, 0.5, vdd_v=bad)
+    with pytest.raises(ValueError, match=r"at least one value each, got an empty array"):
+        mvm_cost_grid(u, 0.5, 0.5, vdd_v=[])
+    # any integer dtype: 2 ** bits is taken in int64 (in int8 or int16 it would wrap to 0 or below)
+    hi = C.ADC_MAX_BITS[u.periphery.adc_kind]
+    bits = np.arange(2, hi + 1)
+    ref = mvm_cost_grid(u, 0.5, 0.5, adc_bits=bits)
+    for dt in (np.int8, np.uint8, np.int16, np.uint16, np.int32):
+        g = mvm_cost_grid(u, 0.5, 0.5, adc_bits=bits.astype(dt))
+        assert np.array_equal(g["seconds"], ref["seconds"])
+        assert all(np.array_equal(g["energy_pj"][k], ref["energy_pj"][k]) for k in ref["energy_pj"])
+    top = mvm_cost(dataclasses.replace(u, adc_bits=int(hi)), 0.5, 0.5)
+    assert ref["seconds"][-1] == pytest.approx(top["seconds"], rel=1e-12)
+    assert ref["energy_pj"]["adc"][-1] == pytest.approx(top["energy_pj"]["adc"], rel=1e-12)
+    assert top["energy_pj"]["adc"] > 0
 
 
 def test_macro_report_with_accuracy():
@@ -372,6 +398,23 @@ def test_macro_report_with_accuracy():
         accel.macro_report(accel.get_design("jia-sram-like"), times=[3600.0])
     with pytest.raises(TypeError, match="needs a Crossbar design"):
         accel.macro_report(accel.get_design("h100-like"))
+    with pytest.raises(TypeError, match=r"macro_report.design must be a Design with a Crossbar unit"):
+        accel.macro_report("hermes-like")
+    with pytest.raises(TypeError, match=r"macro_report.workload must be None .*, a Gemm or a Network, got 'gemm'"):
+        accel.macro_report(accel.get_design("hermes-like"), times=[1.0], workload="gemm")
+
+
+def test_macro_report_takes_a_network_on_every_path():
+    # a Network workload gets macro_report's times, compensation, draws and seed, with draws = 1 or more
+    d, net = accel.get_design("hermes-like"), accel.digits_mlp()
+    one = accel.macro_report(d, times=[1.0], workload=net)["accuracy"][1.0]
+    assert one == accel.simulate(d, net.replace(t_seconds=1.0, compensation="global")).accuracy["rel_fro_err"]
+    two = accel.macro_report(d, times=[1.0], workload=net, draws=2, seed=3)["accuracy"][1.0]
+    ref = accel.simulate(d, net.replace(t_seconds=1.0, compensation="global", draws=2, seed=3)).accuracy
+    assert two["draws"] == 2 and two["rel_fro_err"] == ref["rel_fro_err"]
+    assert accel.macro_report(d, times=[1.0], workload=net, seed=1)["accuracy"][1.0] != one
+    with pytest.raises(ValueError, match=r"the workload's draws 3 differs from macro_report.draws 1; pass draws=3"):
+        accel.macro_report(d, times=[1.0], workload=net.replace(draws=3))
 
 
 def test_wires_scale_with_the_array():
@@ -420,7 +463,7 @@ def test_check_memo_lets_no_bad_value_through():
     assert r == 3 and type(r) is int
     # a value equal to the last tile's but another object (a float) is checked or memoised, not skipped
     assert dataclasses.replace(u, vdd_v=0.9).vdd_v == 0.9
-    with pytest.raises(ValueError, match="vdd_v must exceed the transistor threshold"):
+    with pytest.raises(ValueError, match="vdd_v must be at least 0.6 V"):
         dataclasses.replace(u, vdd_v=0.3)
 
 
@@ -498,7 +541,7 @@ def test_resistive_cells_follow_the_pulse_not_the_supply():
     # law), while every circuit's C V^2 follows the supply
     h = accel.get_design("hermes-like").unit
     c0 = mvm_cost(h, 0.5, 0.5)["energy_pj"]
-    for v in (0.5, 1.2):
+    for v in (0.6, 1.2):
         c = mvm_cost(dataclasses.replace(h, vdd_v=v), 0.5, 0.5)["energy_pj"]
         assert c["array"] == pytest.approx(c0["array"] * C.supply_delay_scale(v, 0.8), rel=1e-12)
         assert c["adc"] == pytest.approx(c0["adc"] * (v / 0.8) ** 2, rel=1e-12)
@@ -919,3 +962,13 @@ def test_a_crossbar_report_shows_no_operand_formats():
     with contextlib.redirect_stdout(out):
         assert main(["simulate", "neurram-like", "--gemm", "16", "256", "128"]) == 0
     assert any(line.split() == ["a_format", "-"] for line in out.getvalue().splitlines())
+
+
+def test_node_nm_none_is_the_peripherys():
+    # None (the default) resolves to the periphery's node on a macro and to 14 nm on the 'walden' cost
+    assert Crossbar().node_nm == 14.0
+    u = Crossbar(rows=64, cols=128, device="sram", dac_bits=9, adc_bits=8, mapping="offset", weight_bits=8,
+                 bits_per_cell=1, periphery="wang-c2c")
+    assert u.node_nm == 22.0 and u == dataclasses.replace(accel.get_design("wang-c2c-like").unit, name="crossbar",
+                                                          cores=64)
+    assert dataclasses.replace(u, node_nm=None).node_nm == 22.0 and dataclasses.replace(u, node_nm=22.0) == u

@@ -529,8 +529,10 @@ def test_fuzz_crossbar_fields(fields, t, comp):
     w, x = rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
     try:
         y = analog_matmul(w, x, tile=tile, t_seconds=t, compensation=comp, seed=1)
-    except ValueError as err:  # RRAM is fitted at three times only; fields at the float range's edge
-        assert "fitted at t_seconds" in str(err) or "overflow the float range" in str(err)
+    except ValueError as err:  # RRAM is fitted at three times only; fields at the float range's edge, or
+        # outputs past the digital accumulator's range (r_wire_ohm=1e50: every output underflows)
+        assert any(s in str(err) for s in ("fitted at t_seconds", "overflow the float range",
+                                           "accumulator")), err
         return
     assert y.shape == (5, 3) and np.isfinite(y).all()
     try:

@@ -283,6 +283,27 @@ def test_sweep_dry_run_prints_points_and_runs_nothing(tmp_path, capsys):
     assert "4 point(s): 4 grid point(s) x 1 workload(s)" in out
 
 
+def test_sweep_dry_run_shows_no_format_on_a_crossbar(tmp_path, capsys):
+    # a crossbar's numbers are its converters' and cells': its workloads list no operand format, as its reports
+    g = tmp_path / "g.toml"
+    g.write_text('design = "wang-c2c-like"\n[grid]\n"design.unit.adc_bits" = [6, 8]\n[[workloads]]\n'
+                 'gemm = [16, 16, 64]\n')
+    code, out, _ = cli(["sweep", g, "--out", tmp_path / "r.jsonl", "--dry-run"], capsys)
+    body = [line.split() for line in out.splitlines() if re.match(r"^\d+\s+gemm 16x16x64", line)]
+    assert code == 0 and [r[3:] for r in body] == [["-", "6"], ["-", "8"]], out
+
+
+def test_show_marks_the_fields_a_macro_never_reads(capsys):
+    code, out, _ = cli(["show", "jia-sram-like"], capsys)
+    marked = {line.split()[0] for line in out.splitlines() if line.endswith("(not used by this macro)")}
+    assert code == 0 and marked == {"t_mvm_s", "adc_fom_fj", "g_max_us", "v_read", "r_wire_ohm"}
+    code, out, _ = cli(["show", "hermes-like"], capsys)
+    assert {line.split()[0] for line in out.splitlines() if "not used" in line} == {"t_mvm_s", "adc_fom_fj"}
+    code, out, _ = cli(["show", "jia-sram-like", "--toml"], capsys)
+    assert "# node_nm: the default (45 nm) is not this crossbar's node; it is costed at its unit's 65 nm" in out
+    assert "clock_hz = 1000000000.0  # counts the report's cycles only" in out
+
+
 def test_sweep_zip_grid_file_runs(tmp_path, capsys):
     g = tmp_path / "g.toml"
     g.write_text(ZIP_GRID)

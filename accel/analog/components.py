@@ -38,6 +38,15 @@ ADC_MAX_BITS = {"sar": 18, "flash": 8, "integrating": 16, "cco": 16, "neuron": 1
 ALPHA = 1.3
 VTH_V = 0.35
 
+# The supplies the model prices. Below: the alpha-power law and C V^2 are strong-inversion laws with no
+# leakage term, so supplies approaching V_th (near-threshold operation, where leakage energy and an
+# exponential delay take over: Dreslinski et al., Proc. IEEE 98(2), 253, 2010) are refused; 0.6 V = V_th +
+# 0.25 V, just under the lowest supply the validation covers (0.65 V, Sinangil et al. 2021 Fig. 13b). Above:
+# at most 1.5x the periphery's reference supply, past the widest validated step (Jia et al. 2020: 0.85 to
+# 1.2 V, 1.41x); beyond it the devices leave their rated range. Both are this model's limits, not fits.
+VDD_MIN_V = 0.6
+VDD_MAX_RATIO = 1.5
+
 
 def adc_steps(kind: str, bits: int) -> int:
     """Steps one conversion takes: bit cycles (SAR, neuron), comparators (flash), time steps (integrating,

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..checks import check_int, check_real, check_seed, check_str, real_array
-from .components import ADC_MAX_BITS
+from .components import ADC_MAX_BITS, VDD_MAX_RATIO, VDD_MIN_V
 from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_compensation, check_no_drift, device_label, get_device
 from .macros import PERIPHERIES, Periphery, check_macro, conversion_groups, get_periphery, input_slices, slice_adc_bits
 
 INPUT_MODES = ("pwm", "bit_serial")
-_DEFAULT_NODE_NM = 14.0  # Crossbar.node_nm's default (a macro's periphery has its own node)
+_DEFAULT_NODE_NM = 14.0  # the 'walden' cost's node when Crossbar.node_nm is None (a macro's is its periphery's)
 _DEVICE_TYPES = (PCM, RRAM, IdealDevice, SRAM)
 MAPPINGS = ("differential", "offset")
 COMPENSATIONS = (None, "global", "column")
@@ -48,7 +48,8 @@ class Crossbar:
 
     Timing and energy (accel.analog.cost): `t_mvm_s` per MVM window, `read_phases` windows per MVM (for
     timing and energy; the numerics model one read), `v_read` read voltage, `adc_fom_fj` Walden figure of
-    merit of the ADCs and DACs, `node_nm` of the digital periphery; sources in docs/analog.md.
+    merit of the ADCs and DACs, `node_nm` of the digital periphery (None: 14 nm; on a component macro its
+    periphery's node, the only one it takes); sources in docs/analog.md.
     Component macros (accel.analog.macros): `periphery` "walden" (the converter-only cost above) or a
     `Periphery` (by name: "hermes", "neurram", "jia", "sinangil", "wang-c2c"): ADC by architecture, input
     drivers, cells, integrators, shift-add, each with energy, time and area per action; then
@@ -80,7 +81,7 @@ class Crossbar:
     t_mvm_s: float = 133e-9
     v_read: float = 0.2
     adc_fom_fj: float = 10.0
-    node_nm: float = _DEFAULT_NODE_NM
+    node_nm: float | None = None
     name: str = field(default="crossbar")
     periphery: object = "walden"
     input_phases: int = 1
@@ -114,6 +115,10 @@ class Crossbar:
             if out is not v:
                 object.__setattr__(self, f, out)
                 same = False
+        if self.node_nm is None:  # the periphery's own node, or the 'walden' cost's default
+            object.__setattr__(self, "node_nm", _DEFAULT_NODE_NM if self.periphery == "walden" else
+                               self.periphery.node_nm)
+            same = False
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
         if self.input_mode == "bit_serial" and self.dac_bits is None:
@@ -125,10 +130,10 @@ class Crossbar:
         else:
             check_macro(self)
             p = self.periphery
-            if self.node_nm not in (_DEFAULT_NODE_NM, p.node_nm):
+            if self.node_nm != p.node_nm:
                 raise ValueError(f"Crossbar.node_nm {self.node_nm} is not used by periphery {p.name!r}: its components "
-                                 f"are measured at {p.node_nm} nm (a macro is not scaled across nodes); leave node_nm "
-                                 f"at {p.node_nm}")
+                                 f"are measured at {p.node_nm} nm (a macro is not scaled across nodes); set node_nm "
+                                 f"to {p.node_nm} or None (the periphery's)")
             if (p.cell == "charge") != (type(self.device) is SRAM):
                 raise ValueError(f"Crossbar.device {device_label(self.device)!r} does not match periphery {p.name!r}, "
                                  f"whose cells are {p.cell}: a charge-domain periphery computes on SRAM cells "
@@ -143,6 +148,14 @@ class Crossbar:
                              f"and bits_per_cell=1, got weight_bits={self.weight_bits!r}, "
                              f"bits_per_cell={self.bits_per_cell!r}")
         _LAST[0] = vals if same else _values(self)
+
+    def unused_fields(self) -> tuple:
+        """The fields this tile's cost and numerics never read (held at their defaults): a component macro's
+        `t_mvm_s` and `adc_fom_fj` (the 'walden' cost's), and on charge-domain SRAM cells `g_max_us`, `v_read`
+        and `r_wire_ohm`; none on the 'walden' cost."""
+        if self.periphery == "walden":
+            return ()
+        return _MACRO_UNUSED + (_CHARGE_UNUSED if self.periphery.cell == "charge" else ())
 
     @property
     def slices(self) -> int:
@@ -275,15 +288,18 @@ _RULES = (
     ("mapping", lambda v: check_str(_OWN, "mapping", v, MAPPINGS)),
     ("adc_range", _adc_range),
     ("dac_range", _none_or(_real("dac_range", lo=0, desc="None or a positive number"))),
-    *((f, _real(f, lo=0)) for f in ("g_max_us", "t_mvm_s", "v_read", "adc_fom_fj", "node_nm")),
+    *((f, _real(f, lo=0)) for f in ("g_max_us", "t_mvm_s", "v_read", "adc_fom_fj")),
+    ("node_nm", _none_or(_real("node_nm", lo=0, desc="None (the periphery's node; 14 nm for the 'walden' cost) "
+                                                  "or a positive number of nanometres"))),
     *((f, _real(f, lo=0, lo_open=False)) for f in ("out_noise", "r_wire_ohm")),
     *((f, _real(f, lo=0, hi=1, lo_open=False)) for f in ("stuck_rate", "stuck_on_fraction")),
     ("accumulator", lambda v: check_str(_OWN, "accumulator", v, ("fp32", "fp16", "exact"))),
     ("name", lambda v: check_str(_OWN, "name", v)),
     ("periphery", _periphery),
     ("input_phases", _int("input_phases", lo=1, hi=2)),  # the slices a PWM input's bits are split into
-    ("vdd_v", _none_or(_real("vdd_v", lo=0, desc="None (the periphery's reference supply) or a positive number of "
-                                             "volts, above the 0.35 V threshold and at most 3x the reference"))),
+    ("vdd_v", _none_or(_real("vdd_v", lo=0, desc=f"None (the periphery's reference supply) or a positive number of "
+                                             f"volts, at least {VDD_MIN_V} V and at most {VDD_MAX_RATIO}x the "
+                                             f"reference"))),
 )
 
 

@@ -136,8 +136,9 @@ class Periphery:
         if self.adc_step_s == 0 and self.dac_step_s == 0 and self.phase_s == 0:
             raise ValueError(f"{own}: adc_step_s, dac_step_s and phase_s are all 0, so an MVM would take no time (and "
                              f"its throughput would be infinite); give the converters' or the inputs' time")
-        if self.vdd_ref_v <= C.VTH_V:
-            raise ValueError(f"Periphery.vdd_ref_v must exceed the threshold {C.VTH_V} V, got {self.vdd_ref_v}")
+        if self.vdd_ref_v < C.VDD_MIN_V:
+            raise ValueError(f"Periphery.vdd_ref_v must be at least {C.VDD_MIN_V} V (the model's laws hold in strong "
+                             f"inversion, above the {C.VTH_V} V threshold), got {self.vdd_ref_v}")
 
 
 def input_slices(xbar) -> tuple[int, ...]:
@@ -339,7 +340,7 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
     dac = np.asarray(xbar.dac_bits if dac_bits is None else dac_bits)
     adc = np.asarray(xbar.adc_bits if adc_bits is None else adc_bits)
     ph = np.asarray(xbar.input_phases if input_phases is None else input_phases)
-    vdd = np.asarray(xbar.supply_v if vdd_v is None else vdd_v, dtype=np.float64)
+    vdd = _volts(xbar.supply_v if vdd_v is None else vdd_v)
     x_act, w_act = _activity("x_act", x_act), _activity("w_act", w_act)
     try:
         dac, adc, ph, vdd, x_act, w_act = np.broadcast_arrays(dac, adc, ph, vdd, x_act, w_act)
@@ -348,8 +349,24 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
                                                ("vdd_v", vdd), ("x_act", x_act), ("w_act", w_act))}
         raise ValueError(f"mvm_cost_grid's settings must broadcast to one shape (numpy rules), got shapes "
                          f"{shapes}") from None
+    if dac.size == 0:
+        raise ValueError("mvm_cost_grid's settings must hold at least one value each, got an empty array")
     _check_grid(xbar, p, dac, adc, ph, vdd)
+    # the bit counts in int64 whatever integer type they came in: 2 ** bits in int8 or int16 would wrap
+    dac, adc, ph = (a.astype(np.int64) for a in (dac, adc, ph))
     return _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, _Grid, _used or _occupancy(xbar, None, None))
+
+
+def _volts(v) -> np.ndarray:
+    """vdd_v as float64 volts: real numbers only (no bools, text or complex), as Crossbar takes them."""
+    try:
+        a = np.asarray(v)
+    except ValueError:  # a ragged sequence
+        a = np.asarray(None)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"Crossbar.vdd_v must be a number of volts or an array of them (at least {C.VDD_MIN_V} V, "
+                        f"at most {C.VDD_MAX_RATIO}x the periphery's reference), got {v!r}")
+    return a.astype(np.float64)
 
 
 def _occupancy(xbar, rows_used, cols_used) -> tuple[int, int]:
@@ -467,7 +484,7 @@ def _scalar_ok(p, dac: int, adc: int, ph: int, vdd: float) -> bool:
     a valid setting; an invalid one goes to `_check_grid` for its error."""
     return (2 <= dac <= 24 and 2 <= adc <= C.ADC_MAX_BITS[p.adc_kind] and (ph == 1 or ph == 2)
             and (ph == 1 or p.dac_kind == "pwm") and ph <= max(dac - 1, 1)
-            and C.VTH_V < vdd <= 3 * p.vdd_ref_v)
+            and C.VDD_MIN_V <= vdd <= C.VDD_MAX_RATIO * p.vdd_ref_v)
 
 
 def _check_grid(xbar, p, dac, adc, ph, vdd) -> None:
@@ -494,14 +511,19 @@ def _check_grid(xbar, p, dac, adc, ph, vdd) -> None:
         i = np.argmax(ph > m)
         raise ValueError(f"{own}.input_phases {int(ph.flat[i])} cannot split {int(m.flat[i])} magnitude bit(s) "
                          f"(dac_bits {int(dac.flat[i])}, signed); use input_phases <= {int(m.flat[i])}")
-    if not np.isfinite(vdd).all() or (vdd <= C.VTH_V).any():
-        raise ValueError(f"{own}.vdd_v must exceed the transistor threshold ({C.VTH_V} V) for the circuits to "
-                         f"switch, got {float(vdd[~(vdd > C.VTH_V)].flat[0])}")
+    if not np.isfinite(vdd).all():
+        raise ValueError(f"{own}.vdd_v must be a finite number of volts, got {float(vdd[~np.isfinite(vdd)].flat[0])}")
+    bad = vdd < C.VDD_MIN_V
+    if bad.any():
+        raise ValueError(f"{own}.vdd_v must be at least {C.VDD_MIN_V} V, got {float(vdd[bad].flat[0])}: the model's "
+                         f"laws (C V^2, the alpha-power delay with V_th {C.VTH_V} V) hold in strong inversion, "
+                         f"without the leakage that dominates near the threshold")
     # C V^2 and the alpha-power law are first-order laws about the nominal supply: far above it the devices
-    # break down, and the model refuses rather than extrapolate
-    if (vdd > 3 * p.vdd_ref_v).any():
-        raise ValueError(f"{own}.vdd_v {float(vdd[vdd > 3 * p.vdd_ref_v].flat[0])} V is beyond the model's range "
-                         f"for {p.name!r}: at most 3x its reference supply {p.vdd_ref_v} V")
+    # leave their rated range, and the model refuses rather than extrapolate
+    hi = C.VDD_MAX_RATIO * p.vdd_ref_v
+    if (vdd > hi).any():
+        raise ValueError(f"{own}.vdd_v {float(vdd[vdd > hi].flat[0])} V is beyond the model's range for {p.name!r}: "
+                         f"at most {C.VDD_MAX_RATIO}x its reference supply {p.vdd_ref_v} V ({hi:g} V)")
 
 
 def macro_area_mm2(xbar) -> dict:

@@ -8,23 +8,31 @@ import numpy as np
 from ..workloads import Gemm
 
 
-def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 1, seed: int = 0,
+def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 0,
                  compensation: str | None = "global") -> dict:
-    """TOPS, TOPS/W and area of `design` (a Crossbar design) at full utilisation, its energy breakdown
-    (shares of one MVM at the periphery's reference data), and with `times` (seconds after programming)
-    the relative Frobenius error of `workload` (default: one full array of Gaussian operands, 64 input
-    vectors) at each time, with drift `compensation` (None, "global" or "column") at every t > 0 (at t = 0
-    none; the workload's own compensation must be None or the same; the report's "compensation" says which
-    was applied). Devices raise for times they cannot model (SRAM: any t > 0; RRAM: times outside its
-    fits). With `draws` > 1 each time maps to the summary of that many seeded device draws (mean
-    rel_fro_err with its std and Student-t 95 % interval, accel.analog.run.summarise_draws) instead of one
-    number: a drift curve with error bars. `seed` seeds the device draws."""
+    """TOPS, TOPS/W and area of `design` (a Crossbar design) at full utilisation and, on a component macro, at the
+    periphery's reference data ("reference_activity": x_act_ref and w_act_ref, the paper's headline conditions:
+    other data spend more or less), its energy breakdown (shares of one MVM at that data), and with `times`
+    (seconds after programming) the relative Frobenius error of `workload` (a Gemm or a Network; default: one
+    full array of Gaussian operands, 64 input vectors) at each time, with drift `compensation` (None, "global"
+    or "column") at every t > 0 (at t = 0 none; the workload's own compensation must be None or the same; the
+    report's "compensation" says which was applied). Devices raise for times they cannot model (SRAM: any t > 0;
+    RRAM: times outside its fits). With `draws` > 1 each time maps to the summary of that many seeded device
+    draws (mean rel_fro_err with its std and Student-t 95 % interval, accel.analog.run.summarise_draws) instead
+    of one number: a drift curve with error bars. `seed` seeds the device draws."""
     from ..analog import Crossbar
     from ..checks import check_int, check_real, check_seed
+    from ..design import Design
     from ..network import Network
     from ..simulate import simulate
     from .devices import check_read_time
     from .macros import macro_area_mm2, mvm_cost
+    if not isinstance(design, Design):
+        raise TypeError(f"macro_report.design must be a Design with a Crossbar unit (for example "
+                        f"accel.get_design('hermes-like')), got {design!r}")
+    if not (workload is None or isinstance(workload, Gemm | Network)):
+        raise TypeError(f"macro_report.workload must be None (one full array of Gaussian operands), a Gemm or a "
+                        f"Network, got {workload!r}")
     draws = check_int("macro_report", "draws", draws, hi=10_000)
     seed = check_seed("macro_report.seed", seed)
     from .crossbar import COMPENSATIONS
@@ -34,7 +42,8 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
     if not isinstance(u, Crossbar):
         raise TypeError(f"macro_report needs a Crossbar design, got a {type(u).__name__} unit")
     out = {"design": design.name, "tops": design.peak_ops_per_s() / 1e12, "tops_per_w": design.peak_ops_per_j() / 1e12}
-    if u.periphery != "walden":
+    if u.periphery != "walden":  # the peak is at full utilisation and the paper's headline data, which it names
+        out["reference_activity"] = {"x_act": u.periphery.x_act_ref, "w_act": u.periphery.w_act_ref}
         e = mvm_cost(u, u.periphery.x_act_ref, u.periphery.w_act_ref)["energy_pj"]
         total = sum(e.values())
         out["energy_share"] = {k: v / total for k, v in e.items()}
@@ -55,14 +64,24 @@ def macro_report(design, times=None, workload: Gemm | None = None, draws: int = 
         if g.compensation not in (None, compensation):
             raise ValueError(f"macro_report: the workload's compensation {g.compensation!r} differs from "
                              f"macro_report.compensation {compensation!r}; pass compensation={g.compensation!r}")
+        if isinstance(g, Network):  # its draws and seed are macro_report's: one differing from both defaults raises
+            for f, mine in (("draws", draws), ("seed", seed)):
+                own = getattr(g, f)
+                if own not in (Network.__dataclass_fields__[f].default, mine):
+                    raise ValueError(f"macro_report: the workload's {f} {own!r} differs from macro_report.{f} "
+                                     f"{mine!r}; pass {f}={own!r}")
+
         def at(t):
-            gt = g.replace(t_seconds=t, compensation=None if t == 0 else compensation)
-            if draws == 1 and seed == 0:
-                return simulate(design, gt).accuracy["rel_fro_err"]
-            net = Network(gt.name, (g.replace(t_seconds=0.0, compensation=None),), a_format=g.a_format,
-                          b_format=g.b_format, sparsity=g.sparsity, scaling=g.scaling, t_seconds=t,
-                          compensation=gt.compensation, draws=draws, seed=seed)  # the network's own fields
-            acc = simulate(design, net).accuracy
+            comp = None if t == 0 else compensation
+            if isinstance(g, Network):  # its own draws and seed
+                acc = simulate(design, g.replace(t_seconds=t, compensation=comp, draws=draws, seed=seed)).accuracy
+            elif draws == 1 and seed == 0:
+                return simulate(design, g.replace(t_seconds=t, compensation=comp)).accuracy["rel_fro_err"]
+            else:  # a Gemm's draws and seed are a one-layer network's
+                net = Network(g.name, (g.replace(t_seconds=0.0, compensation=None),), a_format=g.a_format,
+                              b_format=g.b_format, sparsity=g.sparsity, scaling=g.scaling, t_seconds=t,
+                              compensation=comp, draws=draws, seed=seed)
+                acc = simulate(design, net).accuracy
             if draws == 1:
                 return acc["rel_fro_err"]
             return {k: v for k, v in acc.items() if k.startswith("rel_fro_err") or k == "draws"}

@@ -645,7 +645,7 @@ def _cmd_show(args) -> int:
     if type(d.unit).__name__ == "Crossbar":  # its own node and supply (a component periphery's)
         u = d.unit
         if u.periphery == "walden":
-            print(f"{d.name}: Crossbar ('walden' converter cost), {u.node_nm:g} nm")
+            print(f"{d.name}: Crossbar ('walden' converter cost), {u.node_in_use():g} nm")
         else:
             print(f"{d.name}: Crossbar (macro {u.periphery.name!r}), {u.periphery.node_nm:g} nm, {u.supply_v:g} V")
     else:
@@ -667,7 +667,10 @@ def _cmd_show(args) -> int:
         v = getattr(d.unit, f.name)
         unit = column_unit(f.name) or ("s" if f.name.endswith("_s") else None)
         text = si(v, unit) if unit and isinstance(v, int | float) and not isinstance(v, bool) else v
-        note = "  (not used by this macro)" if f.name in unused else ""
+        note = "  (not used here)" if f.name in unused else ""
+        if f.name == "node_nm" and v is None and type(d.unit).__name__ == "Crossbar":
+            note = f"  ({d.unit.node_in_use():g} nm: " + ("the 'walden' default)" if d.unit.periphery == "walden"
+                                                           else "its periphery's)")
         print(f"    {f.name:26s} {text}{note}")
     for m in d.memories:
         print(f"  memory {m.name}: {m.instances} x {si(m.size_bytes, 'B')}, {si(m.bandwidth_bytes_per_s, 'B/s')} each, "

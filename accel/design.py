@@ -356,7 +356,7 @@ def _check_crossbar_design(d) -> None:
                          f"or digital MAC table are priced); leave {', '.join(unused)} empty")
     u = d.unit
     macro = u.periphery != "walden"
-    node = u.periphery.node_nm if macro else u.node_nm
+    node = u.node_in_use()
     supply = u.supply_v
     if d.node_nm not in (_DEFAULT_NODE_NM, node):
         where = "its periphery's" if macro else "unit.node_nm"
@@ -533,9 +533,9 @@ class Design:
         clock, node = f"clock_hz = {_toml(self.clock_hz)}", f"node_nm = {_toml(self.node_nm)}"
         if isinstance(self.unit, _crossbar()):
             clock += "  # counts the report's cycles only: a crossbar's time is its own (periphery or t_mvm_s)"
-            if self.node_nm != self.unit.node_nm:
+            if self.node_nm != self.unit.node_in_use():
                 node = (f"# node_nm: the default ({self.node_nm:g} nm) is not this crossbar's node; it is costed at "
-                        f"its unit's {self.unit.node_nm:g} nm (unit.node_nm)")
+                        f"its unit's {self.unit.node_in_use():g} nm (unit.node_nm)")
         lines = ["[design]", f"name = {_toml(self.name)}", clock, node, supply,
                  f"# energy table in use (pJ per MAC): {derived}",
                  f"mac_pj = {_toml(self.mac_pj)}", "", "[unit]"]

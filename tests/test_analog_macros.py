@@ -368,7 +368,7 @@ def test_grid_equals_scalar(name):
         mvm_cost_grid(u, 0.5, 0.5, vdd_v=np.array([np.nan]))
     with pytest.raises(ValueError, match=r"vdd_v must be a finite number of volts, got inf"):
         mvm_cost_grid(u, 0.5, 0.5, vdd_v=[u.periphery.vdd_ref_v, np.inf])
-    for bad in (True, "0.9", 1 + 0j, [None]):  # Crossbar refuses these volts, and so does the grid
+    for bad in (True, "0.9", 1 + 0j, [None], [u.periphery.vdd_ref_v, True]):  # Crossbar refuses these, and the grid
         with pytest.raises(TypeError, match=r"vdd_v must be a number of volts"):
             mvm_cost_grid(u, 0.5, 0.5, vdd_v=bad)
     with pytest.raises(ValueError, match=r"at least one value each, got an empty array"):
@@ -413,8 +413,11 @@ def test_macro_report_takes_a_network_on_every_path():
     ref = accel.simulate(d, net.replace(t_seconds=1.0, compensation="global", draws=2, seed=3)).accuracy
     assert two["draws"] == 2 and two["rel_fro_err"] == ref["rel_fro_err"]
     assert accel.macro_report(d, times=[1.0], workload=net, seed=1)["accuracy"][1.0] != one
-    with pytest.raises(ValueError, match=r"the workload's draws 3 differs from macro_report.draws 1; pass draws=3"):
-        accel.macro_report(d, times=[1.0], workload=net.replace(draws=3))
+    own = accel.macro_report(d, times=[1.0], workload=net.replace(seed=1))["accuracy"][1.0]  # the network's seed
+    assert own == accel.macro_report(d, times=[1.0], workload=net, seed=1)["accuracy"][1.0]
+    assert accel.macro_report(d, times=[1.0], workload=net.replace(draws=2, seed=3))["accuracy"][1.0] == two
+    with pytest.raises(ValueError, match=r"the workload's draws 3 differs from macro_report.draws 2; pass draws=3"):
+        accel.macro_report(d, times=[1.0], workload=net.replace(draws=3), draws=2)
 
 
 def test_wires_scale_with_the_array():
@@ -965,10 +968,24 @@ def test_a_crossbar_report_shows_no_operand_formats():
 
 
 def test_node_nm_none_is_the_peripherys():
-    # None (the default) resolves to the periphery's node on a macro and to 14 nm on the 'walden' cost
-    assert Crossbar().node_nm == 14.0
+    # None (the default) is the periphery's node on a macro and 14 nm on the 'walden' cost; a value equal to
+    # that is stored as None, so a tile's node follows a new periphery unless it was set to another node
+    assert Crossbar().node_nm is None and Crossbar().node_in_use() == 14.0 and Crossbar(node_nm=14.0) == Crossbar()
+    assert Crossbar(node_nm=7.0).node_in_use() == 7.0
     u = Crossbar(rows=64, cols=128, device="sram", dac_bits=9, adc_bits=8, mapping="offset", weight_bits=8,
                  bits_per_cell=1, periphery="wang-c2c")
-    assert u.node_nm == 22.0 and u == dataclasses.replace(accel.get_design("wang-c2c-like").unit, name="crossbar",
-                                                          cores=64)
-    assert dataclasses.replace(u, node_nm=None).node_nm == 22.0 and dataclasses.replace(u, node_nm=22.0) == u
+    assert u.node_nm is None and u.node_in_use() == 22.0
+    assert u == dataclasses.replace(accel.get_design("wang-c2c-like").unit, name="crossbar", cores=64)
+    assert dataclasses.replace(u, node_nm=22.0) == u
+    w = Crossbar(rows=256, cols=256, device="rram", dac_bits=4, adc_bits=6, weight_bits=4, bits_per_cell=4, v_read=0.5)
+    n = dataclasses.replace(w, periphery="neurram")  # the default node follows the periphery
+    assert n.node_in_use() == 130.0 and dataclasses.replace(n, periphery="walden").node_in_use() == 14.0
+    h = accel.set_field(accel.get_design("hermes-like"), "unit.periphery.node_nm", 7.0)
+    assert h.unit.node_in_use() == 7.0
+    with pytest.raises(ValueError, match=r"Crossbar.node_nm 7.0 is not used by periphery 'neurram'"):
+        dataclasses.replace(Crossbar(node_nm=7.0, rows=256, cols=256, device="rram", dac_bits=4, adc_bits=6,
+                                     weight_bits=4, bits_per_cell=4, v_read=0.5), periphery="neurram")
+    for name in MACROS:  # a file that spells out the node loads equal to the preset
+        d = accel.get_design(name)
+        text = d.to_toml().replace("[unit]\n", f"[unit]\nnode_nm = {d.unit.node_in_use()}\n", 1)
+        assert accel.Design.from_toml(text) == d

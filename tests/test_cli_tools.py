@@ -295,10 +295,11 @@ def test_sweep_dry_run_shows_no_format_on_a_crossbar(tmp_path, capsys):
 
 def test_show_marks_the_fields_a_macro_never_reads(capsys):
     code, out, _ = cli(["show", "jia-sram-like"], capsys)
-    marked = {line.split()[0] for line in out.splitlines() if line.endswith("(not used by this macro)")}
+    marked = {line.split()[0] for line in out.splitlines() if line.endswith("(not used here)")}
     assert code == 0 and marked == {"t_mvm_s", "adc_fom_fj", "g_max_us", "v_read", "r_wire_ohm"}
     code, out, _ = cli(["show", "hermes-like"], capsys)
     assert {line.split()[0] for line in out.splitlines() if "not used" in line} == {"t_mvm_s", "adc_fom_fj"}
+    assert "node_nm                    None  (14 nm: its periphery's)" in out
     code, out, _ = cli(["show", "jia-sram-like", "--toml"], capsys)
     assert "# node_nm: the default (45 nm) is not this crossbar's node; it is costed at its unit's 65 nm" in out
     assert "clock_hz = 1000000000.0  # counts the report's cycles only" in out

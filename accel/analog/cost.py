@@ -111,7 +111,8 @@ def _walden_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: 
     array_pj = cells * g_mean_us * 1e-6 * xbar.v_read ** 2 * xbar.t_mvm_s * duty * phases * 1e12
     import numerics as nx
     fp32 = nx.get_format("fp32")
-    digital_pj = m * n * k_tiles * count * mac_pj(fp32, nx.get_accumulator("fp32")) * node_scale(xbar.node_nm, 0.9)
+    fma_pj = mac_pj(fp32, nx.get_accumulator("fp32")) * node_scale(xbar.node_in_use(), 0.9)
+    digital_pj = m * n * k_tiles * count * fma_pj
     energy = {"adc": adc * _walden_pj(xbar.adc_fom_fj, xbar.adc_bits),
               "dac": dac * _walden_pj(xbar.adc_fom_fj, xbar.dac_bits),
               "array": array_pj, "digital": digital_pj}

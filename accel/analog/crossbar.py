@@ -49,7 +49,8 @@ class Crossbar:
     Timing and energy (accel.analog.cost): `t_mvm_s` per MVM window, `read_phases` windows per MVM (for
     timing and energy; the numerics model one read), `v_read` read voltage, `adc_fom_fj` Walden figure of
     merit of the ADCs and DACs, `node_nm` of the digital periphery (None: 14 nm; on a component macro its
-    periphery's node, the only one it takes); sources in docs/analog.md.
+    periphery's node, the only one it takes; a value equal to None's is stored as None, so the node follows a
+    new periphery: `node_in_use()`); sources in docs/analog.md.
     Component macros (accel.analog.macros): `periphery` "walden" (the converter-only cost above) or a
     `Periphery` (by name: "hermes", "neurram", "jia", "sinangil", "wang-c2c"): ADC by architecture, input
     drivers, cells, integrators, shift-add, each with energy, time and area per action; then
@@ -115,9 +116,10 @@ class Crossbar:
             if out is not v:
                 object.__setattr__(self, f, out)
                 same = False
-        if self.node_nm is None:  # the periphery's own node, or the 'walden' cost's default
-            object.__setattr__(self, "node_nm", _DEFAULT_NODE_NM if self.periphery == "walden" else
-                               self.periphery.node_nm)
+        if self.node_nm is not None and self.node_nm == self.node_in_use(default=True):
+            # a node equal to the default's is the default (None): it follows the periphery, and a tile read back
+            # from a file that spells it out equals the one that leaves it out
+            object.__setattr__(self, "node_nm", None)
             same = False
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
@@ -130,7 +132,7 @@ class Crossbar:
         else:
             check_macro(self)
             p = self.periphery
-            if self.node_nm != p.node_nm:
+            if self.node_nm is not None:  # any other node: a macro is not scaled across nodes
                 raise ValueError(f"Crossbar.node_nm {self.node_nm} is not used by periphery {p.name!r}: its components "
                                  f"are measured at {p.node_nm} nm (a macro is not scaled across nodes); set node_nm "
                                  f"to {p.node_nm} or None (the periphery's)")
@@ -149,12 +151,19 @@ class Crossbar:
                              f"bits_per_cell={self.bits_per_cell!r}")
         _LAST[0] = vals if same else _values(self)
 
+    def node_in_use(self, default: bool = False) -> float:
+        """The node the tile is priced at: `node_nm`, else (None, or with `default`) a component macro's
+        periphery's node or the 'walden' cost's 14 nm."""
+        if self.node_nm is not None and not default:
+            return self.node_nm
+        return _DEFAULT_NODE_NM if self.periphery == "walden" else self.periphery.node_nm
+
     def unused_fields(self) -> tuple:
         """The fields this tile's cost and numerics never read (held at their defaults): a component macro's
         `t_mvm_s` and `adc_fom_fj` (the 'walden' cost's), and on charge-domain SRAM cells `g_max_us`, `v_read`
-        and `r_wire_ohm`; none on the 'walden' cost."""
+        and `r_wire_ohm`; on the 'walden' cost `input_phases` and `vdd_v` (a macro's knobs)."""
         if self.periphery == "walden":
-            return ()
+            return ("input_phases", "vdd_v")
         return _MACRO_UNUSED + (_CHARGE_UNUSED if self.periphery.cell == "charge" else ())
 
     @property

@@ -357,13 +357,21 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
     return _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, _Grid, _used or _occupancy(xbar, None, None))
 
 
+def _has_bool(v) -> bool:
+    """Whether v, or an element of a (nested) list or tuple v, is a bool: numpy would turn [0.9, True] into
+    floats before any dtype could say so."""
+    if isinstance(v, list | tuple):
+        return any(_has_bool(e) for e in v)
+    return isinstance(v, bool | np.bool_)
+
+
 def _volts(v) -> np.ndarray:
     """vdd_v as float64 volts: real numbers only (no bools, text or complex), as Crossbar takes them."""
     try:
         a = np.asarray(v)
     except ValueError:  # a ragged sequence
         a = np.asarray(None)
-    if a.dtype.kind not in "iuf":
+    if a.dtype.kind not in "iuf" or _has_bool(v):
         raise TypeError(f"Crossbar.vdd_v must be a number of volts or an array of them (at least {C.VDD_MIN_V} V, "
                         f"at most {C.VDD_MAX_RATIO}x the periphery's reference), got {v!r}")
     return a.astype(np.float64)
@@ -385,7 +393,7 @@ def _activity(name: str, v) -> np.ndarray:
         a = np.asarray(v)
     except ValueError:  # a ragged sequence
         a = np.asarray(None)
-    if a.dtype.kind not in "iuf":  # None, text and bools included
+    if a.dtype.kind not in "iuf" or _has_bool(v):  # None, text and bools included
         raise TypeError(f"mvm_cost: {name} must be a number or an array of numbers in [0, 1] (mean |value| / "
                         f"max |value|), got {v!r}")
     a = a.astype(np.float64)

@@ -64,12 +64,14 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
         if g.compensation not in (None, compensation):
             raise ValueError(f"macro_report: the workload's compensation {g.compensation!r} differs from "
                              f"macro_report.compensation {compensation!r}; pass compensation={g.compensation!r}")
-        if isinstance(g, Network):  # its draws and seed are macro_report's: one differing from both defaults raises
-            for f, mine in (("draws", draws), ("seed", seed)):
+        if isinstance(g, Network):  # a network's own draws and seed, unless macro_report sets others
+            for f, mine, default in (("draws", draws, 1), ("seed", seed, 0)):  # macro_report's and Network's defaults
                 own = getattr(g, f)
-                if own not in (Network.__dataclass_fields__[f].default, mine):
+                if own != default and mine != default and own != mine:
                     raise ValueError(f"macro_report: the workload's {f} {own!r} differs from macro_report.{f} "
-                                     f"{mine!r}; pass {f}={own!r}")
+                                     f"{mine!r}; pass {f}={own!r} or leave one of them at {default!r}")
+            draws = draws if draws != 1 else g.draws
+            seed = seed if seed != 0 else g.seed
 
         def at(t):
             comp = None if t == 0 else compensation

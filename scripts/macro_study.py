@@ -102,7 +102,6 @@ def plot(rows, sweep, path=None):
 LABELS = {
     ("hermes-like", "tops"): "TOPS (four-phase; one HERMES core)",
     ("hermes-like", "tops_per_w"): "TOPS/W (four-phase; one HERMES core)",
-    ("hermes-like", "tops_per_mm2"): "TOPS/mm² (one HERMES core)",
     ("neurram-like", "tops"): "TOPS",
     ("neurram-like", "tops_per_w"): "TOPS/W",
     ("neurram-like", "energy_share"): "energy shares (WL / neuron / input)",

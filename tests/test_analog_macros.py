@@ -260,7 +260,7 @@ BAD = [
      r"macro_report.times must be a finite number >= 0"),
     ("report-rram-time-first", lambda: accel.macro_report(accel.get_design("neurram-like"),
                                                           times=[1.0, 86400.0, 3600.0]),
-     ValueError, r"RRAM \(Wan et al. 2022\) is fitted at t_seconds in \[1.0, 86400.0, 172800.0\].*got 3600.0"),
+     ValueError, r"RRAM \(Wan et al. 2022\) is fitted at macro_report.times in \[1.0, 86400.0, 172800.0\].*got 3600.0"),
     ("adc-above-flash", lambda: _tiny(periphery=dataclasses.replace(_TINY, adc_kind="flash"), adc_bits=9),
      ValueError, r"adc_bits 9 is outside the flash ADC's range \(2..8 bits"),
     ("adc-above-neuron", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.adc_bits", 11),
@@ -394,8 +394,10 @@ def test_macro_report_with_accuracy():
     assert 0 < r["accuracy"][0.0] < 0.1
     h = accel.macro_report(accel.get_design("hermes-like"), times=[1.0, 86400.0])
     assert h["accuracy"][1.0] < h["accuracy"][86400.0]  # drift, after global compensation
-    with pytest.raises(ValueError, match="does not drift"):
+    with pytest.raises(ValueError, match="does not drift: macro_report.times must be 0, got 3600.0"):
         accel.macro_report(accel.get_design("jia-sram-like"), times=[3600.0])
+    with pytest.raises(ValueError, match=r"fitted at macro_report.times in \[1.0, 86400.0, 172800.0\]"):
+        accel.macro_report(accel.get_design("neurram-like"), times=[3600.0])
     with pytest.raises(TypeError, match="needs a Crossbar design"):
         accel.macro_report(accel.get_design("h100-like"))
     with pytest.raises(TypeError, match=r"macro_report.design must be a Design with a Crossbar unit"):
@@ -499,9 +501,10 @@ def test_hermes_by_hand():
         2 * (127e-9 + HERMES.phase_s))
     four = mvm_cost(dataclasses.replace(u, read_phases=4), 0.5, 0.5)
     assert sum(four["energy_pj"].values()) == pytest.approx(4 * sum(e.values()) - 3 * e["digital"])
-    # area: HERMES-Core's 1.008 TOPS at 1.59 TOPS/mm^2, one undivided item per core
+    # area: HERMES-Core's 1.59 TOPS/mm^2 at the calibration point's 63.1 / 64 TOPS per core, one undivided item
     area = accel.macro_report(d)["area_breakdown_mm2"]
-    assert area["misc"] == pytest.approx(64 * 1.008 / 1.59) and sum(area.values()) == area["misc"]
+    assert area["misc"] == pytest.approx(63.1 / 1.59) and sum(area.values()) == area["misc"]
+    assert accel.macro_report(accel.set_field(d, "unit.cores", 1))["tops_per_mm2"] == pytest.approx(1.59)
     # the tile still holds 256 weight columns (512 physical): the numerics tile as the cost does
     assert u.weight_cols() == 256
 

@@ -14,31 +14,39 @@ SUMMARY = summary(ROWS)
 TARGET = 0.10   # relative, TOPS / TOPS/W / energy
 TARGET_PP = 10.0  # breakdown shares, percentage points
 
-# Misses of the 10 % target, asserted at the error achieved (rounded up) so that they cannot grow silently:
-ACHIEVED = {
-    # Jia TOPS: 1.2 V is -43 % (the CIMU is sequenced by the chip's clock; the alpha-power law, alpha 1.3, V_th
-    # 0.35 V, gives 1.41x from 0.85 to 1.2 V; the chip measured 2.5x). The 8-bit-input point is outside the
-    # macro (the memory hierarchy feeding it) and not counted.
+# The targets (mean |error| <= 10 %, or 10 pp on shares) are asserted for every macro and metric. Three
+# miss them; those assertions are expected failures (strict: one that starts passing fails the suite, so the
+# mark must then go), and a second test holds each miss at the error reached (rounded up) so it cannot grow:
+MISSES = {
+    # Jia TOPS: 1.2 V is -43 % (the CIMU runs on the chip's clock; the alpha-power law, alpha 1.3, V_th 0.35 V,
+    # gives 1.41x from 0.85 to 1.2 V; the chip measured 2.5x). The 8-bit-input point is outside the macro (the
+    # memory hierarchy feeding it) and not counted.
     ("jia-sram-like", "tops"): 0.15,
     ("jia-sram-like", "tops_per_mm2_cimu"): 0.24,  # the same 1.2 V clock (-40 %); 0.85 V is +7 %
     # Sinangil TOPS/W at 1.0 V: -10 to -28 %; the paper's own Table I (1.0 V) and Fig. 13(b) disagree by 21 % at
-    # the same worst-case data; V^2 predicts Fig. 13(b) within 7 %, and Table I's output-6 point has its
+    # the worst-case data; V^2 predicts Fig. 13(b) within 7 %, and Table I's output-6 point has its
     # data-dependent energy falling as the supply rises (2.48 -> 1.68 pJ), which C V^2 cannot do
     ("sinangil-sram-like", "tops_per_w"): 0.14,
 }
 
 
-def _bound(key):
-    if key in ACHIEVED:
-        return ACHIEVED[key]
+def _target(key):
     return TARGET_PP if key[1].endswith("share") else TARGET
 
 
-@pytest.mark.parametrize("key", sorted(SUMMARY), ids=[f"{m}-{k}" for m, k in sorted(SUMMARY)])
+@pytest.mark.parametrize("key", [
+    pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=f"known miss of the target, {MISSES[k]:.0%} at most"))
+    if k in MISSES else k for k in sorted(SUMMARY)], ids=[f"{m}-{k}" for m, k in sorted(SUMMARY)])
 def test_prediction_error_per_macro(key):
     mean, n = SUMMARY[key]
     assert n >= 1
-    assert mean <= _bound(key), f"{key}: mean |error| {mean:.3f} over {n} predictions"
+    assert mean <= _target(key), f"{key}: mean |error| {mean:.3f} over {n} predictions"
+
+
+@pytest.mark.parametrize("key", sorted(MISSES), ids=[f"{m}-{k}" for m, k in sorted(MISSES)])
+def test_known_misses_do_not_grow(key):
+    mean, n = SUMMARY[key]
+    assert _target(key) < mean <= MISSES[key], f"{key}: mean |error| {mean:.3f} over {n} predictions"
 
 
 def test_points_outside_the_macro_are_listed_not_counted():

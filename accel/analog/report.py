@@ -59,7 +59,10 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
                             f"programming, got {times!r}")
         times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in seq]
         for t in times:  # every time the device cannot be read at raises before any is simulated
-            check_read_time(u.device, t)
+            try:
+                check_read_time(u.device, t)
+            except ValueError as err:  # named as the caller passed it
+                raise ValueError(str(err).replace("t_seconds", "macro_report.times")) from None
         g = workload if workload is not None else Gemm(64, u.weight_cols(), u.weight_rows(), seed=0)
         if g.compensation not in (None, compensation):
             raise ValueError(f"macro_report: the workload's compensation {g.compensation!r} differs from "

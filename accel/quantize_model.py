@@ -42,6 +42,9 @@ def _check(weights, activations, accumulator, analog, backward):
                              f"compensation, seed; got {analog!r}")
         if "tile" in analog and not isinstance(analog["tile"], Crossbar):
             raise TypeError(f"quantize_model: analog['tile'] must be an accel.Crossbar, got {analog['tile']!r}")
+        if "seed" in analog:
+            from .checks import check_seed
+            check_seed("quantize_model: analog['seed']", analog["seed"])
     if backward not in ("identity", "clipped", "high_precision"):
         raise ValueError(f"quantize_model: backward must be 'identity', 'clipped' or 'high_precision', got "
                          f"{backward!r}")
@@ -174,6 +177,14 @@ def _make_conv():
     return QuantConv2d
 
 
+def _layer_analog(analog, i: int):
+    """Layer i's analog settings: its own devices, seeded `seed` (layer 0) or [seed, i], so that layers of one
+    tile shape do not draw the same programming and read noise."""
+    if analog is None or i == 0:
+        return analog
+    return {**analog, "seed": [int(analog.get("seed", 0)), i]}
+
+
 def quantize_model(model, weights: str | None = None, activations: str | None = None, accumulator: str | None = None,
                    analog: AnalogSpec | None = None, backward: str = "identity", inplace: bool = False):
     """`model` (a torch.nn.Module) with every nn.Linear and nn.Conv2d replaced by a layer that rounds its
@@ -181,8 +192,9 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
     computes the GEMM by fake-quant (default; `backward`: "identity", "clipped" or "high_precision", as
     numerics.fake_quant_matmul), by the bit-exact `accumulator` (a numerics accumulator
     preset, e.g. "nv_hopper_fp8"), or on analog crossbar tiles (`analog`: {"tile": Crossbar,
-    "t_seconds": ..., "compensation": ..., "seed": ...}). Returns a copy unless inplace=True; the layers'
-    settings are in `layer.lowbit`."""
+    "t_seconds": ..., "compensation": ..., "seed": ...}; each layer on devices of its own: the first
+    seeded `seed`, layer i [seed, i]). Returns a copy unless inplace=True; the layers' settings are in
+    `layer.lowbit`."""
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"quantize_model: model must be a torch.nn.Module, got {type(model).__name__}")
@@ -196,7 +208,7 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
         for cls, qcls in kinds:
             if type(mod) is cls:
                 mod.__class__ = qcls  # same parameters and buffers; only forward changes
-                mod._setup(weights, activations, accumulator, analog, backward)
+                mod._setup(weights, activations, accumulator, _layer_analog(analog, swapped), backward)
                 swapped += 1
     if not swapped:
         raise ValueError("quantize_model: the model has no nn.Linear or nn.Conv2d layer to quantise")

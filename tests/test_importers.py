@@ -239,6 +239,13 @@ def test_simulate_model_crossbar_and_csv(tmp_path):
     p.write_text(GEMM_CSV)
     rows = accel.simulate_model(p, "hermes-like", "int8")
     assert [(r["name"], r["m"], r["n"], r["k"]) for r in rows] == [("QKV", 512, 768, 256), ("FF", 8, 16, 32)]
+    assert all(r["format"] is None for r in rows)  # the crossbar's converters set the numbers, not int8
+    # the whole model stays resident, as a Network's layers do: more tiles in all than cores raises
+    big = tmp_path / "big.csv"
+    big.write_text(GEMM_CSV.splitlines()[0] + "\n" + "\n".join(
+        f"L{i}, 64, 1024, 1024," for i in range(5)) + "\n")  # 5 x 16 tiles of 256 x 256
+    with pytest.raises(ValueError, match=r"needs \d+ tiles .* but hermes-like has 64 cores"):
+        accel.simulate_model(big, "hermes-like", "int8")
 
 
 @pytest.mark.parametrize("kw,exc,match", [

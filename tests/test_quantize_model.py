@@ -62,6 +62,21 @@ def test_exact_and_analog_accuracy(cnn):
     assert year <= comp  # drift without compensation loses what global compensation restores
 
 
+def test_analog_layers_draw_devices_of_their_own():
+    # two layers of one tile shape, weights of one scale: their device errors must be independent draws
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(16, 16, bias=False), torch.nn.Linear(16, 16, bias=False)).eval()
+    q = quantize_model(m, analog={"tile": accel.Crossbar(rows=16, cols=16, device="pcm"), "t_seconds": 0.0,
+                                  "seed": 3})
+    assert q[0].lowbit["analog"]["seed"] == 3 and q[1].lowbit["analog"]["seed"] == [3, 1]
+    eye = torch.eye(16)
+    with torch.no_grad():
+        err = [((q[i](eye) - m[i](eye)) / m[i].weight.abs().max()).numpy().ravel() for i in range(2)]
+    assert abs(np.corrcoef(err[0], err[1])[0, 1]) < 0.3  # one shared seed gave 0.58
+    with pytest.raises(ValueError, match=r"analog\['seed'\] must be an int >= 0"):
+        quantize_model(m, analog={"seed": -1})
+
+
 def test_straight_through_training_step():
     torch.manual_seed(0)
     q = quantize_model(build_cnn(), weights="mxfp4", activations="e4m3")

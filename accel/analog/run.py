@@ -66,8 +66,13 @@ def gemm_cost(xbar: Crossbar, g) -> dict:
 
 def draw_seed(seed: int, draw: int, *base: int) -> list:
     """The device seed of one draw: `base` (what a single draw has always used) for draw 0 of seed 0, so
-    that draws=1, seed=0 reproduces earlier results; `base` + [seed, draw] otherwise."""
-    return list(base) if seed == 0 and draw == 0 else [*base, seed, draw]
+    that draws=1, seed=0 reproduces earlier results; `base` + [seed, draw] otherwise, with a 1 after a draw
+    of 0: numpy's SeedSequence drops trailing zeros, so [base, 2, 0] would be [base, 2], the stream the
+    operands' weights are drawn from (_operands: [g.seed, 1] inputs, [g.seed, 2] weights, [g.seed, 4] the
+    sampling window), and the device noise would repeat the weights."""
+    if seed == 0 and draw == 0:
+        return list(base)
+    return [*base, seed, draw] if draw else [*base, seed, 0, 1]
 
 
 def gemm_accuracy(xbar: Crossbar, g, seed: int = 0, draw: int = 0) -> dict:

@@ -172,11 +172,14 @@ def _workload(spec: dict, where: str = "workload"):
         makers = {"digits-mlp": accel.digits_mlp, "transformer": accel.transformer_block}
         if name not in makers:
             raise ValueError(f"{where}: network must be 'digits-mlp' or 'transformer', got {name!r}")
-        allowed = _keys_of(makers[name]) + analog_keys
+        # the network's own device-draw fields (crossbar designs): draws, and for the digits MLP, whose weights
+        # and images are fixed, seed (the transformer's seed seeds its operands)
+        analog_keys = analog_keys + ["draws"] + (["seed"] if name == "digits-mlp" else [])
+        allowed = _keys_of(makers[name]) + [k for k in analog_keys if k not in _keys_of(makers[name])]
         kind = f"network {name!r}"
 
         def build():
-            analog = {k: spec.pop(k) for k in analog_keys if k in spec}
+            analog = {k: spec.pop(k) for k in analog_keys if k in spec and k not in _keys_of(makers[name])}
             return makers[name](**spec).replace(**analog)
     unknown = [k for k in spec if k not in allowed]
     if unknown:
@@ -230,13 +233,19 @@ def _cmd_simulate(args) -> int:
     if args.layer:
         return _simulate_layer(args)
     spec = {"gemm": args.gemm} if args.gemm else {"network": args.network}
-    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed"):
+    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed", "draws"):
         if getattr(args, key) is not None:
             spec[key] = getattr(args, key)
-    if args.seed is not None and args.network == "digits-mlp":
-        raise ValueError("--seed: the digits MLP runs fixed trained weights on fixed test images (nothing is drawn); "
-                         "--seed applies to --gemm and --network transformer")
-    design, workload = _with_accumulator(_design(args.design), args.accumulator), _workload(spec, "simulate")
+    design = _with_accumulator(_design(args.design), args.accumulator)
+    crossbar = type(design.unit).__name__ == "Crossbar"
+    if args.draws is not None and (args.gemm or not crossbar):
+        raise ValueError("--draws: repeated device draws apply to --network on a crossbar design (programming, drift "
+                         "and read noise); a digital unit is deterministic" + (", and a --gemm has one draw "
+                         "(accel.macro_report(..., draws=) takes a Gemm)" if args.gemm else ""))
+    if args.seed is not None and args.network == "digits-mlp" and not crossbar:
+        raise ValueError("--seed: on a digital unit the digits MLP runs fixed trained weights on fixed test images "
+                         "(nothing is drawn); on a crossbar design it seeds the device draws")
+    workload = _workload(spec, "simulate")
     try:
         r = accel.simulate(design, workload, accuracy=not args.no_accuracy)
     except MemoryError:
@@ -275,7 +284,7 @@ def _simulate_model(args) -> int:
     """`lowbit simulate DESIGN --model m.onnx|t.csv --format F [--accuracy]`: a row per op of the user's model
     (accel.importers.simulate_model), written as JSONL (--out) and plotted (--plot)."""
     from accel.importers import plot_model_rows, simulate_model, write_jsonl
-    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed", "accumulator"):
+    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed", "draws", "accumulator"):
         if getattr(args, key) is not None:
             raise ValueError(f"--{key.replace('_', '-')} applies to --gemm/--network; a model takes --format")
     if args.no_accuracy and args.accuracy:
@@ -301,7 +310,7 @@ def _simulate_layer(args) -> int:
     import json
 
     import accel
-    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed"):
+    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed", "draws"):
         if getattr(args, key) is not None:
             raise ValueError(f"--{key.replace('_', '-')} applies to --gemm/--network; a layer takes --dtype")
     d_model, heads, batch, seq = args.layer
@@ -741,7 +750,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--accumulator", help="accumulator preset for every format of the unit (default: the "
                    f"design's); one of {', '.join(nx.accumulator_names())}")
     p.add_argument("--seed", type=_int_at_least(0), help="seed of the random operands (--gemm, --network transformer; "
-                   "default 0)")
+                   "default 0); for --network digits-mlp on a crossbar, of the device draws")
+    p.add_argument("--draws", type=_int_at_least(1), help="--network on a crossbar design: repeat the device draw this "
+                   "many times and report the mean with its 95 %% interval (default 1)")
     p.add_argument("--t-seconds", dest="t_seconds", type=float, help="analog designs: time since programming (s)")
     p.add_argument("--compensation", choices=["global", "column"], help="analog designs: drift compensation")
     p.add_argument("--no-accuracy", action="store_true", help="timing and energy only")

@@ -143,11 +143,37 @@ def test_simulate_seed(capsys):
     assert a == a2 and a["rel_fro_err"] != b["rel_fro_err"]
 
 
+def test_simulate_device_draws_of_the_digits_mlp_on_a_crossbar(capsys, tmp_path):
+    # on a crossbar something is drawn (programming, drift, read noise): --seed and --draws reach the network's
+    def run(*extra):
+        code, out, err = cli(["simulate", "hermes-like", "--network", "digits-mlp", "--t-seconds", "86400",
+                              "--compensation", "global", "--json", *extra], capsys)
+        assert code == 0, err
+        return json.loads(out)  # the report's fields, accuracy metrics among them
+    a, a2, b = run("--seed", "3"), run("--seed", "3"), run("--seed", "4")
+    assert a == a2 and a["rel_fro_err"] != b["rel_fro_err"]
+    three = run("--seed", "3", "--draws", "3")
+    assert three["draws"] == 3 and three["rel_fro_err_ci95_lo"] < three["rel_fro_err"] < three["rel_fro_err_ci95_hi"]
+    d = accel.get_design("hermes-like")
+    net = accel.digits_mlp().replace(t_seconds=86400.0, compensation="global", seed=3, draws=3)
+    assert three["rel_fro_err"] == pytest.approx(accel.simulate(d, net).accuracy["rel_fro_err"], rel=1e-12)
+    g = tmp_path / "g.toml"  # a sweep file takes the same fields
+    g.write_text('design = "hermes-like"\naccuracy = true\n[[workloads]]\nnetwork = "digits-mlp"\nseed = 3\ndraws = 3\n'
+                 't_seconds = 86400.0\ncompensation = "global"\n')
+    code, _, err = cli(["sweep", g, "--out", tmp_path / "r.jsonl", "--no-progress", "--workers", "1"], capsys)
+    assert code == 0, err
+    row = accel.read_results(tmp_path / "r.jsonl")[0]
+    assert row["rel_fro_err"] == pytest.approx(three["rel_fro_err"], rel=1e-12)
+
+
 @pytest.mark.parametrize("args, msg", [
     (["a100-like", *GEMM, "--accumulator", "fp31"], "--accumulator: unknown accumulator 'fp31' (did you mean"),
     (["a100-like", *GEMM, "--seed", "-1"], "argument --seed: must be >= 0"),
-    (["edge-npu", "--network", "digits-mlp", "--seed", "3"], "--seed: the digits MLP runs fixed trained weights"),
+    (["edge-npu", "--network", "digits-mlp", "--seed", "3"], "--seed: on a digital unit the digits MLP runs fixed"),
     (["a100-like", "--layer", "64", "2", "1", "8", "--seed", "3"], "--seed applies to --gemm/--network"),
+    (["edge-npu", "--network", "digits-mlp", "--draws", "3"], "--draws: repeated device draws apply to --network on a"),
+    (["hermes-like", *GEMM, "--draws", "3"], "and a --gemm has one draw"),
+    (["a100-like", "--layer", "64", "2", "1", "8", "--draws", "3"], "--draws applies to --gemm/--network"),
 ])
 def test_simulate_bad_new_flags(capsys, args, msg):
     code, _, err = cli(["simulate", *args], capsys)

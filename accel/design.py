@@ -553,7 +553,9 @@ class Design:
             if f.name == "periphery":
                 from .analog.macros import PERIPHERIES
                 if v != "walden":
-                    name = next((n for n, q in PERIPHERIES.items() if q == v), None)
+                    # a registered periphery by name, unless anything differs, its source included (which
+                    # equality leaves out): then written whole, so the file keeps what the user changed
+                    name = next((n for n, q in PERIPHERIES.items() if q == v and q.source == v.source), None)
                     if name is None:
                         own_periphery = v
                         continue

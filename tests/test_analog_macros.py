@@ -784,6 +784,10 @@ def test_own_periphery_round_trips_through_toml(name, tmp_path):
     assert accel.macro_report(f)["area_mm2"] == accel.macro_report(e)["area_mm2"]
     # a registered one is still written by name
     assert '\nperiphery = "' in d.to_toml() and "[unit.periphery]" not in d.to_toml()
+    # one whose source alone differs (equality leaves the source out) is written whole: the file keeps it
+    s = accel.set_field(d, "unit.periphery.source", "my own measurement")
+    assert "[unit.periphery]" in s.to_toml()
+    assert accel.Design.from_toml(s.to_toml()).unit.periphery.source == "my own measurement"
 
 
 def _own(tmp_path, edit):

@@ -974,6 +974,12 @@ def test_a_crossbar_report_shows_no_operand_formats():
     assert any(line.split() == ["a_format", "-"] for line in out.getvalue().splitlines())
 
 
+def test_periphery_takes_numpy_bools():
+    p = accel.get_design("neurram-like").unit.periphery
+    q = dataclasses.replace(p, drive_per_bit=np.bool_(True), adc_during_input=np.bool_(False))
+    assert q == p and type(q.drive_per_bit) is bool and type(q.adc_during_input) is bool
+
+
 def test_node_nm_none_is_the_peripherys():
     # None (the default) is the periphery's node on a macro and 14 nm on the 'walden' cost; a value equal to
     # that is stored as None, so a tile's node follows a new periphery unless it was set to another node

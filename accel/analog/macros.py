@@ -127,9 +127,11 @@ class Periphery:
             where = "on two columns" if self.combine == "pair" else "on two rows of one column"
             raise ValueError(f"{own}.combine {self.combine!r} sums the two devices of a differential pair {where}: "
                              f"cols_per_conversion must be {need}, got {self.cols_per_conversion}")
-        for f in ("drive_per_bit", "adc_during_input"):
-            if not isinstance(getattr(self, f), bool):
-                raise TypeError(f"{own}.{f} must be a bool, got {getattr(self, f)!r}")
+        for f in ("drive_per_bit", "adc_during_input"):  # numpy's bools normalised, as numpy numbers are
+            v = getattr(self, f)
+            if not isinstance(v, bool | np.bool_):
+                raise TypeError(f"{own}.{f} must be a bool, got {v!r}")
+            object.__setattr__(self, f, bool(v))
         if self.drive_per_bit and self.dac_kind != "pwm":
             raise ValueError(f"{own}.drive_per_bit applies to PWM-timed inputs (dac_kind 'pwm'), got dac_kind "
                              f"{self.dac_kind!r}")

@@ -238,10 +238,13 @@ def _cmd_simulate(args) -> int:
             spec[key] = getattr(args, key)
     design = _with_accumulator(_design(args.design), args.accumulator)
     crossbar = type(design.unit).__name__ == "Crossbar"
-    if args.draws is not None and (args.gemm or not crossbar):
-        raise ValueError("--draws: repeated device draws apply to --network on a crossbar design (programming, drift "
-                         "and read noise); a digital unit is deterministic" + (", and a --gemm has one draw "
-                         "(accel.macro_report(..., draws=) takes a Gemm)" if args.gemm else ""))
+    if args.draws is not None:
+        why = ("a --gemm has one draw here (accel.macro_report(..., draws=) takes a Gemm)" if args.gemm else
+               "a digital unit is deterministic" if not crossbar else
+               "--no-accuracy draws nothing" if args.no_accuracy else None)
+        if why is not None:
+            raise ValueError(f"--draws: repeated device draws (programming, drift and read noise) apply to --network "
+                             f"on a crossbar design with accuracy; {why}")
     if args.seed is not None and args.network == "digits-mlp" and not crossbar:
         raise ValueError("--seed: on a digital unit the digits MLP runs fixed trained weights on fixed test images "
                          "(nothing is drawn); on a crossbar design it seeds the device draws")
@@ -286,7 +289,8 @@ def _simulate_model(args) -> int:
     from accel.importers import plot_model_rows, simulate_model, write_jsonl
     for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed", "draws", "accumulator"):
         if getattr(args, key) is not None:
-            raise ValueError(f"--{key.replace('_', '-')} applies to --gemm/--network; a model takes --format")
+            where = "--network on a crossbar design" if key == "draws" else "--gemm/--network"
+            raise ValueError(f"--{key.replace('_', '-')} applies to {where}; a model takes --format")
     if args.no_accuracy and args.accuracy:
         raise ValueError("--accuracy and --no-accuracy contradict each other")
     path = _input_file(args.model, "--model")
@@ -312,7 +316,8 @@ def _simulate_layer(args) -> int:
     import accel
     for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed", "draws"):
         if getattr(args, key) is not None:
-            raise ValueError(f"--{key.replace('_', '-')} applies to --gemm/--network; a layer takes --dtype")
+            where = "--network on a crossbar design" if key == "draws" else "--gemm/--network"
+            raise ValueError(f"--{key.replace('_', '-')} applies to {where}; a layer takes --dtype")
     d_model, heads, batch, seq = args.layer
     layer = accel.transformer_layer(d_model, heads, batch, seq, phase=args.phase, kv_len=args.kv_len, tp=args.tp,
                                     dtype=args.dtype, ffn_mult=args.ffn_mult)

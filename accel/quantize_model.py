@@ -42,9 +42,9 @@ def _check(weights, activations, accumulator, analog, backward):
                              f"compensation, seed; got {analog!r}")
         if "tile" in analog and not isinstance(analog["tile"], Crossbar):
             raise TypeError(f"quantize_model: analog['tile'] must be an accel.Crossbar, got {analog['tile']!r}")
-        if "seed" in analog:
+        if "seed" in analog:  # as analog_matmul takes it: an int, a sequence of ints or a Generator
             from .checks import check_seed
-            check_seed("quantize_model: analog['seed']", analog["seed"])
+            check_seed("quantize_model: analog['seed']", analog["seed"], generator=True, sequence=True)
     if backward not in ("identity", "clipped", "high_precision"):
         raise ValueError(f"quantize_model: backward must be 'identity', 'clipped' or 'high_precision', got "
                          f"{backward!r}")
@@ -178,11 +178,16 @@ def _make_conv():
 
 
 def _layer_analog(analog, i: int):
-    """Layer i's analog settings: its own devices, seeded `seed` (layer 0) or [seed, i], so that layers of one
-    tile shape do not draw the same programming and read noise."""
+    """Layer i's analog settings: its own devices, seeded `seed` (layer 0) or [seed, i] ([*seed, i] for a
+    sequence), so that layers of one tile shape do not draw the same programming and read noise; a numpy
+    Generator is shared, each layer drawing on from where the last one stopped."""
     if analog is None or i == 0:
         return analog
-    return {**analog, "seed": [int(analog.get("seed", 0)), i]}
+    import numpy as np
+    seed = analog.get("seed", 0)
+    if isinstance(seed, np.random.Generator):
+        return analog
+    return {**analog, "seed": [*seed, i] if isinstance(seed, list | tuple) else [int(seed), i]}
 
 
 def quantize_model(model, weights: str | None = None, activations: str | None = None, accumulator: str | None = None,

@@ -171,9 +171,10 @@ def test_simulate_device_draws_of_the_digits_mlp_on_a_crossbar(capsys, tmp_path)
     (["a100-like", *GEMM, "--seed", "-1"], "argument --seed: must be >= 0"),
     (["edge-npu", "--network", "digits-mlp", "--seed", "3"], "--seed: on a digital unit the digits MLP runs fixed"),
     (["a100-like", "--layer", "64", "2", "1", "8", "--seed", "3"], "--seed applies to --gemm/--network"),
-    (["edge-npu", "--network", "digits-mlp", "--draws", "3"], "--draws: repeated device draws apply to --network on a"),
-    (["hermes-like", *GEMM, "--draws", "3"], "and a --gemm has one draw"),
-    (["a100-like", "--layer", "64", "2", "1", "8", "--draws", "3"], "--draws applies to --gemm/--network"),
+    (["edge-npu", "--network", "digits-mlp", "--draws", "3"], "with accuracy; a digital unit is deterministic"),
+    (["hermes-like", *GEMM, "--draws", "3"], "with accuracy; a --gemm has one draw here"),
+    (["hermes-like", "--network", "digits-mlp", "--draws", "3", "--no-accuracy"], "; --no-accuracy draws nothing"),
+    (["a100-like", "--layer", "64", "2", "1", "8", "--draws", "3"], "--draws applies to --network on a crossbar"),
 ])
 def test_simulate_bad_new_flags(capsys, args, msg):
     code, _, err = cli(["simulate", *args], capsys)

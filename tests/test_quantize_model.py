@@ -75,6 +75,11 @@ def test_analog_layers_draw_devices_of_their_own():
     assert abs(np.corrcoef(err[0], err[1])[0, 1]) < 0.3  # one shared seed gave 0.58
     with pytest.raises(ValueError, match=r"analog\['seed'\] must be an int >= 0"):
         quantize_model(m, analog={"seed": -1})
+    # a sequence or a Generator, as analog_matmul takes them: a sequence extended per layer, a Generator shared
+    seq = quantize_model(m, analog={"seed": [3, 9]})
+    assert seq[0].lowbit["analog"]["seed"] == [3, 9] and seq[1].lowbit["analog"]["seed"] == [3, 9, 1]
+    gen = np.random.default_rng(0)
+    assert quantize_model(m, analog={"seed": gen})[1].lowbit["analog"]["seed"] is gen
 
 
 def test_straight_through_training_step():

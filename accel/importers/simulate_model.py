@@ -107,7 +107,8 @@ def plot_model_rows(rows: list[dict], path=None):
     axes[0].invert_yaxis()
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[b]) for b in bounds]
     axes[1].legend(handles, bounds, title="bound", fontsize=8)
-    fig.suptitle(f"{rows[0]['model']} on {rows[0]['design']} in {rows[0]['format']}")
+    fmt = rows[0]["format"]  # None on a crossbar: its converters set the numbers
+    fig.suptitle(f"{rows[0]['model']} on {rows[0]['design']}" + (f" in {fmt}" if fmt is not None else ""))
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)

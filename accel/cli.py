@@ -172,15 +172,17 @@ def _workload(spec: dict, where: str = "workload"):
         makers = {"digits-mlp": accel.digits_mlp, "transformer": accel.transformer_block}
         if name not in makers:
             raise ValueError(f"{where}: network must be 'digits-mlp' or 'transformer', got {name!r}")
-        # the network's own device-draw fields (crossbar designs): draws, and for the digits MLP, whose weights
-        # and images are fixed, seed (the transformer's seed seeds its operands)
-        analog_keys = analog_keys + ["draws"] + (["seed"] if name == "digits-mlp" else [])
-        allowed = _keys_of(makers[name]) + [k for k in analog_keys if k not in _keys_of(makers[name])]
+        # the Network's own fields beside its maker's arguments: the analog ones, draws, and seed where the maker
+        # takes none (the digits MLP, whose weights and images are fixed: its device seed; the transformer's seed
+        # is its maker's, its operands')
+        own = _keys_of(makers[name])
+        net_keys = [k for k in analog_keys + ["draws", "seed"] if k not in own]
+        allowed = own + net_keys
         kind = f"network {name!r}"
 
         def build():
-            analog = {k: spec.pop(k) for k in analog_keys if k in spec and k not in _keys_of(makers[name])}
-            return makers[name](**spec).replace(**analog)
+            fields = {k: spec.pop(k) for k in net_keys if k in spec}
+            return makers[name](**spec).replace(**fields)
     unknown = [k for k in spec if k not in allowed]
     if unknown:
         close = difflib.get_close_matches(unknown[0], allowed, 1)
@@ -237,7 +239,7 @@ def _cmd_simulate(args) -> int:
         if getattr(args, key) is not None:
             spec[key] = getattr(args, key)
     design = _with_accumulator(_design(args.design), args.accumulator)
-    crossbar = type(design.unit).__name__ == "Crossbar"
+    crossbar = _is_crossbar(design)
     if args.draws is not None:
         why = ("a --gemm has one draw here (accel.macro_report(..., draws=) takes a Gemm)" if args.gemm else
                "a digital unit is deterministic" if not crossbar else
@@ -439,6 +441,10 @@ def _scheduler(text: str) -> str:
                                      f"got {text!r}")
 
 
+def _is_crossbar(design) -> bool:
+    return type(design.unit).__name__ == "Crossbar"
+
+
 def _describe(w, crossbar: bool = False) -> str:
     """A workload in a few words: "gemm 16x16x16 int8", "digits-mlp int8"; on a crossbar, whose converters
     and cells set the numbers, no operand format ("-")."""
@@ -455,8 +461,7 @@ def _dry_run(doc: dict, grid_file: str, workloads: list, design) -> int:
     grid = doc.get("grid", {})
     pts = accel.grid_points(grid) if grid else [{}]
     keys = grid_keys(grid) if grid else []
-    crossbar = type(design.unit).__name__ == "Crossbar"
-    rows = [{"#": i, "workload": _describe(w, crossbar), **p}
+    rows = [{"#": i, "workload": _describe(w, _is_crossbar(design)), **p}
             for i, (w, p) in enumerate(((w, p) for w in workloads for p in pts), start=1)]
     print(table(rows, ["#", "workload", *keys]))
     print(f"\n{len(rows)} point(s): {len(pts)} grid point(s) x {len(workloads)} workload(s) from {grid_file}; "
@@ -656,7 +661,8 @@ def _cmd_show(args) -> int:
     import dataclasses
 
     from .units import column_unit, si
-    if type(d.unit).__name__ == "Crossbar":  # its own node and supply (a component periphery's)
+    crossbar = _is_crossbar(d)
+    if crossbar:  # its own node and supply (a component periphery's)
         u = d.unit
         if u.periphery == "walden":
             print(f"{d.name}: Crossbar ('walden' converter cost), {u.node_in_use():g} nm")
@@ -670,19 +676,19 @@ def _cmd_show(args) -> int:
               f"{d.unit.accumulator_for(f)}")
     if not fmts:
         print(f"  peak {si(d.peak_ops_per_s(), 'OPS')}")
-    if type(d.unit).__name__ == "Crossbar":  # what one array of rows x cols cells holds
+    if crossbar:  # what one array of rows x cols cells holds
         u = d.unit
         per = "" if u.periphery == "walden" else \
             f"; one weight on {u.rows_per_weight()} x {u.cols_per_weight()} cells"
         print(f"  weights per array {u.weight_rows()} x {u.weight_cols()} (rows x columns{per})")
     print("  unit:")
-    unused = d.unit.unused_fields() if type(d.unit).__name__ == "Crossbar" else ()
+    unused = d.unit.unused_fields() if crossbar else ()
     for f in dataclasses.fields(d.unit):
         v = getattr(d.unit, f.name)
         unit = column_unit(f.name) or ("s" if f.name.endswith("_s") else None)
         text = si(v, unit) if unit and isinstance(v, int | float) and not isinstance(v, bool) else v
         note = "  (not used here)" if f.name in unused else ""
-        if f.name == "node_nm" and v is None and type(d.unit).__name__ == "Crossbar":
+        if f.name == "node_nm" and v is None and crossbar:
             note = f"  ({d.unit.node_in_use():g} nm: " + ("the 'walden' default)" if d.unit.periphery == "walden"
                                                            else "its periphery's)")
         print(f"    {f.name:26s} {text}{note}")

@@ -523,15 +523,16 @@ class Design:
 
     # -- TOML ------------------------------------------------------------------------------------
     def to_toml(self) -> str:
+        xbar = isinstance(self.unit, _crossbar())  # its cost is the unit's own (node, supply, periphery)
         derived = ", ".join(f"{k} {v:.4g}" for k, v in self.energy_table.items())
-        if isinstance(self.unit, _crossbar()):  # its cost is the unit's own (node, supply, periphery)
+        if xbar:
             derived = "none (a Crossbar unit is costed by its own converters or periphery)"
         supply = f"vdd_v = {_toml(self.vdd_v)}"
-        if isinstance(self.unit, _crossbar()) and self.unit.periphery != "walden" and self.vdd_v != self.unit.supply_v:
+        if xbar and self.unit.periphery != "walden" and self.vdd_v != self.unit.supply_v:
             supply = (f"# vdd_v: the default ({self.vdd_v:g} V) is not this macro's supply; it runs at its unit's "
                       f"{self.unit.supply_v:g} V (unit.vdd_v, else its periphery's reference)")
         clock, node = f"clock_hz = {_toml(self.clock_hz)}", f"node_nm = {_toml(self.node_nm)}"
-        if isinstance(self.unit, _crossbar()):
+        if xbar:
             clock += "  # counts the report's cycles only: a crossbar's time is its own (periphery or t_mvm_s)"
             if self.node_nm != self.unit.node_in_use():
                 node = (f"# node_nm: the default ({self.node_nm:g} nm) is not this crossbar's node; it is costed at "

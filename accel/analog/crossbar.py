@@ -116,7 +116,7 @@ class Crossbar:
             if out is not v:
                 object.__setattr__(self, f, out)
                 same = False
-        if self.node_nm is not None and self.node_nm == self.node_in_use(default=True):
+        if self.node_nm is not None and self.node_nm == self._default_node():
             # a node equal to the default's is the default (None): it follows the periphery, and a tile read back
             # from a file that spells it out equals the one that leaves it out
             object.__setattr__(self, "node_nm", None)
@@ -151,11 +151,12 @@ class Crossbar:
                              f"bits_per_cell={self.bits_per_cell!r}")
         _LAST[0] = vals if same else _values(self)
 
-    def node_in_use(self, default: bool = False) -> float:
-        """The node the tile is priced at: `node_nm`, else (None, or with `default`) a component macro's
-        periphery's node or the 'walden' cost's 14 nm."""
-        if self.node_nm is not None and not default:
-            return self.node_nm
+    def node_in_use(self) -> float:
+        """The node the tile is priced at: `node_nm`, else the default's (_default_node)."""
+        return self._default_node() if self.node_nm is None else self.node_nm
+
+    def _default_node(self) -> float:
+        """A component macro's periphery's node, or the 'walden' cost's 14 nm."""
         return _DEFAULT_NODE_NM if self.periphery == "walden" else self.periphery.node_nm
 
     def unused_fields(self) -> tuple:
@@ -513,6 +514,12 @@ class _Tile:
         return y
 
 
+def check_compensation(name: str, compensation) -> None:
+    """ValueError unless `compensation` is one of COMPENSATIONS (`name`: how the caller passed it)."""
+    if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
+        raise ValueError(f"{name} must be one of {COMPENSATIONS}, got {compensation!r}")
+
+
 def _check_t(t) -> float:
     """t_seconds (time since programming) as a float: a finite number >= 0."""
     try:
@@ -611,8 +618,7 @@ class ProgrammedMatrix:
             return self._matmul(x, t_inference_s, compensation)
 
     def _matmul(self, x: np.ndarray, t_inference_s: float, compensation) -> np.ndarray:
-        if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
-            raise ValueError(f"compensation must be one of {COMPENSATIONS}, got {compensation!r}")
+        check_compensation("compensation", compensation)
         check_no_drift(self.tile.device, _check_t(t_inference_s))
         check_no_compensation(self.tile.device, compensation)
         n_out, n_in = self.shape

@@ -367,16 +367,23 @@ def _has_bool(v) -> bool:
     return isinstance(v, bool | np.bool_)
 
 
-def _volts(v) -> np.ndarray:
-    """vdd_v as float64 volts: real numbers only (no bools, text or complex), as Crossbar takes them."""
+def _reals(v) -> np.ndarray | None:
+    """v as a float64 array when it holds real numbers only (no bools, text, complex, None or ragged
+    sequences), else None."""
     try:
         a = np.asarray(v)
     except ValueError:  # a ragged sequence
-        a = np.asarray(None)
-    if a.dtype.kind not in "iuf" or _has_bool(v):
+        return None
+    return a.astype(np.float64) if a.dtype.kind in "iuf" and not _has_bool(v) else None
+
+
+def _volts(v) -> np.ndarray:
+    """vdd_v as float64 volts: real numbers only (no bools, text or complex), as Crossbar takes them."""
+    a = _reals(v)
+    if a is None:
         raise TypeError(f"Crossbar.vdd_v must be a number of volts or an array of them (at least {C.VDD_MIN_V} V, "
                         f"at most {C.VDD_MAX_RATIO}x the periphery's reference), got {v!r}")
-    return a.astype(np.float64)
+    return a
 
 
 def _occupancy(xbar, rows_used, cols_used) -> tuple[int, int]:
@@ -391,14 +398,10 @@ def _occupancy(xbar, rows_used, cols_used) -> tuple[int, int]:
 
 def _activity(name: str, v) -> np.ndarray:
     """x_act / w_act as float64: mean |x| / max |x| (or |w|), a fraction in [0, 1]."""
-    try:
-        a = np.asarray(v)
-    except ValueError:  # a ragged sequence
-        a = np.asarray(None)
-    if a.dtype.kind not in "iuf" or _has_bool(v):  # None, text and bools included
+    a = _reals(v)
+    if a is None:  # None, text and bools included
         raise TypeError(f"mvm_cost: {name} must be a number or an array of numbers in [0, 1] (mean |value| / "
                         f"max |value|), got {v!r}")
-    a = a.astype(np.float64)
     bad = ~((a >= 0) & (a <= 1))
     if bad.any():
         raise ValueError(f"mvm_cost: {name} must be in [0, 1] (mean |value| / max |value|), got "

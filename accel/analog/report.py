@@ -20,11 +20,11 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
     RRAM: times outside its fits). With `draws` > 1 each time maps to the summary of that many seeded device
     draws (mean rel_fro_err with its std and Student-t 95 % interval, accel.analog.run.summarise_draws) instead
     of one number: a drift curve with error bars. `seed` seeds the device draws."""
-    from ..analog import Crossbar
     from ..checks import check_int, check_real, check_seed
     from ..design import Design
     from ..network import Network
     from ..simulate import simulate
+    from .crossbar import Crossbar, check_compensation
     from .devices import check_read_time
     from .macros import macro_area_mm2, mvm_cost
     if not isinstance(design, Design):
@@ -35,9 +35,7 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
                         f"Network, got {workload!r}")
     draws = check_int("macro_report", "draws", draws, hi=10_000)
     seed = check_seed("macro_report.seed", seed)
-    from .crossbar import COMPENSATIONS
-    if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
-        raise ValueError(f"macro_report.compensation must be one of {COMPENSATIONS}, got {compensation!r}")
+    check_compensation("macro_report.compensation", compensation)
     u = design.unit
     if not isinstance(u, Crossbar):
         raise TypeError(f"macro_report needs a Crossbar design, got a {type(u).__name__} unit")

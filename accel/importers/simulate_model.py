@@ -56,7 +56,8 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
     layer = Layer(layer.name, ops, layer.info)
     from ..analog import Crossbar
     rows = []
-    if isinstance(design.unit, Crossbar):  # analog tiles run the GEMMs; the digital periphery is not modelled
+    crossbar = isinstance(design.unit, Crossbar)
+    if crossbar:  # analog tiles run the GEMMs; the digital periphery is not modelled
         from ..simulate import _check_crossbar_workload
         _check_crossbar_workload(design, list(layer.gemms()))  # the whole model resident at once, as a Network
         for g in layer.gemms():
@@ -74,8 +75,7 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
                 # K not a multiple of a grouped accumulator's step (a 3x3 conv's 9): zero-padded, as hardware does
                 row["rel_fro_err"] = gemm_accuracy(op, design.unit.accumulator_for(op.a_format))["rel_fro_err"]
             rows.append(row)
-    crossbar = isinstance(design.unit, Crossbar)  # its converters and cells set the numbers: no operand format
-    for row in rows:
+    for row in rows:  # a crossbar's converters and cells set the numbers: no operand format
         row.update(design=design.name, format=None if crossbar else format, model=layer.name)
     return rows
 

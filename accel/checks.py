@@ -42,25 +42,28 @@ def check_int(owner: str, name: str, v, lo: int = 1, hi: int | None = None) -> i
 def check_real(owner: str, name: str, v, lo: float | None = None, hi: float | None = None, lo_open: bool = True,
                hi_open: bool = False, allow_inf: bool = False, desc: str | None = None) -> float:
     """`v` as a Python float, not NaN, finite unless allow_inf, within the bounds (open or closed)."""
-    if desc is None:
-        if lo is None and hi is None:
-            desc = "a finite number" if not allow_inf else "a number"
-        elif lo == 0 and hi is None:
-            desc = ("a positive number" if lo_open else "a finite number >= 0") if not allow_inf else \
-                "a positive number (or inf)"
-        else:
-            left = "(" if lo_open else "["
-            right = ")" if hi_open else "]"
-            desc = f"a number in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
     if _is_bool(v) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{owner}.{name} must be {desc}, got {v!r} ({_kind(v)})")
+        raise TypeError(f"{owner}.{name} must be {desc or _real_desc(lo, hi, lo_open, hi_open, allow_inf)}, got "
+                        f"{v!r} ({_kind(v)})")
     f = float(v)
     bad = (math.isnan(f) or (math.isinf(f) and not allow_inf)
            or (lo is not None and (f <= lo if lo_open else f < lo))
            or (hi is not None and (f >= hi if hi_open else f > hi)))
     if bad:
-        raise ValueError(f"{owner}.{name} must be {desc}, got {v!r}")
+        raise ValueError(f"{owner}.{name} must be {desc or _real_desc(lo, hi, lo_open, hi_open, allow_inf)}, got {v!r}")
     return f
+
+
+def _real_desc(lo, hi, lo_open: bool, hi_open: bool, allow_inf: bool) -> str:
+    """check_real's words for its bounds (built only for an error message)."""
+    if lo is None and hi is None:
+        return "a finite number" if not allow_inf else "a number"
+    if lo == 0 and hi is None:
+        return ("a positive number" if lo_open else "a finite number >= 0") if not allow_inf else \
+            "a positive number (or inf)"
+    left = "(" if lo_open else "["
+    right = ")" if hi_open else "]"
+    return f"a number in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
 
 
 def check_str(owner: str, name: str, v, choices=None) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 from .checks import check_int, check_real, check_str
 from .checks import replace as _replace
 from .energy import mac_pj, node_scale
+from .interconnect import Interconnect
 from .parts import PART_KEYS, custom_parts, register_parts  # now: what numerics registered so far is built in
 from .systolic import Dataflow
 
@@ -22,8 +23,10 @@ from .systolic import Dataflow
 def _check_positive(obj, *names: str, allow_inf: bool = False) -> None:
     """Finite positive numbers (inf too with allow_inf), normalised to float."""
     for name in names:
-        v = check_real(type(obj).__name__, name, getattr(obj, name), lo=0, allow_inf=allow_inf)
-        object.__setattr__(obj, name, v)
+        v = getattr(obj, name)
+        if type(v) is float and 0.0 < v < math.inf:  # already what the check makes: nothing to do
+            continue
+        object.__setattr__(obj, name, check_real(type(obj).__name__, name, v, lo=0, allow_inf=allow_inf))
 
 
 def _check_int(obj, *names: str) -> None:
@@ -338,8 +341,9 @@ class SystolicArray(_Unit):
         return self.rows * self.cols * rate
 
 
+@functools.cache
 def _crossbar():
-    from .analog import Crossbar
+    from .analog import Crossbar  # analog imports this module: resolved once, on first use
     return Crossbar
 
 
@@ -416,9 +420,11 @@ class Design:
     def __post_init__(self) -> None:
         check_str("Design", "name", self.name)
         _check_positive(self, "clock_hz", "node_nm", "vdd_v")
-        from .interconnect import Interconnect
-        from .ops import check_elementwise_table
-        object.__setattr__(self, "elementwise", check_elementwise_table(self.elementwise))
+        if type(self.elementwise) is dict and not self.elementwise:
+            object.__setattr__(self, "elementwise", {})  # a table of its own, as check_elementwise_table makes
+        else:
+            from .ops import check_elementwise_table  # ops imports this module
+            object.__setattr__(self, "elementwise", check_elementwise_table(self.elementwise))
         if isinstance(self.interconnect, dict):
             try:
                 object.__setattr__(self, "interconnect", Interconnect(**self.interconnect))
@@ -486,9 +492,8 @@ class Design:
                 raise ValueError(f"{self.unit.name} has no 2:4 sparse mode")
             u = self.unit
             if u.periphery != "walden":  # a component macro: the papers' convention, 2 ops per weight MAC
-                from .analog.macros import macs_per_mvm, mvm_cost
-                p = u.periphery
-                return 2.0 * macs_per_mvm(u) * u.cores / mvm_cost(u, p.x_act_ref, p.w_act_ref)["seconds"]
+                from .analog.macros import macs_per_mvm, reference_cost
+                return 2.0 * macs_per_mvm(u) * u.cores / reference_cost(u)["seconds"]
             return 2.0 * u.rows * u.cols * u.cores / (u.t_mvm_s * u.phases * u.adc_share)
         if not isinstance(fmt, str):
             raise TypeError(f"peak_ops_per_s needs fmt, a format name (the unit computes {self.unit.formats()}), got "
@@ -503,9 +508,8 @@ class Design:
         if isinstance(self.unit, _crossbar()):
             u = self.unit
             if u.periphery != "walden":
-                from .analog.macros import macs_per_mvm, mvm_cost
-                p = u.periphery
-                e = sum(mvm_cost(u, p.x_act_ref, p.w_act_ref)["energy_pj"].values())
+                from .analog.macros import macs_per_mvm, reference_cost
+                e = sum(reference_cost(u)["energy_pj"].values())
                 return 2.0 * macs_per_mvm(u) / (e * 1e-12)
             from .simulate import simulate
             from .workloads import Gemm
@@ -618,7 +622,6 @@ class Design:
             from .analog.macros import Periphery
             _known_fields(source, "[unit.periphery]", own_periphery, Periphery)
         _known_fields(source, "[design]", d, cls, skip=("unit", "memories", "elementwise", "interconnect"))
-        from .interconnect import Interconnect
         from .ops import KernelCost
         if "interconnect" in doc:
             _known_fields(source, "[interconnect]", doc["interconnect"], Interconnect)

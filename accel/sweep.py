@@ -73,13 +73,18 @@ def set_fields(obj, changes: dict):
         return tuple(items)
     if not dataclasses.is_dataclass(obj):
         raise ValueError(f"cannot descend into {type(obj).__name__} at {next(iter(changes))!r}")
-    names = [f.name for f in dataclasses.fields(obj)]
+    names = _field_names(type(obj))
     for head in [*here, *below]:
         if head not in names:
-            raise ValueError(f"{type(obj).__name__} has no field {head!r}; it has {names}")
+            raise ValueError(f"{type(obj).__name__} has no field {head!r}; it has {list(names)}")
     new = {h: Dataflow(v) if h == "dataflow" and isinstance(v, str) else v for h, v in here.items()}
     new.update({h: set_fields(getattr(obj, h), sub) for h, sub in below.items()})
     return dataclasses.replace(obj, **new)
+
+
+@functools.cache
+def _field_names(cls) -> tuple:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 ZIP = "zip"

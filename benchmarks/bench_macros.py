@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _timing import best  # noqa: E402
 
 import accel  # noqa: E402
-from accel.analog import crossbar, mvm_cost, mvm_cost_grid  # noqa: E402
+from accel.analog import crossbar, mvm_cost, mvm_cost_grid, run  # noqa: E402
+from accel.analog.macros import macro_area_mm2  # noqa: E402
 
 MACROS = ["hermes-like", "neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
 
@@ -80,10 +81,42 @@ def main():
           f"configurations/s wall, {len(cases) / c_new:,.0f} per CPU-second; reference (every field re-checked, "
           f"numpy path): {len(cases) / t_ref:,.0f}/s wall, {len(cases) / c_ref:,.0f} per CPU-second; ratio "
           f"{t_ref / t_new:.1f}x wall, {c_ref / c_new:.1f}x CPU")
+    # the design-level route a notebook takes: a changed Design, its two peaks and its area, against the same
+    # calls pricing the reference MVM once per metric (what they cost before the tile kept it: reference_cost)
+    designs = [(accel.get_design(name), u.periphery.vdd_ref_v, d, a) for name in MACROS
+               for u in [accel.get_design(name).unit] for d in range(2, 9)
+               for a in range(3, min(10, {"flash": 8}.get(u.periphery.adc_kind, 10)) + 1)]
+
+    def design_route():
+        for base, vref, d, a in designs:
+            e = dataclasses.replace(base, unit=dataclasses.replace(base.unit, dac_bits=d, adc_bits=a, vdd_v=vref))
+            e.peak_ops_per_s(), e.peak_ops_per_j(), macro_area_mm2(e.unit)
+
+    def design_reference():
+        for base, vref, d, a in designs:
+            u = dataclasses.replace(base.unit, dac_bits=d, adc_bits=a, vdd_v=vref)
+            dataclasses.replace(base, unit=u)
+            for _ in range(3):
+                mvm_cost(u, u.periphery.x_act_ref, u.periphery.w_act_ref)
+    c_new, c_ref = _cpu(design_route), _cpu(design_reference)
+    print(f"design route (replace the unit and Design, peak_ops_per_s, peak_ops_per_j, area; {len(designs)} "
+          f"settings): {len(designs) / c_new:,.0f} per CPU-second; reference (the reference MVM priced per metric): "
+          f"{len(designs) / c_ref:,.0f}; ratio {c_ref / c_new:.1f}x")
     d, g = accel.get_design("neurram-like"), accel.Gemm(64, 256, 128)
-    t = best(lambda: [accel.simulate(accel.set_field(d, "unit.adc_bits", b), g, accuracy=False) for b in range(3, 11)],
-             repeat=3)
-    print(f"accel.simulate (set_field + operand statistics + cost + report), accuracy=False: {8 / t:,.0f} points/s")
+    points = [accel.set_field(d, "unit.adc_bits", b) for b in range(3, 11)]
+
+    def simulate_route():
+        for p in points:
+            accel.simulate(p, g, accuracy=False)
+
+    def simulate_reference():
+        for p in points:
+            run._FRACTIONS.clear()
+            accel.simulate(p, g, accuracy=False)
+    c_new, c_ref = _cpu(simulate_route, repeat=5), _cpu(simulate_reference, repeat=5)
+    print(f"accel.simulate (operand statistics + cost + report), accuracy=False: {len(points) / c_new:,.0f} points "
+          f"per CPU-second; reference (the workload's operands drawn every call): {len(points) / c_ref:,.0f}; ratio "
+          f"{c_ref / c_new:.1f}x")
     h = accel.get_design("hermes-like")
     t = best(lambda: accel.macro_report(h, times=[1.0, 3600.0, 86400.0]), repeat=1)
     print(f"macro_report(hermes-like) with accuracy at 1 s / 1 h / 1 day: {t:.2f} s")

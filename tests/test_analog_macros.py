@@ -1002,3 +1002,50 @@ def test_node_nm_none_is_the_peripherys():
         d = accel.get_design(name)
         text = d.to_toml().replace("[unit]\n", f"[unit]\nnode_nm = {d.unit.node_in_use()}\n", 1)
         assert accel.Design.from_toml(text) == d
+
+
+@pytest.mark.parametrize("name", MACROS)
+def test_reference_cost_is_kept_per_tile_and_never_stale(name):
+    # the peaks, the area and macro_report read one reference mvm_cost kept on the (frozen) tile: it equals a
+    # fresh evaluation, and every changed tile (replace, set_field) is a new object with its own
+    from accel.analog.macros import macro_area_mm2, reference_cost
+    d = accel.get_design(name)
+    u = d.unit
+    p = u.periphery
+    fresh = mvm_cost(u, p.x_act_ref, p.w_act_ref)
+    assert reference_cost(u) == fresh and reference_cost(u) is reference_cost(u)
+    assert d.peak_ops_per_s() == 2.0 * macs_per_mvm(u) * u.cores / fresh["seconds"]
+    assert d.peak_ops_per_j() == 2.0 * macs_per_mvm(u) / (sum(fresh["energy_pj"].values()) * 1e-12)
+    assert macro_area_mm2(u) == {k: v * u.cores * 1e-6 for k, v in fresh["area_um2"].items()}
+    lo = accel.set_field(d, "unit.vdd_v", 0.9 * p.vdd_ref_v)
+    hi = accel.set_field(lo, "unit.vdd_v", 1.1 * p.vdd_ref_v)
+    adc = accel.set_field(d, "unit.adc_bits", d.unit.adc_bits - 1)
+    for e in (lo, hi, adc):
+        c = mvm_cost(e.unit, p.x_act_ref, p.w_act_ref)
+        assert e.peak_ops_per_s() == 2.0 * macs_per_mvm(e.unit) * e.unit.cores / c["seconds"]
+        assert e.peak_ops_per_j() == 2.0 * macs_per_mvm(e.unit) / (sum(c["energy_pj"].values()) * 1e-12)
+    assert lo.peak_ops_per_j() > d.peak_ops_per_j() > hi.peak_ops_per_j()  # C V^2
+    assert adc.peak_ops_per_j() != d.peak_ops_per_j()
+
+
+def test_drawn_operand_statistics_are_memoised_by_what_they_depend_on():
+    # a sweep over macro settings draws each workload's energy sample once: the memo returns what a fresh
+    # draw gives, tells workloads and tile shapes apart, and real operands are read every time
+    from accel.analog import run
+    d = accel.get_design("neurram-like")
+    g = accel.Gemm(64, 200, 300, seed=3)
+    first = accel.simulate(d, g, accuracy=False)
+    run._FRACTIONS.clear()
+    again = accel.simulate(d, g, accuracy=False)
+    assert first.energy_breakdown_j == again.energy_breakdown_j and first.seconds == again.seconds
+    for other in (dataclasses.replace(g, seed=4), dataclasses.replace(g, dist="uniform"),
+                  dataclasses.replace(g, k=299)):
+        assert accel.simulate(d, other, accuracy=False).energy_j != first.energy_j
+    # the tile shape places the sample window and the per-tile scales: another shape is another entry
+    offset = accel.set_field(d, "unit.mapping", "offset").unit
+    a, b = run._operands(g, 64, offset)
+    assert run._fractions(g, offset) == run.mean_abs_fractions(b, a, offset) != run._fractions(g, d.unit)
+    size = len(run._FRACTIONS)
+    w = np.random.default_rng(0).standard_normal((300, 200))
+    fracs = [run._fractions(dataclasses.replace(g, b=w * s), d.unit) for s in (np.ones(200), np.linspace(0.1, 1, 200))]
+    assert fracs[0][0] != fracs[1][0] and len(run._FRACTIONS) == size

@@ -539,10 +539,22 @@ def _check_grid(xbar, p, dac, adc, ph, vdd) -> None:
                          f"at most {C.VDD_MAX_RATIO}x its reference supply {p.vdd_ref_v} V ({hi:g} V)")
 
 
+def reference_cost(xbar) -> dict:
+    """`mvm_cost` of the whole array at the periphery's reference data (`x_act_ref`, `w_act_ref`): what the
+    peaks (Design.peak_ops_per_s, peak_ops_per_j), the area and macro_report read. Computed once per tile
+    object and kept on it: a Crossbar is frozen and every change (dataclasses.replace, set_field) makes a new
+    one. Read-only for callers."""
+    c = xbar.__dict__.get("_reference_cost")
+    if c is None:
+        p = xbar.periphery
+        c = mvm_cost(xbar, p.x_act_ref, p.w_act_ref)
+        object.__setattr__(xbar, "_reference_cost", c)
+    return c
+
+
 def macro_area_mm2(xbar) -> dict:
     """Area per component of all `cores` arrays, mm^2."""
-    a = mvm_cost(xbar, xbar.periphery.x_act_ref, xbar.periphery.w_act_ref)["area_um2"]
-    return {k: v * xbar.cores * 1e-6 for k, v in a.items()}
+    return {k: v * xbar.cores * 1e-6 for k, v in reference_cost(xbar)["area_um2"].items()}
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
     from ..simulate import simulate
     from .crossbar import Crossbar, check_compensation
     from .devices import check_read_time
-    from .macros import macro_area_mm2, mvm_cost
+    from .macros import macro_area_mm2, reference_cost
     if not isinstance(design, Design):
         raise TypeError(f"macro_report.design must be a Design with a Crossbar unit (for example "
                         f"accel.get_design('hermes-like')), got {design!r}")
@@ -42,7 +42,7 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
     out = {"design": design.name, "tops": design.peak_ops_per_s() / 1e12, "tops_per_w": design.peak_ops_per_j() / 1e12}
     if u.periphery != "walden":  # the peak is at full utilisation and the paper's headline data, which it names
         out["reference_activity"] = {"x_act": u.periphery.x_act_ref, "w_act": u.periphery.w_act_ref}
-        e = mvm_cost(u, u.periphery.x_act_ref, u.periphery.w_act_ref)["energy_pj"]
+        e = reference_cost(u)["energy_pj"]
         total = sum(e.values())
         out["energy_share"] = {k: v / total for k, v in e.items()}
         area = macro_area_mm2(u)

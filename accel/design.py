@@ -347,6 +347,12 @@ def _crossbar():
     return Crossbar
 
 
+@functools.cache
+def _macros():
+    from .analog import macros
+    return macros
+
+
 def _check_crossbar_design(d) -> None:
     """A Crossbar's cost is its arrays' and periphery's alone, at its own node and supply (unit.node_nm,
     unit.vdd_v, a component periphery's node and reference supply): a design-level value it would silently
@@ -492,8 +498,7 @@ class Design:
                 raise ValueError(f"{self.unit.name} has no 2:4 sparse mode")
             u = self.unit
             if u.periphery != "walden":  # a component macro: the papers' convention, 2 ops per weight MAC
-                from .analog.macros import macs_per_mvm, reference_cost
-                return 2.0 * macs_per_mvm(u) * u.cores / reference_cost(u)["seconds"]
+                return _macros().reference_cost(u)["ops_per_s"]
             return 2.0 * u.rows * u.cols * u.cores / (u.t_mvm_s * u.phases * u.adc_share)
         if not isinstance(fmt, str):
             raise TypeError(f"peak_ops_per_s needs fmt, a format name (the unit computes {self.unit.formats()}), got "
@@ -508,9 +513,7 @@ class Design:
         if isinstance(self.unit, _crossbar()):
             u = self.unit
             if u.periphery != "walden":
-                from .analog.macros import macs_per_mvm, reference_cost
-                e = sum(reference_cost(u)["energy_pj"].values())
-                return 2.0 * macs_per_mvm(u) / (e * 1e-12)
+                return _macros().reference_cost(u)["ops_per_j"]
             from .simulate import simulate
             from .workloads import Gemm
             return simulate(self, Gemm(256, u.cols, u.rows), accuracy=False).ops_per_j

@@ -540,14 +540,18 @@ def _check_grid(xbar, p, dac, adc, ph, vdd) -> None:
 
 
 def reference_cost(xbar) -> dict:
-    """`mvm_cost` of the whole array at the periphery's reference data (`x_act_ref`, `w_act_ref`): what the
-    peaks (Design.peak_ops_per_s, peak_ops_per_j), the area and macro_report read. Computed once per tile
-    object and kept on it: a Crossbar is frozen and every change (dataclasses.replace, set_field) makes a new
-    one. Read-only for callers."""
+    """`mvm_cost` of the whole array at the periphery's reference data (`x_act_ref`, `w_act_ref`), with the
+    peaks it gives at full utilisation (2 ops per weight MAC, every core): "ops_per_s", "ops_per_j"; what
+    Design.peak_ops_per_s / peak_ops_per_j, the area and macro_report read. Computed once per tile object and
+    kept on it: a Crossbar is frozen and every change (dataclasses.replace, set_field) makes a new one.
+    Read-only for callers."""
     c = xbar.__dict__.get("_reference_cost")
     if c is None:
         p = xbar.periphery
         c = mvm_cost(xbar, p.x_act_ref, p.w_act_ref)
+        ops = 2.0 * macs_per_mvm(xbar)
+        c["ops_per_s"] = ops * xbar.cores / c["seconds"]
+        c["ops_per_j"] = ops / (sum(c["energy_pj"].values()) * 1e-12)
         object.__setattr__(xbar, "_reference_cost", c)
     return c
 

@@ -499,7 +499,8 @@ class Design:
             u = self.unit
             if u.periphery != "walden":  # a component macro: the papers' convention, 2 ops per weight MAC
                 return _macros().reference_cost(u)["ops_per_s"]
-            return 2.0 * u.rows * u.cols * u.cores / (u.t_mvm_s * u.phases * u.adc_share)
+            # the 'walden' window: adc_share conversions in series, a sliced weight's slices one after another
+            return 2.0 * u.rows * u.cols * u.cores / (u.t_mvm_s * u.phases * u.adc_share * u.slices)
         if not isinstance(fmt, str):
             raise TypeError(f"peak_ops_per_s needs fmt, a format name (the unit computes {self.unit.formats()}), got "
                             f"{fmt!r}")

@@ -301,11 +301,13 @@ _register(Design(
 # unsigned N-bit input is dac_bits = N + 1; NeuRRAM's inputs are signed as lowbit's), unit.adc_bits,
 # unit.input_phases, unit.weight_bits, unit.vdd_v.
 # NeuRRAM (Wan et al., Nature 2022): 48 cores of 256 x 256 RRAM, 130 nm, 4-bit weights on differential pairs,
-# 4-bit inputs, 6-bit outputs at the calibration point; g_max 40 uS (the RRAM model's reference).
+# 4-bit inputs, 6-bit outputs at the calibration point; g_max 40 uS (the RRAM model's reference). Its 0.5 V read
+# pulses are inside the calibrated driver energy (the periphery's pulse_s is 0), so v_read stays at its default,
+# which this periphery never reads.
 _register(Design(
     name="neurram-like", clock_hz=1e9,
     unit=Crossbar(rows=256, cols=256, device="rram", g_max_us=40.0, dac_bits=4, adc_bits=6, weight_bits=4,
-                  bits_per_cell=4, cores=48, v_read=0.5, node_nm=130.0, periphery="neurram",
+                  bits_per_cell=4, cores=48, node_nm=130.0, periphery="neurram",
                   name="neurram-core")))
 # Jia et al., JSSC 2020: 768 x 768 SRAM bit cells (three 768-row segments folded onto 256 ADCs), 65 nm, 0.85 V,
 # bit-serial 1-bit inputs (dac_bits 2) and 1-bit weights at the calibration point, 8-bit SAR ADCs.

@@ -19,11 +19,13 @@ from accel.analog.macros import (
     conversion_groups,
     conversions_per_slice,
     input_slices,
+    macro_area_mm2,
     macs_per_mvm,
     mvm_cost,
     mvm_cost_grid,
     slice_adc_bits,
 )
+from accel.sweep import set_fields
 
 MACROS = ["hermes-like", "neurram-like", "jia-sram-like", "sinangil-sram-like", "wang-c2c-like"]
 
@@ -310,6 +312,35 @@ BAD = [
                                                    accel.Gemm(2, 2, 2, t_seconds=1.0), accuracy=False),
      ValueError, r"does not drift"),
     ("device-list", lambda: Crossbar(device="mram"), ValueError, r"\['ideal', 'pcm', 'rram'\] \(resistive\) or 'sram'"),
+    # the probe of 2026-11-30 (s28): a share past the conversions, a periphery that costs nothing, fields the
+    # report would silently drop, a Design where a tile is due, bools inside lists
+    ("adc-share-past-conversions", lambda: accel.set_field(_SN, "unit.adc_share", 17), ValueError,
+     r"adc_share 17 is more than the 16 conversions one input slice of this array needs .* use 1..16"),
+    ("adc-share-walden", lambda: Crossbar(cols=4, adc_share=5), ValueError,
+     r"adc_share 5 is more than the 4 conversions .*\(its columns\)"),
+    ("periphery-no-energy", lambda: Periphery(name="free", cell="charge", adc_kind="sar", adc_step_pj=0.0,
+                                              adc_step_s=1e-9, dac_kind="pwm", dac_step_pj=0.0, dac_step_s=1e-10,
+                                              vdd_ref_v=0.8, node_nm=22.0, digital_pj=0.0), ValueError,
+     r"all 0 \(and no resistive cell is pulsed\), so an MVM would cost no energy"),
+    ("periphery-adc-ref-above-kind", lambda: dataclasses.replace(_TINY, adc_kind="flash", adc_ref_bits=20),
+     ValueError, r"Periphery.adc_ref_bits must be .* 1..8"),
+    ("periphery-per-output-needs-pj", lambda: dataclasses.replace(_TINY, digital_pj=None, digital_per_output=True),
+     ValueError, r"digital_per_output spends digital_pj once per output: give digital_pj"),
+    ("neurram-v-read", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.v_read", 5.0), ValueError,
+     r"Crossbar.v_read 5.0 is not used here: periphery 'neurram' prices its cells inside its calibrated drivers"),
+    ("report-workload-without-times", lambda: accel.macro_report(_SN, workload=accel.Gemm(4, 64, 64)), ValueError,
+     r"macro_report.workload sets the accuracy run, which only runs with times"),
+    ("report-draws-without-times", lambda: accel.macro_report(_SN, draws=7), ValueError,
+     r"macro_report.draws sets the accuracy run"),
+    ("report-workload-time", lambda: accel.macro_report(accel.get_design("hermes-like"), times=[1.0],
+                                                        workload=accel.Gemm(4, 64, 64, t_seconds=86400.0)),
+     ValueError, r"the workload's t_seconds 86400.0 would be replaced by macro_report.times"),
+    ("mvm-cost-design", lambda: mvm_cost(_SN, 0.5, 0.5), TypeError,
+     r"mvm_cost needs a Crossbar with a component periphery .* got a Design \(pass design.unit\)"),
+    ("grid-design", lambda: mvm_cost_grid(_SN, 0.5, 0.5), TypeError, r"mvm_cost_grid needs a Crossbar"),
+    ("area-walden", lambda: macro_area_mm2(Crossbar()), ValueError, r"macro_area_mm2 needs a Crossbar .* not 'walden'"),
+    ("grid-bool-in-list", lambda: mvm_cost_grid(_tiny(dac_bits=8), 0.5, 0.5, input_phases=[1, True]), TypeError,
+     r"input_phases must be ints, got a bool"),
     ("peak-j-fmt", lambda: accel.get_design("h100-like").peak_ops_per_j(), TypeError, r"peak_ops_per_j needs fmt"),
     ("peak-j-unknown", lambda: accel.get_design("h100-like").peak_ops_per_j("posit8"), ValueError,
      r"h100-like has no 'posit8'"),
@@ -502,9 +533,22 @@ def test_hermes_by_hand():
     four = mvm_cost(dataclasses.replace(u, read_phases=4), 0.5, 0.5)
     assert sum(four["energy_pj"].values()) == pytest.approx(4 * sum(e.values()) - 3 * e["digital"])
     # area: HERMES-Core's 1.59 TOPS/mm^2 at the calibration point's 63.1 / 64 TOPS per core, one undivided item
+    # carried per cell, so a core of other rows x cols scales with its cells
     area = accel.macro_report(d)["area_breakdown_mm2"]
-    assert area["misc"] == pytest.approx(63.1 / 1.59) and sum(area.values()) == area["misc"]
+    assert area["array"] == pytest.approx(63.1 / 1.59) and sum(area.values()) == area["array"]
     assert accel.macro_report(accel.set_field(d, "unit.cores", 1))["tops_per_mm2"] == pytest.approx(1.59)
+    for rows, cols in ((64, 128), (1024, 2048)):
+        r = accel.macro_report(set_fields(d, {"unit.rows": rows, "unit.cols": cols, "unit.cores": 1}))
+        assert r["area_mm2"] == pytest.approx(63.1 / 64 / 1.59 * rows * cols / (256 * 512))
+        assert r["tops_per_mm2"] == pytest.approx(1.59)
+    # the LDPU's FP32 multiply-add once per output, whatever the input or weight slices (their extra
+    # conversions are combined by integer shift-adds, far cheaper)
+    for changes in ({"input_phases": 2}, {"weight_bits": 4, "bits_per_cell": 1}):
+        v = dataclasses.replace(u, **changes)
+        c, outputs = mvm_cost(v, 0.5, 0.5), v.weight_cols()
+        extra = c["conversions"] - outputs
+        fma = outputs * HERMES.digital_pj
+        assert extra > 0 and fma < c["energy_pj"]["digital"] < fma * (1 + 0.1 * extra / outputs)
     # the tile still holds 256 weight columns (512 physical): the numerics tile as the cost does
     assert u.weight_cols() == 256
 
@@ -990,14 +1034,14 @@ def test_node_nm_none_is_the_peripherys():
     assert u.node_nm is None and u.node_in_use() == 22.0
     assert u == dataclasses.replace(accel.get_design("wang-c2c-like").unit, name="crossbar", cores=64)
     assert dataclasses.replace(u, node_nm=22.0) == u
-    w = Crossbar(rows=256, cols=256, device="rram", dac_bits=4, adc_bits=6, weight_bits=4, bits_per_cell=4, v_read=0.5)
+    w = Crossbar(rows=256, cols=256, device="rram", dac_bits=4, adc_bits=6, weight_bits=4, bits_per_cell=4)
     n = dataclasses.replace(w, periphery="neurram")  # the default node follows the periphery
     assert n.node_in_use() == 130.0 and dataclasses.replace(n, periphery="walden").node_in_use() == 14.0
     h = accel.set_field(accel.get_design("hermes-like"), "unit.periphery.node_nm", 7.0)
     assert h.unit.node_in_use() == 7.0
     with pytest.raises(ValueError, match=r"Crossbar.node_nm 7.0 is not used by periphery 'neurram'"):
         dataclasses.replace(Crossbar(node_nm=7.0, rows=256, cols=256, device="rram", dac_bits=4, adc_bits=6,
-                                     weight_bits=4, bits_per_cell=4, v_read=0.5), periphery="neurram")
+                                     weight_bits=4, bits_per_cell=4), periphery="neurram")
     for name in MACROS:  # a file that spells out the node loads equal to the preset
         d = accel.get_design(name)
         text = d.to_toml().replace("[unit]\n", f"[unit]\nnode_nm = {d.unit.node_in_use()}\n", 1)
@@ -1050,3 +1094,30 @@ def test_drawn_operand_statistics_are_memoised_by_what_they_depend_on():
     w = np.random.default_rng(0).standard_normal((300, 200))
     fracs = [run._fractions(dataclasses.replace(g, b=w * s), d.unit) for s in (np.ones(200), np.linspace(0.1, 1, 200))]
     assert fracs[0][0] != fracs[1][0] and len(run._FRACTIONS) == size
+
+
+def test_probe_s28_laws():
+    # a sliced weight's slices are serialised by the 'walden' cost, so its peak counts them: a full array
+    # runs at the peak
+    u = Crossbar(dac_bits=8, adc_bits=8, weight_bits=8, bits_per_cell=2, cores=1)
+    d = accel.Design(name="w", clock_hz=1e9, unit=u)
+    assert accel.simulate(d, accel.Gemm(64, 256, 256), accuracy=False).utilisation == pytest.approx(1.0)
+    # a periphery without area constants reports no area (not 0 mm^2 and an infinite TOPS/mm^2)
+    bare = accel.set_field(_SN, "unit.periphery", dataclasses.replace(
+        _SN.unit.periphery, adc_area_um2=0.0, dac_area_um2=0.0, cell_area_um2=0.0, column_area_um2=0.0,
+        digital_area_um2=0.0, misc_area_um2=0.0))
+    r = accel.simulate(bare, accel.Gemm(4, 16, 64), accuracy=False)
+    assert r.area_mm2 is None and r.tops_per_mm2 is None and macro_area_mm2(bare.unit) is None
+    assert "area_mm2" not in accel.macro_report(bare)
+    # reference data that drive nothing spend nothing: an infinite TOPS/W, no shares, never a division by 0
+    free = {f: 0.0 for f in ("adc_step_pj", "dac_step_pj", "integrator_pj", "sample_pj", "control_pj", "row_wire_pj",
+                             "digital_pj")}
+    idle = accel.set_field(_SN, "unit.periphery", dataclasses.replace(_SN.unit.periphery, x_act_ref=0.0, **free))
+    assert idle.peak_ops_per_j() == math.inf and accel.macro_report(idle)["energy_share"] is None
+    # the report names the compensation only where one ran (a t > 0); a 0-d array time is a time
+    rep = accel.macro_report(_SN, times=np.array(0.0))
+    assert rep["compensation"] is None and list(rep["accuracy"]) == [0.0]
+    assert accel.macro_report(accel.get_design("hermes-like"), times=[0.0, 1.0])["compensation"] == "global"
+    # the neurram preset leaves v_read at its default and marks it unused
+    n = accel.get_design("neurram-like").unit
+    assert n.v_read == 0.2 and "v_read" in n.unused_fields()

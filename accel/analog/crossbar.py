@@ -15,7 +15,16 @@ import numpy as np
 from ..checks import check_int, check_real, check_seed, check_str, real_array
 from .components import ADC_MAX_BITS, VDD_MAX_RATIO, VDD_MIN_V
 from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_compensation, check_no_drift, device_label, get_device
-from .macros import PERIPHERIES, Periphery, check_macro, conversion_groups, get_periphery, input_slices, slice_adc_bits
+from .macros import (
+    PERIPHERIES,
+    Periphery,
+    check_macro,
+    conversion_groups,
+    conversions_per_slice,
+    get_periphery,
+    input_slices,
+    slice_adc_bits,
+)
 
 INPUT_MODES = ("pwm", "bit_serial")
 _DEFAULT_NODE_NM = 14.0  # the 'walden' cost's node when Crossbar.node_nm is None (a macro's is its periphery's)
@@ -145,6 +154,17 @@ class Crossbar:
             if p.cell == "charge":
                 _check_unused(self, _CHARGE_UNUSED, "charge-domain SRAM cells have no conductance, read voltage "
                                                     "or series wire resistance")
+            elif p.pulse_s == 0:
+                _check_unused(self, _UNPULSED_UNUSED, f"periphery {p.name!r} prices its cells inside its calibrated "
+                                                      f"drivers (pulse_s 0), so the read voltage sets no energy")
+        # one ADC serves adc_share conversions of a slice in series: past the conversions the array has, the
+        # extra share would only lengthen the time (an ADC with nothing left to convert)
+        walden = self.periphery == "walden"
+        conv = self.cols if walden else conversions_per_slice(self)
+        if self.adc_share > conv:
+            what = "its columns" if walden else "its weight columns x conversion groups"
+            raise ValueError(f"Crossbar.adc_share {self.adc_share} is more than the {conv} conversions one input slice "
+                             f"of this array needs ({what}): use 1..{conv} (one ADC for the whole array at {conv})")
         if type(self.device) is SRAM and (self.weight_bits is None or self.bits_per_cell != 1):
             raise ValueError(f"Crossbar.device 'sram' holds one weight bit per cell: it needs weight_bits (an int) "
                              f"and bits_per_cell=1, got weight_bits={self.weight_bits!r}, "
@@ -161,11 +181,13 @@ class Crossbar:
 
     def unused_fields(self) -> tuple:
         """The fields this tile's cost and numerics never read (held at their defaults): a component macro's
-        `t_mvm_s` and `adc_fom_fj` (the 'walden' cost's), and on charge-domain SRAM cells `g_max_us`, `v_read`
-        and `r_wire_ohm`; on the 'walden' cost `input_phases` and `vdd_v` (a macro's knobs)."""
+        `t_mvm_s` and `adc_fom_fj` (the 'walden' cost's), on charge-domain SRAM cells `g_max_us`, `v_read`
+        and `r_wire_ohm`, and on resistive cells priced inside the drivers (pulse_s 0: NeuRRAM) `v_read`; on the
+        'walden' cost `input_phases` and `vdd_v` (a macro's knobs)."""
         if self.periphery == "walden":
             return ("input_phases", "vdd_v")
-        return _MACRO_UNUSED + (_CHARGE_UNUSED if self.periphery.cell == "charge" else ())
+        p = self.periphery
+        return _MACRO_UNUSED + (_CHARGE_UNUSED if p.cell == "charge" else _UNPULSED_UNUSED if p.pulse_s == 0 else ())
 
     @property
     def slices(self) -> int:
@@ -229,6 +251,7 @@ _OWN = "Crossbar"
 # its charge-domain cells never read: a value other than the default would be silently ignored, so it raises
 _MACRO_UNUSED = ("t_mvm_s", "adc_fom_fj")
 _CHARGE_UNUSED = ("g_max_us", "v_read", "r_wire_ohm")
+_UNPULSED_UNUSED = ("v_read",)  # a resistive periphery with pulse_s 0 (NeuRRAM): cells priced in its drivers
 _DEFAULTS = {f: Crossbar.__dataclass_fields__[f].default for f in _MACRO_UNUSED + _CHARGE_UNUSED}
 
 

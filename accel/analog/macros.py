@@ -23,6 +23,7 @@ G v_read^2 t at their own read voltage, so with the supply their energy follows 
 delay law), not V^2.
 """
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -55,7 +56,9 @@ class Periphery:
     integrator repeats bit i's sample 2^i times, so driver and row-wire energy follow the bits, time and
     integration steps the 2^s - 1 unit steps); `pulse_s`
     (resistive cells: conduction time per unit input pulse, for G V^2 t); `digital_pj` (per conversion:
-    near-memory datapath, None: a Horowitz integer adder at the node and supply);
+    near-memory datapath, None: a Horowitz integer adder at the node and supply); `digital_per_output`
+    (digital_pj is spent once per output of the MVM instead, HERMES's per-output affine scaling, and the
+    conversions past an output's first are combined by Horowitz integer shift-adds);
     `digital_area_um2` (per ADC); `misc_area_um2` (per array); `cols_per_conversion` and `combine`
     (what one conversion sums in the analog domain: "ladder", up to cols_per_conversion bit slices of one
     polarity, binary-weighted; "pair", the two devices of one slice on columns of their own, subtracted:
@@ -88,6 +91,7 @@ class Periphery:
     drive_per_bit: bool = False
     adc_during_input: bool = False
     digital_pj: float | None = None
+    digital_per_output: bool = False
     cols_per_conversion: int = 1
     combine: str = "ladder"
     adc_ref_bits: int = 8
@@ -120,24 +124,34 @@ class Periphery:
             object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, hi=1, lo_open=False))
         object.__setattr__(self, "cols_per_conversion", check_int(own, "cols_per_conversion",
                                                                   self.cols_per_conversion))
-        object.__setattr__(self, "adc_ref_bits", check_int(own, "adc_ref_bits", self.adc_ref_bits, lo=1, hi=24))
+        object.__setattr__(self, "adc_ref_bits", check_int(own, "adc_ref_bits", self.adc_ref_bits, lo=1,
+                                                           hi=C.ADC_MAX_BITS[self.adc_kind]))
         check_str(own, "combine", self.combine, COMBINES)
         need = {"pair": 2, "row_pair": 1}.get(self.combine)
         if need is not None and self.cols_per_conversion != need:
             where = "on two columns" if self.combine == "pair" else "on two rows of one column"
             raise ValueError(f"{own}.combine {self.combine!r} sums the two devices of a differential pair {where}: "
                              f"cols_per_conversion must be {need}, got {self.cols_per_conversion}")
-        for f in ("drive_per_bit", "adc_during_input"):  # numpy's bools normalised, as numpy numbers are
+        for f in ("drive_per_bit", "adc_during_input", "digital_per_output"):  # numpy's bools normalised
             v = getattr(self, f)
             if not isinstance(v, bool | np.bool_):
                 raise TypeError(f"{own}.{f} must be a bool, got {v!r}")
             object.__setattr__(self, f, bool(v))
+        if self.digital_per_output and self.digital_pj is None:
+            raise ValueError(f"{own}.digital_per_output spends digital_pj once per output: give digital_pj (pJ per "
+                             f"output), got None")
         if self.drive_per_bit and self.dac_kind != "pwm":
             raise ValueError(f"{own}.drive_per_bit applies to PWM-timed inputs (dac_kind 'pwm'), got dac_kind "
                              f"{self.dac_kind!r}")
         if self.adc_step_s == 0 and self.dac_step_s == 0 and self.phase_s == 0:
             raise ValueError(f"{own}: adc_step_s, dac_step_s and phase_s are all 0, so an MVM would take no time (and "
                              f"its throughput would be infinite); give the converters' or the inputs' time")
+        energies = ("adc_step_pj", "dac_step_pj", "cell_pj", "integrator_pj", "sample_pj", "control_pj", "row_wire_pj")
+        if (all(getattr(self, f) == 0 for f in energies) and self.digital_pj == 0
+                and not (self.cell == "resistive" and self.pulse_s > 0)):
+            raise ValueError(f"{own}: {', '.join(energies)} and digital_pj are all 0 (and no resistive cell is "
+                             f"pulsed), so an MVM would cost no energy (and its TOPS/W would be infinite); give the "
+                             f"components' energy")
         if self.vdd_ref_v < C.VDD_MIN_V:
             raise ValueError(f"Periphery.vdd_ref_v must be at least {C.VDD_MIN_V} V (the model's laws hold in strong "
                              f"inversion, above the {C.VTH_V} V threshold), got {self.vdd_ref_v}")
@@ -230,6 +244,19 @@ def conversions_per_slice(xbar, weight_cols: int | None = None) -> int:
     return (xbar.weight_cols() if weight_cols is None else weight_cols) * len(_groups(xbar))
 
 
+def _periphery_of(xbar, fn: str) -> "Periphery":
+    """The tile's Periphery: a ValueError for a Crossbar on the 'walden' cost, a TypeError for anything else
+    (a Design among them), each naming `fn`."""
+    p = getattr(xbar, "periphery", None)
+    if type(p) is Periphery:
+        return p
+    if p == "walden":
+        raise ValueError(f"{fn} needs a Crossbar with a component periphery, not 'walden'")
+    hint = " (pass design.unit)" if hasattr(xbar, "unit") else ""
+    raise TypeError(f"{fn} needs a Crossbar with a component periphery (one of {sorted(PERIPHERIES)} or a "
+                    f"Periphery), got a {type(xbar).__name__}{hint}")
+
+
 def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, cols_used: int | None = None) -> dict:
     """Energy (pJ per component), seconds and area (um^2 per component) of one MVM on one array:
     {"energy_pj": {...}, "seconds": s, "conversions": n, "area_um2": {...}} (floats).
@@ -242,7 +269,7 @@ def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, col
     One setting runs the algorithm of `mvm_cost_grid` on Python numbers (`_Scalar` ops): numpy's per-call
     overhead on 0-d arrays would cost ten times the arithmetic. Anything not plain Python numbers goes
     through the grid."""
-    p = xbar.periphery
+    p = _periphery_of(xbar, "mvm_cost")
     vdd = xbar.supply_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
     used = _occupancy(xbar, rows_used, cols_used)
@@ -336,9 +363,10 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
     own) and x_act, w_act broadcast as numpy arrays; every setting is checked as Crossbar checks it.
     Returns arrays of the broadcast shape: one algorithm (`_cost`) serves the scalar and the grid. The
     whole array is in use (mvm_cost takes rows_used and cols_used)."""
-    p = xbar.periphery
-    if p == "walden":
-        raise ValueError("mvm_cost needs a Crossbar with a component periphery, not 'walden'")
+    p = _periphery_of(xbar, "mvm_cost_grid")
+    for name, v in (("dac_bits", dac_bits), ("adc_bits", adc_bits), ("input_phases", input_phases)):
+        if _has_bool(v):  # numpy would read [8, True] as [8, 1]
+            raise TypeError(f"mvm_cost_grid: {name} must be ints, got a bool in {v!r}")
     dac = np.asarray(xbar.dac_bits if dac_bits is None else dac_bits)
     adc = np.asarray(xbar.adc_bits if adc_bits is None else adc_bits)
     ph = np.asarray(xbar.input_phases if input_phases is None else input_phases)
@@ -459,8 +487,9 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w) -> dict:
         else:  # G V^2 t while its row is driven
             cell = rows * used * g * 1e-6 * xbar.v_read ** 2 * p.pulse_s * pulses * x_act * 1e12
         e["array"] += where(on, cell, 0.0)
-        dig = p.digital_pj if p.digital_pj is not None else adders[xp.minimum(a + s + wbits, 96)]
-        e["digital"] += where(on, conv * dig, 0.0)
+        if not p.digital_per_output:
+            dig = p.digital_pj if p.digital_pj is not None else adders[xp.minimum(a + s + wbits, 96)]
+            e["digital"] += where(on, conv * dig, 0.0)
         if p.adc_during_input:
             slice_s = xp.maximum(in_s, adc_s) * xbar.adc_share
         else:
@@ -470,6 +499,9 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w) -> dict:
             t_once += where(on, p.phase_s * xbar.adc_share, 0.0)
         else:  # the conversion repeats with each phase, and so does its fixed step
             t += where(on, p.phase_s, 0.0)
+    if p.digital_per_output:  # once per output (a weight column in use), and a shift-add per further conversion
+        outputs = used_w[1]
+        e["digital"] = outputs * p.digital_pj + (conv * n_slices - outputs) * adders[xp.minimum(adc + m + wbits, 96)]
     e["control"] = used * xbar.rows * p.control_pj * m * 1.0  # each used column's wire, the array's height
     rp = xbar.read_phases
     # every circuit's C V^2 follows the supply; resistive cells read at their own fixed v_read dissipate
@@ -551,14 +583,18 @@ def reference_cost(xbar) -> dict:
         c = mvm_cost(xbar, p.x_act_ref, p.w_act_ref)
         ops = 2.0 * macs_per_mvm(xbar)
         c["ops_per_s"] = ops * xbar.cores / c["seconds"]
-        c["ops_per_j"] = ops / (sum(c["energy_pj"].values()) * 1e-12)
+        e = sum(c["energy_pj"].values())  # 0 only where the reference data drive nothing: no energy spent
+        c["ops_per_j"] = ops / (e * 1e-12) if e else math.inf
         object.__setattr__(xbar, "_reference_cost", c)
     return c
 
 
-def macro_area_mm2(xbar) -> dict:
-    """Area per component of all `cores` arrays, mm^2."""
-    return {k: v * xbar.cores * 1e-6 for k, v in reference_cost(xbar)["area_um2"].items()}
+def macro_area_mm2(xbar) -> dict | None:
+    """Area per component of all `cores` arrays, mm^2; None where the periphery gives no area constants (all
+    its *_area_um2 are 0: an area of 0 would make TOPS/mm^2 infinite)."""
+    _periphery_of(xbar, "macro_area_mm2")
+    area = {k: v * xbar.cores * 1e-6 for k, v in reference_cost(xbar)["area_um2"].items()}
+    return area if any(area.values()) else None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -709,7 +745,9 @@ WANG = Periphery(
 # throughput (63.1 / 64 TOPS) is a 0.620 mm^2 core, so the model reproduces that figure; the core's own 1.008
 # TOPS, which the model predicts (-2.2 %), is not used (it would make the core 0.634 mm^2). No per-component
 # split is published (the ADCs' 4 um pitch fixes their width, not their height), so the core's area is one
-# undivided item (misc_area_um2), not split by assumption.
+# undivided item, not split by assumption, carried per physical cell (cell_area_um2 = 0.620 mm^2 / (256 x 512))
+# so that a core of other rows x cols scales with its cells (this model's choice; the report's "array" item is
+# the whole core, periphery included, and TOPS/mm^2 stays the chip's at any array size).
 _HM_OPS = 2 * 256 * 256
 _HM_T = 64 * _HM_OPS / 63.1e12
 _HM_STEP_S = 1e-9
@@ -721,7 +759,8 @@ HERMES = Periphery(
     adc_step_pj=(_HM_OPS / 9.76e12 * 1e12 - _HM_CELLS - _HM_LDPU) / (256 * 2 ** 8), adc_step_s=300e-12,
     adc_during_input=True, dac_kind="pwm", dac_step_pj=0.0, dac_step_s=_HM_STEP_S, pulse_s=_HM_STEP_S,
     phase_s=_HM_T - 127 * _HM_STEP_S, vdd_ref_v=_HM_VDD, node_nm=14.0, digital_pj=_HM_LDPU / 256,
-    cols_per_conversion=2, combine="pair", adc_ref_bits=8, misc_area_um2=63.1 / 64 / 1.59 * 1e6,
+    digital_per_output=True,
+    cols_per_conversion=2, combine="pair", adc_ref_bits=8, cell_area_um2=63.1 / 64 / 1.59 * 1e6 / (256 * 512),
     source="Le Gallo et al., Nat. Electron. 6, 680 (2023); Khaddam-Aljameh et al., IEEE JSSC 57(4) (2022)")
 
 PERIPHERIES = {p.name: p for p in (NEURRAM, JIA, SINANGIL, WANG, HERMES)}

@@ -12,14 +12,16 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
                  compensation: str | None = "global") -> dict:
     """TOPS, TOPS/W and area of `design` (a Crossbar design) at full utilisation and, on a component macro, at the
     periphery's reference data ("reference_activity": x_act_ref and w_act_ref, the paper's headline conditions:
-    other data spend more or less), its energy breakdown (shares of one MVM at that data), and with `times`
-    (seconds after programming) the relative Frobenius error of `workload` (a Gemm or a Network; default: one
-    full array of Gaussian operands, 64 input vectors) at each time, with drift `compensation` (None, "global"
-    or "column") at every t > 0 (at t = 0 none; the workload's own compensation must be None or the same; the
-    report's "compensation" says which was applied). Devices raise for times they cannot model (SRAM: any t > 0;
-    RRAM: times outside its fits). With `draws` > 1 each time maps to the summary of that many seeded device
-    draws (mean rel_fro_err with its std and Student-t 95 % interval, accel.analog.run.summarise_draws) instead
-    of one number: a drift curve with error bars. `seed` seeds the device draws."""
+    other data spend more or less), its energy breakdown (shares of one MVM at that data) and area (none where
+    the periphery gives no area constants), and with `times` (seconds after programming) the relative Frobenius
+    error of `workload` (a Gemm or a Network; default: one full array of Gaussian operands, 64 input vectors)
+    at each time, with drift `compensation` (None, "global" or "column") at every t > 0 (at t = 0 none; the
+    workload's own compensation must be None or the same and its t_seconds 0; the report's "compensation" says
+    which was applied, None when no t > 0 was asked). `workload`, `draws` and `seed` need `times`. Devices raise
+    for times they cannot model (SRAM: any t > 0; RRAM: times outside its fits). With `draws` > 1 each time maps
+    to the summary of that many seeded device draws (mean rel_fro_err with its std and Student-t 95 % interval,
+    accel.analog.run.summarise_draws) instead of one number: a drift curve with error bars. `seed` seeds the
+    device draws."""
     from ..checks import check_int, check_real, check_seed
     from ..design import Design
     from ..network import Network
@@ -43,13 +45,23 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
     if u.periphery != "walden":  # the peak is at full utilisation and the paper's headline data, which it names
         out["reference_activity"] = {"x_act": u.periphery.x_act_ref, "w_act": u.periphery.w_act_ref}
         e = reference_cost(u)["energy_pj"]
-        total = sum(e.values())
-        out["energy_share"] = {k: v / total for k, v in e.items()}
+        total = sum(e.values())  # 0 only where the reference data drive nothing (x_act_ref or w_act_ref 0)
+        out["energy_share"] = {k: v / total for k, v in e.items()} if total else None
         area = macro_area_mm2(u)
-        out["area_mm2"] = sum(area.values())
-        out["area_breakdown_mm2"] = area
-        out["tops_per_mm2"] = out["tops"] / out["area_mm2"]
-    if times is not None:
+        if area is not None:  # a periphery without area constants has no area to report
+            out["area_mm2"] = sum(area.values())
+            out["area_breakdown_mm2"] = area
+            out["tops_per_mm2"] = out["tops"] / out["area_mm2"]
+    if times is None:
+        given = [f for f, v, default in (("workload", workload, None), ("draws", draws, 1), ("seed", seed, 0))
+                 if v != default]
+        if given:
+            raise ValueError(f"macro_report.{given[0]} sets the accuracy run, which only runs with times (seconds "
+                             f"after programming, e.g. times=[1.0, 3600.0, 86400.0]); pass times or leave "
+                             f"{', '.join(given)} out")
+    else:
+        if isinstance(times, np.ndarray) and times.ndim == 0:
+            times = times.item()
         seq = list(times) if isinstance(times, list | tuple | np.ndarray) and np.ndim(times) == 1 else \
             [times] if isinstance(times, numbers.Real) and not isinstance(times, bool) else None
         if seq is None:
@@ -62,6 +74,9 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
             except ValueError as err:  # named as the caller passed it
                 raise ValueError(str(err).replace("t_seconds", "macro_report.times")) from None
         g = workload if workload is not None else Gemm(64, u.weight_cols(), u.weight_rows(), seed=0)
+        if g.t_seconds != 0:
+            raise ValueError(f"macro_report: the workload's t_seconds {g.t_seconds!r} would be replaced by "
+                             f"macro_report.times; leave it 0 and pass times=[{g.t_seconds!r}]")
         if g.compensation not in (None, compensation):
             raise ValueError(f"macro_report: the workload's compensation {g.compensation!r} differs from "
                              f"macro_report.compensation {compensation!r}; pass compensation={g.compensation!r}")
@@ -89,5 +104,5 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
                 return acc["rel_fro_err"]
             return {k: v for k, v in acc.items() if k.startswith("rel_fro_err") or k == "draws"}
         out["accuracy"] = {t: at(t) for t in times}
-        out["compensation"] = compensation
+        out["compensation"] = compensation if any(t > 0 for t in times) else None  # t = 0 runs without one
     return out

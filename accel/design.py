@@ -342,15 +342,13 @@ class SystolicArray(_Unit):
 
 
 @functools.cache
+def _analog():
+    from . import analog  # analog imports this module: resolved once, on first use
+    return analog
+
+
 def _crossbar():
-    from .analog import Crossbar  # analog imports this module: resolved once, on first use
-    return Crossbar
-
-
-@functools.cache
-def _macros():
-    from .analog import macros
-    return macros
+    return _analog().Crossbar
 
 
 def _check_crossbar_design(d) -> None:
@@ -498,7 +496,7 @@ class Design:
                 raise ValueError(f"{self.unit.name} has no 2:4 sparse mode")
             u = self.unit
             if u.periphery != "walden":  # a component macro: the papers' convention, 2 ops per weight MAC
-                return _macros().reference_cost(u)["ops_per_s"]
+                return _analog().macros.reference_cost(u)["ops_per_s"]
             # the 'walden' window: adc_share conversions in series, a sliced weight's slices one after another
             return 2.0 * u.rows * u.cols * u.cores / (u.t_mvm_s * u.phases * u.adc_share * u.slices)
         if not isinstance(fmt, str):
@@ -514,7 +512,7 @@ class Design:
         if isinstance(self.unit, _crossbar()):
             u = self.unit
             if u.periphery != "walden":
-                return _macros().reference_cost(u)["ops_per_j"]
+                return _analog().macros.reference_cost(u)["ops_per_j"]
             from .simulate import simulate
             from .workloads import Gemm
             return simulate(self, Gemm(256, u.cols, u.rows), accuracy=False).ops_per_j

@@ -81,8 +81,9 @@ def main():
           f"configurations/s wall, {len(cases) / c_new:,.0f} per CPU-second; reference (every field re-checked, "
           f"numpy path): {len(cases) / t_ref:,.0f}/s wall, {len(cases) / c_ref:,.0f} per CPU-second; ratio "
           f"{t_ref / t_new:.1f}x wall, {c_ref / c_new:.1f}x CPU")
-    # the design-level route a notebook takes: a changed Design, its two peaks and its area, against the same
-    # calls pricing the reference MVM once per metric (what they cost before the tile kept it: reference_cost)
+    # the design-level route a notebook takes: a changed Design, its two peaks and its area, against a
+    # reconstruction of the route before the tile kept its reference cost (reference_cost): the same replaces
+    # and the reference MVM priced once per metric, on today's checks
     designs = [(accel.get_design(name), u.periphery.vdd_ref_v, d, a) for name in MACROS
                for u in [accel.get_design(name).unit] for d in range(2, 9)
                for a in range(3, min(10, {"flash": 8}.get(u.periphery.adc_kind, 10)) + 1)]
@@ -100,8 +101,8 @@ def main():
                 mvm_cost(u, u.periphery.x_act_ref, u.periphery.w_act_ref)
     c_new, c_ref = _cpu(design_route), _cpu(design_reference)
     print(f"design route (replace the unit and Design, peak_ops_per_s, peak_ops_per_j, area; {len(designs)} "
-          f"settings): {len(designs) / c_new:,.0f} per CPU-second; reference (the reference MVM priced per metric): "
-          f"{len(designs) / c_ref:,.0f}; ratio {c_ref / c_new:.1f}x")
+          f"settings): {len(designs) / c_new:,.0f} per CPU-second; reference (reconstructed: the reference MVM "
+          f"priced per metric): {len(designs) / c_ref:,.0f}; ratio {c_ref / c_new:.1f}x")
     d, g = accel.get_design("neurram-like"), accel.Gemm(64, 256, 128)
     points = [accel.set_field(d, "unit.adc_bits", b) for b in range(3, 11)]
 

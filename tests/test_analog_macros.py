@@ -1090,6 +1090,11 @@ def test_drawn_operand_statistics_are_memoised_by_what_they_depend_on():
     offset = accel.set_field(d, "unit.mapping", "offset").unit
     a, b = run._operands(g, 64, offset)
     assert run._fractions(g, offset) == run.mean_abs_fractions(b, a, offset) != run._fractions(g, d.unit)
+    # a fixed input range scales the pulses: another dac_range is another entry, equal to a fresh draw
+    e = {r: accel.simulate(accel.set_field(d, "unit.dac_range", r), g, accuracy=False).energy_j for r in (1.0, 3.0)}
+    run._FRACTIONS.clear()
+    assert e[1.0] != e[3.0] and e[3.0] == accel.simulate(accel.set_field(d, "unit.dac_range", 3.0), g,
+                                                         accuracy=False).energy_j
     size = len(run._FRACTIONS)
     w = np.random.default_rng(0).standard_normal((300, 200))
     fracs = [run._fractions(dataclasses.replace(g, b=w * s), d.unit) for s in (np.ones(200), np.linspace(0.1, 1, 200))]
@@ -1118,6 +1123,25 @@ def test_probe_s28_laws():
     rep = accel.macro_report(_SN, times=np.array(0.0))
     assert rep["compensation"] is None and list(rep["accuracy"]) == [0.0]
     assert accel.macro_report(accel.get_design("hermes-like"), times=[0.0, 1.0])["compensation"] == "global"
-    # the neurram preset leaves v_read at its default and marks it unused
-    n = accel.get_design("neurram-like").unit
-    assert n.v_read == 0.2 and "v_read" in n.unused_fields()
+    # the neurram preset leaves v_read at its default and marks it unused; a file written before says what to do
+    n = accel.get_design("neurram-like")
+    assert n.unit.v_read == 0.2 and "v_read" in n.unit.unused_fields()
+    assert "v_read = 0.2" in n.to_toml()
+    old = n.to_toml().replace("v_read = 0.2", "v_read = 0.5")
+    with pytest.raises(ValueError, match=r"v_read 0.5 is not used here.*written before 2026-11-30.*drop that line"):
+        accel.Design.from_toml(old)
+    # the memo is read-only and is neither pickled nor copied with the tile
+    import copy
+    import pickle
+
+    from accel.analog.macros import reference_cost
+    kept = reference_cost(_SN.unit)
+    with pytest.raises(TypeError):
+        kept["energy_pj"]["adc"] = 0.0
+    for twin in (pickle.loads(pickle.dumps(_SN.unit)), copy.copy(_SN.unit), copy.deepcopy(_SN.unit)):
+        assert "_reference_cost" not in vars(twin) and twin == _SN.unit
+        assert reference_cost(twin)["ops_per_j"] == kept["ops_per_j"]
+    # resistive cells never read cell_pj: a periphery that prices only that costs nothing, and is refused
+    with pytest.raises(ValueError, match="would cost no energy"):
+        Periphery(name="r", cell="resistive", adc_kind="sar", adc_step_pj=0.0, adc_step_s=1e-9, dac_kind="pwm",
+                  dac_step_pj=0.0, dac_step_s=1e-9, vdd_ref_v=0.8, node_nm=22.0, cell_pj=1.0, digital_pj=0.0)

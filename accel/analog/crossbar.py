@@ -156,7 +156,9 @@ class Crossbar:
                                                     "or series wire resistance")
             elif p.pulse_s == 0:
                 _check_unused(self, _UNPULSED_UNUSED, f"periphery {p.name!r} prices its cells inside its calibrated "
-                                                      f"drivers (pulse_s 0), so the read voltage sets no energy")
+                                                      f"drivers (pulse_s 0), so the read voltage sets no energy (a "
+                                                      f"design file written before 2026-11-30 from neurram-like "
+                                                      f"holds v_read = 0.5: drop that line)")
         # one ADC serves adc_share conversions of a slice in series: past the conversions the array has, the
         # extra share would only lengthen the time (an ADC with nothing left to convert)
         walden = self.periphery == "walden"
@@ -170,6 +172,13 @@ class Crossbar:
                              f"and bits_per_cell=1, got weight_bits={self.weight_bits!r}, "
                              f"bits_per_cell={self.bits_per_cell!r}")
         _LAST[0] = vals if same else _values(self)
+
+    def __getstate__(self) -> dict:
+        """Pickled and copied without the memo of reference_cost (a copy recomputes it, so a tile pickled by
+        one version never carries that version's numbers into another)."""
+        state = self.__dict__.copy()
+        state.pop("_reference_cost", None)
+        return state
 
     def node_in_use(self) -> float:
         """The node the tile is priced at: `node_nm`, else the default's (_default_node)."""

@@ -26,6 +26,7 @@ delay law), not V^2.
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 
 import numpy as np
 
@@ -146,7 +147,8 @@ class Periphery:
         if self.adc_step_s == 0 and self.dac_step_s == 0 and self.phase_s == 0:
             raise ValueError(f"{own}: adc_step_s, dac_step_s and phase_s are all 0, so an MVM would take no time (and "
                              f"its throughput would be infinite); give the converters' or the inputs' time")
-        energies = ("adc_step_pj", "dac_step_pj", "cell_pj", "integrator_pj", "sample_pj", "control_pj", "row_wire_pj")
+        energies = ("adc_step_pj", "dac_step_pj", "integrator_pj", "sample_pj", "control_pj", "row_wire_pj") + \
+            (("cell_pj",) if self.cell == "charge" else ())  # resistive cells spend G V^2 t: pulse_s, not cell_pj
         if (all(getattr(self, f) == 0 for f in energies) and self.digital_pj == 0
                 and not (self.cell == "resistive" and self.pulse_s > 0)):
             raise ValueError(f"{own}: {', '.join(energies)} and digital_pj are all 0 (and no resistive cell is "
@@ -576,15 +578,17 @@ def reference_cost(xbar) -> dict:
     peaks it gives at full utilisation (2 ops per weight MAC, every core): "ops_per_s", "ops_per_j"; what
     Design.peak_ops_per_s / peak_ops_per_j, the area and macro_report read. Computed once per tile object and
     kept on it: a Crossbar is frozen and every change (dataclasses.replace, set_field) makes a new one.
-    Read-only for callers."""
-    c = xbar.__dict__.get("_reference_cost")
+    A read-only mapping (it is not pickled or copied with the tile: Crossbar.__getstate__)."""
+    c = getattr(xbar, "__dict__", {}).get("_reference_cost")
     if c is None:
-        p = xbar.periphery
+        p = _periphery_of(xbar, "reference_cost")
         c = mvm_cost(xbar, p.x_act_ref, p.w_act_ref)
         ops = 2.0 * macs_per_mvm(xbar)
         c["ops_per_s"] = ops * xbar.cores / c["seconds"]
         e = sum(c["energy_pj"].values())  # 0 only where the reference data drive nothing: no energy spent
         c["ops_per_j"] = ops / (e * 1e-12) if e else math.inf
+        # read-only, all the way down: preset tiles are shared by every get_design in the process
+        c = MappingProxyType({k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in c.items()})
         object.__setattr__(xbar, "_reference_cost", c)
     return c
 

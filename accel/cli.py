@@ -289,19 +289,25 @@ def _simulate_model(args) -> int:
     """`lowbit simulate DESIGN --model m.onnx|t.csv --format F [--accuracy]`: a row per op of the user's model
     (accel.importers.simulate_model), written as JSONL (--out) and plotted (--plot)."""
     from accel.importers import plot_model_rows, simulate_model, write_jsonl
-    for key in ("a_format", "b_format", "sparsity", "t_seconds", "compensation", "seed", "draws", "accumulator"):
+    for key in ("a_format", "b_format", "sparsity", "seed", "draws", "accumulator"):
         if getattr(args, key) is not None:
             where = "--network on a crossbar design" if key == "draws" else "--gemm/--network"
-            raise ValueError(f"--{key.replace('_', '-')} applies to {where}; a model takes --format")
+            raise ValueError(f"--{key.replace('_', '-')} applies to {where}; a model takes --format (a digital "
+                             f"design's operands) and, on a crossbar design, --t-seconds and --compensation")
     if args.no_accuracy and args.accuracy:
         raise ValueError("--accuracy and --no-accuracy contradict each other")
     path = _input_file(args.model, "--model")
     if not path.lower().endswith((".onnx", ".csv")):
         raise ValueError(f"--model {path}: expected an ONNX file (.onnx) or a SCALE-Sim topology (.csv)")
     out, plot = args.out or "simulate.jsonl", args.plot or "simulate.png"
-    rows = simulate_model(path, _design(args.design), args.format or "fp16", accuracy=bool(args.accuracy))
+    design = _design(args.design)
+    if args.format is not None and _is_crossbar(design):
+        raise ValueError(f"--format sets a digital design's operands; {design.name} is a crossbar, whose converters "
+                         f"set its numbers (unit.dac_bits, unit.adc_bits): leave --format out")
+    rows = simulate_model(path, design, args.format or "fp16", accuracy=bool(args.accuracy),
+                          t_seconds=0.0 if args.t_seconds is None else args.t_seconds, compensation=args.compensation)
     cols = [c for c in ("name", "kind", "m", "n", "k", "count", "rows", "cols", "seconds", "energy_j", "bound",
-                        "rel_fro_err") if any(c in r for r in rows)]
+                        "rel_fro_err", "a_operand") if any(c in r for r in rows)]
     print(table(rows, cols))
     total_s, total_j = sum(r["seconds"] for r in rows), sum(r["energy_j"] for r in rows)
     print(f"\n{len(rows)} ops: {_cell('seconds', total_s)}, {_cell('energy_j', total_j)}")

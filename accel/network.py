@@ -141,15 +141,23 @@ class Network:
         return _replace(self, changes)
 
     def gemms(self) -> list[Gemm]:
-        """The GEMMs the hardware runs, with this network's formats."""
+        """The GEMMs the hardware runs, with this network's formats. A Dense chain's GEMMs carry their real
+        operands: each layer's weights and its float64 inputs (`inputs`, then each layer's activations), so
+        that data-dependent costs (a crossbar's pulse and conductance activity) follow the data."""
         fmt = {"a_format": self.a_format, "b_format": self.b_fmt, "sparsity": self.sparsity,
                "scaling": self.scaling, "t_seconds": self.t_seconds, "compensation": self.compensation}
         if not self.is_chain:
             return [g.replace(**{**fmt, "sparsity": None if g.name in self.dense_layers else self.sparsity})
                     for g in self.layers]
         batch = len(self.inputs)
-        return [Gemm(batch, layer.weight.shape[1], layer.weight.shape[0], b=np.asarray(layer.weight, np.float64),
-                     name=f"{self.name}.{i}", **fmt) for i, layer in enumerate(self.layers)]
+        x = np.asarray(self.inputs, np.float64)
+        out = []
+        for i, layer in enumerate(self.layers):
+            w = np.asarray(layer.weight, np.float64)
+            out.append(Gemm(batch, w.shape[1], w.shape[0], a=x, b=w, name=f"{self.name}.{i}", **fmt))
+            x = x @ w + np.asarray(layer.bias, np.float64)
+            x = np.maximum(x, 0.0) if layer.activation == "relu" else x
+        return out
 
     def describe(self) -> dict:
         return {"workload": self.name, "a_format": self.a_format, "b_format": self.b_fmt,

@@ -10,6 +10,7 @@ Three ways to compute each layer, from fast to exact:
 """
 
 import copy
+import functools
 
 import numpy as np
 
@@ -45,6 +46,18 @@ def _check(weights, activations, accumulator, analog, backward):
         if "seed" in analog:  # as analog_matmul takes it: an int, a sequence of ints or a Generator
             from .checks import check_seed
             check_seed("quantize_model: analog['seed']", analog["seed"], generator=True, sequence=True)
+        # what analog_matmul would refuse at the first forward, refused now and named as passed here
+        from .analog.crossbar import check_compensation
+        from .analog.devices import check_no_compensation, check_read_time
+        from .checks import check_real
+        device = analog.get("tile", Crossbar()).device
+        t = check_real("quantize_model", "analog['t_seconds']", analog.get("t_seconds", 0.0), lo=0, lo_open=False)
+        check_compensation("quantize_model: analog['compensation']", analog.get("compensation"))
+        try:
+            check_read_time(device, t)
+            check_no_compensation(device, analog.get("compensation"))
+        except ValueError as err:
+            raise ValueError(f"quantize_model: analog: {err}") from None
     if backward not in ("identity", "clipped", "high_precision"):
         raise ValueError(f"quantize_model: backward must be 'identity', 'clipped' or 'high_precision', got "
                          f"{backward!r}")
@@ -114,12 +127,37 @@ class _QuantMixin:
     def exact(self) -> bool:
         return self.lowbit["accumulator"] is not None or self.lowbit["analog"] is not None
 
-    def _exact_gemm(self, a, b):
+    def _exact_gemm(self, a, b, group: int | None = None):
+        """`group`: a grouped conv's group i, whose tiles are devices of their own (_group_analog)."""
         torch = _torch()
         q = self.lowbit
+        analog = q["analog"] if group is None or q["analog"] is None else _group_analog(q["analog"], group)
         d = _gemm(a.detach().double().cpu().numpy(), b.detach().double().cpu().numpy(), q["weights"],
-                  q["activations"], q["accumulator"], q["analog"])
-        return torch.from_numpy(d).to(a.device)
+                  q["activations"], q["accumulator"], analog)
+        out = torch.from_numpy(d).to(a.device)
+        if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad):
+            out = _inference_only().apply(out, a, b)  # a backward through it raises, not a silent zero gradient
+        return out
+
+
+@functools.cache
+def _inference_only():
+    """An autograd identity on the exact modes' GEMM output whose backward raises: the bit-exact and analog
+    GEMMs run in numpy, so no gradient would reach the weights or inputs (only the bias would train)."""
+    torch = _torch()
+
+    class InferenceOnly(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, out, a, b):
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise RuntimeError("quantize_model: the exact modes (accumulator=, analog=) are inference only: their "
+                               "GEMM runs outside autograd, so no gradient reaches the weights or inputs; train with "
+                               "the fake-quant mode (weights=, activations= alone) and evaluate under torch.no_grad()")
+
+    return InferenceOnly
 
 
 def _make_linear():
@@ -170,7 +208,7 @@ def _make_conv():
                 cols = F.unfold(x[:, i * cg:(i + 1) * cg], (kh, kw), self.dilation, self.padding, self.stride)
                 a = cols.transpose(1, 2).reshape(-1, cols.shape[1])
                 b = self.weight[i * og:(i + 1) * og].reshape(og, -1).T
-                outs.append(self._exact_gemm(a, b).reshape(n, ho * wo, og))
+                outs.append(self._exact_gemm(a, b, group=i if g > 1 else None).reshape(n, ho * wo, og))
             y = torch.cat(outs, dim=2).transpose(1, 2).reshape(n, self.out_channels, ho, wo).to(x.dtype)
             return y if self.bias is None else y + self.bias[:, None, None]
 
@@ -181,13 +219,78 @@ def _layer_analog(analog, i: int):
     """Layer i's analog settings: its own devices, seeded `seed` (layer 0) or [seed, i] ([*seed, i] for a
     sequence), so that layers of one tile shape do not draw the same programming and read noise; a numpy
     Generator is shared, each layer drawing on from where the last one stopped."""
-    if analog is None or i == 0:
-        return analog
+    if analog is None:
+        return None
+    if i == 0:
+        return dict(analog)  # a copy: a later change to the caller's dict reaches no layer
     import numpy as np
     seed = analog.get("seed", 0)
     if isinstance(seed, np.random.Generator):
-        return analog
+        return dict(analog)
     return {**analog, "seed": [*seed, i] if isinstance(seed, list | tuple) else [int(seed), i]}
+
+
+def _group_analog(analog: dict, group: int) -> dict:
+    """A grouped conv's group `group`: devices of its own, seeded [*layer seed, 0, group] (the 0 keeps them
+    apart from the layers' [seed, i]; group 0 keeps the layer's seed); a Generator is shared, drawing on."""
+    import numpy as np
+    seed = analog.get("seed", 0)
+    if group == 0 or isinstance(seed, np.random.Generator):
+        return analog
+    return {**analog, "seed": [*(seed if isinstance(seed, list | tuple) else [int(seed)]), 0, group]}
+
+
+def _check_layers(model, torch) -> None:
+    """ValueError for GEMM layers quantize_model cannot reach, which would silently stay in float: attention
+    and transformer layers (their forward reads the projections' weights directly, and PyTorch's fused fast
+    path skips the submodules' forward under no_grad), subclasses of nn.Linear / nn.Conv2d (their own forward
+    would be replaced) and the other convolutions."""
+    nn = torch.nn
+    fused = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
+    other = (nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+    for name, mod in model.named_modules():
+        where = f"layer {name!r}" if name else "the model"
+        if isinstance(mod, fused):
+            raise ValueError(f"quantize_model: {where} is a {type(mod).__name__}, whose forward reads its projection "
+                             f"weights directly (and PyTorch's fused path skips its submodules under no_grad), so "
+                             f"it would run in float; write the attention with nn.Linear layers, or price its GEMMs "
+                             f"with accel.simulate_model")
+        if isinstance(mod, nn.Linear | nn.Conv2d) and type(mod) not in (nn.Linear, nn.Conv2d):
+            raise ValueError(f"quantize_model: {where} is a {type(mod).__name__}, a subclass of "
+                             f"{'nn.Linear' if isinstance(mod, nn.Linear) else 'nn.Conv2d'} (or a layer quantised "
+                             f"already): replacing its forward would drop its own; quantize_model swaps plain "
+                             f"nn.Linear and nn.Conv2d layers")
+        if isinstance(mod, other):
+            raise ValueError(f"quantize_model: {where} is a {type(mod).__name__}, which quantize_model does not "
+                             f"swap (it runs nn.Linear and nn.Conv2d in formats or on tiles), so it would stay in "
+                             f"float")
+
+
+def _check_fits(model, torch, tile) -> None:
+    """ValueError when the swapped layers' weights need more tiles than `tile.cores` (weights stay resident,
+    as simulate and simulate_model require)."""
+    from .analog.cost import check_fits
+    need = []
+    for name, mod in model.named_modules():
+        if type(mod) is torch.nn.Linear:
+            k, n, count = mod.in_features, mod.out_features, 1
+        elif type(mod) is torch.nn.Conv2d:
+            k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
+            n, count = mod.out_channels // mod.groups, mod.groups
+        else:
+            continue
+        try:
+            k_tiles, n_tiles = check_fits(tile, k, n)
+        except ValueError as err:
+            raise ValueError(f"quantize_model: layer {name or 'the model'}: {err}") from None
+        need.append((name, count * k_tiles * n_tiles))
+    total = sum(t for _, t in need)
+    if total > tile.cores:
+        parts = ", ".join(f"{name} {t}" for name, t in need[:6]) + (", ..." if len(need) > 6 else "")
+        raise ValueError(f"quantize_model: the model needs {total} tiles of {tile.weight_rows()} x "
+                         f"{tile.weight_cols()} weights ({parts}), but analog['tile'] has {tile.cores} cores: a "
+                         f"crossbar holds every weight resident, as accel.simulate_model checks; raise tile.cores "
+                         f"for an accuracy study of a larger model")
 
 
 def quantize_model(model, weights: str | None = None, activations: str | None = None, accumulator: str | None = None,
@@ -206,6 +309,9 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
     _check(weights, activations, accumulator, analog, backward)
     if not isinstance(inplace, bool):
         raise TypeError(f"quantize_model: inplace must be a bool, got {inplace!r}")
+    _check_layers(model, torch)
+    if analog is not None and "tile" in analog:  # a given macro: its cores (the default tile prices no chip)
+        _check_fits(model, torch, analog["tile"])
     model = model if inplace else copy.deepcopy(model)
     kinds = ((torch.nn.Linear, _make_linear()), (torch.nn.Conv2d, _make_conv()))
     swapped = 0

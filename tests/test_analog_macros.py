@@ -1145,3 +1145,19 @@ def test_probe_s28_laws():
     with pytest.raises(ValueError, match="would cost no energy"):
         Periphery(name="r", cell="resistive", adc_kind="sar", adc_step_pj=0.0, adc_step_s=1e-9, dac_kind="pwm",
                   dac_step_pj=0.0, dac_step_s=1e-9, vdd_ref_v=0.8, node_nm=22.0, cell_pj=1.0, digital_pj=0.0)
+
+
+def test_a_dense_chain_is_priced_on_its_own_data():
+    # a Dense chain's GEMMs carry its inputs and each layer's activations, so the crossbar's pulse activity is
+    # the data's, as a Network of the same Gemms with those operands prices it (they were drawn as Gaussians)
+    net = accel.digits_mlp()
+    x, (l1, l2) = net.inputs, net.layers
+    h = np.maximum(x @ l1.weight + l1.bias, 0.0)
+    same = accel.Network("same", (accel.Gemm(500, 64, 64, a=x, b=l1.weight, name="l0"),
+                                  accel.Gemm(500, 10, 64, a=h, b=l2.weight, name="l1")))
+    g = net.gemms()
+    assert np.array_equal(g[0].a, x) and np.allclose(g[1].a, h)
+    for name in ("neurram-like", "hermes-like"):
+        d = accel.get_design(name)
+        assert accel.simulate(d, net, accuracy=False).energy_j == pytest.approx(
+            accel.simulate(d, same, accuracy=False).energy_j, rel=1e-12)

@@ -365,3 +365,25 @@ def test_pool_and_gather_bytes():
     assert gather.counts[(hbm, "byte")] == 2 * 10 * 16 * 2 and gather.counts[("vector", "fp32_op")] == 0
     bn = elementwise_timing(d, Elementwise("batchnorm", 2, 8, "fp32"))
     assert bn.counts[(hbm, "byte")] == 2 * 2 * 8 * 4
+
+
+def test_probe_byom28_batched_activations_are_kept_and_named():
+    # x of (B, S, K) through a shared weight is one GEMM of B S rows: all of x is its operand (the first batch
+    # element alone did not match that GEMM and the activations were silently drawn)
+    m = torch.nn.Sequential(torch.nn.Linear(32, 16)).eval()
+    x = torch.randn(2, 10, 32) * 0.01 + 5.0
+    g = accel.from_torch(m, (x,)).ops[0]
+    assert g.m == 20 and np.array_equal(g.a, x.reshape(20, 32).double().numpy())
+    rows = accel.simulate_model(m, "hermes-like", accuracy=True, example_inputs=(x,))
+    assert rows[0]["a_operand"] == "real"
+    drawn = accel.simulate_model(accel.Layer("l", (g.replace(a=None),)), "hermes-like", accuracy=True)
+    assert drawn[0]["a_operand"] == "drawn" and drawn[0]["rel_fro_err"] != rows[0]["rel_fro_err"]
+    # a crossbar model's drift: t_seconds and compensation reach every GEMM; a digital design refuses them
+    day = accel.simulate_model(m, "hermes-like", accuracy=True, example_inputs=(x,), t_seconds=86400.0)
+    fixed = accel.simulate_model(m, "hermes-like", accuracy=True, example_inputs=(x,), t_seconds=86400.0,
+                                 compensation="global")
+    assert day[0]["rel_fro_err"] > fixed[0]["rel_fro_err"] and day[0]["rel_fro_err"] > rows[0]["rel_fro_err"]
+    with pytest.raises(ValueError, match="h100-like is a digital design"):
+        accel.simulate_model(m, "h100-like", example_inputs=(x,), t_seconds=1.0)
+    with pytest.raises(ValueError, match="simulate_model: Gemm.compensation must be None"):
+        accel.simulate_model(m, "hermes-like", example_inputs=(x,), compensation="Global")

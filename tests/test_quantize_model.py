@@ -163,3 +163,68 @@ def test_inference_weight_cache_follows_weight_changes():
         q.load_state_dict(state)
         fresh.load_state_dict(state)
         assert torch.equal(q(x), quantize_model(fresh, weights="e2m1", activations="e4m3")(x))
+
+
+def test_probe_byom28_layers_it_cannot_reach_are_refused():
+    # attention and transformer layers read their weights directly (and PyTorch's fused path skips the swapped
+    # submodules under no_grad), Linear subclasses have a forward of their own, other convolutions are not
+    # swapped: each would have run in float without a word
+    nn = torch.nn
+
+    class MyLinear(nn.Linear):
+        pass
+    cases = [(nn.TransformerEncoderLayer(32, 4, 64, batch_first=True), "TransformerEncoderLayer, whose forward"),
+             (nn.Sequential(nn.Linear(8, 8), nn.MultiheadAttention(8, 2)), r"layer '1' is a MultiheadAttention"),
+             (nn.Sequential(MyLinear(8, 8)), r"layer '0' is a MyLinear, a subclass of nn.Linear"),
+             (nn.Sequential(nn.Conv1d(2, 2, 3), nn.Flatten(), nn.Linear(2, 2)), r"layer '0' is a Conv1d"),
+             (quantize_model(nn.Sequential(nn.Linear(4, 4)), weights="int8"), r"QuantLinear, a subclass")]
+    for model, match in cases:
+        for kw in ({"weights": "int4"}, {"analog": {"seed": 0}}):
+            with pytest.raises(ValueError, match=match):
+                quantize_model(model, **kw)
+
+
+def test_probe_byom28_analog_settings_and_fit_checked_up_front():
+    nn = torch.nn
+    hermes = accel.get_design("hermes-like").unit
+    with pytest.raises(ValueError, match=r"needs 256 tiles of 256 x 256; the design has 64"):
+        quantize_model(nn.Linear(4096, 4096), analog={"tile": hermes})
+    two = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 16))
+    with pytest.raises(ValueError, match=r"the model needs 2 tiles .* but analog\['tile'\] has 1 cores"):
+        quantize_model(two, analog={"tile": accel.get_design("sinangil-sram-like").unit})
+    quantize_model(nn.Linear(4096, 4096), analog={"seed": 0})  # the default tile prices no chip: no limit
+    wang = accel.get_design("wang-c2c-like").unit
+    for analog, match in [({"tile": wang, "t_seconds": 86400.0}, "does not drift: t_seconds must be 0"),
+                          ({"tile": wang, "compensation": "global"}, "does not drift: compensation must be None"),
+                          ({"compensation": "Global"}, r"analog\['compensation'\] must be one of"),
+                          ({"t_seconds": -1.0}, r"analog\['t_seconds'\] must be a finite number >= 0"),
+                          ({"tile": accel.get_design("neurram-like").unit, "t_seconds": 3600.0},
+                           r"RRAM \(Wan et al. 2022\) is fitted at")]:
+        with pytest.raises(ValueError, match=match):
+            quantize_model(nn.Linear(8, 8), analog=analog)
+    # each layer's settings are its own: a later change to the caller's dict reaches none of them
+    spec = {"tile": hermes, "t_seconds": 0.0, "seed": 0}
+    q = quantize_model(two, analog=spec)
+    spec["t_seconds"] = 86400.0
+    assert q[0].lowbit["analog"]["t_seconds"] == q[2].lowbit["analog"]["t_seconds"] == 0.0
+
+
+def test_probe_byom28_exact_modes_refuse_a_backward_and_groups_draw_their_own_devices():
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 4))
+    for kw in ({"analog": {"seed": 0}}, {"weights": "e4m3", "activations": "e4m3", "accumulator": "nv_hopper_fp8"}):
+        q = quantize_model(model, **kw)
+        y = q(torch.randn(3, 8))
+        with pytest.raises(RuntimeError, match="inference only"):
+            y.sum().backward()
+        with torch.no_grad():
+            assert torch.equal(q(torch.ones(3, 8)), q(torch.ones(3, 8)))
+    # a grouped conv's groups hold the same weights here: on devices of their own their outputs differ
+    conv = nn.Conv2d(4, 4, 1, groups=2, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.ones_like(conv.weight))
+    q = quantize_model(nn.Sequential(conv), analog={"seed": 0})
+    with torch.no_grad():
+        y = q(torch.ones(1, 4, 3, 3))
+    assert not torch.equal(y[:, :2], y[:, 2:])

@@ -69,13 +69,19 @@ def matmul_gemm(name: str, a_shape, b_shape, fmt: str, a=None, b=None) -> Gemm:
 
 
 def _operand(arr, shape):
-    """The first GEMM's operand as float64, when given and small enough; else None (seeded draw)."""
+    """The first GEMM's operand as float64, when given and small enough; else None (seeded draw). An operand
+    that holds exactly the GEMM's values (a batch folded into m: x of (B, S, K) for a GEMM of B S rows) is the
+    whole of it; one that holds `count` GEMMs' operands (batched matmuls) gives the first."""
     if arr is None or math.prod(shape) > MAX_OPERAND:
         return None
     arr = np.asarray(arr, dtype=np.float64)
-    arr = arr.reshape(-1, *arr.shape[-2:])[0] if arr.ndim > 2 else arr
-    if arr.shape != shape:
-        arr = arr.reshape(shape) if arr.size == math.prod(shape) else None
+    if arr.size == math.prod(shape):
+        arr = arr.reshape(shape)
+    elif arr.ndim > 2:
+        arr = arr.reshape(-1, *arr.shape[-2:])[0]
+        arr = arr if arr.shape == shape else None
+    else:
+        arr = None
     return arr if arr is not None and np.isfinite(arr).all() else None
 
 

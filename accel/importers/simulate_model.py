@@ -16,7 +16,13 @@ def load_model(path_or_model, example_inputs=None, format: str = "fp16", act_for
         ext = os.path.splitext(os.fspath(path_or_model))[1].lower()
         if ext == ".onnx":
             from .onnx_import import from_onnx
-            return from_onnx(path_or_model, format, act_format, strict=strict)
+            try:
+                return from_onnx(path_or_model, format, act_format, strict=strict)
+            except ValueError as err:
+                if "input_shapes" not in str(err):
+                    raise
+                raise ValueError(f"{err} (simulate_model takes the imported Layer: simulate_model(accel.from_onnx("
+                                 f"path, input_shapes={{...}}), design))") from None
         if ext == ".csv":
             from .scalesim import from_scalesim_csv
             return from_scalesim_csv(path_or_model, format)
@@ -33,12 +39,15 @@ def load_model(path_or_model, example_inputs=None, format: str = "fp16", act_for
 
 
 def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool = False, example_inputs=None,
-                   act_format: str | None = None, strict: bool = True) -> list[dict]:
+                   act_format: str | None = None, strict: bool = True, t_seconds: float = 0.0,
+                   compensation: str | None = None) -> list[dict]:
     """One row per op of the model: name, kind, shape, seconds, bound, energy_j and, with accuracy=True, the
     GEMM's rel_fro_err on the design's accumulator (real weights and example activations where the
-    importer kept them, else seeded operands). `design`: a Design or a preset name; `format`: the GEMM
-    operands' format (scalar or block); `act_format`: element-wise ops' (default: `format` when it has
-    16 bits or more, else fp16)."""
+    importer kept them, else seeded operands: a GEMM row's "a_operand" says which, "real" or "drawn"; an
+    ONNX file carries no activations). `design`: a Design or a preset name; `format`: the GEMM operands'
+    format (scalar or block); `act_format`: element-wise ops' (default: `format` when it has 16 bits or more,
+    else fp16). On a crossbar design, `t_seconds` (time since programming) and `compensation` (None,
+    "global", "column") set every GEMM's drift, as a Gemm's own fields do; a digital design refuses them."""
     from ..accuracy import gemm_accuracy
     from ..presets import get_design
     from ..simulate import simulate
@@ -57,13 +66,21 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
     from ..analog import Crossbar
     rows = []
     crossbar = isinstance(design.unit, Crossbar)
+    if not crossbar and (t_seconds != 0 or compensation is not None):
+        raise ValueError(f"simulate_model: t_seconds and compensation set an analog device's drift; {design.name} "
+                         f"is a digital design (a crossbar design, e.g. 'hermes-like', takes them)")
     if crossbar:  # analog tiles run the GEMMs; the digital periphery is not modelled
         from ..simulate import _check_crossbar_workload
         _check_crossbar_workload(design, list(layer.gemms()))  # the whole model resident at once, as a Network
         for g in layer.gemms():
+            try:  # named as passed here; each Gemm checks its own
+                g = g.replace(t_seconds=t_seconds, compensation=compensation)
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"simulate_model: {err}") from None
             r = simulate(design, g, accuracy)
             row = {"name": g.name, "kind": "gemm", "m": g.m, "n": g.n, "k": g.k, "count": g.count,
-                   "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j}
+                   "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j,
+                   "a_operand": "real" if g.a is not None else "drawn"}
             if accuracy:
                 row["rel_fro_err"] = r.accuracy["rel_fro_err"]
             rows.append(row)
@@ -71,6 +88,8 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
         r = simulate(design, layer, accuracy=False)
         for op, entry in zip(layer.ops, r.per_op):
             row = dict(entry)
+            if isinstance(op, Gemm):
+                row["a_operand"] = "real" if op.a is not None else "drawn"
             if accuracy and isinstance(op, Gemm):
                 # K not a multiple of a grouped accumulator's step (a 3x3 conv's 9): zero-padded, as hardware does
                 row["rel_fro_err"] = gemm_accuracy(op, design.unit.accumulator_for(op.a_format))["rel_fro_err"]

@@ -197,7 +197,9 @@ def _make_conv():
                 return self._high_precision(lambda a, b: self._conv_forward(a, b, None), x, xq, w, y,
                                             None if self.bias is None else self.bias[:, None, None])
             if isinstance(self.padding, str) or self.padding_mode != "zeros":
-                raise ValueError("quantize_model: the exact modes need numeric zero padding on Conv2d")
+                raise ValueError(f"quantize_model: the exact modes need numeric zero padding on Conv2d, got padding="
+                                 f"{self.padding!r}, padding_mode={self.padding_mode!r} on {self}: give the padding "
+                                 f"as numbers (padding='same' with stride 1 is (kernel - 1) // 2 for odd kernels)")
             n, _, h, wd = x.shape
             kh, kw = self.kernel_size
             ho = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
@@ -310,6 +312,12 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
     if not isinstance(inplace, bool):
         raise TypeError(f"quantize_model: inplace must be a bool, got {inplace!r}")
     _check_layers(model, torch)
+    if accumulator is not None or analog is not None:  # the exact modes run a conv's im2col GEMM
+        for name, mod in model.named_modules():
+            if type(mod) is torch.nn.Conv2d and (isinstance(mod.padding, str) or mod.padding_mode != "zeros"):
+                raise ValueError(f"quantize_model: the exact modes need numeric zero padding on Conv2d; layer "
+                                 f"{name!r} has padding={mod.padding!r}, padding_mode={mod.padding_mode!r}: give the "
+                                 f"padding as numbers (padding='same' at stride 1 is (kernel - 1) // 2, odd kernels)")
     if analog is not None and "tile" in analog:  # a given macro: its cores (the default tile prices no chip)
         _check_fits(model, torch, analog["tile"])
     model = model if inplace else copy.deepcopy(model)

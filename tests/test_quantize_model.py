@@ -228,3 +228,10 @@ def test_probe_byom28_exact_modes_refuse_a_backward_and_groups_draw_their_own_de
     with torch.no_grad():
         y = q(torch.ones(1, 4, 3, 3))
     assert not torch.equal(y[:, :2], y[:, 2:])
+
+
+def test_probe_byom28_same_padding_is_named_at_quantisation():
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding="same"))
+    with pytest.raises(ValueError, match=r"layer '0' has padding='same'.*give the padding as numbers"):
+        quantize_model(model, analog={"seed": 0})
+    quantize_model(model, weights="int8", activations="int8")  # fake-quant runs torch's own conv: fine

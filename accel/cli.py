@@ -304,8 +304,11 @@ def _simulate_model(args) -> int:
     if args.format is not None and _is_crossbar(design):
         raise ValueError(f"--format sets a digital design's operands; {design.name} is a crossbar, whose converters "
                          f"set its numbers (unit.dac_bits, unit.adc_bits): leave --format out")
+    if not _is_crossbar(design) and (args.t_seconds is not None or args.compensation is not None):
+        raise ValueError(f"--t-seconds and --compensation set an analog device's drift; {design.name} is a digital "
+                         f"design (a crossbar design, e.g. hermes-like, takes them)")
     rows = simulate_model(path, design, args.format or "fp16", accuracy=bool(args.accuracy),
-                          t_seconds=0.0 if args.t_seconds is None else args.t_seconds, compensation=args.compensation)
+                          t_seconds=args.t_seconds, compensation=args.compensation)
     cols = [c for c in ("name", "kind", "m", "n", "k", "count", "rows", "cols", "seconds", "energy_j", "bound",
                         "rel_fro_err", "a_operand") if any(c in r for r in rows)]
     print(table(rows, cols))

@@ -140,10 +140,10 @@ class Network:
     def replace(self, **changes) -> "Network":
         return _replace(self, changes)
 
-    def gemms(self) -> list[Gemm]:
-        """The GEMMs the hardware runs, with this network's formats. A Dense chain's GEMMs carry their real
-        operands: each layer's weights and its float64 inputs (`inputs`, then each layer's activations), so
-        that data-dependent costs (a crossbar's pulse and conductance activity) follow the data."""
+    def gemms(self, operands: bool = False) -> list[Gemm]:
+        """The GEMMs the hardware runs, with this network's formats. A Dense chain's GEMMs carry their
+        weights, and with `operands=True` their float64 inputs too (`inputs`, then each layer's float
+        activations: a forward pass), for costs that follow the data (a crossbar's pulse activity)."""
         fmt = {"a_format": self.a_format, "b_format": self.b_fmt, "sparsity": self.sparsity,
                "scaling": self.scaling, "t_seconds": self.t_seconds, "compensation": self.compensation}
         if not self.is_chain:
@@ -154,9 +154,11 @@ class Network:
         out = []
         for i, layer in enumerate(self.layers):
             w = np.asarray(layer.weight, np.float64)
-            out.append(Gemm(batch, w.shape[1], w.shape[0], a=x, b=w, name=f"{self.name}.{i}", **fmt))
-            x = x @ w + np.asarray(layer.bias, np.float64)
-            x = np.maximum(x, 0.0) if layer.activation == "relu" else x
+            out.append(Gemm(batch, w.shape[1], w.shape[0], a=x if operands else None, b=w, name=f"{self.name}.{i}",
+                            **fmt))
+            if operands and i + 1 < len(self.layers):
+                x = x @ w + np.asarray(layer.bias, np.float64)
+                x = np.maximum(x, 0.0) if layer.activation == "relu" else x
         return out
 
     def describe(self) -> dict:

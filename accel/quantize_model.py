@@ -11,6 +11,7 @@ Three ways to compute each layer, from fast to exact:
 
 import copy
 import functools
+import warnings
 
 import numpy as np
 
@@ -196,10 +197,9 @@ def _make_conv():
                     return y
                 return self._high_precision(lambda a, b: self._conv_forward(a, b, None), x, xq, w, y,
                                             None if self.bias is None else self.bias[:, None, None])
-            if isinstance(self.padding, str) or self.padding_mode != "zeros":
-                raise ValueError(f"quantize_model: the exact modes need numeric zero padding on Conv2d, got padding="
-                                 f"{self.padding!r}, padding_mode={self.padding_mode!r} on {self}: give the padding "
-                                 f"as numbers (padding='same' with stride 1 is (kernel - 1) // 2 for odd kernels)")
+            err = _padding_error(str(self), self)
+            if err:  # changed after quantisation, which checked it
+                raise ValueError(err)
             n, _, h, wd = x.shape
             kh, kw = self.kernel_size
             ho = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
@@ -242,61 +242,68 @@ def _group_analog(analog: dict, group: int) -> dict:
     return {**analog, "seed": [*(seed if isinstance(seed, list | tuple) else [int(seed)]), 0, group]}
 
 
-def _check_layers(model, torch) -> None:
-    """ValueError for GEMM layers quantize_model cannot reach, which would silently stay in float: attention
-    and transformer layers (their forward reads the projections' weights directly, and PyTorch's fused fast
-    path skips the submodules' forward under no_grad), subclasses of nn.Linear / nn.Conv2d (their own forward
-    would be replaced) and the other convolutions."""
+def _unreachable(model, torch) -> list[str]:
+    """GEMM layers quantize_model cannot reach, which would stay in float: attention and transformer layers
+    (their forward reads the projections' weights directly, and PyTorch's fused fast path skips the
+    submodules' forward under no_grad), subclasses of nn.Linear / nn.Conv2d (their own forward would be
+    replaced) and the other convolutions. Modules that call F.linear on weights of their own cannot be seen."""
     nn = torch.nn
     fused = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
     other = (nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+    found = []
     for name, mod in model.named_modules():
-        where = f"layer {name!r}" if name else "the model"
+        where = _where(name)
         if isinstance(mod, fused):
-            raise ValueError(f"quantize_model: {where} is a {type(mod).__name__}, whose forward reads its projection "
-                             f"weights directly (and PyTorch's fused path skips its submodules under no_grad), so "
-                             f"it would run in float; write the attention with nn.Linear layers, or price its GEMMs "
-                             f"with accel.simulate_model")
-        if isinstance(mod, nn.Linear | nn.Conv2d) and type(mod) not in (nn.Linear, nn.Conv2d):
-            raise ValueError(f"quantize_model: {where} is a {type(mod).__name__}, a subclass of "
-                             f"{'nn.Linear' if isinstance(mod, nn.Linear) else 'nn.Conv2d'} (or a layer quantised "
-                             f"already): replacing its forward would drop its own; quantize_model swaps plain "
-                             f"nn.Linear and nn.Conv2d layers")
-        if isinstance(mod, other):
-            raise ValueError(f"quantize_model: {where} is a {type(mod).__name__}, which quantize_model does not "
-                             f"swap (it runs nn.Linear and nn.Conv2d in formats or on tiles), so it would stay in "
-                             f"float")
+            found.append(f"{where} is a {type(mod).__name__}, whose forward reads its projection weights directly "
+                         f"(and PyTorch's fused path skips its submodules under no_grad), so it would run in float; "
+                         f"write the attention with nn.Linear layers, or price its GEMMs with accel.simulate_model")
+        elif isinstance(mod, nn.Linear | nn.Conv2d) and type(mod) not in (nn.Linear, nn.Conv2d):
+            base = "nn.Linear" if isinstance(mod, nn.Linear) else "nn.Conv2d"
+            found.append(f"{where} is a {type(mod).__name__}, a subclass of {base} (or a layer quantised already): "
+                         f"replacing its forward would drop its own; quantize_model swaps plain nn.Linear and "
+                         f"nn.Conv2d layers")
+        elif isinstance(mod, other):
+            found.append(f"{where} is a {type(mod).__name__}, which quantize_model does not swap (it runs nn.Linear "
+                         f"and nn.Conv2d in formats or on tiles), so it would stay in float")
+    return found
+
+
+def _where(name: str) -> str:
+    return f"layer {name!r}" if name else "the model"
+
+
+def _padding_error(where: str, mod):
+    """A Conv2d the exact modes cannot run (its im2col needs numeric zero padding), or None."""
+    if isinstance(mod.padding, str):
+        return (f"quantize_model: the exact modes need numeric zero padding on Conv2d; {where} has padding="
+                f"{mod.padding!r}: give it as numbers (padding='same' at stride 1 is (kernel - 1) // 2, odd kernels)")
+    if mod.padding_mode != "zeros":
+        return (f"quantize_model: the exact modes need zero padding on Conv2d; {where} has padding_mode="
+                f"{mod.padding_mode!r}: use padding_mode='zeros'")
+    return None
 
 
 def _check_fits(model, torch, tile) -> None:
-    """ValueError when the swapped layers' weights need more tiles than `tile.cores` (weights stay resident,
-    as simulate and simulate_model require)."""
-    from .analog.cost import check_fits
-    need = []
+    """ValueError when the swapped layers' weights need more tiles than the macro `tile` has cores (weights
+    stay resident, as simulate and simulate_model require)."""
+    from .analog.cost import check_resident
+    mats = []
     for name, mod in model.named_modules():
         if type(mod) is torch.nn.Linear:
-            k, n, count = mod.in_features, mod.out_features, 1
+            mats.append((name or "model", 1, mod.in_features, mod.out_features))
         elif type(mod) is torch.nn.Conv2d:
             k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
-            n, count = mod.out_channels // mod.groups, mod.groups
-        else:
-            continue
-        try:
-            k_tiles, n_tiles = check_fits(tile, k, n)
-        except ValueError as err:
-            raise ValueError(f"quantize_model: layer {name or 'the model'}: {err}") from None
-        need.append((name, count * k_tiles * n_tiles))
-    total = sum(t for _, t in need)
-    if total > tile.cores:
-        parts = ", ".join(f"{name} {t}" for name, t in need[:6]) + (", ..." if len(need) > 6 else "")
-        raise ValueError(f"quantize_model: the model needs {total} tiles of {tile.weight_rows()} x "
-                         f"{tile.weight_cols()} weights ({parts}), but analog['tile'] has {tile.cores} cores: a "
-                         f"crossbar holds every weight resident, as accel.simulate_model checks; raise tile.cores "
-                         f"for an accuracy study of a larger model")
+            mats.append((name or "model", mod.groups, k, mod.out_channels // mod.groups))
+    try:
+        check_resident(tile, mats, "analog['tile']")
+    except ValueError as err:
+        raise ValueError(f"quantize_model: {str(err).replace('the design has', 'the tile has')}; raise "
+                         f"analog['tile'].cores for an accuracy study of a larger model") from None
 
 
 def quantize_model(model, weights: str | None = None, activations: str | None = None, accumulator: str | None = None,
-                   analog: AnalogSpec | None = None, backward: str = "identity", inplace: bool = False):
+                   analog: AnalogSpec | None = None, backward: str = "identity", inplace: bool = False,
+                   strict: bool = True):
     """`model` (a torch.nn.Module) with every nn.Linear and nn.Conv2d replaced by a layer that rounds its
     weights to `weights` and its inputs to `activations` (scalar or block format names; None: keep), and
     computes the GEMM by fake-quant (default; `backward`: "identity", "clipped" or "high_precision", as
@@ -304,22 +311,29 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
     preset, e.g. "nv_hopper_fp8"), or on analog crossbar tiles (`analog`: {"tile": Crossbar,
     "t_seconds": ..., "compensation": ..., "seed": ...}; each layer on devices of its own: the first
     seeded `seed`, layer i [seed, i]). Returns a copy unless inplace=True; the layers' settings are in
-    `layer.lowbit`."""
+    `layer.lowbit`. GEMM layers it cannot reach (attention and transformer layers, subclasses of nn.Linear or
+    nn.Conv2d, other convolutions) raise ValueError; `strict=False` warns and leaves them in float. With a
+    component macro (a preset's unit) as analog["tile"], the swapped layers must fit its cores at once."""
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"quantize_model: model must be a torch.nn.Module, got {type(model).__name__}")
     _check(weights, activations, accumulator, analog, backward)
     if not isinstance(inplace, bool):
         raise TypeError(f"quantize_model: inplace must be a bool, got {inplace!r}")
-    _check_layers(model, torch)
+    if not isinstance(strict, bool):
+        raise TypeError(f"quantize_model: strict must be a bool, got {strict!r}")
+    for problem in _unreachable(model, torch):
+        if strict:
+            raise ValueError(f"quantize_model: {problem} (strict=False: warn and leave it in float)")
+        warnings.warn(f"quantize_model: {problem}; left in float (strict=False)", stacklevel=2)
     if accumulator is not None or analog is not None:  # the exact modes run a conv's im2col GEMM
         for name, mod in model.named_modules():
-            if type(mod) is torch.nn.Conv2d and (isinstance(mod.padding, str) or mod.padding_mode != "zeros"):
-                raise ValueError(f"quantize_model: the exact modes need numeric zero padding on Conv2d; layer "
-                                 f"{name!r} has padding={mod.padding!r}, padding_mode={mod.padding_mode!r}: give the "
-                                 f"padding as numbers (padding='same' at stride 1 is (kernel - 1) // 2, odd kernels)")
-    if analog is not None and "tile" in analog:  # a given macro: its cores (the default tile prices no chip)
-        _check_fits(model, torch, analog["tile"])
+            err = _padding_error(_where(name), mod) if type(mod) is torch.nn.Conv2d else None
+            if err:
+                raise ValueError(err)
+    tile = None if analog is None else analog.get("tile")
+    if tile is not None and tile.periphery != "walden":  # a component macro is a chip: its cores hold the model
+        _check_fits(model, torch, tile)
     model = model if inplace else copy.deepcopy(model)
     kinds = ((torch.nn.Linear, _make_linear()), (torch.nn.Conv2d, _make_conv()))
     swapped = 0

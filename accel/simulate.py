@@ -145,29 +145,20 @@ def _check_crossbar_workload(design: Design, gemms: list) -> None:
     matrices and each layer on tiles of its own; reprogramming is not modelled) and reads them all on
     every MVM: no sparse mode, and its numerics do not prune, so a sparse workload would be timed and
     measured as a dense one."""
-    from .analog.cost import check_fits
-    xbar = design.unit
-    need = []
+    from .analog.cost import check_resident
     for g in gemms:
         if g.sparsity is not None:
             raise ValueError(f"{design.name} is a crossbar: every weight sits in its cells and is read on every MVM "
                              f"(no sparse mode, no pruning), so workload sparsity {g.sparsity!r} would be ignored; "
                              f"use sparsity None")
-        k_tiles, n_tiles = check_fits(xbar, g.k, g.n)  # one matrix alone: its own message
-        need.append((g.name, g.count * k_tiles * n_tiles))
-    total = sum(t for _, t in need)
-    if total > xbar.cores:
-        parts = ", ".join(f"{name} {t}" for name, t in need[:6]) + (", ..." if len(need) > 6 else "")
-        raise ValueError(f"the workload needs {total} tiles of {xbar.weight_rows()} x {xbar.weight_cols()} weights "
-                         f"({parts}: each GEMM's count matrices and each layer on tiles of its own), but "
-                         f"{design.name} has {xbar.cores} cores: a crossbar holds every weight resident "
-                         f"(reprogramming between GEMMs is not modelled)")
+    check_resident(design.unit, [(g.name, g.count, g.k, g.n) for g in gemms], design.name)
 
 
 def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     from .analog import run
     xbar = design.unit
-    gemms = workload.gemms()
+    # a Dense chain's own inputs and activations set the pulse activity (a forward pass only this path needs)
+    gemms = workload.gemms(operands=True) if isinstance(workload, Network) else workload.gemms()
     _check_crossbar_workload(design, gemms)
     seconds, energy_pj, counts = 0.0, {}, {}
     for g in gemms:

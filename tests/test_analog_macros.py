@@ -1155,8 +1155,9 @@ def test_a_dense_chain_is_priced_on_its_own_data():
     h = np.maximum(x @ l1.weight + l1.bias, 0.0)
     same = accel.Network("same", (accel.Gemm(500, 64, 64, a=x, b=l1.weight, name="l0"),
                                   accel.Gemm(500, 10, 64, a=h, b=l2.weight, name="l1")))
-    g = net.gemms()
+    g = net.gemms(operands=True)
     assert np.array_equal(g[0].a, x) and np.allclose(g[1].a, h)
+    assert all(gi.a is None for gi in net.gemms())  # only the crossbar path needs the forward pass
     for name in ("neurram-like", "hermes-like"):
         d = accel.get_design(name)
         assert accel.simulate(d, net, accuracy=False).energy_j == pytest.approx(

@@ -52,6 +52,8 @@ def test_model_with_accuracy_reports_each_gemm_error(tmp_path, topo, capsys):
     (["h100-like", "--model", "{topo}", "--format", "nvfp4"], "h100-tc has no 'e2m1' rate"),
     (["a100-like", "--model", "{topo}", "--a-format", "fp16"], "--a-format applies to --gemm/--network"),
     (["a100-like", "--model", "{topo}", "--accuracy", "--no-accuracy"], "contradict"),
+    (["a100-like", "--model", "{topo}", "--t-seconds", "60"], "a100-like is a digital design"),
+    (["hermes-like", "--model", "{topo}", "--format", "int4"], "hermes-like is a crossbar, whose converters"),
     (["a100-like", "--gemm", 8, 8, 8, "--format", "fp16"], "--format applies to --model"),
     (["a100-like", "--gemm", 8, 8, 8, "--accuracy"], "--accuracy applies to --model"),
 ])
@@ -63,3 +65,22 @@ def test_model_bad_input(tmp_path, topo, capsys, args, msg):
             "--plot", tmp_path / "o.png"] if "--model" in args else ["simulate", *args]
     code, _, err = cli(argv, capsys)
     assert code == 2 and msg in err
+
+
+def test_model_on_a_crossbar_takes_its_drift(tmp_path, capsys):
+    # a crossbar model's GEMMs drift as --t-seconds and --compensation say, as simulate_model's arguments do
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    m = torch.nn.Sequential(torch.nn.Linear(32, 48), torch.nn.ReLU(), torch.nn.Linear(48, 8)).eval()
+    path = tmp_path / "mlp.onnx"
+    torch.onnx.export(m, (torch.randn(16, 32),), str(path), dynamo=False, input_names=["x"])
+    out = {}
+    for name, extra in (("t0", []), ("day", ["--t-seconds", "86400", "--compensation", "global"])):
+        code, _, _ = cli(["simulate", "hermes-like", "--model", path, "--accuracy", *extra,
+                          "--out", tmp_path / f"{name}.jsonl", "--plot", tmp_path / f"{name}.png"], capsys)
+        assert code == 0
+        out[name] = [json.loads(line) for line in (tmp_path / f"{name}.jsonl").read_text().splitlines()]
+    ref = simulate_model(str(path), "hermes-like", accuracy=True, t_seconds=86400.0, compensation="global")
+    assert [r["rel_fro_err"] for r in out["day"]] == [r["rel_fro_err"] for r in ref]
+    assert [r["rel_fro_err"] for r in out["day"]] != [r["rel_fro_err"] for r in out["t0"]]
+    assert all(r["a_operand"] == "drawn" for r in out["day"])  # an ONNX file carries no activations

@@ -200,6 +200,8 @@ def test_onnx_dynamic_shape_needs_input_shapes(tmp_path):
         accel.from_onnx(tmp_path / "dyn.onnx")
     layer = accel.from_onnx(tmp_path / "dyn.onnx", input_shapes={"x": (3, 1, 8, 8)})
     assert _shapes(layer)[0] == ("gemm", 3 * 64, 8, 9, 1)
+    with pytest.raises(ValueError, match=r"simulate_model takes the imported Layer: simulate_model\(accel.from_onnx"):
+        accel.simulate_model(str(tmp_path / "dyn.onnx"), "h100-like")
 
 
 def test_onnx_unsupported_ops(tmp_path):
@@ -385,5 +387,14 @@ def test_probe_byom28_batched_activations_are_kept_and_named():
     assert day[0]["rel_fro_err"] > fixed[0]["rel_fro_err"] and day[0]["rel_fro_err"] > rows[0]["rel_fro_err"]
     with pytest.raises(ValueError, match="h100-like is a digital design"):
         accel.simulate_model(m, "h100-like", example_inputs=(x,), t_seconds=1.0)
+    digital = accel.simulate_model(m, "h100-like", accuracy=True, example_inputs=(x,))
+    assert [r.get("a_operand") for r in digital if r["kind"] == "gemm"] == ["real"]
+    # a GEMM's own drift is kept unless simulate_model sets one, and a different one of its own raises
+    own = accel.Layer("l", (g.replace(t_seconds=86400.0, compensation="global"),))
+    kept = accel.simulate_model(own, "hermes-like", accuracy=True)
+    assert kept[0]["rel_fro_err"] == accel.simulate_model(own, "hermes-like", accuracy=True, t_seconds=86400.0,
+                                                          compensation="global")[0]["rel_fro_err"]
+    with pytest.raises(ValueError, match=r"has its own t_seconds 86400.0, not simulate_model's 3600.0"):
+        accel.simulate_model(own, "hermes-like", t_seconds=3600.0)
     with pytest.raises(ValueError, match="simulate_model: Gemm.compensation must be None"):
         accel.simulate_model(m, "hermes-like", example_inputs=(x,), compensation="Global")

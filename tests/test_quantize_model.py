@@ -182,17 +182,27 @@ def test_probe_byom28_layers_it_cannot_reach_are_refused():
         for kw in ({"weights": "int4"}, {"analog": {"seed": 0}}):
             with pytest.raises(ValueError, match=match):
                 quantize_model(model, **kw)
+    # strict=False: warned, left in float, the rest swapped
+    with pytest.warns(UserWarning, match=r"layer '0' is a Conv1d.*left in float \(strict=False\)"):
+        q = quantize_model(cases[3][0], weights="int4", strict=False)
+    assert type(q[0]) is nn.Conv1d and type(q[2]).__name__ == "QuantLinear"
 
 
 def test_probe_byom28_analog_settings_and_fit_checked_up_front():
     nn = torch.nn
     hermes = accel.get_design("hermes-like").unit
-    with pytest.raises(ValueError, match=r"needs 256 tiles of 256 x 256; the design has 64"):
+    with pytest.raises(ValueError, match=r"needs 256 tiles of 256 x 256; the tile has 64 .*raise analog\['tile'\]"):
         quantize_model(nn.Linear(4096, 4096), analog={"tile": hermes})
     two = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 16))
-    with pytest.raises(ValueError, match=r"the model needs 2 tiles .* but analog\['tile'\] has 1 cores"):
-        quantize_model(two, analog={"tile": accel.get_design("sinangil-sram-like").unit})
-    quantize_model(nn.Linear(4096, 4096), analog={"seed": 0})  # the default tile prices no chip: no limit
+    sinangil = accel.get_design("sinangil-sram-like").unit
+    with pytest.raises(ValueError, match=r"needs 2 tiles .*\(0 1, 2 1: .* but analog\['tile'\] has 1 cores"):
+        quantize_model(two, analog={"tile": sinangil})
+    # a grouped conv's groups each hold their own matrix: 2 tiles on a one-core macro
+    with pytest.raises(ValueError, match=r"needs 2 tiles .*\(model 2:"):
+        quantize_model(nn.Conv2d(4, 4, 1, groups=2), analog={"tile": sinangil})
+    # a generic tile (the 'walden' cost, given or not) prices no chip: no limit
+    quantize_model(nn.Linear(4096, 4096), analog={"seed": 0})
+    quantize_model(nn.Linear(4096, 4096), analog={"tile": accel.Crossbar()})
     wang = accel.get_design("wang-c2c-like").unit
     for analog, match in [({"tile": wang, "t_seconds": 86400.0}, "does not drift: t_seconds must be 0"),
                           ({"tile": wang, "compensation": "global"}, "does not drift: compensation must be None"),
@@ -232,6 +242,9 @@ def test_probe_byom28_exact_modes_refuse_a_backward_and_groups_draw_their_own_de
 
 def test_probe_byom28_same_padding_is_named_at_quantisation():
     model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding="same"))
-    with pytest.raises(ValueError, match=r"layer '0' has padding='same'.*give the padding as numbers"):
+    with pytest.raises(ValueError, match=r"layer '0' has padding='same': give it as numbers"):
         quantize_model(model, analog={"seed": 0})
+    with pytest.raises(ValueError, match=r"layer '0' has padding_mode='reflect': use padding_mode='zeros'"):
+        quantize_model(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect")),
+                       analog={"seed": 0})
     quantize_model(model, weights="int8", activations="int8")  # fake-quant runs torch's own conv: fine

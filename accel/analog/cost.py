@@ -77,6 +77,23 @@ def check_fits(xbar: Crossbar, k: int, n: int) -> tuple[int, int]:
     return k_tiles, n_tiles
 
 
+def check_resident(xbar: Crossbar, mats, owner: str) -> None:
+    """ValueError unless every weight matrix of `mats` [(name, count, k, n)] fits the crossbar at once, each of
+    a GEMM's `count` matrices and each layer on tiles of its own (weights stay resident: reprogramming is not
+    modelled); `owner` names what holds the cores ("design 'hermes-like'")."""
+    need = []
+    for name, count, k, n in mats:
+        k_tiles, n_tiles = check_fits(xbar, k, n)  # one matrix alone: its own message
+        need.append((name, count * k_tiles * n_tiles))
+    total = sum(t for _, t in need)
+    if total > xbar.cores:
+        parts = ", ".join(f"{name} {t}" for name, t in need[:6]) + (", ..." if len(need) > 6 else "")
+        raise ValueError(f"the workload needs {total} tiles of {xbar.weight_rows()} x {xbar.weight_cols()} weights "
+                         f"({parts}: each GEMM's count matrices and each layer on tiles of its own), but {owner} has "
+                         f"{xbar.cores} cores: a crossbar holds every weight resident (reprogramming between GEMMs is "
+                         f"not modelled)")
+
+
 def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1,
                   reference_reads: bool = False) -> dict:
     """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix (`count`

@@ -39,15 +39,16 @@ def load_model(path_or_model, example_inputs=None, format: str = "fp16", act_for
 
 
 def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool = False, example_inputs=None,
-                   act_format: str | None = None, strict: bool = True, t_seconds: float = 0.0,
+                   act_format: str | None = None, strict: bool = True, t_seconds: float | None = None,
                    compensation: str | None = None) -> list[dict]:
     """One row per op of the model: name, kind, shape, seconds, bound, energy_j and, with accuracy=True, the
     GEMM's rel_fro_err on the design's accumulator (real weights and example activations where the
     importer kept them, else seeded operands: a GEMM row's "a_operand" says which, "real" or "drawn"; an
     ONNX file carries no activations). `design`: a Design or a preset name; `format`: the GEMM operands'
     format (scalar or block); `act_format`: element-wise ops' (default: `format` when it has 16 bits or more,
-    else fp16). On a crossbar design, `t_seconds` (time since programming) and `compensation` (None,
-    "global", "column") set every GEMM's drift, as a Gemm's own fields do; a digital design refuses them."""
+    else fp16). On a crossbar design, `t_seconds` (time since programming) and `compensation` ("global",
+    "column") set every GEMM's drift (None: each GEMM keeps its own; a GEMM whose own differs raises); a
+    digital design refuses them."""
     from ..accuracy import gemm_accuracy
     from ..presets import get_design
     from ..simulate import simulate
@@ -66,17 +67,14 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
     from ..analog import Crossbar
     rows = []
     crossbar = isinstance(design.unit, Crossbar)
-    if not crossbar and (t_seconds != 0 or compensation is not None):
+    if not crossbar and (t_seconds is not None or compensation is not None):
         raise ValueError(f"simulate_model: t_seconds and compensation set an analog device's drift; {design.name} "
                          f"is a digital design (a crossbar design, e.g. 'hermes-like', takes them)")
     if crossbar:  # analog tiles run the GEMMs; the digital periphery is not modelled
         from ..simulate import _check_crossbar_workload
         _check_crossbar_workload(design, list(layer.gemms()))  # the whole model resident at once, as a Network
         for g in layer.gemms():
-            try:  # named as passed here; each Gemm checks its own
-                g = g.replace(t_seconds=t_seconds, compensation=compensation)
-            except (TypeError, ValueError) as err:
-                raise type(err)(f"simulate_model: {err}") from None
+            g = _with_drift(g, t_seconds, compensation)
             r = simulate(design, g, accuracy)
             row = {"name": g.name, "kind": "gemm", "m": g.m, "n": g.n, "k": g.k, "count": g.count,
                    "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j,
@@ -97,6 +95,21 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
     for row in rows:  # a crossbar's converters and cells set the numbers: no operand format
         row.update(design=design.name, format=None if crossbar else format, model=layer.name)
     return rows
+
+
+def _with_drift(g: Gemm, t_seconds, compensation) -> Gemm:
+    """`g` at simulate_model's t_seconds and compensation where given (None: its own); a GEMM whose own
+    value is set and differs raises rather than be overwritten."""
+    for f, mine, unset in (("t_seconds", t_seconds, 0.0), ("compensation", compensation, None)):
+        own = getattr(g, f)
+        if mine is not None and own != unset and own != mine:
+            raise ValueError(f"simulate_model: GEMM {g.name!r} has its own {f} {own!r}, not simulate_model's "
+                             f"{mine!r}; leave simulate_model's {f} out (None: each GEMM keeps its own)")
+    try:  # named as passed here; the Gemm checks each value
+        return g.replace(**{f: v for f, v in (("t_seconds", t_seconds), ("compensation", compensation))
+                            if v is not None})
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"simulate_model: {err}") from None
 
 
 def write_jsonl(rows: list[dict], path) -> None:

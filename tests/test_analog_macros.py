@@ -1128,7 +1128,7 @@ def test_probe_s28_laws():
     assert n.unit.v_read == 0.2 and "v_read" in n.unit.unused_fields()
     assert "v_read = 0.2" in n.to_toml()
     old = n.to_toml().replace("v_read = 0.2", "v_read = 0.5")
-    with pytest.raises(ValueError, match=r"v_read 0.5 is not used here.*written before 2026-11-30.*drop that line"):
+    with pytest.raises(ValueError, match=r"v_read 0.5 is not used here.*before .*47a3557 holds v_read = 0.5: drop"):
         accel.Design.from_toml(old)
     # the memo is read-only and is neither pickled nor copied with the tile
     import copy

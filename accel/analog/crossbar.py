@@ -157,8 +157,8 @@ class Crossbar:
             elif p.pulse_s == 0:
                 _check_unused(self, _UNPULSED_UNUSED, f"periphery {p.name!r} prices its cells inside its calibrated "
                                                       f"drivers (pulse_s 0), so the read voltage sets no energy (a "
-                                                      f"design file written before 2026-11-30 from neurram-like "
-                                                      f"holds v_read = 0.5: drop that line)")
+                                                      f"design file saved from neurram-like before 2026-11-30's "
+                                                      f"commit 47a3557 holds v_read = 0.5: drop that line)")
         # one ADC serves adc_share conversions of a slice in series: past the conversions the array has, the
         # extra share would only lengthen the time (an ADC with nothing left to convert)
         walden = self.periphery == "walden"

@@ -129,10 +129,10 @@ class _QuantMixin:
         return self.lowbit["accumulator"] is not None or self.lowbit["analog"] is not None
 
     def _exact_gemm(self, a, b, group: int | None = None):
-        """`group`: a grouped conv's group i, whose tiles are devices of their own (_group_analog)."""
+        """`group`: a grouped conv's group i, whose tiles are devices of their own (_own_devices)."""
         torch = _torch()
         q = self.lowbit
-        analog = q["analog"] if group is None or q["analog"] is None else _group_analog(q["analog"], group)
+        analog = q["analog"] if not group or q["analog"] is None else _own_devices(q["analog"], 0, group)
         d = _gemm(a.detach().double().cpu().numpy(), b.detach().double().cpu().numpy(), q["weights"],
                   q["activations"], q["accumulator"], analog)
         out = torch.from_numpy(d).to(a.device)
@@ -219,27 +219,18 @@ def _make_conv():
 
 def _layer_analog(analog, i: int):
     """Layer i's analog settings: its own devices, seeded `seed` (layer 0) or [seed, i] ([*seed, i] for a
-    sequence), so that layers of one tile shape do not draw the same programming and read noise; a numpy
-    Generator is shared, each layer drawing on from where the last one stopped."""
-    if analog is None:
-        return None
-    if i == 0:
-        return dict(analog)  # a copy: a later change to the caller's dict reaches no layer
-    import numpy as np
+    sequence), so that layers of one tile shape do not draw the same programming and read noise."""
+    return None if analog is None else _own_devices(analog, *((i,) if i else ()))
+
+
+def _own_devices(analog: dict, *tail: int) -> dict:
+    """A copy of `analog` (a later change to the caller's dict reaches no layer) whose seed is extended by
+    `tail`: devices of their own (a layer: [seed, i]; a grouped conv's group g > 0: [*layer seed, 0, g], the 0
+    keeping groups apart from layers). A numpy Generator is shared, each user drawing on from the last."""
     seed = analog.get("seed", 0)
-    if isinstance(seed, np.random.Generator):
+    if not tail or isinstance(seed, np.random.Generator):
         return dict(analog)
-    return {**analog, "seed": [*seed, i] if isinstance(seed, list | tuple) else [int(seed), i]}
-
-
-def _group_analog(analog: dict, group: int) -> dict:
-    """A grouped conv's group `group`: devices of its own, seeded [*layer seed, 0, group] (the 0 keeps them
-    apart from the layers' [seed, i]; group 0 keeps the layer's seed); a Generator is shared, drawing on."""
-    import numpy as np
-    seed = analog.get("seed", 0)
-    if group == 0 or isinstance(seed, np.random.Generator):
-        return analog
-    return {**analog, "seed": [*(seed if isinstance(seed, list | tuple) else [int(seed)]), 0, group]}
+    return {**analog, "seed": [*(seed if isinstance(seed, list | tuple) else [int(seed)]), *tail]}
 
 
 def _unreachable(model, torch) -> list[str]:

@@ -143,8 +143,7 @@ def simulate_layer(design, layer: Layer, accuracy: bool = True, max_rows: int = 
     if not isinstance(design.unit, TensorCore | SystolicArray):
         raise ValueError(f"design {design.name!r} has a {type(design.unit).__name__} unit: a Layer (a transformer "
                          f"layer or an imported model) needs a digital unit (TensorCore, SparseTensorCore or "
-                         f"SystolicArray); "
-                         f"on a crossbar, accel.simulate_model(layer, design) runs its GEMMs")
+                         f"SystolicArray); on a crossbar, accel.simulate_model(layer, design) runs its GEMMs")
     per_op, counts, energy = [], {}, {}
     seconds = comp = 0.0
     ideal = 0.0

@@ -72,17 +72,16 @@ def _fractions(g, xbar: Crossbar) -> tuple[float, float]:
     Gemm's `dist` and `seed` are a function of (dist, seed, m, k, n) and the tile shape that places the
     sample window, and the fractions of that and the tile's `dac_range`: those are memoised, so a sweep
     over macro settings draws each workload once. Real operands (Gemm.a, Gemm.b) are read every time."""
-    if g.a is not None or g.b is not None:
-        a, b = _operands(g, max_rows=64, xbar=xbar)
-        return mean_abs_fractions(b, a, xbar)
-    key = (g.dist, g.seed, g.m, g.k, g.n, xbar.weight_rows(), xbar.weight_cols(), xbar.dac_range)
-    out = _FRACTIONS.get(key)
+    drawn = g.a is None and g.b is None
+    key = (g.dist, g.seed, g.m, g.k, g.n, xbar.weight_rows(), xbar.weight_cols(), xbar.dac_range) if drawn else None
+    out = _FRACTIONS.get(key) if drawn else None
     if out is None:
         a, b = _operands(g, max_rows=64, xbar=xbar)
         out = mean_abs_fractions(b, a, xbar)
-        if len(_FRACTIONS) >= _FRACTIONS_MAX:
-            _FRACTIONS.clear()
-        _FRACTIONS[key] = out
+        if drawn:
+            if len(_FRACTIONS) >= _FRACTIONS_MAX:
+                _FRACTIONS.clear()
+            _FRACTIONS[key] = out
     return out
 
 

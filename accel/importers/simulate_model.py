@@ -77,8 +77,7 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
             g = _with_drift(g, t_seconds, compensation)
             r = simulate(design, g, accuracy)
             row = {"name": g.name, "kind": "gemm", "m": g.m, "n": g.n, "k": g.k, "count": g.count,
-                   "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j,
-                   "a_operand": "real" if g.a is not None else "drawn"}
+                   "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j, "a_operand": _a_operand(g)}
             if accuracy:
                 row["rel_fro_err"] = r.accuracy["rel_fro_err"]
             rows.append(row)
@@ -87,7 +86,7 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
         for op, entry in zip(layer.ops, r.per_op):
             row = dict(entry)
             if isinstance(op, Gemm):
-                row["a_operand"] = "real" if op.a is not None else "drawn"
+                row["a_operand"] = _a_operand(op)
             if accuracy and isinstance(op, Gemm):
                 # K not a multiple of a grouped accumulator's step (a 3x3 conv's 9): zero-padded, as hardware does
                 row["rel_fro_err"] = gemm_accuracy(op, design.unit.accumulator_for(op.a_format))["rel_fro_err"]
@@ -95,6 +94,11 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
     for row in rows:  # a crossbar's converters and cells set the numbers: no operand format
         row.update(design=design.name, format=None if crossbar else format, model=layer.name)
     return rows
+
+
+def _a_operand(g: Gemm) -> str:
+    """Whether the GEMM's activations are the ones the importer kept ("real") or seeded draws ("drawn")."""
+    return "real" if g.a is not None else "drawn"
 
 
 def _with_drift(g: Gemm, t_seconds, compensation) -> Gemm:

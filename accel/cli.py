@@ -253,6 +253,12 @@ def _cmd_simulate(args) -> int:
     workload = _workload(spec, "simulate")
     try:
         r = accel.simulate(design, workload, accuracy=not args.no_accuracy)
+    except ValueError as err:  # a device that cannot be read then (SRAM, an RRAM time it has no fit for)
+        flags = [f"--{k.replace('_', '-')}" for k in ("t_seconds", "compensation")
+                 if getattr(args, k) is not None and k in str(err)]
+        if flags:
+            raise ValueError(f"{', '.join(flags)}: {err}") from None
+        raise
     except MemoryError:
         advice = ("timing and energy alone need no operands: rerun with --no-accuracy" if not args.no_accuracy
                   else "try a smaller workload")
@@ -282,7 +288,10 @@ def _with_accumulator(design, name: str | None):
         raise ValueError(f"--accumulator: unknown accumulator {name!r}{hint}; valid: "
                          f"{', '.join(nx.accumulator_names())}")
     import dataclasses
-    return design.replace(unit=dataclasses.replace(design.unit, accumulator=name))
+    try:
+        return design.replace(unit=dataclasses.replace(design.unit, accumulator=name))
+    except (ValueError, TypeError) as err:  # a unit that sums fewer presets (a crossbar's digital adders)
+        raise type(err)(f"--accumulator: {err}") from None
 
 
 def _simulate_model(args) -> int:
@@ -456,11 +465,15 @@ def _is_crossbar(design) -> bool:
 
 def _describe(w, crossbar: bool = False) -> str:
     """A workload in a few words: "gemm 16x16x16 int8", "digits-mlp int8"; on a crossbar, whose converters
-    and cells set the numbers, no operand format ("-")."""
+    and cells set the numbers, no operand format ("-"), and its time since programming and drift
+    compensation where set ("gemm 8x128x128 - t=86400 s global")."""
     d = w.describe()
     shape = f" {d['m']}x{d['n']}x{d['k']}" if "m" in d else ""
     fmt = "-" if crossbar else d.get("a_format", "")
-    return f"{d.get('workload', type(w).__name__)}{shape} {fmt}".strip()
+    # an analog workload read some time after programming says when, and with which compensation
+    drift = f" t={d['t_seconds']:g} s" if d.get("t_seconds") else ""
+    drift += f" {d['compensation']}" if d.get("compensation") else ""
+    return f"{d.get('workload', type(w).__name__)}{shape} {fmt}{drift}".strip()
 
 
 def _dry_run(doc: dict, grid_file: str, workloads: list, design) -> int:
@@ -505,7 +518,9 @@ def _cmd_sweep(args) -> int:
     if args.csv:
         accel.write_csv(rows, args.csv)
     keys = grid_keys(doc.get("grid", {}))
-    _finish_sweep(rows, args.plots, keys + _DEFAULT_COLUMNS, keys)
+    # workloads that differ only in their drift (t_seconds, compensation) are told apart by those columns
+    drift = [c for c in ("t_seconds", "compensation") if len({str(r.get(c)) for r in rows if "error" not in r}) > 1]
+    _finish_sweep(rows, args.plots, keys + _DEFAULT_COLUMNS + drift, keys)
     failed = [r for r in rows if "error" in r]
     if failed and (len(failed) == len(rows) or args.strict):
         what = "all" if len(failed) == len(rows) else f"{len(failed)} of"
@@ -847,6 +862,12 @@ def _run(args) -> int:
         warnings.showwarning = show
         try:
             return args.func(args)
+        except BrokenPipeError:  # the reader stopped early (lowbit show NAME | head): nothing of ours failed
+            # later writes (the interpreter's flush at exit) go nowhere instead of raising again; 141 = 128 +
+            # SIGPIPE, the status a shell gives a writer whose reader closed the pipe
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 141
         except MemoryError as err:
             print(f"lowbit {args.command}: {str(err) or 'out of memory; try a smaller problem'}", file=sys.stderr)
             return 2

@@ -154,6 +154,14 @@ def _check_crossbar_workload(design: Design, gemms: list) -> None:
     check_resident(design.unit, [(g.name, g.count, g.k, g.n) for g in gemms], design.name)
 
 
+def described_on(design: Design, workload) -> dict:
+    """workload.describe() as a report on `design` shows it: a crossbar's converters quantise (unit.dac_bits,
+    adc_bits), so the workload's operand formats did not apply there and show as None."""
+    from .analog import Crossbar
+    d = workload.describe()
+    return {**d, "a_format": None, "b_format": None} if isinstance(design.unit, Crossbar) else d
+
+
 def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     from .analog import run
     xbar = design.unit
@@ -180,9 +188,7 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     if xbar.periphery != "walden":  # component macros carry an area model; the Walden cost has none
         from .analog.macros import macro_area_mm2
         area = macro_area_mm2(xbar)
-    # a crossbar's converters quantise (unit.dac_bits, adc_bits): the workload's formats did not apply
-    described = {**workload.describe(), "a_format": None, "b_format": None}
-    return Report(design=design.name, workload=described, cycles=seconds * design.clock_hz,
+    return Report(design=design.name, workload=described_on(design, workload), cycles=seconds * design.clock_hz,
                   seconds=seconds, compute_cycles=int(round(seconds * design.clock_hz)), energy_j=energy,
                   energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
                   ops_per_j=ops / energy if energy else math.inf, bound="compute",

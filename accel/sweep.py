@@ -291,9 +291,22 @@ def run_points(design: Design, workloads: list, points: list, accuracy: bool, ca
             d, w = apply_point(design, workloads[wi], params)
             row.update(simulate(d, w, accuracy=accuracy, accuracy_cache=cache).to_dict())
         except (ValueError, TypeError) as err:  # invalid points are results; anything else stops the sweep
+            row.update(_failed_point(design, workloads[wi], params))
             row["error"] = str(err)
         rows.append(row)
     return rows
+
+
+def _failed_point(design: Design, workload, params: dict) -> dict:
+    """What a failed point's row can still say of its design and workload (a table then shows which one
+    failed): the design's name, and the workload's description where the point changed none of it (else
+    its kind alone: a changed field may be what failed)."""
+    from .simulate import described_on
+    out = {"design": params.get("design.name", design.name)}
+    desc = described_on(design, workload)
+    if any(k.startswith("workload.") for k in params):
+        return {**out, "workload": desc.get("workload", type(workload).__name__)}
+    return {**out, **desc}
 
 
 # -- the JSONL log ------------------------------------------------------------------------------------

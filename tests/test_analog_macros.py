@@ -256,6 +256,8 @@ BAD = [
     ("grid-act", lambda: mvm_cost_grid(_tiny(), [0.5, 1.5], 0.5), ValueError, r"x_act must be in \[0, 1\]"),
     ("grid-shapes", lambda: mvm_cost_grid(_tiny(), 0.5, 0.5, adc_bits=[[4, 5], [6, 7]], dac_bits=[2, 3, 4]),
      ValueError, r"mvm_cost_grid's settings must broadcast to one shape.*'dac_bits': \(3,\)"),
+    ("report-times-empty", lambda: accel.macro_report(_SN, times=[]), ValueError,
+     r"macro_report.times is empty: give the seconds after programming"),
     ("report-times-str", lambda: accel.macro_report(_SN, times="1h"), TypeError,
      r"macro_report.times must be a number or a list of numbers of seconds"),
     ("report-times-nan", lambda: accel.macro_report(_SN, times=[float("nan")]), ValueError,

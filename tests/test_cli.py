@@ -150,3 +150,52 @@ def test_simulate_names_its_accumulator_and_area(capsys):
     assert main(["simulate", "h100-like", "--gemm", "64", "64", "128", "--a-format", "e4m3", "--no-accuracy",
                  "--accumulator", "fp32"]) == 0
     assert re.search(r"^accumulator\s+fp32$", capsys.readouterr().out, re.M)
+
+
+def test_python_dash_m_accel_and_a_closed_pipe():
+    # `python -m accel` is the lowbit command line; a reader that stops early (| head) is no error of ours:
+    # nothing on stderr, the status a shell gives a writer whose reader closed the pipe (128 + SIGPIPE)
+    r = subprocess.run(f"{sys.executable} -m accel show hermes-like | true", shell=True, capture_output=True,
+                       text=True, cwd=ROOT)
+    assert r.returncode == 0 and r.stderr == ""
+    r = subprocess.run(["bash", "-c", f"{sys.executable} -m accel show hermes-like | true; "
+                                      "echo ${PIPESTATUS[0]}"], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.split() == ["141"] and r.stderr == ""
+    r = subprocess.run([sys.executable, "-m", "accel", "show", "hermes-like"], capture_output=True, text=True,
+                       cwd=ROOT, check=True)
+    assert r.stdout.startswith("hermes-like: Crossbar (macro 'hermes')")
+
+
+def test_simulate_errors_name_the_flag(capsys):
+    # a device or unit that refuses a flag's value says which flag, not only the field behind it
+    assert main(["simulate", "jia-sram-like", "--gemm", "4", "256", "256", "--t-seconds", "3600"]) == 2
+    assert "lowbit simulate: --t-seconds: an SRAM device holds digital bits" in capsys.readouterr().err
+    assert main(["simulate", "neurram-like", "--gemm", "4", "128", "128", "--t-seconds", "3600"]) == 2
+    assert "--t-seconds: RRAM (Wan et al. 2022) is fitted at t_seconds in" in capsys.readouterr().err
+    assert main(["simulate", "jia-sram-like", "--gemm", "4", "256", "256", "--compensation", "global"]) == 2
+    assert "--compensation: an SRAM device" in capsys.readouterr().err
+    assert main(["simulate", "hermes-like", "--gemm", "8", "128", "128", "--accumulator", "nv_hopper"]) == 2
+    assert ("--accumulator: Crossbar.accumulator must be one of ['fp32', 'fp16', 'exact'], got 'nv_hopper'"
+            in capsys.readouterr().err)
+
+
+def test_sweep_table_tells_drifted_workloads_and_failed_points_apart(capsys, tmp_path):
+    grid = tmp_path / "g.toml"
+    grid.write_text('design = "neurram-like"\n[grid]\n"design.unit.dac_bits" = [2, 4]\n'
+                    '"design.unit.input_phases" = [2]\n'
+                    '[[workloads]]\ngemm = [8, 128, 128]\n'
+                    '[[workloads]]\ngemm = [8, 128, 128]\nt_seconds = 86400.0\n')
+    assert main(["sweep", str(grid), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("gemm 8x128x128 - t=86400 s") == 2 and out.count("gemm 8x128x128 -   ") == 2
+    assert main(["sweep", str(grid), "--out", str(tmp_path / "r.jsonl"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    lines = [ln for ln in out.splitlines() if "neurram-like" in ln]
+    # four rows: each workload's failed point (2-bit input cannot split in two) still names design and workload
+    assert len(lines) == 4 and all("gemm" in ln for ln in lines)
+    header = out.splitlines()[0]
+    assert "t_seconds" in header
+    assert [ln.split()[-1] for ln in lines] == ["s", "s", "ks", "ks"]  # 0 s twice, then 86.4 ks twice
+    assert sum("86.4 ks" in ln for ln in lines) == 2
+    # a failed point on a crossbar shows no operand format, as a computed one does
+    assert all(" fp16 " not in ln for ln in lines)

@@ -83,6 +83,21 @@ def test_default_process_pool_and_errors_as_rows(monkeypatch):
     assert len(rows) == 6
     bad = [r for r in rows if "error" in r]
     assert len(bad) == 2 and "has no 'e4m3'" in bad[0]["error"]
+    # a failed row still names its design and (the grid changed a workload field) the workload's kind
+    assert all(r["design"] == _design().name and r["workload"] == "gemm" and "m" not in r for r in bad)
+
+
+def test_failed_rows_describe_what_the_point_did_not_change():
+    d = accel.get_design("neurram-like")
+    works = [accel.Gemm(8, 128, 128), accel.Gemm(8, 128, 128, t_seconds=86400.0)]
+    rows = accel.sweep(d, {"design.unit.dac_bits": [2, 4], "design.unit.input_phases": [2]}, works,
+                       progress=False, workers=1)
+    bad, good = [r for r in rows if "error" in r], [r for r in rows if "error" not in r]
+    assert len(bad) == len(good) == 2
+    for b, g in zip(bad, good):  # the same workload's description as its computed row: formats None on a crossbar
+        assert {k: b[k] for k in works[0].describe()} == {k: g[k] for k in works[0].describe()}
+        assert b["design"] == g["design"] == "neurram-like" and b["a_format"] is None
+    assert [b["t_seconds"] for b in bad] == [0.0, 86400.0]
 
 
 def test_dask_local_cluster(tmp_path):

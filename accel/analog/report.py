@@ -67,6 +67,9 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
         if seq is None:
             raise TypeError(f"macro_report.times must be a number or a list of numbers of seconds after "
                             f"programming, got {times!r}")
+        if not seq:  # an empty list asks for nothing: most likely a mistake, and it would report no accuracy
+            raise ValueError("macro_report.times is empty: give the seconds after programming to measure at (e.g. "
+                             "[1.0, 3600.0, 86400.0]), or leave times None for cost and area alone")
         times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in seq]
         for t in times:  # every time the device cannot be read at raises before any is simulated
             try:

@@ -7,6 +7,7 @@ before the DAC (noise management "abs max"); the column outputs are in units of 
 input, so a column of `rows` cells at g_max driven at full scale reads `rows`.
 """
 
+import math
 import operator
 from dataclasses import dataclass, field
 
@@ -48,7 +49,7 @@ class Crossbar:
     `dac_range`, by that fixed full-scale value with inputs beyond it clipped; then `dac_bits` (None:
     ideal) per pulse-width-modulated input, or `input_mode="bit_serial"`: one bit plane per phase, each
     converted and shift-added. Outputs: `adc_bits` (None: ideal) over a range
-    calibrated per column at programming time (`adc_range="column"`: the column's full-scale |sum|),
+    calibrated per column at programming time (`adc_range="column"`: the column's full-scale sum of |w|),
     one range for the tile (`"global"`), or a number in output units; `adc_share` columns per ADC.
     `out_noise`: Gaussian output noise, standard deviation in output units. Faults: `stuck_rate` of
     devices stuck at 0 or g_max (`stuck_on_fraction` at g_max). IR drop: `r_wire_ohm` per cell segment
@@ -353,6 +354,14 @@ def _signed_levels(bits: int) -> int:
     return 2 ** (bits - 1) - 1
 
 
+def _rint_ties_even(z: np.ndarray, tol: float) -> np.ndarray:
+    """np.rint (the nearest integer, a half to the even one), where every z within `tol` of a half-integer k +
+    1/2 is taken as that tie."""
+    f = np.floor(z)
+    tie = np.abs(z - f - 0.5) <= tol
+    return np.where(tie, f + (np.fmod(f, 2) != 0), np.rint(z))
+
+
 class _Tile:
     """One programmed tile: target conductances per slice and polarity, device states, faults."""
 
@@ -542,7 +551,12 @@ class _Tile:
         if adc_bits is not None:
             levels = _signed_levels(adc_bits)
             r = self.range if full is None else full
-            y = np.clip(np.rint(y / r * levels), -levels, levels) / levels * r
+            # an exact tie of the converter (y / r * levels = k + 1/2 in the tile's own arithmetic: SRAM bits and
+            # quantised inputs make such sums rational) rounds to even, like the DAC and the weight quantiser; in
+            # float64 a tie arrives within round-off of k + 1/2 on either side, at most about a rows_used-term
+            # sum's relative error times `levels`, so that band is read as the tie (8 ulps per term as margin)
+            z = _rint_ties_even(y / r * levels, self.rows_used * levels * 2.0 ** -49)
+            y = np.clip(z, -levels, levels) / levels * r
         return y
 
 
@@ -567,9 +581,16 @@ def _stuck_mask(shape, xbar: Crossbar, rng):
 
 
 def _accumulate(parts: list, accumulator: str) -> np.ndarray:
-    """Sum the tiles' partial outputs in the digital accumulator's format."""
+    """Sum the tiles' partial outputs in the digital accumulator's format; "exact": their exact sum, rounded
+    once to float64 (math.fsum per output; a float64 sum in order would lose 1 in 2^53 + 1 - 2^53)."""
     if accumulator == "exact":
-        return np.sum(parts, axis=0) if len(parts) > 1 else parts[0]
+        if len(parts) == 1:
+            return parts[0]
+        stack = np.stack(parts)
+        if not np.isfinite(stack).all():  # inf or NaN: the float range itself (the caller says so)
+            return np.sum(stack, axis=0)
+        flat = stack.reshape(len(parts), -1)
+        return np.fromiter((math.fsum(c) for c in flat.T), np.float64, flat.shape[1]).reshape(stack.shape[1:])
     dt = np.float32 if accumulator == "fp32" else np.float16
     acc = parts[0].astype(dt)
     for p in parts[1:]:

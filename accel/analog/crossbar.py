@@ -50,7 +50,8 @@ class Crossbar:
     ideal) per pulse-width-modulated input, or `input_mode="bit_serial"`: one bit plane per phase, each
     converted and shift-added. Outputs: `adc_bits` (None: ideal) over a range
     calibrated per column at programming time (`adc_range="column"`: the column's full-scale sum of |w|),
-    one range for the tile (`"global"`), or a number in output units; `adc_share` columns per ADC.
+    one range for the tile (`"global"`), or a number r (r full-scale weights times a full-scale input, in the
+    normalised units before the outputs are rescaled); `adc_share` columns per ADC.
     `out_noise`: Gaussian output noise, standard deviation in output units. Faults: `stuck_rate` of
     devices stuck at 0 or g_max (`stuck_on_fraction` at g_max). IR drop: `r_wire_ohm` per cell segment
     of wire (first-order series-resistance model). Partial sums of a matrix larger than a tile are added
@@ -481,11 +482,14 @@ class _Tile:
 
     def _full_scale(self, w0: np.ndarray, significance: float = 1.0) -> np.ndarray:
         r = self.xbar.adc_range
-        full = np.maximum(np.sum(np.abs(w0), axis=0), 1e-12)
+        full = np.sum(np.abs(w0), axis=0)
+        # a column (or tile) of no weight at all reads 0 over any range: 1 keeps the division finite; any other
+        # converts over its own sum, however small
         if r == "column":
-            return full
+            return np.where(full > 0, full, 1.0)
         if r == "global":
-            return np.full(self.cols_used, full.max())
+            top = float(full.max()) if full.size else 0.0
+            return np.full(self.cols_used, top if top > 0 else 1.0)
         # a fixed range is the converter's, which sees a group's own (unshifted) sum: in the weight's units it
         # is the range times the group's significance (its top slice's weight over the weight's top slice's)
         return np.full(self.cols_used, float(r) * significance)
@@ -554,8 +558,13 @@ class _Tile:
             # an exact tie of the converter (y / r * levels = k + 1/2 in the tile's own arithmetic: SRAM bits and
             # quantised inputs make such sums rational) rounds to even, like the DAC and the weight quantiser; in
             # float64 a tie arrives within round-off of k + 1/2 on either side, at most about a rows_used-term
-            # sum's relative error times `levels`, so that band is read as the tie (8 ulps per term as margin)
-            z = _rint_ties_even(y / r * levels, self.rows_used * levels * 2.0 ** -49)
+            # sum's relative error times `levels`, so that band is read as the tie (8 ulps per term as margin).
+            # The offset mapping's read 2 g / g_max - 1 carries round-off relative to g_max (the tile's largest
+            # |w|, 1 in these units), not to the weight: its band grows by 1 / r, the column's range in those units
+            tol = self.rows_used * levels * 2.0 ** -49
+            if xbar.mapping == "offset":
+                tol = tol * (1.0 + 1.0 / r)
+            z = _rint_ties_even(y / r * levels, tol)
             y = np.clip(z, -levels, levels) / levels * r
         return y
 

@@ -432,6 +432,7 @@ def test_documented_refusals(name, kw):
 
 # ------------------------------------------------------------------------------------ exhaustive sweeps
 
+@pytest.mark.slow  # exhaustive: the quick tier leaves it to the full suite
 @pytest.mark.parametrize("name,kw", [
     ("jia-sram-like", dict(rows=8, dac_bits=4, weight_bits=2, adc_bits=4)),
     ("sinangil-sram-like", dict(dac_bits=4, weight_bits=2, adc_bits=5)),

@@ -467,6 +467,7 @@ def test_ragged_shapes():
 
 # ------------------------------------------------------------------------------------ exhaustive sweeps
 
+@pytest.mark.slow  # exhaustive: the quick tier leaves it to the full suite
 @pytest.mark.parametrize("name,kw", [
     ("hermes-like", dict(rows=8, cols=16, dac_bits=4, adc_bits=5)),
     ("hermes-like", dict(rows=8, cols=16, dac_bits=4, adc_bits=4, input_phases=2)),
@@ -485,6 +486,7 @@ def test_every_input_vector(name, kw):
     assert check(w, x, t)[2] > 0
 
 
+@pytest.mark.slow  # exhaustive: the quick tier leaves it to the full suite
 def test_every_input_pair_hermes_8bit():
     """Every input vector of length 2 over hermes's 255 DAC levels (a third row of 127 fixes s_x)."""
     t = unit("hermes-like", rows=8, cols=16)

@@ -60,6 +60,7 @@ from hypothesis import strategies as st
 
 import accel
 from accel.analog import analog_matmul
+from tests.exact_ref import accumulate, adc_ranges, assert_odd_symmetry, round_half_even, scale_inputs, split
 
 PRESETS = ("jia-sram-like", "sinangil-sram-like", "wang-c2c-like")
 
@@ -70,9 +71,6 @@ def unit(name, **kw):
 
 # ------------------------------------------------------------------------------------------------- reference
 
-def _round_half_even(fr: Fr) -> int:
-    """Nearest integer, ties to even (Fraction.__round__ is exactly that)."""
-    return round(fr)
 
 
 def _round_half_away(fr: Fr) -> int:
@@ -82,16 +80,6 @@ def _round_half_away(fr: Fr) -> int:
     return k if fr >= 0 else -k
 
 
-def _to_binary(fr: Fr, mant: int) -> Fr:
-    """fr rounded to nearest (ties to even) with `mant` significant bits (normal range assumed)."""
-    if fr == 0:
-        return Fr(0)
-    s, a = (1, fr) if fr > 0 else (-1, -fr)
-    e = a.numerator.bit_length() - a.denominator.bit_length()
-    if Fr(2) ** e > a:
-        e -= 1
-    ulp = Fr(2) ** (e - mant + 1)
-    return s * _round_half_even(a / ulp) * ulp
 
 
 def _bits_of(n: int, width: int) -> list:
@@ -99,9 +87,6 @@ def _bits_of(n: int, width: int) -> list:
     return [(n >> b) & 1 for b in range(width - 1, -1, -1)]
 
 
-def _split(bits: int, phases: int) -> list:
-    base, extra = divmod(bits, phases)
-    return [base + (1 if i < extra else 0) for i in range(phases)]
 
 
 class Spec:
@@ -120,14 +105,14 @@ class Spec:
         self.adc_range = tile.adc_range
         self.dac_range = tile.dac_range
         self.acc = tile.accumulator
-        self.round = _round_half_even if tie == "even" else _round_half_away
+        self.round = round_half_even if tie == "even" else _round_half_away
         m = self.dac_bits - 1
         if self.kind == "bit_serial":
             self.slices = [1] * m
         elif self.kind == "voltage":
             self.slices = [m]
         else:
-            self.slices = _split(m, self.phases)
+            self.slices = split(m, self.phases)
         self.slice_adc, before = [], 0
         for i, s in enumerate(self.slices):
             self.slice_adc.append(max(2, self.adc_bits - before) if (self.kind == "pwm" and i > 0) else self.adc_bits)
@@ -139,14 +124,7 @@ class Spec:
 def quantise_inputs(xs, spec):
     """R2, R3: (scale s_x, signed levels q) of one input slice."""
     L = 2 ** (spec.dac_bits - 1) - 1
-    if spec.dac_range is None:
-        s = max(abs(v) for v in xs)
-        if s == 0:
-            return Fr(1), [0] * len(xs)
-        xn = [v / s for v in xs]
-    else:
-        s = Fr(spec.dac_range)
-        xn = [min(Fr(1), max(Fr(-1), v / s)) for v in xs]
+    s, xn = scale_inputs(xs, spec.dac_range)
     return s, [spec.round(v * L) for v in xn]
 
 
@@ -176,16 +154,7 @@ def ref_tile(wt, xs, spec, record=None):
         gw.append([[Fr((1 if v >= 0 else -1) * sum(_bits_of(abs(v), spec.wb)[s] * 2 ** (spec.wb - 1 - s)
                                                     for s in g), Q) for v in row] for row in qw])
     # R7: full scales
-    full = []
-    for g, w in zip(spec.groups, gw):
-        col = [sum((abs(v) for v in row), Fr(0)) for row in w]
-        if spec.adc_range == "column":
-            full.append(col)
-        elif spec.adc_range == "global":
-            full.append([max(col)] * n_out)
-        else:
-            sig = Fr(2 ** (spec.wb - 1 - g[0]), 2 ** (spec.wb - 1))
-            full.append([Fr(spec.adc_range) * sig] * n_out)
+    full = adc_ranges(gw, spec.adc_range, [Fr(2 ** (spec.wb - 1 - g[0]), 2 ** (spec.wb - 1)) for g in spec.groups])
     out = [Fr(0)] * n_out
     slack = [Fr(0)] * n_out
     after = spec.dac_bits - 1
@@ -236,14 +205,7 @@ def ref_matmul(w, x, tile, tie="even"):
                 scales += S
                 slacks = [a + b for a, b in zip(slacks, sl)]
             for jj in range(j1 - j0):
-                if spec.acc == "exact":
-                    acc = sum((p[jj] for p in parts), Fr(0))
-                else:
-                    mant = 24 if spec.acc == "fp32" else 11
-                    acc = _to_binary(parts[0][jj], mant)
-                    for p in parts[1:]:
-                        acc = _to_binary(acc + _to_binary(p[jj], mant), mant)
-                y[j0 + jj][b] = acc
+                y[j0 + jj][b] = accumulate([p[jj] for p in parts], spec.acc)
                 scale[j0 + jj][b] = scales
                 slack[j0 + jj][b] = slacks[jj]
     return y, scale, slack
@@ -490,13 +452,7 @@ LAW_TILES = [("jia-sram-like", dict(rows=4, dac_bits=4, weight_bits=2, adc_bits=
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 @given(ops=operands())
 def test_law_odd_symmetry(name, kw, ops):
-    """Ties to even is symmetric (round(-u) = -round(u)), and so is float arithmetic: negating x, or w,
-    negates y exactly."""
-    w, x = ops
-    t = unit(name, **kw)
-    y = analog_matmul(w, x, tile=t)
-    assert np.array_equal(analog_matmul(w, -x, tile=t), -y + 0.0)
-    assert np.array_equal(analog_matmul(-w, x, tile=t), -y + 0.0)
+    assert_odd_symmetry(*ops, unit(name, **kw))
 
 
 @pytest.mark.parametrize("name,kw", LAW_TILES)

@@ -60,6 +60,7 @@ from hypothesis import strategies as st
 
 import accel
 from accel.analog import Crossbar, analog_matmul
+from tests.exact_ref import accumulate, adc_ranges, assert_odd_symmetry, round_half_even, scale_inputs, split
 
 MACROS = ("hermes-like", "neurram-like")
 
@@ -77,25 +78,10 @@ def walden(**kw):
 
 # ------------------------------------------------------------------------------------------------- reference
 
-def _round_half_even(fr: Fr) -> int:
-    return round(fr)  # Fraction.__round__: nearest, ties to even
 
 
-def _to_binary(fr: Fr, mant: int) -> Fr:
-    """fr rounded to nearest (ties to even) with `mant` significant bits (normal range assumed)."""
-    if fr == 0:
-        return Fr(0)
-    s, a = (1, fr) if fr > 0 else (-1, -fr)
-    e = a.numerator.bit_length() - a.denominator.bit_length()
-    if Fr(2) ** e > a:
-        e -= 1
-    ulp = Fr(2) ** (e - mant + 1)
-    return s * _round_half_even(a / ulp) * ulp
 
 
-def _split(bits: int, phases: int) -> list:
-    base, extra = divmod(bits, phases)
-    return [base + (1 if i < extra else 0) for i in range(phases)]
 
 
 class Spec:
@@ -124,7 +110,7 @@ class Spec:
             self.slice_adc = [self.adc_bits]
         else:
             m = self.dac_bits - 1
-            self.slices = [1] * m if kind == "bit_serial" else _split(m, 1 if self.walden else tile.input_phases)
+            self.slices = [1] * m if kind == "bit_serial" else split(m, 1 if self.walden else tile.input_phases)
             self.slice_adc, before = [], 0
             for i, s in enumerate(self.slices):
                 later_pwm = kind == "pwm" and i > 0
@@ -136,18 +122,11 @@ class Spec:
 
 def quantise_inputs(xs, spec):
     """R2, R3: (scale s_x, normalised inputs: exact levels q (ints), or exact values if dac_bits is None)."""
-    if spec.dac_range is None:
-        s = max(abs(v) for v in xs)
-        if s == 0:
-            return Fr(1), [0] * len(xs)
-        xn = [v / s for v in xs]
-    else:
-        s = Fr(spec.dac_range)
-        xn = [min(Fr(1), max(Fr(-1), v / s)) for v in xs]
+    s, xn = scale_inputs(xs, spec.dac_range)
     if spec.dac_bits is None:
         return s, xn
     L = 2 ** (spec.dac_bits - 1) - 1
-    return s, [_round_half_even(v * L) for v in xn]
+    return s, [round_half_even(v * L) for v in xn]
 
 
 def weight_slices(wt, spec):
@@ -162,7 +141,7 @@ def weight_slices(wt, spec):
     base = 2 ** spec.bpc
     out = []
     for s in range(spec.nsl - 1, -1, -1):
-        out.append([[(1 if v >= 0 else -1) * Fr((_round_half_even(abs(v) / amax * Q) >> (spec.bpc * s)) % base
+        out.append([[(1 if v >= 0 else -1) * Fr((round_half_even(abs(v) / amax * Q) >> (spec.bpc * s)) % base
                                                 * base ** s, Q) for v in row] for row in wt])
     return amax, out
 
@@ -177,17 +156,9 @@ def ref_tile(wt, xs, spec):
     s_x, qx = quantise_inputs(xs, spec)
     gw = [[[sum((sl[s][j][i] for s in g), Fr(0)) for i in range(len(xs))] for j in range(n_out)]
           for g in spec.groups]
-    full = []
-    for g, w in zip(spec.groups, gw):
-        col = [sum((abs(v) for v in row), Fr(0)) for row in w]
-        if spec.adc_range == "column":
-            full.append(col)
-        elif spec.adc_range == "global":
-            full.append([max(col)] * n_out)
-        else:
-            top = spec.bpc * (spec.nsl - 1) if spec.wb else 0
-            sig = Fr(2 ** (spec.bpc * (spec.nsl - 1 - g[0])) if spec.wb else 1, 2 ** top)  # R7
-            full.append([Fr(spec.adc_range) * sig] * n_out)
+    top = spec.bpc * (spec.nsl - 1) if spec.wb else 0
+    sig = [Fr(2 ** (spec.bpc * (spec.nsl - 1 - g[0])) if spec.wb else 1, 2 ** top) for g in spec.groups]  # R7
+    full = adc_ranges(gw, spec.adc_range, sig)
     if spec.slices is None:
         reads = [(qx, Fr(1), spec.adc_bits)]
     else:
@@ -211,7 +182,7 @@ def ref_tile(wt, xs, spec):
                     La = 2 ** (abits - 1) - 1
                     u = y / F[j] * La
                     ties += u.denominator == 2 and abs(u) < La
-                    val = Fr(max(-La, min(La, _round_half_even(u))), La) * F[j]
+                    val = Fr(max(-La, min(La, round_half_even(u))), La) * F[j]
                 out[j] += weight * val
     # each output's own full scale (its own column's ranges), so a small column's levels are pinned too
     S = [sum((F[j] for F in full), Fr(0)) * s_x * amax for j in range(n_out)]
@@ -241,14 +212,7 @@ def ref_matmul(w, x, tile):
                 scales = [a + b for a, b in zip(scales, S)]
                 ties += t
             for jj in range(j1 - j0):
-                if spec.acc == "exact":
-                    acc = sum((p[jj] for p in parts), Fr(0))
-                else:
-                    mant = 24 if spec.acc == "fp32" else 11
-                    acc = _to_binary(parts[0][jj], mant)
-                    for p in parts[1:]:
-                        acc = _to_binary(acc + _to_binary(p[jj], mant), mant)
-                y[j0 + jj][b] = acc
+                y[j0 + jj][b] = accumulate([p[jj] for p in parts], spec.acc)
                 scale[j0 + jj][b] = scales[jj]
     return y, scale, ties
 
@@ -563,11 +527,7 @@ LAWS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthChe
 @LAWS
 @given(ops=operands())
 def test_law_odd_symmetry(name, kw, ops):
-    w, x = ops
-    t = unit(name, **kw)
-    y = analog_matmul(w, x, tile=t)
-    assert np.array_equal(analog_matmul(w, -x, tile=t), -y + 0.0)
-    assert np.array_equal(analog_matmul(-w, x, tile=t), -y + 0.0)
+    assert_odd_symmetry(*ops, unit(name, **kw))
 
 
 @pytest.mark.parametrize("name,kw", LAW_TILES)

@@ -4,6 +4,7 @@ import argparse
 import difflib
 import math
 import os
+import stat
 import sys
 import warnings
 
@@ -240,6 +241,8 @@ def _cmd_simulate(args) -> int:
             spec[key] = getattr(args, key)
     design = _with_accumulator(_design(args.design), args.accumulator)
     crossbar = _is_crossbar(design)
+    if not crossbar and (args.t_seconds is not None or args.compensation is not None):
+        raise ValueError(_DRIFT_ON_DIGITAL.format(name=design.name))
     if args.draws is not None:
         why = ("a --gemm has one draw here (accel.macro_report(..., draws=) takes a Gemm)" if args.gemm else
                "a digital unit is deterministic" if not crossbar else
@@ -254,8 +257,9 @@ def _cmd_simulate(args) -> int:
     try:
         r = accel.simulate(design, workload, accuracy=not args.no_accuracy)
     except ValueError as err:  # a device that cannot be read then (SRAM, an RRAM time it has no fit for)
-        flags = [f"--{k.replace('_', '-')}" for k in ("t_seconds", "compensation")
-                 if getattr(args, k) is not None and k in str(err)]
+        said = {"t_seconds": ("t_seconds must", "at t_seconds"), "compensation": ("compensation must",)}
+        flags = [f"--{k.replace('_', '-')}" for k, phrases in said.items()
+                 if getattr(args, k) is not None and any(ph in str(err) for ph in phrases)]
         if flags:
             raise ValueError(f"{', '.join(flags)}: {err}") from None
         raise
@@ -273,6 +277,10 @@ def _cmd_simulate(args) -> int:
         cols += [c for c in (r.accuracy or {}) if c not in cols]
         print("\n".join(f"{c:24s} {_cell(c, d[c])}" for c in cols))
     return 0
+
+
+_DRIFT_ON_DIGITAL = ("--t-seconds and --compensation set an analog device's drift; {name} is a digital design (a "
+                     "crossbar design, e.g. hermes-like, takes them)")
 
 
 def _with_accumulator(design, name: str | None):
@@ -314,8 +322,7 @@ def _simulate_model(args) -> int:
         raise ValueError(f"--format sets a digital design's operands; {design.name} is a crossbar, whose converters "
                          f"set its numbers (unit.dac_bits, unit.adc_bits): leave --format out")
     if not _is_crossbar(design) and (args.t_seconds is not None or args.compensation is not None):
-        raise ValueError(f"--t-seconds and --compensation set an analog device's drift; {design.name} is a digital "
-                         f"design (a crossbar design, e.g. hermes-like, takes them)")
+        raise ValueError(_DRIFT_ON_DIGITAL.format(name=design.name))
     rows = simulate_model(path, design, args.format or "fp16", accuracy=bool(args.accuracy),
                           t_seconds=args.t_seconds, compensation=args.compensation)
     cols = [c for c in ("name", "kind", "m", "n", "k", "count", "rows", "cols", "seconds", "energy_j", "bound",
@@ -519,7 +526,8 @@ def _cmd_sweep(args) -> int:
         accel.write_csv(rows, args.csv)
     keys = grid_keys(doc.get("grid", {}))
     # workloads that differ only in their drift (t_seconds, compensation) are told apart by those columns
-    drift = [c for c in ("t_seconds", "compensation") if len({str(r.get(c)) for r in rows if "error" not in r}) > 1]
+    drift = [c for c in ("t_seconds", "compensation") if f"workload.{c}" not in keys
+             and len({str(r.get(c)) for r in rows if "error" not in r}) > 1]
     _finish_sweep(rows, args.plots, keys + _DEFAULT_COLUMNS + drift, keys)
     failed = [r for r in rows if "error" in r]
     if failed and (len(failed) == len(rows) or args.strict):
@@ -861,10 +869,16 @@ def _run(args) -> int:
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = show
         try:
-            return args.func(args)
-        except BrokenPipeError:  # the reader stopped early (lowbit show NAME | head): nothing of ours failed
-            # later writes (the interpreter's flush at exit) go nowhere instead of raising again; 141 = 128 +
-            # SIGPIPE, the status a shell gives a writer whose reader closed the pipe
+            code = args.func(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit (buffered output)
+            return code
+        except BrokenPipeError as err:
+            if not stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode):  # another pipe of ours broke
+                print(f"lowbit {args.command}: {err}", file=sys.stderr)
+                return 2
+            # the reader of our output stopped early (lowbit show NAME | head): nothing of ours failed. Later
+            # writes (the interpreter's flush at exit) go nowhere instead of raising again; 141 = 128 + SIGPIPE,
+            # the status a shell gives a writer whose reader closed the pipe
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             return 141

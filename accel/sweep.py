@@ -31,7 +31,7 @@ from .accuracy import AccuracyCache
 from .design import Design
 from .network import Network
 from .parts import register_parts, registered_parts
-from .simulate import simulate
+from .simulate import described_on, simulate
 from .systolic import Dataflow
 from .transformer import Layer
 from .workloads import Gemm
@@ -287,21 +287,23 @@ def run_points(design: Design, workloads: list, points: list, accuracy: bool, ca
     cache = (_accuracy_cache(cache_path) if cache_path is not None else AccuracyCache()) if accuracy else None
     for wi, params, h in points:
         row = {"point": _point_key(wi, params), "hash": h, **params}
+        applied = None
         try:
-            d, w = apply_point(design, workloads[wi], params)
-            row.update(simulate(d, w, accuracy=accuracy, accuracy_cache=cache).to_dict())
+            applied = apply_point(design, workloads[wi], params)
+            row.update(simulate(*applied, accuracy=accuracy, accuracy_cache=cache).to_dict())
         except (ValueError, TypeError) as err:  # invalid points are results; anything else stops the sweep
-            row.update(_failed_point(design, workloads[wi], params))
+            row.update(_failed_point(design, workloads[wi], params) if applied is None else
+                       {"design": applied[0].name, **described_on(*applied)})
             row["error"] = str(err)
         rows.append(row)
     return rows
 
 
 def _failed_point(design: Design, workload, params: dict) -> dict:
-    """What a failed point's row can still say of its design and workload (a table then shows which one
-    failed): the design's name, and the workload's description where the point changed none of it (else
-    its kind alone: a changed field may be what failed)."""
-    from .simulate import described_on
+    """What the row of a point that could not be built (apply_point failed) can still say of its design and
+    workload, so that a table shows which one failed: the design's name (design.name where the grid sets it),
+    and the workload's description where the point changed none of it (else its kind alone: a changed field
+    may be what failed). A point that was built and failed in simulate describes what was built."""
     out = {"design": params.get("design.name", design.name)}
     desc = described_on(design, workload)
     if any(k.startswith("workload.") for k in params):

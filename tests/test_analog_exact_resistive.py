@@ -653,3 +653,40 @@ def test_column_range_of_a_tiny_column(name):
     it read 1e-14 as 7.87e-15; only an all-zero column, which reads 0, takes a placeholder range)."""
     t = walden(dac_bits=8, adc_bits=8) if name == "walden" else unit(name, weight_bits=None, bits_per_cell=None)
     check(np.array([[1.0], [1e-14]]), np.array([1.0]), t)
+
+
+def test_a_small_fixed_range_keeps_exact_ties_even():
+    """The tie band follows the column's own sum of |w| over the range: with a fixed adc_range far below it
+    (here 127 / 2^13 against a column sum near 256), an exact tie used to land on either level by round-off."""
+    rows, r = 256, 127 / 2 ** 13
+    t = walden(rows=rows, cols=2, dac_bits=2, adc_bits=8, adc_range=r, accumulator="exact")
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        a = rng.uniform(0.3, 0.99, (rows - 4) // 2)
+        k = int(rng.integers(0, 100))
+        col = np.concatenate([[1.0], a, [-1.0], -a[::-1] if seed % 2 else -a, [(2 * k + 1) * 2.0 ** -14, 0.0]])
+        u = sum((Fr(float(v)) for v in col), Fr(0)) / Fr(r) * 127
+        assert u.denominator == 2  # an exact tie, k + 1/2
+        got = analog_matmul(np.stack([col, np.zeros(rows)]), np.ones(rows), tile=t)[0]
+        assert got == pytest.approx(float(round(u) / Fr(127) * Fr(r)), rel=1e-9)
+
+
+def test_a_column_of_no_weight_reads_zero_under_output_noise():
+    """Output noise is added before the conversion; a column that holds no weight converts nothing and reads 0
+    (it once took a 1e-12 range, then for a while a placeholder range of 1 that let the noise through)."""
+    t = walden(rows=16, cols=4, adc_bits=8, out_noise=0.1)
+    x = np.random.default_rng(1).uniform(-1, 1, (16, 64))
+    y = analog_matmul(np.array([[1.0] * 16, [0.0] * 16]), x, tile=t, seed=3)
+    assert np.all(y[1] == 0.0) and np.count_nonzero(y[0]) > 0
+
+
+def test_the_tie_band_stops_at_a_quarter_level():
+    """A column 1e14 below the tile's largest |w| on the offset mapping: its round-off spans several levels,
+    and a band that covered every value would make every level even; the band stops at 1/4, so odd levels
+    still come out and every output stays within the documented absolute bound."""
+    t = walden(rows=2, cols=2, dac_bits=8, adc_bits=8, mapping="offset", accumulator="exact")
+    w, xs = np.array([[1.0, 0.0], [1e-14, -0.5e-14]]), np.stack([np.linspace(-1, 1, 101), np.ones(101)])
+    y = analog_matmul(w, xs, tile=t)[1]
+    levels = np.rint(y / 1.5e-14 * 127)
+    assert np.any(levels % 2 != 0)
+    assert np.all(np.abs(y - (xs[0] * 1e-14 - 0.5e-14)) <= 1.5e-14 / 127 + offset_atol(w, xs, t))

@@ -34,8 +34,8 @@ def _file(tmp_path, text, name="g.toml"):
     (["edge-npu", "--gemm", "8", "8", "8", "--a-format", "e4m3"], "edge-npu has no 'e4m3'"),
     (["edge-npu", "--gemm", "8", "8", "8", "--sparsity", "3:2"], "sparsity '3:2' needs 0 < n < m"),
     (["edge-npu", "--gemm", "8", "8", "8", "--sparsity", "half"], "sparsity must be None or 'n:m'"),
-    (["edge-npu", "--gemm", "8", "8", "8", "--t-seconds", "-1"], "t_seconds must be a finite number >= 0"),
-    (["edge-npu", "--gemm", "8", "8", "8", "--t-seconds", "nan"], "t_seconds must be a finite number >= 0"),
+    (["hermes-like", "--gemm", "8", "8", "8", "--t-seconds", "-1"], "t_seconds must be a finite number >= 0"),
+    (["hermes-like", "--gemm", "8", "8", "8", "--t-seconds", "nan"], "t_seconds must be a finite number >= 0"),
     (["missing.toml", "--gemm", "8", "8", "8"], "design file missing.toml does not exist"),
 ])
 def test_simulate_bad_arguments(capsys, args, msg):

@@ -83,8 +83,12 @@ def test_default_process_pool_and_errors_as_rows(monkeypatch):
     assert len(rows) == 6
     bad = [r for r in rows if "error" in r]
     assert len(bad) == 2 and "has no 'e4m3'" in bad[0]["error"]
-    # a failed row still names its design and (the grid changed a workload field) the workload's kind
-    assert all(r["design"] == _design().name and r["workload"] == "gemm" and "m" not in r for r in bad)
+    # a failed row still names its design and the workload it built (the point was built; simulate refused it)
+    assert all(r["design"] == _design().name and r["workload"] == "gemm" and r["a_format"] == "e4m3" for r in bad)
+    # a point that cannot be built names the base design and, as the grid changed a workload field, its kind only
+    rows = accel.sweep(_design(), {"workload.m": [8, -1]}, _gemms()[:1], progress=False, workers=1)
+    bad = [r for r in rows if "error" in r]
+    assert len(bad) == 1 and bad[0]["design"] == _design().name and bad[0]["workload"] == "gemm" and "m" not in bad[0]
 
 
 def test_failed_rows_describe_what_the_point_did_not_change():

@@ -78,3 +78,20 @@ def assert_odd_symmetry(w, x, tile) -> None:
     y = analog_matmul(w, x, tile=tile)
     assert np.array_equal(analog_matmul(w, -x, tile=tile), -y + 0.0)
     assert np.array_equal(analog_matmul(-w, x, tile=tile), -y + 0.0)
+
+
+def compare(w, x, tile, ref_matmul, atol=0) -> tuple:
+    """analog_matmul(w, x, tile=tile) against ref_matmul(w, x as (n_in, batch), tile) -> (want, scale, extra):
+    every output within 64 float64 ulps of its full scale `scale` (2 binary32 or binary16 ulps for the fp32 or
+    fp16 accumulator), plus `atol`. Returns (got as (n_out, batch), want as floats, extra)."""
+    w = np.asarray(w, dtype=float)
+    x = np.asarray(x, dtype=float)
+    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
+    got = analog_matmul(w, x, tile=tile, seed=0)
+    got2 = got.reshape(-1, 1) if x.ndim == 1 else got
+    want, scale, extra = ref_matmul(w, x2, tile)
+    rel = {"fp32": Fr(2) ** -22, "fp16": Fr(2) ** -9}.get(tile.accumulator, 64 * Fr(2) ** -52)
+    bad = [(j, b, float(got2[j, b]), float(want[j][b])) for j in range(got2.shape[0]) for b in range(got2.shape[1])
+           if abs(Fr(float(got2[j, b])) - want[j][b]) > rel * scale[j][b] + Fr(atol)]
+    assert not bad, f"{len(bad)} outputs differ (j, b, got, want): {bad[:6]}"
+    return got2, np.array([[float(v) for v in r] for r in want]), extra

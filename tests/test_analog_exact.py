@@ -60,7 +60,7 @@ from hypothesis import strategies as st
 
 import accel
 from accel.analog import analog_matmul
-from tests.exact_ref import accumulate, adc_ranges, assert_odd_symmetry, round_half_even, scale_inputs, split
+from tests.exact_ref import accumulate, adc_ranges, assert_odd_symmetry, compare, round_half_even, scale_inputs, split
 
 PRESETS = ("jia-sram-like", "sinangil-sram-like", "wang-c2c-like")
 
@@ -205,24 +205,11 @@ def ref_matmul(w, x, tile):
 
 
 def check(w, x, tile):
-    """analog_matmul against ref_matmul, within 64 float64 ulps (2 binary32 ulps for fp32) of the full
-    scale: every conversion's level exactly, exact ADC ties included (they round to even). Returns (got,
-    want, number of outputs whose conversions hit an exact ADC tie)."""
-    w = np.asarray(w, dtype=float)
-    x = np.asarray(x, dtype=float)
-    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
-    got = analog_matmul(w, x, tile=tile, seed=0)
-    got2 = got.reshape(-1, 1) if x.ndim == 1 else got
-    want, scale, slack = ref_matmul(w, x2, tile)
-    rel = Fr(2) ** (-23 + 1) if tile.accumulator == "fp32" else 64 * Fr(2) ** -52
-    bad = []
-    for j in range(got2.shape[0]):
-        for b in range(got2.shape[1]):
-            if abs(Fr(float(got2[j, b])) - want[j][b]) > rel * scale[j][b]:
-                bad.append((j, b, float(got2[j, b]), float(want[j][b])))
-    assert not bad, f"{len(bad)} outputs differ (j, b, got, want): {bad[:6]}"
-    ties = sum(1 for r in slack for v in r if v)
-    return got2, np.array([[float(v) for v in r] for r in want]), ties
+    """analog_matmul against ref_matmul (exact_ref.compare): every conversion's level exactly, exact ADC ties
+    included (they round to even). Returns (got, want, number of outputs whose conversions hit an exact ADC
+    tie)."""
+    got, want, slack = compare(w, x, tile, ref_matmul)
+    return got, want, sum(1 for r in slack for v in r if v)
 
 
 def ints(rng, shape, lo=-6, hi=6):

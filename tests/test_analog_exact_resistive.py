@@ -60,7 +60,7 @@ from hypothesis import strategies as st
 
 import accel
 from accel.analog import Crossbar, analog_matmul
-from tests.exact_ref import accumulate, adc_ranges, assert_odd_symmetry, round_half_even, scale_inputs, split
+from tests.exact_ref import accumulate, adc_ranges, assert_odd_symmetry, compare, round_half_even, scale_inputs, split
 
 MACROS = ("hermes-like", "neurram-like")
 
@@ -218,20 +218,10 @@ def ref_matmul(w, x, tile):
 
 
 def check(w, x, tile, atol=0):
-    """analog_matmul against ref_matmul within 64 float64 ulps (2 binary32 ulps for fp32) of the full scale,
-    plus `atol` (the offset mapping's round-off, relative to the tile's largest |w|: offset_atol). Returns (got,
-    want, number of conversions at an exact ADC tie)."""
-    w = np.asarray(w, dtype=float)
-    x = np.asarray(x, dtype=float)
-    x2 = x.reshape(-1, 1) if x.ndim == 1 else x
-    got = analog_matmul(w, x, tile=tile, seed=0)
-    got2 = got.reshape(-1, 1) if x.ndim == 1 else got
-    want, scale, ties = ref_matmul(w, x2, tile)
-    rel = {"fp32": Fr(2) ** -22, "fp16": Fr(2) ** -9}.get(tile.accumulator, 64 * Fr(2) ** -52)
-    bad = [(j, b, float(got2[j, b]), float(want[j][b])) for j in range(got2.shape[0]) for b in range(got2.shape[1])
-           if abs(Fr(float(got2[j, b])) - want[j][b]) > rel * scale[j][b] + Fr(atol)]
-    assert not bad, f"{len(bad)} outputs differ (j, b, got, want): {bad[:6]}"
-    return got2, np.array([[float(v) for v in r] for r in want]), ties
+    """analog_matmul against ref_matmul (exact_ref.compare), plus `atol` (the offset mapping's round-off,
+    relative to the tile's largest |w|: offset_atol). Returns (got, want, number of conversions at an exact ADC
+    tie)."""
+    return compare(w, x, tile, ref_matmul, atol)
 
 
 def offset_atol(w, x, tile):

@@ -4,6 +4,7 @@ import argparse
 import difflib
 import math
 import os
+import select
 import stat
 import sys
 import warnings
@@ -857,6 +858,22 @@ def main(argv: list[str] | None = None) -> int:
     return _run(args)
 
 
+def _stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe or socket whose reader has closed it (poll reports an error or a hang-up on it)."""
+    try:
+        fd = sys.stdout.fileno()
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, ValueError, OSError):  # no stdout, or not a real file
+        return False
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return False
+    if not hasattr(select, "poll"):  # no poll (Windows): a broken pipe while stdout is one is taken as stdout's
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+
+
 def _run(args) -> int:
     """Run a command: bad input, a missing file or too little memory is one line on stderr and exit 2;
     warnings (damaged log lines, a --force redirect) are lines on stderr too."""
@@ -870,15 +887,16 @@ def _run(args) -> int:
         warnings.showwarning = show
         try:
             code = args.func(args)
-            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit (buffered output)
+            if sys.stdout is not None:  # None: started with stdout closed (lowbit designs >&-)
+                sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit (buffered output)
             return code
         except BrokenPipeError as err:
-            if not stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode):  # another pipe of ours broke
+            if not _stdout_reader_gone():  # another pipe of ours broke (a --csv FIFO): an error like any other
                 print(f"lowbit {args.command}: {err}", file=sys.stderr)
                 return 2
-            # the reader of our output stopped early (lowbit show NAME | head): nothing of ours failed. Later
-            # writes (the interpreter's flush at exit) go nowhere instead of raising again; 141 = 128 + SIGPIPE,
-            # the status a shell gives a writer whose reader closed the pipe
+            # the reader of our output stopped early (lowbit sweep g.toml --dry-run | head): nothing of ours
+            # failed. Later writes (the interpreter's flush at exit) go nowhere instead of raising again; 141 =
+            # 128 + SIGPIPE, the status a shell gives a writer whose reader closed the pipe
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             return 141

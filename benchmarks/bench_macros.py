@@ -39,8 +39,8 @@ def _grid(u):
 
 
 def _cpu(fn, repeat: int = 3) -> float:
-    """Best process CPU time of `repeat` calls of fn(): one core's time, whatever else the shared machine
-    runs (wall time also counts the waits for a core)."""
+    """Best process CPU time of `repeat` calls of fn(): every thread of this process, without the waits for a
+    core that wall time counts on a shared machine (docs/benchmarks.md)."""
     times = []
     for _ in range(repeat):
         t0 = time.process_time()

@@ -1,6 +1,7 @@
 """Shared by the exact references of the compute-in-memory tiles (tests/test_analog_exact.py,
-tests/test_analog_exact_resistive.py): their exact arithmetic (Python fractions and integers only, no numpy)
-and the laws both check on lowbit's outputs."""
+tests/test_analog_exact_resistive.py): their exact arithmetic (Python fractions and integers only: numpy
+serves only `compare` and the law, which run lowbit) and the comparison and law both apply to lowbit's
+outputs."""
 
 from fractions import Fraction as Fr
 

@@ -72,15 +72,9 @@ def unit(name, **kw):
 # ------------------------------------------------------------------------------------------------- reference
 
 
-
-
-
-
 def _bits_of(n: int, width: int) -> list:
     """The `width` bits of n, most significant first."""
     return [(n >> b) & 1 for b in range(width - 1, -1, -1)]
-
-
 
 
 class Spec:

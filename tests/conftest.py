@@ -1,6 +1,15 @@
 import os
 
-from hypothesis import HealthCheck, settings
+# Under pytest-xdist each test process is one of several sharing the machine's cores. numba's parallel kernels
+# would start a thread per core in every process (and in the CLI runs and notebook kernels they start), and
+# the processes' spinning workers fight over the cores: on the 2-core VM the full suite took 7 min 36 s with
+# warm caches, 5 min 28 s with one numba thread per process (notebook 08's re-execution 101 s -> 26 s). So one
+# thread per test process unless NUMBA_NUM_THREADS is set; tests/test_threads.py runs the parallel kernels on
+# two threads in a process of its own. Set here, before any test module imports numba.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 # numba compiles on first call: no deadlines. The "ci" profile runs more examples, derandomised.
 settings.register_profile("default", deadline=None, max_examples=100,

@@ -234,16 +234,11 @@ def chain_accuracy(net, layer_matmul) -> dict:
     split = True
     for i, layer in enumerate(net.layers):
         w = np.asarray(layer.weight, np.float64)
-        b = np.asarray(layer.bias, np.float64)
         y = layer_matmul(i, x, w)
         split = split and isinstance(y, tuple)
         if split:  # the exact-accumulation chain feeds its own activations: the pipeline less the accumulator
-            y, yq = y[0], layer_matmul(i, xq, w)[1] + b
-        y, yf = y + b, xf @ w + b
-        if layer.activation == "relu":
-            y, yf = np.maximum(y, 0.0), np.maximum(yf, 0.0)
-            yq = np.maximum(yq, 0.0) if split else None
-        x, xq, xf = y, (yq if split else None), yf
+            y, xq = y[0], layer.activate(layer_matmul(i, xq, w)[1])
+        x, xf = layer.activate(y), layer.activate(xf @ w)
     res = split_metrics(x, xq, xf) if split else error_metrics(x, xf)
     pred, pred_f = x.argmax(1), xf.argmax(1)
     res["agreement"] = float((pred == pred_f).mean())

@@ -242,8 +242,7 @@ def _cmd_simulate(args) -> int:
             spec[key] = getattr(args, key)
     design = _with_accumulator(_design(args.design), args.accumulator)
     crossbar = _is_crossbar(design)
-    if not crossbar and (args.t_seconds is not None or args.compensation is not None):
-        raise ValueError(_DRIFT_ON_DIGITAL.format(name=design.name))
+    _check_drift_flags(args, design)
     if args.draws is not None:
         why = ("a --gemm has one draw here (accel.macro_report(..., draws=) takes a Gemm)" if args.gemm else
                "a digital unit is deterministic" if not crossbar else
@@ -280,8 +279,11 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
-_DRIFT_ON_DIGITAL = ("--t-seconds and --compensation set an analog device's drift; {name} is a digital design (a "
-                     "crossbar design, e.g. hermes-like, takes them)")
+def _check_drift_flags(args, design) -> None:
+    """--t-seconds and --compensation set an analog device's drift: a digital design refuses them."""
+    if not _is_crossbar(design) and (args.t_seconds is not None or args.compensation is not None):
+        raise ValueError(f"--t-seconds and --compensation set an analog device's drift; {design.name} is a digital "
+                         f"design (a crossbar design, e.g. hermes-like, takes them)")
 
 
 def _with_accumulator(design, name: str | None):
@@ -322,8 +324,7 @@ def _simulate_model(args) -> int:
     if args.format is not None and _is_crossbar(design):
         raise ValueError(f"--format sets a digital design's operands; {design.name} is a crossbar, whose converters "
                          f"set its numbers (unit.dac_bits, unit.adc_bits): leave --format out")
-    if not _is_crossbar(design) and (args.t_seconds is not None or args.compensation is not None):
-        raise ValueError(_DRIFT_ON_DIGITAL.format(name=design.name))
+    _check_drift_flags(args, design)
     rows = simulate_model(path, design, args.format or "fp16", accuracy=bool(args.accuracy),
                           t_seconds=args.t_seconds, compensation=args.compensation)
     cols = [c for c in ("name", "kind", "m", "n", "k", "count", "rows", "cols", "seconds", "energy_j", "bound",

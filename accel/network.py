@@ -30,6 +30,11 @@ class Dense:
         if not (self.activation is None or (isinstance(self.activation, str) and self.activation == "relu")):
             raise ValueError(f"Dense.activation must be None or 'relu', got {self.activation!r}")
 
+    def activate(self, y: np.ndarray) -> np.ndarray:
+        """activation(y + bias) in float64: the layer's output from its product y = x @ weight."""
+        y = y + np.asarray(self.bias, np.float64)
+        return np.maximum(y, 0.0) if self.activation == "relu" else y
+
 
 @dataclass(frozen=True)
 class Network:
@@ -157,8 +162,7 @@ class Network:
             out.append(Gemm(batch, w.shape[1], w.shape[0], a=x if operands else None, b=w, name=f"{self.name}.{i}",
                             **fmt))
             if operands and i + 1 < len(self.layers):
-                x = x @ w + np.asarray(layer.bias, np.float64)
-                x = np.maximum(x, 0.0) if layer.activation == "relu" else x
+                x = layer.activate(x @ w)
         return out
 
     def describe(self) -> dict:

@@ -292,18 +292,19 @@ def run_points(design: Design, workloads: list, points: list, accuracy: bool, ca
             applied = apply_point(design, workloads[wi], params)
             row.update(simulate(*applied, accuracy=accuracy, accuracy_cache=cache).to_dict())
         except (ValueError, TypeError) as err:  # invalid points are results; anything else stops the sweep
-            row.update(_failed_point(design, workloads[wi], params) if applied is None else
-                       {"design": applied[0].name, **described_on(*applied)})
+            row.update(_failed_point(design, workloads[wi], params, applied))
             row["error"] = str(err)
         rows.append(row)
     return rows
 
 
-def _failed_point(design: Design, workload, params: dict) -> dict:
-    """What the row of a point that could not be built (apply_point failed) can still say of its design and
-    workload, so that a table shows which one failed: the design's name (design.name where the grid sets it),
-    and the workload's description where the point changed none of it (else its kind alone: a changed field
-    may be what failed). A point that was built and failed in simulate describes what was built."""
+def _failed_point(design: Design, workload, params: dict, built: tuple | None) -> dict:
+    """What a failed point's row says of its design and workload, so that a table shows which one failed: a
+    point that was `built` (apply_point's design and workload) and failed in simulate describes those. One
+    that could not be built names the design (design.name where the grid sets it) and describes the workload
+    where the point changed none of it (else its kind alone: a changed field may be what failed)."""
+    if built is not None:
+        return {"design": built[0].name, **described_on(*built)}
     out = {"design": params.get("design.name", design.name)}
     desc = described_on(design, workload)
     if any(k.startswith("workload.") for k in params):

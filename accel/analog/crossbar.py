@@ -480,9 +480,9 @@ class _Tile:
             out.append(w)
         return out
 
-    def _full_scale(self, w0: np.ndarray, significance: float = 1.0) -> np.ndarray:
+    def _full_scale(self, full: np.ndarray, significance: float = 1.0) -> np.ndarray:
+        """The ADC range of each column from its programmed sum of |w| (`full`)."""
         r = self.xbar.adc_range
-        full = np.sum(np.abs(w0), axis=0)
         # a column (or tile) of no weight at all reads 0 (_convert): 1 keeps the division finite; any other
         # converts over its own sum, however small
         if r == "column":
@@ -497,12 +497,13 @@ class _Tile:
     def calibrate(self, w_eff0: np.ndarray, groups0: list | None = None) -> None:
         """ADC ranges from the programmed (t = 0) weights: the full-scale |sum| of each column (of each
         conversion group's column, where a weight takes several)."""
-        self.range, self.sums = self._full_scale(w_eff0), np.sum(np.abs(w_eff0), axis=0)
+        self.sums = np.sum(np.abs(w_eff0), axis=0)
+        self.range = self._full_scale(self.sums)
         if groups0 is not None:
             top = self.slice_weights[0]
-            self.group_ranges = [self._full_scale(w, max(self.slice_weights[si] for si, _ in group) / top)
-                                 for w, group in zip(groups0, self.groups)]
             self.group_sums = [np.sum(np.abs(w), axis=0) for w in groups0]
+            self.group_ranges = [self._full_scale(c, max(self.slice_weights[si] for si, _ in group) / top)
+                                 for c, group in zip(self.group_sums, self.groups)]
 
     def forward_normalised(self, xn: np.ndarray, w_eff: np.ndarray, rng, groups: list | None = None) -> np.ndarray:
         """ADC outputs (normalised units) for normalised inputs xn (batch, rows) in [-1, 1]; `groups`: the

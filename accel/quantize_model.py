@@ -1,4 +1,5 @@
-"""accel.quantize_model: a PyTorch model whose nn.Linear and nn.Conv2d layers run in lowbit's formats.
+"""accel.quantize_model: a PyTorch model whose nn.Linear and nn.Conv2d layers (and Hugging Face's GPT-style
+Conv1D, a Linear with its weight stored transposed) run in lowbit's formats.
 
 Three ways to compute each layer, from fast to exact:
 - fake-quant (default): operands rounded by numerics.fake_quant (bit-exact to numpy quantize, straight-
@@ -161,6 +162,7 @@ def _inference_only():
     return InferenceOnly
 
 
+@functools.cache
 def _make_linear():
     torch = _torch()
 
@@ -181,6 +183,7 @@ def _make_linear():
     return QuantLinear
 
 
+@functools.cache
 def _make_conv():
     torch = _torch()
     F = torch.nn.functional
@@ -217,6 +220,52 @@ def _make_conv():
     return QuantConv2d
 
 
+def _is_hf_conv1d(mod, quantised: bool = False) -> bool:
+    """Hugging Face's Conv1D (transformers.pytorch_utils; GPT and GPT-2): a Linear whose weight is stored as
+    (in, out), computed as addmm(bias, x, weight). Known by its class, not imported: transformers is optional.
+    `quantised`: a QuantConv1D (a subclass of it) counts too."""
+    for t in type(mod).__mro__ if quantised else (type(mod),):
+        if t.__name__ == "Conv1D" and t.__module__.split(".")[0] == "transformers":
+            return True
+    return False
+
+
+@functools.cache
+def _make_hf_conv1d(base):
+    """A quantised subclass of `base` (Hugging Face's Conv1D class): the GEMM x (.., nx) @ weight (nx, nf) +
+    bias in formats, as QuantLinear computes it with the weight's K along its first axis (block formats
+    along K); the subclass keeps isinstance(layer, Conv1D) true for code that looks for it."""
+    torch = _torch()
+
+    class QuantConv1D(_QuantMixin, base):
+        """Hugging Face Conv1D whose input and weight are rounded to lowbit formats (block formats along K)."""
+
+        def forward(self, x):
+            nx, nf = self.weight.shape
+            a = x.reshape(-1, nx)
+            if self.exact:
+                y = self._exact_gemm(a, self.weight).to(x.dtype)
+            else:
+                w, aq = self._fq_weight(0), self._fq(a, self.lowbit["activations"], -1)
+                y = aq @ w
+                if self.lowbit["backward"] == "high_precision" and torch.is_grad_enabled():
+                    y = self._high_precision(torch.matmul, a, aq, w, y, None)
+            y = y if self.bias is None else y + self.bias
+            return y.reshape(*x.shape[:-1], nf)
+
+    QuantConv1D.__qualname__ = QuantConv1D.__name__ = "QuantConv1D"
+    return QuantConv1D
+
+
+def _swappable(mod, torch):
+    """The quantised class `mod` becomes, or None: plain nn.Linear and nn.Conv2d, Hugging Face's Conv1D."""
+    if type(mod) is torch.nn.Linear:
+        return _make_linear()
+    if type(mod) is torch.nn.Conv2d:
+        return _make_conv()
+    return _make_hf_conv1d(type(mod)) if _is_hf_conv1d(mod) else None
+
+
 def _layer_analog(analog, i: int):
     """Layer i's analog settings: its own devices, seeded `seed` (layer 0) or [seed, i] ([*seed, i] for a
     sequence), so that layers of one tile shape do not draw the same programming and read noise."""
@@ -237,13 +286,21 @@ def _unreachable(model, torch) -> list[str]:
     """GEMM layers quantize_model cannot reach, which would stay in float: attention and transformer layers
     (their forward reads the projections' weights directly, and PyTorch's fused fast path skips the
     submodules' forward under no_grad), subclasses of nn.Linear / nn.Conv2d (their own forward would be
-    replaced) and the other convolutions. Modules that call F.linear on weights of their own cannot be seen."""
+    replaced), the other convolutions, recurrent layers, and any other module that owns a weight of two or more
+    dimensions (its forward computes with it, and would in float): a module that reads another module's
+    weights, or a bare tensor, cannot be seen."""
     nn = torch.nn
     fused = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
-    other = (nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+    other = (nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.RNNBase,
+             nn.RNNCellBase, nn.Bilinear)
+    inside = set()  # modules inside a fused or refused layer: named by that layer, not again
     found = []
     for name, mod in model.named_modules():
         where = _where(name)
+        if any(p == "" or name.startswith(f"{p}.") for p in inside):
+            continue
+        if isinstance(mod, fused + other):
+            inside.add(name)
         if isinstance(mod, fused):
             found.append(f"{where} is a {type(mod).__name__}, whose forward reads its projection weights directly "
                          f"(and PyTorch's fused path skips its submodules under no_grad), so it would run in float; "
@@ -254,8 +311,19 @@ def _unreachable(model, torch) -> list[str]:
                          f"replacing its forward would drop its own; quantize_model swaps plain nn.Linear and "
                          f"nn.Conv2d layers")
         elif isinstance(mod, other):
-            found.append(f"{where} is a {type(mod).__name__}, which quantize_model does not swap (it runs nn.Linear "
-                         f"and nn.Conv2d in formats or on tiles), so it would stay in float")
+            found.append(f"{where} is a {type(mod).__name__}, which quantize_model does not swap (it runs nn.Linear, "
+                         f"nn.Conv2d and Hugging Face's Conv1D in formats or on tiles), so it would stay in float")
+        elif isinstance(mod, _QuantMixin):
+            found.append(f"{where} is a {type(mod).__name__}, a layer quantised already: quantise the original "
+                         f"model")
+        elif _swappable(mod, torch) is None and not isinstance(mod, nn.Embedding | nn.EmbeddingBag | nn.Linear
+                                                                   | nn.Conv2d):
+            owned = [k for k, p in mod.named_parameters(recurse=False) if p.dim() >= 2]
+            if owned:
+                found.append(f"{where} is a {type(mod).__name__} that owns weight(s) {owned} of two or more "
+                             f"dimensions: its forward computes with them in float, which quantize_model cannot "
+                             f"reach (it swaps nn.Linear, nn.Conv2d and Hugging Face's Conv1D); write its GEMM with "
+                             f"nn.Linear")
     return found
 
 
@@ -285,6 +353,8 @@ def _check_fits(model, torch, tile) -> None:
         elif type(mod) is torch.nn.Conv2d:
             k = mod.in_channels // mod.groups * mod.kernel_size[0] * mod.kernel_size[1]
             mats.append((name or "model", mod.groups, k, mod.out_channels // mod.groups))
+        elif _is_hf_conv1d(mod):
+            mats.append((name or "model", 1, *mod.weight.shape))
     try:
         check_resident(tile, mats, "analog['tile']")
     except ValueError as err:
@@ -295,7 +365,8 @@ def _check_fits(model, torch, tile) -> None:
 def quantize_model(model, weights: str | None = None, activations: str | None = None, accumulator: str | None = None,
                    analog: AnalogSpec | None = None, backward: str = "identity", inplace: bool = False,
                    strict: bool = True):
-    """`model` (a torch.nn.Module) with every nn.Linear and nn.Conv2d replaced by a layer that rounds its
+    """`model` (a torch.nn.Module) with every nn.Linear and nn.Conv2d (and Hugging Face's Conv1D: GPT, GPT-2)
+    replaced by a layer that rounds its
     weights to `weights` and its inputs to `activations` (scalar or block format names; None: keep), and
     computes the GEMM by fake-quant (default; `backward`: "identity", "clipped" or "high_precision", as
     numerics.fake_quant_matmul), by the bit-exact `accumulator` (a numerics accumulator
@@ -303,7 +374,8 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
     "t_seconds": ..., "compensation": ..., "seed": ...}; each layer on devices of its own: the first
     seeded `seed`, layer i [seed, i]). Returns a copy unless inplace=True; the layers' settings are in
     `layer.lowbit`. GEMM layers it cannot reach (attention and transformer layers, subclasses of nn.Linear or
-    nn.Conv2d, other convolutions) raise ValueError; `strict=False` warns and leaves them in float. With a
+    nn.Conv2d, other convolutions, recurrent layers, any other module owning a weight of two or more
+    dimensions) raise ValueError; `strict=False` warns and leaves them in float. With a
     component macro (a preset's unit) as analog["tile"], the swapped layers must fit its cores at once."""
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
@@ -326,30 +398,36 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
     if tile is not None and tile.periphery != "walden":  # a component macro is a chip: its cores hold the model
         _check_fits(model, torch, tile)
     model = model if inplace else copy.deepcopy(model)
-    kinds = ((torch.nn.Linear, _make_linear()), (torch.nn.Conv2d, _make_conv()))
     swapped = 0
     for mod in model.modules():
-        for cls, qcls in kinds:
-            if type(mod) is cls:
-                mod.__class__ = qcls  # same parameters and buffers; only forward changes
-                mod._setup(weights, activations, accumulator, _layer_analog(analog, swapped), backward)
-                swapped += 1
+        qcls = _swappable(mod, torch)
+        if qcls is not None:
+            mod.__class__ = qcls  # same parameters and buffers; only forward changes
+            mod._setup(weights, activations, accumulator, _layer_analog(analog, swapped), backward)
+            swapped += 1
     if not swapped:
-        raise ValueError("quantize_model: the model has no nn.Linear or nn.Conv2d layer to quantise")
+        raise ValueError("quantize_model: the model has no nn.Linear, nn.Conv2d or Hugging Face Conv1D layer to "
+                         "quantise")
     return model
 
 
+def _linear_weight(mod):
+    """A Linear-like layer's weight as (out, in): nn.Linear's own, a Hugging Face Conv1D's (in, out) transposed
+    (a view: writing it writes the layer's weight)."""
+    return mod.weight.T if _is_hf_conv1d(mod, quantised=True) else mod.weight
+
+
 def layer_hessians(model, calibration_inputs) -> dict:
-    """{name: X^T X} of each nn.Linear's (or quantised Linear's) inputs over `calibration_inputs` (a tensor
-    or a tuple), the GPTQ-style proxy numerics.compress takes as hessian=."""
+    """{name: X^T X} of each nn.Linear's (or quantised Linear's) and Hugging Face Conv1D's inputs over
+    `calibration_inputs` (a tensor or a tuple), the GPTQ-style proxy numerics.compress takes as hessian=."""
     torch = _torch()
     if isinstance(calibration_inputs, torch.Tensor):
         calibration_inputs = (calibration_inputs,)
     hs, hooks = {}, []
     for name, mod in model.named_modules():
-        if isinstance(mod, torch.nn.Linear):
+        if isinstance(mod, torch.nn.Linear) or _is_hf_conv1d(mod, quantised=True):
             def hook(m, inp, out, name=name):
-                x = inp[0].detach().double().reshape(-1, m.in_features)
+                x = inp[0].detach().double().reshape(-1, _linear_weight(m).shape[1])
                 hs[name] = hs.get(name, 0) + (x.T @ x).numpy()
             hooks.append(mod.register_forward_hook(hook))
     try:
@@ -362,8 +440,9 @@ def layer_hessians(model, calibration_inputs) -> dict:
 
 
 def compress_model(model, method: str, calibration_inputs=None, inplace: bool = False, **kw):
-    """Every nn.Linear's weight replaced by its numerics.compress(method, ...) reconstruction, with GPTQ-style
-    Hessians from `calibration_inputs` when given; returns (model, {layer name: bits_per_weight})."""
+    """Every nn.Linear's (and Hugging Face Conv1D's) weight replaced by its numerics.compress(method, ...)
+    reconstruction, with GPTQ-style Hessians from `calibration_inputs` when given; returns (model, {layer name:
+    bits_per_weight})."""
     import numerics as nx
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
@@ -372,14 +451,14 @@ def compress_model(model, method: str, calibration_inputs=None, inplace: bool = 
     hs = layer_hessians(model, calibration_inputs) if calibration_inputs is not None else {}
     bits = {}
     for name, mod in model.named_modules():
-        if isinstance(mod, torch.nn.Linear):
-            w = mod.weight.detach().double().numpy()
-            cw = nx.compress(w, method=method, hessian=hs.get(name), **kw)
+        if isinstance(mod, torch.nn.Linear) or _is_hf_conv1d(mod, quantised=True):
+            w = _linear_weight(mod)  # (out, in), as numerics.compress and the Hessian take it
+            cw = nx.compress(w.detach().double().numpy(), method=method, hessian=hs.get(name), **kw)
             with torch.no_grad():
-                mod.weight.copy_(torch.from_numpy(cw.decode()).to(mod.weight.dtype))
+                w.copy_(torch.from_numpy(cw.decode()).to(w.dtype))
             bits[name] = cw.bits_per_weight
     if not bits:
-        raise ValueError("compress_model: the model has no nn.Linear layer to compress")
+        raise ValueError("compress_model: the model has no nn.Linear or Hugging Face Conv1D layer to compress")
     return model, bits
 
 

@@ -7,6 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import accel  # noqa: E402
+import numerics as nx  # noqa: E402
 from accel.digits import split  # noqa: E402
 from accel.digits_cnn import accuracy, build_cnn, load_cnn  # noqa: E402
 from accel.quantize_model import compress_model, layer_hessians, quantize_model  # noqa: E402
@@ -117,7 +118,7 @@ def test_bad_arguments(cnn, kw, exc, match):
 
 
 @pytest.mark.parametrize("model,exc,match", [(lambda x: x, TypeError, "must be a torch.nn.Module"),
-                                             (torch.nn.ReLU(), ValueError, "no nn.Linear or nn.Conv2d")])
+                                             (torch.nn.ReLU(), ValueError, "no nn.Linear, nn.Conv2d or Hugging Face")])
 def test_bad_models(model, exc, match):
     with pytest.raises(exc, match=match):
         quantize_model(model, weights="e4m3")
@@ -248,3 +249,127 @@ def test_probe_byom28_same_padding_is_named_at_quantisation():
         quantize_model(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect")),
                        analog={"seed": 0})
     quantize_model(model, weights="int8", activations="int8")  # fake-quant runs torch's own conv: fine
+
+
+class _Conv1DLike(torch.nn.Module):
+    """Hugging Face's Conv1D as transformers.pytorch_utils defines it (GPT, GPT-2): weight (nx, nf), forward
+    addmm(bias, x, weight). Declared under the transformers package name so the test runs without it."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.nf, self.nx = nf, nx
+        self.weight = torch.nn.Parameter(torch.randn(nx, nf) * 0.3)
+        self.bias = torch.nn.Parameter(torch.randn(nf) * 0.1)
+
+    def forward(self, x):
+        return torch.addmm(self.bias, x.reshape(-1, x.size(-1)), self.weight).reshape(*x.shape[:-1], self.nf)
+
+
+_Conv1DLike.__name__ = _Conv1DLike.__qualname__ = "Conv1D"
+_Conv1DLike.__module__ = "transformers.pytorch_utils"
+
+
+def _fq_ref(t, fmt, fmax):
+    """Per-tensor amax scaling then fake_quant (the rule quantize_model documents for <= 8-bit formats)."""
+    s = (t.detach().abs().max().double() / fmax).float()
+    return nx.fake_quant(t / s, fmt) * s
+
+
+def test_hf_conv1d_is_quantised_like_a_transposed_linear():
+    # GPT-2's Conv1D computes with its own weight: before, quantize_model left it in float without a word
+    torch.manual_seed(0)
+    c = _Conv1DLike(24, 16)
+    model = torch.nn.Sequential(c, torch.nn.ReLU(), torch.nn.Linear(24, 4))
+    q = quantize_model(model, weights="e4m3", activations="e4m3")
+    assert type(q[0]).__name__ == "QuantConv1D" and isinstance(q[0], _Conv1DLike)  # still a Conv1D to its library
+    assert type(model[0]) is _Conv1DLike  # the original is untouched
+    x = torch.randn(2, 5, 16)
+    with torch.no_grad():
+        want = _fq_ref(x.reshape(-1, 16), "e4m3", 448.0) @ _fq_ref(c.weight, "e4m3", 448.0) + c.bias
+        assert torch.equal(q[0](x), want.reshape(2, 5, 24))
+        # the same GEMM as nn.Linear with the transposed weight, in every mode
+        lin = torch.nn.Linear(16, 24)
+        lin.weight.copy_(c.weight.T)
+        lin.bias.copy_(c.bias)
+        for kw in ({"weights": "e4m3", "activations": "e4m3"}, {"weights": "mxfp4", "activations": "mxfp8_e4m3"},
+                   {"weights": "e4m3", "activations": "e4m3", "accumulator": "nv_hopper_fp8"},
+                   {"analog": {"tile": accel.Crossbar(rows=8, cols=8, device="pcm"), "seed": 3}}):
+            a = quantize_model(c, **kw)(x)
+            b = quantize_model(lin, **kw)(x)
+            assert torch.equal(a, b), kw
+    # trainable in the fake-quant modes, the bias included
+    for backward in ("identity", "high_precision"):
+        qt = quantize_model(c, weights="e4m3", activations="e4m3", backward=backward)
+        qt(x).square().sum().backward()
+        assert qt.weight.grad.abs().sum() > 0 and qt.bias.grad.abs().sum() > 0
+    # a macro's cores must hold it, as for Linear
+    with pytest.raises(ValueError, match=r"a 128 x 128 weight matrix needs 16 tiles of 64 x 16; the tile has 1 "):
+        quantize_model(torch.nn.Sequential(_Conv1DLike(128, 128)),
+                       analog={"tile": accel.get_design("sinangil-sram-like").unit})
+
+
+def test_gpt2_runs_in_formats_when_transformers_is_installed():
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.GPT2Config(n_layer=1, n_head=2, n_embd=32, vocab_size=64, n_positions=16, bos_token_id=0,
+                                  eos_token_id=0)
+    torch.manual_seed(0)
+    m = transformers.GPT2LMHeadModel(cfg).eval()
+    q = quantize_model(m, weights="e4m3", activations="e4m3")
+    kinds = [type(x).__name__ for x in q.modules()]
+    assert kinds.count("QuantConv1D") == 4 and "Conv1D" not in kinds  # c_attn, c_proj, c_fc, mlp c_proj
+    x = torch.randint(0, 64, (1, 8))
+    with torch.no_grad():
+        assert not torch.equal(q(x).logits, m(x).logits)
+
+
+def test_modules_computing_with_weights_of_their_own_are_refused():
+    nn = torch.nn
+
+    class OwnLinear(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.randn(4, 4))
+
+        def forward(self, x):
+            return nn.functional.linear(x, self.weight)
+
+    class WithTokens(nn.Module):  # 1-D parameters and embeddings compute no GEMM: not refused
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(torch.ones(4))
+            self.emb = nn.Embedding(10, 4)
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.fc(x * self.scale)
+
+    cases = [(nn.Sequential(OwnLinear(), nn.Linear(4, 4)), r"'0' is a OwnLinear that owns weight\(s\) \['weight'\]"),
+             (nn.Sequential(nn.LSTM(4, 4), nn.Linear(4, 4)), r"'0' is a LSTM, which quantize_model does not swap"),
+             (nn.Sequential(nn.Bilinear(4, 4, 4)), r"layer '0' is a Bilinear"),
+             (quantize_model(nn.Sequential(_Conv1DLike(4, 4)), weights="int8"), r"QuantConv1D, a layer quantised")]
+    for model, match in cases:
+        with pytest.raises(ValueError, match=match):
+            quantize_model(model, weights="int4")
+    assert type(quantize_model(WithTokens(), weights="int4").fc).__name__ == "QuantLinear"
+    # a refused layer is named once, not again for the modules inside it
+    with pytest.warns(UserWarning) as record:
+        quantize_model(nn.TransformerEncoderLayer(8, 2, 16), weights="int4", strict=False)
+    said = [str(w.message) for w in record]
+    assert len(said) == 1 and "the model is a TransformerEncoderLayer" in said[0], said
+
+
+def test_hf_conv1d_is_compressed_like_a_transposed_linear():
+    torch.manual_seed(1)
+    c = _Conv1DLike(24, 32)
+    lin = torch.nn.Linear(32, 24)
+    with torch.no_grad():
+        lin.weight.copy_(c.weight.T)
+        lin.bias.copy_(c.bias)
+    x = torch.randn(64, 32)
+    for model in (c, quantize_model(c, weights="e4m3")):  # a quantised Conv1D is still one
+        h = layer_hessians(torch.nn.Sequential(model), x)
+        assert list(h) == ["0"] and np.array_equal(h["0"], layer_hessians(torch.nn.Sequential(lin), x)["0"])
+    mc, bits_c = compress_model(torch.nn.Sequential(c), "gptq", calibration_inputs=x, bits=4)
+    ml, bits_l = compress_model(torch.nn.Sequential(lin), "gptq", calibration_inputs=x, bits=4)
+    assert bits_c == bits_l and torch.equal(mc[0].weight, ml[0].weight.T)
+    assert not torch.equal(mc[0].weight, c.weight) and type(mc[0]) is _Conv1DLike

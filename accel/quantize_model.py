@@ -286,9 +286,9 @@ def _unreachable(model, torch) -> list[str]:
     """GEMM layers quantize_model cannot reach, which would stay in float: attention and transformer layers
     (their forward reads the projections' weights directly, and PyTorch's fused fast path skips the
     submodules' forward under no_grad), subclasses of nn.Linear / nn.Conv2d (their own forward would be
-    replaced), the other convolutions, recurrent layers, and any other module that owns a weight of two or more
-    dimensions (its forward computes with it, and would in float): a module that reads another module's
-    weights, or a bare tensor, cannot be seen."""
+    replaced), the other convolutions, recurrent layers, and any other module that owns a parameter named
+    "...weight" of two or more dimensions (its forward computes with it, and would in float): a module that
+    reads another module's weights, or a differently named or bare tensor, cannot be seen."""
     nn = torch.nn
     fused = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
     other = (nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.RNNBase,
@@ -318,7 +318,9 @@ def _unreachable(model, torch) -> list[str]:
                          f"model")
         elif _swappable(mod, torch) is None and not isinstance(mod, nn.Embedding | nn.EmbeddingBag | nn.Linear
                                                                    | nn.Conv2d):
-            owned = [k for k, p in mod.named_parameters(recurse=False) if p.dim() >= 2]
+            # by the convention of torch's and Hugging Face's layers a GEMM's operand is a "weight" ("weight",
+            # "in_proj_weight", ...); tokens and position tables (a ViT's cls_token) are added, not multiplied
+            owned = [k for k, p in mod.named_parameters(recurse=False) if p.dim() >= 2 and k.endswith("weight")]
             if owned:
                 found.append(f"{where} is a {type(mod).__name__} that owns weight(s) {owned} of two or more "
                              f"dimensions: its forward computes with them in float, which quantize_model cannot "

@@ -373,3 +373,32 @@ def test_hf_conv1d_is_compressed_like_a_transposed_linear():
     ml, bits_l = compress_model(torch.nn.Sequential(lin), "gptq", calibration_inputs=x, bits=4)
     assert bits_c == bits_l and torch.equal(mc[0].weight, ml[0].weight.T)
     assert not torch.equal(mc[0].weight, c.weight) and type(mc[0]) is _Conv1DLike
+
+
+@pytest.mark.slow
+def test_common_hf_architectures_quantise_with_nothing_refused():
+    """docs/byom.md's list: tiny configurations of each, strict (a refused layer raises)."""
+    T = pytest.importorskip("transformers")
+    tiny = dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    cases = [(T.BertConfig(vocab_size=100, **tiny), T.BertModel),
+             (T.DistilBertConfig(dim=32, hidden_dim=64, n_layers=1, n_heads=2, vocab_size=100), T.DistilBertModel),
+             (T.GPT2Config(n_layer=1, n_head=2, n_embd=32, vocab_size=100, bos_token_id=0, eos_token_id=0),
+              T.GPT2LMHeadModel),
+             (T.T5Config(d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16, vocab_size=100), T.T5Model),
+             (T.LlamaConfig(num_key_value_heads=2, vocab_size=100, **tiny), T.LlamaForCausalLM),
+             (T.MistralConfig(num_key_value_heads=1, vocab_size=100, **tiny), T.MistralForCausalLM),
+             (T.ViTConfig(image_size=32, patch_size=8, **tiny), T.ViTModel),
+             (T.SwinConfig(image_size=32, patch_size=4, embed_dim=16, depths=[1], num_heads=[2], window_size=4),
+              T.SwinModel),
+             (T.CLIPVisionConfig(image_size=32, patch_size=8, **tiny), T.CLIPVisionModel),
+             (T.ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1]), T.ResNetModel),
+             (T.ConvNextConfig(num_stages=2, hidden_sizes=[8, 16], depths=[1, 1], image_size=32), T.ConvNextModel)]
+    for cfg, cls in cases:
+        q = quantize_model(cls(cfg), weights="e4m3", activations="e4m3")
+        assert any(type(m).__name__.startswith("Quant") for m in q.modules()), cls.__name__
+    whisper = T.WhisperConfig(d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                              decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, vocab_size=100,
+                              pad_token_id=0, bos_token_id=0, eos_token_id=0, decoder_start_token_id=0,
+                              num_mel_bins=8, max_source_positions=16, max_target_positions=16)
+    with pytest.raises(ValueError, match=r"layer 'encoder.conv1' is a Conv1d"):
+        quantize_model(T.WhisperModel(whisper), weights="e4m3")

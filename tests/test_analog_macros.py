@@ -1164,3 +1164,72 @@ def test_a_dense_chain_is_priced_on_its_own_data():
         d = accel.get_design(name)
         assert accel.simulate(d, net, accuracy=False).energy_j == pytest.approx(
             accel.simulate(d, same, accuracy=False).energy_j, rel=1e-12)
+
+
+def test_weight_encodings_hold_their_documented_cells_and_levels():
+    """docs/analog.md, "The numerics' rules": two's complement bits (the top one negative, symmetric levels) and
+    XNOR ±1 bits (odd levels, no zero), by hand on a 3-bit jia tile (offset mapping) with ideal converters."""
+    from accel.analog import ProgrammedMatrix, analog_matmul
+    base = dataclasses.replace(accel.get_design("jia-sram-like").unit, rows=8, weight_bits=3)
+    g = base.g_max_us
+    w = np.array([[3.0, 1.0, 0.0, -1.0, -3.0, 2.0, -2.0]])
+    t2 = dataclasses.replace(base, weight_encoding="twos_complement")
+    tile = ProgrammedMatrix(w, t2).tiles[0, 0]
+    # Q = 3: q = w; cells hold q mod 8 = 3, 1, 0, 7, 5, 2, 6, most significant bit first; a 1 is g_max, a 0 g_max/2
+    bits = [[(q % 8) >> s & 1 for q in (3, 1, 0, -1, -3, 2, -2)] for s in (2, 1, 0)]
+    assert [[float(v) for v in np.ravel(tg[0])] for tg in tile.targets] == [[g if b else g / 2 for b in r]
+                                                                             for r in bits]
+    assert tile.slice_weights == [-4 / 3, 2 / 3, 1 / 3]
+    tx = dataclasses.replace(base, weight_encoding="xnor")
+    tile = ProgrammedMatrix(w, tx).tiles[0, 0]
+    # Q = 7: w * 7 / 3 = 7, 2.33, 0, -2.33, -7, 4.67, -4.67 -> odd 7, 3, 1, -3, -7, 5, -5 -> (q + 7) / 2 = 7, 5, 4,
+    # 2, 0, 6, 1; a 1 bit is +1 (g_max), a 0 bit -1 (0)
+    u = (7, 5, 4, 2, 0, 6, 1)
+    assert [[float(v) for v in np.ravel(tg[0])] for tg in tile.targets] == [[g if n >> s & 1 else 0.0 for n in u]
+                                                                             for s in (2, 1, 0)]
+    assert tile.slice_weights == [4 / 7, 2 / 7, 1 / 7]
+    # with exact converters the weights in effect are those levels times max |w|
+    x = np.eye(7)
+    for tile_, want in ((t2, [3, 1, 0, -1, -3, 2, -2]), (tx, [q * 3 / 7 for q in (7, 3, 1, -3, -7, 5, -5)])):
+        ideal = dataclasses.replace(tile_, adc_bits=18, dac_bits=24, accumulator="exact")
+        assert np.allclose(analog_matmul(w, x, ideal).ravel(), want, rtol=0, atol=1e-4)
+    # XNOR ties: w_n x Q even rounds away from 0; 0 to +1; one bit is the sign (binarised weights held exactly)
+    from accel.analog.crossbar import _round_to_odd
+    assert _round_to_odd(np.array([-4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 2.0, 4.0, 3.9])).tolist() == \
+        [-5.0, -3.0, -1.0, -1.0, 1.0, 1.0, 3.0, 5.0, 3.0]
+    t1 = dataclasses.replace(accel.get_design("jia-sram-like").unit, weight_encoding="xnor", adc_bits=18)
+    wb = np.array([[0.5, -0.5, 0.5, 0.5], [-0.5, -0.5, 0.5, -0.5]])
+    xb = np.array([[1.0], [-1.0], [1.0], [0.0]])
+    assert np.allclose(analog_matmul(wb, xb, t1), wb @ xb, rtol=0, atol=1e-4)  # an 18-bit ADC's rounding
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"weight_encoding": "ones_complement"}, r"weight_encoding must be one of \['sign_magnitude', 'twos_complement'"),
+    ({"weight_encoding": "twos_complement", "weight_bits": 1}, r"needs bits_per_cell=1 and weight_bits >= 2"),
+    ({"weight_encoding": "xnor", "weight_bits": None, "bits_per_cell": None, "device": "pcm", "periphery": "walden",
+      "input_mode": "pwm", "mapping": "differential"}, r"'xnor' stores each weight as bits.*weight_bits=None"),
+    ({"weight_encoding": "xnor", "device": "pcm", "periphery": "walden", "input_mode": "pwm", "weight_bits": 4,
+      "bits_per_cell": 2}, r"bits_per_cell=1 .* bits_per_cell=2"),
+    ({"weight_encoding": 1}, r"weight_encoding must be one of .*got 1"),
+])
+def test_weight_encoding_bad_input(kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        dataclasses.replace(accel.get_design("jia-sram-like").unit, **kw)
+
+
+def test_weight_encoding_changes_the_numerics_not_the_cost(tmp_path):
+    for name in ("sinangil-sram-like", "wang-c2c-like", "jia-sram-like"):
+        d = accel.get_design(name)
+        for enc in ("twos_complement", "xnor"):
+            if enc == "twos_complement" and d.unit.weight_bits < 2:
+                continue
+            e = accel.set_field(d, "unit.weight_encoding", enc)
+            assert e.peak_ops_per_s() == d.peak_ops_per_s() and e.peak_ops_per_j() == d.peak_ops_per_j()
+            (tmp_path / "d.toml").write_text(e.to_toml())
+            assert accel.load_design(tmp_path / "d.toml") == e
+    # a resistive tile takes two's complement slices too (noise and drift as any slice)
+    t = accel.Crossbar(rows=16, cols=16, device="pcm", weight_bits=4, bits_per_cell=1,
+                       weight_encoding="twos_complement", dac_bits=8, adc_bits=8)
+    w = np.random.default_rng(0).standard_normal((8, 16))
+    y = accel.analog_matmul(w, np.ones((16, 2)), t, t_seconds=3600.0, compensation="global", seed=0)
+    assert np.isfinite(y).all() and np.corrcoef(y.ravel(), (w @ np.ones((16, 2))).ravel())[0, 1] > 0.9

@@ -31,6 +31,9 @@ INPUT_MODES = ("pwm", "bit_serial")
 _DEFAULT_NODE_NM = 14.0  # the 'walden' cost's node when Crossbar.node_nm is None (a macro's is its periphery's)
 _DEVICE_TYPES = (PCM, RRAM, IdealDevice, SRAM)
 MAPPINGS = ("differential", "offset")
+# how a bit-sliced weight's cells hold its value (docs/analog.md, "The numerics' rules")
+WEIGHT_ENCODINGS = ("sign_magnitude", "twos_complement", "xnor")
+_ENCODING_MIN_BITS = {"twos_complement": 2, "xnor": 1}  # one two's complement bit would be only a sign
 COMPENSATIONS = (None, "global", "column")
 
 
@@ -44,7 +47,10 @@ class Crossbar:
     (most-significant first), recombined in one analog read (the 'walden' cost) or, on a component macro,
     in the groups of cells its periphery sums in the analog domain (macros.conversion_groups: a ladder of
     up to `cols_per_conversion` slices, or a differential pair), each group converted apart and the groups
-    shift-added digitally; None keeps analog weights.
+    shift-added digitally; None keeps analog weights. `weight_encoding` says how the cells hold a weight:
+    "sign_magnitude" (the magnitude's digits, each cell signed by the weight's sign), "twos_complement" (the
+    bits of a symmetric two's complement integer, the top one negative) or "xnor" (each bit a ±1: odd levels,
+    no zero); the last two take bits_per_cell=1 (docs/analog.md, "The numerics' rules").
     Inputs: each input vector is scaled by its max |x| (aihwkit's "abs max" noise management), or, with
     `dac_range`, by that fixed full-scale value with inputs beyond it clipped; then `dac_bits` (None:
     ideal) per pulse-width-modulated input, or `input_mode="bit_serial"`: one bit plane per phase, each
@@ -98,6 +104,7 @@ class Crossbar:
     periphery: object = "walden"
     input_phases: int = 1
     vdd_v: float | None = None
+    weight_encoding: str = "sign_magnitude"
 
     def __post_init__(self) -> None:
         # Each field's own rule (_RULES). A sweep replaces a field or two of a checked tile: a value that is
@@ -134,6 +141,11 @@ class Crossbar:
             same = False
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
+        need = _ENCODING_MIN_BITS.get(self.weight_encoding)
+        if need is not None and (self.weight_bits is None or self.bits_per_cell != 1 or self.weight_bits < need):
+            raise ValueError(f"Crossbar.weight_encoding {self.weight_encoding!r} stores each weight as bits, one per "
+                             f"cell: it needs bits_per_cell=1 and weight_bits >= {need}, got weight_bits="
+                             f"{self.weight_bits!r}, bits_per_cell={self.bits_per_cell!r}")
         if self.input_mode == "bit_serial" and self.dac_bits is None:
             raise ValueError("Crossbar.input_mode='bit_serial' needs dac_bits (the input width)")
         if self.periphery == "walden":
@@ -344,6 +356,7 @@ _RULES = (
     ("vdd_v", _none_or(_real("vdd_v", lo=0, desc=f"None (the periphery's reference supply) or a positive number of "
                                              f"volts, at least {VDD_MIN_V} V and at most {VDD_MAX_RATIO}x the "
                                              f"reference"))),
+    ("weight_encoding", lambda v: check_str(_OWN, "weight_encoding", v, WEIGHT_ENCODINGS)),
 )
 
 
@@ -353,6 +366,40 @@ _LAST = [()]  # the field values of the last Crossbar that passed every check
 
 def _signed_levels(bits: int) -> int:
     return 2 ** (bits - 1) - 1
+
+
+def _round_to_odd(v: np.ndarray) -> np.ndarray:
+    """The odd integer nearest v; a tie (v an even integer) away from zero, and 0 to +1 (a ±1 bit's 0 state
+    is not there: the sign bit of 0 reads +1)."""
+    k = np.floor(v / 2.0)  # v in [2k, 2k + 2): the odd integer inside is 2k + 1; v = 2k exactly is a tie
+    q = 2.0 * k + 1.0
+    tie = v == 2.0 * k
+    return np.where(tie & (v < 0), q - 2.0, q)
+
+
+def _weight_slices(wn: np.ndarray, xbar) -> tuple[list, list]:
+    """The cells of normalised weights wn (in [-1, 1]) by `weight_encoding`, most significant first: the value
+    each slice's cells hold (in [-1, 1] of their own range) and each slice's significance in normalised weight
+    units (docs/analog.md, "The numerics' rules")."""
+    b, enc = xbar.weight_bits, xbar.weight_encoding
+    if enc == "twos_complement":  # q in [-(2^(b-1) - 1), 2^(b-1) - 1] (symmetric); the cells hold q mod 2^b
+        levels = _signed_levels(b)
+        u = np.rint(wn * levels).astype(np.int64) % 2 ** b
+        sig = [(-1 if s == b - 1 else 1) * 2.0 ** s / levels for s in range(b - 1, -1, -1)]
+        return [((u >> s) & 1).astype(np.float64) for s in range(b - 1, -1, -1)], sig
+    if enc == "xnor":  # q odd in [-(2^b - 1), 2^b - 1]; the cells hold the bits of (q + 2^b - 1) / 2 as ±1
+        levels = 2 ** b - 1
+        q = np.clip(_round_to_odd(wn * levels), -levels, levels)
+        u = ((q + levels) / 2).astype(np.int64)
+        return [2.0 * ((u >> s) & 1) - 1.0 for s in range(b - 1, -1, -1)], [2.0 ** s / levels
+                                                                              for s in range(b - 1, -1, -1)]
+    levels = 2 ** b - 1  # sign-magnitude: the magnitude's digits, each cell signed by its weight's sign
+    q = np.rint(np.abs(wn) * levels).astype(np.int64)
+    sign = np.sign(wn)
+    base = 2 ** xbar.bits_per_cell
+    cell_max = base - 1
+    return ([sign * ((q // base ** s) % base) / cell_max for s in range(xbar.slices - 1, -1, -1)],
+            [cell_max * base ** s / levels for s in range(xbar.slices - 1, -1, -1)])
 
 
 def _rint_ties_even(z: np.ndarray, tol: float) -> np.ndarray:
@@ -380,16 +427,7 @@ class _Tile:
             parts = [wn]
             self.slice_weights = [1.0]
         else:
-            levels = 2 ** xbar.weight_bits - 1
-            q = np.rint(np.abs(wn) * levels).astype(np.int64)
-            sign = np.sign(wn)
-            base = 2 ** xbar.bits_per_cell
-            cell_max = base - 1
-            parts, self.slice_weights = [], []
-            for s in range(xbar.slices - 1, -1, -1):
-                d = (q // base ** s) % base
-                parts.append(sign * d / cell_max)
-                self.slice_weights.append(cell_max * base ** s / levels)
+            parts, self.slice_weights = _weight_slices(wn, xbar)
         self.targets = []  # per slice: list of target-conductance arrays (G+, G-) or (G,)
         for p in parts:
             if xbar.mapping == "differential":
@@ -500,9 +538,9 @@ class _Tile:
         self.sums = np.sum(np.abs(w_eff0), axis=0)
         self.range = self._full_scale(self.sums)
         if groups0 is not None:
-            top = self.slice_weights[0]
+            top = abs(self.slice_weights[0])  # a two's complement weight's top slice counts negative
             self.group_sums = [np.sum(np.abs(w), axis=0) for w in groups0]
-            self.group_ranges = [self._full_scale(c, max(self.slice_weights[si] for si, _ in group) / top)
+            self.group_ranges = [self._full_scale(c, max(abs(self.slice_weights[si]) for si, _ in group) / top)
                                  for c, group in zip(self.group_sums, self.groups)]
 
     def forward_normalised(self, xn: np.ndarray, w_eff: np.ndarray, rng, groups: list | None = None) -> np.ndarray:

@@ -1233,3 +1233,22 @@ def test_weight_encoding_changes_the_numerics_not_the_cost(tmp_path):
     w = np.random.default_rng(0).standard_normal((8, 16))
     y = accel.analog_matmul(w, np.ones((16, 2)), t, t_seconds=3600.0, compensation="global", seed=0)
     assert np.isfinite(y).all() and np.corrcoef(y.ravel(), (w @ np.ones((16, 2))).ravel())[0, 1] > 0.9
+
+
+@pytest.mark.parametrize("enc,off,on", [
+    # weights 3, -5, 7, -1 on sinangil's 4 bits; every cell stuck: a 0 bit everywhere, or a 1 bit everywhere
+    ("sign_magnitude", [0, 0, 0, 0], [1, -1, 1, -1]),   # 1111 signed by each weight's sign: +-15/15
+    ("twos_complement", [0, 0, 0, 0], [-1 / 7] * 4),     # 1111 in two's complement is -1 (Q = 7)
+    ("xnor", [-1] * 4, [1] * 4),                         # -1 -1 -1 -1 or +1 +1 +1 +1: -15/15 or 15/15
+])
+def test_sram_stuck_cells_are_stored_bits_stuck(enc, off, on):
+    """docs/analog.md, `stuck_rate` row: an offset-mapped SRAM cell stuck off holds a 0 bit (the offset reference
+    g_max / 2 where a 0 bit is no contribution), not a conductance of 0 (which would read as -1)."""
+    from accel.analog import ProgrammedMatrix
+    w = np.array([[3.0, -5.0, 7.0, -1.0]])
+    for frac, want in ((0.0, off), (1.0, on)):
+        t = dataclasses.replace(accel.get_design("sinangil-sram-like").unit, weight_encoding=enc, stuck_rate=1.0,
+                                stuck_on_fraction=frac)
+        tile = ProgrammedMatrix(w, t).tiles[0, 0]
+        eff = tile.effective_weights(tile.conductances(0.0, None, at_programming=True))
+        assert np.allclose(eff.ravel(), want, rtol=0, atol=1e-12)

@@ -402,6 +402,16 @@ def _weight_slices(wn: np.ndarray, xbar) -> tuple[list, list]:
             [cell_max * base ** s / levels for s in range(xbar.slices - 1, -1, -1)])
 
 
+def _bit_values(wn: np.ndarray, xbar) -> tuple:
+    """The values (in [-1, 1] of a cell) of a stored 1 bit and a stored 0 bit, by `weight_encoding` (one bit per
+    cell): sign-magnitude, the weight's sign (+1 for w >= 0) and 0; two's complement, 1 and 0; XNOR, +1 and -1."""
+    if xbar.weight_encoding == "xnor":
+        return 1.0, -1.0
+    if xbar.weight_encoding == "twos_complement":
+        return 1.0, 0.0
+    return np.where(wn < 0, -1.0, 1.0), 0.0
+
+
 def _rint_ties_even(z: np.ndarray, tol: float) -> np.ndarray:
     """np.rint (the nearest integer, a half to the even one), where every z within `tol` of a half-integer k +
     1/2 is taken as that tie."""
@@ -447,6 +457,13 @@ class _Tile:
         self.stuck = None
         if xbar.stuck_rate > 0:
             self.stuck = [[_stuck_mask(g.shape, xbar, rng) for g in tg] for tg in self.targets]
+        # what a stuck device reads: g_max (on) or 0 (off); an SRAM cell on the offset mapping is a stored bit
+        # stuck at 1 or 0, read as that bit's state in its encoding (a 0 bit of a sign-magnitude or two's
+        # complement weight is the offset reference g_max / 2, not 0, which would read as -1)
+        self.stuck_g = (g_max, 0.0)
+        if type(xbar.device) is SRAM and xbar.mapping == "offset":
+            one, zero = _bit_values(wn, xbar)
+            self.stuck_g = ((one + 1.0) / 2.0 * g_max, (zero + 1.0) / 2.0 * g_max)
         self.r_path = self._wire_paths() if xbar.r_wire_ohm > 0 else None
         self.range = self.sums = None
         self.alpha = None
@@ -483,7 +500,7 @@ class _Tile:
                 g = st[0] if at_programming else xbar.device.read(st, xbar.g_max_us, t_inference_s, rng)
                 if self.stuck is not None:
                     on, off = self.stuck[si][di]
-                    g = np.where(on, xbar.g_max_us, np.where(off, 0.0, g))
+                    g = np.where(on, self.stuck_g[0], np.where(off, self.stuck_g[1], g))
                 if self.r_path is not None:  # g_eff = g / (1 + g R): the cell in series with its wire path
                     g = g / (1.0 + g * 1e-6 * self.r_path[si][di])
                 gs.append(g)

@@ -162,6 +162,26 @@ def _inference_only():
     return InferenceOnly
 
 
+def _importable(cls):
+    """`cls` (made once, by a cached factory: torch is optional) named as an attribute of this module, which
+    __getattr__ below makes on demand: so torch.save(model) / pickle of a quantised model loads in a new
+    process."""
+    cls.__module__, cls.__qualname__ = __name__, cls.__name__
+    return cls
+
+
+def __getattr__(name: str):
+    """The quantised layer classes, made on first use (PEP 562), for pickle's lookup of them."""
+    if name == "QuantLinear":
+        return _make_linear()
+    if name == "QuantConv2d":
+        return _make_conv()
+    if name == "QuantConv1D":
+        from transformers.pytorch_utils import Conv1D
+        return _make_hf_conv1d(Conv1D)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @functools.cache
 def _make_linear():
     torch = _torch()
@@ -180,7 +200,7 @@ def _make_linear():
                 return y
             return self._high_precision(torch.nn.functional.linear, x, xq, w, y, self.bias)
 
-    return QuantLinear
+    return _importable(QuantLinear)
 
 
 @functools.cache
@@ -217,7 +237,7 @@ def _make_conv():
             y = torch.cat(outs, dim=2).transpose(1, 2).reshape(n, self.out_channels, ho, wo).to(x.dtype)
             return y if self.bias is None else y + self.bias[:, None, None]
 
-    return QuantConv2d
+    return _importable(QuantConv2d)
 
 
 def _is_hf_conv1d(mod, quantised: bool = False) -> bool:
@@ -245,16 +265,15 @@ def _make_hf_conv1d(base):
             a = x.reshape(-1, nx)
             if self.exact:
                 y = self._exact_gemm(a, self.weight).to(x.dtype)
-            else:
+                y = y if self.bias is None else y + self.bias
+            else:  # addmm, as Conv1D itself computes (and nn.Linear on 2-D inputs): the same sums, dtype, autocast
                 w, aq = self._fq_weight(0), self._fq(a, self.lowbit["activations"], -1)
-                y = aq @ w
+                y = aq @ w if self.bias is None else torch.addmm(self.bias, aq, w)
                 if self.lowbit["backward"] == "high_precision" and torch.is_grad_enabled():
-                    y = self._high_precision(torch.matmul, a, aq, w, y, None)
-            y = y if self.bias is None else y + self.bias
+                    y = self._high_precision(torch.matmul, a, aq, w, y, self.bias)
             return y.reshape(*x.shape[:-1], nf)
 
-    QuantConv1D.__qualname__ = QuantConv1D.__name__ = "QuantConv1D"
-    return QuantConv1D
+    return _importable(QuantConv1D)
 
 
 def _swappable(mod, torch):
@@ -282,50 +301,64 @@ def _own_devices(analog: dict, *tail: int) -> dict:
     return {**analog, "seed": [*(seed if isinstance(seed, list | tuple) else [int(seed)]), *tail]}
 
 
-def _unreachable(model, torch) -> list[str]:
-    """GEMM layers quantize_model cannot reach, which would stay in float: attention and transformer layers
-    (their forward reads the projections' weights directly, and PyTorch's fused fast path skips the
-    submodules' forward under no_grad), subclasses of nn.Linear / nn.Conv2d (their own forward would be
-    replaced), the other convolutions, recurrent layers, and any other module that owns a parameter named
-    "...weight" of two or more dimensions (its forward computes with it, and would in float): a module that
-    reads another module's weights, or a differently named or bare tensor, cannot be seen."""
+# Parameters of two or more dimensions that a layer adds, looks up or applies elementwise rather than multiplies:
+# tokens, position and bias tables, latents, scales, a state-space layer's log-decays (names as torch's and Hugging
+# Face's layers spell them; matched as parts of a name, with a ParameterList's or ParameterDict's own and owner's)
+_ADDITIVE = ("token", "pos", "embed", "emb", "bias", "table", "cls", "latent", "probe", "mask", "scale", "gamma",
+             "beta", "prompt", "codebook", "log")
+
+
+def _unreachable(model, torch) -> list[tuple[str, str]]:
+    """GEMM layers quantize_model cannot reach, as (what is wrong, what strict=False leaves): attention and
+    transformer layers (their forward reads the projections' weights directly, and PyTorch's fused fast path
+    skips the submodules' forward under no_grad), subclasses of nn.Linear / nn.Conv2d (their own forward would be
+    replaced), the other convolutions, recurrent layers, layers quantised already, and any other module that
+    owns a parameter of two or more dimensions (its forward computes with it, and would in float: stacked MoE
+    experts, XLNet's q/k/v, a custom layer's weight) unless it is an embedding, a normalisation layer, or the
+    parameter's name says it is added or looked up (_ADDITIVE). A module that computes with another module's
+    parameter, or with a tensor that is no parameter, cannot be seen."""
     nn = torch.nn
     fused = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
     other = (nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.RNNBase,
              nn.RNNCellBase, nn.Bilinear)
+    lookups = (nn.Embedding, nn.EmbeddingBag, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm,
+               nn.modules.batchnorm._NormBase, *((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ()))
     inside = set()  # modules inside a fused or refused layer: named by that layer, not again
     found = []
+    in_float = "left in float"
     for name, mod in model.named_modules():
         where = _where(name)
         if any(p == "" or name.startswith(f"{p}.") for p in inside):
             continue
         if isinstance(mod, fused + other):
             inside.add(name)
-        if isinstance(mod, fused):
-            found.append(f"{where} is a {type(mod).__name__}, whose forward reads its projection weights directly "
-                         f"(and PyTorch's fused path skips its submodules under no_grad), so it would run in float; "
-                         f"write the attention with nn.Linear layers, or price its GEMMs with accel.simulate_model")
+        if isinstance(mod, _QuantMixin):
+            found.append((f"{where} is a {type(mod).__name__}, a layer quantised already: quantise the original "
+                          f"model", "left with the settings it was quantised with"))
+        elif isinstance(mod, fused):
+            found.append((f"{where} is a {type(mod).__name__}, whose forward reads its projection weights directly "
+                          f"(and PyTorch's fused path skips its submodules under no_grad), so it would run in float; "
+                          f"write the attention with nn.Linear layers, or price its GEMMs with accel.simulate_model",
+                          in_float))
         elif isinstance(mod, nn.Linear | nn.Conv2d) and type(mod) not in (nn.Linear, nn.Conv2d):
             base = "nn.Linear" if isinstance(mod, nn.Linear) else "nn.Conv2d"
-            found.append(f"{where} is a {type(mod).__name__}, a subclass of {base} (or a layer quantised already): "
-                         f"replacing its forward would drop its own; quantize_model swaps plain nn.Linear and "
-                         f"nn.Conv2d layers")
+            found.append((f"{where} is a {type(mod).__name__}, a subclass of {base}: replacing its forward would "
+                          f"drop its own; quantize_model swaps plain nn.Linear and nn.Conv2d layers", in_float))
         elif isinstance(mod, other):
-            found.append(f"{where} is a {type(mod).__name__}, which quantize_model does not swap (it runs nn.Linear, "
-                         f"nn.Conv2d and Hugging Face's Conv1D in formats or on tiles), so it would stay in float")
-        elif isinstance(mod, _QuantMixin):
-            found.append(f"{where} is a {type(mod).__name__}, a layer quantised already: quantise the original "
-                         f"model")
-        elif _swappable(mod, torch) is None and not isinstance(mod, nn.Embedding | nn.EmbeddingBag | nn.Linear
-                                                                   | nn.Conv2d):
-            # by the convention of torch's and Hugging Face's layers a GEMM's operand is a "weight" ("weight",
-            # "in_proj_weight", ...); tokens and position tables (a ViT's cls_token) are added, not multiplied
-            owned = [k for k, p in mod.named_parameters(recurse=False) if p.dim() >= 2 and k.endswith("weight")]
+            found.append((f"{where} is a {type(mod).__name__}, which quantize_model does not swap (it runs nn.Linear, "
+                          f"nn.Conv2d and Hugging Face's Conv1D in formats or on tiles), so it would stay in float",
+                          in_float))
+        elif _swappable(mod, torch) is None and not isinstance(mod, lookups + (nn.Linear, nn.Conv2d)) \
+                and not type(mod).__name__.endswith("Norm"):
+            # a ParameterList's entries are named 0, 1, ...: what they are is in the names of the list and its owner
+            held = ".".join(name.split(".")[-2:]) + "." if isinstance(mod, nn.ParameterList | nn.ParameterDict) else ""
+            owned = [k for k, p in mod.named_parameters(recurse=False)
+                     if p.dim() >= 2 and not any(a in (held + k).lower() for a in _ADDITIVE)]
             if owned:
-                found.append(f"{where} is a {type(mod).__name__} that owns weight(s) {owned} of two or more "
-                             f"dimensions: its forward computes with them in float, which quantize_model cannot "
-                             f"reach (it swaps nn.Linear, nn.Conv2d and Hugging Face's Conv1D); write its GEMM with "
-                             f"nn.Linear")
+                found.append((f"{where} is a {type(mod).__name__} that owns parameter(s) {owned} of two or more "
+                              f"dimensions: its forward computes with them in float, which quantize_model cannot "
+                              f"reach (it swaps nn.Linear, nn.Conv2d and Hugging Face's Conv1D); write its GEMMs "
+                              f"with nn.Linear (stacked MoE experts: one nn.Linear per expert)", in_float))
     return found
 
 
@@ -387,10 +420,10 @@ def quantize_model(model, weights: str | None = None, activations: str | None = 
         raise TypeError(f"quantize_model: inplace must be a bool, got {inplace!r}")
     if not isinstance(strict, bool):
         raise TypeError(f"quantize_model: strict must be a bool, got {strict!r}")
-    for problem in _unreachable(model, torch):
+    for problem, left in _unreachable(model, torch):
         if strict:
-            raise ValueError(f"quantize_model: {problem} (strict=False: warn and leave it in float)")
-        warnings.warn(f"quantize_model: {problem}; left in float (strict=False)", stacklevel=2)
+            raise ValueError(f"quantize_model: {problem} (strict=False: warn, and it is {left})")
+        warnings.warn(f"quantize_model: {problem}; {left} (strict=False)", stacklevel=2)
     if accumulator is not None or analog is not None:  # the exact modes run a conv's im2col GEMM
         for name, mod in model.named_modules():
             err = _padding_error(_where(name), mod) if type(mod) is torch.nn.Conv2d else None

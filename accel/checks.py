@@ -67,17 +67,18 @@ def _real_desc(lo, hi, lo_open: bool, hi_open: bool, allow_inf: bool) -> str:
 
 
 def check_str(owner: str, name: str, v, choices=None) -> str:
-    """A non-empty str (one of `choices` when given)."""
+    """A non-empty str (one of `choices` when given), as a plain str: a numpy string (a str subclass) is
+    normalised, so that equal values hash, print and compare alike (sweep point hashes among them)."""
     if choices is not None:
         if not isinstance(v, str) or v not in choices:
             err = TypeError if not isinstance(v, str) and v is not None else ValueError
             raise err(f"{owner}.{name} must be one of {list(choices)}, got {v!r}")
-        return v
+        return str(v)
     if not isinstance(v, str):
         raise TypeError(f"{owner}.{name} must be a str, got {v!r} ({_kind(v)})")
     if not v:
         raise ValueError(f"{owner}.{name} must be a non-empty str")
-    return v
+    return str(v)
 
 
 def check_seed(name: str, seed, generator: bool = False, sequence: bool = False):

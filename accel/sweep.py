@@ -228,8 +228,11 @@ def _canonical(obj, memo: dict):
     if hit is not None:
         return hit[1]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        # a field added after sweeps were logged (metadata "since") is left out at its default, so that the
+        # points of an older log, which could not set it, keep their hashes
         image = {"__class__": type(obj).__name__,
-                 **{f.name: _canonical(getattr(obj, f.name), memo) for f in dataclasses.fields(obj)}}
+                 **{f.name: _canonical(getattr(obj, f.name), memo) for f in dataclasses.fields(obj)
+                    if not ("since" in f.metadata and getattr(obj, f.name) == f.default)}}
     elif isinstance(obj, np.ndarray):
         a = np.ascontiguousarray(obj)
         data = repr(a.tolist()).encode() if a.dtype.kind == "O" else a.tobytes()

@@ -104,7 +104,7 @@ class Crossbar:
     periphery: object = "walden"
     input_phases: int = 1
     vdd_v: float | None = None
-    weight_encoding: str = "sign_magnitude"
+    weight_encoding: str = field(default="sign_magnitude", metadata={"since": "2026-11-30"})  # sweep hashes: sweep.py
 
     def __post_init__(self) -> None:
         # Each field's own rule (_RULES). A sweep replaces a field or two of a checked tile: a value that is
@@ -146,6 +146,9 @@ class Crossbar:
             raise ValueError(f"Crossbar.weight_encoding {self.weight_encoding!r} stores each weight as bits, one per "
                              f"cell: it needs bits_per_cell=1 and weight_bits >= {need}, got weight_bits="
                              f"{self.weight_bits!r}, bits_per_cell={self.bits_per_cell!r}")
+        if self.weight_encoding == "twos_complement" and self.mapping == "differential":
+            raise ValueError("Crossbar.weight_encoding 'twos_complement' holds 0/1 bits, which a differential pair "
+                             "would hold on its G+ alone (its G- idle, yet priced and faulty): use mapping='offset'")
         if self.input_mode == "bit_serial" and self.dac_bits is None:
             raise ValueError("Crossbar.input_mode='bit_serial' needs dac_bits (the input width)")
         if self.periphery == "walden":

@@ -522,3 +522,27 @@ def test_sram_cells_hold_sign_magnitude_bits():
     g = t.g_max_us
     # slice 0 (the 2s bit), then slice 1 (the 1s bit), of weights 3, 1, 0, -2, -3
     assert cells == [[g, g / 2, g / 2, 0.0, 0.0], [g, g, g / 2, g / 2, 0.0]]
+
+
+@pytest.mark.parametrize("w,x", [
+    ([[5 / 14, 1.0]], [1.0, 0.0]),   # a weight 5/14 (float) x 7 = 2.5 + 5.6e-17: level 3 (float64 said the tie's 2)
+    ([[1.0, 0.5]], [5 / 14, 1.0]),   # an input likewise, against the DAC's levels
+    ([[1.0, 0.5]], [-5 / 14, 1.0]),
+])
+def test_quantisers_decide_a_value_one_ulp_off_a_tie_exactly(w, x):
+    """The weight quantiser and the DAC decide w / max|w| x levels exactly (the rationals'), not by the float64
+    product's round-off (found by the encodings' exact reference, tests/test_analog_exact_encodings.py)."""
+    check(np.array(w), np.array(x), unit("sinangil-sram-like", weight_bits=3, dac_bits=4, adc_bits=8,
+                                         accumulator="exact"))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(k=st.lists(st.integers(-7, 6), min_size=3, max_size=3), j=st.lists(st.integers(-7, 6), min_size=3, max_size=3),
+       sw=st.floats(0.01, 100.0), sx=st.floats(0.01, 100.0))
+def test_law_ties_under_any_scale_match_the_reference(k, j, sw, sx):
+    """Weights and inputs on the quantisers' ties (k + 1/2 levels) times an arbitrary float scale: the float64
+    products land within round-off on either side; every level must be the rationals' (20-35 % were not)."""
+    t = unit("sinangil-sram-like", weight_bits=3, dac_bits=4, adc_bits=8, accumulator="exact")
+    w = np.array([[*((v + 0.5) / 7 * sw for v in k), sw]])
+    x = np.array([*((v + 0.5) / 7 * sx for v in j), sx])
+    check(w, x, t)

@@ -9,6 +9,7 @@ input, so a column of `rows` cells at g_max driven at full scale reads `rows`.
 
 import math
 import operator
+from fractions import Fraction
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -380,25 +381,57 @@ def _round_to_odd(v: np.ndarray) -> np.ndarray:
     return np.where(tie & (v < 0), q - 2.0, q)
 
 
-def _weight_slices(wn: np.ndarray, xbar) -> tuple[list, list]:
-    """The cells of normalised weights wn (in [-1, 1]) by `weight_encoding`, most significant first: the value
-    each slice's cells hold (in [-1, 1] of their own range) and each slice's significance in normalised weight
-    units (docs/analog.md, "The numerics' rules")."""
+def _quantise(num: np.ndarray, den, levels: int, odd: bool = False) -> np.ndarray:
+    """The level of num / den x levels (den > 0, broadcast to num), exactly as the rationals decide it: the
+    nearest integer, a tie to the even one, or with `odd` the nearest odd integer (_round_to_odd's rule). The
+    float64 product errs by a few ulps, which decides a value that close to a tie by round-off: such values are
+    decided again in exact arithmetic (fractions), once per distinct (num, den)."""
+    z = num / den * levels
+    if odd:
+        q = _round_to_odd(z)
+        dist = np.abs(z - 2.0 * np.rint(z / 2.0))  # from the nearest even integer, an odd rounding's tie
+    else:
+        q = np.rint(z)
+        dist = np.abs(z - np.floor(z) - 0.5)
+    near = dist <= 2.0 ** -48 * np.maximum(np.abs(z), 1.0)
+    if near.any():
+        dens = np.broadcast_to(den, np.shape(num))[near].tolist()
+        seen = {}
+        exact = []
+        for n, d in zip(num[near].tolist(), dens):
+            v = seen.get((n, d))
+            if v is None:
+                r = Fraction(n) * levels / Fraction(d)
+                if odd:
+                    k = r // 2  # r in [2k, 2k + 2): the odd integer inside is 2k + 1; r = 2k a tie, away from 0
+                    v = seen[n, d] = float(2 * k + 1 - (2 if r == 2 * k and r < 0 else 0))
+                else:
+                    v = seen[n, d] = float(round(r))  # Fraction rounds a half to even
+            exact.append(v)
+        q = q.copy()
+        q[near] = exact
+    return q
+
+
+def _weight_slices(wt: np.ndarray, amax: float, xbar) -> tuple[list, list]:
+    """The cells of weights wt (a tile, largest |w| amax > 0) by `weight_encoding`, most significant first: the
+    value each slice's cells hold (in [-1, 1] of their own range) and each slice's significance in normalised
+    weight units (docs/analog.md, "The numerics' rules")."""
     b, enc = xbar.weight_bits, xbar.weight_encoding
     if enc == "twos_complement":  # q in [-(2^(b-1) - 1), 2^(b-1) - 1] (symmetric); the cells hold q mod 2^b
         levels = _signed_levels(b)
-        u = np.rint(wn * levels).astype(np.int64) % 2 ** b
+        u = _quantise(wt, amax, levels).astype(np.int64) % 2 ** b
         sig = [(-1 if s == b - 1 else 1) * 2.0 ** s / levels for s in range(b - 1, -1, -1)]
         return [((u >> s) & 1).astype(np.float64) for s in range(b - 1, -1, -1)], sig
     if enc == "xnor":  # q odd in [-(2^b - 1), 2^b - 1]; the cells hold the bits of (q + 2^b - 1) / 2 as ±1
         levels = 2 ** b - 1
-        q = np.clip(_round_to_odd(wn * levels), -levels, levels)
+        q = np.clip(_quantise(wt, amax, levels, odd=True), -levels, levels)
         u = ((q + levels) / 2).astype(np.int64)
         return [2.0 * ((u >> s) & 1) - 1.0 for s in range(b - 1, -1, -1)], [2.0 ** s / levels
                                                                               for s in range(b - 1, -1, -1)]
     levels = 2 ** b - 1  # sign-magnitude: the magnitude's digits, each cell signed by its weight's sign
-    q = np.rint(np.abs(wn) * levels).astype(np.int64)
-    sign = np.sign(wn)
+    q = _quantise(np.abs(wt), amax, levels).astype(np.int64)
+    sign = np.sign(wt)
     base = 2 ** xbar.bits_per_cell
     cell_max = base - 1
     return ([sign * ((q // base ** s) % base) / cell_max for s in range(xbar.slices - 1, -1, -1)],
@@ -440,7 +473,7 @@ class _Tile:
             parts = [wn]
             self.slice_weights = [1.0]
         else:
-            parts, self.slice_weights = _weight_slices(wn, xbar)
+            parts, self.slice_weights = _weight_slices(wt, amax if amax > 0 else 1.0, xbar)
         self.targets = []  # per slice: list of target-conductance arrays (G+, G-) or (G,)
         for p in parts:
             if xbar.mapping == "differential":
@@ -773,6 +806,9 @@ class ProgrammedMatrix:
                 else:
                     s_x = self.tile.dac_range
                     xn = np.clip(xs / s_x, -1.0, 1.0)
+                if self.tile.dac_bits is not None:  # the DAC's level, decided exactly (_quantise); rint(xn L) = it
+                    lv = _signed_levels(self.tile.dac_bits)
+                    xn = np.clip(_quantise(xs, s_x, lv), -lv, lv) / lv
                 y = t.forward_normalised(xn, weights[ri, ci], self.rng, states[ri, ci][1]) * s_x * t.w_scale + 0.0
                 if compensation is not None:
                     y = y * (self.compensation_reference[(ri, ci), compensation]

@@ -395,21 +395,23 @@ def _quantise(num: np.ndarray, den, levels: int, odd: bool = False) -> np.ndarra
         dist = np.abs(z - np.floor(z) - 0.5)
     near = dist <= 2.0 ** -48 * np.maximum(np.abs(z), 1.0)
     if near.any():
-        dens = np.broadcast_to(den, np.shape(num))[near].tolist()
-        seen = {}
-        exact = []
-        for n, d in zip(num[near].tolist(), dens):
-            v = seen.get((n, d))
-            if v is None:
-                r = Fraction(n) * levels / Fraction(d)
-                if odd:
-                    k = r // 2  # r in [2k, 2k + 2): the odd integer inside is 2k + 1; r = 2k a tie, away from 0
-                    v = seen[n, d] = float(2 * k + 1 - (2 if r == 2 * k and r < 0 else 0))
-                else:
-                    v = seen[n, d] = float(round(r))  # Fraction rounds a half to even
-            exact.append(v)
+        if np.ndim(den) == 0:  # one scale (a tile's weights): the distinct values alone
+            distinct, where = np.unique(num[near], return_inverse=True)
+            distinct = [(n, float(den)) for n in distinct.tolist()]
+        else:  # a scale per row (the DAC's inputs): distinct (value, scale) pairs
+            pairs = np.stack([num[near], np.broadcast_to(den, np.shape(num))[near]], axis=1)
+            distinct, where = np.unique(pairs, axis=0, return_inverse=True)
+            distinct = distinct.tolist()
+        exact = np.empty(len(distinct))
+        for i, (n, d) in enumerate(distinct):
+            r = Fraction(n) * levels / Fraction(d)
+            if odd:
+                k = r // 2  # r in [2k, 2k + 2): the odd integer inside is 2k + 1; r = 2k a tie, away from 0
+                exact[i] = 2 * k + 1 - (2 if r == 2 * k and r < 0 else 0)
+            else:
+                exact[i] = round(r)  # Fraction rounds a half to even
         q = q.copy()
-        q[near] = exact
+        q[near] = exact[where.ravel()]
     return q
 
 

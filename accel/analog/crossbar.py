@@ -9,8 +9,8 @@ input, so a column of `rows` cells at g_max driven at full scale reads `rows`.
 
 import math
 import operator
-from fractions import Fraction
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 

@@ -301,11 +301,24 @@ def _own_devices(analog: dict, *tail: int) -> dict:
     return {**analog, "seed": [*(seed if isinstance(seed, list | tuple) else [int(seed)]), *tail]}
 
 
-# Parameters of two or more dimensions that a layer adds, looks up or applies elementwise rather than multiplies:
-# tokens, position and bias tables, latents, scales, a state-space layer's log-decays (names as torch's and Hugging
-# Face's layers spell them; matched as parts of a name, with a ParameterList's or ParameterDict's own and owner's)
-_ADDITIVE = ("token", "pos", "embed", "emb", "bias", "table", "cls", "latent", "probe", "mask", "scale", "gamma",
-             "beta", "prompt", "codebook", "log")
+# Words (of a parameter's name split at "_" and ".") that say a parameter of two or more dimensions is added,
+# looked up or applied elementwise rather than multiplied: tokens, position and bias tables, latents, scales, a
+# state-space layer's log-decays (as torch's and Hugging Face's layers spell them). A name that also holds a word of
+# _GEMM is not let through by them ("prompts_visual_projection", "pos_proj", "logit_weight"), unless it is a bias.
+_ADDITIVE = frozenset(("token", "tokens", "pos", "position", "positions", "embed", "embeds", "embedding",
+                       "embeddings", "emb", "bias", "biases", "table", "cls", "latent", "latents", "probe", "mask",
+                       "scale", "scales", "gamma", "beta", "prompt", "prompts", "codebook", "log"))
+_GEMM = frozenset(("proj", "projection", "weight", "weights", "kernel", "linear", "dense", "fc"))
+
+
+def _additive(name: str, shape) -> bool:
+    """Whether a parameter of 2+ dimensions named `name` computes no GEMM: broadcast-shaped (at most one
+    dimension above 1: RWKV's (1, 1, C) mixes, ConvNeXt V2's GRN, a cls_token), or named by _ADDITIVE's words and
+    none of _GEMM's."""
+    if sum(d > 1 for d in shape) <= 1:
+        return True
+    words = set(name.lower().replace(".", "_").split("_"))
+    return bool(words & {"bias", "biases"}) or bool(words & _ADDITIVE) and not words & _GEMM  # a bias is added
 
 
 def _unreachable(model, torch) -> list[tuple[str, str]]:
@@ -315,8 +328,8 @@ def _unreachable(model, torch) -> list[tuple[str, str]]:
     replaced), the other convolutions, recurrent layers, layers quantised already, and any other module that
     owns a parameter of two or more dimensions (its forward computes with it, and would in float: stacked MoE
     experts, XLNet's q/k/v, a custom layer's weight) unless it is an embedding, a normalisation layer, or the
-    parameter's name says it is added or looked up (_ADDITIVE). A module that computes with another module's
-    parameter, or with a tensor that is no parameter, cannot be seen."""
+    parameter is broadcast-shaped or named as added or looked up (_additive). A module that computes with
+    another module's parameter, or with a tensor that is no parameter, cannot be seen."""
     nn = torch.nn
     fused = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)
     other = (nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.RNNBase,
@@ -350,15 +363,19 @@ def _unreachable(model, torch) -> list[tuple[str, str]]:
                           in_float))
         elif _swappable(mod, torch) is None and not isinstance(mod, lookups + (nn.Linear, nn.Conv2d)) \
                 and not type(mod).__name__.endswith("Norm"):
-            # a ParameterList's entries are named 0, 1, ...: what they are is in the names of the list and its owner
-            held = ".".join(name.split(".")[-2:]) + "." if isinstance(mod, nn.ParameterList | nn.ParameterDict) else ""
-            owned = [k for k, p in mod.named_parameters(recurse=False)
-                     if p.dim() >= 2 and not any(a in (held + k).lower() for a in _ADDITIVE)]
-            if owned:
+            # a ParameterList's entries are named 0, 1, ...: what they are is in its owner's name (Reformer's
+            # position_embeddings.weights)
+            held = name.split(".")[-2] + "." if isinstance(mod, nn.ParameterList | nn.ParameterDict) and "." in name \
+                else ""
+            params = [(k, p) for k, p in mod.named_parameters(recurse=False)
+                      if p.dim() >= 2 and not _additive(held + k, p.shape)]
+            if params:
+                owned = [k for k, _ in params]
+                experts = " (stacked experts: one nn.Linear per expert)" if any(p.dim() >= 3 for _, p in params) else ""
                 found.append((f"{where} is a {type(mod).__name__} that owns parameter(s) {owned} of two or more "
                               f"dimensions: its forward computes with them in float, which quantize_model cannot "
                               f"reach (it swaps nn.Linear, nn.Conv2d and Hugging Face's Conv1D); write its GEMMs "
-                              f"with nn.Linear (stacked MoE experts: one nn.Linear per expert)", in_float))
+                              f"with nn.Linear{experts}", in_float))
     return found
 
 

@@ -229,7 +229,7 @@ def _canonical(obj, memo: dict):
         return hit[1]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         # a field added after sweeps were logged (metadata "since") is left out at its default, so that the
-        # points of an older log, which could not set it, keep their hashes
+        # points of an older log, which could not set it, keep their hashes (unless RESULTS_EPOCH moved with it)
         image = {"__class__": type(obj).__name__,
                  **{f.name: _canonical(getattr(obj, f.name), memo) for f in dataclasses.fields(obj)
                     if not ("since" in f.metadata and getattr(obj, f.name) == f.default)}}
@@ -252,9 +252,15 @@ def _digest(obj) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The date of the last change to any result lowbit computes for a sweep point, part of every point's hash: bump it
+# with such a change, so that a log written before it is another sweep's (refused, or with force=True left for a new
+# file) and never resumed with stale rows. 2026-11-30: SRAM stuck cells as stuck bits; exact quantiser ties.
+RESULTS_EPOCH = "2026-11-30"
+
+
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:
     doc = {"design": design_digest, "workload": workload_digest, "point": _canonical(params, {}),
-           "accuracy": bool(accuracy), "lowbit": _version()}
+           "accuracy": bool(accuracy), "lowbit": _version(), "results": RESULTS_EPOCH}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
@@ -472,7 +478,8 @@ def _open_log(path: Path, wanted: set, force: bool) -> _Log:
         if not force:
             raise ValueError(
                 f"{p} (--out) holds {len(foreign)} row(s) of another sweep (another design, workload, grid, "
-                f"accuracy setting or lowbit version; first at line {foreign[0]}); resuming from it would mix "
+                f"accuracy setting, lowbit version or results epoch, {RESULTS_EPOCH}; first at line {foreign[0]}); "
+                "resuming from it would mix "
                 "results: choose another file with --out, or pass --force (force=True) to write to a new "
                 "numbered file")
 

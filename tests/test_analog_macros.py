@@ -1257,8 +1257,9 @@ def test_sram_stuck_cells_are_stored_bits_stuck(enc, off, on):
 
 
 def test_weight_encoding_keeps_older_sweep_hashes_and_normalises_numpy_strings():
-    """A sweep log written before the field existed keeps its points' hashes (the field is left out of the hash at
-    its default: accel.sweep._canonical); a numpy string is stored as a str, so equal designs hash alike."""
+    """A field added later is left out of a design's hash image at its default (accel.sweep._canonical: a log
+    written before it keeps its points, unless RESULTS_EPOCH moved); a numpy string is stored as a str, so equal
+    designs hash alike."""
     from accel.sweep import _canonical, point_hash
     d = accel.get_design("sinangil-sram-like")
     assert "weight_encoding" not in _canonical(d.unit, {})
@@ -1268,3 +1269,17 @@ def test_weight_encoding_keeps_older_sweep_hashes_and_normalises_numpy_strings()
     assert type(y.unit.weight_encoding) is str and type(y.unit.mapping) is str
     g = accel.Gemm(64, 64, 64)
     assert point_hash(x, g, {}, False) == point_hash(y, g, {}, False) != point_hash(d, g, {}, False)
+
+
+def test_a_sweep_log_of_other_results_is_not_resumed():
+    """review s30b: the stuck-cell change altered results under the same lowbit version; the results epoch in every
+    point's hash keeps a log written before it from being resumed as this version's."""
+    import importlib
+    sw = importlib.import_module("accel.sweep")  # the module (accel.sweep is also the function's name)
+    d, g = accel.get_design("sinangil-sram-like"), accel.Gemm(64, 64, 64)
+    now = sw.point_hash(d, g, {}, False)
+    old, sw.RESULTS_EPOCH = sw.RESULTS_EPOCH, "2026-11-29"
+    try:
+        assert sw.point_hash(d, g, {}, False) != now
+    finally:
+        sw.RESULTS_EPOCH = old

@@ -347,6 +347,10 @@ def test_modules_computing_with_weights_of_their_own_are_refused():
             self.emb = nn.Embedding(10, 4)
             self.cls_token = nn.Parameter(torch.zeros(1, 1, 4))
             self.position_embeddings = nn.Parameter(torch.zeros(1, 3, 4))
+            self.time_mix = nn.Parameter(torch.zeros(1, 1, 4))  # broadcast-shaped: elementwise (RWKV)
+            self.axial = nn.Module()
+            self.axial.position_embeddings = nn.Module()
+            self.axial.position_embeddings.weights = nn.ParameterList([torch.zeros(4, 1, 4), torch.zeros(1, 4, 4)])
             self.norm = nn.LayerNorm([3, 4])
             self.fc = nn.Linear(4, 4)
 
@@ -365,7 +369,16 @@ def test_modules_computing_with_weights_of_their_own_are_refused():
             self.q, self.r = nn.Parameter(torch.randn(4, 2, 2)), nn.Parameter(torch.randn(4, 2, 2))
             self.r_w_bias = nn.Parameter(torch.randn(2, 2))
 
+    class Named(nn.Module):  # GEMM weights whose names hold an additive word as a part, not a word
+        def __init__(self):
+            super().__init__()
+            self.pos_proj, self.upscale = nn.Parameter(torch.randn(4, 4)), nn.Parameter(torch.randn(4, 4))
+            self.prompts_visual_projection = nn.Parameter(torch.randn(4, 4))
+            self.proj_bias = nn.Parameter(torch.randn(2, 4))  # a bias is added, whatever else its name says
+
     cases = [(nn.Sequential(OwnLinear(), nn.Linear(4, 4)), r"'0' is a OwnLinear that owns parameter\(s\) \['weight'\]"),
+             (nn.Sequential(Named()), r"\['pos_proj', 'upscale', 'prompts_visual_projection'\] of two or more "
+                                      r"dimensions: .*with nn.Linear \(strict"),
              (nn.Sequential(Experts()), r"owns parameter\(s\) \['gate_up_proj', 'down_proj'\].*one nn.Linear per "
                                         r"expert"),
              (nn.Sequential(RelAttn(), nn.Linear(4, 4)), r"RelAttn that owns parameter\(s\) \['q', 'r'\] of two"),

@@ -499,7 +499,7 @@ class _Tile:
         # stuck at 1 or 0, read as that bit's state in its encoding (a 0 bit of a sign-magnitude or two's
         # complement weight is the offset reference g_max / 2, not 0, which would read as -1)
         self.stuck_g = (g_max, 0.0)
-        if type(xbar.device) is SRAM and xbar.mapping == "offset":
+        if isinstance(xbar.device, SRAM) and xbar.mapping == "offset":
             one, zero = _bit_values(wn, xbar)
             self.stuck_g = ((one + 1.0) / 2.0 * g_max, (zero + 1.0) / 2.0 * g_max)
         self.r_path = self._wire_paths() if xbar.r_wire_ohm > 0 else None
@@ -780,6 +780,21 @@ class ProgrammedMatrix:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is checked, and reported, at the end
             return self._matmul(x, t_inference_s, compensation)
 
+    def _scaled_inputs(self, xs: np.ndarray) -> tuple:
+        """One row split's inputs for its tiles: (normalised inputs in [-1, 1], their scale): each vector by its
+        max |x| or by the fixed dac_range (clipped), on the DAC's levels when it has them (decided exactly:
+        _quantise; the tile's rint(xn L) then gives the same level)."""
+        if self.tile.dac_range is None:
+            s_x = np.max(np.abs(xs), axis=1, keepdims=True)
+            s_x = np.where(s_x > 0, s_x, 1.0)
+        else:
+            s_x = self.tile.dac_range
+            xs = np.clip(xs, -s_x, s_x)  # beyond the range: its full scale (and no exact decision far past it)
+        if self.tile.dac_bits is None:
+            return xs / s_x, s_x
+        lv = _signed_levels(self.tile.dac_bits)
+        return np.clip(_quantise(xs, s_x, lv), -lv, lv) / lv, s_x
+
     def _matmul(self, x: np.ndarray, t_inference_s: float, compensation) -> np.ndarray:
         check_compensation("compensation", compensation)
         check_no_drift(self.tile.device, _check_t(t_inference_s))
@@ -796,21 +811,12 @@ class ProgrammedMatrix:
                     w0 = t.effective_weights(t.conductances(0.0, self.rng, at_programming=True))
                     self.compensation_reference[key, compensation] = self._readout(key, w0, compensation)
         out = np.zeros((x.shape[0], n_out))
+        inputs = [self._scaled_inputs(x[:, i0:i1]) for i0, i1 in self.row_splits]  # the same for every column
         for ci, (j0, j1) in enumerate(self.col_splits):
             parts = []
-            for ri, (i0, i1) in enumerate(self.row_splits):
+            for ri in range(len(self.row_splits)):
                 t = self.tiles[ri, ci]
-                xs = x[:, i0:i1]
-                if self.tile.dac_range is None:
-                    s_x = np.max(np.abs(xs), axis=1, keepdims=True)
-                    s_x = np.where(s_x > 0, s_x, 1.0)
-                    xn = xs / s_x
-                else:
-                    s_x = self.tile.dac_range
-                    xn = np.clip(xs / s_x, -1.0, 1.0)
-                if self.tile.dac_bits is not None:  # the DAC's level, decided exactly (_quantise); rint(xn L) = it
-                    lv = _signed_levels(self.tile.dac_bits)
-                    xn = np.clip(_quantise(xs, s_x, lv), -lv, lv) / lv
+                xn, s_x = inputs[ri]
                 y = t.forward_normalised(xn, weights[ri, ci], self.rng, states[ri, ci][1]) * s_x * t.w_scale + 0.0
                 if compensation is not None:
                     y = y * (self.compensation_reference[(ri, ci), compensation]

@@ -133,7 +133,6 @@ def ref_tile(wt, xs, spec, record=None):
     if amax == 0:
         return [Fr(0)] * n_out, Fr(0), [Fr(0)] * n_out
     s_x, qx = quantise_inputs(xs, spec)
-    L = 2 ** (spec.dac_bits - 1) - 1
     Q = 2 ** spec.wb - 1
     # R5/R6: group weight of (output j, input i) in normalised units: sign * sum of its bits' significance
     gw = []
@@ -142,6 +141,15 @@ def ref_tile(wt, xs, spec, record=None):
                                                     for s in g), Q) for v in row] for row in qw])
     # R7: full scales
     full = adc_ranges(gw, spec.adc_range, [Fr(2 ** (spec.wb - 1 - g[0]), 2 ** (spec.wb - 1)) for g in spec.groups])
+    return convert_slices(gw, full, qx, s_x, amax, spec, record)
+
+
+def convert_slices(gw, full, qx, s_x, amax, spec, record=None):
+    """R8, R7, R9 for one tile and one input vector: each input slice read against each conversion group's
+    weights `gw` (normalised units), converted over its full scales `full`, shift-added; times s_x * max|w|.
+    Returns (outputs, their full scale S, per output the ADC-tie slack)."""
+    n_out = len(gw[0])
+    L = 2 ** (spec.dac_bits - 1) - 1
     out = [Fr(0)] * n_out
     slack = [Fr(0)] * n_out
     after = spec.dac_bits - 1
@@ -167,10 +175,12 @@ def ref_tile(wt, xs, spec, record=None):
     return [o * s_x * amax for o in out], S, slack
 
 
-def ref_matmul(w, x, tile):
+def ref_matmul(w, x, tile, tile_ref=None):
     """Exact reference of analog_matmul(w, x, tile=tile) for 2-D w (n_out, n_in) and x (n_in, batch):
     y as a list of lists of Fractions (n_out, batch), the full scale S of each output (for the
-    tolerance) and each output's ADC-tie slack (ref_tile)."""
+    tolerance) and each output's ADC-tie slack (ref_tile). `tile_ref(wt, xs, spec)`: one tile's reference
+    (default ref_tile; tests/test_analog_exact_encodings.py passes its own weight rule's)."""
+    tile_ref = tile_ref or ref_tile
     spec = Spec(tile)
     W = [[Fr(float(v)) for v in row] for row in np.asarray(w, dtype=float)]
     X = [[Fr(float(v)) for v in row] for row in np.asarray(x, dtype=float)]
@@ -187,7 +197,7 @@ def ref_matmul(w, x, tile):
                 i1 = min(i0 + spec.rows, n_in)
                 wt = [W[j][i0:i1] for j in range(j0, j1)]
                 xs = [X[i][b] for i in range(i0, i1)]
-                part, S, sl = ref_tile(wt, xs, spec)
+                part, S, sl = tile_ref(wt, xs, spec)
                 parts.append(part)
                 scales += S
                 slacks = [a + b for a, b in zip(slacks, sl)]
@@ -325,16 +335,21 @@ def test_several_tiles(name, kw, k, n):
     check(w, x, t)
 
 
-def test_jia_full_height_tile_and_one_more_row():
-    """The preset's own 2304-row tile: K = 2305 takes two tiles along K, the second holding one row."""
-    t = unit("jia-sram-like")
-    k = t.weight_rows() + 1
+def tall_operands(k: int) -> tuple:
+    """Sparse operands over K = k = jia's 2304 rows + 1: weights and inputs at both ends of the first tile and on
+    the second tile's one row."""
     w = np.zeros((2, k))
     w[0, [0, 5, 2303, 2304]] = [1.0, -1.0, 1.0, 1.0]
     w[1, [1, 2304]] = [1.0, -2.0]
     x = np.zeros((k, 1))
     x[[0, 1, 5, 2303, 2304], 0] = [2.0, 2.0, -1.0, 1.0, 3.0]
-    check(w, x, t)
+    return w, x
+
+
+def test_jia_full_height_tile_and_one_more_row():
+    """The preset's own 2304-row tile: K = 2305 takes two tiles along K, the second holding one row."""
+    t = unit("jia-sram-like")
+    check(*tall_operands(t.weight_rows() + 1), t)
 
 
 def test_ragged_shapes():

@@ -52,8 +52,8 @@ from hypothesis import strategies as st
 
 import accel
 from accel.analog import analog_matmul
-from tests.exact_ref import accumulate, adc_ranges, compare, round_half_even
-from tests.test_analog_exact import Spec, quantise_inputs, unit
+from tests.exact_ref import adc_ranges, compare, round_half_even
+from tests.test_analog_exact import convert_slices, quantise_inputs, tall_operands, unit
 from tests.test_analog_exact import ref_matmul as ref_matmul_sm
 
 PRESETS = ("jia-sram-like", "sinangil-sram-like", "wang-c2c-like")
@@ -141,58 +141,16 @@ def ref_tile(wt, xs, spec, enc):
     b = spec.wb
     qw = [[weight_level(v / amax, b, enc)[0] for v in row] for row in wt]
     s_x, qx = quantise_inputs(xs, spec)
-    L = 2 ** (spec.dac_bits - 1) - 1
     gw = [[[group_value(q, b, enc, g) for q in row] for row in qw] for g in spec.groups]
     sig = significances(b, enc)
     full = adc_ranges(gw, spec.adc_range, [abs(sig[g[0]]) / abs(sig[0]) for g in spec.groups])
-    out = [Fr(0)] * n_out
-    slack = [Fr(0)] * n_out
-    after = spec.dac_bits - 1
-    for s, abits in zip(spec.slices, spec.slice_adc):
-        after -= s
-        top = 2 ** s - 1
-        v = [Fr((1 if q >= 0 else -1) * ((abs(q) >> after) % (top + 1)), top) for q in qx]
-        La = 2 ** (abits - 1) - 1
-        for w, F in zip(gw, full):
-            for j in range(n_out):
-                y = sum((vi * wi for vi, wi in zip(v, w[j])), Fr(0))
-                if F[j] == 0:
-                    continue
-                u = y / F[j] * La
-                lvl = max(-La, min(La, round_half_even(u)))
-                if u.denominator == 2 and abs(u) < La:
-                    slack[j] += Fr(top * 2 ** after, L) * F[j] / La * s_x * amax
-                out[j] += Fr(top * 2 ** after, L) * Fr(lvl, La) * F[j]
-    S = sum((max(F) for F in full), Fr(0)) * s_x * amax
-    return [o * s_x * amax for o in out], S, slack
+    return convert_slices(gw, full, qx, s_x, amax, spec)  # R7-R9, as test_analog_exact's
 
 
 def ref_matmul(w, x, tile):
-    """Exact reference of analog_matmul(w, x, tile=tile), w (n_out, n_in), x (n_in, batch): (y, full scale, slack)."""
-    spec = Spec(tile)
-    enc = tile.weight_encoding
-    W = [[Fr(float(v)) for v in row] for row in np.asarray(w, dtype=float)]
-    X = [[Fr(float(v)) for v in row] for row in np.asarray(x, dtype=float)]
-    n_out, n_in, batch = len(W), len(W[0]), len(X[0])
-    y = [[Fr(0)] * batch for _ in range(n_out)]
-    scale = [[Fr(0)] * batch for _ in range(n_out)]
-    slack = [[Fr(0)] * batch for _ in range(n_out)]
-    for j0 in range(0, n_out, spec.cols):
-        j1 = min(j0 + spec.cols, n_out)
-        for bb in range(batch):
-            parts, scales, slacks = [], Fr(0), [Fr(0)] * (j1 - j0)
-            for i0 in range(0, n_in, spec.rows):
-                i1 = min(i0 + spec.rows, n_in)
-                part, S, sl = ref_tile([W[j][i0:i1] for j in range(j0, j1)], [X[i][bb] for i in range(i0, i1)],
-                                       spec, enc)
-                parts.append(part)
-                scales += S
-                slacks = [a + c for a, c in zip(slacks, sl)]
-            for jj in range(j1 - j0):
-                y[j0 + jj][bb] = accumulate([p[jj] for p in parts], spec.acc)
-                scale[j0 + jj][bb] = scales
-                slack[j0 + jj][bb] = slacks[jj]
-    return y, scale, slack
+    """Exact reference of analog_matmul(w, x, tile=tile), w (n_out, n_in), x (n_in, batch): (y, full scale, slack):
+    test_analog_exact's tiling and accumulation (R1, R9) around this file's ref_tile."""
+    return ref_matmul_sm(w, x, tile, tile_ref=lambda wt, xs, spec: ref_tile(wt, xs, spec, tile.weight_encoding))
 
 
 def check(w, x, tile):
@@ -611,12 +569,7 @@ def test_jia_full_height_tile_and_one_more_row(enc):
     """jia's own 2304-row tile (XNOR at its 1-bit weights, two's complement at 2): K = 2305 takes two tiles along
     K, the second holding one row; the first tile's zero weights read +1 under XNOR."""
     t = tile_of("jia-sram-like", enc)
-    k = t.weight_rows() + 1
-    w = np.zeros((2, k))
-    w[0, [0, 5, 2303, 2304]] = [1.0, -1.0, 1.0, 1.0]
-    w[1, [1, 2304]] = [1.0, -2.0]
-    x = np.zeros((k, 1))
-    x[[0, 1, 5, 2303, 2304], 0] = [2.0, 2.0, -1.0, 1.0, 3.0]
+    w, x = tall_operands(t.weight_rows() + 1)
     x[7:40, 0] = 1.0
     check(w, x, t)
 

@@ -99,7 +99,7 @@ def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac:
     """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix (`count`
     such matrices); `reference_reads`: plus one drift-compensation reference MVM per tile and matrix."""
     k_tiles, n_tiles = check_fits(xbar, k, n)
-    cost = _macro_cost if xbar.periphery != "walden" else _walden_cost
+    cost = _macro_cost if type(xbar.periphery) is not str else _walden_cost  # "walden": the only str
     c = cost(xbar, m, n, k, k_tiles, n_tiles, w_frac, x_frac, count)
     if reference_reads:
         ref = cost(xbar, 1, n, k, k_tiles, n_tiles, w_frac, 1.0, count)

@@ -152,7 +152,7 @@ class Crossbar:
                              "would hold on its G+ alone (its G- idle, yet priced and faulty): use mapping='offset'")
         if self.input_mode == "bit_serial" and self.dac_bits is None:
             raise ValueError("Crossbar.input_mode='bit_serial' needs dac_bits (the input width)")
-        if self.periphery == "walden":
+        if type(self.periphery) is str:
             if self.input_phases != 1 or self.vdd_v is not None:
                 raise ValueError(f"Crossbar.input_phases and vdd_v need a component periphery (periphery one of "
                                  f"{sorted(PERIPHERIES)} or a Periphery); the 'walden' cost has neither")
@@ -179,7 +179,7 @@ class Crossbar:
                                                       f"commit 47a3557 holds v_read = 0.5: drop that line)")
         # one ADC serves adc_share conversions of a slice in series: past the conversions the array has, the
         # extra share would only lengthen the time (an ADC with nothing left to convert)
-        walden = self.periphery == "walden"
+        walden = type(self.periphery) is str
         conv = self.cols if walden else conversions_per_slice(self)
         if self.adc_share > conv:
             what = "its columns" if walden else "its weight columns x conversion groups"
@@ -204,14 +204,14 @@ class Crossbar:
 
     def _default_node(self) -> float:
         """A component macro's periphery's node, or the 'walden' cost's 14 nm."""
-        return _DEFAULT_NODE_NM if self.periphery == "walden" else self.periphery.node_nm
+        return _DEFAULT_NODE_NM if type(self.periphery) is str else self.periphery.node_nm
 
     def unused_fields(self) -> tuple:
         """The fields this tile's cost and numerics never read (held at their defaults): a component macro's
         `t_mvm_s` and `adc_fom_fj` (the 'walden' cost's), on charge-domain SRAM cells `g_max_us`, `v_read`
         and `r_wire_ohm`, and on resistive cells priced inside the drivers (pulse_s 0: NeuRRAM) `v_read`; on the
         'walden' cost `input_phases` and `vdd_v` (a macro's knobs)."""
-        if self.periphery == "walden":
+        if type(self.periphery) is str:
             return ("input_phases", "vdd_v")
         p = self.periphery
         return _MACRO_UNUSED + (_CHARGE_UNUSED if p.cell == "charge" else _UNPULSED_UNUSED if p.pulse_s == 0 else ())
@@ -224,7 +224,7 @@ class Crossbar:
     def phases(self) -> int:
         """MVM windows per input vector: `read_phases` (HERMES's high-precision mode reads in four phases)
         times the magnitude bits for bit-serial inputs."""
-        if self.periphery != "walden":
+        if type(self.periphery) is not str:
             return self.read_phases * len(input_slices(self))
         return self.read_phases * (self.dac_bits - 1 if self.input_mode == "bit_serial" else 1)
 
@@ -232,7 +232,7 @@ class Crossbar:
     def supply_v(self) -> float | None:
         """The supply a component macro runs at: vdd_v, else its periphery's reference supply (None for the
         'walden' cost, which has no supply)."""
-        if self.periphery == "walden":
+        if type(self.periphery) is str:
             return None
         return self.periphery.vdd_ref_v if self.vdd_v is None else self.vdd_v
 
@@ -243,7 +243,7 @@ class Crossbar:
         """Physical rows one weight spans: 2 for a differential pair on a periphery that puts the pair on
         adjacent rows and drives them with opposite inputs (`Periphery.combine` "row_pair", NeuRRAM),
         else 1."""
-        if self.periphery != "walden" and self.periphery.combine == "row_pair" and self.mapping == "differential":
+        if type(self.periphery) is not str and self.periphery.combine == "row_pair" and self.mapping == "differential":
             return 2
         return 1
 
@@ -261,7 +261,7 @@ class Crossbar:
         """Weight columns one tile holds: `cols` for the Walden cost (its columns are weights, a pair's
         second device implied), `cols // cols_per_weight()` for a component macro (its `cols` are the
         physical columns that hold each weight's slices and, unless the pair lies on rows, its pair)."""
-        return self.cols if self.periphery == "walden" else self.cols // self.cols_per_weight()
+        return self.cols if type(self.periphery) is str else self.cols // self.cols_per_weight()
 
     def perfect(self) -> "Crossbar":
         """The same tile with ideal devices and converters and no noise, faults or IR drop."""
@@ -328,7 +328,12 @@ def _adc_range(v):
 
 
 def _periphery(v):
-    return v if type(v) is Periphery else get_periphery(v)
+    """A Periphery, or the str "walden" itself (a numpy string normalised): the only str a tile's periphery holds,
+    which the hot paths test by type (`type(periphery) is str`; a dataclass == "walden" costs a call)."""
+    if type(v) is Periphery:
+        return v
+    p = get_periphery(v)
+    return "walden" if isinstance(p, str) else p
 
 
 def _real(f, **kw):
@@ -486,7 +491,7 @@ class _Tile:
         # a differential pair, a ladder over bit slices), which its ADCs convert apart and its digital periphery
         # shift-adds, as the cost charges them; None: one conversion per weight
         self.groups = None
-        if xbar.periphery != "walden":
+        if type(xbar.periphery) is not str:
             groups = conversion_groups(xbar)
             self.groups = groups if len(groups) > 1 else None
         self.group_ranges = self.group_sums = None
@@ -514,7 +519,7 @@ class _Tile:
         by side, or its pair on two adjacent rows (rows_per_weight); the 'walden' cost's columns are weights."""
         xbar = self.xbar
         n_pol = len(self.targets[0])
-        walden = xbar.periphery == "walden"
+        walden = type(xbar.periphery) is str
         rpw = 1 if walden else xbar.rows_per_weight()
         cpw = 1 if walden else xbar.cols_per_weight()
         pol_cols = n_pol if rpw == 1 else 1  # a slice's devices side by side along the row

@@ -108,7 +108,8 @@ class _QuantMixin:
         dx = op(xq, wq.detach())
         dw = op(x.detach(), wq)
         y = y.detach() + (dx - dx.detach()) + (dw - dw.detach())
-        return y if bias is None else y + (bias - bias.detach())
+        # the zeros in y's dtype: under autocast y is bf16 or fp16 while the bias stays fp32, which would promote
+        return y if bias is None else y + (bias - bias.detach()).to(y.dtype)
 
     def _fq_weight(self, axis):
         """The rounded weight. Outside autograd (torch.no_grad(), inference) it is computed once and reused until

@@ -474,3 +474,20 @@ def test_a_quantised_model_pickles_into_a_new_process(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "'QuantConv2d'" in out.stdout and "'QuantLinear'" in out.stdout
+
+
+def test_high_precision_backward_keeps_the_autocast_dtype():
+    """review s30 L3: under bf16 autocast the high_precision backward's zero bias term (fp32) promoted the layer's
+    output to fp32, where the float layer and the other backwards give bf16."""
+    torch.manual_seed(0)
+    lin, conv1d = torch.nn.Linear(8, 4), _Conv1DLike(4, 8)
+    x = torch.randn(3, 8, requires_grad=True)
+    for layer in (lin, conv1d):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            want = layer(x).dtype
+            for backward in ("identity", "high_precision"):
+                q = quantize_model(layer, weights="e4m3", activations="e4m3", backward=backward)
+                y = q(x)
+                assert y.dtype == want == torch.bfloat16, (type(layer).__name__, backward, y.dtype)
+        y.float().sum().backward()
+        assert q.weight.grad is not None and q.bias.grad is not None

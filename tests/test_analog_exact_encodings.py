@@ -455,17 +455,19 @@ def _whole_weight_group(t):
     return t.weight_bits <= t.periphery.cols_per_conversion
 
 
-@pytest.mark.parametrize("enc", ENCODINGS)
-@pytest.mark.parametrize("name,kw", LAW_TILES, ids=LAW_IDS)
-@LAWS
+def law(fn):
+    """A law over every encoding and every law tile (LAW_TILES), with hypothesis's LAWS settings."""
+    return pytest.mark.parametrize("enc", ENCODINGS)(pytest.mark.parametrize("name,kw", LAW_TILES, ids=LAW_IDS)(
+        LAWS(fn)))
+
+
+@law
 @given(ops=operands())
 def test_law_matches_reference(name, kw, enc, ops):
     check(*ops, tile_of(name, enc, **kw))
 
 
-@pytest.mark.parametrize("enc", ENCODINGS)
-@pytest.mark.parametrize("name,kw", LAW_TILES, ids=LAW_IDS)
-@LAWS
+@law
 @given(ops=operands())
 def test_law_odd_in_x(name, kw, enc, ops):
     """Negating x negates the output exactly, every encoding (symmetric DAC, ADC)."""
@@ -474,9 +476,7 @@ def test_law_odd_in_x(name, kw, enc, ops):
     assert np.array_equal(analog_matmul(w, -x, tile=t), -analog_matmul(w, x, tile=t) + 0.0)
 
 
-@pytest.mark.parametrize("enc", ENCODINGS)
-@pytest.mark.parametrize("name,kw", LAW_TILES, ids=LAW_IDS)
-@LAWS
+@law
 @given(ops=operands(nonzero=True))
 def test_law_odd_in_w(name, kw, enc, ops):
     """Negating w negates the output: XNOR without zero weights (each cell flips), two's complement when one
@@ -504,9 +504,7 @@ def test_not_odd_in_w():
     assert yn.ravel()[0] != -y.ravel()[0]
 
 
-@pytest.mark.parametrize("enc", ENCODINGS)
-@pytest.mark.parametrize("name,kw", LAW_TILES, ids=LAW_IDS)
-@LAWS
+@law
 @given(ops=operands(), e=st.integers(-6, 6))
 def test_law_power_of_two_scaling(name, kw, enc, ops, e):
     """Abs-max scaling: y(2^e w, 2^-e x) = y(w, x); y(2^e w, x) = 2^e y(w, x)."""
@@ -517,9 +515,7 @@ def test_law_power_of_two_scaling(name, kw, enc, ops, e):
     assert np.array_equal(analog_matmul(w * 2.0 ** e, x, tile=t), y * 2.0 ** e)
 
 
-@pytest.mark.parametrize("enc", ENCODINGS)
-@pytest.mark.parametrize("name,kw", LAW_TILES, ids=LAW_IDS)
-@LAWS
+@law
 @given(ops=operands())
 def test_law_idempotent_weight_quantiser(name, kw, enc, ops):
     """Weights already on their levels (q / Q x max |w|, the reference's) give the same output."""

@@ -34,7 +34,9 @@ _DEVICE_TYPES = (PCM, RRAM, IdealDevice, SRAM)
 MAPPINGS = ("differential", "offset")
 # how a bit-sliced weight's cells hold its value (docs/analog.md, "The numerics' rules")
 WEIGHT_ENCODINGS = ("sign_magnitude", "twos_complement", "xnor")
-_ENCODING_MIN_BITS = {"twos_complement": 2, "xnor": 1}  # one two's complement bit would be only a sign
+# the encodings of one bit per cell: (the fewest weight_bits, the cell values of a stored 1 bit and a stored 0 bit);
+# one two's complement bit would be only a sign. Sign-magnitude's 1 bit takes its weight's sign (_bit_values).
+_BIT_CELLS = {"twos_complement": (2, 1.0, 0.0), "xnor": (1, 1.0, -1.0)}
 COMPENSATIONS = (None, "global", "column")
 
 
@@ -142,7 +144,7 @@ class Crossbar:
             same = False
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
-        need = _ENCODING_MIN_BITS.get(self.weight_encoding)
+        need = _BIT_CELLS[self.weight_encoding][0] if self.weight_encoding in _BIT_CELLS else None
         if need is not None and (self.weight_bits is None or self.bits_per_cell != 1 or self.weight_bits < need):
             raise ValueError(f"Crossbar.weight_encoding {self.weight_encoding!r} stores each weight as bits, one per "
                              f"cell: it needs bits_per_cell=1 and weight_bits >= {need}, got weight_bits="
@@ -377,13 +379,11 @@ def _signed_levels(bits: int) -> int:
     return 2 ** (bits - 1) - 1
 
 
-def _round_to_odd(v: np.ndarray) -> np.ndarray:
-    """The odd integer nearest v; a tie (v an even integer) away from zero, and 0 to +1 (a ±1 bit's 0 state
-    is not there: the sign bit of 0 reads +1)."""
-    k = np.floor(v / 2.0)  # v in [2k, 2k + 2): the odd integer inside is 2k + 1; v = 2k exactly is a tie
-    q = 2.0 * k + 1.0
-    tie = v == 2.0 * k
-    return np.where(tie & (v < 0), q - 2.0, q)
+def _round_to_odd(v):
+    """The odd integer nearest v (a float array, or one Fraction); a tie (v an even integer) away from zero, and 0
+    to +1 (a ±1 bit's 0 state is not there: the sign bit of 0 reads +1)."""
+    k = v // 2  # v in [2k, 2k + 2): the odd integer inside is 2k + 1; v = 2k exactly is a tie
+    return 2 * k + 1 - 2 * ((v == 2 * k) & (v < 0))
 
 
 def _quantise(num: np.ndarray, den, levels: int, odd: bool = False) -> np.ndarray:
@@ -410,11 +410,7 @@ def _quantise(num: np.ndarray, den, levels: int, odd: bool = False) -> np.ndarra
         exact = np.empty(len(distinct))
         for i, (n, d) in enumerate(distinct):
             r = Fraction(n) * levels / Fraction(d)
-            if odd:
-                k = r // 2  # r in [2k, 2k + 2): the odd integer inside is 2k + 1; r = 2k a tie, away from 0
-                exact[i] = 2 * k + 1 - (2 if r == 2 * k and r < 0 else 0)
-            else:
-                exact[i] = round(r)  # Fraction rounds a half to even
+            exact[i] = _round_to_odd(r) if odd else round(r)  # Fraction rounds a half to even, as np.rint
         q = q.copy()
         q[near] = exact[where.ravel()]
     return q
@@ -447,11 +443,9 @@ def _weight_slices(wt: np.ndarray, amax: float, xbar) -> tuple[list, list]:
 
 def _bit_values(wn: np.ndarray, xbar) -> tuple:
     """The values (in [-1, 1] of a cell) of a stored 1 bit and a stored 0 bit, by `weight_encoding` (one bit per
-    cell): sign-magnitude, the weight's sign (+1 for w >= 0) and 0; two's complement, 1 and 0; XNOR, +1 and -1."""
-    if xbar.weight_encoding == "xnor":
-        return 1.0, -1.0
-    if xbar.weight_encoding == "twos_complement":
-        return 1.0, 0.0
+    cell): _BIT_CELLS's, or for sign-magnitude the weight's sign (+1 for w >= 0) and 0."""
+    if xbar.weight_encoding in _BIT_CELLS:
+        return _BIT_CELLS[xbar.weight_encoding][1:]
     return np.where(wn < 0, -1.0, 1.0), 0.0
 
 

@@ -255,7 +255,8 @@ def _digest(obj) -> str:
 # The date of the last change to any result lowbit computes for a sweep point, part of every point's hash: bump it
 # with such a change, so that a log written before it is another sweep's (refused, or with force=True left for a new
 # file) and never resumed with stale rows. 2026-11-30: SRAM stuck cells as stuck bits; exact quantiser ties.
-RESULTS_EPOCH = "2026-11-30"
+# 2026-11-30.2 (the same day's second change): RRAM reads times between Wan et al.'s fits (refused before).
+RESULTS_EPOCH = "2026-11-30.2"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

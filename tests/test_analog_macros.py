@@ -263,8 +263,8 @@ BAD = [
     ("report-times-nan", lambda: accel.macro_report(_SN, times=[float("nan")]), ValueError,
      r"macro_report.times must be a finite number >= 0"),
     ("report-rram-time-first", lambda: accel.macro_report(accel.get_design("neurram-like"),
-                                                          times=[1.0, 86400.0, 3600.0]),
-     ValueError, r"RRAM \(Wan et al. 2022\) is fitted at macro_report.times in \[1.0, 86400.0, 172800.0\].*got 3600.0"),
+                                                          times=[1.0, 86400.0, 0.5]),
+     ValueError, r"RRAM \(Wan et al. 2022\) is fitted at macro_report.times in \[1.0, 86400.0, 172800.0\].*got 0.5"),
     ("adc-above-flash", lambda: _tiny(periphery=dataclasses.replace(_TINY, adc_kind="flash"), adc_bits=9),
      ValueError, r"adc_bits 9 is outside the flash ADC's range \(2..8 bits"),
     ("adc-above-neuron", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.adc_bits", 11),
@@ -429,8 +429,11 @@ def test_macro_report_with_accuracy():
     assert h["accuracy"][1.0] < h["accuracy"][86400.0]  # drift, after global compensation
     with pytest.raises(ValueError, match="does not drift: macro_report.times must be 0, got 3600.0"):
         accel.macro_report(accel.get_design("jia-sram-like"), times=[3600.0])
-    with pytest.raises(ValueError, match=r"fitted at macro_report.times in \[1.0, 86400.0, 172800.0\]"):
-        accel.macro_report(accel.get_design("neurram-like"), times=[3600.0])
+    with pytest.raises(ValueError, match=r"fitted at macro_report.times in \[1.0, 86400.0, 172800.0\].*604800"):
+        accel.macro_report(accel.get_design("neurram-like"), times=[3600.0, 604800.0])  # after the last fit
+    strict = accel.set_field(accel.get_design("neurram-like"), "unit.device", accel.RRAM(between_fits="refuse"))
+    with pytest.raises(ValueError, match=r"got 3600.0 \(between_fits='refuse'"):
+        accel.macro_report(strict, times=[3600.0])
     with pytest.raises(TypeError, match="needs a Crossbar design"):
         accel.macro_report(accel.get_design("h100-like"))
     with pytest.raises(TypeError, match=r"macro_report.design must be a Design with a Crossbar unit"):

@@ -178,7 +178,14 @@ RAISES = [
     ("am-seed-bool", lambda: _am(seed=True), TypeError, r"seed must be an int >= 0.*\(bool\)"),
     ("am-seed-str", lambda: _am(seed="0"), TypeError, r"seed must be an int >= 0.*\(str\)"),
     ("am-tile-str", lambda: _am(tile="pcm"), TypeError, r"tile must be a Crossbar or None, got str"),
-    ("am-rram-time", lambda: _am(tile=Crossbar(device="rram"), t_seconds=5.0), ValueError, r"fitted at t_seconds"),
+    ("am-rram-time", lambda: _am(tile=Crossbar(device="rram"), t_seconds=5e5), ValueError, r"fitted at t_seconds"),
+    ("am-rram-time-early", lambda: _am(tile=Crossbar(device="rram"), t_seconds=0.5), ValueError,
+     r"fitted at t_seconds in \[1.0, 86400.0, 172800.0\] \(or 0, as programmed\), got 0.5"),
+    ("am-rram-refuse", lambda: _am(tile=Crossbar(device=RRAM(between_fits="refuse")), t_seconds=5.0), ValueError,
+     r"got 5.0 \(between_fits='refuse': times without a fit raise"),
+    ("rram-between-bad", lambda: RRAM(between_fits="linear"), ValueError,
+     r"RRAM.between_fits must be one of \('log_time', 'refuse'\)"),
+    ("rram-between-type", lambda: RRAM(between_fits=None), TypeError, r"RRAM.between_fits must be one of"),
     # --- workloads ---
     ("gemm-m-zero", lambda: accel.Gemm(0, 1, 1), ValueError, r"Gemm.m must be a positive int, got 0"),
     ("gemm-n-neg", lambda: accel.Gemm(1, -1, 1), ValueError, r"Gemm.n must be a positive int, got -1"),
@@ -518,7 +525,7 @@ _FIELD = st.sampled_from(sorted(_VALID)).flatmap(lambda f: st.tuples(st.just(f),
 
 
 @settings(max_examples=60)
-@given(fields=st.lists(_FIELD, max_size=4).map(dict), t=st.sampled_from([0.0, 1.0, 3600.0]),
+@given(fields=st.lists(_FIELD, max_size=4).map(dict), t=st.sampled_from([0.0, 0.5, 1.0, 3600.0]),
        comp=st.sampled_from([None, "global", "column"]))
 def test_fuzz_crossbar_fields(fields, t, comp):
     try:
@@ -529,7 +536,7 @@ def test_fuzz_crossbar_fields(fields, t, comp):
     w, x = rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
     try:
         y = analog_matmul(w, x, tile=tile, t_seconds=t, compensation=comp, seed=1)
-    except ValueError as err:  # RRAM is fitted at three times only; fields at the float range's edge, or
+    except ValueError as err:  # RRAM reads only from its first fit (1 s) to its last; fields at the float range's edge, or
         # outputs past the digital accumulator's range (r_wire_ohm=1e50: every output underflows)
         assert any(s in str(err) for s in ("fitted at t_seconds", "overflow the float range",
                                            "accumulator")), err

@@ -17,8 +17,10 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
     error of `workload` (a Gemm or a Network; default: one full array of Gaussian operands, 64 input vectors)
     at each time, with drift `compensation` (None, "global" or "column") at every t > 0 (at t = 0 none; the
     workload's own compensation must be None or the same and its t_seconds 0; the report's "compensation" says
-    which was applied, None when no t > 0 was asked). `workload`, `draws` and `seed` need `times`. Devices raise
-    for times they cannot model (SRAM: any t > 0; RRAM: times outside its fits). With `draws` > 1 each time maps
+    which was applied, None when no t > 0 was asked; on RRAM, "accuracy_basis" says for each time whether its
+    spread is a fit of Wan et al.'s or interpolated between two). `workload`, `draws` and `seed` need `times`.
+    Devices raise for times they cannot model (SRAM: any t > 0; RRAM: times before its first fit or after its
+    last, or without a fit of their own under between_fits="refuse"). With `draws` > 1 each time maps
     to the summary of that many seeded device draws (mean rel_fro_err with its std and Student-t 95 % interval,
     accel.analog.run.summarise_draws) instead of one number: a drift curve with error bars. `seed` seeds the
     device draws."""
@@ -107,5 +109,7 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
                 return acc["rel_fro_err"]
             return {k: v for k, v in acc.items() if k.startswith("rel_fro_err") or k == "draws"}
         out["accuracy"] = {t: at(t) for t in times}
+        if hasattr(u.device, "time_basis"):  # RRAM: which times are its fits and which lie between them
+            out["accuracy_basis"] = {t: u.device.time_basis(t) for t in times}
         out["compensation"] = compensation if any(t > 0 for t in times) else None  # t = 0 runs without one
     return out

@@ -1222,7 +1222,11 @@ def test_weight_encoding_bad_input(kw, match):
         dataclasses.replace(accel.get_design("jia-sram-like").unit, **kw)
 
 
-def test_weight_encoding_changes_the_numerics_not_the_cost(tmp_path):
+def test_weight_encoding_prices_the_cells_it_sets(tmp_path):
+    """On charge cells a bit-per-cell encoding's w_act is its fraction of stored 1 bits, and the reference data
+    (random bits on Jia and Wang, all set on Sinangil) price them as the sign-magnitude reference does: the
+    peaks are unchanged. A resistive differential tile's XNOR cells are all on, one of each pair: its array
+    energy is the sign-magnitude one's at w_act 1, whatever the data."""
     for name in ("sinangil-sram-like", "wang-c2c-like", "jia-sram-like"):
         d = accel.get_design(name)
         for enc in ("twos_complement", "xnor"):
@@ -1232,6 +1236,11 @@ def test_weight_encoding_changes_the_numerics_not_the_cost(tmp_path):
             assert e.peak_ops_per_s() == d.peak_ops_per_s() and e.peak_ops_per_j() == d.peak_ops_per_j()
             (tmp_path / "d.toml").write_text(e.to_toml())
             assert accel.load_design(tmp_path / "d.toml") == e
+    sm = dataclasses.replace(accel.get_design("hermes-like").unit, weight_bits=4, bits_per_cell=1)
+    xn = dataclasses.replace(sm, weight_encoding="xnor")
+    for w_act in (0.0, 0.3, 1.0):
+        a, b = mvm_cost(xn, 0.5, w_act)["energy_pj"], mvm_cost(sm, 0.5, 1.0)["energy_pj"]
+        assert a["array"] == pytest.approx(b["array"], rel=1e-12) and a["adc"] == b["adc"]
     # a resistive tile takes two's complement slices too (noise and drift as any slice)
     t = accel.Crossbar(rows=16, cols=16, device="pcm", weight_bits=4, bits_per_cell=1, mapping="offset",
                        weight_encoding="twos_complement", dac_bits=8, adc_bits=8)
@@ -1286,3 +1295,64 @@ def test_a_sweep_log_of_other_results_is_not_resumed():
         assert sw.point_hash(d, g, {}, False) != now
     finally:
         sw.RESULTS_EPOCH = old
+
+
+def _programmed_cells(w, tile):
+    """Every cell's target conductance / g_max on the tiles that program w (n_out, n_in), both cells of a pair."""
+    from accel.analog.crossbar import ProgrammedMatrix
+    pm = ProgrammedMatrix(w, tile, seed=0)
+    return np.concatenate([g.ravel() for t in pm.tiles.values() for tg in t.targets for g in tg]) / tile.g_max_us
+
+
+@pytest.mark.parametrize("kw", [
+    dict(weight_encoding="xnor", mapping="differential"),
+    dict(weight_encoding="xnor", mapping="offset"),
+    dict(weight_encoding="twos_complement", mapping="offset"),
+    dict(weight_encoding="sign_magnitude", mapping="differential", weight_bits=None, bits_per_cell=None),
+])
+def test_cost_conductance_is_the_programmed_cells(kw):
+    """The array energy's mean conductance (macros.conductance_fraction of the workload's statistic) is the mean of the
+    conductances the numerics program, tile by tile: a last tile along K and N is partial and one tile is all
+    zeros (sign-magnitude's bit slices are priced by mean |w| / max |w|, a proxy: not checked here)."""
+    from accel.analog.cost import mean_abs_fractions
+    from accel.analog.macros import conductance_fraction
+    base = dict(rows=16, cols=16, device="ideal", weight_bits=4, bits_per_cell=1, periphery="walden", input_mode="pwm",
+                dac_bits=8, adc_bits=8)
+    tile = accel.Crossbar(**{**base, **kw})
+    w = np.random.default_rng(3).standard_normal((37, 41))  # (n_out, n_in): 3 x 3 tiles of up to 16 x 16 weights
+    w[:16, :tile.weight_rows()] = 0.0  # one tile of zeros
+    wf, _ = mean_abs_fractions(w.T, np.ones((2, 41)), tile)
+    cells = _programmed_cells(w, tile)
+    assert conductance_fraction(tile, wf) == pytest.approx(cells.mean(), rel=1e-12)
+
+
+def test_twos_complement_ones_fraction_by_hand():
+    """The fraction of stored 1 bits of a two's complement tile, counted on the integers' bit strings: 4 bits, levels
+    +-7 of max |w| (round half to even), q mod 16."""
+    from accel.analog.cost import mean_abs_fractions
+    from fractions import Fraction
+    tile = accel.Crossbar(rows=4, cols=16, device="sram", periphery="jia", weight_bits=4, bits_per_cell=1,
+                          mapping="offset", weight_encoding="twos_complement", dac_bits=2, adc_bits=8,
+                          input_mode="bit_serial")
+    w = np.array([[1.0, -1.0, 0.5, -0.5], [0.0, 3 / 7, -1 / 7, 2 / 7], [-6 / 7, 0.25, -0.25, 5 / 7],
+                  [0.9, -0.9, 0.1, -0.1]])  # one tile of 4 x 4 weights, max |w| 1; 0.5 x 7 = 3.5 is a tie (to 4)
+    q = [round(Fraction(v) * 7) for v in w.ravel()]
+    ones = sum(format(v % 16, "04b").count("1") for v in q)
+    wf, _ = mean_abs_fractions(w, np.ones((1, w.shape[0])), tile)
+    assert (tile.weight_rows(), tile.weight_cols()) == (4, 4)
+    assert wf == pytest.approx(ones / (4 * w.size), rel=1e-12)
+
+
+def test_encoding_statistics_are_not_reused_across_encodings():
+    """The drawn workload's statistics are memoised per tile shape: a tile of the same shape in another encoding
+    (or, for a bit-per-cell encoding, other weight bits) gets its own, as a fresh process computes them."""
+    from accel.analog import run
+    base = dataclasses.replace(accel.get_design("hermes-like").unit, weight_bits=4, bits_per_cell=1, cores=64)
+    g = accel.Gemm(8, 64, 128, seed=5)
+    tiles = [base, dataclasses.replace(base, weight_encoding="xnor"),
+             dataclasses.replace(base, weight_encoding="twos_complement", mapping="offset"),
+             dataclasses.replace(base, weight_encoding="twos_complement", mapping="offset", weight_bits=3)]
+    warm = [run._fractions(g, t) for t in tiles]
+    run._FRACTIONS.clear()
+    assert warm == [run._fractions(g, t) for t in reversed(tiles)][::-1]
+    assert len({w for w, _ in warm}) == 4

@@ -29,7 +29,8 @@ cell reads, digital partial-sum operations) and their energies, each with its so
 import numpy as np
 
 from ..energy import mac_pj, node_scale
-from .crossbar import Crossbar
+from .crossbar import Crossbar, _weight_slices
+from .macros import conductance_fraction
 
 
 def _walden_pj(fom_fj: float, bits: int | None) -> float:
@@ -38,16 +39,33 @@ def _walden_pj(fom_fj: float, bits: int | None) -> float:
 
 def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[float, float]:
     """The conductance and pulse duty the array energy needs, as the numerics program and drive the tiles:
-    mean over the weights of |w| / the max |w| of its own tile (each tile maps its own max |w| to g_max),
+    mean over the weights of |w| / the max |w| of its own tile (each tile maps its own max |w| to g_max; for
+    two's complement and XNOR weights, the fraction of their cells that store a 1 bit, `_ones_fraction`),
     and mean over the inputs of |x| / the max |x| of its vector's slice on one tile (each tile scales its
     slice of an input vector by that slice's max; with a fixed `dac_range`, |x| / dac_range clipped at 1).
     `w` (K, N) and `x` (M, K) start on a tile boundary (run._operands' windows do)."""
     r, c = xbar.weight_rows(), xbar.weight_cols()
-    wf = _tile_fraction(np.abs(np.asarray(w, np.float64)), r, c)
+    w = np.asarray(w, np.float64)
+    wf = _ones_fraction(w, r, c, xbar) if xbar.weight_encoding != "sign_magnitude" else _tile_fraction(np.abs(w), r, c)
     x = np.abs(np.asarray(x, np.float64))
     if xbar.dac_range is not None:  # a fixed full scale: the pulse is |x| / dac_range, clipped at full scale
         return wf, float(np.mean(np.minimum(x / xbar.dac_range, 1.0))) if x.size else 0.0
     return wf, _tile_fraction(x, 1, r)
+
+
+def _ones_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
+    """The fraction of the cells of bit-per-cell weights w (two's complement, XNOR) that store a 1 bit, each r x c
+    block (from (0, 0)) quantised by its own max |w| as a tile is (crossbar._weight_slices, on w / that max; a
+    tile of zeros stores 0 as its encoding does: no 1 bits in two's complement, +1 cells in XNOR)."""
+    if w.size == 0:
+        return 0.0
+    R, C = w.shape
+    pr, pc = -(-R // r) * r, -(-C // c) * c
+    blocks = np.pad(w, ((0, pr - R), (0, pc - C))).reshape(pr // r, r, pc // c, c)
+    top = np.abs(blocks).max(axis=(1, 3), keepdims=True)
+    wn = (blocks / np.where(top > 0, top, 1.0)).reshape(pr, pc)[:R, :C]
+    cells, _ = _weight_slices(wn, 1.0, xbar)
+    return float(sum(np.count_nonzero(v > 0) for v in cells)) / (len(cells) * R * C)
 
 
 def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:
@@ -122,8 +140,8 @@ def _walden_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: 
     dac = m * phases * k * n_tiles * count
     cells = m * k * n * xbar.devices_per_weight() * count
     # mean conductance per device: differential pairs hold |w| on one of two devices; offset holds
-    # (w + 1) / 2 on one
-    g_mean_us = xbar.g_max_us * (w_frac / 2 if xbar.mapping == "differential" else 0.5)
+    # (w + 1) / 2 on one (by weight_encoding: macros.conductance_fraction)
+    g_mean_us = xbar.g_max_us * conductance_fraction(xbar, w_frac)
     duty = x_frac if xbar.input_mode == "pwm" else 0.5 * x_frac  # bit planes: about half the bits set
     array_pj = cells * g_mean_us * 1e-6 * xbar.v_read ** 2 * xbar.t_mvm_s * duty * phases * 1e12
     import numerics as nx

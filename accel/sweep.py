@@ -256,8 +256,9 @@ def _digest(obj) -> str:
 # with such a change, so that a log written before it is another sweep's (refused, or with force=True left for a new
 # file) and never resumed with stale rows. 2026-11-30: SRAM stuck cells as stuck bits; exact quantiser ties.
 # 2026-11-30.2 (the same day's second change): RRAM reads times between Wan et al.'s fits (refused before).
-# 2026-11-30.3: two's complement and XNOR tiles' array energy follows the cells they set.
-RESULTS_EPOCH = "2026-11-30.3"
+# 2026-11-30.3: two's complement and XNOR tiles' array energy follows the cells they set. 2026-11-30.4: an analog
+# GEMM's sampled rows of A (M > 64 for energy, > 128 for accuracy) no longer share draw 0's device-noise stream.
+RESULTS_EPOCH = "2026-11-30.4"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

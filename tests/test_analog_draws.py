@@ -166,3 +166,17 @@ def test_macro_report_drift_curve_has_error_bars():
         assert a["draws"] == 3 and a["rel_fro_err_ci95_lo"] <= a["rel_fro_err"] <= a["rel_fro_err_ci95_hi"]
     with pytest.raises(ValueError, match="macro_report.draws must be an int in 1..10000"):
         macro_report(_hermes(), times=[0.0], draws=0)
+
+
+def test_sampled_rows_do_not_share_the_device_stream():
+    """An analog GEMM with more rows of its real A than the sample takes picks them from a stream of its own: draw
+    0's device noise is seeded by the Gemm's seed alone (draw_seed), which also picked the rows before 2026-11-30.4
+    (drawn operands are drawn at the sample's size: no rows are picked)."""
+    from accel.analog import run
+    a_full = np.arange(1000.0)[:, None] * np.ones((1, 64))  # row i holds i: the sample shows which rows it took
+    g = accel.Gemm(1000, 64, 64, a=a_full, b=np.ones((64, 64)), seed=7)
+    a, _ = run._operands(g)
+    assert run.draw_seed(0, 0, g.seed) == [g.seed]
+    device_stream_rows = np.sort(np.random.default_rng([g.seed]).choice(1000, 128, replace=False))
+    assert a.shape == (128, 64) and np.array_equal(a[:, 0], np.sort(a[:, 0]))
+    assert not np.array_equal(a[:, 0], device_stream_rows)

@@ -31,7 +31,8 @@ def _operands(g, max_rows: int = 128, xbar: Crossbar | None = None, max_weights:
     """Sampled rows of A (inputs) and a window of B (weights) of a Gemm, as float64: all of B when it has
     at most `max_weights` entries (the module's budget), else at most 256 columns and the rows of K that
     fill the budget."""
-    rng = np.random.default_rng(g.seed)
+    # the rows from a stream of their own: default_rng(g.seed) is the stream of draw 0's device noise (draw_seed)
+    rng = np.random.default_rng([g.seed, 5])
     rows = np.sort(rng.choice(g.m, max_rows, replace=False)) if g.m > max_rows else np.arange(g.m)
     k, n = g.k, g.n
     if k * n <= max_weights:
@@ -93,7 +94,7 @@ def draw_seed(seed: int, draw: int, *base: int) -> list:
     that draws=1, seed=0 reproduces earlier results; `base` + [seed, draw] otherwise, with a 1 after a draw
     of 0: numpy's SeedSequence drops trailing zeros, so [base, 2, 0] would be [base, 2], the stream the
     operands' weights are drawn from (_operands: [g.seed, 1] inputs, [g.seed, 2] weights, [g.seed, 4] the
-    sampling window), and the device noise would repeat the weights."""
+    sampling window, [g.seed, 5] the sampled rows of A), and the device noise would repeat the weights."""
     if seed == 0 and draw == 0:
         return list(base)
     return [*base, seed, draw] if draw else [*base, seed, 0, 1]

@@ -1309,11 +1309,14 @@ def _programmed_cells(w, tile):
     dict(weight_encoding="xnor", mapping="offset"),
     dict(weight_encoding="twos_complement", mapping="offset"),
     dict(weight_encoding="sign_magnitude", mapping="differential", weight_bits=None, bits_per_cell=None),
+    dict(weight_encoding="sign_magnitude", mapping="differential"),
+    dict(weight_encoding="sign_magnitude", mapping="differential", weight_bits=5, bits_per_cell=2),
 ])
 def test_cost_conductance_is_the_programmed_cells(kw):
     """The array energy's mean conductance (macros.conductance_fraction of the workload's statistic) is the mean of the
     conductances the numerics program, tile by tile: a last tile along K and N is partial and one tile is all
-    zeros (sign-magnitude's bit slices are priced by mean |w| / max |w|, a proxy: not checked here)."""
+    zeros (on the offset mapping a sign-magnitude cell is priced at g_max / 2, its mean for symmetric weights: not
+    checked here)."""
     from accel.analog.cost import mean_abs_fractions
     from accel.analog.macros import conductance_fraction
     base = dict(rows=16, cols=16, device="ideal", weight_bits=4, bits_per_cell=1, periphery="walden", input_mode="pwm",
@@ -1324,6 +1327,24 @@ def test_cost_conductance_is_the_programmed_cells(kw):
     wf, _ = mean_abs_fractions(w.T, np.ones((2, 41)), tile)
     cells = _programmed_cells(w, tile)
     assert conductance_fraction(tile, wf) == pytest.approx(cells.mean(), rel=1e-12)
+
+
+def test_sign_magnitude_bits_set_by_hand():
+    """A sign-magnitude tile's w_act, one bit per cell, is the fraction of its magnitude bits set, counted on the
+    integers' bit strings (weight_bits 4: four magnitude bits and a sign, |w| / max |w| x 15 rounded half to even),
+    not mean |w| / max |w|:
+    a charge cell charges per bit set, whatever the bit's significance."""
+    from fractions import Fraction
+    from accel.analog.cost import mean_abs_fractions
+    tile = accel.Crossbar(rows=4, cols=16, device="sram", periphery="jia", weight_bits=4, bits_per_cell=1,
+                          mapping="offset", dac_bits=2, adc_bits=8, input_mode="bit_serial")
+    w = np.array([[1.0, -1.0, 0.5, -0.5], [0.0, 3 / 7, -1 / 7, 2 / 7], [-6 / 7, 0.25, -0.25, 5 / 7],
+                  [0.9, -0.9, 0.1, -0.1]])
+    q = [round(abs(Fraction(v)) * 15) for v in w.ravel()]  # 0.5 x 15 = 7.5, a tie: to 8
+    ones = sum(format(v, "04b").count("1") for v in q)
+    wf, _ = mean_abs_fractions(w, np.ones((1, w.shape[0])), tile)
+    assert (tile.weight_rows(), tile.weight_cols()) == (4, 4)
+    assert wf == pytest.approx(ones / (4 * w.size), rel=1e-12) and wf != pytest.approx(np.abs(w).mean())
 
 
 def test_twos_complement_ones_fraction_by_hand():

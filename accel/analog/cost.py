@@ -40,23 +40,24 @@ def _walden_pj(fom_fj: float, bits: int | None) -> float:
 def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[float, float]:
     """The conductance and pulse duty the array energy needs, as the numerics program and drive the tiles:
     mean over the weights of |w| / the max |w| of its own tile (each tile maps its own max |w| to g_max; for
-    two's complement and XNOR weights, the fraction of their cells that store a 1 bit, `_ones_fraction`),
+    bit-sliced weights what their cells hold, `_cell_fraction`),
     and mean over the inputs of |x| / the max |x| of its vector's slice on one tile (each tile scales its
     slice of an input vector by that slice's max; with a fixed `dac_range`, |x| / dac_range clipped at 1).
     `w` (K, N) and `x` (M, K) start on a tile boundary (run._operands' windows do)."""
     r, c = xbar.weight_rows(), xbar.weight_cols()
     w = np.asarray(w, np.float64)
-    wf = _ones_fraction(w, r, c, xbar) if xbar.weight_encoding != "sign_magnitude" else _tile_fraction(np.abs(w), r, c)
+    wf = _cell_fraction(w, r, c, xbar) if xbar.weight_bits is not None else _tile_fraction(np.abs(w), r, c)
     x = np.abs(np.asarray(x, np.float64))
     if xbar.dac_range is not None:  # a fixed full scale: the pulse is |x| / dac_range, clipped at full scale
         return wf, float(np.mean(np.minimum(x / xbar.dac_range, 1.0))) if x.size else 0.0
     return wf, _tile_fraction(x, 1, r)
 
 
-def _ones_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
-    """The fraction of the cells of bit-per-cell weights w (two's complement, XNOR) that store a 1 bit, each r x c
-    block (from (0, 0)) quantised by its own max |w| as a tile is (crossbar._weight_slices, on w / that max; a
-    tile of zeros stores 0 as its encoding does: no 1 bits in two's complement, +1 cells in XNOR)."""
+def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
+    """What the cells of bit-sliced weights w hold, each r x c block (from (0, 0)) quantised by its own max |w| as a
+    tile is (crossbar._weight_slices, on w / that max): the mean |cell value| (in [0, 1] of a cell's range) of
+    sign-magnitude slices, the fraction of cells storing a 1 bit for two's complement and XNOR. A tile of zeros
+    stores 0 as its encoding does (no magnitude or 1 bits; +1 cells in XNOR)."""
     if w.size == 0:
         return 0.0
     R, C = w.shape
@@ -65,6 +66,8 @@ def _ones_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
     top = np.abs(blocks).max(axis=(1, 3), keepdims=True)
     wn = (blocks / np.where(top > 0, top, 1.0)).reshape(pr, pc)[:R, :C]
     cells, _ = _weight_slices(wn, 1.0, xbar)
+    if xbar.weight_encoding == "sign_magnitude":
+        return float(sum(np.abs(v).sum() for v in cells)) / (len(cells) * R * C)
     return float(sum(np.count_nonzero(v > 0) for v in cells)) / (len(cells) * R * C)
 
 

@@ -15,9 +15,10 @@ One MVM pushes one input vector through one array of `rows` x `cols` cells:
   conversion, and their time, once per phase; the phases' counts add up in the converters' counters and
   the digital datapath (`digital`) acts once per output of the MVM; a counting converter fed during the
   input (`adc_during_input`, HERMES's CCO) is read out and reset once (`phase_s`), not once per phase.
-Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (sign-magnitude weights: mean |w| / max |w|, each
-over its own tile; two's complement and XNOR weights: the fraction of their cells that store a 1 bit; as
-accel.analog.cost.mean_abs_fractions takes them from a workload). PWM and bit-serial
+Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (analog weights: mean |w| / max |w|, each over its own
+tile; bit-sliced weights: the mean |cell value| of sign-magnitude slices, the fraction of cells storing a 1 bit
+for two's complement and XNOR; as accel.analog.cost.mean_abs_fractions takes them from a workload). PWM and
+bit-serial
 drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
 charges only where its input bit and its stored bit are both 1: the output magnitude); resistive cells
 G v_read^2 t at their own read voltage, so with the supply their energy follows the pulse length (the
@@ -444,7 +445,7 @@ def conductance_fraction(xbar, w_act):
     """Mean G / g_max of a resistive tile's cells, from the weight statistic `w_act` (module docstring) and the
     cells `weight_encoding` programs (crossbar._weight_slices: a cell of value v in [-1, 1] is G+ = max(v, 0) g_max
     and G- = max(-v, 0) g_max on a differential pair, (v + 1) / 2 g_max on the offset mapping). A pair holds |v|
-    on one of its two cells: mean |w| / max |w| / 2 for sign-magnitude weights, 1/2 for XNOR's full +-1 cells
+    on one of its two cells: w_act / 2 for sign-magnitude weights (mean |v|), 1/2 for XNOR's full +-1 cells
     whatever the data. On the offset mapping a sign-magnitude cell averages 1/2 (symmetric weights), an XNOR
     cell is g_max where it stores 1 and 0 where it stores 0 (w_act), a two's complement cell g_max where it
     stores 1 and g_max / 2 where 0 ((1 + w_act) / 2)."""

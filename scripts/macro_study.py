@@ -29,7 +29,8 @@ def _times(design) -> dict:
     if dev == "SRAM":
         return {"t = 0 (no drift)": 0.0}
     if dev == "RRAM":  # a time between two of Wan et al.'s fits says so
-        return {k if "fit at" in design.unit.device.time_basis(v) else f"{k} (interp.)": v for k, v in TIMES.items()}
+        fitted = dict(design.unit.device.coeffs)
+        return {k if v in fitted else f"{k} (interp.)": v for k, v in TIMES.items()}
     return TIMES
 
 

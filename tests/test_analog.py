@@ -139,12 +139,15 @@ def test_rram_spread_between_fits_is_bracketed_and_continuous():
 
 def test_rram_ln_t_law_predicts_the_held_out_day():
     """Validation of the law (docs/validation.md): from the 1 s and 2-day fits alone it predicts the 1-day fit's
-    spread within 8 % at every g/g_max (2.2-3.9 % from 0.05 up; 8.0 % at 0, the smallest spread), and the
-    neurram-like error at 1 day within 2 % of the one the 1-day fit gives."""
+    spread within 8.0 % at every g/g_max (2.2-4.0 % low from 0.1 up, 1.8 % at 0.05; 8.0 % high at 0, the smallest
+    spread; mean |error| 3.0 %), and the neurram-like error at 1 day within 2 % of the one the 1-day fit gives."""
     held_out = RRAM(coeffs=((1.0, _FIT_1S), (172800.0, _FIT_2D)))
     x = np.linspace(0, 1, 1001)
     err = held_out._sigma(x * 40.0, 40.0, 86400.0) / _fit(_FIT_1D, x) - 1
-    assert np.abs(err).max() < 0.081 and np.abs(err[x >= 0.05]).max() < 0.040
+    up = err[x >= 0.1]
+    assert 0.0795 < err.max() < 0.0805 and err.max() == err[0]
+    assert -0.0405 < up.min() and up.max() < -0.0215 and -0.0185 < err[x >= 0.05].max() < -0.0175
+    assert 0.0295 < np.abs(err).mean() < 0.0305
     assert held_out.time_basis(86400.0) == "interpolated in ln t between the fits at 1 s and 172800 s"
     d = accel.get_design("neurram-like")
     full = accel.macro_report(d, times=[86400.0], draws=4)["accuracy"][86400.0]["rel_fro_err"]

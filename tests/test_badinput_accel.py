@@ -183,6 +183,9 @@ RAISES = [
      r"fitted at t_seconds in \[1.0, 86400.0, 172800.0\] \(or 0, as programmed\), got 0.5"),
     ("am-rram-refuse", lambda: _am(tile=Crossbar(device=RRAM(between_fits="refuse")), t_seconds=5.0), ValueError,
      r"got 5.0 \(between_fits='refuse': times without a fit raise"),
+    ("rram-one-fit-at-0", lambda: _am(tile=Crossbar(device=RRAM(coeffs=((0.0, (1.0,)),))), t_seconds=5.0),
+     ValueError, r"fitted at t_seconds in \[0.0\], got 5.0 \(between_fits='log_time' interpolates between two fits "
+                 r"after 0; these coefficients have fewer\)"),
     ("rram-between-bad", lambda: RRAM(between_fits="linear"), ValueError,
      r"RRAM.between_fits must be one of \('log_time', 'refuse'\)"),
     ("rram-between-type", lambda: RRAM(between_fits=None), TypeError, r"RRAM.between_fits must be one of"),

@@ -55,20 +55,24 @@ def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[fl
 
 def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
     """What the cells of bit-sliced weights w hold, each r x c block (from (0, 0)) quantised by its own max |w| as a
-    tile is (crossbar._weight_slices, on w / that max): the mean |cell value| (in [0, 1] of a cell's range) of
-    sign-magnitude slices, the fraction of cells storing a 1 bit for two's complement and XNOR. A tile of zeros
-    stores 0 as its encoding does (no magnitude or 1 bits; +1 cells in XNOR)."""
+    tile is (crossbar._weight_slices, exact at the quantiser's ties): the mean |cell value| (in [0, 1] of a cell's
+    range) of sign-magnitude slices, the fraction of cells storing a 1 bit for two's complement and XNOR. A tile of
+    zeros stores 0 as its encoding does (no magnitude or 1 bits; in XNOR the top cell +1, the others -1)."""
     if w.size == 0:
         return 0.0
     R, C = w.shape
     pr, pc = -(-R // r) * r, -(-C // c) * c
     blocks = np.pad(w, ((0, pr - R), (0, pc - C))).reshape(pr // r, r, pc // c, c)
     top = np.abs(blocks).max(axis=(1, 3), keepdims=True)
-    wn = (blocks / np.where(top > 0, top, 1.0)).reshape(pr, pc)[:R, :C]
-    cells, _ = _weight_slices(wn, 1.0, xbar)
+    real = np.zeros((pr, pc), bool)
+    real[:R, :C] = True  # the padding's cells are not the workload's
+    real = real.reshape(blocks.shape)
+    cells, _ = _weight_slices(blocks, np.where(top > 0, top, 1.0), xbar)
     if xbar.weight_encoding == "sign_magnitude":
-        return float(sum(np.abs(v).sum() for v in cells)) / (len(cells) * R * C)
-    return float(sum(np.count_nonzero(v > 0) for v in cells)) / (len(cells) * R * C)
+        held = sum(np.abs(v)[real].sum() for v in cells)
+    else:
+        held = sum(np.count_nonzero((v > 0) & real) for v in cells)
+    return float(held) / (len(cells) * R * C)
 
 
 def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:

@@ -435,9 +435,10 @@ def _weight_slices(wt: np.ndarray, amax: float, xbar) -> tuple[list, list]:
     levels = 2 ** b - 1  # sign-magnitude: the magnitude's digits, each cell signed by its weight's sign
     q = _quantise(np.abs(wt), amax, levels).astype(np.int64)
     sign = np.sign(wt)
-    base = 2 ** xbar.bits_per_cell
-    cell_max = base - 1
-    return ([sign * ((q // base ** s) % base) / cell_max for s in range(xbar.slices - 1, -1, -1)],
+    bpc = xbar.bits_per_cell
+    base = 2 ** bpc
+    cell_max = base - 1  # slice s is the digit (q >> bpc s) & cell_max, q >= 0
+    return ([sign * ((q >> (bpc * s)) & cell_max) / cell_max for s in range(xbar.slices - 1, -1, -1)],
             [cell_max * base ** s / levels for s in range(xbar.slices - 1, -1, -1)])
 
 

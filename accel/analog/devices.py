@@ -110,10 +110,9 @@ class RRAM:
 
     The fits exist at 1 s, 1 day and 2 days. `between_fits` says what a time between two fits reads:
     "log_time" (the default) interpolates the standard deviation linearly in ln t between the two fits
-    around it, the relaxation law of filamentary RRAM (the spread grows as a ln t + b: aihwkit's
-    ReRamCMONoiseModel, fitted on measured CMO/HfOx devices), which predicts the held-out 1-day fit from the
-    1 s and 2-day ones to within 8 % (2.2-3.9 % above g/g_max 0.05; docs/validation.md); "refuse" raises, as
-    aihwkit does. Times before the first fit (other than 0, the programmed state) or after the last raise
+    around it: the form of aihwkit's ReRamCMONoiseModel, whose relaxation spread, fitted on measured CMO/HfOx
+    RRAM, is a ln t + b. From the 1 s and 2-day fits it predicts the held-out 1-day fit to within 8.0 % (2.2-4.0 %
+    low from g/g_max 0.1 up; docs/validation.md); "refuse" raises, as aihwkit does. Times before the first fit (other than 0, the programmed state) or after the last raise
     either way: nothing measured brackets them."""
 
     coeffs: tuple = tuple(sorted(_WAN2022.items()))
@@ -157,13 +156,16 @@ class RRAM:
         if self.between_fits == "log_time" and lo and hi:
             t1, t2 = max(lo), min(hi)
             return t1, table[t1], t2, table[t2]
+        positive = [t for t in times if t > 0]
         if self.between_fits == "refuse":
             how = "between_fits='refuse': times without a fit raise; 'log_time' interpolates between two fits"
+        elif len(positive) < 2:
+            how = "between_fits='log_time' interpolates between two fits after 0; these coefficients have fewer"
         else:
-            how = f"between_fits='log_time' interpolates between two fits, from {min(t for t in times if t > 0)} s " \
-                  f"to {max(times)} s, and extrapolates nowhere"
-        raise ValueError(f"RRAM (Wan et al. 2022) is fitted at t_seconds in {times} (or 0, as programmed), got "
-                         f"{t_s!r} ({how})")
+            how = f"between_fits='log_time' interpolates between two fits, from {min(positive)} s to {max(times)} s, " \
+                  f"and extrapolates nowhere"
+        zero = "" if 0 in table else " (or 0, as programmed)"
+        raise ValueError(f"RRAM (Wan et al. 2022) is fitted at t_seconds in {times}{zero}, got {t_s!r} ({how})")
 
     def check_time(self, t_s) -> None:
         """ValueError unless the device can be read t_s after programming: at a fitted time, at 0 (the

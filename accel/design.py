@@ -556,7 +556,14 @@ class Design:
                 continue
             if f.name == "device":
                 from .analog.devices import device_name
-                v = device_name(v)
+                try:
+                    v = device_name(v)
+                except ValueError as err:  # custom statistics: say which field and what differs from the defaults
+                    changed = {g.name: getattr(v, g.name) for g in dataclasses.fields(v)
+                               if getattr(v, g.name) != g.default} if dataclasses.is_dataclass(v) else {}
+                    raise ValueError(f"Design.to_toml: unit.device {type(v).__name__} with {changed or 'changed'} "
+                                     f"statistics cannot be written: {err}; set such a device in code "
+                                     f"(accel.set_field(design, 'unit.device', ...))") from None
             if f.name == "periphery":
                 from .analog.macros import PERIPHERIES
                 if v != "walden":

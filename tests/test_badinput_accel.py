@@ -183,6 +183,10 @@ RAISES = [
      r"fitted at t_seconds in \[1.0, 86400.0, 172800.0\] \(or 0, as programmed\), got 0.5"),
     ("am-rram-refuse", lambda: _am(tile=Crossbar(device=RRAM(between_fits="refuse")), t_seconds=5.0), ValueError,
      r"got 5.0 \(between_fits='refuse': times without a fit raise"),
+    ("toml-custom-device", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.device",
+                                                   RRAM(between_fits="refuse")).to_toml(), ValueError,
+     r"Design.to_toml: unit.device RRAM with \{'between_fits': 'refuse'\} statistics cannot be written.*TOML holds "
+     r"only \['ideal', 'pcm', 'rram', 'sram'\]"),
     ("rram-one-fit-at-0", lambda: _am(tile=Crossbar(device=RRAM(coeffs=((0.0, (1.0,)),))), t_seconds=5.0),
      ValueError, r"fitted at t_seconds in \[0.0\], got 5.0 \(between_fits='log_time' interpolates between two fits "
                  r"after 0; these coefficients have fewer\)"),

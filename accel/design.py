@@ -550,6 +550,7 @@ class Design:
         kind = next(k for k, c in units.items() if type(self.unit) is c)
         lines.append(f'kind = "{kind}"')
         own_periphery = None  # a Periphery that is not registered: written whole, as [unit.periphery]
+        own_device = None  # a device with statistics of its own: written whole, as [unit.device]
         for f in dataclasses.fields(self.unit):
             v = getattr(self.unit, f.name)
             if v is None:  # TOML has no null: omitted fields take their default (None)
@@ -558,12 +559,9 @@ class Design:
                 from .analog.devices import device_name
                 try:
                     v = device_name(v)
-                except ValueError as err:  # custom statistics: say which field and what differs from the defaults
-                    changed = {g.name: getattr(v, g.name) for g in dataclasses.fields(v)
-                               if getattr(v, g.name) != g.default} if dataclasses.is_dataclass(v) else {}
-                    raise ValueError(f"Design.to_toml: unit.device {type(v).__name__} with {changed or 'changed'} "
-                                     f"statistics cannot be written: {err}; set such a device in code "
-                                     f"(accel.set_field(design, 'unit.device', ...))") from None
+                except ValueError:  # statistics of its own (a PCM or RRAM with changed fields)
+                    own_device = v
+                    continue
             if f.name == "periphery":
                 from .analog.macros import PERIPHERIES
                 if v != "walden":
@@ -579,6 +577,11 @@ class Design:
             lines += ["", "[unit.periphery]"] + [f"{f.name} = {_toml(getattr(own_periphery, f.name))}"
                                                  for f in dataclasses.fields(own_periphery)
                                                  if getattr(own_periphery, f.name) is not None]
+        if own_device is not None:
+            from .analog.devices import DEVICES
+            kind = next(n for n, dev in DEVICES.items() if type(dev) is type(own_device))
+            lines += ["", "[unit.device]", f"kind = {_toml(kind)}"] + [
+                f"{f.name} = {_toml(getattr(own_device, f.name))}" for f in dataclasses.fields(own_device)]
         for m in self.memories:
             lines += ["", "[[memories]]"] + [f"{f.name} = {_toml(getattr(m, f.name))}"
                                               for f in dataclasses.fields(m)]
@@ -630,6 +633,17 @@ class Design:
         if isinstance(own_periphery, dict):  # a macro's own periphery, every constant given ([unit.periphery])
             from .analog.macros import Periphery
             _known_fields(source, "[unit.periphery]", own_periphery, Periphery)
+        own_device = u.get("device") if unit_cls is _crossbar() else None
+        if isinstance(own_device, dict):  # a device's own statistics ([unit.device], kind "pcm" or "rram")
+            from .analog.devices import DEVICES
+            own_device = dict(own_device)
+            dev_kind = own_device.pop("kind", None)
+            kinds = [n for n, dev in DEVICES.items() if dataclasses.fields(dev)]
+            if dev_kind not in kinds:
+                raise ValueError(f"{source}: [unit.device] kind must be one of {kinds} (a device with statistics "
+                                 f"of its own), got {dev_kind!r}")
+            dev_cls = type(DEVICES[dev_kind])
+            _known_fields(source, "[unit.device]", own_device, dev_cls, extra=["kind"])
         _known_fields(source, "[design]", d, cls, skip=("unit", "memories", "elementwise", "interconnect"))
         from .ops import KernelCost
         if "interconnect" in doc:
@@ -646,6 +660,8 @@ class Design:
                                      f"{u['dataflow']!r}") from None
             if isinstance(own_periphery, dict):
                 u["periphery"] = Periphery(**own_periphery)
+            if isinstance(own_device, dict):
+                u["device"] = dev_cls(**own_device)
             unit = unit_cls(**u)
             mems = []
             for i, m in enumerate(doc.get("memories", ())):

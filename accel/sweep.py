@@ -259,8 +259,9 @@ def _digest(obj) -> str:
 # 2026-11-30.3: two's complement and XNOR tiles' array energy follows the cells they set. 2026-11-30.4: an analog
 # GEMM's sampled rows of A (M > 64 for energy, > 128 for accuracy) no longer share draw 0's device-noise stream.
 # 2026-11-30.5: sign-magnitude bit slices' array energy follows their cells too (not mean |w| / max |w|).
-# 2026-11-30.6: those cell counts decide the quantiser's ties exactly, as the tiles are programmed.
-RESULTS_EPOCH = "2026-11-30.6"
+# 2026-11-30.6: those cell counts decide the quantiser's ties exactly, as the tiles are programmed. 2026-11-30.7:
+# their memo is keyed by the slicing (a tile of the same shape sliced otherwise could read another's count).
+RESULTS_EPOCH = "2026-11-30.7"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

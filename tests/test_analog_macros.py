@@ -1311,6 +1311,7 @@ def _programmed_cells(w, tile):
     dict(weight_encoding="sign_magnitude", mapping="differential", weight_bits=None, bits_per_cell=None),
     dict(weight_encoding="sign_magnitude", mapping="differential"),
     dict(weight_encoding="sign_magnitude", mapping="differential", weight_bits=5, bits_per_cell=2),
+    dict(weight_encoding="sign_magnitude", mapping="differential", weight_bits=3),  # |w| / 14 x 7: odd w on ties
 ])
 def test_cost_conductance_is_the_programmed_cells(kw):
     """The array energy's mean conductance (macros.conductance_fraction of the workload's statistic) is the mean of the
@@ -1381,7 +1382,12 @@ def test_encoding_statistics_are_not_reused_across_encodings():
     tiles = [base, dataclasses.replace(base, weight_encoding="xnor"),
              dataclasses.replace(base, weight_encoding="twos_complement", mapping="offset"),
              dataclasses.replace(base, weight_encoding="twos_complement", mapping="offset", weight_bits=3)]
+    # same tile shape, other slicing: analog weights, 4 and 2 bits in one cell (hermes: cells per weight unchanged)
+    one = dataclasses.replace(base, bits_per_cell=4)
+    tiles += [dataclasses.replace(one, weight_bits=None, bits_per_cell=None), one,
+              dataclasses.replace(one, weight_bits=2)]
+    assert len({(t.weight_rows(), t.weight_cols()) for t in tiles[-3:]}) == 1
     warm = [run._fractions(g, t) for t in tiles]
     run._FRACTIONS.clear()
     assert warm == [run._fractions(g, t) for t in reversed(tiles)][::-1]
-    assert len({w for w, _ in warm}) == 4
+    assert len({w for w, _ in warm}) == 7

@@ -57,22 +57,29 @@ def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
     """What the cells of bit-sliced weights w hold, each r x c block (from (0, 0)) quantised by its own max |w| as a
     tile is (crossbar._weight_slices, exact at the quantiser's ties): the mean |cell value| (in [0, 1] of a cell's
     range) of sign-magnitude slices, the fraction of cells storing a 1 bit for two's complement and XNOR. A tile of
-    zeros stores 0 as its encoding does (no magnitude or 1 bits; in XNOR the top cell +1, the others -1)."""
+    zeros stores 0 as its encoding does (no magnitude or 1 bits; in XNOR the top cell +1, the others -1). Rows of
+    tiles go a few at a time (about 2^20 weights), so the slices never hold more than that."""
     if w.size == 0:
         return 0.0
     R, C = w.shape
     pr, pc = -(-R // r) * r, -(-C // c) * c
-    blocks = np.pad(w, ((0, pr - R), (0, pc - C))).reshape(pr // r, r, pc // c, c)
-    top = np.abs(blocks).max(axis=(1, 3), keepdims=True)
-    real = np.zeros((pr, pc), bool)
-    real[:R, :C] = True  # the padding's cells are not the workload's
-    real = real.reshape(blocks.shape)
-    cells, _ = _weight_slices(blocks, np.where(top > 0, top, 1.0), xbar)
-    if xbar.weight_encoding == "sign_magnitude":
-        held = sum(np.abs(v)[real].sum() for v in cells)
-    else:
-        held = sum(np.count_nonzero((v > 0) & real) for v in cells)
-    return float(held) / (len(cells) * R * C)
+    step = max(1, (1 << 20) // (r * pc))  # rows of tiles per chunk
+    held = 0.0
+    for i0 in range(0, pr // r, step):
+        rows = slice(i0 * r, min((i0 + step) * r, pr))
+        part = w[rows.start:min(rows.stop, R)]
+        n = rows.stop - rows.start
+        blocks = np.pad(part, ((0, n - part.shape[0]), (0, pc - C))).reshape(n // r, r, pc // c, c)
+        top = np.abs(blocks).max(axis=(1, 3), keepdims=True)
+        real = np.zeros((n, pc), bool)
+        real[:part.shape[0], :C] = True  # the padding's cells are not the workload's
+        real = real.reshape(blocks.shape)
+        cells, _ = _weight_slices(blocks, np.where(top > 0, top, 1.0), xbar)
+        if xbar.weight_encoding == "sign_magnitude":
+            held += float(sum(np.abs(v)[real].sum() for v in cells))
+        else:
+            held += float(sum(np.count_nonzero((v > 0) & real) for v in cells))
+    return held / (xbar.slices * R * C)
 
 
 def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:

@@ -71,11 +71,12 @@ _FRACTIONS_MAX = 4096
 def _fractions(g, xbar: Crossbar) -> tuple[float, float]:
     """mean_abs_fractions of the energy sample of `g` (_operands, 64 rows of A). Operands drawn from the
     Gemm's `dist` and `seed` are a function of (dist, seed, m, k, n) and the tile shape that places the
-    sample window, and the fractions of that, the tile's `dac_range` and, for bit-per-cell encodings, the bits
-    the weights are quantised to: those are memoised, so a sweep over macro settings draws each workload once.
-    Real operands (Gemm.a, Gemm.b) are read every time."""
+    sample window, and the fractions of that, the tile's `dac_range` and, for bit-sliced weights, how they are
+    quantised and sliced (encoding, weight_bits, bits_per_cell: mean_abs_fractions counts their cells): those
+    are memoised, so a sweep over macro settings draws each workload once. Real operands (Gemm.a, Gemm.b) are
+    read every time."""
     drawn = g.a is None and g.b is None
-    bits = (xbar.weight_encoding, xbar.weight_bits) if xbar.weight_encoding != "sign_magnitude" else None
+    bits = (xbar.weight_encoding, xbar.weight_bits, xbar.bits_per_cell) if xbar.weight_bits is not None else None
     key = (g.dist, g.seed, g.m, g.k, g.n, xbar.weight_rows(), xbar.weight_cols(), xbar.dac_range, bits) if drawn \
         else None
     out = _FRACTIONS.get(key) if drawn else None

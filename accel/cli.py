@@ -268,6 +268,9 @@ def _cmd_simulate(args) -> int:
                   else "try a smaller workload")
         raise MemoryError(f"out of memory simulating {workload.describe()} on {design.name}; {advice}") from None
     d = r.to_dict()
+    device = getattr(design.unit, "device", None)
+    if r.accuracy is not None and hasattr(device, "time_basis"):  # RRAM: a fit of Wan et al.'s, or between two
+        d["accuracy_basis"] = device.time_basis(getattr(workload, "t_seconds", 0.0))
     if args.json:
         print(json.dumps(d, indent=1))
     else:
@@ -276,6 +279,8 @@ def _cmd_simulate(args) -> int:
         cols += [c for c in ("area_mm2", "tops_per_mm2") if c in d]
         cols += [c for c in (r.accuracy or {}) if c not in cols]
         print("\n".join(f"{c:24s} {_cell(c, d[c])}" for c in cols))
+        if "accuracy_basis" in d:
+            print(f"{'accuracy_basis':24s} {d['accuracy_basis']}")
     return 0
 
 

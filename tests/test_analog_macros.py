@@ -1391,3 +1391,28 @@ def test_encoding_statistics_are_not_reused_across_encodings():
     run._FRACTIONS.clear()
     assert warm == [run._fractions(g, t) for t in reversed(tiles)][::-1]
     assert len({w for w, _ in warm}) == 7
+
+
+@settings(max_examples=40, deadline=None)
+@given(enc=st.sampled_from(["sign_magnitude", "twos_complement", "xnor"]), bits=st.integers(1, 6),
+       bpc=st.sampled_from([1, 2, 3]), n_out=st.integers(1, 40), n_in=st.integers(1, 40),
+       ints=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_cost_conductance_law(enc, bits, bpc, n_out, n_in, ints, seed):
+    """Law: on any bit-sliced Walden tile the cost's mean conductance is the mean of the programmed cells' (those
+    that are exact from w_act: differential pairs in every encoding, two's complement and XNOR on the offset
+    mapping), for Gaussian or integer weights (ties), any shape (partial and all-zero tiles)."""
+    from accel.analog.cost import mean_abs_fractions
+    from accel.analog.macros import conductance_fraction
+    if enc != "sign_magnitude":
+        bpc = 1
+    if enc == "twos_complement":
+        bits = max(bits, 2)
+    mapping = "offset" if enc == "twos_complement" else ("differential" if enc == "sign_magnitude" or seed % 2
+                                                         else "offset")
+    tile = accel.Crossbar(rows=16, cols=8, device="ideal", weight_bits=bits, bits_per_cell=min(bpc, bits),
+                          periphery="walden", input_mode="pwm", dac_bits=8, adc_bits=8, mapping=mapping,
+                          weight_encoding=enc)
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-9, 10, size=(n_out, n_in)).astype(float) if ints else rng.standard_normal((n_out, n_in))
+    wf, _ = mean_abs_fractions(w.T, np.ones((1, n_in)), tile)
+    assert conductance_fraction(tile, wf) == pytest.approx(_programmed_cells(w, tile).mean(), rel=1e-12, abs=1e-15)

@@ -109,7 +109,8 @@ def test_rram_between_fits_is_linear_in_ln_t(t, x):
     """A time between two fits reads the spread a ln t + b through the fits around it (1 h: 72 % of the way
     from 1 s to 1 day in ln t), sampled and compared with the formula at hand."""
     rram, g_max = RRAM(), 40.0
-    (t1, c1), (t2, c2) = ((1.0, _FIT_1S), (86400.0, _FIT_1D)) if t < 86400 else ((86400.0, _FIT_1D), (172800.0, _FIT_2D))
+    fits = [(1.0, _FIT_1S), (86400.0, _FIT_1D), (172800.0, _FIT_2D)]
+    (t1, c1), (t2, c2) = fits[:2] if t < 86400 else fits[1:]
     f = math.log(t / t1) / math.log(t2 / t1)
     want = (1 - f) * _fit(c1, x) + f * _fit(c2, x)
     g_t = np.full(N, x * g_max)

@@ -1344,6 +1344,7 @@ def test_sign_magnitude_bits_set_by_hand():
     not mean |w| / max |w|:
     a charge cell charges per bit set, whatever the bit's significance."""
     from fractions import Fraction
+
     from accel.analog.cost import mean_abs_fractions
     tile = accel.Crossbar(rows=4, cols=16, device="sram", periphery="jia", weight_bits=4, bits_per_cell=1,
                           mapping="offset", dac_bits=2, adc_bits=8, input_mode="bit_serial")
@@ -1359,8 +1360,9 @@ def test_sign_magnitude_bits_set_by_hand():
 def test_twos_complement_ones_fraction_by_hand():
     """The fraction of stored 1 bits of a two's complement tile, counted on the integers' bit strings: 4 bits, levels
     +-7 of max |w| (round half to even), q mod 16."""
-    from accel.analog.cost import mean_abs_fractions
     from fractions import Fraction
+
+    from accel.analog.cost import mean_abs_fractions
     tile = accel.Crossbar(rows=4, cols=16, device="sram", periphery="jia", weight_bits=4, bits_per_cell=1,
                           mapping="offset", weight_encoding="twos_complement", dac_bits=2, adc_bits=8,
                           input_mode="bit_serial")

@@ -424,7 +424,8 @@ def test_device_statistics_round_trip(tmp_path):
     from accel.analog.devices import PCM
     base = accel.get_design("neurram-like")
     fits = dict(RRAM().coeffs)
-    for dev in (RRAM(between_fits="refuse"), RRAM(coeffs=((1.0, fits[1.0]), (172800.0, fits[172800.0])), noise_scale=2.0),
+    held_out = ((1.0, fits[1.0]), (172800.0, fits[172800.0]))
+    for dev in (RRAM(between_fits="refuse"), RRAM(coeffs=held_out, noise_scale=2.0),
                 PCM(drift_scale=0.5, prog_coeff=(0.1, 0.2)), RRAM()):
         d = accel.set_field(base, "unit.device", dev)
         text = d.to_toml()
@@ -432,10 +433,12 @@ def test_device_statistics_round_trip(tmp_path):
         back = accel.load_design(_write(tmp_path, text))
         assert back == d and back.unit.device == dev
     text = accel.set_field(base, "unit.device", RRAM(noise_scale=2.0)).to_toml()
-    for bad, match in [(text.replace('kind = "rram"', 'kind = "ideal"'), r"\[unit.device\] kind must be one of \['pcm', 'rram'\]"),
-                       (text.replace("noise_scale = 2.0", "noise_scale = -2.0"), r"RRAM.noise_scale must be a finite number >= 0"),
-                       (text.replace("noise_scale = 2.0", "noise_sclae = 2.0"), r"unknown key \['noise_sclae'\] in \[unit.device\]"),
-                       (text.replace('between_fits = "log_time"', 'between_fits = "linear"'), r"RRAM.between_fits must be one of")]:
+    for old, new, match in [
+            ('kind = "rram"', 'kind = "ideal"', r"\[unit.device\] kind must be one of \['pcm', 'rram'\]"),
+            ("noise_scale = 2.0", "noise_scale = -2.0", r"RRAM.noise_scale must be a finite number >= 0"),
+            ("noise_scale = 2.0", "noise_sclae = 2.0", r"unknown key \['noise_sclae'\] in \[unit.device\]"),
+            ('between_fits = "log_time"', 'between_fits = "linear"', r"RRAM.between_fits must be one of")]:
+        bad = text.replace(old, new)
         with pytest.raises(ValueError, match=r"d.toml.*" + match):
             accel.load_design(_write(tmp_path, bad))
 
@@ -561,8 +564,8 @@ def test_fuzz_crossbar_fields(fields, t, comp):
     w, x = rng.standard_normal((5, 7)), rng.standard_normal((7, 3))
     try:
         y = analog_matmul(w, x, tile=tile, t_seconds=t, compensation=comp, seed=1)
-    except ValueError as err:  # RRAM reads only from its first fit (1 s) to its last; fields at the float range's edge, or
-        # outputs past the digital accumulator's range (r_wire_ohm=1e50: every output underflows)
+    except ValueError as err:  # RRAM reads only from its first fit (1 s) to its last; fields at the float range's edge,
+        # or outputs past the digital accumulator's range (r_wire_ohm=1e50: every output underflows)
         assert any(s in str(err) for s in ("fitted at t_seconds", "overflow the float range",
                                            "accumulator")), err
         return

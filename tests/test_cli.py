@@ -193,7 +193,8 @@ def test_a_broken_pipe_is_quiet_only_when_it_is_stdouts():
 def test_simulate_says_where_an_rram_spread_comes_from(capsys):
     """An RRAM design's accuracy line says whether the time is one of Wan et al.'s fits or between two."""
     assert main(["simulate", "neurram-like", "--gemm", "4", "128", "128", "--t-seconds", "3600"]) == 0
-    assert "accuracy_basis           interpolated in ln t between the fits at 1 s and 86400 s" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "accuracy_basis           interpolated in ln t between the fits at 1 s and 86400 s" in out
     assert main(["simulate", "neurram-like", "--gemm", "4", "128", "128", "--t-seconds", "86400", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["accuracy_basis"] == "Wan et al. 2022 fit at 86400 s"
     assert main(["simulate", "hermes-like", "--gemm", "4", "128", "128", "--t-seconds", "3600"]) == 0

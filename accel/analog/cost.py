@@ -29,7 +29,7 @@ cell reads, digital partial-sum operations) and their energies, each with its so
 import numpy as np
 
 from ..energy import mac_pj, node_scale
-from .crossbar import Crossbar, _weight_slices
+from .crossbar import Crossbar, weight_codes
 from .macros import conductance_fraction
 
 
@@ -55,7 +55,7 @@ def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[fl
 
 def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
     """What the cells of bit-sliced weights w hold, each r x c block (from (0, 0)) quantised by its own max |w| as a
-    tile is (crossbar._weight_slices, exact at the quantiser's ties): the mean |cell value| (in [0, 1] of a cell's
+    tile is (crossbar.weight_codes, exact at the quantiser's ties): the mean |cell value| (in [0, 1] of a cell's
     range) of sign-magnitude slices, the fraction of cells storing a 1 bit for two's complement and XNOR. A tile of
     zeros stores 0 as its encoding does (no magnitude or 1 bits; in XNOR the top cell +1, the others -1). Rows of
     tiles go a few at a time (about 2^20 weights), so the slices never hold more than that."""
@@ -74,11 +74,10 @@ def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
         real = np.zeros((n, pc), bool)
         real[:part.shape[0], :C] = True  # the padding's cells are not the workload's
         real = real.reshape(blocks.shape)
-        cells, _ = _weight_slices(blocks, np.where(top > 0, top, 1.0), xbar)
-        if xbar.weight_encoding == "sign_magnitude":
-            held += float(sum(np.abs(v)[real].sum() for v in cells))
-        else:
-            held += float(sum(np.count_nonzero((v > 0) & real) for v in cells))
+        u, bpc, n_slices, _ = weight_codes(blocks, np.where(top > 0, top, 1.0), xbar)
+        u = u[real]
+        cell_max = 2 ** bpc - 1  # a digit's |cell value| is digit / cell_max; a 1 bit of XNOR and two's complement
+        held += sum(int(((u >> (bpc * s)) & cell_max).sum()) for s in range(n_slices)) / cell_max
     return held / (xbar.slices * R * C)
 
 

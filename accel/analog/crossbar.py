@@ -416,30 +416,38 @@ def _quantise(num: np.ndarray, den, levels: int, odd: bool = False) -> np.ndarra
     return q
 
 
+def weight_codes(wt: np.ndarray, amax, xbar) -> tuple:
+    """The unsigned integers the cells of weights wt (largest |w| amax > 0, a number or an array broadcast to wt) hold
+    by `weight_encoding`, and the digits they split into: (codes, bits per cell, slices, the weights' signs or None).
+    Slice s, most significant first, is (code >> bits_per_cell s) & (2^bits_per_cell - 1). Two's complement: q mod
+    2^b for q in [-(2^(b-1) - 1), 2^(b-1) - 1] (symmetric); XNOR: (q + 2^b - 1) / 2 for q odd in [-(2^b - 1),
+    2^b - 1], each bit a +-1 cell; sign-magnitude: |q| in [0, 2^b - 1], each digit signed by its weight's sign."""
+    b, enc = xbar.weight_bits, xbar.weight_encoding
+    if enc == "twos_complement":
+        return _quantise(wt, amax, _signed_levels(b)).astype(np.int64) % 2 ** b, 1, b, None
+    if enc == "xnor":
+        levels = 2 ** b - 1
+        q = np.clip(_quantise(wt, amax, levels, odd=True), -levels, levels)
+        return ((q + levels) / 2).astype(np.int64), 1, b, None
+    return _quantise(np.abs(wt), amax, 2 ** b - 1).astype(np.int64), xbar.bits_per_cell, xbar.slices, np.sign(wt)
+
+
 def _weight_slices(wt: np.ndarray, amax: float, xbar) -> tuple[list, list]:
     """The cells of weights wt (a tile, largest |w| amax > 0) by `weight_encoding`, most significant first: the
     value each slice's cells hold (in [-1, 1] of their own range) and each slice's significance in normalised
-    weight units (docs/analog.md, "The numerics' rules")."""
+    weight units (docs/analog.md, "The numerics' rules"); the codes are `weight_codes`'."""
     b, enc = xbar.weight_bits, xbar.weight_encoding
-    if enc == "twos_complement":  # q in [-(2^(b-1) - 1), 2^(b-1) - 1] (symmetric); the cells hold q mod 2^b
+    u, bpc, n, sign = weight_codes(wt, amax, xbar)
+    order = range(n - 1, -1, -1)
+    if enc == "twos_complement":  # 0/1 cells; the top bit counts negative
         levels = _signed_levels(b)
-        u = _quantise(wt, amax, levels).astype(np.int64) % 2 ** b
-        sig = [(-1 if s == b - 1 else 1) * 2.0 ** s / levels for s in range(b - 1, -1, -1)]
-        return [((u >> s) & 1).astype(np.float64) for s in range(b - 1, -1, -1)], sig
-    if enc == "xnor":  # q odd in [-(2^b - 1), 2^b - 1]; the cells hold the bits of (q + 2^b - 1) / 2 as ±1
-        levels = 2 ** b - 1
-        q = np.clip(_quantise(wt, amax, levels, odd=True), -levels, levels)
-        u = ((q + levels) / 2).astype(np.int64)
-        return [2.0 * ((u >> s) & 1) - 1.0 for s in range(b - 1, -1, -1)], [2.0 ** s / levels
-                                                                              for s in range(b - 1, -1, -1)]
-    levels = 2 ** b - 1  # sign-magnitude: the magnitude's digits, each cell signed by its weight's sign
-    q = _quantise(np.abs(wt), amax, levels).astype(np.int64)
-    sign = np.sign(wt)
-    bpc = xbar.bits_per_cell
-    base = 2 ** bpc
-    cell_max = base - 1  # slice s is the digit (q >> bpc s) & cell_max, q >= 0
-    return ([sign * ((q >> (bpc * s)) & cell_max) / cell_max for s in range(xbar.slices - 1, -1, -1)],
-            [cell_max * base ** s / levels for s in range(xbar.slices - 1, -1, -1)])
+        return [((u >> s) & 1).astype(np.float64) for s in order], [(-1 if s == b - 1 else 1) * 2.0 ** s / levels
+                                                                    for s in order]
+    if enc == "xnor":  # +-1 cells
+        return [2.0 * ((u >> s) & 1) - 1.0 for s in order], [2.0 ** s / (2 ** b - 1) for s in order]
+    cell_max = 2 ** bpc - 1  # sign-magnitude: the magnitude's digits, each cell signed by its weight's sign
+    return ([sign * ((u >> (bpc * s)) & cell_max) / cell_max for s in order],
+            [cell_max * 2 ** (bpc * s) / (2 ** b - 1) for s in order])
 
 
 def _bit_values(wn: np.ndarray, xbar) -> tuple:

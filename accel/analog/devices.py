@@ -112,8 +112,8 @@ class RRAM:
     "log_time" (the default) interpolates the standard deviation linearly in ln t between the two fits
     around it: the form of aihwkit's ReRamCMONoiseModel, whose relaxation spread, fitted on measured CMO/HfOx
     RRAM, is a ln t + b. From the 1 s and 2-day fits it predicts the held-out 1-day fit to within 8.0 % (2.2-4.0 %
-    low from g/g_max 0.1 up; docs/validation.md); "refuse" raises, as aihwkit does. Times before the first fit (other than 0, the programmed state) or after the last raise
-    either way: nothing measured brackets them."""
+    low from g/g_max 0.1 up; docs/validation.md); "refuse" raises, as aihwkit does. Times before the first fit
+    (other than 0, the programmed state) or after the last raise either way: nothing measured brackets them."""
 
     coeffs: tuple = tuple(sorted(_WAN2022.items()))
     coeff_g_max_reference_us: float = 40.0

@@ -443,7 +443,7 @@ def _activity(name: str, v) -> np.ndarray:
 
 def conductance_fraction(xbar, w_act):
     """Mean G / g_max of a resistive tile's cells, from the weight statistic `w_act` (module docstring) and the
-    cells `weight_encoding` programs (crossbar._weight_slices: a cell of value v in [-1, 1] is G+ = max(v, 0) g_max
+    cells `weight_encoding` programs (crossbar.weight_codes: a cell of value v in [-1, 1] is G+ = max(v, 0) g_max
     and G- = max(-v, 0) g_max on a differential pair, (v + 1) / 2 g_max on the offset mapping). A pair holds |v|
     on one of its two cells: w_act / 2 for sign-magnitude weights (mean |v|), 1/2 for XNOR's full +-1 cells
     whatever the data. On the offset mapping a sign-magnitude cell averages 1/2 (symmetric weights), an XNOR

@@ -556,10 +556,14 @@ class Design:
             if v is None:  # TOML has no null: omitted fields take their default (None)
                 continue
             if f.name == "device":
-                from .analog.devices import device_name
+                from .analog.devices import DEVICES, device_name
                 try:
                     v = device_name(v)
-                except ValueError:  # statistics of its own (a PCM or RRAM with changed fields)
+                except ValueError as err:  # statistics of its own: a PCM or RRAM with changed fields, written whole
+                    if type(v) not in (type(d) for d in DEVICES.values() if dataclasses.fields(d)):
+                        raise ValueError(f"Design.to_toml: unit.device is a {type(v).__name__}, which a design file "
+                                         f"cannot hold ({err}; a PCM or RRAM with its own statistics is written as "
+                                         f"a [unit.device] table); set it in code") from None
                     own_device = v
                     continue
             if f.name == "periphery":

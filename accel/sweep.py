@@ -261,7 +261,8 @@ def _digest(obj) -> str:
 # 2026-11-30.5: sign-magnitude bit slices' array energy follows their cells too (not mean |w| / max |w|).
 # 2026-11-30.6: those cell counts decide the quantiser's ties exactly, as the tiles are programmed. 2026-11-30.7:
 # their memo is keyed by the slicing (a tile of the same shape sliced otherwise could read another's count).
-RESULTS_EPOCH = "2026-11-30.7"
+# 2026-11-30.8: the count from integer codes (crossbar.weight_codes): the same to within 2.2e-16 relative.
+RESULTS_EPOCH = "2026-11-30.8"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

@@ -442,6 +442,11 @@ def test_device_statistics_round_trip(tmp_path):
         with pytest.raises(ValueError, match=r"d.toml.*" + match):
             accel.load_design(_write(tmp_path, bad))
 
+    class MyRRAM(RRAM):  # a subclass: statistics of a kind no design file names
+        pass
+    with pytest.raises(ValueError, match=r"Design.to_toml: unit.device is a MyRRAM, which a design file cannot hold"):
+        accel.set_field(base, "unit.device", MyRRAM()).to_toml()
+
 
 # --- bounded work on huge shapes (subprocess, 4 GiB address space) --------------------------------------
 def _run_limited(code: str, timeout: float = 240):

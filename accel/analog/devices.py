@@ -279,8 +279,9 @@ def device_label(device) -> str:
 
 
 def device_name(device) -> str:
-    """The registered name of a device (for TOML); custom statistics have none."""
+    """The registered name of a device (for TOML); custom statistics have none (a design file holds a PCM or RRAM
+    of its own whole, as a [unit.device] table: Design.to_toml)."""
     for name, d in {**DEVICES, **CHARGE_DEVICES}.items():
         if d == device:
             return name
-    raise ValueError(f"{device!r} is not a registered device; TOML holds only {sorted(DEVICES) + ['sram']}")
+    raise ValueError(f"{device!r} is not a registered device; TOML names only {sorted(DEVICES) + ['sram']}")

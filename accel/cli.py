@@ -337,6 +337,9 @@ def _simulate_model(args) -> int:
     print(table(rows, cols))
     total_s, total_j = sum(r["seconds"] for r in rows), sum(r["energy_j"] for r in rows)
     print(f"\n{len(rows)} ops: {_cell('seconds', total_s)}, {_cell('energy_j', total_j)}")
+    device = getattr(design.unit, "device", None)
+    if args.accuracy and hasattr(device, "time_basis"):  # RRAM: a fit of Wan et al.'s, or between two
+        print(f"accuracy_basis: {device.time_basis(args.t_seconds or 0.0)}")
     write_jsonl(rows, out)
     plot_model_rows(rows, plot)
     print(f"rows in {out}, plot in {plot}")

@@ -84,3 +84,13 @@ def test_model_on_a_crossbar_takes_its_drift(tmp_path, capsys):
     assert [r["rel_fro_err"] for r in out["day"]] == [r["rel_fro_err"] for r in ref]
     assert [r["rel_fro_err"] for r in out["day"]] != [r["rel_fro_err"] for r in out["t0"]]
     assert all(r["a_operand"] == "drawn" for r in out["day"])  # an ONNX file carries no activations
+
+
+def test_model_on_rram_says_where_its_spread_comes_from(tmp_path, topo, capsys):
+    """On an RRAM design the model's accuracy says whether its time is one of Wan et al.'s fits or between two."""
+    code, text, _ = cli(["simulate", "neurram-like", "--model", topo, "--accuracy", "--t-seconds", "3600",
+                         "--out", tmp_path / "r.jsonl", "--plot", tmp_path / "r.png"], capsys)
+    assert code == 0 and "accuracy_basis: interpolated in ln t between the fits at 1 s and 86400 s" in text
+    code, text, _ = cli(["simulate", "neurram-like", "--model", topo, "--out", tmp_path / "r.jsonl",
+                         "--plot", tmp_path / "r.png"], capsys)
+    assert code == 0 and "accuracy_basis" not in text

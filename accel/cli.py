@@ -268,9 +268,9 @@ def _cmd_simulate(args) -> int:
                   else "try a smaller workload")
         raise MemoryError(f"out of memory simulating {workload.describe()} on {design.name}; {advice}") from None
     d = r.to_dict()
-    device = getattr(design.unit, "device", None)
-    if r.accuracy is not None and hasattr(device, "time_basis"):  # RRAM: a fit of Wan et al.'s, or between two
-        d["accuracy_basis"] = device.time_basis(getattr(workload, "t_seconds", 0.0))
+    basis = _accuracy_basis(design, getattr(workload, "t_seconds", 0.0)) if r.accuracy is not None else None
+    if basis is not None:
+        d["accuracy_basis"] = basis
     if args.json:
         print(json.dumps(d, indent=1))
     else:
@@ -282,6 +282,13 @@ def _cmd_simulate(args) -> int:
         if "accuracy_basis" in d:
             print(f"{'accuracy_basis':24s} {d['accuracy_basis']}")
     return 0
+
+
+def _accuracy_basis(design, t_seconds: float) -> str | None:
+    """Where an RRAM design's spread at t_seconds comes from (a fit of Wan et al.'s, or between two); None for
+    other designs."""
+    device = getattr(design.unit, "device", None)
+    return device.time_basis(t_seconds) if hasattr(device, "time_basis") else None
 
 
 def _check_drift_flags(args, design) -> None:
@@ -337,9 +344,9 @@ def _simulate_model(args) -> int:
     print(table(rows, cols))
     total_s, total_j = sum(r["seconds"] for r in rows), sum(r["energy_j"] for r in rows)
     print(f"\n{len(rows)} ops: {_cell('seconds', total_s)}, {_cell('energy_j', total_j)}")
-    device = getattr(design.unit, "device", None)
-    if args.accuracy and hasattr(device, "time_basis"):  # RRAM: a fit of Wan et al.'s, or between two
-        print(f"accuracy_basis: {device.time_basis(args.t_seconds or 0.0)}")
+    basis = _accuracy_basis(design, args.t_seconds or 0.0) if args.accuracy else None
+    if basis is not None:
+        print(f"accuracy_basis: {basis}")
     write_jsonl(rows, out)
     plot_model_rows(rows, plot)
     print(f"rows in {out}, plot in {plot}")

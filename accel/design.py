@@ -556,11 +556,11 @@ class Design:
             if v is None:  # TOML has no null: omitted fields take their default (None)
                 continue
             if f.name == "device":
-                from .analog.devices import DEVICES, device_name
+                from .analog.devices import OWN_STATISTICS, device_name
                 try:
                     v = device_name(v)
                 except ValueError as err:  # statistics of its own: a PCM or RRAM with changed fields, written whole
-                    if type(v) not in (type(d) for d in DEVICES.values() if dataclasses.fields(d)):
+                    if type(v) not in OWN_STATISTICS.values():
                         raise ValueError(f"Design.to_toml: unit.device is a {type(v).__name__}, which a design file "
                                          f"cannot hold ({err}; a PCM or RRAM with its own statistics is written as "
                                          f"a [unit.device] table); set it in code") from None
@@ -582,8 +582,8 @@ class Design:
                                                  for f in dataclasses.fields(own_periphery)
                                                  if getattr(own_periphery, f.name) is not None]
         if own_device is not None:
-            from .analog.devices import DEVICES
-            kind = next(n for n, dev in DEVICES.items() if type(dev) is type(own_device))
+            from .analog.devices import OWN_STATISTICS
+            kind = next(n for n, c in OWN_STATISTICS.items() if type(own_device) is c)
             lines += ["", "[unit.device]", f"kind = {_toml(kind)}"] + [
                 f"{f.name} = {_toml(getattr(own_device, f.name))}" for f in dataclasses.fields(own_device)]
         for m in self.memories:
@@ -639,14 +639,13 @@ class Design:
             _known_fields(source, "[unit.periphery]", own_periphery, Periphery)
         own_device = u.get("device") if unit_cls is _crossbar() else None
         if isinstance(own_device, dict):  # a device's own statistics ([unit.device], kind "pcm" or "rram")
-            from .analog.devices import DEVICES
+            from .analog.devices import OWN_STATISTICS
             own_device = dict(own_device)
             dev_kind = own_device.pop("kind", None)
-            kinds = [n for n, dev in DEVICES.items() if dataclasses.fields(dev)]
-            if dev_kind not in kinds:
-                raise ValueError(f"{source}: [unit.device] kind must be one of {kinds} (a device with statistics "
-                                 f"of its own), got {dev_kind!r}")
-            dev_cls = type(DEVICES[dev_kind])
+            if dev_kind not in OWN_STATISTICS:
+                raise ValueError(f"{source}: [unit.device] kind must be one of {list(OWN_STATISTICS)} (a device with "
+                                 f"statistics of its own), got {dev_kind!r}")
+            dev_cls = OWN_STATISTICS[dev_kind]
             _known_fields(source, "[unit.device]", own_device, dev_cls, extra=["kind"])
         _known_fields(source, "[design]", d, cls, skip=("unit", "memories", "elementwise", "interconnect"))
         from .ops import KernelCost

@@ -88,8 +88,7 @@ def plot(rows, sweep, path=None):
     ax.set_title("Macros at their papers' settings (marker size: error at the last time)")
     ax.legend(fontsize=7)
     for r in rows:
-        xs = [list(TIMES).index(k.removesuffix(" (interp.)")) if k.removesuffix(" (interp.)") in TIMES else 0
-              for k in r["accuracy"]]
+        xs = [list(TIMES).index(b) if (b := k.removesuffix(" (interp.)")) in TIMES else 0 for k in r["accuracy"]]
         bx.plot(xs, list(r["accuracy"].values()), "o-", label=r["design"])
     bx.set_xticks(range(3), list(TIMES))
     bx.set_ylabel("relative error of W x")

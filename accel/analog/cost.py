@@ -65,10 +65,9 @@ def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
     pr, pc = -(-R // r) * r, -(-C // c) * c
     step = max(1, (1 << 20) // (r * pc))  # rows of tiles per chunk
     held = 0.0
-    for i0 in range(0, pr // r, step):
-        rows = slice(i0 * r, min((i0 + step) * r, pr))
-        part = w[rows.start:min(rows.stop, R)]
-        n = rows.stop - rows.start
+    for i0 in range(0, pr, step * r):
+        part = w[i0:i0 + step * r]
+        n = -(-part.shape[0] // r) * r  # the chunk's rows, its last tile row padded
         blocks = np.pad(part, ((0, n - part.shape[0]), (0, pc - C))).reshape(n // r, r, pc // c, c)
         top = np.abs(blocks).max(axis=(1, 3), keepdims=True)
         real = np.zeros((n, pc), bool)

@@ -18,6 +18,7 @@ from ..checks import check_int, check_real, check_seed, check_str, real_array
 from .components import ADC_MAX_BITS, VDD_MAX_RATIO, VDD_MIN_V
 from .devices import PCM, RRAM, SRAM, IdealDevice, check_no_compensation, check_no_drift, device_label, get_device
 from .macros import (
+    BIT_CELLS,
     PERIPHERIES,
     Periphery,
     check_macro,
@@ -34,9 +35,6 @@ _DEVICE_TYPES = (PCM, RRAM, IdealDevice, SRAM)
 MAPPINGS = ("differential", "offset")
 # how a bit-sliced weight's cells hold its value (docs/analog.md, "The numerics' rules")
 WEIGHT_ENCODINGS = ("sign_magnitude", "twos_complement", "xnor")
-# the encodings of one bit per cell: (the fewest weight_bits, the cell values of a stored 1 bit and a stored 0 bit);
-# one two's complement bit would be only a sign. Sign-magnitude's 1 bit takes its weight's sign (_bit_values).
-_BIT_CELLS = {"twos_complement": (2, 1.0, 0.0), "xnor": (1, 1.0, -1.0)}
 COMPENSATIONS = (None, "global", "column")
 
 
@@ -144,7 +142,7 @@ class Crossbar:
             same = False
         if (self.weight_bits is None) != (self.bits_per_cell is None):
             raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
-        need = _BIT_CELLS[self.weight_encoding][0] if self.weight_encoding in _BIT_CELLS else None
+        need = BIT_CELLS[self.weight_encoding][0] if self.weight_encoding in BIT_CELLS else None
         if need is not None and (self.weight_bits is None or self.bits_per_cell != 1 or self.weight_bits < need):
             raise ValueError(f"Crossbar.weight_encoding {self.weight_encoding!r} stores each weight as bits, one per "
                              f"cell: it needs bits_per_cell=1 and weight_bits >= {need}, got weight_bits="
@@ -452,9 +450,9 @@ def _weight_slices(wt: np.ndarray, amax: float, xbar) -> tuple[list, list]:
 
 def _bit_values(wn: np.ndarray, xbar) -> tuple:
     """The values (in [-1, 1] of a cell) of a stored 1 bit and a stored 0 bit, by `weight_encoding` (one bit per
-    cell): _BIT_CELLS's, or for sign-magnitude the weight's sign (+1 for w >= 0) and 0."""
-    if xbar.weight_encoding in _BIT_CELLS:
-        return _BIT_CELLS[xbar.weight_encoding][1:]
+    cell): BIT_CELLS's, or for sign-magnitude the weight's sign (+1 for w >= 0) and 0."""
+    if xbar.weight_encoding in BIT_CELLS:
+        return BIT_CELLS[xbar.weight_encoding][1:]
     return np.where(wn < 0, -1.0, 1.0), 0.0
 
 

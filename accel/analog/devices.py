@@ -255,6 +255,8 @@ def check_no_compensation(device, compensation) -> None:
 
 DEVICES = {"pcm": PCM(), "rram": RRAM(), "ideal": IdealDevice()}
 CHARGE_DEVICES = {"sram": SRAM()}
+# the devices whose statistics a user can change, by the name a design file's [unit.device] table gives as its kind
+OWN_STATISTICS = {"pcm": PCM, "rram": RRAM}
 
 
 def get_device(device):

@@ -36,6 +36,10 @@ from ..checks import check_int, check_real, check_str
 from . import components as C
 
 COMBINES = ("ladder", "pair", "row_pair")  # what one conversion sums (Periphery.combine)
+# the weight encodings of one bit per cell (Crossbar.weight_encoding): (the fewest weight_bits, the cell values of a
+# stored 1 bit and a stored 0 bit); one two's complement bit would be only a sign. Sign-magnitude's 1 bit takes its
+# weight's sign (crossbar._bit_values).
+BIT_CELLS = {"twos_complement": (2, 1.0, 0.0), "xnor": (1, 1.0, -1.0)}
 
 
 @dataclass(frozen=True)
@@ -445,14 +449,17 @@ def conductance_fraction(xbar, w_act):
     """Mean G / g_max of a resistive tile's cells, from the weight statistic `w_act` (module docstring) and the
     cells `weight_encoding` programs (crossbar.weight_codes: a cell of value v in [-1, 1] is G+ = max(v, 0) g_max
     and G- = max(-v, 0) g_max on a differential pair, (v + 1) / 2 g_max on the offset mapping). A pair holds |v|
-    on one of its two cells: w_act / 2 for sign-magnitude weights (mean |v|), 1/2 for XNOR's full +-1 cells
-    whatever the data. On the offset mapping a sign-magnitude cell averages 1/2 (symmetric weights), an XNOR
-    cell is g_max where it stores 1 and 0 where it stores 0 (w_act), a two's complement cell g_max where it
-    stores 1 and g_max / 2 where 0 ((1 + w_act) / 2)."""
-    enc = xbar.weight_encoding
+    on one of its two cells: w_act / 2 for sign-magnitude weights (mean |v|); on the offset mapping a
+    sign-magnitude cell averages 1/2 (symmetric weights). A bit-per-cell encoding (BIT_CELLS) stores a 1 bit in a
+    fraction w_act of its cells and a 0 bit in the rest, each at its cell value: XNOR's +-1 puts one cell of every
+    pair at g_max whatever the data; on the offset mapping its 0 bit is 0, a two's complement 0 bit g_max / 2."""
+    cells = BIT_CELLS.get(xbar.weight_encoding)
+    if cells is None:
+        return w_act / 2 if xbar.mapping == "differential" else 0.5
+    _, one, zero = cells
     if xbar.mapping == "differential":
-        return 0.5 if enc == "xnor" else w_act / 2
-    return w_act if enc == "xnor" else (1 + w_act) / 2 if enc == "twos_complement" else 0.5
+        return (abs(zero) + w_act * (abs(one) - abs(zero))) / 2
+    return (zero + 1) / 2 + w_act * (one - zero) / 2
 
 
 def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w) -> dict:

@@ -262,7 +262,9 @@ def _digest(obj) -> str:
 # 2026-11-30.6: those cell counts decide the quantiser's ties exactly, as the tiles are programmed. 2026-11-30.7:
 # their memo is keyed by the slicing (a tile of the same shape sliced otherwise could read another's count).
 # 2026-11-30.8: the count from integer codes (crossbar.weight_codes): the same to within 2.2e-16 relative.
-RESULTS_EPOCH = "2026-11-30.8"
+# 2026-11-30.9: a tile larger than its energy sample is priced on the sample as one block (a MemoryError before; the
+# cell count's chunks follow the sample's width, so a sum may differ in its last bit).
+RESULTS_EPOCH = "2026-11-30.9"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

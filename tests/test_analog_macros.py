@@ -1418,3 +1418,18 @@ def test_cost_conductance_law(enc, bits, bpc, n_out, n_in, ints, seed):
     w = rng.integers(-9, 10, size=(n_out, n_in)).astype(float) if ints else rng.standard_normal((n_out, n_in))
     wf, _ = mean_abs_fractions(w.T, np.ones((1, n_in)), tile)
     assert conductance_fraction(tile, wf) == pytest.approx(_programmed_cells(w, tile).mean(), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("kw", [{}, dict(weight_bits=4, bits_per_cell=2)])
+def test_tile_larger_than_the_sample_is_not_allocated(kw):
+    """A tile of 10^9 rows or columns is priced on the sample it holds: the statistic of a sample smaller than one
+    tile is that of the sample as one block (zero padding to the tile's size changed no block's max or sum, and
+    allocated rows x cols floats: a MemoryError at 10^8 rows before). The peak of such a 'walden' design runs."""
+    from accel.analog.cost import mean_abs_fractions
+    rng = np.random.default_rng(11)
+    w, x = rng.standard_normal((300, 40)), rng.standard_normal((3, 300))
+    whole = accel.Crossbar(rows=300, cols=40, **kw)
+    for big in (dict(rows=10 ** 9, cols=40), dict(rows=300, cols=10 ** 9), dict(rows=10 ** 9, cols=10 ** 9)):
+        assert mean_abs_fractions(w, x, accel.Crossbar(**big, **kw)) == mean_abs_fractions(w, x, whole)
+    d = accel.Design(name="huge", clock_hz=1e9, unit=accel.Crossbar(rows=10 ** 9, **kw))
+    assert np.isfinite(d.peak_ops_per_j()) and d.peak_ops_per_j() > 0

@@ -62,6 +62,7 @@ def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
     if w.size == 0:
         return 0.0
     R, C = w.shape
+    r, c = min(r, R), min(c, C)  # a tile larger than the sample is one block of it (padding it would allocate the tile)
     pr, pc = -(-R // r) * r, -(-C // c) * c
     step = max(1, (1 << 20) // (r * pc))  # rows of tiles per chunk
     held = 0.0
@@ -85,6 +86,7 @@ def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:
     if v.size == 0:
         return 0.0
     R, C = v.shape
+    r, c = min(r, R), min(c, C)  # a block larger than v is v itself: zero padding changes no block's max or sum
     pr, pc = -(-R // r) * r, -(-C // c) * c
     if (pr, pc) != (R, C):
         v = np.pad(v, ((0, pr - R), (0, pc - C)))

@@ -354,14 +354,20 @@ def _crossbar():
 def _check_crossbar_design(d) -> None:
     """A Crossbar's cost is its arrays' and periphery's alone, at its own node and supply (unit.node_nm,
     unit.vdd_v, a component periphery's node and reference supply): a design-level value it would silently
-    ignore raises (a node or supply other than the default or the unit's own, memories, element-wise
-    costs, links, a MAC table)."""
-    unused = [f for f, empty in (("memories", not d.memories), ("elementwise", not d.elementwise),
-                                 ("interconnect", d.interconnect is None), ("mac_pj", not d.mac_pj)) if not empty]
+    ignore raises (a node or supply other than the default or the unit's own, element-wise costs, links, a
+    MAC table). Memory levels are the activations' buffers (accel.analog.cost.buffer_traffic); a level may not
+    take the name of a cost component, whose energy it would merge with."""
+    unused = [f for f, empty in (("elementwise", not d.elementwise), ("interconnect", d.interconnect is None),
+                                 ("mac_pj", not d.mac_pj)) if not empty]
     if unused:
-        raise ValueError(f"Design.{unused[0]} of a Crossbar design is not used: its cost is the arrays' and their "
-                         f"periphery's only (weights stay in the arrays; no memory traffic, element-wise ops, links "
-                         f"or digital MAC table are priced); leave {', '.join(unused)} empty")
+        raise ValueError(f"Design.{unused[0]} of a Crossbar design is not used: its cost is the arrays', their "
+                         f"periphery's and its memory levels' (the activations' buffers) only (weights stay in the "
+                         f"arrays; no element-wise ops, links or digital MAC table are priced); leave "
+                         f"{', '.join(unused)} empty")
+    taken = [m.name for m in d.memories if m.name in _CROSSBAR_PARTS]
+    if taken:
+        raise ValueError(f"Design.memories: a Crossbar design's level may not be named {taken[0]!r}, a name its "
+                         f"cost components use ({', '.join(_CROSSBAR_PARTS)}); rename the level")
     u = d.unit
     macro = u.periphery != "walden"
     node = u.node_in_use()
@@ -376,6 +382,10 @@ def _check_crossbar_design(d) -> None:
         raise ValueError(f"Design.vdd_v {d.vdd_v} of a Crossbar design is not used: the supply is {where}; "
                          f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}")
 
+
+# the energy, area and count keys of a Crossbar design's own cost (accel.analog.cost, macros): no memory level's name
+_CROSSBAR_PARTS = ("adc", "dac", "array", "integrator", "control", "digital", "misc", "leakage", "tile", "cell",
+                   "compensation")
 
 _DEFAULT_NODE_NM = 45.0
 _DEFAULT_VDD_V = 0.9
@@ -508,14 +518,15 @@ class Design:
         """Peak energy efficiency at full utilisation, 2 ops per MAC. Crossbars: every core's full array
         at the periphery's reference data (`x_act_ref`, `w_act_ref`: the papers' headline conditions;
         2 ops per weight MAC, a differential pair or sliced weight holding one), or for the 'walden' cost
-        one full tile of Gaussian operands. Digital units: 2 / (pJ per MAC of `fmt`) (compute only)."""
+        one full tile of Gaussian operands; the arrays and periphery only, without the memory levels' traffic.
+        Digital units: 2 / (pJ per MAC of `fmt`) (compute only)."""
         if isinstance(self.unit, _crossbar()):
             u = self.unit
             if u.periphery != "walden":
                 return _analog().macros.reference_cost(u)["ops_per_j"]
             from .simulate import simulate
             from .workloads import Gemm
-            return simulate(self, Gemm(256, u.cols, u.rows), accuracy=False).ops_per_j
+            return simulate(self.replace(memories=()), Gemm(256, u.cols, u.rows), accuracy=False).ops_per_j
         if not isinstance(fmt, str):
             raise TypeError(f"peak_ops_per_j needs fmt, a format name (the unit computes {self.unit.formats()}), got "
                             f"{fmt!r}")

@@ -301,13 +301,19 @@ def design_area_mm2(design) -> dict:
     for fmt in unit.formats():
         acc = get_accumulator(unit.accumulator_for(fmt))
         mac = max(mac, unit.macs_per_clock(fmt) * mac_um2(get_format(fmt), acc, design.node_nm) * 1e-6)
-    out = {"mac": mac}
-    for m in design.memories:
+    return {"mac": mac, **memories_area_mm2(design.memories, design.node_nm)}
+
+
+def memories_area_mm2(memories, node_nm: float) -> dict:
+    """{level name: mm²} of the on-die levels of `memories` at `node_nm` (CACTI's bank area, module docstring);
+    DRAM levels (a DRAM technology, or a pinned level of more than 1 GiB) are off-die and absent."""
+    out = {}
+    for m in memories:
         if getattr(m, "technology", "") in DRAM_PJ_PER_BIT:
             continue  # off-die
         if getattr(m, "technology", "") == "" and m.size_bytes > (1 << 30):
             continue  # a pinned level of more than 1 GiB is DRAM
-        mm2_per_mb = _cacti_fit(float(design.node_nm), sram_bank_bytes(m.size_bytes, m.word_bytes), m.word_bytes,
+        mm2_per_mb = _cacti_fit(float(node_nm), sram_bank_bytes(m.size_bytes, m.word_bytes), m.word_bytes,
                                 "mm2_per_mb")
         out[m.name] = m.size_bytes * m.instances / (1 << 20) * mm2_per_mb
     return out

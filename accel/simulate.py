@@ -168,15 +168,41 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     # a Dense chain's own inputs and activations set the pulse activity (a forward pass only this path needs)
     gemms = workload.gemms(operands=True) if isinstance(workload, Network) else workload.gemms()
     _check_crossbar_workload(design, gemms)
-    seconds, energy_pj, counts = 0.0, {}, {}
+    from .analog.cost import buffer_traffic
+    from .timing import _bytes_per_element
+    node = xbar.node_in_use()
+    mems = design.memories
+    pj_per_byte = [level_pj_per_byte(mem, node) for mem in mems]
+    seconds = compute = 0.0
+    energy_pj, counts, bound_time = {}, {}, {}
     for g in gemms:
         c = run.gemm_cost(xbar, g)
-        seconds += c["seconds"]
+        t, bound = c["seconds"], "compute"
+        compute += c["seconds"]
         for key, v in c["energy_pj"].items():
             energy_pj[key] = energy_pj.get(key, 0.0) + v
         for key, v in c["counts"].items():
             counts[key] = counts.get(key, 0) + v
+        traffic = buffer_traffic(xbar, g.m, g.n, g.k, g.count, _bytes_per_element(g.a_format), len(mems))
+        for mem, nbytes, pj in zip(mems, traffic, pj_per_byte):
+            energy_pj[mem.name] = energy_pj.get(mem.name, 0.0) + nbytes * pj
+            counts[(mem.name, "bytes")] = counts.get((mem.name, "bytes"), 0) + nbytes
+            level_s = nbytes / mem.sustained_bandwidth_bytes_per_s
+            if level_s > t:  # a roofline per GEMM, as a digital design's: the slowest level or the arrays
+                t, bound = level_s, mem.name
+        seconds += t
+        bound_time[bound] = bound_time.get(bound, 0.0) + t
     e = {k: v * 1e-12 for k, v in energy_pj.items()}
+    area = None
+    leakage = None
+    if xbar.periphery != "walden":  # component macros carry an area model; the Walden cost has none
+        from .analog.macros import macro_area_mm2
+        from .memory_model import memories_area_mm2
+        area = macro_area_mm2(xbar)
+        buffers = memories_area_mm2(mems, node)
+        if buffers:  # the buffers' static power over the run (the macros' own is inside their measured energies)
+            area.update(buffers)
+            e["leakage"] = leakage = leakage_w_per_mm2(node) * sum(buffers.values()) * seconds
     energy = sum(e.values())
     ops = 2 * sum(g.macs for g in gemms)
     _check_totals(design, seconds, energy)
@@ -184,16 +210,12 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     if accuracy:
         acc = run.network_accuracy(xbar, workload)  # Network.draws device draws, or one
     peak = design.peak_ops_per_s()
-    area = None
-    if xbar.periphery != "walden":  # component macros carry an area model; the Walden cost has none
-        from .analog.macros import macro_area_mm2
-        area = macro_area_mm2(xbar)
     return Report(design=design.name, workload=described_on(design, workload), cycles=seconds * design.clock_hz,
-                  seconds=seconds, compute_cycles=int(round(seconds * design.clock_hz)), energy_j=energy,
+                  seconds=seconds, compute_cycles=int(round(compute * design.clock_hz)), energy_j=energy,
                   energy_breakdown_j=e, ops=ops, ops_per_s=ops / seconds,
-                  ops_per_j=ops / energy if energy else math.inf, bound="compute",
+                  ops_per_j=ops / energy if energy else math.inf, bound=max(bound_time, key=bound_time.get),
                   utilisation=ops / seconds / peak, counts=counts, accuracy=acc,
-                  area_mm2=None if area is None else sum(area.values()), area_breakdown_mm2=area,
+                  area_mm2=None if area is None else sum(area.values()), area_breakdown_mm2=area, leakage_j=leakage,
                   tops_per_mm2=None if area is None else ops / seconds / 1e12 / sum(area.values()))
 
 

@@ -218,9 +218,12 @@ BAD = [
      r"Design.vdd_v 0.5 of a Crossbar design is not used: the supply is the unit's 0.8 V \(set unit.vdd_v\)"),
     ("design-node-on-macro", lambda: accel.set_field(accel.get_design("hermes-like"), "node_nm", 7.0), ValueError,
      r"Design.node_nm 7.0 of a Crossbar design is not used"),
-    ("design-memories-on-crossbar", lambda: accel.get_design("hermes-like").replace(
-        memories=accel.get_design("h100-like").memories[:1]), ValueError,
-     r"Design.memories of a Crossbar design is not used: .* leave memories empty"),
+    ("design-memory-named-adc", lambda: accel.get_design("hermes-like").replace(
+        memories=(dataclasses.replace(accel.get_design("h100-like").memories[0], name="adc"),)), ValueError,
+     r"Design.memories: a Crossbar design's level may not be named 'adc', a name its cost components use"),
+    ("design-elementwise-on-crossbar", lambda: accel.get_design("hermes-like").replace(
+        elementwise=accel.get_design("h100-like").elementwise), ValueError,
+     r"Design.elementwise of a Crossbar design is not used"),
     ("design-mac-table-on-crossbar", lambda: accel.get_design("hermes-like").replace(mac_pj={"block_scale": 1.0}),
      ValueError, r"Design.mac_pj of a Crossbar design is not used"),
     ("adc-bits-1", lambda: _tiny(adc_bits=1), ValueError, r"Crossbar.adc_bits must be .* 2..24, got 1 \(signed"),

@@ -47,7 +47,12 @@ def error_metrics(d: np.ndarray, ref: np.ndarray) -> dict:
         return {"rel_fro_err": float("inf"), "sqnr_db": float("-inf"), "max_abs_err": float("inf"),
                 "nonfinite_outputs": bad}
     err = d - ref
-    e2, r2 = float(np.sum(err * err)), float(np.sum(ref * ref))
+    # the norms' squares of the errors and reference scaled by a power of two near their largest magnitude (exact),
+    # so that outputs near the float range's ends neither overflow (nan) nor underflow to a false 0 when squared
+    top = max(float(np.max(np.abs(err))), float(np.max(np.abs(ref)))) if err.size else 0.0
+    shift = -math.frexp(top)[1] if 0 < top < math.inf else 0
+    es, rs = np.ldexp(err, shift), np.ldexp(ref, shift)
+    e2, r2 = float(np.sum(es * es)), float(np.sum(rs * rs))
     rel = float(np.sqrt(e2 / r2)) if r2 > 0 else (0.0 if e2 == 0 else float("inf"))
     sqnr = float("inf") if e2 == 0 else (float(10 * np.log10(r2 / e2)) if r2 > 0 else float("-inf"))
     return {"rel_fro_err": rel, "sqnr_db": sqnr, "max_abs_err": float(np.max(np.abs(err))) if err.size else 0.0}

@@ -1,6 +1,7 @@
 """Issue #17 item 1: accuracy split by cause (accumulator and epilogue alone, operand quantisation alone)."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -140,3 +141,36 @@ def test_cache_serves_dense_chains(tmp_path):
     other = simulate(d, digits_mlp("int8", "int4_g128"), accuracy_cache=cache).accuracy
     assert first == again == plain and other != plain
     assert (cache.hits, cache.misses) == (1, 2)
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0 ** -1000, 1e-200, 1e160, 2.0 ** 1000])
+def test_error_metrics_at_the_ends_of_the_float_range(scale):
+    """The relative error and SQNR do not depend on the outputs' scale: at 1e-200 the squares underflowed to a false
+    0 error, at 1e160 they overflowed to nan (audit s32 F1). Checked against exact fractions of the same data."""
+    from fractions import Fraction
+
+    from accel.accuracy import error_metrics
+    rng = np.random.default_rng(2)
+    ref = rng.standard_normal((5, 7))
+    d = ref + 1e-3 * rng.standard_normal((5, 7))
+    e2 = sum((Fraction(x) - Fraction(y)) ** 2 for x, y in zip(d.ravel(), ref.ravel()))
+    r2 = sum(Fraction(y) ** 2 for y in ref.ravel())
+    want = math.sqrt(e2 / r2)
+    got = error_metrics(d * scale, ref * scale)
+    assert got["rel_fro_err"] == pytest.approx(want, rel=1e-12)
+    assert got["sqnr_db"] == pytest.approx(-20 * math.log10(want), rel=1e-12)
+
+
+def test_analog_exact_accumulator_at_tiny_and_huge_operands():
+    """A crossbar with the exact accumulator gives the same error whatever the operands' scale (the abs-max mapping
+    is scale-free): not 0.0 at 1e-200 nor nan at 1e160."""
+    import dataclasses
+
+    import accel
+    d = accel.get_design("wang-c2c-like")
+    d = d.replace(unit=dataclasses.replace(d.unit, accumulator="exact"))
+    a = np.random.default_rng(0).standard_normal((8, 16))
+    b = np.random.default_rng(1).standard_normal((16, 16))
+    errs = [accel.simulate(d, accel.Gemm(8, 16, 16, a=a * s, b=b)).accuracy["rel_fro_err"] for s in (1, 1e-200, 1e160)]
+    assert errs[0] > 0.001
+    assert errs[1] == pytest.approx(errs[0], rel=1e-9) and errs[2] == pytest.approx(errs[0], rel=1e-9)

@@ -232,6 +232,9 @@ def _cmd_simulate(args) -> int:
     if not args.model and any(v is not None and v is not False for v in model_only.values()):
         given = [f"--{k}" for k, v in model_only.items() if v is not None and v is not False]
         raise ValueError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to --model")
+    layer_only = [f"--{k.replace('_', '-')}" for k, v in _LAYER_DEFAULTS.items() if getattr(args, k) is not None]
+    if not args.layer and layer_only:  # given elsewhere they would change nothing
+        raise ValueError(f"{', '.join(layer_only)} appl{'ies' if len(layer_only) == 1 else 'y'} to --layer")
     if args.model:
         return _simulate_model(args)
     if args.layer:
@@ -353,6 +356,10 @@ def _simulate_model(args) -> int:
     return 0
 
 
+# --layer's options and their defaults (None: the parser's, so that one given without --layer is seen and refused)
+_LAYER_DEFAULTS = {"phase": "prefill", "kv_len": None, "tp": 1, "dtype": "fp16", "ffn_mult": 4}
+
+
 def _simulate_layer(args) -> int:
     """`lowbit simulate DESIGN --layer D_MODEL HEADS BATCH SEQ ...`: one transformer decoder layer, a row per op."""
     import json
@@ -363,8 +370,8 @@ def _simulate_layer(args) -> int:
             where = "--network on a crossbar design" if key == "draws" else "--gemm/--network"
             raise ValueError(f"--{key.replace('_', '-')} applies to {where}; a layer takes --dtype")
     d_model, heads, batch, seq = args.layer
-    layer = accel.transformer_layer(d_model, heads, batch, seq, phase=args.phase, kv_len=args.kv_len, tp=args.tp,
-                                    dtype=args.dtype, ffn_mult=args.ffn_mult)
+    opts = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in _LAYER_DEFAULTS.items()}
+    layer = accel.transformer_layer(d_model, heads, batch, seq, **opts)
     design = _with_accumulator(_design(args.design), args.accumulator)
     try:
         r = accel.simulate(design, layer, accuracy=not args.no_accuracy)
@@ -796,12 +803,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="--model: also each GEMM's error on the design's accumulator")
     p.add_argument("--out", help="--model: JSONL of the rows (default simulate.jsonl)")
     p.add_argument("--plot", help="--model: per-op time and energy plot (default simulate.png)")
-    p.add_argument("--phase", default="prefill", choices=["prefill", "decode"], help="--layer: the phase")
+    p.add_argument("--phase", choices=["prefill", "decode"], help="--layer: the phase (default prefill)")
     p.add_argument("--kv-len", dest="kv_len", type=_int_at_least(1),
                    help="--layer: keys attended to (default SEQ; decode of token 1025 after 2048: SEQ 1, 3072)")
-    p.add_argument("--tp", type=_int_at_least(1), default=1, help="--layer: tensor-parallel devices")
-    p.add_argument("--dtype", default="fp16", help="--layer: GEMM operand format, any format name")
-    p.add_argument("--ffn-mult", dest="ffn_mult", type=_int_at_least(1), default=4, help="--layer: FFN width / d_model")
+    p.add_argument("--tp", type=_int_at_least(1), help="--layer: tensor-parallel devices (default 1)")
+    p.add_argument("--dtype", help="--layer: GEMM operand format, any format name (default fp16)")
+    p.add_argument("--ffn-mult", dest="ffn_mult", type=_int_at_least(1),
+                   help="--layer: FFN width / d_model (default 4)")
     p.add_argument("--a-format", dest="a_format", help="A operand format, scalar or block (default: the workload's: "
                    "fp16 for --gemm and transformer, int8 for digits-mlp; a crossbar design quantises with its own "
                    "converters and ignores it)")

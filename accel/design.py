@@ -665,6 +665,10 @@ class Design:
         for kind, cost in doc.get("elementwise", {}).items():
             if isinstance(cost, dict):
                 _known_fields(source, f"[elementwise.{kind}]", cost, KernelCost)
+        for i, m in enumerate(doc.get("memories", ())):  # named by the source once, outside the try below
+            if not isinstance(m, dict):
+                raise ValueError(f"{source}: memories[{i}] must be a [[memories]] table")
+            _known_fields(source, f"[[memories]] #{i + 1}", m, MemoryLevel)
         try:
             if "dataflow" in u:
                 try:
@@ -677,12 +681,7 @@ class Design:
             if isinstance(own_device, dict):
                 u["device"] = dev_cls(**own_device)
             unit = unit_cls(**u)
-            mems = []
-            for i, m in enumerate(doc.get("memories", ())):
-                if not isinstance(m, dict):
-                    raise ValueError(f"memories[{i}] must be a [[memories]] table")
-                _known_fields(source, f"[[memories]] #{i + 1}", m, MemoryLevel)
-                mems.append(MemoryLevel(**m))
+            mems = [MemoryLevel(**m) for m in doc.get("memories", ())]
             extra = {k: doc[k] for k in ("elementwise", "interconnect") if k in doc}
             return cls(unit=unit, memories=tuple(mems), **d, **extra)
         except (ValueError, TypeError) as err:

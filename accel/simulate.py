@@ -100,12 +100,17 @@ def energy_pj(design: Design, counts: dict) -> dict:
     return out
 
 
-def _check_totals(design: Design, seconds: float, energy: float) -> None:
-    """Field values at the edges of the float range (a clock of 1e-300 Hz, an MVM of 1e300 s) can push the
-    totals to inf or 0; say so rather than report them."""
-    if not (math.isfinite(seconds) and seconds > 0 and math.isfinite(energy) and energy >= 0):
+def _check_totals(design: Design, seconds: float, energy: float, area: dict | None = None) -> None:
+    """Field values at the edges of the float range (a clock of 1e-300 Hz, an MVM of 1e300 s, a cell of 1e308 um^2)
+    can push the totals (seconds, the cycles they make at the clock, energy, area) to inf or 0; say so rather than
+    report them."""
+    cycles = seconds * design.clock_hz
+    mm2 = sum(area.values()) if area else 0.0
+    if not (math.isfinite(seconds) and seconds > 0 and math.isfinite(cycles) and math.isfinite(energy)
+            and energy >= 0 and math.isfinite(mm2)):
         raise ValueError(f"design {design.name!r}: the model's totals leave the float range (seconds {seconds!r}, "
-                         f"energy {energy!r} J); check the design's fields (clock_hz, bandwidths, t_mvm_s, energies)")
+                         f"cycles {cycles!r}, energy {energy!r} J, area {mm2!r} mm2); check the design's fields "
+                         f"(clock_hz, bandwidths, t_mvm_s, energies, a periphery's times and areas)")
 
 
 def _accumulator(unit, g) -> str:
@@ -205,7 +210,7 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
             e["leakage"] = leakage = leakage_w_per_mm2(node) * sum(buffers.values()) * seconds
     energy = sum(e.values())
     ops = 2 * sum(g.macs for g in gemms)
-    _check_totals(design, seconds, energy)
+    _check_totals(design, seconds, energy, area)
     acc = None
     if accuracy:
         acc = run.network_accuracy(xbar, workload)  # Network.draws device draws, or one
@@ -271,7 +276,7 @@ def simulate(design: Design, workload, accuracy: bool = True, accuracy_cache: Ac
                              for f in mma_formats(g.a_format, g.b_fmt)[:2])
                 for g in gemms)
     util = ideal / cycles if cycles else 0.0
-    _check_totals(design, seconds, energy)
+    _check_totals(design, seconds, energy, area)
     acc = None
     if accuracy:
         if isinstance(workload, Network):

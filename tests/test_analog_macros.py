@@ -1436,3 +1436,10 @@ def test_tile_larger_than_the_sample_is_not_allocated(kw):
         assert mean_abs_fractions(w, x, accel.Crossbar(**big, **kw)) == mean_abs_fractions(w, x, whole)
     d = accel.Design(name="huge", clock_hz=1e9, unit=accel.Crossbar(rows=10 ** 9, **kw))
     assert np.isfinite(d.peak_ops_per_j()) and d.peak_ops_per_j() > 0
+
+
+@pytest.mark.parametrize("times", [[1, 1.0], [0.0, -0.0], [3600.0, 1.0, 3600]])
+def test_report_refuses_a_time_given_twice(times):
+    """The report is keyed by time: a repeated one merged silently into one entry (audit s32 F7)."""
+    with pytest.raises(ValueError, match=r"macro_report.times holds .* twice"):
+        accel.macro_report(accel.get_design("hermes-like"), times=times)

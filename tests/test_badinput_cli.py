@@ -37,6 +37,13 @@ def _file(tmp_path, text, name="g.toml"):
     (["hermes-like", "--gemm", "8", "8", "8", "--t-seconds", "-1"], "t_seconds must be a finite number >= 0"),
     (["hermes-like", "--gemm", "8", "8", "8", "--t-seconds", "nan"], "t_seconds must be a finite number >= 0"),
     (["missing.toml", "--gemm", "8", "8", "8"], "design file missing.toml does not exist"),
+    # --layer's options elsewhere changed nothing (audit s32 F3)
+    (["neurram-like", "--gemm", "8", "16", "32", "--tp", "4"], "--tp applies to --layer"),
+    (["neurram-like", "--network", "digits-mlp", "--phase", "decode", "--dtype", "int8"],
+     "--phase, --dtype apply to --layer"),
+    (["edge-npu", "--gemm", "8", "8", "8", "--kv-len", "5", "--ffn-mult", "3"],
+     "--kv-len, --ffn-mult apply to --layer"),
+    (["jia-sram-like", "--network", "digits-mlp"], "but jia-sram-like has 1 core: a crossbar"),
 ])
 def test_simulate_bad_arguments(capsys, args, msg):
     code, out, err = cli(["simulate", *args], capsys)
@@ -414,3 +421,26 @@ def test_console_script_error_has_no_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "accel.cli", "report", str(tmp_path / "none.jsonl")],
                        capture_output=True, text=True, cwd=root)
     assert r.returncode == 2 and r.stderr.strip() == f"lowbit report: results file {tmp_path}/none.jsonl does not exist"
+
+
+def test_simulate_totals_out_of_the_float_range(capsys, tmp_path):
+    """A finite periphery constant whose totals leave the float range is one line, not a traceback (an MVM of 1e300 s
+    made the cycles inf: an OverflowError; a cell of 1e308 um^2 printed an area of Infinity, invalid JSON) (audit s32
+    F1, F2); a [[memories]] table's error names the file once (F5)."""
+    import dataclasses as dc
+    d = accel.get_design("neurram-like")
+    slow = d.replace(unit=dc.replace(d.unit, periphery=dc.replace(d.unit.periphery, adc_step_s=1e300)))
+    j = accel.get_design("jia-sram-like")
+    big = j.replace(unit=dc.replace(j.unit, periphery=dc.replace(j.unit.periphery, cell_area_um2=1e308)))
+    for design, msg in ((slow, "the model's totals leave the float range (seconds 4.8e+301, cycles inf"),
+                        (big, "the array area of periphery 'jia' (cores 1) leaves the float range")):
+        p = _file(tmp_path, design.to_toml(), "x.toml")
+        code, out, err = cli(["simulate", str(p), "--gemm", "8", "16", "32", "--json"], capsys)
+        assert code == 2 and msg in err and out == ""
+    with pytest.raises(ValueError, match=r"the array area of periphery 'jia' \(cores 1\) leaves the float range"):
+        accel.macro_report(big)
+    t = accel.get_design("h100-like").to_toml()
+    i = t.index("bandwidth_bytes_per_s", t.index("[[memories]]"))
+    p = _file(tmp_path, t[:i] + t[t.index("\n", i) + 1:], "m2.toml")
+    code, _, err = cli(["simulate", str(p), "--gemm", "8", "16", "32"], capsys)
+    assert code == 2 and err.count(str(p)) == 1 and "[[memories]] #1 lacks ['bandwidth_bytes_per_s']" in err

@@ -196,7 +196,7 @@ def test_probe_byom28_analog_settings_and_fit_checked_up_front():
         quantize_model(nn.Linear(4096, 4096), analog={"tile": hermes})
     two = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 16))
     sinangil = accel.get_design("sinangil-sram-like").unit
-    with pytest.raises(ValueError, match=r"needs 2 tiles .*\(0 1, 2 1: .* but analog\['tile'\] has 1 cores"):
+    with pytest.raises(ValueError, match=r"needs 2 tiles .*\(0 1, 2 1: .* but analog\['tile'\] has 1 core:"):
         quantize_model(two, analog={"tile": sinangil})
     # a grouped conv's groups each hold their own matrix: 2 tiles on a one-core macro
     with pytest.raises(ValueError, match=r"needs 2 tiles .*\(model 2:"):

@@ -140,10 +140,11 @@ def check_resident(xbar: Crossbar, mats, owner: str) -> None:
     total = sum(t for _, t in need)
     if total > xbar.cores:
         parts = ", ".join(f"{name} {t}" for name, t in need[:6]) + (", ..." if len(need) > 6 else "")
+        cores = f"{xbar.cores} {'core' if xbar.cores == 1 else 'cores'}"
         raise ValueError(f"the workload needs {total} tiles of {xbar.weight_rows()} x {xbar.weight_cols()} weights "
                          f"({parts}: each GEMM's count matrices and each layer on tiles of its own), but {owner} has "
-                         f"{xbar.cores} cores: a crossbar holds every weight resident (reprogramming between GEMMs is "
-                         f"not modelled)")
+                         f"{cores}: a crossbar holds every weight resident (reprogramming between GEMMs is not "
+                         f"modelled)")
 
 
 def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1,

@@ -619,8 +619,12 @@ def reference_cost(xbar) -> dict:
 def macro_area_mm2(xbar) -> dict | None:
     """Area per component of all `cores` arrays, mm^2; None where the periphery gives no area constants (all
     its *_area_um2 are 0: an area of 0 would make TOPS/mm^2 infinite)."""
-    _periphery_of(xbar, "macro_area_mm2")
+    p = _periphery_of(xbar, "macro_area_mm2")
     area = {k: v * xbar.cores * 1e-6 for k, v in reference_cost(xbar)["area_um2"].items()}
+    big = [k for k, v in area.items() if not math.isfinite(v)]
+    if big:  # finite constants whose product leaves the float range: say so rather than report inf mm^2
+        raise ValueError(f"macro_area_mm2: the {big[0]} area of periphery {p.name!r} (cores {xbar.cores}) leaves the "
+                         f"float range; check its *_area_um2 constants and the tile's rows, cols and cores")
     return area if any(area.values()) else None
 
 

@@ -73,6 +73,12 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
             raise ValueError("macro_report.times is empty: give the seconds after programming to measure at (e.g. "
                              "[1.0, 3600.0, 86400.0]), or leave times None for cost and area alone")
         times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in seq]
+        seen = set()
+        for t in times:  # the report is keyed by time: a repeated one (1 and 1.0, 0.0 and -0.0) would merge silently
+            if t in seen:
+                raise ValueError(f"macro_report.times holds {t!r} twice (the report has one entry per time); give each "
+                                 f"time once, got {list(seq)!r}")
+            seen.add(t)
         for t in times:  # every time the device cannot be read at raises before any is simulated
             try:
                 check_read_time(u.device, t)

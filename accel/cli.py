@@ -803,13 +803,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="--model: also each GEMM's error on the design's accumulator")
     p.add_argument("--out", help="--model: JSONL of the rows (default simulate.jsonl)")
     p.add_argument("--plot", help="--model: per-op time and energy plot (default simulate.png)")
-    p.add_argument("--phase", choices=["prefill", "decode"], help="--layer: the phase (default prefill)")
+    p.add_argument("--phase", choices=["prefill", "decode"], help="--layer: the phase (default: prefill)")
     p.add_argument("--kv-len", dest="kv_len", type=_int_at_least(1),
                    help="--layer: keys attended to (default SEQ; decode of token 1025 after 2048: SEQ 1, 3072)")
-    p.add_argument("--tp", type=_int_at_least(1), help="--layer: tensor-parallel devices (default 1)")
-    p.add_argument("--dtype", help="--layer: GEMM operand format, any format name (default fp16)")
+    p.add_argument("--tp", type=_int_at_least(1), help="--layer: tensor-parallel devices (default: 1)")
+    p.add_argument("--dtype", help="--layer: GEMM operand format, any format name (default: fp16)")
     p.add_argument("--ffn-mult", dest="ffn_mult", type=_int_at_least(1),
-                   help="--layer: FFN width / d_model (default 4)")
+                   help="--layer: FFN width / d_model (default: 4)")
     p.add_argument("--a-format", dest="a_format", help="A operand format, scalar or block (default: the workload's: "
                    "fp16 for --gemm and transformer, int8 for digits-mlp; a crossbar design quantises with its own "
                    "converters and ignores it)")

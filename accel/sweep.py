@@ -118,6 +118,15 @@ def _axes(grid: dict) -> list[tuple[list[str], list[tuple]]]:
     dup = next((k for k in keys if keys.count(k) > 1), None)
     if dup is not None:
         raise ValueError(f"grid key {dup!r} appears twice (once plain or zipped, never both)")
+    for ks, vals in axes:  # a repeated value is a repeated point: its rows would come twice
+        seen: dict = {}
+        for v in vals:
+            text = json.dumps(v, sort_keys=True, default=str)
+            if text in seen:
+                where, shown = (f"grid[{ks[0]!r}]", v[0]) if len(ks) == 1 else (f"grid['zip'] {ks}", v)
+                raise ValueError(f"{where} holds {shown!r} twice: each point is computed and returned once; give "
+                                 f"each value once")
+            seen[text] = v
     return axes
 
 
@@ -650,6 +659,10 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
     params = grid_points(grid)
     _check_grid_fields(design, workloads, grid)
     dd, wds = _digest(design), [_digest(w) for w in workloads]  # once: the points differ only in params
+    twin = next(((i, j) for j in range(len(wds)) for i in range(j) if wds[i] == wds[j]), None)
+    if twin is not None:  # their rows would share one hash, and one row's point label
+        raise ValueError(f"workloads {twin[0]} and {twin[1]} are the same workload: each point is computed and "
+                         f"returned once; give each workload once")
     pts = [(wi, p, _hash_with(dd, wds[wi], p, accuracy)) for wi in range(len(workloads)) for p in params]
     done: dict = {}
     log = _open_log(Path(out), {h for *_, h in pts}, force) if out is not None else None

@@ -267,11 +267,22 @@ def test_read_results_of_what_is_not_a_log(tmp_path, what, exc, msg):
         accel.read_results(path)
 
 
-def test_equal_points_run_once(tmp_path):
+@pytest.mark.parametrize("grid, workloads, msg", [
+    ({"design.unit.rows": [16, 16]}, 1, r"grid\['design.unit.rows'\] holds 16 twice"),
+    ({"zip": {"design.unit.rows": [16, 32, 16], "design.unit.cols": [8, 8, 8]}}, 1,
+     r"grid\['zip'\] \['design.unit.rows', 'design.unit.cols'\] holds \(16, 8\) twice"),
+    ({"design.unit.rows": [16, 32]}, 2, r"workloads 0 and 1 are the same workload"),
+])
+def test_a_repeated_point_is_refused(tmp_path, grid, workloads, msg):
+    """A repeated grid value or workload is a repeated point: it was computed once but returned twice (a table of 4
+    rows against a log of 2), and a twin workload's rows carried the other's index (audit s32 F4). Refused before
+    anything runs."""
     out = tmp_path / "r.jsonl"
     ex = CountingExecutor()
-    rows = _run(out, grid={"design.unit.rows": [16, 16]}, ex=ex)
-    assert ex.points == 1 and rows[0] == rows[1] and len(_hashes(out)) == 1
+    g = accel.Gemm(16, 16, 16, a_format="int8")
+    with pytest.raises(ValueError, match=msg):
+        accel.sweep(accel.get_design("edge-npu"), grid, [g] * workloads, executor=ex, out=out, progress=False)
+    assert ex.points == 0 and not out.exists()
 
 
 # -- one writer, each point as it finishes ------------------------------------------------------------------

@@ -1443,3 +1443,23 @@ def test_report_refuses_a_time_given_twice(times):
     """The report is keyed by time: a repeated one merged silently into one entry (audit s32 F7)."""
     with pytest.raises(ValueError, match=r"macro_report.times holds .* twice"):
         accel.macro_report(accel.get_design("hermes-like"), times=times)
+
+
+@pytest.mark.parametrize("field", ["dac_range", "adc_range"])
+def test_underflow_names_a_fixed_converter_range(field):
+    """A fixed converter range far below the data underflows the accumulator: the message names the field (audit s32
+    F3); without a fixed range it does not."""
+    d = accel.get_design("hermes-like")
+    with pytest.raises(ValueError, match=rf"underflow to 0 .* check the tile's fixed {field} 1e-300, whose scale"):
+        accel.simulate(d.replace(unit=dataclasses.replace(d.unit, **{field: 1e-300})), accel.Gemm(8, 16, 16))
+    a = np.full((8, 16), 1e-30)
+    with pytest.raises(ValueError, match=r"underflow to 0 .* accumulator='exact'$"):
+        accel.simulate(d, accel.Gemm(8, 16, 16, a=a, b=np.full((16, 16), 1e-30)))
+
+
+def test_periphery_source_is_text():
+    """A periphery's source is free text: an int loaded silently from a design file before (audit s32 F6)."""
+    p = accel.get_design("neurram-like").unit.periphery
+    with pytest.raises(TypeError, match=r"Periphery.source must be a str .* got 3"):
+        dataclasses.replace(p, source=3)
+    assert dataclasses.replace(p, source="").source == ""

@@ -714,20 +714,25 @@ def _accumulate(parts: list, accumulator: str) -> np.ndarray:
     return acc.astype(np.float64)
 
 
-def _check_accumulated(parts: list, out: np.ndarray, accumulator: str) -> None:
-    """ValueError when finite partial outputs overflow the accumulator's format, or all underflow to 0."""
+def _check_accumulated(parts: list, out: np.ndarray, accumulator: str, tile: "Crossbar | None" = None) -> None:
+    """ValueError when finite partial outputs overflow the accumulator's format, or all underflow to 0; the message
+    names `tile`'s fixed converter ranges (dac_range, adc_range), whose scale the outputs carry, where it has them."""
     if not all(np.isfinite(p).all() for p in parts):
         return  # the float range itself: the caller's message
     dt = np.float32 if accumulator == "fp32" else np.float16
     info = np.finfo(dt)
+    fixed = [f"{f} {getattr(tile, f)!r}" for f in ("dac_range", "adc_range")
+             if tile is not None and isinstance(getattr(tile, f), int | float)]
+    ranges = f"; check the tile's fixed {' and '.join(fixed)}, whose scale the outputs carry" if fixed else ""
     if not np.isfinite(out).all():
         raise ValueError(f"the tiles' partial outputs overflow the {accumulator} accumulator (largest finite "
-                         f"{float(info.max):.4g}): scale the inputs or weights down, or use accumulator='exact'")
+                         f"{float(info.max):.4g}): scale the inputs or weights down, or use "
+                         f"accumulator='exact'{ranges}")
     nonzero = [p for p in parts if np.any(p != 0)]
     if nonzero and all(not np.any(p.astype(dt) != 0) for p in nonzero):  # every part lost, not a cancellation
         raise ValueError(f"the tiles' partial outputs all underflow to 0 in the {accumulator} accumulator (smallest "
                          f"{float(info.smallest_subnormal):.4g}): scale the inputs or weights up, or use "
-                         f"accumulator='exact'")
+                         f"accumulator='exact'{ranges}")
 
 
 class ProgrammedMatrix:
@@ -831,7 +836,7 @@ class ProgrammedMatrix:
             acc = self.tile.accumulator
             out[:, j0:j1] = _accumulate(parts, acc)
             if acc != "exact":  # the digital accumulator's own range: say so rather than return inf or zeros
-                _check_accumulated(parts, out[:, j0:j1], acc)
+                _check_accumulated(parts, out[:, j0:j1], acc, self.tile)
         if not np.isfinite(out).all():  # fields at the edge of the float range (g_max_us=1e308, out_noise=1e300)
             raise ValueError(f"the analog outputs overflow the float range ({np.count_nonzero(~np.isfinite(out))} "
                              f"non-finite): check the tile's g_max_us, out_noise, adc_range and the inputs' scale")

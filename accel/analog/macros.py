@@ -115,6 +115,9 @@ class Periphery:
     def __post_init__(self) -> None:
         own = "Periphery"
         check_str(own, "name", self.name)
+        if not isinstance(self.source, str):  # free text, "" allowed: where the constants come from
+            raise TypeError(f"{own}.source must be a str (where the constants come from; '' for none), got "
+                            f"{self.source!r}")
         check_str(own, "cell", self.cell, C.CELL_KINDS)
         check_str(own, "adc_kind", self.adc_kind, C.ADC_KINDS)
         check_str(own, "dac_kind", self.dac_kind, C.DAC_KINDS)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .accuracy import AccuracyCache, chain_accuracy, chain_key, gemm_accuracy, quantized_matmul, worst_gemm
 from .design import Design
-from .memory_model import design_area_mm2, leakage_w_per_mm2, level_pj_per_byte
+from .memory_model import design_area_mm2, leakage_w_per_mm2, level_pj_per_byte, memories_area_mm2
 from .network import Network
 from .timing import gemm_timing
 from .workloads import Gemm, mma_formats
@@ -173,8 +173,6 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     # a Dense chain's own inputs and activations set the pulse activity (a forward pass only this path needs)
     gemms = workload.gemms(operands=True) if isinstance(workload, Network) else workload.gemms()
     _check_crossbar_workload(design, gemms)
-    from .analog.cost import buffer_traffic
-    from .timing import _bytes_per_element
     node = xbar.node_in_use()
     mems = design.memories
     pj_per_byte = [level_pj_per_byte(mem, node) for mem in mems]
@@ -188,10 +186,11 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
             energy_pj[key] = energy_pj.get(key, 0.0) + v
         for key, v in c["counts"].items():
             counts[key] = counts.get(key, 0) + v
-        traffic = buffer_traffic(xbar, g.m, g.n, g.k, g.count, _bytes_per_element(g.a_format), len(mems))
+        traffic = run.buffer_traffic(xbar, g.m, g.n, g.k, g.count, len(mems)) \
+            if mems else ()
         for mem, nbytes, pj in zip(mems, traffic, pj_per_byte):
             energy_pj[mem.name] = energy_pj.get(mem.name, 0.0) + nbytes * pj
-            counts[(mem.name, "bytes")] = counts.get((mem.name, "bytes"), 0) + nbytes
+            counts[(mem.name, "byte")] = counts.get((mem.name, "byte"), 0) + nbytes
             level_s = nbytes / mem.sustained_bandwidth_bytes_per_s
             if level_s > t:  # a roofline per GEMM, as a digital design's: the slowest level or the arrays
                 t, bound = level_s, mem.name
@@ -201,10 +200,8 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     area = None
     leakage = None
     if xbar.periphery != "walden":  # component macros carry an area model; the Walden cost has none
-        from .analog.macros import macro_area_mm2
-        from .memory_model import memories_area_mm2
-        area = macro_area_mm2(xbar)
-        buffers = memories_area_mm2(mems, node)
+        area = run.macro_area_mm2(xbar)
+        buffers = memories_area_mm2(mems, node) if mems else None
         if buffers:  # the buffers' static power over the run (the macros' own is inside their measured energies)
             area.update(buffers)
             e["leakage"] = leakage = leakage_w_per_mm2(node) * sum(buffers.values()) * seconds

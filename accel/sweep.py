@@ -121,10 +121,11 @@ def _axes(grid: dict) -> list[tuple[list[str], list[tuple]]]:
     for ks, vals in axes:  # a repeated value is a repeated point: its rows would come twice
         seen: dict = {}
         for v in vals:
-            text = json.dumps(v, sort_keys=True, default=str)
+            text = json.dumps(_canonical(v, {}), sort_keys=True, default=str)  # what a point's hash compares
             if text in seen:
                 where, shown = (f"grid[{ks[0]!r}]", v[0]) if len(ks) == 1 else (f"grid['zip'] {ks}", v)
-                raise ValueError(f"{where} holds {shown!r} twice: each point is computed and returned once; give "
+                shown = repr(shown) if len(repr(shown)) <= 80 else f"{repr(shown)[:60]}... ({type(shown).__name__})"
+                raise ValueError(f"{where} holds {shown} twice: each point is computed and returned once; give "
                                  f"each value once")
             seen[text] = v
     return axes

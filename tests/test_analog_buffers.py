@@ -41,7 +41,7 @@ def test_one_level_by_hand(name):
     bare = accel.simulate(d, g, accuracy=False)
     r = accel.simulate(d.replace(memories=(_pinned(),)), g, accuracy=False)
     nbytes = m * k * u.dac_bits / 8 + m * n * 4
-    assert r.counts[("act", "bytes")] == pytest.approx(nbytes, rel=1e-15)
+    assert r.counts[("act", "byte")] == pytest.approx(nbytes, rel=1e-15)
     assert r.energy_breakdown_j["act"] == pytest.approx(nbytes * 2.0e-12, rel=1e-12)
     assert r.seconds == bare.seconds and r.bound == "compute"
     for key, v in bare.energy_breakdown_j.items():
@@ -60,23 +60,30 @@ def test_levels_move_what_they_hand_in_and_take_from_outside():
     once = 2 * (100 * 200 * d.unit.dac_bits / 8 + 100 * 300 * 4)
     inner, outer = _pinned("buf", 1.0), _pinned("dram", 20.0, bw=1e8, size=1 << 32)
     r = accel.simulate(d.replace(memories=(inner, outer)), g, accuracy=False)
-    assert r.counts[("buf", "bytes")] == pytest.approx(2 * once) and r.counts[("dram", "bytes")] == pytest.approx(once)
+    assert r.counts[("buf", "byte")] == pytest.approx(2 * once) and r.counts[("dram", "byte")] == pytest.approx(once)
     compute = accel.simulate(d, g, accuracy=False).seconds
     assert once / 1e8 > compute  # the case is bandwidth-bound by construction
     assert r.seconds == pytest.approx(once / 1e8, rel=1e-12) and r.bound == "dram"
+    assert r.compute_cycles == round(compute * d.clock_hz) < r.cycles  # the arrays' time alone, the bound one
     assert r.utilisation < accel.simulate(d, g, accuracy=False).utilisation
     assert "dram" not in r.area_breakdown_mm2  # more than 1 GiB pinned: off-die
 
 
 def test_ideal_dac_and_accumulators_set_the_widths():
-    """An ideal DAC (dac_bits None) takes the workload's input format; outputs leave in the accumulator's."""
+    """An ideal DAC (dac_bits None) takes a float32 whatever the workload's format (a crossbar reads none); outputs
+    leave in the accumulator's format. On the 'walden' cost the level's energy is priced, and no area or leakage."""
     base = accel.Design(name="w", clock_hz=1e9, unit=accel.Crossbar(rows=64, cols=64), memories=(_pinned(),))
+    for fmt in ("fp16", "int8"):
+        g = Gemm(8, 64, 64, a_format=fmt)
+        for acc, out in (("fp32", 4), ("fp16", 2), ("exact", 8)):
+            d = base.replace(unit=dataclasses.replace(base.unit, accumulator=acc))
+            r = accel.simulate(d, g, accuracy=False)
+            assert r.counts[("act", "byte")] == 8 * 64 * 4 + 8 * 64 * out
+            assert r.energy_breakdown_j["act"] == pytest.approx((8 * 64 * 4 + 8 * 64 * out) * 2e-12, rel=1e-12)
+            assert r.area_mm2 is None and r.leakage_j is None
     g = Gemm(8, 64, 64, a_format="fp16")
-    for acc, out in (("fp32", 4), ("fp16", 2), ("exact", 8)):
-        d = base.replace(unit=dataclasses.replace(base.unit, accumulator=acc))
-        assert accel.simulate(d, g, accuracy=False).counts[("act", "bytes")] == 8 * 64 * 2 + 8 * 64 * out
     d = base.replace(unit=dataclasses.replace(base.unit, dac_bits=5, adc_bits=8))
-    assert accel.simulate(d, g, accuracy=False).counts[("act", "bytes")] == 8 * 64 * 5 / 8 + 8 * 64 * 4
+    assert accel.simulate(d, g, accuracy=False).counts[("act", "byte")] == 8 * 64 * 5 / 8 + 8 * 64 * 4
 
 
 def test_sram_level_reads_the_cacti_table():
@@ -89,7 +96,7 @@ def test_sram_level_reads_the_cacti_table():
     row = _cacti_row(22.0, 1 << 20, 64)
     g = Gemm(32, d.unit.weight_cols(), d.unit.weight_rows())
     r = accel.simulate(d.replace(memories=(lvl,)), g, accuracy=False)
-    nbytes = r.counts[("act", "bytes")]
+    nbytes = r.counts[("act", "byte")]
     assert r.energy_breakdown_j["act"] == pytest.approx(nbytes * float(row["read_nj"]) * 1e3 / 8 * 1e-12, rel=1e-9)
     assert r.area_breakdown_mm2["act"] == pytest.approx(float(row["area_mm2"]), rel=1e-9)
     assert r.leakage_j == pytest.approx(leakage_w_per_mm2(22.0) * float(row["area_mm2"]) * r.seconds, rel=1e-12)
@@ -110,8 +117,8 @@ def test_peaks_and_names():
         with pytest.raises(ValueError, match=rf"may not be named {bad!r}"):
             w.replace(memories=(_pinned(bad),))
     d = accel.get_design("hermes-like").replace(memories=(_pinned(),))
-    one = accel.simulate(d, Gemm(10, 256, 256), accuracy=False).counts[("act", "bytes")]
-    two = accel.simulate(d, Gemm(20, 256, 256), accuracy=False).counts[("act", "bytes")]
+    one = accel.simulate(d, Gemm(10, 256, 256), accuracy=False).counts[("act", "byte")]
+    two = accel.simulate(d, Gemm(20, 256, 256), accuracy=False).counts[("act", "byte")]
     assert two == 2 * one
 
 
@@ -125,7 +132,7 @@ def test_network_and_toml_round_trip():
                         inputs=rng.standard_normal((4, 64)))
     r = accel.simulate(d, net, accuracy=False)
     want = 4 * 64 * d.unit.dac_bits / 8 + 4 * 32 * 4 + 4 * 32 * d.unit.dac_bits / 8 + 4 * 16 * 4
-    assert r.counts[("buf", "bytes")] == pytest.approx(want)
+    assert r.counts[("buf", "byte")] == pytest.approx(want)
     back = accel.Design.from_toml(d.to_toml())
     assert back == d
     r2 = accel.simulate(back, net, accuracy=False)

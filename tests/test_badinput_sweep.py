@@ -589,3 +589,17 @@ def test_sweep_of_any_grid_is_rows_or_a_clear_error(grid):
     except (ValueError, TypeError):
         return
     assert all(("error" in r) != ("seconds" in r) for r in rows)  # each point a result or a stated error
+
+
+def test_values_that_print_alike_are_not_a_repeat():
+    """The repeat check compares what a point's hash compares (every byte of an array), not the values' text: two
+    weight matrices that print alike are two points (review s32: refused as a repeat)."""
+    b1 = np.random.default_rng(4).standard_normal((16, 16))
+    b2 = b1.copy()
+    b2[8, 8] += 1e-9
+    assert str(b1) == str(b2)
+    g = accel.Gemm(16, 16, 16, a_format="int8", b=b1)
+    rows = accel.sweep(accel.get_design("edge-npu"), {"workload.b": [b1, b2]}, [g], progress=False, workers=1)
+    assert len(rows) == 2 and rows[0]["hash"] != rows[1]["hash"]
+    with pytest.raises(ValueError, match=r"grid\['workload.b'\] holds .* twice"):
+        accel.sweep(accel.get_design("edge-npu"), {"workload.b": [b1, b1.copy()]}, [g], progress=False, workers=1)

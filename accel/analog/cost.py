@@ -100,17 +100,18 @@ def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:
 _OUT_BYTES = {"fp32": 4, "fp16": 2, "exact": 8}
 
 
-def buffer_traffic(xbar: Crossbar, m: int, n: int, k: int, count: int, in_bytes: float, levels: int) -> list:
+def buffer_traffic(xbar: Crossbar, m: int, n: int, k: int, count: int, levels: int) -> list:
     """Bytes each of a Crossbar design's `levels` memory levels (the activations' buffers, listed from the arrays
     outwards) moves for m input vectors through `count` k x n weight matrices. Weights stay in the cells: no weight
     traffic. Each input element is read once and broadcast to the tiles that share its rows (each N tile of its K
     tile row); the drivers hold it through its slices and read phases. Each output is written once, after the
     periphery's digital adders have summed its K tiles' partial outputs, in the accumulator's format
-    (`_OUT_BYTES`). An input takes dac_bits / 8 bytes (the DAC's signed code, packed), or `in_bytes` (the
-    workload's input format) where the DAC is ideal (None). As for a digital design's levels (accel.timing), a
+    (`_OUT_BYTES`). An input takes dac_bits / 8 bytes (the DAC's signed code, packed), or 4 where the DAC is
+    ideal (None: the float32 the ideal converter takes; a crossbar reads no workload format). As for a digital
+    design's levels (accel.timing), a
     level moves what it hands inwards and what it takes from the level outside it, and outputs pass through
     every level to the outermost (in once, out once; once at the outermost)."""
-    ein = xbar.dac_bits / 8 if xbar.dac_bits is not None else in_bytes
+    ein = xbar.dac_bits / 8 if xbar.dac_bits is not None else 4
     a = m * k * count * ein
     c = m * n * count * _OUT_BYTES[xbar.accumulator]
     return [(a + c) * (1 if i == levels - 1 else 2) for i in range(levels)]

@@ -8,9 +8,10 @@ import numpy as np
 from ..accuracy import chain_accuracy as _chain
 from ..accuracy import error_metrics
 from ..workloads import draw
-from .cost import check_fits, crossbar_cost, mean_abs_fractions
+from .cost import buffer_traffic, check_fits, crossbar_cost, mean_abs_fractions  # noqa: F401 - buffer_traffic: simulate's
 from .crossbar import Crossbar, ProgrammedMatrix
 from .devices import check_no_compensation, check_read_time
+from .macros import macro_area_mm2  # noqa: F401 - for accel.simulate, which reaches the analog layer through this module
 
 # Weights drawn for one GEMM's energy statistics or accuracy: 2**22, what HERMES's 64 cores of 256 x 256 hold,
 # so every GEMM that fits the preset is computed whole; larger weight matrices (crossbars with more or larger

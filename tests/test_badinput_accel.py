@@ -476,7 +476,8 @@ def test_huge_analog_cost_refuses_before_drawing():
     r = _run_limited("""
         accel.simulate(accel.get_design("hermes-like"), accel.Gemm(10**6, 10**6, 10**6), accuracy=False)
     """)
-    assert r.returncode == 1 and "ValueError: a 1000000 x 1000000 weight matrix needs 15264649 tiles" in r.stderr
+    want = "ValueError: GEMM 'gemm' on hermes-like: a 1000000 x 1000000 weight matrix needs 15264649 tiles"
+    assert r.returncode == 1 and want in r.stderr
 
 
 @pytest.mark.slow  # ~12 s: a fresh interpreter imports numba and runs the sampled accuracy

@@ -55,12 +55,32 @@ def test_scalesim_gemm_layout(tmp_path):
     ("Layer, M, N, K,\nx, 1, 0, 3,\n", ValueError, "line 2: sizes must be positive ints"),
     (CONV_CSV.splitlines()[0] + "\nc, 4, 4, 5, 5, 1, 1, 1,\n", ValueError, "filter 5x5 larger than the IFMAP 4x4"),
     ("", ValueError, "is empty"),
+    # an empty cell inside a row shifted the later columns into the wrong fields (audit s32 BYOM F1)
+    ("Layer, M, N, K,\nl1, , 32, 64, 128\n", ValueError, "line 2: the 'm' field is empty"),
+    ("Layer, M, N, K,\n, 16, 32, 64, 5\n", ValueError, "line 2: the 'layer' field is empty"),
+    (CONV_CSV.splitlines()[0] + "\nc1, 8, 8, 3, 3, , 2, 1, 4\n", ValueError, "line 2: the 'channels' field is empty"),
+    # line numbers as the file numbers them, blank lines included (F2)
+    ("Layer, M, N, K,\nl1, 16, 32, 64,\n\n\n\nl2, 16, x, 64,\n", ValueError, "line 6: sizes must be positive"),
+    ("Layer, M, N, K,\nl1, 1_000, 32, 64,\n", ValueError, "line 2: sizes must be positive ints \\(digits only\\)"),
+    ("Layer, M, N, K,\nl1, +16, 32, 64,\n", ValueError, "line 2: sizes must be positive ints \\(digits only\\)"),
+    ("Layer, M, N, K,\nl1, 99999999999999999999, 32, 64,\n", ValueError,
+     "line 2 \\(layer 'l1'\\): Gemm.m must be a positive int at most 2\\*\\*53"),
+    (b"Layer, M, N, K,\nl1, 16, \xff32, 64,\n", ValueError, "bad.csv is not UTF-8 text \\(byte 24"),
 ])
 def test_scalesim_bad_files(tmp_path, text, exc, match):
     p = tmp_path / "bad.csv"
-    p.write_text(text)
+    p.write_bytes(text) if isinstance(text, bytes) else p.write_text(text)
     with pytest.raises(exc, match=match):
         accel.from_scalesim_csv(p)
+
+
+def test_scalesim_bom_and_repeated_names(tmp_path):
+    """A spreadsheet's "CSV UTF-8" starts with a byte-order mark (refused as a bad header before); rows that share a
+    name keep it once and take #1, #2 after it, never a name another row has (l1, l1#1, l1 -> l1, l1#1, l1#2)."""
+    p = tmp_path / "bom.csv"
+    p.write_bytes("\ufeffLayer, M, N, K,\nl1, 16, 32, 64,\nl1#1, 8, 32, 64\nl1, 4, 32, 64,\n".encode())
+    layer = accel.from_scalesim_csv(p)
+    assert [(g.name, g.m) for g in layer.ops] == [("l1", 16), ("l1#1", 8), ("l1#2", 4)]
 
 
 @pytest.mark.parametrize("arg,exc,match", [("/nonexistent/t.csv", OSError, "no such file"),
@@ -214,7 +234,7 @@ def test_onnx_unsupported_ops(tmp_path):
 
 
 @pytest.mark.parametrize("content,exc,match", [(None, OSError, "no such file"),
-                                               (b"not onnx", OSError, "not a readable")])
+                                               (b"not onnx", ValueError, "not a readable")])
 def test_onnx_bad_files(tmp_path, content, exc, match):
     pytest.importorskip("onnx")
     p = tmp_path / "m.onnx"
@@ -398,3 +418,20 @@ def test_probe_byom28_batched_activations_are_kept_and_named():
         accel.simulate_model(own, "hermes-like", t_seconds=3600.0)
     with pytest.raises(ValueError, match="simulate_model: Gemm.compensation must be None"):
         accel.simulate_model(m, "hermes-like", example_inputs=(x,), compensation="Global")
+
+
+def test_onnx_nodes_that_share_a_name(tmp_path):
+    """ONNX allows nodes to share a name: the Layer's ops keep it once and take #1 after it (a bare 'Layer op names
+    must be unique' naming no file before; audit s32 BYOM F5); a file that is not ONNX is a ValueError."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(1)
+    inits = [numpy_helper.from_array(rng.standard_normal((4, 4)).astype(np.float32), n) for n in ("w1", "w2")]
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["h"], name="same"),
+         helper.make_node("MatMul", ["h", "w2"], ["y"], name="same")],
+        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])], inits)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "same.onnx")
+    layer = accel.from_onnx(tmp_path / "same.onnx")
+    assert [op.name for op in layer.ops] == ["same", "same#1"] and _shapes(layer) == [("gemm", 2, 4, 4, 1)] * 2

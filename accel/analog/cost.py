@@ -136,7 +136,10 @@ def check_resident(xbar: Crossbar, mats, owner: str) -> None:
     modelled); `owner` names what holds the cores ("design 'hermes-like'")."""
     need = []
     for name, count, k, n in mats:
-        k_tiles, n_tiles = check_fits(xbar, k, n)  # one matrix alone: its own message
+        try:
+            k_tiles, n_tiles = check_fits(xbar, k, n)  # one matrix alone: its own message, naming the GEMM
+        except ValueError as err:
+            raise ValueError(f"GEMM {name!r} on {owner}: {err}") from None
         need.append((name, count * k_tiles * n_tiles))
     total = sum(t for _, t in need)
     if total > xbar.cores:

@@ -17,6 +17,7 @@ Conventions (the hand counts the tests check):
 - embedding (x (...) of indices into a table (V, d)): Elementwise("gather", rows = prod(...), cols = d).
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -143,6 +144,20 @@ def unsupported_error(source: str, ops: dict) -> ValueError:
 
 
 def make_layer(name: str, ops: list, info: dict) -> Layer:
+    """The Layer of an imported model's ops; ops that share a name (ONNX nodes may, SCALE-Sim rows may) take
+    "#1", "#2", ... after it in the order they come, the first keeping it, and a taken name is never reused."""
     if not ops:
         raise ValueError(f"{name}: the model has no op lowbit can run (no GEMM or element-wise op)")
-    return Layer(name, tuple(ops), info)
+    taken = {op.name for op in ops}
+    seen: set = set()
+    out = []
+    for op in ops:
+        if op.name in seen:
+            i = 1
+            while f"{op.name}#{i}" in taken:
+                i += 1
+            taken.add(f"{op.name}#{i}")
+            op = dataclasses.replace(op, name=f"{op.name}#{i}")
+        seen.add(op.name)
+        out.append(op)
+    return Layer(name, tuple(out), info)

@@ -43,7 +43,7 @@ def from_onnx(path, format: str = "fp16", act_format: str = "fp16", input_shapes
     try:
         model = onnx.load(os.fspath(path))
     except Exception as err:
-        raise OSError(f"from_onnx: {os.fspath(path)!r} is not a readable ONNX model: {err}") from None
+        raise ValueError(f"from_onnx: {os.fspath(path)!r} is not a readable ONNX model: {err}") from None
     if input_shapes:
         for inp in model.graph.input:
             if inp.name in input_shapes:

@@ -8,6 +8,7 @@ operand matrices are)."""
 
 import csv
 import os
+import re
 
 from ..workloads import Gemm
 from .lower import conv_out, make_layer
@@ -18,48 +19,65 @@ GEMM_COLS = ("layer", "m", "n", "k")
 
 
 def from_scalesim_csv(path, format: str = "fp16", name: str | None = None):
-    """The GEMMs of a SCALE-Sim topology CSV (conv or GEMM layout), one per row, in `format`."""
+    """The GEMMs of a SCALE-Sim topology CSV (conv or GEMM layout), one per row, in `format`. Rows end with or
+    without SCALE-Sim's trailing comma; blank lines are skipped; a UTF-8 byte-order mark (a spreadsheet's "CSV
+    UTF-8") is dropped; columns after the layout's are not read. An empty cell inside a row, a size that is not
+    a plain positive integer, or a row without a name raises a ValueError naming the file and its line."""
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"from_scalesim_csv: path must be a file path, got {type(path).__name__}")
     if not os.path.isfile(path):
         raise OSError(f"from_scalesim_csv: no such file {os.fspath(path)!r}")
     src = os.path.basename(os.fspath(path))
-    with open(path, newline="") as fh:
-        rows = [[c.strip() for c in r] for r in csv.reader(fh)]
-    rows = [[c for c in r if c != ""] for r in rows]
-    rows = [r for r in rows if r]
+    rows = []  # (line number in the file, cells): blank lines skipped, a row's trailing empty cells dropped
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            for r in reader:
+                cells = [c.strip() for c in r]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if cells:
+                    rows.append((reader.line_num, cells))
+    except UnicodeDecodeError as err:
+        raise ValueError(f"from_scalesim_csv: {src} is not UTF-8 text (byte {err.start}: {err.reason})") from None
     if not rows:
         raise ValueError(f"from_scalesim_csv: {src} is empty")
-    head = tuple(c.lower() for c in rows[0])
+    head = tuple(c.lower() for c in rows[0][1])
     if head[:8] == CONV_COLS:
         layout = "conv"
     elif head[:4] == GEMM_COLS:
         layout = "gemm"
     else:
         raise ValueError(f"from_scalesim_csv: {src}: the header must start with {', '.join(CONV_COLS)} (conv) or "
-                         f"{', '.join(GEMM_COLS)} (GEMM), got {', '.join(rows[0])}")
-    ncols = 8 if layout == "conv" else 4
+                         f"{', '.join(GEMM_COLS)} (GEMM), got {', '.join(rows[0][1])}")
+    cols = CONV_COLS if layout == "conv" else GEMM_COLS
+    ncols = len(cols)
     gemms = []
-    for lineno, r in enumerate(rows[1:], start=2):
+    for lineno, r in rows[1:]:
+        where = f"from_scalesim_csv: {src} line {lineno}"
         if len(r) < ncols:
-            raise ValueError(f"from_scalesim_csv: {src} line {lineno}: expected {ncols} fields, got {len(r)}")
-        try:
-            v = [int(c) for c in r[1:ncols]]
-        except ValueError:
-            raise ValueError(f"from_scalesim_csv: {src} line {lineno}: sizes must be positive ints, got "
-                             f"{r[1:ncols]}") from None
+            raise ValueError(f"{where}: expected {ncols} fields ({', '.join(cols)}), got {len(r)}")
+        empty = [cols[i] for i in range(ncols) if r[i] == ""]
+        if empty:  # a cell left out: reading on would shift every later column into the wrong field
+            raise ValueError(f"{where}: the {empty[0]!r} field is empty")
+        if not all(_PLAIN_INT.fullmatch(c) for c in r[1:ncols]):
+            raise ValueError(f"{where}: sizes must be positive ints (digits only), got {r[1:ncols]}")
+        v = [int(c) for c in r[1:ncols]]
         if min(v) < 1:
-            raise ValueError(f"from_scalesim_csv: {src} line {lineno}: sizes must be positive ints, got {v}")
+            raise ValueError(f"{where}: sizes must be positive ints, got {v}")
         if layout == "gemm":
             m, n, k = v
         else:
             ih, iw, fh_, fw, ch, nf, st = v
             if fh_ > ih or fw > iw:
-                raise ValueError(f"from_scalesim_csv: {src} line {lineno}: filter {fh_}x{fw} larger than the "
-                                 f"IFMAP {ih}x{iw}")
+                raise ValueError(f"{where}: filter {fh_}x{fw} larger than the IFMAP {ih}x{iw}")
             m = conv_out(ih, fh_, st, 0, 0, 1) * conv_out(iw, fw, st, 0, 0, 1)
             n, k = nf, fh_ * fw * ch
-        gemms.append(Gemm(m, n, k, a_format=format, name=r[0]))
-    if len({g.name for g in gemms}) != len(gemms):
-        gemms = [g.replace(name=f"{g.name}#{i}") for i, g in enumerate(gemms)]
+        try:
+            gemms.append(Gemm(m, n, k, a_format=format, name=r[0]))
+        except (ValueError, TypeError) as err:
+            raise type(err)(f"{where} (layer {r[0]!r}): {err}") from None
     return make_layer(name or os.path.splitext(src)[0], gemms, {"source": "scalesim", "file": src})
+
+
+_PLAIN_INT = re.compile(r"[0-9]+")  # int() would also take "+16", "1_000" and " 16"

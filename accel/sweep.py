@@ -275,8 +275,9 @@ def _digest(obj) -> str:
 # 2026-11-30.9: a tile larger than its energy sample is priced on the sample as one block (a MemoryError before; the
 # cell count's chunks follow the sample's width, so a sum may differ in its last bit). 2026-11-30.10: a Crossbar
 # design's memory levels are its activations' buffers (refused before). 2026-11-30.11: error metrics of outputs near
-# the float range's ends (nan or a false 0 before; the same to the last bit elsewhere).
-RESULTS_EPOCH = "2026-11-30.11"
+# the float range's ends (nan or a false 0 before; the same to the last bit elsewhere). 2026-11-30.12: what is
+# refused (a periphery's non-text source, totals or areas beyond the float range, a crossbar's ideal-DAC buffer width).
+RESULTS_EPOCH = "2026-11-30.12"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

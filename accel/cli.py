@@ -343,7 +343,7 @@ def _simulate_model(args) -> int:
     rows = simulate_model(path, design, args.format or "fp16", accuracy=bool(args.accuracy),
                           t_seconds=args.t_seconds, compensation=args.compensation)
     cols = [c for c in ("name", "kind", "m", "n", "k", "count", "rows", "cols", "seconds", "energy_j", "bound",
-                        "rel_fro_err", "a_operand") if any(c in r for r in rows)]
+                        "rel_fro_err", "a_operand", "b_operand") if any(c in r for r in rows)]
     print(table(rows, cols))
     total_s, total_j = sum(r["seconds"] for r in rows), sum(r["energy_j"] for r in rows)
     print(f"\n{len(rows)} ops: {_cell('seconds', total_s)}, {_cell('energy_j', total_j)}")

@@ -2,6 +2,7 @@
 accuracy, as three separate pure steps."""
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -157,6 +158,13 @@ def _check_crossbar_workload(design: Design, gemms: list) -> None:
                              f"(no sparse mode, no pruning), so workload sparsity {g.sparsity!r} would be ignored; "
                              f"use sparsity None")
     check_resident(design.unit, [(g.name, g.count, g.k, g.n) for g in gemms], design.name)
+    moving = [g.name for g in gemms if not g.b_weight]
+    if moving:  # priced as if B sat in the cells: the array would be rewritten for every input, which is not modelled
+        names = ", ".join(repr(n) for n in moving[:4]) + (", ..." if len(moving) > 4 else "")
+        warnings.warn(f"{design.name} is a crossbar: GEMM {names} multipl{'ies' if len(moving) == 1 else 'y'} two "
+                      f"activations (b_weight=False), which its cells cannot hold; priced as if B were resident "
+                      f"weights (rewriting the array per input is not modelled): run such GEMMs on a digital unit",
+                      UserWarning, stacklevel=3)
 
 
 def described_on(design: Design, workload) -> dict:

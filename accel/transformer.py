@@ -109,7 +109,8 @@ def transformer_layer(d_model: int, heads: int, batch: int, seq: int, phase: str
     act_dtype = _format("act_dtype", act_dtype)
     t, dh, h_tp, d_tp, f_tp = batch * seq, d_model // heads, heads // tp, d_model // tp, ffn_mult * d_model // tp
     w = {"a_format": dtype, "out_format": act_dtype}
-    att = {"a_format": act_dtype, "out_format": act_dtype, "count": batch * h_tp, "batched": True}
+    att = {"a_format": act_dtype, "out_format": act_dtype, "count": batch * h_tp, "batched": True,
+           "b_weight": False}  # K and V are activations
     qkv = (Gemm(t, 3 * d_tp, d_model, name="qkv", seed=seed, **w) if fuse_qkv
            else Gemm(t, d_tp, d_model, count=3, name="qkv", seed=seed, **w))
     act_bytes = format_info(act_dtype)[1] / 8

@@ -133,7 +133,10 @@ class Gemm:
     On analog crossbars, `t_seconds` is the time since programming and `compensation` the drift
     compensation (None, "global", "column"); digital units ignore both. `batched=True`: the `count` GEMMs
     run as one batched kernel (cuBLAS strided-batched, e.g. attention's Q K^T over heads): their tiles
-    share the waves and the kernel pays one launch; False: `count` separate kernels."""
+    share the waves and the kernel pays one launch; False: `count` separate kernels. `b_weight`: whether B is a
+    model's weights (True, the default) or activations computed at run time (attention's Q K^T and its product
+    with V; the importers set it): a crossbar holds only weights in its cells, so it prices a GEMM of two
+    activations as if B were resident and says so (a UserWarning; simulate_model's "b_operand" column)."""
 
     m: int
     n: int
@@ -152,10 +155,12 @@ class Gemm:
     t_seconds: float = 0.0
     compensation: str | None = None
     batched: bool = False
+    b_weight: bool = field(default=True, metadata={"since": "2026-11-30"})  # sweep hashes: sweep.py
 
     def __post_init__(self) -> None:
-        if not isinstance(self.batched, bool):
-            raise TypeError(f"Gemm.batched must be a bool, got {self.batched!r}")
+        for f in ("batched", "b_weight"):
+            if not isinstance(getattr(self, f), bool):
+                raise TypeError(f"Gemm.{f} must be a bool, got {getattr(self, f)!r}")
         for f in ("m", "n", "k", "count"):
             v = check_int("Gemm", f, getattr(self, f))
             if v > MAX_DIM:  # the timing model's float arithmetic is exact below 2**53

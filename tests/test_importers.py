@@ -435,3 +435,52 @@ def test_onnx_nodes_that_share_a_name(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), tmp_path / "same.onnx")
     layer = accel.from_onnx(tmp_path / "same.onnx")
     assert [op.name for op in layer.ops] == ["same", "same#1"] and _shapes(layer) == [("gemm", 2, 4, 4, 1)] * 2
+
+
+class _SelfAttention(nn.Module):
+    """A weight GEMM, two GEMMs of two activations (h h^T, then that times h) and a GEMM on a transposed parameter."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+        self.w = nn.Parameter(torch.randn(4, 8))
+
+    def forward(self, x):
+        h = self.lin(x)
+        return (h @ h.transpose(-1, -2)) @ h @ self.w.t()
+
+
+@pytest.mark.parametrize("via", ["torch", "onnx"])
+def test_b_operand_weight_or_activation(tmp_path, via):
+    """Whether B is the model's weights (a parameter or initializer, through a transpose) or activations computed at
+    run time: attention's K and V, which a crossbar's cells cannot hold. A crossbar prices them as resident weights
+    and says so once (one UserWarning naming them); simulate_model's rows carry b_operand on every design."""
+    m, x = _SelfAttention(), torch.randn(2, 5, 8)
+    if via == "onnx":
+        pytest.importorskip("onnx")
+        _export(m, x, tmp_path / "att.onnx")
+        layer = accel.from_onnx(tmp_path / "att.onnx")
+    else:
+        layer = accel.from_torch(m, (x,))
+    assert [g.b_weight for g in layer.gemms()] == [True, False, False, True]
+    with pytest.warns(UserWarning, match=r"hermes-like is a crossbar: GEMM .* multiply two activations") as rec:
+        rows = accel.simulate_model(layer, "hermes-like")
+    assert len([w for w in rec if "two activations" in str(w.message)]) == 1
+    assert [r["b_operand"] for r in rows] == ["weight", "activation", "activation", "weight"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a digital design holds no weights in cells: nothing to say
+        rows = accel.simulate_model(layer, "h100-like")
+    assert [r["b_operand"] for r in rows if r["kind"] != "elementwise" and "b_operand" in r] == \
+        ["weight", "activation", "activation", "weight"]
+
+
+def test_transformer_attention_is_two_activations():
+    """transformer_layer's Q K^T and attention-times-V multiply activations; its projections multiply weights."""
+    layer = accel.transformer_layer(256, 4, 1, 16)
+    assert {g.name: g.b_weight for g in layer.gemms()} == {"qkv": True, "qk": False, "av": False, "wo": True,
+                                                           "ffn1": True, "ffn2": True}
+    with pytest.warns(UserWarning, match=r"GEMM 'g' multiplies two activations"):
+        accel.simulate(accel.get_design("neurram-like"), accel.Gemm(8, 16, 16, name="g", b_weight=False),
+                       accuracy=False)
+    with pytest.raises(TypeError, match=r"Gemm.b_weight must be a bool, got 1"):
+        accel.Gemm(4, 4, 4, b_weight=1)

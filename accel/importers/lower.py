@@ -53,8 +53,9 @@ def conv_gemm(name: str, x_shape, w_shape, stride, pads, dilation, groups: int, 
                 batched=groups > 1, name=name)
 
 
-def matmul_gemm(name: str, a_shape, b_shape, fmt: str, a=None, b=None) -> Gemm:
-    """x @ W for x (..., m, k) and W (k, n) or (..., k, n): shared weights fold the batch into m."""
+def matmul_gemm(name: str, a_shape, b_shape, fmt: str, a=None, b=None, b_weight: bool = True) -> Gemm:
+    """x @ W for x (..., m, k) and W (k, n) or (..., k, n): shared weights fold the batch into m. `b_weight`:
+    whether B is the model's weights (a parameter or initializer) or an activation (Gemm.b_weight)."""
     a_shape, b_shape = tuple(a_shape), tuple(b_shape)
     if len(a_shape) < 1 or len(b_shape) < 2 or a_shape[-1] != b_shape[-2]:
         raise ValueError(f"{name}: matmul of shapes {a_shape} and {b_shape} does not chain")
@@ -66,7 +67,7 @@ def matmul_gemm(name: str, a_shape, b_shape, fmt: str, a=None, b=None) -> Gemm:
         m, count = (a_shape[-2] if len(a_shape) > 1 else 1), math.prod(batch)
     a = _operand(a, (m, k))
     b = _operand(b, (k, n))
-    return Gemm(m, n, k, a_format=fmt, count=count, batched=count > 1, name=name, a=a, b=b)
+    return Gemm(m, n, k, a_format=fmt, count=count, batched=count > 1, name=name, a=a, b=b, b_weight=b_weight)
 
 
 def _operand(arr, shape):
@@ -91,7 +92,7 @@ def attention_ops(name: str, q_shape, k_shape, v_shape, fmt: str) -> list:
     *batch, seq_q, e = q_shape
     seq_k, ev = k_shape[-2], v_shape[-1]
     count = math.prod(batch)
-    att = {"a_format": fmt, "count": count, "batched": count > 1}
+    att = {"a_format": fmt, "count": count, "batched": count > 1, "b_weight": False}  # K and V are activations
     return [Gemm(seq_q, seq_k, e, name=f"{name}.qk", **att),
             Elementwise("softmax", count * seq_q, seq_k, fmt, name=f"{name}.softmax"),
             Gemm(seq_q, ev, seq_k, name=f"{name}.av", **att)]

@@ -73,6 +73,22 @@ def from_onnx(path, format: str = "fp16", act_format: str = "fp16", input_shapes
                              "input_shapes={input name: shape} to fix the model's inputs")
         return s
 
+    producer = {t: node for node in g.node for t in node.output}
+
+    def _is_weight(t: str) -> bool:
+        """Whether tensor t is the model's weights: an initializer or a Constant, through layout ops (a transposed
+        or reshaped weight), not an activation computed from the inputs (attention's K and V)."""
+        seen = set()
+        while t not in inits and t not in seen:
+            seen.add(t)
+            node = producer.get(t)
+            if node is None or node.op_type not in LAYOUT:
+                return False  # a graph input, or computed by an op
+            if node.op_type == "Constant":
+                return True
+            t = node.input[0] if node.input else ""
+        return t in inits
+
     ops, bad = [], {}
     conv_at = {}  # a Conv's output tensor -> its index in ops (a following BatchNormalization folds into it)
     consumers = {}
@@ -87,14 +103,14 @@ def from_onnx(path, format: str = "fp16", act_format: str = "fp16", input_shapes
             continue
         if t == "MatMul":
             ops.append(matmul_gemm(nm, shape(node.input[0]), shape(node.input[1]), format,
-                                   None, inits.get(node.input[1])))
+                                   None, inits.get(node.input[1]), b_weight=_is_weight(node.input[1])))
         elif t == "Gemm":
             sa, sb = shape(node.input[0]), shape(node.input[1])
             sa = sa[::-1] if a.get("transA", 0) else sa
             w = inits.get(node.input[1])
             if a.get("transB", 0):
                 sb, w = sb[::-1], None if w is None else w.T
-            ops.append(matmul_gemm(nm, sa, sb, format, None, w))
+            ops.append(matmul_gemm(nm, sa, sb, format, None, w, b_weight=_is_weight(node.input[1])))
         elif t == "Conv":
             xs, ws = shape(node.input[0]), shape(node.input[1])
             nsp = len(ws) - 2

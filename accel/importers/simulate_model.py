@@ -3,6 +3,7 @@ in a format: the library side of `lowbit simulate --model`."""
 
 import os
 import sys
+import warnings
 
 from ..design import Design, format_info
 from ..transformer import Layer
@@ -75,9 +76,12 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
         _check_crossbar_workload(design, list(layer.gemms()))  # the whole model resident at once, as a Network
         for g in layer.gemms():
             g = _with_drift(g, t_seconds, compensation)
-            r = simulate(design, g, accuracy)
+            with warnings.catch_warnings():  # said once above for the whole model; the rows say it per GEMM
+                warnings.filterwarnings("ignore", message=r".* two activations \(b_weight=False\)")
+                r = simulate(design, g, accuracy)
             row = {"name": g.name, "kind": "gemm", "m": g.m, "n": g.n, "k": g.k, "count": g.count,
-                   "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j, "a_operand": _a_operand(g)}
+                   "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j, "a_operand": _a_operand(g),
+                   "b_operand": _b_operand(g)}
             if accuracy:
                 row["rel_fro_err"] = r.accuracy["rel_fro_err"]
             rows.append(row)
@@ -87,6 +91,7 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
             row = dict(entry)
             if isinstance(op, Gemm):
                 row["a_operand"] = _a_operand(op)
+                row["b_operand"] = _b_operand(op)
             if accuracy and isinstance(op, Gemm):
                 # K not a multiple of a grouped accumulator's step (a 3x3 conv's 9): zero-padded, as hardware does
                 row["rel_fro_err"] = gemm_accuracy(op, design.unit.accumulator_for(op.a_format))["rel_fro_err"]
@@ -94,6 +99,12 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
     for row in rows:  # a crossbar's converters and cells set the numbers: no operand format
         row.update(design=design.name, format=None if crossbar else format, model=layer.name)
     return rows
+
+
+def _b_operand(g: Gemm) -> str:
+    """Whether B is the model's weights ("weight") or activations computed at run time ("activation": attention's
+    K and V; a crossbar prices it as resident weights, and warns)."""
+    return "weight" if g.b_weight else "activation"
 
 
 def _a_operand(g: Gemm) -> str:

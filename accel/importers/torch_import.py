@@ -57,6 +57,18 @@ def _expand(v, n: int) -> list:
     return [int(x) for x in (v * n if len(v) == 1 else v)]
 
 
+def _is_weight(arg) -> bool:
+    """Whether an fx argument is the module's weights: a parameter or buffer (a get_attr node of the exported
+    module), through layout ops (a transposed weight), not an activation computed from the inputs."""
+    import torch
+    seen = set()
+    while isinstance(arg, torch.fx.Node) and arg.op == "call_function" and _op_name(arg) in LAYOUT \
+            and arg.args and arg not in seen:
+        seen.add(arg)
+        arg = arg.args[0]
+    return isinstance(arg, torch.fx.Node) and arg.op == "get_attr"
+
+
 def _check_model(model, example_inputs):
     import torch
     if not isinstance(model, torch.nn.Module):
@@ -120,11 +132,14 @@ def from_torch(model, example_inputs, format: str = "fp16", act_format: str = "f
             continue
         if op == "linear":
             x, w = args[0], args[1]
-            ops.append(matmul_gemm(nm, _shape(x), _shape(w)[::-1], format, arr(x), arr(w.T)))
+            ops.append(matmul_gemm(nm, _shape(x), _shape(w)[::-1], format, arr(x), arr(w.T),
+                                   b_weight=_is_weight(node.args[1])))
         elif op in ("mm", "matmul", "bmm"):
-            ops.append(matmul_gemm(nm, _shape(args[0]), _shape(args[1]), format, arr(args[0]), arr(args[1])))
+            ops.append(matmul_gemm(nm, _shape(args[0]), _shape(args[1]), format, arr(args[0]), arr(args[1]),
+                                   b_weight=_is_weight(node.args[1])))
         elif op == "addmm":
-            ops.append(matmul_gemm(nm, _shape(args[1]), _shape(args[2]), format, arr(args[1]), arr(args[2])))
+            ops.append(matmul_gemm(nm, _shape(args[1]), _shape(args[2]), format, arr(args[1]), arr(args[2]),
+                                   b_weight=_is_weight(node.args[2])))
         elif op in CONV:
             conv_at[nm] = len(ops)
             ops.append(_conv(nm, op, args, node.kwargs, format, arr))

@@ -146,7 +146,7 @@ def _network_accuracy(design: Design, net: Network, cache) -> dict:
     return res
 
 
-def _check_crossbar_workload(design: Design, gemms: list) -> None:
+def _check_crossbar_workload(design: Design, gemms: list, stacklevel: int = 4) -> None:
     """A crossbar holds every weight of the workload in its cells at once (each of a GEMM's `count`
     matrices and each layer on tiles of its own; reprogramming is not modelled) and reads them all on
     every MVM: no sparse mode, and its numerics do not prune, so a sparse workload would be timed and
@@ -161,10 +161,11 @@ def _check_crossbar_workload(design: Design, gemms: list) -> None:
     moving = [g.name for g in gemms if not g.b_weight]
     if moving:  # priced as if B sat in the cells: the array would be rewritten for every input, which is not modelled
         names = ", ".join(repr(n) for n in moving[:4]) + (", ..." if len(moving) > 4 else "")
-        warnings.warn(f"{design.name} is a crossbar: GEMM {names} multipl{'ies' if len(moving) == 1 else 'y'} two "
-                      f"activations (b_weight=False), which its cells cannot hold; priced as if B were resident "
-                      f"weights (rewriting the array per input is not modelled): run such GEMMs on a digital unit",
-                      UserWarning, stacklevel=3)
+        warnings.warn(f"{design.name} is a crossbar: GEMM {names} ha{'s' if len(moving) == 1 else 've'} a B that is "
+                      f"not the model's weights (b_weight=False: activations computed at run time, as attention's K "
+                      f"and V), which its cells cannot hold; priced as if B were resident weights (rewriting the "
+                      f"array per input is not modelled): run such GEMMs on a digital unit, or for a weight on the "
+                      f"left (W @ x) import the transposed product (x^T W^T)", UserWarning, stacklevel=stacklevel)
 
 
 def described_on(design: Design, workload) -> dict:

@@ -463,9 +463,9 @@ def test_b_operand_weight_or_activation(tmp_path, via):
     else:
         layer = accel.from_torch(m, (x,))
     assert [g.b_weight for g in layer.gemms()] == [True, False, False, True]
-    with pytest.warns(UserWarning, match=r"hermes-like is a crossbar: GEMM .* multiply two activations") as rec:
+    with pytest.warns(UserWarning, match=r"hermes-like is a crossbar: GEMM .* have a B that is not the model's") as rec:
         rows = accel.simulate_model(layer, "hermes-like")
-    assert len([w for w in rec if "two activations" in str(w.message)]) == 1
+    assert len([w for w in rec if "b_weight=False" in str(w.message)]) == 1 and rec[0].filename == __file__
     assert [r["b_operand"] for r in rows] == ["weight", "activation", "activation", "weight"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a digital design holds no weights in cells: nothing to say
@@ -479,8 +479,9 @@ def test_transformer_attention_is_two_activations():
     layer = accel.transformer_layer(256, 4, 1, 16)
     assert {g.name: g.b_weight for g in layer.gemms()} == {"qkv": True, "qk": False, "av": False, "wo": True,
                                                            "ffn1": True, "ffn2": True}
-    with pytest.warns(UserWarning, match=r"GEMM 'g' multiplies two activations"):
+    with pytest.warns(UserWarning, match=r"GEMM 'g' has a B that is not the model's weights") as rec:
         accel.simulate(accel.get_design("neurram-like"), accel.Gemm(8, 16, 16, name="g", b_weight=False),
                        accuracy=False)
+    assert rec[0].filename == __file__  # the caller's line
     with pytest.raises(TypeError, match=r"Gemm.b_weight must be a bool, got 1"):
         accel.Gemm(4, 4, 4, b_weight=1)

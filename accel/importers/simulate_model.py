@@ -73,11 +73,11 @@ def simulate_model(path_or_model, design, format: str = "fp16", accuracy: bool =
                          f"is a digital design (a crossbar design, e.g. 'hermes-like', takes them)")
     if crossbar:  # analog tiles run the GEMMs; the digital periphery is not modelled
         from ..simulate import _check_crossbar_workload
-        _check_crossbar_workload(design, list(layer.gemms()))  # the whole model resident at once, as a Network
+        _check_crossbar_workload(design, list(layer.gemms()), stacklevel=3)  # the whole model resident at once
         for g in layer.gemms():
             g = _with_drift(g, t_seconds, compensation)
             with warnings.catch_warnings():  # said once above for the whole model; the rows say it per GEMM
-                warnings.filterwarnings("ignore", message=r".* two activations \(b_weight=False\)")
+                warnings.filterwarnings("ignore", message=r".* not the model's weights \(b_weight=False")
                 r = simulate(design, g, accuracy)
             row = {"name": g.name, "kind": "gemm", "m": g.m, "n": g.n, "k": g.k, "count": g.count,
                    "seconds": r.seconds, "bound": r.bound, "energy_j": r.energy_j, "a_operand": _a_operand(g),

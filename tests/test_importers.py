@@ -485,3 +485,19 @@ def test_transformer_attention_is_two_activations():
     assert rec[0].filename == __file__  # the caller's line
     with pytest.raises(TypeError, match=r"Gemm.b_weight must be a bool, got 1"):
         accel.Gemm(4, 4, 4, b_weight=1)
+
+
+@pytest.mark.parametrize("header, layout_row, want", [
+    ("Layer Name, M, N, K,", "l1, 16, 32, 64,", ("gemm", 16, 32, 64, 1)),
+    ("Layer  name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, num filters, Strides,",
+     "c1, 8, 8, 3, 3, 2, 4, 1,", ("gemm", 36, 4, 18, 1)),
+    ("Layer, IFMAP Width, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,",
+     "c1, 8, 8, 3, 3, 2, 4, 1,", ("gemm", 36, 4, 18, 1)),
+])
+def test_scalesim_headers_as_its_own_files_write_them(tmp_path, header, layout_row, want):
+    """SCALE-Sim reads columns by position, never its header, and its own topology files vary the names
+    (scale-sim-v2's test_mnk_input.csv "Layer Name", dlrm/resnet "num filters", DeepBench's repeated "IFMAP Width"):
+    the layout is told by the second column. (8 - 3) + 1 = 6 -> 36 pixels, k = 3 x 3 x 2 (review s32b)."""
+    p = tmp_path / "t.csv"
+    p.write_text(f"{header}\n{layout_row}\n")
+    assert _shapes(accel.from_scalesim_csv(p)) == [want]

@@ -42,14 +42,17 @@ def from_scalesim_csv(path, format: str = "fp16", name: str | None = None):
         raise ValueError(f"from_scalesim_csv: {src} is not UTF-8 text (byte {err.start}: {err.reason})") from None
     if not rows:
         raise ValueError(f"from_scalesim_csv: {src} is empty")
-    head = tuple(c.lower() for c in rows[0][1])
-    if head[:8] == CONV_COLS:
+    # SCALE-Sim reads its columns by position and never its header, and its own files vary the names ("Layer Name",
+    # "num filters", a repeated "IFMAP Width", doubled spaces): the layout is told by the second column
+    head = tuple(" ".join(c.lower().split()) for c in rows[0][1])
+    if len(head) >= 8 and head[0].startswith("layer") and head[1].startswith("ifmap"):
         layout = "conv"
-    elif head[:4] == GEMM_COLS:
+    elif len(head) >= 4 and head[0].startswith("layer") and head[1:4] == GEMM_COLS[1:]:
         layout = "gemm"
     else:
-        raise ValueError(f"from_scalesim_csv: {src}: the header must start with {', '.join(CONV_COLS)} (conv) or "
-                         f"{', '.join(GEMM_COLS)} (GEMM), got {', '.join(rows[0][1])}")
+        raise ValueError(f"from_scalesim_csv: {src}: the header must start with {', '.join(CONV_COLS)} (conv: a "
+                         f"layer name and an IFMAP column, 8 columns) or {', '.join(GEMM_COLS)} (GEMM), got "
+                         f"{', '.join(rows[0][1])}")
     cols = CONV_COLS if layout == "conv" else GEMM_COLS
     ncols = len(cols)
     gemms = []

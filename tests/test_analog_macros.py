@@ -1097,7 +1097,8 @@ def test_drawn_operand_statistics_are_memoised_by_what_they_depend_on():
     # the tile shape places the sample window and the per-tile scales: another shape is another entry
     offset = accel.set_field(d, "unit.mapping", "offset").unit
     a, b = run._operands(g, 64, offset)
-    assert run._fractions(g, offset) == run.mean_abs_fractions(b, a, offset) != run._fractions(g, d.unit)
+    assert run._fractions(g, offset) == (*run.mean_abs_fractions(b, a, offset), run.cell_mean(b, offset)) \
+        != run._fractions(g, d.unit)
     # a fixed input range scales the pulses: another dac_range is another entry, equal to a fresh draw
     e = {r: accel.simulate(accel.set_field(d, "unit.dac_range", r), g, accuracy=False).energy_j for r in (1.0, 3.0)}
     run._FRACTIONS.clear()
@@ -1315,13 +1316,16 @@ def _programmed_cells(w, tile):
     dict(weight_encoding="sign_magnitude", mapping="differential"),
     dict(weight_encoding="sign_magnitude", mapping="differential", weight_bits=5, bits_per_cell=2),
     dict(weight_encoding="sign_magnitude", mapping="differential", weight_bits=3),  # |w| / 14 x 7: odd w on ties
+    dict(weight_encoding="sign_magnitude", mapping="offset"),
+    dict(weight_encoding="sign_magnitude", mapping="offset", weight_bits=5, bits_per_cell=2),
+    dict(weight_encoding="sign_magnitude", mapping="offset", weight_bits=None, bits_per_cell=None),
 ])
 def test_cost_conductance_is_the_programmed_cells(kw):
-    """The array energy's mean conductance (macros.conductance_fraction of the workload's statistic) is the mean of the
-    conductances the numerics program, tile by tile: a last tile along K and N is partial and one tile is all
-    zeros (on the offset mapping a sign-magnitude cell is priced at g_max / 2, its mean for symmetric weights: not
-    checked here)."""
-    from accel.analog.cost import mean_abs_fractions
+    """The array energy's mean conductance (macros.conductance_fraction of the workload's statistics) is the mean of
+    the conductances the numerics program, tile by tile: a last tile along K and N is partial and one tile is all
+    zeros; on the offset mapping a sign-magnitude or analog cell's conductance follows its signed value (cell_mean:
+    before, it was priced at g_max / 2, exact only for symmetric weights)."""
+    from accel.analog.cost import cell_mean, mean_abs_fractions, needs_cell_mean
     from accel.analog.macros import conductance_fraction
     base = dict(rows=16, cols=16, device="ideal", weight_bits=4, bits_per_cell=1, periphery="walden", input_mode="pwm",
                 dac_bits=8, adc_bits=8)
@@ -1336,9 +1340,11 @@ def test_cost_conductance_is_the_programmed_cells(kw):
         t = rng.integers(-top, top + 1, size=(37, 41)).astype(float)
         t[::2, ::2] = top
         ties.append(t)
-    for m in (w, *ties):
+    skewed = np.abs(w) + 0.5 * w  # mostly positive: a mean signed value far from 0
+    for m in (w, *ties, skewed):
         wf, _ = mean_abs_fractions(m.T, np.ones((2, 41)), tile)
-        assert conductance_fraction(tile, wf) == pytest.approx(_programmed_cells(m, tile).mean(), rel=1e-12)
+        wm = cell_mean(m.T, tile) if needs_cell_mean(tile) else 0.0
+        assert conductance_fraction(tile, wf, wm) == pytest.approx(_programmed_cells(m, tile).mean(), rel=1e-12)
 
 
 def test_sign_magnitude_bits_set_by_hand():
@@ -1395,7 +1401,7 @@ def test_encoding_statistics_are_not_reused_across_encodings():
     warm = [run._fractions(g, t) for t in tiles]
     run._FRACTIONS.clear()
     assert warm == [run._fractions(g, t) for t in reversed(tiles)][::-1]
-    assert len({w for w, _ in warm}) == 7
+    assert len({w for w, *_ in warm}) == 7
 
 
 @settings(max_examples=40, deadline=None)
@@ -1403,24 +1409,25 @@ def test_encoding_statistics_are_not_reused_across_encodings():
        bpc=st.sampled_from([1, 2, 3]), n_out=st.integers(1, 40), n_in=st.integers(1, 40),
        ints=st.booleans(), seed=st.integers(0, 2 ** 16))
 def test_cost_conductance_law(enc, bits, bpc, n_out, n_in, ints, seed):
-    """Law: on any bit-sliced Walden tile the cost's mean conductance is the mean of the programmed cells' (those
-    that are exact from w_act: differential pairs in every encoding, two's complement and XNOR on the offset
-    mapping), for Gaussian or integer weights (ties), any shape (partial and all-zero tiles)."""
-    from accel.analog.cost import mean_abs_fractions
+    """Law: on any bit-sliced Walden tile the cost's mean conductance is the mean of the programmed cells', in every
+    encoding on either mapping it allows (sign-magnitude on the offset mapping through its signed cell mean,
+    cell_mean), for Gaussian or integer weights (ties), any shape (partial and all-zero tiles)."""
+    from accel.analog.cost import cell_mean, mean_abs_fractions, needs_cell_mean
     from accel.analog.macros import conductance_fraction
     if enc != "sign_magnitude":
         bpc = 1
     if enc == "twos_complement":
         bits = max(bits, 2)
-    mapping = "offset" if enc == "twos_complement" else ("differential" if enc == "sign_magnitude" or seed % 2
-                                                         else "offset")
+    mapping = "offset" if enc == "twos_complement" else ("differential" if seed % 2 else "offset")
     tile = accel.Crossbar(rows=16, cols=8, device="ideal", weight_bits=bits, bits_per_cell=min(bpc, bits),
                           periphery="walden", input_mode="pwm", dac_bits=8, adc_bits=8, mapping=mapping,
                           weight_encoding=enc)
     rng = np.random.default_rng(seed)
     w = rng.integers(-9, 10, size=(n_out, n_in)).astype(float) if ints else rng.standard_normal((n_out, n_in))
     wf, _ = mean_abs_fractions(w.T, np.ones((1, n_in)), tile)
-    assert conductance_fraction(tile, wf) == pytest.approx(_programmed_cells(w, tile).mean(), rel=1e-12, abs=1e-15)
+    wm = cell_mean(w.T, tile) if needs_cell_mean(tile) else 0.0
+    assert conductance_fraction(tile, wf, wm) == pytest.approx(_programmed_cells(w, tile).mean(), rel=1e-12,
+                                                               abs=1e-15)
 
 
 @pytest.mark.parametrize("kw", [{}, dict(weight_bits=4, bits_per_cell=2)])
@@ -1463,3 +1470,22 @@ def test_periphery_source_is_text():
     with pytest.raises(TypeError, match=r"Periphery.source must be a str .* got 3"):
         dataclasses.replace(p, source=3)
     assert dataclasses.replace(p, source="").source == ""
+
+
+def test_offset_cells_follow_the_weights_sign():
+    """On an offset-mapped resistive tile a sign-magnitude or analog weight's cell holds (v + 1) / 2 g_max: weights of
+    one sign spend more array energy than symmetric ones of the same magnitudes (priced at g_max / 2 before);
+    mvm_cost takes the mean signed cell value as w_mean, refusing one outside [-1, 1]."""
+    from accel.analog.macros import mvm_cost
+    d = accel.Design(name="off", clock_hz=1e9, unit=accel.Crossbar(rows=64, cols=64, mapping="offset", weight_bits=4,
+                                                                   bits_per_cell=2, device="pcm"))
+    w = np.random.default_rng(2).standard_normal((64, 64))
+    arr = {name: accel.simulate(d, accel.Gemm(16, 64, 64, b=b), accuracy=False).energy_breakdown_j["array"]
+           for name, b in (("symmetric", w), ("positive", np.abs(w)), ("negative", -np.abs(w)))}
+    assert arr["positive"] > arr["symmetric"] > arr["negative"] > 0
+    h = accel.get_design("hermes-like").unit
+    off = dataclasses.replace(h, mapping="offset")
+    assert mvm_cost(off, 0.5, 0.5, w_mean=0.5)["energy_pj"]["array"] > mvm_cost(off, 0.5, 0.5)["energy_pj"]["array"]
+    for bad, exc in ((1.5, ValueError), (float("nan"), ValueError), ("0", TypeError)):
+        with pytest.raises(exc, match=r"mvm_cost.w_mean must be the mean signed cell value"):
+            mvm_cost(off, 0.5, 0.5, w_mean=bad)

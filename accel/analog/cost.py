@@ -30,7 +30,7 @@ import numpy as np
 
 from ..energy import mac_pj, node_scale
 from .crossbar import Crossbar, weight_codes
-from .macros import conductance_fraction
+from .macros import BIT_CELLS, conductance_fraction
 
 
 def _walden_pj(fom_fj: float, bits: int | None) -> float:
@@ -57,15 +57,20 @@ def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
     """What the cells of bit-sliced weights w hold, each r x c block (from (0, 0)) quantised by its own max |w| as a
     tile is (crossbar.weight_codes, exact at the quantiser's ties): the mean |cell value| (in [0, 1] of a cell's
     range) of sign-magnitude slices, the fraction of cells storing a 1 bit for two's complement and XNOR. A tile of
-    zeros stores 0 as its encoding does (no magnitude or 1 bits; in XNOR the top cell +1, the others -1). Rows of
-    tiles go a few at a time (about 2^20 weights), so the slices never hold more than that."""
-    if w.size == 0:
-        return 0.0
+    zeros stores 0 as its encoding does (no magnitude or 1 bits; in XNOR the top cell +1, the others -1)."""
+    return _cell_sums(w, r, c, xbar)[0] / (xbar.slices * w.size) if w.size else 0.0
+
+
+def _cell_sums(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> tuple[float, float]:
+    """(the sum of |cell value|, the sum of signed cell values) over the cells of bit-sliced weights w, each r x c
+    block quantised by its own max |w| (`_cell_fraction`); the signed sum is that of sign-magnitude slices (each
+    digit signed by its weight's sign; 0 for the other encodings, which `cell_mean` does not ask). Rows of tiles go a
+    few at a time (about 2^20 weights), so the slices never hold more than that."""
     R, C = w.shape
     r, c = min(r, R), min(c, C)  # a tile larger than the sample is one block of it (padding it would allocate the tile)
     pr, pc = -(-R // r) * r, -(-C // c) * c
     step = max(1, (1 << 20) // (r * pc))  # rows of tiles per chunk
-    held = 0.0
+    held = signed = 0.0
     for i0 in range(0, pr, step * r):
         part = w[i0:i0 + step * r]
         n = -(-part.shape[0] // r) * r  # the chunk's rows, its last tile row padded
@@ -74,11 +79,42 @@ def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
         real = np.zeros((n, pc), bool)
         real[:part.shape[0], :C] = True  # the padding's cells are not the workload's
         real = real.reshape(blocks.shape)
-        u, bpc, n_slices, _ = weight_codes(blocks, np.where(top > 0, top, 1.0), xbar)
+        u, bpc, n_slices, sign = weight_codes(blocks, np.where(top > 0, top, 1.0), xbar)
         u = u[real]
         cell_max = 2 ** bpc - 1  # a digit's |cell value| is digit / cell_max; a 1 bit of XNOR and two's complement
-        held += sum(int(((u >> (bpc * s)) & cell_max).sum()) for s in range(n_slices)) / cell_max
-    return held / (xbar.slices * R * C)
+        digits = [(u >> (bpc * s)) & cell_max for s in range(n_slices)]
+        held += sum(int(d.sum()) for d in digits) / cell_max
+        if sign is not None:
+            sg = sign[real].astype(np.int64)
+            signed += sum(int((d * sg).sum()) for d in digits) / cell_max
+    return held, signed
+
+
+def cell_mean(w: np.ndarray, xbar: Crossbar) -> float:
+    """The mean signed cell value, in [-1, 1], of weights w (K, N; from a tile boundary) as the tiles program them,
+    for offset-mapped sign-magnitude or analog weights (a cell of value v holds (v + 1) / 2 g_max, so their mean
+    conductance is (1 + this) / 2: macros.conductance_fraction): analog weights w / the max |w| of their own tile,
+    sign-magnitude slices each digit / its cell's range, signed by its weight. 0 for symmetric weights."""
+    w = np.asarray(w, np.float64)
+    if w.size == 0:
+        return 0.0
+    r, c = xbar.weight_rows(), xbar.weight_cols()
+    if xbar.weight_bits is not None:
+        return _cell_sums(w, r, c, xbar)[1] / (xbar.slices * w.size)
+    R, C = w.shape
+    r, c = min(r, R), min(c, C)
+    pr, pc = -(-R // r) * r, -(-C // c) * c
+    blocks = np.pad(w, ((0, pr - R), (0, pc - C))).reshape(pr // r, r, pc // c, c)
+    top = np.abs(blocks).max(axis=(1, 3))
+    sums = blocks.sum(axis=(1, 3))
+    return float(np.sum(np.where(top > 0, sums / np.where(top > 0, top, 1.0), 0.0)) / w.size)
+
+
+def needs_cell_mean(xbar: Crossbar) -> bool:
+    """Whether the array energy reads `cell_mean`: offset-mapped sign-magnitude or analog weights on resistive
+    cells (a 'walden' tile or a resistive periphery); charge cells and the other encodings do not."""
+    resistive = type(xbar.periphery) is str or xbar.periphery.cell == "resistive"
+    return resistive and xbar.mapping == "offset" and xbar.weight_encoding not in BIT_CELLS
 
 
 def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:
@@ -152,14 +188,15 @@ def check_resident(xbar: Crossbar, mats, owner: str) -> None:
 
 
 def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac: float, count: int = 1,
-                  reference_reads: bool = False) -> dict:
+                  reference_reads: bool = False, w_mean: float = 0.0) -> dict:
     """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix (`count`
-    such matrices); `reference_reads`: plus one drift-compensation reference MVM per tile and matrix."""
+    such matrices); `reference_reads`: plus one drift-compensation reference MVM per tile and matrix; `w_mean`: the
+    weights' mean signed cell value (`cell_mean`, where `needs_cell_mean`)."""
     k_tiles, n_tiles = check_fits(xbar, k, n)
     cost = _macro_cost if type(xbar.periphery) is not str else _walden_cost  # "walden": the only str
-    c = cost(xbar, m, n, k, k_tiles, n_tiles, w_frac, x_frac, count)
+    c = cost(xbar, m, n, k, k_tiles, n_tiles, w_frac, x_frac, count, w_mean)
     if reference_reads:
-        ref = cost(xbar, 1, n, k, k_tiles, n_tiles, w_frac, 1.0, count)
+        ref = cost(xbar, 1, n, k, k_tiles, n_tiles, w_frac, 1.0, count, w_mean)
         c["seconds"] += ref["seconds"]
         for key, v in ref["energy_pj"].items():
             c["energy_pj"][key] = c["energy_pj"].get(key, 0.0) + v
@@ -170,7 +207,7 @@ def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac:
 
 
 def _walden_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: int, w_frac: float, x_frac: float,
-                 count: int) -> dict:
+                 count: int, w_mean: float = 0.0) -> dict:
     """The converter-only cost (the module's docstring): every weight slice is its own conversion and window."""
     phases = xbar.phases
     window = xbar.t_mvm_s * xbar.adc_share * xbar.slices
@@ -180,7 +217,7 @@ def _walden_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: 
     cells = m * k * n * xbar.devices_per_weight() * count
     # mean conductance per device: differential pairs hold |w| on one of two devices; offset holds
     # (w + 1) / 2 on one (by weight_encoding: macros.conductance_fraction)
-    g_mean_us = xbar.g_max_us * conductance_fraction(xbar, w_frac)
+    g_mean_us = xbar.g_max_us * conductance_fraction(xbar, w_frac, w_mean)
     duty = x_frac if xbar.input_mode == "pwm" else 0.5 * x_frac  # bit planes: about half the bits set
     array_pj = cells * g_mean_us * 1e-6 * xbar.v_read ** 2 * xbar.t_mvm_s * duty * phases * 1e12
     import numerics as nx
@@ -197,7 +234,7 @@ def _walden_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: 
 
 
 def _macro_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: int, w_frac: float, x_frac: float,
-                count: int) -> dict:
+                count: int, w_mean: float = 0.0) -> dict:
     """A component macro (accel.analog.macros): every tile of the GEMM runs one MVM per input vector, all
     tiles in parallel (weights resident); energy per component from mvm_cost, each tile priced by the
     weight rows and columns it holds (the last tile along K or N holds the remainder)."""
@@ -213,7 +250,7 @@ def _macro_cost(xbar: Crossbar, m: int, n: int, k: int, k_tiles: int, n_tiles: i
         for c_used, nc in cols:
             if nr * nc == 0:
                 continue
-            c = mvm_cost(xbar, x_frac, w_frac, rows_used=r, cols_used=c_used)
+            c = mvm_cost(xbar, x_frac, w_frac, rows_used=r, cols_used=c_used, w_mean=w_mean)
             for key, v in c["energy_pj"].items():
                 energy[key] = energy.get(key, 0.0) + v * nr * nc * vectors
             conversions += c["conversions"] * nr * nc

@@ -268,7 +268,8 @@ def _periphery_of(xbar, fn: str) -> "Periphery":
                     f"Periphery), got a {type(xbar).__name__}{hint}")
 
 
-def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, cols_used: int | None = None) -> dict:
+def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, cols_used: int | None = None,
+             w_mean: float = 0.0) -> dict:
     """Energy (pJ per component), seconds and area (um^2 per component) of one MVM on one array:
     {"energy_pj": {...}, "seconds": s, "conversions": n, "area_um2": {...}} (floats).
 
@@ -276,6 +277,8 @@ def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, col
     or N holds fewer; default: all, `weight_rows()` x `weight_cols()`). Rows without an input are not
     driven and their cells do not conduct or charge; columns without a weight are not integrated,
     converted or shift-added. The wires keep the array's length, and the time and area are the array's.
+    `w_mean`: the mean signed cell value in [-1, 1] of offset-mapped sign-magnitude or analog weights on resistive
+    cells (their mean conductance, conductance_fraction; 0, the default: symmetric weights); read nowhere else.
 
     One setting runs the algorithm of `mvm_cost_grid` on Python numbers (`_Scalar` ops): numpy's per-call
     overhead on 0-d arrays would cost ten times the arithmetic. Anything not plain Python numbers goes
@@ -284,16 +287,19 @@ def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, col
     vdd = xbar.supply_v
     dac, adc, ph = xbar.dac_bits, xbar.adc_bits, xbar.input_phases
     used = _occupancy(xbar, rows_used, cols_used)
+    if not (type(w_mean) is float and -1.0 <= w_mean <= 1.0):  # the default and a workload's own: no call
+        w_mean = check_real("mvm_cost", "w_mean", w_mean, lo=-1, hi=1, lo_open=False,
+                            desc="the mean signed cell value, a number in [-1, 1]")
     if (vdd is not None and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
             and type(x_act) in (float, int) and type(w_act) in (float, int) and 0 <= x_act <= 1 and 0 <= w_act <= 1
             and _scalar_ok(p, dac, adc, ph, vdd)):
-        c = _cost(xbar, p, dac, adc, ph, vdd, float(x_act), float(w_act), _Scalar, used)
+        c = _cost(xbar, p, dac, adc, ph, vdd, float(x_act), float(w_act), _Scalar, used, w_mean)
         c["conversions"] = int(c["conversions"])
         return c
     if np.ndim(x_act) or np.ndim(w_act):
         raise TypeError("mvm_cost prices one setting: x_act and w_act must be numbers (mvm_cost_grid takes arrays), "
                         f"got x_act={x_act!r}, w_act={w_act!r}")
-    c = mvm_cost_grid(xbar, x_act, w_act, _used=used)
+    c = mvm_cost_grid(xbar, x_act, w_act, _used=used, _w_mean=w_mean)
     return {"energy_pj": {k: float(v) for k, v in c["energy_pj"].items()}, "seconds": float(c["seconds"]),
             "conversions": int(c["conversions"]), "area_um2": {k: float(v) for k, v in c["area_um2"].items()}}
 
@@ -369,7 +375,7 @@ class _Scalar:
 
 
 def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases=None, vdd_v=None,
-                  _used=None) -> dict:
+                  _used=None, _w_mean: float = 0.0) -> dict:
     """`mvm_cost` for many settings at once: dac_bits, adc_bits, input_phases, vdd_v (None: the tile's
     own) and x_act, w_act broadcast as numpy arrays; every setting is checked as Crossbar checks it.
     Returns arrays of the broadcast shape: one algorithm (`_cost`) serves the scalar and the grid. The
@@ -395,7 +401,7 @@ def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases
     _check_grid(xbar, p, dac, adc, ph, vdd)
     # the bit counts in int64 whatever integer type they came in: 2 ** bits in int8 or int16 would wrap
     dac, adc, ph = (a.astype(np.int64) for a in (dac, adc, ph))
-    return _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, _Grid, _used or _occupancy(xbar, None, None))
+    return _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, _Grid, _used or _occupancy(xbar, None, None), _w_mean)
 
 
 def _has_bool(v) -> bool:
@@ -448,24 +454,26 @@ def _activity(name: str, v) -> np.ndarray:
     return a
 
 
-def conductance_fraction(xbar, w_act):
+def conductance_fraction(xbar, w_act, w_mean=0.0):
     """Mean G / g_max of a resistive tile's cells, from the weight statistic `w_act` (module docstring) and the
     cells `weight_encoding` programs (crossbar.weight_codes: a cell of value v in [-1, 1] is G+ = max(v, 0) g_max
     and G- = max(-v, 0) g_max on a differential pair, (v + 1) / 2 g_max on the offset mapping). A pair holds |v|
-    on one of its two cells: w_act / 2 for sign-magnitude weights (mean |v|); on the offset mapping a
-    sign-magnitude cell averages 1/2 (symmetric weights). A bit-per-cell encoding (BIT_CELLS) stores a 1 bit in a
-    fraction w_act of its cells and a 0 bit in the rest, each at its cell value: XNOR's +-1 puts one cell of every
-    pair at g_max whatever the data; on the offset mapping its 0 bit is 0, a two's complement 0 bit g_max / 2."""
+    on one of its two cells: w_act / 2 for sign-magnitude and analog weights (mean |v|); on the offset mapping such
+    a cell holds (v + 1) / 2, whose mean is (1 + w_mean) / 2 with `w_mean` the mean signed cell value (0, the
+    default, for symmetric weights; accel.analog.cost.cell_mean counts it on a workload). A bit-per-cell encoding
+    (BIT_CELLS) stores a 1 bit in a fraction w_act of its cells and a 0 bit in the rest, each at its cell value:
+    XNOR's +-1 puts one cell of every pair at g_max whatever the data; on the offset mapping its 0 bit is 0, a two's
+    complement 0 bit g_max / 2."""
     cells = BIT_CELLS.get(xbar.weight_encoding)
     if cells is None:
-        return w_act / 2 if xbar.mapping == "differential" else 0.5
+        return w_act / 2 if xbar.mapping == "differential" else (1 + w_mean) / 2
     _, one, zero = cells
     if xbar.mapping == "differential":
         return (abs(zero) + w_act * (abs(one) - abs(zero))) / 2
     return (zero + 1) / 2 + w_act * (one - zero) / 2
 
 
-def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w) -> dict:
+def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w, w_mean=0.0) -> dict:
     """The MVM's energy, time and area: `xp` is `_Grid` (numpy arrays) or `_Scalar` (Python numbers);
     `used_w`: the (weight rows, weight columns) in use (`_occupancy`)."""
     es = C.supply_energy_scale(vdd, p.vdd_ref_v)
@@ -487,7 +495,7 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w) -> dict:
     t = xp.zeros(dac)  # the analog read of every slice, repeated read_phases times
     t_once = xp.zeros(dac)  # a counting ADC's fixed step per slice (read-out, reset, hand-off): once
     before = xp.zeros(dac, int)
-    g = xbar.g_max_us * conductance_fraction(xbar, w_act)
+    g = xbar.g_max_us * conductance_fraction(xbar, w_act, w_mean)
     where = xp.where
     for i in range(xp.top(n_slices)):
         on = i < n_slices

@@ -8,7 +8,7 @@ import numpy as np
 from ..accuracy import chain_accuracy as _chain
 from ..accuracy import error_metrics
 from ..workloads import draw
-from .cost import buffer_traffic, check_fits, crossbar_cost, mean_abs_fractions  # noqa: F401 - buffer_traffic: simulate's
+from .cost import buffer_traffic, cell_mean, check_fits, crossbar_cost, mean_abs_fractions, needs_cell_mean  # noqa: F401 - buffer_traffic: simulate's
 from .crossbar import Crossbar, ProgrammedMatrix
 from .devices import check_no_compensation, check_read_time
 from .macros import macro_area_mm2  # noqa: F401 - for accel.simulate, which reaches the analog layer through this module
@@ -61,16 +61,17 @@ def gemm_cost(xbar: Crossbar, g) -> dict:
     check_fits(xbar, g.k, g.n)
     check_read_time(xbar.device, g.t_seconds)
     check_no_compensation(xbar.device, g.compensation)
-    wf, xf = _fractions(g, xbar)
-    return crossbar_cost(xbar, g.m, g.n, g.k, wf, xf, g.count, reference_reads=g.compensation is not None)
+    wf, xf, wm = _fractions(g, xbar)
+    return crossbar_cost(xbar, g.m, g.n, g.k, wf, xf, g.count, reference_reads=g.compensation is not None, w_mean=wm)
 
 
 _FRACTIONS: dict = {}  # drawn operands' statistics, by everything they depend on (_fractions)
 _FRACTIONS_MAX = 4096
 
 
-def _fractions(g, xbar: Crossbar) -> tuple[float, float]:
-    """mean_abs_fractions of the energy sample of `g` (_operands, 64 rows of A). Operands drawn from the
+def _fractions(g, xbar: Crossbar) -> tuple[float, float, float]:
+    """mean_abs_fractions of the energy sample of `g` (_operands, 64 rows of A), and the weights' mean signed cell
+    value where the array energy reads it (cost.needs_cell_mean; else 0.0). Operands drawn from the
     Gemm's `dist` and `seed` are a function of (dist, seed, m, k, n) and the tile shape that places the
     sample window, and the fractions of that, the tile's `dac_range` and, for bit-sliced weights, how they are
     quantised and sliced (encoding, weight_bits, bits_per_cell: mean_abs_fractions counts their cells): those
@@ -78,12 +79,13 @@ def _fractions(g, xbar: Crossbar) -> tuple[float, float]:
     read every time."""
     drawn = g.a is None and g.b is None
     bits = (xbar.weight_encoding, xbar.weight_bits, xbar.bits_per_cell) if xbar.weight_bits is not None else None
-    key = (g.dist, g.seed, g.m, g.k, g.n, xbar.weight_rows(), xbar.weight_cols(), xbar.dac_range, bits) if drawn \
-        else None
+    mean = needs_cell_mean(xbar)
+    key = (g.dist, g.seed, g.m, g.k, g.n, xbar.weight_rows(), xbar.weight_cols(), xbar.dac_range, bits, mean) \
+        if drawn else None
     out = _FRACTIONS.get(key) if drawn else None
     if out is None:
         a, b = _operands(g, max_rows=64, xbar=xbar)
-        out = mean_abs_fractions(b, a, xbar)
+        out = (*mean_abs_fractions(b, a, xbar), cell_mean(b, xbar) if mean else 0.0)
         if drawn:
             if len(_FRACTIONS) >= _FRACTIONS_MAX:
                 _FRACTIONS.clear()

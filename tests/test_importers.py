@@ -501,3 +501,16 @@ def test_scalesim_headers_as_its_own_files_write_them(tmp_path, header, layout_r
     p = tmp_path / "t.csv"
     p.write_text(f"{header}\n{layout_row}\n")
     assert _shapes(accel.from_scalesim_csv(p)) == [want]
+
+
+def test_scalesim_v3_sparsity_column(tmp_path):
+    """SCALE-Sim v3's "Sparsity" column (its README_Sparsity.md example: N nonzeros in every M weights) sets each
+    GEMM's sparsity, N:N being dense; a dense reading dropped it silently. An impossible ratio names the row."""
+    p = tmp_path / "sp.csv"
+    p.write_text("Layer Name, M, N, K, Sparsity,\nGEMM_1, 3, 5, 16, 3:4,\nGEMM_2, 1, 5, 16, 1:4,\n"
+                 "GEMM_3, 1, 5, 16, 4:4,\nGEMM_4, 1, 5, 16,\n")
+    assert [(g.name, g.sparsity) for g in accel.from_scalesim_csv(p).gemms()] == \
+        [("GEMM_1", "3:4"), ("GEMM_2", "1:4"), ("GEMM_3", None), ("GEMM_4", None)]
+    p.write_text("Layer Name, M, N, K, Sparsity,\nGEMM_1, 3, 5, 16, 5:4,\n")
+    with pytest.raises(ValueError, match=r"sp.csv line 2 \(layer 'GEMM_1'\): Gemm.sparsity '5:4' needs 0 < n < m"):
+        accel.from_scalesim_csv(p)

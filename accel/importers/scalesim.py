@@ -21,8 +21,10 @@ GEMM_COLS = ("layer", "m", "n", "k")
 def from_scalesim_csv(path, format: str = "fp16", name: str | None = None):
     """The GEMMs of a SCALE-Sim topology CSV (conv or GEMM layout), one per row, in `format`. Rows end with or
     without SCALE-Sim's trailing comma; blank lines are skipped; a UTF-8 byte-order mark (a spreadsheet's "CSV
-    UTF-8") is dropped; columns after the layout's are not read. An empty cell inside a row, a size that is not
-    a plain positive integer, or a row without a name raises a ValueError naming the file and its line."""
+    UTF-8") is dropped; a "Sparsity" column after the layout's (SCALE-Sim v3: "N:M", N nonzeros in every M weights;
+    "M:M" or empty is dense) sets the GEMM's sparsity, other columns after the layout's are not read. An empty cell
+    inside a row, a size that is not a plain positive integer, or a row without a name raises a ValueError naming
+    the file and its line."""
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"from_scalesim_csv: path must be a file path, got {type(path).__name__}")
     if not os.path.isfile(path):
@@ -55,6 +57,9 @@ def from_scalesim_csv(path, format: str = "fp16", name: str | None = None):
                          f"{', '.join(rows[0][1])}")
     cols = CONV_COLS if layout == "conv" else GEMM_COLS
     ncols = len(cols)
+    # SCALE-Sim v3's optional "Sparsity" column after the layout's (N nonzeros in every M weights, "N:M"; its
+    # README_Sparsity.md): a layer's sparsity, which a dense reading would silently drop
+    sparse_col = ncols if len(head) > ncols and head[ncols] == "sparsity" else None
     gemms = []
     for lineno, r in rows[1:]:
         where = f"from_scalesim_csv: {src} line {lineno}"
@@ -76,8 +81,12 @@ def from_scalesim_csv(path, format: str = "fp16", name: str | None = None):
                 raise ValueError(f"{where}: filter {fh_}x{fw} larger than the IFMAP {ih}x{iw}")
             m = conv_out(ih, fh_, st, 0, 0, 1) * conv_out(iw, fw, st, 0, 0, 1)
             n, k = nf, fh_ * fw * ch
+        sparsity = None
+        if sparse_col is not None and len(r) > sparse_col and r[sparse_col] != "":
+            nz, _, of = r[sparse_col].replace(" ", "").partition(":")
+            sparsity = None if nz == of else r[sparse_col].replace(" ", "")  # N:N is dense
         try:
-            gemms.append(Gemm(m, n, k, a_format=format, name=r[0]))
+            gemms.append(Gemm(m, n, k, a_format=format, name=r[0], sparsity=sparsity))
         except (ValueError, TypeError) as err:
             raise type(err)(f"{where} (layer {r[0]!r}): {err}") from None
     return make_layer(name or os.path.splitext(src)[0], gemms, {"source": "scalesim", "file": src})

@@ -1489,3 +1489,7 @@ def test_offset_cells_follow_the_weights_sign():
     for bad, exc in ((1.5, ValueError), (float("nan"), ValueError), ("0", TypeError)):
         with pytest.raises(exc, match=r"mvm_cost.w_mean must be the mean signed cell value"):
             mvm_cost(off, 0.5, 0.5, w_mean=bad)
+    for tile in (h, accel.get_design("sinangil-sram-like").unit):  # a differential pair; charge cells: not read
+        with pytest.raises(ValueError, match=r"mvm_cost.w_mean 0.5 is not read here"):
+            mvm_cost(tile, 0.5, 0.5, w_mean=0.5)
+        assert mvm_cost(tile, 0.5, 0.5, w_mean=0.0) == mvm_cost(tile, 0.5, 0.5)

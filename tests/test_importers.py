@@ -514,3 +514,20 @@ def test_scalesim_v3_sparsity_column(tmp_path):
     p.write_text("Layer Name, M, N, K, Sparsity,\nGEMM_1, 3, 5, 16, 5:4,\n")
     with pytest.raises(ValueError, match=r"sp.csv line 2 \(layer 'GEMM_1'\): Gemm.sparsity '5:4' needs 0 < n < m"):
         accel.from_scalesim_csv(p)
+
+
+@pytest.mark.parametrize("cell, want", [("2 : 4", "2:4"), ("2\t:4", "2:4"), ("04:4", None), ("1:1", None), ("", None)])
+def test_scalesim_sparsity_cells(tmp_path, cell, want):
+    """A Sparsity cell's whitespace is dropped and N:N (as numbers) is dense (review s32c); a later column whose name
+    starts with "sparsity" is the one read."""
+    p = tmp_path / "sp.csv"
+    p.write_text(f"Layer Name, M, N, K, Note, Sparsity Ratio,\nG, 3, 5, 16, x, {cell},\n")
+    assert [g.sparsity for g in accel.from_scalesim_csv(p).gemms()] == [want]
+
+
+@pytest.mark.parametrize("cell", ["0:0", "x:x", ":", "0:4", "2:4:8"])
+def test_scalesim_sparsity_cells_refused(tmp_path, cell):
+    p = tmp_path / "sp.csv"
+    p.write_text(f"Layer Name, M, N, K, Sparsity,\nG, 3, 5, 16, {cell},\n")
+    with pytest.raises(ValueError, match=r"sp.csv line 2 \(layer 'G'\): Gemm.sparsity"):
+        accel.from_scalesim_csv(p)

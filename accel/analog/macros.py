@@ -290,6 +290,11 @@ def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, col
     if not (type(w_mean) is float and -1.0 <= w_mean <= 1.0):  # the default and a workload's own: no call
         w_mean = check_real("mvm_cost", "w_mean", w_mean, lo=-1, hi=1, lo_open=False,
                             desc="the mean signed cell value, a number in [-1, 1]")
+    if w_mean != 0.0 and not (p.cell == "resistive" and xbar.mapping == "offset"
+                              and xbar.weight_encoding not in BIT_CELLS):
+        raise ValueError(f"mvm_cost.w_mean {w_mean!r} is not read here: only offset-mapped sign-magnitude or analog "
+                         f"weights on resistive cells price their cells by it (this tile: {p.cell} cells, mapping "
+                         f"{xbar.mapping!r}, weight_encoding {xbar.weight_encoding!r}); leave it 0")
     if (vdd is not None and type(dac) is int and type(adc) is int and type(ph) is int and type(vdd) is float
             and type(x_act) in (float, int) and type(w_act) in (float, int) and 0 <= x_act <= 1 and 0 <= w_act <= 1
             and _scalar_ok(p, dac, adc, ph, vdd)):

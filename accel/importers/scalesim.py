@@ -58,8 +58,9 @@ def from_scalesim_csv(path, format: str = "fp16", name: str | None = None):
     cols = CONV_COLS if layout == "conv" else GEMM_COLS
     ncols = len(cols)
     # SCALE-Sim v3's optional "Sparsity" column after the layout's (N nonzeros in every M weights, "N:M"; its
-    # README_Sparsity.md): a layer's sparsity, which a dense reading would silently drop
-    sparse_col = ncols if len(head) > ncols and head[ncols] == "sparsity" else None
+    # README_Sparsity.md; the first later column whose name starts so): a layer's sparsity, which a dense reading
+    # would silently drop
+    sparse_col = next((i for i in range(ncols, len(head)) if head[i].startswith("sparsity")), None)
     gemms = []
     for lineno, r in rows[1:]:
         where = f"from_scalesim_csv: {src} line {lineno}"
@@ -83,8 +84,10 @@ def from_scalesim_csv(path, format: str = "fp16", name: str | None = None):
             n, k = nf, fh_ * fw * ch
         sparsity = None
         if sparse_col is not None and len(r) > sparse_col and r[sparse_col] != "":
-            nz, _, of = r[sparse_col].replace(" ", "").partition(":")
-            sparsity = None if nz == of else r[sparse_col].replace(" ", "")  # N:N is dense
+            text = "".join(r[sparse_col].split())
+            nm = re.fullmatch(r"([0-9]+):([0-9]+)", text)
+            dense = nm is not None and int(nm[1]) == int(nm[2]) > 0  # N:N keeps every weight
+            sparsity = None if dense else text  # anything else is Gemm's to check ("0:4", "5:4", "2:4:8")
         try:
             gemms.append(Gemm(m, n, k, a_format=format, name=r[0], sparsity=sparsity))
         except (ValueError, TypeError) as err:

@@ -364,10 +364,13 @@ def _check_crossbar_design(d) -> None:
                          f"periphery's and its memory levels' (the activations' buffers) only (weights stay in the "
                          f"arrays; no element-wise ops, links or digital MAC table are priced); leave "
                          f"{', '.join(unused)} empty")
-    taken = [m.name for m in d.memories if m.name in _CROSSBAR_PARTS]
+    # a report's energy, area and count keys: the MVM's energy parts, its area's "misc", the buffers' "leakage",
+    # and the counts' tile MVMs, cell reads and compensation reads (accel.analog.cost)
+    parts = (*_analog().macros.ENERGY_PARTS, "misc", "leakage", "tile", "cell", "compensation")
+    taken = [m.name for m in d.memories if m.name in parts]
     if taken:
         raise ValueError(f"Design.memories: a Crossbar design's level may not be named {taken[0]!r}, a name its "
-                         f"cost components use ({', '.join(_CROSSBAR_PARTS)}); rename the level")
+                         f"cost components use ({', '.join(parts)}); rename the level")
     u = d.unit
     macro = u.periphery != "walden"
     node = u.node_in_use()
@@ -382,10 +385,6 @@ def _check_crossbar_design(d) -> None:
         raise ValueError(f"Design.vdd_v {d.vdd_v} of a Crossbar design is not used: the supply is {where}; "
                          f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}")
 
-
-# the energy, area and count keys of a Crossbar design's own cost (accel.analog.cost, macros): no memory level's name
-_CROSSBAR_PARTS = ("adc", "dac", "array", "integrator", "control", "digital", "misc", "leakage", "tile", "cell",
-                   "compensation")
 
 _DEFAULT_NODE_NM = 45.0
 _DEFAULT_VDD_V = 0.9

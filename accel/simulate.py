@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .accuracy import AccuracyCache, chain_accuracy, chain_key, gemm_accuracy, quantized_matmul, worst_gemm
+from .analog import Crossbar, run
+from .analog.cost import buffer_traffic, check_resident
+from .analog.macros import macro_area_mm2
 from .design import Design
 from .memory_model import design_area_mm2, leakage_w_per_mm2, level_pj_per_byte, memories_area_mm2
 from .network import Network
@@ -151,7 +154,6 @@ def _check_crossbar_workload(design: Design, gemms: list, stacklevel: int = 4) -
     matrices and each layer on tiles of its own; reprogramming is not modelled) and reads them all on
     every MVM: no sparse mode, and its numerics do not prune, so a sparse workload would be timed and
     measured as a dense one."""
-    from .analog.cost import check_resident
     for g in gemms:
         if g.sparsity is not None:
             raise ValueError(f"{design.name} is a crossbar: every weight sits in its cells and is read on every MVM "
@@ -171,13 +173,11 @@ def _check_crossbar_workload(design: Design, gemms: list, stacklevel: int = 4) -
 def described_on(design: Design, workload) -> dict:
     """workload.describe() as a report on `design` shows it: a crossbar's converters quantise (unit.dac_bits,
     adc_bits), so the workload's operand formats did not apply there and show as None."""
-    from .analog import Crossbar
     d = workload.describe()
     return {**d, "a_format": None, "b_format": None} if isinstance(design.unit, Crossbar) else d
 
 
 def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
-    from .analog import run
     xbar = design.unit
     # a Dense chain's own inputs and activations set the pulse activity (a forward pass only this path needs)
     gemms = workload.gemms(operands=True) if isinstance(workload, Network) else workload.gemms()
@@ -195,8 +195,7 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
             energy_pj[key] = energy_pj.get(key, 0.0) + v
         for key, v in c["counts"].items():
             counts[key] = counts.get(key, 0) + v
-        traffic = run.buffer_traffic(xbar, g.m, g.n, g.k, g.count, len(mems)) \
-            if mems else ()
+        traffic = buffer_traffic(xbar, g.m, g.n, g.k, g.count, len(mems)) if mems else ()
         for mem, nbytes, pj in zip(mems, traffic, pj_per_byte):
             energy_pj[mem.name] = energy_pj.get(mem.name, 0.0) + nbytes * pj
             counts[(mem.name, "byte")] = counts.get((mem.name, "byte"), 0) + nbytes
@@ -208,8 +207,8 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
     e = {k: v * 1e-12 for k, v in energy_pj.items()}
     area = None
     leakage = None
-    if xbar.periphery != "walden":  # component macros carry an area model; the Walden cost has none
-        area = run.macro_area_mm2(xbar)
+    if type(xbar.periphery) is not str:  # component macros carry an area model; the "walden" cost has none
+        area = macro_area_mm2(xbar)
         buffers = memories_area_mm2(mems, node) if mems else None
         if buffers:  # the buffers' static power over the run (the macros' own is inside their measured energies)
             area.update(buffers)
@@ -254,7 +253,6 @@ def simulate(design: Design, workload, accuracy: bool = True, accuracy_cache: Ac
         return simulate_layer(design, workload, accuracy)
     if not isinstance(workload, Gemm | Network):
         raise TypeError(f"workload must be a Gemm, Network or transformer Layer, got {type(workload).__name__}")
-    from .analog import Crossbar
     if isinstance(design.unit, Crossbar):
         return _simulate_crossbar(design, workload, accuracy)
     gemms = workload.gemms()

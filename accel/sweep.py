@@ -119,15 +119,15 @@ def _axes(grid: dict) -> list[tuple[list[str], list[tuple]]]:
     if dup is not None:
         raise ValueError(f"grid key {dup!r} appears twice (once plain or zipped, never both)")
     for ks, vals in axes:  # a repeated value is a repeated point: its rows would come twice
-        seen: dict = {}
+        seen: set = set()
         for v in vals:
-            text = json.dumps(_canonical(v, {}), sort_keys=True, default=str)  # what a point's hash compares
-            if text in seen:
+            digest = _digest(v)  # what a point's hash compares
+            if digest in seen:
                 where, shown = (f"grid[{ks[0]!r}]", v[0]) if len(ks) == 1 else (f"grid['zip'] {ks}", v)
                 shown = repr(shown) if len(repr(shown)) <= 80 else f"{repr(shown)[:60]}... ({type(shown).__name__})"
                 raise ValueError(f"{where} holds {shown} twice: each point is computed and returned once; give "
                                  f"each value once")
-            seen[text] = v
+            seen.add(digest)
     return axes
 
 

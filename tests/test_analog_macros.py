@@ -1085,6 +1085,7 @@ def test_drawn_operand_statistics_are_memoised_by_what_they_depend_on():
     # a sweep over macro settings draws each workload's energy sample once: the memo returns what a fresh
     # draw gives, tells workloads and tile shapes apart, and real operands are read every time
     from accel.analog import run
+    from accel.analog.cost import cell_mean
     d = accel.get_design("neurram-like")
     g = accel.Gemm(64, 200, 300, seed=3)
     first = accel.simulate(d, g, accuracy=False)
@@ -1097,7 +1098,7 @@ def test_drawn_operand_statistics_are_memoised_by_what_they_depend_on():
     # the tile shape places the sample window and the per-tile scales: another shape is another entry
     offset = accel.set_field(d, "unit.mapping", "offset").unit
     a, b = run._operands(g, 64, offset)
-    assert run._fractions(g, offset) == (*run.mean_abs_fractions(b, a, offset), run.cell_mean(b, offset)) \
+    assert run._fractions(g, offset) == (*run.mean_abs_fractions(b, a, offset), cell_mean(b, offset)) \
         != run._fractions(g, d.unit)
     # a fixed input range scales the pulses: another dac_range is another entry, equal to a fresh draw
     e = {r: accel.simulate(accel.set_field(d, "unit.dac_range", r), g, accuracy=False).energy_j for r in (1.0, 3.0)}
@@ -1325,8 +1326,8 @@ def test_cost_conductance_is_the_programmed_cells(kw):
     the conductances the numerics program, tile by tile: a last tile along K and N is partial and one tile is all
     zeros; on the offset mapping a sign-magnitude or analog cell's conductance follows its signed value (cell_mean:
     before, it was priced at g_max / 2, exact only for symmetric weights)."""
-    from accel.analog.cost import cell_mean, mean_abs_fractions, needs_cell_mean
-    from accel.analog.macros import conductance_fraction
+    from accel.analog.cost import cell_mean, mean_abs_fractions
+    from accel.analog.macros import conductance_fraction, needs_cell_mean
     base = dict(rows=16, cols=16, device="ideal", weight_bits=4, bits_per_cell=1, periphery="walden", input_mode="pwm",
                 dac_bits=8, adc_bits=8)
     tile = accel.Crossbar(**{**base, **kw})
@@ -1412,8 +1413,8 @@ def test_cost_conductance_law(enc, bits, bpc, n_out, n_in, ints, seed):
     """Law: on any bit-sliced Walden tile the cost's mean conductance is the mean of the programmed cells', in every
     encoding on either mapping it allows (sign-magnitude on the offset mapping through its signed cell mean,
     cell_mean), for Gaussian or integer weights (ties), any shape (partial and all-zero tiles)."""
-    from accel.analog.cost import cell_mean, mean_abs_fractions, needs_cell_mean
-    from accel.analog.macros import conductance_fraction
+    from accel.analog.cost import cell_mean, mean_abs_fractions
+    from accel.analog.macros import conductance_fraction, needs_cell_mean
     if enc != "sign_magnitude":
         bpc = 1
     if enc == "twos_complement":

@@ -30,42 +30,59 @@ import numpy as np
 
 from ..energy import mac_pj, node_scale
 from .crossbar import Crossbar, weight_codes
-from .macros import BIT_CELLS, conductance_fraction
+from .macros import conductance_fraction
 
 
 def _walden_pj(fom_fj: float, bits: int | None) -> float:
     return 0.0 if bits is None else fom_fj * 2.0 ** bits * 1e-3
 
 
-def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar) -> tuple[float, float]:
+def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar, with_mean: bool = False) -> tuple:
     """The conductance and pulse duty the array energy needs, as the numerics program and drive the tiles:
     mean over the weights of |w| / the max |w| of its own tile (each tile maps its own max |w| to g_max; for
     bit-sliced weights what their cells hold, `_cell_fraction`),
     and mean over the inputs of |x| / the max |x| of its vector's slice on one tile (each tile scales its
     slice of an input vector by that slice's max; with a fixed `dac_range`, |x| / dac_range clipped at 1).
-    `w` (K, N) and `x` (M, K) start on a tile boundary (run._operands' windows do)."""
-    r, c = xbar.weight_rows(), xbar.weight_cols()
-    w = np.asarray(w, np.float64)
-    wf = _cell_fraction(w, r, c, xbar) if xbar.weight_bits is not None else _tile_fraction(np.abs(w), r, c)
+    `w` (K, N) and `x` (M, K) start on a tile boundary (run._operands' windows do). `with_mean`: the weights'
+    mean signed cell value (`cell_mean`) too, from the same pass over the cells: (w_act, x_act, w_mean)."""
+    r = xbar.weight_rows()
+    wf, wm = _weight_stats(w, xbar, with_mean)
     x = np.abs(np.asarray(x, np.float64))
     if xbar.dac_range is not None:  # a fixed full scale: the pulse is |x| / dac_range, clipped at full scale
-        return wf, float(np.mean(np.minimum(x / xbar.dac_range, 1.0))) if x.size else 0.0
-    return wf, _tile_fraction(x, 1, r)
+        xf = float(np.mean(np.minimum(x / xbar.dac_range, 1.0))) if x.size else 0.0
+    else:
+        xf = _tile_fraction(x, 1, r)
+    return (wf, xf, wm) if with_mean else (wf, xf)
 
 
-def _cell_fraction(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> float:
-    """What the cells of bit-sliced weights w hold, each r x c block (from (0, 0)) quantised by its own max |w| as a
-    tile is (crossbar.weight_codes, exact at the quantiser's ties): the mean |cell value| (in [0, 1] of a cell's
-    range) of sign-magnitude slices, the fraction of cells storing a 1 bit for two's complement and XNOR. A tile of
-    zeros stores 0 as its encoding does (no magnitude or 1 bits; in XNOR the top cell +1, the others -1)."""
-    return _cell_sums(w, r, c, xbar)[0] / (xbar.slices * w.size) if w.size else 0.0
+def cell_mean(w: np.ndarray, xbar: Crossbar) -> float:
+    """The mean signed cell value, in [-1, 1], of weights w (K, N; from a tile boundary) as the tiles program them,
+    for offset-mapped sign-magnitude or analog weights (a cell of value v holds (v + 1) / 2 g_max, so their mean
+    conductance is (1 + this) / 2: macros.conductance_fraction): analog weights w / the max |w| of their own tile,
+    sign-magnitude slices each digit / its cell's range, signed by its weight. 0 for symmetric weights."""
+    return _weight_stats(w, xbar, True)[1]
+
+
+def _weight_stats(w, xbar: Crossbar, with_mean: bool) -> tuple[float, float]:
+    """(w_act, the mean signed cell value or 0.0 unless `with_mean`) of weights w, in one pass over their cells."""
+    w = np.asarray(w, np.float64)
+    r, c = xbar.weight_rows(), xbar.weight_cols()
+    if xbar.weight_bits is None:  # analog weights: each tile's own max |w| is its full scale
+        return _tile_fraction(np.abs(w), r, c), _tile_fraction(w, r, c) if with_mean else 0.0
+    if w.size == 0:
+        return 0.0, 0.0
+    held, signed = _cell_sums(w, r, c, xbar)
+    cells = xbar.slices * w.size
+    return held / cells, signed / cells if with_mean else 0.0
 
 
 def _cell_sums(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> tuple[float, float]:
     """(the sum of |cell value|, the sum of signed cell values) over the cells of bit-sliced weights w, each r x c
-    block quantised by its own max |w| (`_cell_fraction`); the signed sum is that of sign-magnitude slices (each
-    digit signed by its weight's sign; 0 for the other encodings, which `cell_mean` does not ask). Rows of tiles go a
-    few at a time (about 2^20 weights), so the slices never hold more than that."""
+    block (from (0, 0)) quantised by its own max |w| as a tile is (crossbar.weight_codes, exact at the quantiser's
+    ties): a sign-magnitude digit's |cell value| is digit / its cell's range, signed by its weight's sign; a two's
+    complement or XNOR cell counts its stored 1 bit (their signed sum, which nothing reads, is left 0). A tile of
+    zeros stores 0 as its encoding does (no magnitude or 1 bits; in XNOR the top cell +1, the others -1). Rows of
+    tiles go a few at a time (about 2^20 weights), so the slices never hold more than that."""
     R, C = w.shape
     r, c = min(r, R), min(c, C)  # a tile larger than the sample is one block of it (padding it would allocate the tile)
     pr, pc = -(-R // r) * r, -(-C // c) * c
@@ -90,35 +107,8 @@ def _cell_sums(w: np.ndarray, r: int, c: int, xbar: Crossbar) -> tuple[float, fl
     return held, signed
 
 
-def cell_mean(w: np.ndarray, xbar: Crossbar) -> float:
-    """The mean signed cell value, in [-1, 1], of weights w (K, N; from a tile boundary) as the tiles program them,
-    for offset-mapped sign-magnitude or analog weights (a cell of value v holds (v + 1) / 2 g_max, so their mean
-    conductance is (1 + this) / 2: macros.conductance_fraction): analog weights w / the max |w| of their own tile,
-    sign-magnitude slices each digit / its cell's range, signed by its weight. 0 for symmetric weights."""
-    w = np.asarray(w, np.float64)
-    if w.size == 0:
-        return 0.0
-    r, c = xbar.weight_rows(), xbar.weight_cols()
-    if xbar.weight_bits is not None:
-        return _cell_sums(w, r, c, xbar)[1] / (xbar.slices * w.size)
-    R, C = w.shape
-    r, c = min(r, R), min(c, C)
-    pr, pc = -(-R // r) * r, -(-C // c) * c
-    blocks = np.pad(w, ((0, pr - R), (0, pc - C))).reshape(pr // r, r, pc // c, c)
-    top = np.abs(blocks).max(axis=(1, 3))
-    sums = blocks.sum(axis=(1, 3))
-    return float(np.sum(np.where(top > 0, sums / np.where(top > 0, top, 1.0), 0.0)) / w.size)
-
-
-def needs_cell_mean(xbar: Crossbar) -> bool:
-    """Whether the array energy reads `cell_mean`: offset-mapped sign-magnitude or analog weights on resistive
-    cells (a 'walden' tile or a resistive periphery); charge cells and the other encodings do not."""
-    resistive = type(xbar.periphery) is str or xbar.periphery.cell == "resistive"
-    return resistive and xbar.mapping == "offset" and xbar.weight_encoding not in BIT_CELLS
-
-
 def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:
-    """Mean of v / (max of v over its r x c block), blocks from (0, 0); an all-zero block counts as 0."""
+    """Mean of v / (max of |v| over its r x c block), blocks from (0, 0); an all-zero block counts as 0."""
     if v.size == 0:
         return 0.0
     R, C = v.shape
@@ -127,7 +117,7 @@ def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:
     if (pr, pc) != (R, C):
         v = np.pad(v, ((0, pr - R), (0, pc - C)))
     blocks = v.reshape(pr // r, r, pc // c, c)
-    top = blocks.max(axis=(1, 3))
+    top = np.abs(blocks).max(axis=(1, 3))
     sums = blocks.sum(axis=(1, 3))
     return float(np.sum(np.where(top > 0, sums / np.where(top > 0, top, 1.0), 0.0)) / (R * C))
 
@@ -191,7 +181,7 @@ def crossbar_cost(xbar: Crossbar, m: int, n: int, k: int, w_frac: float, x_frac:
                   reference_reads: bool = False, w_mean: float = 0.0) -> dict:
     """Counts, seconds and energy (pJ per component) of m input vectors through a k x n weight matrix (`count`
     such matrices); `reference_reads`: plus one drift-compensation reference MVM per tile and matrix; `w_mean`: the
-    weights' mean signed cell value (`cell_mean`, where `needs_cell_mean`)."""
+    weights' mean signed cell value (`cell_mean`, where macros.needs_cell_mean)."""
     k_tiles, n_tiles = check_fits(xbar, k, n)
     cost = _macro_cost if type(xbar.periphery) is not str else _walden_cost  # "walden": the only str
     c = cost(xbar, m, n, k, k_tiles, n_tiles, w_frac, x_frac, count, w_mean)

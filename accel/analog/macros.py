@@ -36,6 +36,7 @@ from ..checks import check_int, check_real, check_str
 from . import components as C
 
 COMBINES = ("ladder", "pair", "row_pair")  # what one conversion sums (Periphery.combine)
+ENERGY_PARTS = ("adc", "dac", "array", "integrator", "control", "digital")  # one MVM's energy, per component (_cost)
 # the weight encodings of one bit per cell (Crossbar.weight_encoding): (the fewest weight_bits, the cell values of a
 # stored 1 bit and a stored 0 bit); one two's complement bit would be only a sign. Sign-magnitude's 1 bit takes its
 # weight's sign (crossbar._bit_values).
@@ -290,8 +291,7 @@ def mvm_cost(xbar, x_act: float, w_act: float, rows_used: int | None = None, col
     if not (type(w_mean) is float and -1.0 <= w_mean <= 1.0):  # the default and a workload's own: no call
         w_mean = check_real("mvm_cost", "w_mean", w_mean, lo=-1, hi=1, lo_open=False,
                             desc="the mean signed cell value, a number in [-1, 1]")
-    if w_mean != 0.0 and not (p.cell == "resistive" and xbar.mapping == "offset"
-                              and xbar.weight_encoding not in BIT_CELLS):
+    if w_mean != 0.0 and not needs_cell_mean(xbar):
         raise ValueError(f"mvm_cost.w_mean {w_mean!r} is not read here: only offset-mapped sign-magnitude or analog "
                          f"weights on resistive cells price their cells by it (this tile: {p.cell} cells, mapping "
                          f"{xbar.mapping!r}, weight_encoding {xbar.weight_encoding!r}); leave it 0")
@@ -459,6 +459,14 @@ def _activity(name: str, v) -> np.ndarray:
     return a
 
 
+def needs_cell_mean(xbar) -> bool:
+    """Whether a tile's array energy reads the weights' mean signed cell value (`conductance_fraction`'s w_mean):
+    offset-mapped sign-magnitude or analog weights on resistive cells (a 'walden' tile or a resistive periphery);
+    charge cells and the bit-per-cell encodings do not."""
+    resistive = type(xbar.periphery) is str or xbar.periphery.cell == "resistive"
+    return resistive and xbar.mapping == "offset" and xbar.weight_encoding not in BIT_CELLS
+
+
 def conductance_fraction(xbar, w_act, w_mean=0.0):
     """Mean G / g_max of a resistive tile's cells, from the weight statistic `w_act` (module docstring) and the
     cells `weight_encoding` programs (crossbar.weight_codes: a cell of value v in [-1, 1] is G+ = max(v, 0) g_max
@@ -496,7 +504,7 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w, w_mean=0.0) -> d
         n_slices = m
     else:
         n_slices = xp.ones_like(m)
-    e = {k: xp.zeros(dac) for k in ("adc", "dac", "array", "integrator", "control", "digital")}
+    e = {k: xp.zeros(dac) for k in ENERGY_PARTS}
     t = xp.zeros(dac)  # the analog read of every slice, repeated read_phases times
     t_once = xp.zeros(dac)  # a counting ADC's fixed step per slice (read-out, reset, hand-off): once
     before = xp.zeros(dac, int)

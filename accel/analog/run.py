@@ -8,10 +8,10 @@ import numpy as np
 from ..accuracy import chain_accuracy as _chain
 from ..accuracy import error_metrics
 from ..workloads import draw
-from .cost import buffer_traffic, cell_mean, check_fits, crossbar_cost, mean_abs_fractions, needs_cell_mean  # noqa: F401 - buffer_traffic: simulate's
+from .cost import check_fits, crossbar_cost, mean_abs_fractions
 from .crossbar import Crossbar, ProgrammedMatrix
 from .devices import check_no_compensation, check_read_time
-from .macros import macro_area_mm2  # noqa: F401 - for accel.simulate, which reaches the analog layer through this module
+from .macros import needs_cell_mean
 
 # Weights drawn for one GEMM's energy statistics or accuracy: 2**22, what HERMES's 64 cores of 256 x 256 hold,
 # so every GEMM that fits the preset is computed whole; larger weight matrices (crossbars with more or larger
@@ -71,7 +71,7 @@ _FRACTIONS_MAX = 4096
 
 def _fractions(g, xbar: Crossbar) -> tuple[float, float, float]:
     """mean_abs_fractions of the energy sample of `g` (_operands, 64 rows of A), and the weights' mean signed cell
-    value where the array energy reads it (cost.needs_cell_mean; else 0.0). Operands drawn from the
+    value where the array energy reads it (macros.needs_cell_mean; else 0.0). Operands drawn from the
     Gemm's `dist` and `seed` are a function of (dist, seed, m, k, n) and the tile shape that places the
     sample window, and the fractions of that, the tile's `dac_range` and, for bit-sliced weights, how they are
     quantised and sliced (encoding, weight_bits, bits_per_cell: mean_abs_fractions counts their cells): those
@@ -85,7 +85,8 @@ def _fractions(g, xbar: Crossbar) -> tuple[float, float, float]:
     out = _FRACTIONS.get(key) if drawn else None
     if out is None:
         a, b = _operands(g, max_rows=64, xbar=xbar)
-        out = (*mean_abs_fractions(b, a, xbar), cell_mean(b, xbar) if mean else 0.0)
+        out = mean_abs_fractions(b, a, xbar, with_mean=mean)
+        out = out if mean else (*out, 0.0)
         if drawn:
             if len(_FRACTIONS) >= _FRACTIONS_MAX:
                 _FRACTIONS.clear()

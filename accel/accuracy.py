@@ -198,6 +198,23 @@ def pad_k(a: np.ndarray, b: np.ndarray, accumulator: str) -> tuple[np.ndarray, n
     return np.pad(a, ((0, 0), (0, pad))), np.pad(b, ((0, pad), (0, 0)))
 
 
+def reference_product(a: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
+    """The float64 reference a @ b, or ValueError naming `name` when it leaves float64's range: an overflow, or
+    operands so small that even their largest product max|a| max|b| is below the smallest normal float64
+    (2^-1022), where the products lose their digits to subnormals or 0 and a result of 0 would score as exact."""
+    amax = float(np.max(np.abs(a))) if a.size else 0.0
+    bmax = float(np.max(np.abs(b))) if b.size else 0.0
+    sizes = f"|a| up to {amax:.3g}, |b| up to {bmax:.3g}"
+    if amax > 0 and bmax > 0 and math.log2(amax) + math.log2(bmax) < -1022:
+        raise ValueError(f"{name}: the float64 reference A @ B underflows ({sizes}: their product is below float64's "
+                         f"smallest normal number, 2.2e-308); scale the operands up")
+    with np.errstate(over="ignore", invalid="ignore"):
+        ref = a @ b
+    if not np.isfinite(ref).all():
+        raise ValueError(f"{name}: the float64 reference A @ B overflows ({sizes}); scale the operands")
+    return ref
+
+
 def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int = 128, max_k: int = MAX_K) -> dict:
     """Error metrics of `w` on a unit using `accumulator`, on a seeded sample of its outputs and of K
     (module docstring); "outputs_computed" and "k_sampled" say what was computed."""
@@ -214,10 +231,7 @@ def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int 
     else:
         b = draw(w.dist, (ks, len(cols)), np.random.default_rng([w.seed, 2]))
     a, b = pad_k(a, b, accumulator)
-    ref = a @ b
-    if not np.isfinite(ref).all():
-        raise ValueError(f"{w.name}: the float64 reference A @ B overflows (|a| up to {np.abs(a).max():.3g}, |b| up "
-                         f"to {np.abs(b).max():.3g}); scale the operands")
+    ref = reference_product(a, b, w.name)
     d, dq = quantized_matmul(a, b, w.a_format, w.b_fmt, accumulator, w.scaling, w.sparsity, exact=True)
     out = element_name(w.out_fmt)
     of = nx.get_format(out)
@@ -243,7 +257,7 @@ def chain_accuracy(net, layer_matmul) -> dict:
         split = split and isinstance(y, tuple)
         if split:  # the exact-accumulation chain feeds its own activations: the pipeline less the accumulator
             y, xq = y[0], layer.activate(layer_matmul(i, xq, w)[1])
-        x, xf = layer.activate(y), layer.activate(xf @ w)
+        x, xf = layer.activate(y), layer.activate(reference_product(xf, w, f"layer {i}"))
     res = split_metrics(x, xq, xf) if split else error_metrics(x, xf)
     pred, pred_f = x.argmax(1), xf.argmax(1)
     res["agreement"] = float((pred == pred_f).mean())

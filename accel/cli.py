@@ -692,7 +692,8 @@ def _cmd_designs(args) -> int:
         d = accel.get_design(name)
         fmts = d.unit.formats() if hasattr(d.unit, "formats") else []
         peak = max((d.peak_ops_per_s(f) for f in fmts), default=None) if fmts else d.peak_ops_per_s()
-        rows.append({"name": name, "unit": type(d.unit).__name__, "clock_hz": d.clock_hz,
+        # a crossbar times its MVMs by its own periphery (or t_mvm_s), not by the design's clock: none to list
+        rows.append({"name": name, "unit": type(d.unit).__name__, "clock_hz": None if _is_crossbar(d) else d.clock_hz,
                      "formats": ",".join(fmts) if fmts else "analog", "peak ops_per_s": peak,
                      "memories": " > ".join(m.name for m in d.memories) or "-"})
     if args.json:
@@ -700,7 +701,8 @@ def _cmd_designs(args) -> int:
         print(json.dumps(rows, indent=1))
         return 0
     from .units import si
-    cells = [{**r, "clock_hz": si(r["clock_hz"], "Hz"), "peak ops_per_s": si(r["peak ops_per_s"], "OPS")}
+    cells = [{**r, "clock_hz": "-" if r["clock_hz"] is None else si(r["clock_hz"], "Hz"),
+              "peak ops_per_s": si(r["peak ops_per_s"], "OPS")}
              for r in rows]
     print(table(cells, ["name", "unit", "clock_hz", "peak ops_per_s", "formats", "memories"]))
     print("\nlowbit show NAME: one in full; lowbit show NAME --toml > mine.toml: a file to edit and pass to "

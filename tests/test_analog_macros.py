@@ -1494,3 +1494,19 @@ def test_offset_cells_follow_the_weights_sign():
         with pytest.raises(ValueError, match=r"mvm_cost.w_mean 0.5 is not read here"):
             mvm_cost(tile, 0.5, 0.5, w_mean=0.5)
         assert mvm_cost(tile, 0.5, 0.5, w_mean=0.0) == mvm_cost(tile, 0.5, 0.5)
+
+
+@pytest.mark.parametrize("name", MACROS)
+def test_constant_operands_cost_as_full_scale_whatever_their_value(name):
+    """Inputs and weights of one repeated value sit at full scale (x_act = w_act = 1) whatever the value: 0.1 summed
+    2048 times rounds an ulp past 2048 x 0.1, which raised "x_act must be in [0, 1], got 1.0000000000000002" (audit
+    s33); the cost is the same as at 1.0, whose sums are exact."""
+    d = accel.get_design(name)
+    n, k = d.unit.weight_cols(), d.unit.weight_rows()  # one full array
+
+    def energy(v):
+        g = accel.Gemm(8, n, k, a=np.full((8, k), v), b=np.full((k, n), v))
+        return accel.simulate(d, g, accuracy=False).energy_j
+
+    want = energy(1.0)
+    assert [energy(v) for v in (0.1, 7.7, -0.1, 1e-300)] == pytest.approx([want] * 4, rel=1e-12)  # rounding of the sums

@@ -50,9 +50,12 @@ def test_designs_lists_every_preset(capsys):
     for name in accel.design_names():
         assert re.search(rf"^{re.escape(name)}\s", out, re.M), name
     assert re.search(r"^a100-like\s+SparseTensorCore\s+1\.41 GHz\s+1\.247 POPS", out, re.M)
+    # a crossbar times its MVMs by its periphery, not the design's clock: no clock is listed for it
+    assert re.search(r"^hermes-like\s+Crossbar\s+-\s+63\.1 TOPS", out, re.M)
     code, out, _ = cli(["designs", "--json"], capsys)
     rows = json.loads(out)
     assert [r["name"] for r in rows] == accel.design_names() and rows[0]["clock_hz"] == 1.41e9
+    assert {r["clock_hz"] for r in rows if r["unit"] == "Crossbar"} == {None}
 
 
 def test_show_prints_a_design(capsys):

@@ -29,7 +29,7 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
     from ..network import Network
     from ..simulate import simulate
     from .crossbar import Crossbar, check_compensation
-    from .devices import check_read_time
+    from .devices import check_no_compensation, check_read_time
     from .macros import macro_area_mm2, reference_cost
     if not isinstance(design, Design):
         raise TypeError(f"macro_report.design must be a Design with a Crossbar unit (for example "
@@ -55,8 +55,8 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
             out["area_breakdown_mm2"] = area
             out["tops_per_mm2"] = out["tops"] / out["area_mm2"]
     if times is None:
-        given = [f for f, v, default in (("workload", workload, None), ("draws", draws, 1), ("seed", seed, 0))
-                 if v != default]
+        given = [f for f, v, default in (("workload", workload, None), ("draws", draws, 1), ("seed", seed, 0),
+                                         ("compensation", compensation, "global")) if v != default]
         if given:
             raise ValueError(f"macro_report.{given[0]} sets the accuracy run, which only runs with times (seconds "
                              f"after programming, e.g. times=[1.0, 3600.0, 86400.0]); pass times or leave "
@@ -79,6 +79,11 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
                 raise ValueError(f"macro_report.times holds {t!r} twice (the report has one entry per time); give each "
                                  f"time once, got {list(seq)!r}")
             seen.add(t)
+        if compensation not in (None, "global"):  # "global", the default, is what a device without drift ignores
+            try:
+                check_no_compensation(u.device, compensation)
+            except ValueError as err:
+                raise ValueError(str(err).replace("compensation must", "macro_report.compensation must")) from None
         for t in times:  # every time the device cannot be read at raises before any is simulated
             try:
                 check_read_time(u.device, t)

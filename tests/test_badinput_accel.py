@@ -296,6 +296,18 @@ RAISES = [
         accel.get_design("hermes-like"), accel.Gemm(8, 256, 256, a=np.full((8, 256), 1e-300),
                                                    b=np.full((256, 256), 1e-300))), ValueError,
      r"the float64 reference A @ B underflows"),
+    # the PCM drift law measured to one day and extrapolated by its sources to one year: later times are refused
+    # up front (1e300 s returned an error of 12.25; 1e308 overflowed after the earlier times ran; audit s33 F3)
+    ("macro-report-pcm-past-a-year", lambda: accel.macro_report(accel.get_design("hermes-like"),
+                                                                times=[1.0, 1e300]), ValueError,
+     r"PCM drift statistics .* one year at most: macro_report.times must be at most 3.15576e\+07 s \(365.25 days\), "
+     r"got 1e\+300"),
+    ("sim-pcm-past-a-year", lambda: accel.simulate(accel.get_design("hermes-like"),
+                                                   accel.Gemm(8, 256, 256, t_seconds=3.2e7)), ValueError,
+     r"t_seconds must be at most 3.15576e\+07 s"),
+    ("analog-matmul-pcm-past-a-year", lambda: accel.analog.analog_matmul(np.ones((4, 8)), np.ones(8),
+                                                                         t_seconds=1e308), ValueError,
+     r"PCM drift statistics .* got 1e\+308"),
     ("macro-report-sram-column", lambda: accel.macro_report(accel.get_design("jia-sram-like"), times=[0],
                                                             compensation="column"), ValueError,
      r"SRAM device .* macro_report.compensation must be None, got 'column'"),

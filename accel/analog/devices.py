@@ -24,6 +24,21 @@ def _poly(coeffs, x):
     return out
 
 
+# The longest time after programming the PCM statistics are used for: Joshi et al. (Nat. Commun. 11, 2473, 2020)
+# measured drift and read noise from about 25 s to one day (Sec. II D, Fig. 4: reads at 27 s ... 100,748 s) and
+# extrapolated with this model to one year (Sec. II E: "for one year when extrapolating the results using the PCM
+# model"); no source validates the drift law past that (aihwkit sets no limit), so later times are refused.
+PCM_MAX_TIME_S = 365.25 * 86400.0
+
+
+def check_pcm_time(t_seconds) -> None:
+    """ValueError when a PCM is asked for a time past PCM_MAX_TIME_S after programming."""
+    if t_seconds > PCM_MAX_TIME_S:
+        raise ValueError(f"PCM drift statistics (aihwkit's PCMLikeNoiseModel; Joshi et al. 2020, measured from 25 s to "
+                         f"one day) are extrapolated by their sources to one year at most: t_seconds must be at most "
+                         f"{PCM_MAX_TIME_S:.6g} s (365.25 days), got {t_seconds!r}")
+
+
 @dataclass(frozen=True)
 class PCM:
     """Phase-change memory with IBM aihwkit's PCMLikeNoiseModel statistics (aihwkit
@@ -80,6 +95,7 @@ class PCM:
         return g_prog, nu
 
     def read(self, state, g_max_us, t_inference_s, rng):
+        check_pcm_time(t_inference_s)
         g_prog, nu = state
         t = t_inference_s + self.t0_s
         g_drift = g_prog * (t / self.t0_s) ** (-nu) if t > self.t0_s else g_prog
@@ -230,12 +246,16 @@ class SRAM:
         return state[0]
 
 
+
 def check_read_time(device, t_seconds) -> None:
     """ValueError, before anything is simulated, when the device cannot be read `t_seconds` after
-    programming: an SRAM device at any t > 0 (check_no_drift), an RRAM at a time no fit brackets (RRAM.check_time)."""
+    programming: an SRAM device at any t > 0 (check_no_drift), an RRAM at a time no fit brackets (RRAM.check_time),
+    a PCM past one year (PCM_MAX_TIME_S)."""
     check_no_drift(device, t_seconds)
     if isinstance(device, RRAM):
         device.check_time(t_seconds)
+    if isinstance(device, PCM):
+        check_pcm_time(t_seconds)
 
 
 def check_no_drift(device, t_seconds) -> None:

@@ -278,8 +278,9 @@ def _digest(obj) -> str:
 # the float range's ends (nan or a false 0 before; the same to the last bit elsewhere). 2026-11-30.12: what is
 # refused (a periphery's non-text source, totals or areas beyond the float range, a crossbar's ideal-DAC buffer width).
 # 2026-11-30.13: offset-mapped sign-magnitude and analog weights on resistive cells priced from their signed cell
-# mean (g_max / 2 before, exact only for symmetric weights).
-RESULTS_EPOCH = "2026-11-30.13"
+# mean (g_max / 2 before, exact only for symmetric weights). 2026-11-30.14: what is refused (operands whose float64
+# reference underflows, scored exact before; a PCM past one year; an SRAM macro_report's column compensation).
+RESULTS_EPOCH = "2026-11-30.14"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

@@ -102,8 +102,9 @@ def plot(rows, sweep, path=None):
 
 # What each (macro, metric) of the summary covers, in the page's words (docs/validation.md)
 LABELS = {
-    ("hermes-like", "tops"): "TOPS (four-phase; one HERMES core)",
-    ("hermes-like", "tops_per_w"): "TOPS/W (four-phase; one HERMES core)",
+    ("hermes-like", "tops"): "TOPS (four-phase; one HERMES core; 8 and 32 cores in part used, Table 1)",
+    ("hermes-like", "tops_per_w"): "TOPS/W (four-phase; one HERMES core; 8 and 32 cores in part used, Table 1)",
+    ("hermes-like", "tops_per_mm2"): "TOPS/mm² (one- and four-phase, full and part use, Table 1)",
     ("neurram-like", "tops"): "TOPS",
     ("neurram-like", "tops_per_w"): "TOPS/W",
     ("neurram-like", "energy_share"): "energy shares (WL / neuron / input)",

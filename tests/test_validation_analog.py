@@ -14,7 +14,7 @@ SUMMARY = summary(ROWS)
 TARGET = 0.10   # relative, TOPS / TOPS/W / energy
 TARGET_PP = 10.0  # breakdown shares, percentage points
 
-# The issue's targets (mean |error| <= 10 %, or 10 pp on shares) are asserted for every macro and metric. Three
+# The issue's targets (mean |error| <= 10 %, or 10 pp on shares) are asserted for every macro and metric. Four
 # miss them; those assertions are expected failures (strict: one that starts passing fails the suite, so the
 # mark must then go), and a second test holds each miss at the error reached (rounded up) so it cannot grow:
 MISSES = {
@@ -27,6 +27,11 @@ MISSES = {
     # the worst-case data; V^2 predicts Fig. 13(b) within 7 %, and Table I's output-6 point has its
     # data-dependent energy falling as the supply rises (2.48 -> 1.68 pJ), which C V^2 cannot do
     ("sinangil-sram-like", "tops_per_w"): 0.14,
+    # HERMES TOPS/W with 8 of 64 cores in use (Le Gallo et al. 2023, Table 1's ResNet-9 layer): +40 % in both
+    # modes; the chip's figures add its standby power (Methods), paid by all 64 cores, and the model has no static
+    # term (at the full-chip calibration point that power sits inside the CCO's energy and scales down with the
+    # cores used); 32 cores at 97 % come within 3.3 %, and no source gives the standby power to add
+    ("hermes-like", "tops_per_w"): 0.16,
 }
 
 

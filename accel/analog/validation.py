@@ -49,8 +49,10 @@ def model_value(point: dict) -> float:
     metric = point["metric"]
     u = d.unit
     x, w = _activity(d, point)
-    c = mvm_cost(u, x, w)
-    e, ops = c["energy_pj"], 2.0 * macs_per_mvm(u)
+    used = {k: point.get("data", {}).get(k) for k in ("rows_used", "cols_used")}  # a part of each core's array
+    c = mvm_cost(u, x, w, **used)
+    e = c["energy_pj"]
+    ops = 2.0 * (macs_per_mvm(u) if used["rows_used"] is None else used["rows_used"] * used["cols_used"])
     kind, _, group = metric.partition(":")
     if metric == "tops":
         return ops * u.cores / c["seconds"] / 1e12

@@ -150,6 +150,14 @@ RAISES = [
     ("xb-mapping", lambda: Crossbar(mapping=None), ValueError, r"Crossbar.mapping must be one of \['differential'"),
     ("xb-acc", lambda: Crossbar(accumulator="bf16"), ValueError, r"Crossbar.accumulator must be one of \['fp32'"),
     ("xb-vread-str", lambda: Crossbar(v_read="0.2"), TypeError, r"Crossbar.v_read must be a positive number"),
+    # read voltages above what the devices' sources read them at (no sourced bound before; s33)
+    ("xb-vread-pcm", lambda: Crossbar(device="pcm", v_read=0.41), ValueError,
+     r"Crossbar.v_read 0.41 V is above what a 'pcm' device is read at: at most 0.4 V \(the top of IBM's 14 nm PCM "
+     r"chip's read-voltage range, 100-400 mV: Le Gallo et al. 2023, Extended Data Table 1\)"),
+    ("xb-vread-rram", lambda: Crossbar(device="rram", v_read=0.6), ValueError,
+     r"Crossbar.v_read 0.6 V is above what a 'rram' device is read at: at most 0.5 V \(NeuRRAM's MVM read voltage"),
+    ("xb-vread-hermes", lambda: accel.set_field(accel.get_design("hermes-like"), "unit.v_read", 1.0), ValueError,
+     r"at most 0.4 V"),
     ("pcm-t0-zero", lambda: PCM(t0_s=0), ValueError, r"PCM.t0_s must be a positive number"),
     ("pcm-drift-nan", lambda: PCM(drift_scale=NAN), ValueError, r"PCM.drift_scale must be a finite number >= 0"),
     ("pcm-coeff-empty", lambda: PCM(prog_coeff=()), TypeError, r"PCM.prog_coeff must be a non-empty tuple"),

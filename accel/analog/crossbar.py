@@ -177,6 +177,11 @@ class Crossbar:
                                                       f"drivers (pulse_s 0), so the read voltage sets no energy (a "
                                                       f"design file saved from neurram-like before 2026-11-30's "
                                                       f"commit 47a3557 holds v_read = 0.5: drop that line)")
+        v_max = getattr(self.device, "V_READ_MAX", None)  # the read voltage the device's sources allow (devices.py;
+        # a periphery that reads no v_read refused any other value above)
+        if v_max is not None and self.v_read > v_max[0]:
+            raise ValueError(f"Crossbar.v_read {self.v_read} V is above what a {device_label(self.device)!r} device is "
+                             f"read at: at most {v_max[0]} V ({v_max[1]})")
         # one ADC serves adc_share conversions of a slice in series: past the conversions the array has, the
         # extra share would only lengthen the time (an ADC with nothing left to convert)
         walden = type(self.periphery) is str

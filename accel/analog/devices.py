@@ -54,6 +54,13 @@ class PCM:
       t_read) / (2 t_read))), Q_s = min(0.2, 0.0088 / max((|g_prog| / g_max)^0.65, 1e-3)), t_read =
       250 ns; clipped at 0."""
 
+    # the highest read voltage, with its source (a class constant, not a field): IBM's 14 nm PCM chip reads its
+    # devices at 100-400 mV (Le Gallo et al., Nat. Electron. 6, 680, 2023, Extended Data Table 1; its verify reads at
+    # 0.2 V), Joshi et al. 2020's 90 nm chip, whose reads these statistics come from, at 0.3 V: no source measures
+    # the devices read harder
+    V_READ_MAX = (0.4, "the top of IBM's 14 nm PCM chip's read-voltage range, 100-400 mV: Le Gallo et al. 2023, "
+                       "Extended Data Table 1")
+
     prog_coeff: tuple = (0.26348, 1.9650, -1.1731)
     prog_coeff_g_max_reference_us: float = 25.0
     t0_s: float = 20.0
@@ -130,6 +137,11 @@ class RRAM:
     RRAM, is a ln t + b. From the 1 s and 2-day fits it predicts the held-out 1-day fit to within 8.0 % (2.2-4.0 %
     low from g/g_max 0.1 up; docs/validation.md); "refuse" raises, as aihwkit does. Times before the first fit
     (other than 0, the programmed state) or after the last raise either way: nothing measured brackets them."""
+
+    # the highest read voltage, with its source (a class constant, not a field): NeuRRAM reads its RRAM for MVMs at
+    # 0.5 V (Wan et al. 2022, Methods: "read-voltage scaling (0.5 V -> 0.25 V)"); its set pulses start at 1.2 V
+    # (Methods, write-verify), which a read must stay well below; no source measures the devices read harder
+    V_READ_MAX = (0.5, "NeuRRAM's MVM read voltage, Wan et al. 2022, Methods; its set pulses start at 1.2 V")
 
     coeffs: tuple = tuple(sorted(_WAN2022.items()))
     coeff_g_max_reference_us: float = 40.0

@@ -351,12 +351,15 @@ def _crossbar():
     return _analog().Crossbar
 
 
-def _check_crossbar_design(d) -> None:
+def _check_crossbar_design(d, given: tuple = ()) -> None:
     """A Crossbar's cost is its arrays' and periphery's alone, at its own node and supply (unit.node_nm,
     unit.vdd_v, a component periphery's node and reference supply): a design-level value it would silently
     ignore raises (a node or supply other than the default or the unit's own, element-wise costs, links, a
-    MAC table). Memory levels are the activations' buffers (accel.analog.cost.buffer_traffic); a level may not
-    take the name of a cost component, whose energy it would merge with."""
+    MAC table). `given`: the design fields a caller set by name (set_field, a sweep), where the default is no
+    longer a value left alone: node_nm or vdd_v set to anything but the unit's own raises (audit s33 F4:
+    set_field(hermes-like, "vdd_v", 0.9), the default, was ignored silently). Memory levels are the activations'
+    buffers (accel.analog.cost.buffer_traffic); a level may not take the name of a cost component, whose energy
+    it would merge with."""
     unused = [f for f, empty in (("elementwise", not d.elementwise), ("interconnect", d.interconnect is None),
                                  ("mac_pj", not d.mac_pj)) if not empty]
     if unused:
@@ -375,15 +378,18 @@ def _check_crossbar_design(d) -> None:
     macro = u.periphery != "walden"
     node = u.node_in_use()
     supply = u.supply_v
-    if d.node_nm not in (_DEFAULT_NODE_NM, node):
+    if d.node_nm not in ((node,) if "node_nm" in given else (_DEFAULT_NODE_NM, node)):
         where = "its periphery's" if macro else "unit.node_nm"
+        leave = f"set Design.node_nm to {node}" if "node_nm" in given else \
+            f"leave Design.node_nm at {_DEFAULT_NODE_NM} or {node}"
         raise ValueError(f"Design.node_nm {d.node_nm} of a Crossbar design is not used: its cost is at the unit's "
-                         f"node ({node} nm, {where}); leave Design.node_nm at {_DEFAULT_NODE_NM} or {node}")
-    if d.vdd_v not in (_DEFAULT_VDD_V, supply):
+                         f"node ({node} nm, {where}); {leave}")
+    if d.vdd_v not in ((supply,) if "vdd_v" in given else (_DEFAULT_VDD_V, supply)):
         where = f"the unit's {supply} V (set unit.vdd_v)" if macro else "none (the 'walden' cost has no supply)"
         also = "" if supply is None else f" or {supply}"
-        raise ValueError(f"Design.vdd_v {d.vdd_v} of a Crossbar design is not used: the supply is {where}; "
-                         f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}")
+        leave = ("set unit.vdd_v to change it" if macro else "leave Design.vdd_v out") if "vdd_v" in given else \
+            f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}"
+        raise ValueError(f"Design.vdd_v {d.vdd_v} of a Crossbar design is not used: the supply is {where}; {leave}")
 
 
 _DEFAULT_NODE_NM = 45.0

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .accuracy import AccuracyCache
-from .design import Design
+from .design import Design, _check_crossbar_design, _crossbar
 from .network import Network
 from .parts import register_parts, registered_parts
 from .simulate import described_on, simulate
@@ -79,7 +79,11 @@ def set_fields(obj, changes: dict):
             raise ValueError(f"{type(obj).__name__} has no field {head!r}; it has {list(names)}")
     new = {h: Dataflow(v) if h == "dataflow" and isinstance(v, str) else v for h, v in here.items()}
     new.update({h: set_fields(getattr(obj, h), sub) for h, sub in below.items()})
-    return dataclasses.replace(obj, **new)
+    out = dataclasses.replace(obj, **new)
+    given = tuple(h for h in ("node_nm", "vdd_v") if h in here)
+    if given and isinstance(out, Design) and isinstance(out.unit, _crossbar()):  # set by name: the default is no
+        _check_crossbar_design(out, given)  # sentinel then
+    return out
 
 
 @functools.cache
@@ -279,7 +283,8 @@ def _digest(obj) -> str:
 # refused (a periphery's non-text source, totals or areas beyond the float range, a crossbar's ideal-DAC buffer width).
 # 2026-11-30.13: offset-mapped sign-magnitude and analog weights on resistive cells priced from their signed cell
 # mean (g_max / 2 before, exact only for symmetric weights). 2026-11-30.14: what is refused (operands whose float64
-# reference underflows, scored exact before; a PCM past one year; an SRAM macro_report's column compensation).
+# reference underflows, scored exact before; a PCM past one year; an SRAM macro_report's column compensation; a
+# v_read above the device's sources: PCM 0.4 V, RRAM 0.5 V).
 RESULTS_EPOCH = "2026-11-30.14"
 
 

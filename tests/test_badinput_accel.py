@@ -159,6 +159,11 @@ RAISES = [
     ("xb-design-node-default-by-name", lambda: accel.set_field(accel.get_design("neurram-like"), "node_nm", 45.0),
      ValueError, r"Design.node_nm 45.0 of a Crossbar design is not used: .*\(130.0 nm, its periphery's\); set "
                  r"Design.node_nm to 130.0"),
+    # a periphery's finite constants whose reference MVM leaves the float range: peak_ops_per_j gave 0.0 and
+    # macro_report nan shares (audit s33 F11); simulate already refused
+    ("xb-periphery-energy-inf", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.periphery.adc_step_pj",
+                                                        1e308).peak_ops_per_j(), ValueError,
+     r"the reference MVM's energy of periphery 'neurram' leaves the float range \(energy inf pJ"),
     ("xb-vread-pcm", lambda: Crossbar(device="pcm", v_read=0.41), ValueError,
      r"Crossbar.v_read 0.41 V is above what a 'pcm' device is read at: at most 0.4 V \(the top of IBM's 14 nm PCM "
      r"chip's read-voltage range, 100-400 mV: Le Gallo et al. 2023, Extended Data Table 1\)"),

@@ -633,6 +633,10 @@ def reference_cost(xbar) -> dict:
         ops = 2.0 * macs_per_mvm(xbar)
         c["ops_per_s"] = ops * xbar.cores / c["seconds"]
         e = sum(c["energy_pj"].values())  # 0 only where the reference data drive nothing: no energy spent
+        if not (math.isfinite(e) and math.isfinite(c["seconds"])):  # 0 TOPS/W and nan shares otherwise (audit s33)
+            what = "energy" if not math.isfinite(e) else "time"
+            raise ValueError(f"the reference MVM's {what} of periphery {p.name!r} leaves the float range (energy "
+                             f"{e:g} pJ, time {c['seconds']:g} s); check its per-action constants (*_pj, *_s)")
         c["ops_per_j"] = ops / (e * 1e-12) if e else math.inf
         # read-only, all the way down: preset tiles are shared by every get_design in the process
         c = MappingProxyType({k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in c.items()})

@@ -1509,4 +1509,17 @@ def test_constant_operands_cost_as_full_scale_whatever_their_value(name):
         return accel.simulate(d, g, accuracy=False).energy_j
 
     want = energy(1.0)
-    assert [energy(v) for v in (0.1, 7.7, -0.1, 1e-300)] == pytest.approx([want] * 4, rel=1e-12)  # rounding of the sums
+    assert [energy(v) for v in (0.1, 7.7, -0.1, 1e-300)] == pytest.approx([want] * 4, rel=1e-12)
+
+
+def test_tile_fraction_is_scale_free_up_to_the_float_range():
+    """The mean of v / (its block's max |v|) does not depend on v's scale: near 1e308 the block sums overflowed to
+    inf (the clip of an earlier fix turned that into 1.0; review s33): each value is divided before the sum."""
+    from fractions import Fraction
+
+    from accel.analog.cost import _tile_fraction
+    v = np.array([[1.0, 1.0, -1.0, -1.0, -1.0, -1.0], [0.5, 0.0, 0.25, -1.0, 0.0, 0.0]])
+    want = float(sum(Fraction(x) for x in v.ravel()) / v.size)  # every block's max |v| is 1
+    for scale in (1.0, 0.1, 1e-300, 1e308):
+        assert _tile_fraction(v * scale, 2, 6) == pytest.approx(want, rel=1e-15)
+    assert _tile_fraction(np.full((64, 64), 0.1), 64, 64) == 1.0  # summed first: 1 + 2^-52

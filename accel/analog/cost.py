@@ -117,12 +117,11 @@ def _tile_fraction(v: np.ndarray, r: int, c: int) -> float:
     if (pr, pc) != (R, C):
         v = np.pad(v, ((0, pr - R), (0, pc - C)))
     blocks = v.reshape(pr // r, r, pc // c, c)
-    top = np.abs(blocks).max(axis=(1, 3))
-    sums = blocks.sum(axis=(1, 3))
-    mean = float(np.sum(np.where(top > 0, sums / np.where(top > 0, top, 1.0), 0.0)) / (R * C))
-    # a block of one repeated value sums to n v rounded, up to an ulp over n max|v| (0.1 x 2048): the mean of v / max|v|
-    # lies in [-1, 1], so the rounding past it is clipped (audit s33: constant inputs of 0.1 raised x_act 1 + 2^-52)
-    return min(1.0, max(-1.0, mean))
+    top = np.abs(blocks).max(axis=(1, 3), keepdims=True)
+    # each value over its block's max before summing: every term lies in [-1, 1], so the sum of n terms rounds to
+    # within [-n, n] and the mean to within [-1, 1] (summed first, a block of 0.1 repeated 2048 times came an ulp
+    # past 2048 x 0.1 and x_act past 1, audit s33; values near 1e308 overflowed the sum); an all-zero block is 0
+    return float(np.sum(blocks / np.where(top > 0, top, 1.0))) / (R * C)
 
 
 # bytes of one output the tiles' digital accumulator leaves in (Crossbar.accumulator; "exact": a float64 result)

@@ -33,7 +33,7 @@ PCM_MAX_TIME_S = 365.25 * 86400.0
 
 def check_pcm_time(t_seconds) -> None:
     """ValueError when a PCM is asked for a time past PCM_MAX_TIME_S after programming."""
-    if t_seconds > PCM_MAX_TIME_S:
+    if not t_seconds <= PCM_MAX_TIME_S:  # NaN too
         raise ValueError(f"PCM drift statistics (aihwkit's PCMLikeNoiseModel; Joshi et al. 2020, measured from 25 s to "
                          f"one day) are extrapolated by their sources to one year at most: t_seconds must be at most "
                          f"{PCM_MAX_TIME_S:.6g} s (365.25 days), got {t_seconds!r}")
@@ -256,7 +256,6 @@ class SRAM:
     def read(self, state, g_max_us, t_inference_s, rng):
         check_no_drift(self, t_inference_s)
         return state[0]
-
 
 
 def check_read_time(device, t_seconds) -> None:

@@ -5,7 +5,7 @@ its error (relative for TOPS, TOPS/W, TOPS/mm^2 and energies; percentage points 
 import json
 from importlib import resources
 
-from .macros import macs_per_mvm, mvm_cost
+from .macros import mvm_cost
 
 # The papers' breakdown groups as sums of lowbit's components.
 GROUPS = {
@@ -52,7 +52,7 @@ def model_value(point: dict) -> float:
     used = {k: point.get("data", {}).get(k) for k in ("rows_used", "cols_used")}  # a part of each core's array
     c = mvm_cost(u, x, w, **used)
     e = c["energy_pj"]
-    ops = 2.0 * (macs_per_mvm(u) if used["rows_used"] is None else used["rows_used"] * used["cols_used"])
+    ops = 2.0 * (used["rows_used"] or u.weight_rows()) * (used["cols_used"] or u.weight_cols())
     kind, _, group = metric.partition(":")
     if metric == "tops":
         return ops * u.cores / c["seconds"] / 1e12

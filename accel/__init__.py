@@ -1,7 +1,7 @@
 """lowbit accel: the hardware model (design points, timing, energy, accuracy reports, sweeps) and the CLI."""
 
 from .accuracy import AccuracyCache, error_metrics, quantized_matmul
-from .analog import PCM, RRAM, SRAM, Crossbar, IdealDevice, Periphery, analog_matmul, macro_report
+from .analog import PCM, RRAM, SRAM, Crossbar, HermesPCM, IdealDevice, Periphery, analog_matmul, macro_report
 from .design import Design, MemoryLevel, SparseTensorCore, SystolicArray, TensorCore, load_design
 from .importers import from_onnx, from_scalesim_csv, from_torch, simulate_model
 from .interconnect import AllReduce, Interconnect, allreduce_timing
@@ -18,8 +18,9 @@ from .workloads import Gemm, mma_formats
 
 __all__ = [
     # designs and their parts
-    "Crossbar", "Dataflow", "Design", "IdealDevice", "Interconnect", "KernelCost", "MemoryLevel", "PCM", "Periphery",
-    "RRAM", "SRAM", "SparseTensorCore", "SystolicArray", "TensorCore", "design_names", "get_design", "load_design",
+    "Crossbar", "Dataflow", "Design", "HermesPCM", "IdealDevice", "Interconnect", "KernelCost", "MemoryLevel", "PCM",
+    "Periphery", "RRAM", "SRAM", "SparseTensorCore", "SystolicArray", "TensorCore", "design_names", "get_design",
+    "load_design",
     # workloads
     "AllReduce", "Dense", "Elementwise", "Gemm", "Layer", "Network", "digits_mlp", "linear_training",
     "mma_formats", "transformer_block", "transformer_layer",

@@ -341,3 +341,76 @@ def test_device_draws_never_reuse_the_operand_streams():
     d, g = accel.get_design("hermes-like"), accel.Gemm(64, 256, 256, seed=0)
     errs = [accel.macro_report(d, times=[1.0], workload=g, seed=s)["accuracy"][1.0] for s in range(6)]
     assert max(errs) - min(errs) < 0.006, errs  # seed 2 was 0.172 against 0.160 for the others
+
+
+# -- HERMES's own PCM statistics (aihwkit's HermesNoiseModel) against aihwkit's code --------------------------
+
+_HERMES_REF = __import__("json").loads(
+    (__import__("pathlib").Path(__file__).parent / "data" / "hermes_noise_aihwkit.json").read_text())
+
+
+class _Const:
+    """An rng whose normal draws are all `v`: reads the deterministic parts off program and read."""
+
+    def __init__(self, v):
+        self.v = v
+
+    def standard_normal(self, shape):
+        return np.full(shape, self.v)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_hermes_pcm_matches_aihwkit(n):
+    """Programming sigma, the drift exponent's mean and std and the read noise's Q_s of HermesPCM equal aihwkit's
+    HermesNoiseModel, recorded from aihwkit's own code (tests/data/hermes_noise_aihwkit.json), on every branch of
+    its fits (thresholds included) for one and two devices per polarity."""
+    from accel.analog import HermesPCM
+    ref, dev = _HERMES_REF["models"][str(n)], HermesPCM(num_devices=n)
+    g_max = ref["g_max_us"]
+    assert (dev.g_max_us, dev.t0_s, dev.t_read_s) == (g_max, ref["t0_s"], ref["t_read_s"])
+    g = np.array(_HERMES_REF["g_rel"]) * g_max
+    g_prog, nu1 = dev.program(g, g_max, _Const(1.0))
+    np.testing.assert_allclose(g_prog - g, ref["prog_sigma_us"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(nu1, ref["nu_mu_plus_s"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(dev.program(g, g_max, _Const(0.0))[1], ref["nu_mu"], rtol=1e-12, atol=1e-15)
+    g_pos = g.copy()
+    g_pos[0] = 1e-12 * g_max
+    for t, q in ref["q_s_by_t"].items():
+        t = float(t)
+        out = dev.read((g_pos, np.zeros_like(g_pos)), g_max, t, _Const(1.0))
+        root = math.sqrt(math.log((t + dev.t0_s + dev.t_read_s) / (2 * dev.t_read_s)))
+        np.testing.assert_allclose((out / g_pos - 1) / root, q, rtol=1e-9, atol=1e-12)
+
+
+def test_hermes_pcm_draws_and_drift():
+    """Real draws: the programming noise's std is the recorded sigma, and drift follows (t / t0)^-nu from t0 =
+    300 s (two devices)."""
+    from accel.analog import HermesPCM
+    ref, dev = _HERMES_REF["models"]["2"], HermesPCM(read_noise_scale=0.0)
+    g_max = ref["g_max_us"]
+    i = _HERMES_REF["g_rel"].index(0.5)
+    g_t = np.full(N, 0.5 * g_max)
+    state = dev.program(g_t, g_max, _rng(11))
+    assert np.std(state[0] - g_t) == pytest.approx(ref["prog_sigma_us"][i], rel=0.01)
+    for t in (1.0, 3600.0, 3.15e7):
+        np.testing.assert_allclose(dev.read(state, g_max, t, _rng(12)), state[0] * ((t + 300.0) / 300.0) ** -state[1],
+                                   rtol=1e-12)
+
+
+def test_hermes_pcm_on_a_tile_and_in_a_design_file(tmp_path):
+    from accel.analog import HermesPCM
+    with pytest.raises(ValueError, match=r"Crossbar.g_max_us 25.0 is above the 20.7 uS that HERMES's 2-device unit "
+                                         r"cells are characterised to .*use g_max_us <= 20.7"):
+        Crossbar(device="hermes_pcm")
+    with pytest.raises(ValueError, match=r"10.35 uS .* 1-device"):
+        Crossbar(device=HermesPCM(num_devices=1), g_max_us=20.7)
+    with pytest.raises(ValueError, match=r"HermesPCM.num_devices must be an int in 1..2, got 3"):
+        HermesPCM(num_devices=3)
+    with pytest.raises(ValueError, match=r"HermesNoiseModel.*one year at most: t_seconds must be at most"):
+        analog_matmul(np.ones((4, 8)), np.ones(8), tile=Crossbar(device="hermes_pcm", g_max_us=20.7), t_seconds=4e7)
+    d = accel.get_design("hermes-like")
+    for dev, g in ((HermesPCM(), 20.7), (HermesPCM(num_devices=1, drift_scale=0.5), 10.35)):
+        mine = d.replace(unit=dataclasses.replace(d.unit, device=dev, g_max_us=g))
+        path = tmp_path / "h.toml"
+        path.write_text(mine.to_toml())
+        assert accel.load_design(str(path)) == mine

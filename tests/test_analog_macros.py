@@ -316,7 +316,8 @@ BAD = [
     ("sram-drift-simulate", lambda: accel.simulate(accel.get_design("jia-sram-like"),
                                                    accel.Gemm(2, 2, 2, t_seconds=1.0), accuracy=False),
      ValueError, r"does not drift"),
-    ("device-list", lambda: Crossbar(device="mram"), ValueError, r"\['ideal', 'pcm', 'rram'\] \(resistive\) or 'sram'"),
+    ("device-list", lambda: Crossbar(device="mram"), ValueError,
+     r"\['hermes_pcm', 'ideal', 'pcm', 'rram'\] \(resistive\) or 'sram'"),
     # the probe of 2026-11-30 (s28): a share past the conversions, a periphery that costs nothing, fields the
     # report would silently drop, a Design where a tile is due, bools inside lists
     ("adc-share-past-conversions", lambda: accel.set_field(_SN, "unit.adc_share", 17), ValueError,

@@ -135,8 +135,9 @@ RAISES = [
     ("xb-adc-bool", lambda: Crossbar(adc_bits=True), TypeError, r"adc_bits must be None \(ideal\) or an int in 2..24"),
     ("xb-adc-float", lambda: Crossbar(adc_bits=8.0), TypeError, r"Crossbar.adc_bits must be None \(ideal\) or an int"),
     ("xb-device-name", lambda: Crossbar(device="mram"), ValueError,
-     r"device must be one of \['ideal', 'pcm', 'rram'\]"),
-    ("xb-device-int", lambda: Crossbar(device=3), TypeError, r"device must be one of \['ideal', 'pcm', 'rram'\]"),
+     r"device must be one of \['hermes_pcm', 'ideal', 'pcm', 'rram'\]"),
+    ("xb-device-int", lambda: Crossbar(device=3), TypeError,
+     r"device must be one of \['hermes_pcm', 'ideal', 'pcm', 'rram'\]"),
     ("xb-noise-neg", lambda: Crossbar(out_noise=-0.1), ValueError, r"Crossbar.out_noise must be a finite number >= 0"),
     ("xb-noise-inf", lambda: Crossbar(out_noise=INF), ValueError, r"Crossbar.out_noise must be a finite number >= 0"),
     ("xb-stuck-big", lambda: Crossbar(stuck_rate=1.5), ValueError, r"Crossbar.stuck_rate must be a number in \[0, 1\]"),
@@ -481,7 +482,7 @@ def test_device_statistics_round_trip(tmp_path):
         assert back == d and back.unit.device == dev
     text = accel.set_field(base, "unit.device", RRAM(noise_scale=2.0)).to_toml()
     for old, new, match in [
-            ('kind = "rram"', 'kind = "ideal"', r"\[unit.device\] kind must be one of \['pcm', 'rram'\]"),
+            ('kind = "rram"', 'kind = "ideal"', r"\[unit.device\] kind must be one of \['pcm', 'rram', 'hermes_pcm'\]"),
             ("noise_scale = 2.0", "noise_scale = -2.0", r"RRAM.noise_scale must be a finite number >= 0"),
             ("noise_scale = 2.0", "noise_sclae = 2.0", r"unknown key \['noise_sclae'\] in \[unit.device\]"),
             ('between_fits = "log_time"', 'between_fits = "linear"', r"RRAM.between_fits must be one of")]:

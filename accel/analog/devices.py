@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks import check_real
+from ..checks import check_int, check_real
 
 _ZERO_CLIP = 1e-7  # aihwkit's floor on g / g_max inside the drift-coefficient logarithm
 
@@ -31,12 +31,12 @@ def _poly(coeffs, x):
 PCM_MAX_TIME_S = 365.25 * 86400.0
 
 
-def check_pcm_time(t_seconds) -> None:
-    """ValueError when a PCM is asked for a time past PCM_MAX_TIME_S after programming."""
+def check_pcm_time(t_seconds, stats: str = "aihwkit's PCMLikeNoiseModel; Joshi et al. 2020, measured from 25 s to "
+                                          "one day") -> None:
+    """ValueError when a PCM is asked for a time past PCM_MAX_TIME_S after programming; `stats` names its statistics."""
     if not t_seconds <= PCM_MAX_TIME_S:  # NaN too
-        raise ValueError(f"PCM drift statistics (aihwkit's PCMLikeNoiseModel; Joshi et al. 2020, measured from 25 s to "
-                         f"one day) are extrapolated by their sources to one year at most: t_seconds must be at most "
-                         f"{PCM_MAX_TIME_S:.6g} s (365.25 days), got {t_seconds!r}")
+        raise ValueError(f"PCM drift statistics ({stats}) are extrapolated by their sources to one year at most: "
+                         f"t_seconds must be at most {PCM_MAX_TIME_S:.6g} s (365.25 days), got {t_seconds!r}")
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,101 @@ class PCM:
         t = t_inference_s + self.t0_s
         g_drift = g_prog * (t / self.t0_s) ** (-nu) if t > self.t0_s else g_prog
         sig = self.read_sigma(g_prog, g_max_us, t_inference_s)
+        g = g_drift + np.abs(g_drift) * self.read_noise_scale * sig * rng.standard_normal(g_prog.shape)
+        return np.maximum(g, 0.0)
+
+
+# IBM HERMES's own PCM unit cells as aihwkit fits them (HermesNoiseModel, src/aihwkit/inference/noise/hermes.py,
+# aihwkit 1.2.0; fitted on the chip of Le Gallo et al., Nat. Electron. 6, 680, 2023 and Khaddam-Aljameh et al., IEEE
+# JSSC 57(4), 2022): per number of devices per polarity (1: one-device programming, ODP; 2: two-device, TDP), the
+# characterised g_max (uS), the drift fit's first read t0 (s), the programming-noise polynomial (ascending powers of
+# g_T / g_max, uS at that g_max), and the branch fits of the drift exponent's std and of the 1/f read noise's Q_s:
+# (threshold on g / g_max, (a, b, lo, hi) of clip(a ln g + b, lo, hi) below it, polynomial above it, descending).
+_HERMES = {
+    1: {"g_max_us": 10.35, "t0_s": 200.0, "prog": (0.15781817, 2.32443916, -2.16310839, 0.68841818),
+        "nu_sig": (0.3039, (-0.0120, -0.0023, 0.0124, 0.04), (-0.0165, 0.0116, 0.0104)),
+        "q_s": (0.1591, (-0.0078, 0.0038, 0.0179, 0.04), (0.0664, -0.1352, 0.0768, 0.0088))},
+    2: {"g_max_us": 20.7, "t0_s": 300.0, "prog": (0.16603222, 4.71806468, -8.48101252, 4.68961419),
+        "nu_sig": (0.3055, (-0.0117, -0.0057, 0.0091, 0.04), (-0.0118, 0.0093, 0.0073)),
+        "q_s": (0.16, (-0.0117, -0.0069, 0.015, 0.04), (0.0069, -0.0280, 0.0211, 0.0123))},
+}
+# the drift exponent's mean, the same for one or two devices (aihwkit models both devices at the same state)
+_HERMES_NU_MU = (0.0945, (-0.0387, -0.0182, 0.0720, 0.13), (-0.0436, -0.0126, 0.0736))
+
+
+def _branch(g, fit):
+    """clip(a ln g + b, lo, hi) below the fit's threshold, its polynomial (descending powers) at and above it."""
+    threshold, (a, b, lo, hi), poly = fit
+    with np.errstate(divide="ignore"):  # g = 0 gives ln g = -inf, clipped like aihwkit's
+        low = np.clip(a * np.log(g) + b, lo, hi)
+    return np.where(g < threshold, low, np.polyval(poly, g))
+
+
+@dataclass(frozen=True)
+class HermesPCM:
+    """The PCM unit cells of IBM's HERMES chip with aihwkit's HermesNoiseModel statistics, fitted on that chip
+    (aihwkit 1.2.0 src/aihwkit/inference/noise/hermes.py; Le Gallo et al., Nat. Electron. 6, 680, 2023), formula for
+    formula. `num_devices` is the devices per polarity that hold a weight: 2 (the default, aihwkit's too) is the
+    paper's two-device programming (TDP: past one device's SET conductance one device is SET and the other tuned;
+    Sec. IV and Extended Data Fig. 5) with a characterised g_max of 20.7 uS; 1 is one-device programming (ODP),
+    10.35 uS. aihwkit models the pair as one device of their summed conductance with its own fits, and applies the
+    drift as if both devices held the same conductance (its docstring: worse drift than measured with TDP's dynamic
+    mapping). The tile's g_max_us may not exceed the characterised one.
+
+    - programming: g_prog = g_T + sigma N(0,1), sigma = poly(g_T / g_max) g_max / g_max_characterised; clipped at 0;
+    - drift exponent nu = |mu + s N(0,1)|, mu and s branch fits of g = max(|g_T| / g_max, 1e-7) (_HERMES);
+    - at t = t_inference + t0: g_drift = g_prog (t / t0)^-nu (t0 = 300 s for two devices, 200 s for one);
+    - 1/f read noise: g = g_drift + |g_drift| Q_s sqrt(ln((t + t_read) / (2 t_read))) N(0,1), Q_s a branch fit of
+      |g_prog| / g_max, t_read = 512 ns; clipped at 0."""
+
+    num_devices: int = 2
+    prog_noise_scale: float = 1.0
+    read_noise_scale: float = 1.0
+    drift_scale: float = 1.0
+
+    t_read_s = 512e-9  # the 1/f fit's read time (class constants, part of the fit, not fields)
+    V_READ_MAX = PCM.V_READ_MAX
+    _STATS = "aihwkit's HermesNoiseModel, fitted on the HERMES chip, whose Fig. 2d spans about 10^3-10^4 s"
+
+    def __post_init__(self) -> None:
+        own = "HermesPCM"
+        object.__setattr__(self, "num_devices", check_int(own, "num_devices", self.num_devices, lo=1, hi=2))
+        for f in ("prog_noise_scale", "read_noise_scale", "drift_scale"):
+            object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, lo_open=False))
+
+    @property
+    def g_max_us(self) -> float:
+        """The largest unit-cell conductance the fits characterise (uS)."""
+        return _HERMES[self.num_devices]["g_max_us"]
+
+    @property
+    def t0_s(self) -> float:
+        return _HERMES[self.num_devices]["t0_s"]
+
+    def check_g_max(self, owner: str, g_max_us: float) -> None:
+        """ValueError when a tile maps its weights past the conductance the fits characterise."""
+        if g_max_us > self.g_max_us:
+            raise ValueError(f"{owner}.g_max_us {g_max_us} is above the {self.g_max_us} uS that HERMES's "
+                             f"{self.num_devices}-device unit cells are characterised to (aihwkit HermesNoiseModel): "
+                             f"use g_max_us <= {self.g_max_us}")
+
+    def program(self, g_target, g_max_us, rng):
+        fit = _HERMES[self.num_devices]
+        sigma = _poly(fit["prog"], g_target / g_max_us) * g_max_us / fit["g_max_us"]
+        g_prog = np.maximum(g_target + self.prog_noise_scale * sigma * rng.standard_normal(g_target.shape), 0.0)
+        g = np.maximum(np.abs(g_target / g_max_us), _ZERO_CLIP)
+        mu, sig = _branch(g, _HERMES_NU_MU), _branch(g, fit["nu_sig"])
+        nu = np.abs(mu + sig * rng.standard_normal(g_target.shape)) * self.drift_scale
+        return g_prog, nu
+
+    def read(self, state, g_max_us, t_inference_s, rng):
+        check_pcm_time(t_inference_s, self._STATS)
+        g_prog, nu = state
+        t0 = self.t0_s
+        t = t_inference_s + t0
+        g_drift = g_prog * (t / t0) ** (-nu) if t > t0 else g_prog
+        q_s = _branch(np.abs(g_prog) / g_max_us, _HERMES[self.num_devices]["q_s"])
+        sig = q_s * math.sqrt(math.log((t + self.t_read_s) / (2 * self.t_read_s)))
         g = g_drift + np.abs(g_drift) * self.read_noise_scale * sig * rng.standard_normal(g_prog.shape)
         return np.maximum(g, 0.0)
 
@@ -267,6 +362,8 @@ def check_read_time(device, t_seconds) -> None:
         device.check_time(t_seconds)
     if isinstance(device, PCM):
         check_pcm_time(t_seconds)
+    if isinstance(device, HermesPCM):
+        check_pcm_time(t_seconds, HermesPCM._STATS)
 
 
 def check_no_drift(device, t_seconds) -> None:
@@ -284,15 +381,15 @@ def check_no_compensation(device, compensation) -> None:
                          f"{compensation!r} (drift and its compensation apply to resistive devices: 'pcm', 'rram')")
 
 
-DEVICES = {"pcm": PCM(), "rram": RRAM(), "ideal": IdealDevice()}
+DEVICES = {"pcm": PCM(), "rram": RRAM(), "ideal": IdealDevice(), "hermes_pcm": HermesPCM()}
 CHARGE_DEVICES = {"sram": SRAM()}
 # the devices whose statistics a user can change, by the name a design file's [unit.device] table gives as its kind
-OWN_STATISTICS = {"pcm": PCM, "rram": RRAM}
+OWN_STATISTICS = {"pcm": PCM, "rram": RRAM, "hermes_pcm": HermesPCM}
 
 
 def get_device(device):
-    """A device object from a name ('pcm', 'rram', 'ideal', 'sram') or the object itself."""
-    if isinstance(device, PCM | RRAM | IdealDevice | SRAM):
+    """A device object from a name ('pcm', 'hermes_pcm', 'rram', 'ideal', 'sram') or the object itself."""
+    if isinstance(device, PCM | RRAM | IdealDevice | SRAM | HermesPCM):
         return device
     if isinstance(device, str) and device in DEVICES:
         return DEVICES[device]
@@ -300,7 +397,7 @@ def get_device(device):
         return CHARGE_DEVICES[device]
     err = ValueError if isinstance(device, str) else TypeError
     raise err(f"device must be one of {sorted(DEVICES)} (resistive) or 'sram' (SRAM compute-in-memory), or a "
-              f"PCM/RRAM/IdealDevice/SRAM, got {device!r}")
+              f"PCM/HermesPCM/RRAM/IdealDevice/SRAM, got {device!r}")
 
 
 def device_label(device) -> str:

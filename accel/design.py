@@ -351,13 +351,11 @@ def _crossbar():
     return _analog().Crossbar
 
 
-def _check_crossbar_design(d, given: tuple = ()) -> None:
+def _check_crossbar_design(d) -> None:
     """A Crossbar's cost is its arrays' and periphery's alone, at its own node and supply (unit.node_nm,
     unit.vdd_v, a component periphery's node and reference supply): a design-level value it would silently
     ignore raises (a node or supply other than the default or the unit's own, element-wise costs, links, a
-    MAC table). `given`: the design fields a caller set by name (set_field, a sweep), where the default is no
-    longer a value left alone: node_nm or vdd_v set to anything but the unit's own raises (audit s33 F4:
-    set_field(hermes-like, "vdd_v", 0.9), the default, was ignored silently). Memory levels are the activations'
+    MAC table; a node or supply set by name: check_crossbar_supply). Memory levels are the activations'
     buffers (accel.analog.cost.buffer_traffic); a level may not take the name of a cost component, whose energy
     it would merge with."""
     unused = [f for f, empty in (("elementwise", not d.elementwise), ("interconnect", d.interconnect is None),
@@ -374,22 +372,29 @@ def _check_crossbar_design(d, given: tuple = ()) -> None:
     if taken:
         raise ValueError(f"Design.memories: a Crossbar design's level may not be named {taken[0]!r}, a name its "
                          f"cost components use ({', '.join(parts)}); rename the level")
-    u = d.unit
+    check_crossbar_supply(d.unit, d.node_nm, d.vdd_v)
+
+
+def check_crossbar_supply(u, node_nm: float, vdd_v: float, given: tuple = ()) -> None:
+    """ValueError when a Crossbar design's node_nm or vdd_v is neither the default (left alone) nor the unit's own
+    (_check_crossbar_design); `given` names the fields a caller set by name (set_field, a sweep), for which the
+    default is a value like any other: anything but the unit's own raises (audit s33 F4: set_field(hermes-like,
+    "vdd_v", 0.9), the default, was ignored silently)."""
     macro = u.periphery != "walden"
     node = u.node_in_use()
     supply = u.supply_v
-    if d.node_nm not in ((node,) if "node_nm" in given else (_DEFAULT_NODE_NM, node)):
+    if node_nm not in ((node,) if "node_nm" in given else (_DEFAULT_NODE_NM, node)):
         where = "its periphery's" if macro else "unit.node_nm"
         leave = f"set Design.node_nm to {node}" if "node_nm" in given else \
             f"leave Design.node_nm at {_DEFAULT_NODE_NM} or {node}"
-        raise ValueError(f"Design.node_nm {d.node_nm} of a Crossbar design is not used: its cost is at the unit's "
+        raise ValueError(f"Design.node_nm {node_nm} of a Crossbar design is not used: its cost is at the unit's "
                          f"node ({node} nm, {where}); {leave}")
-    if d.vdd_v not in ((supply,) if "vdd_v" in given else (_DEFAULT_VDD_V, supply)):
+    if vdd_v not in ((supply,) if "vdd_v" in given else (_DEFAULT_VDD_V, supply)):
         where = f"the unit's {supply} V (set unit.vdd_v)" if macro else "none (the 'walden' cost has no supply)"
         also = "" if supply is None else f" or {supply}"
         leave = ("set unit.vdd_v to change it" if macro else "leave Design.vdd_v out") if "vdd_v" in given else \
             f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}"
-        raise ValueError(f"Design.vdd_v {d.vdd_v} of a Crossbar design is not used: the supply is {where}; {leave}")
+        raise ValueError(f"Design.vdd_v {vdd_v} of a Crossbar design is not used: the supply is {where}; {leave}")
 
 
 _DEFAULT_NODE_NM = 45.0
@@ -575,11 +580,11 @@ class Design:
                 from .analog.devices import OWN_STATISTICS, device_name
                 try:
                     v = device_name(v)
-                except ValueError as err:  # statistics of its own: a PCM or RRAM with changed fields, written whole
+                except ValueError as err:  # statistics of its own (PCM, HermesPCM, RRAM with changed fields): whole
                     if type(v) not in OWN_STATISTICS.values():
                         raise ValueError(f"Design.to_toml: unit.device is a {type(v).__name__}, which a design file "
-                                         f"cannot hold ({err}; a PCM or RRAM with its own statistics is written as "
-                                         f"a [unit.device] table); set it in code") from None
+                                         f"cannot hold ({err}; a PCM, HermesPCM or RRAM with its own statistics is "
+                                         f"written as a [unit.device] table); set it in code") from None
                     own_device = v
                     continue
             if f.name == "periphery":

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .accuracy import AccuracyCache
-from .design import Design, _check_crossbar_design, _crossbar
+from .design import Design, _crossbar, check_crossbar_supply
 from .network import Network
 from .parts import register_parts, registered_parts
 from .simulate import described_on, simulate
@@ -79,11 +79,12 @@ def set_fields(obj, changes: dict):
             raise ValueError(f"{type(obj).__name__} has no field {head!r}; it has {list(names)}")
     new = {h: Dataflow(v) if h == "dataflow" and isinstance(v, str) else v for h, v in here.items()}
     new.update({h: set_fields(getattr(obj, h), sub) for h, sub in below.items()})
-    out = dataclasses.replace(obj, **new)
     given = tuple(h for h in ("node_nm", "vdd_v") if h in here)
-    if given and isinstance(out, Design) and isinstance(out.unit, _crossbar()):  # set by name: the default is no
-        _check_crossbar_design(out, given)  # sentinel then
-    return out
+    if given and isinstance(obj, Design) and isinstance(unit := new.get("unit", obj.unit), _crossbar()):
+        # set by name, the default is a value like any other: checked before the Design's own check, whose advice
+        # (leave the default) would not hold
+        check_crossbar_supply(unit, new.get("node_nm", obj.node_nm), new.get("vdd_v", obj.vdd_v), given)
+    return dataclasses.replace(obj, **new)
 
 
 @functools.cache
@@ -284,8 +285,10 @@ def _digest(obj) -> str:
 # 2026-11-30.13: offset-mapped sign-magnitude and analog weights on resistive cells priced from their signed cell
 # mean (g_max / 2 before, exact only for symmetric weights). 2026-11-30.14: what is refused (operands whose float64
 # reference underflows, scored exact before; a PCM past one year; an SRAM macro_report's column compensation; a
-# v_read above the device's sources: PCM 0.4 V, RRAM 0.5 V).
-RESULTS_EPOCH = "2026-11-30.14"
+# v_read above the device's sources: PCM 0.4 V, RRAM 0.5 V). 2026-11-30.15: more of what is refused (a crossbar
+# design's vdd_v or node_nm set by name to the default; a periphery whose reference MVM leaves the float range; a
+# HermesPCM tile past its characterised g_max), and constant operands costed (they raised).
+RESULTS_EPOCH = "2026-11-30.15"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

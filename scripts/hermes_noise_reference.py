@@ -8,7 +8,9 @@ number comes from aihwkit's code, with torch's randn_like replaced by zeros or o
 deterministic parts off it:
 - programming sigma: g_prog - g_target with randn = 1;
 - drift exponent: |mu| with randn = 0 and |mu + s| with randn = 1;
-- read noise Q_s: (g_final / g_prog - 1) / sqrt(ln((t + t_read) / (2 t_read))) with randn = 1, nu = 0.
+- read noise Q_s: (g_final / g_prog - 1) / sqrt(ln((t + t_read) / (2 t_read))) with randn = 1, nu = 0;
+- whole draws: a tile g_max of 0.7 of the characterised one, noise scales 0.7 / 1.3 / 0.8, and three fixed vectors of
+  signed normal draws: the programmed conductance, the drift exponents and the read conductance at each time.
 
     python scripts/hermes_noise_reference.py /path/to/aihwkit-1.2.0 > tests/data/hermes_noise_aihwkit.json
 """
@@ -25,6 +27,12 @@ import torch
 
 G_REL = [0.0, 1e-4, 0.01, 0.05, 0.0945, 0.1, 0.15, 0.16, 0.1591, 0.2, 0.3, 0.3039, 0.3055, 0.31, 0.5, 0.75, 1.0]
 T_INF = [1.0, 3600.0, 86400.0]
+# three fixed vectors of signed standard-normal draws, one per call of aihwkit's randn_like (programming, drift
+# exponent, read noise), from numpy's default_rng(2026): lowbit's HermesPCM takes them in the same order
+DRAWS = [[round(float(v), 6) for v in row] for row in
+         __import__("numpy").random.default_rng(2026).standard_normal((3, len(G_REL)))]
+for _k in (3, 9, 14):  # draws far enough below the mean that mu + s N < 0: the drift exponent's abs shows
+    DRAWS[1][_k] = -10.0
 
 
 def _load(src: Path):
@@ -62,7 +70,7 @@ def main(src: str) -> None:
     mod, digest = _load(Path(src))
     out = {"provenance": {"package": "aihwkit 1.2.0 (PyPI sdist)", "file": "src/aihwkit/inference/noise/hermes.py",
                           "file_sha256": digest, "made_by": "scripts/hermes_noise_reference.py"},
-           "g_rel": G_REL, "models": {}}
+           "g_rel": G_REL, "normal_draws": DRAWS, "models": {}, "draws": {}}
     for n in (1, 2):
         m = mod.HermesNoiseModel(num_devices=n)
         g_max = m.g_max
@@ -83,6 +91,23 @@ def main(src: str) -> None:
             q[str(t)] = ((final / g_pos - 1) / root).tolist()
         out["models"][str(n)] = {"g_max_us": g_max, "t0_s": m.t_0, "t_read_s": m.t_read, "prog_sigma_us": sigma,
                                  "nu_mu": mu, "nu_mu_plus_s": mu_plus_s, "q_s_by_t": q}
+        # whole draws: a tile's g_max below the characterised one, scales other than 1, signed draws (fixed
+        # below), drift at three times
+        g_tile = 0.7 * g_max
+        scales = {"prog_noise_scale": 0.7, "read_noise_scale": 1.3, "drift_scale": 0.8}
+        m = mod.HermesNoiseModel(num_devices=n, g_max=g_tile, **scales)
+        g = torch.tensor(G_REL, dtype=torch.float64) * g_tile
+        draws = [torch.tensor(d, dtype=torch.float64) for d in DRAWS]
+        queue = list(draws)
+        mod.randn_like = lambda x, queue=queue: queue.pop(0)  # noqa: ARG005 - aihwkit passes the tensor
+        g_prog = m.apply_programming_noise_to_conductance(g.clone())
+        nu = m.generate_drift_coefficients(g)
+        finals = {}
+        for t in T_INF:
+            queue[:] = [draws[2]]
+            finals[str(t)] = m.apply_drift_noise_to_conductance(g_prog, nu, t).tolist()
+        out["draws"][str(n)] = {"g_max_tile_us": g_tile, "scales": scales, "g_prog": g_prog.tolist(),
+                                "nu": nu.tolist(), "g_by_t": finals}
     json.dump(out, sys.stdout, indent=1)
     print()
 

@@ -382,6 +382,38 @@ def test_hermes_pcm_matches_aihwkit(n):
         np.testing.assert_allclose((out / g_pos - 1) / root, q, rtol=1e-9, atol=1e-12)
 
 
+class _Draws:
+    """An rng that hands out the given normal draws in order, one vector per call."""
+
+    def __init__(self, draws):
+        self.draws = [np.array(d) for d in draws]
+
+    def standard_normal(self, shape):
+        d = self.draws.pop(0)
+        assert d.shape == tuple(shape)
+        return d
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_hermes_pcm_whole_draws_match_aihwkit(n):
+    """With the same signed normal draws, a tile g_max below the characterised one, noise scales other than 1 and
+    drift at 1 s, 1 h and 1 day, HermesPCM programs, drifts and reads what aihwkit's HermesNoiseModel does
+    (recorded from aihwkit's code): the abs of the drift exponent, where drift_scale applies, which conductance the
+    read noise scales with and the sigma's g_max scaling all show here (review s33b)."""
+    from accel.analog import HermesPCM
+    ref = _HERMES_REF["draws"][str(n)]
+    draws = _HERMES_REF["normal_draws"]
+    dev = HermesPCM(num_devices=n, **ref["scales"])
+    g_max = ref["g_max_tile_us"]
+    g = np.array(_HERMES_REF["g_rel"]) * g_max
+    g_prog, nu = dev.program(g, g_max, _Draws(draws[:2]))
+    np.testing.assert_allclose(g_prog, ref["g_prog"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(nu, ref["nu"], rtol=1e-12, atol=1e-15)
+    for t, want in ref["g_by_t"].items():
+        got = dev.read((g_prog, nu), g_max, float(t), _Draws(draws[2:]))
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
 def test_hermes_pcm_draws_and_drift():
     """Real draws: the programming noise's std is the recorded sigma, and drift follows (t / t0)^-nu from t0 =
     300 s (two devices)."""

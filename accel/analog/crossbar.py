@@ -176,7 +176,8 @@ class Crossbar:
             if (p.cell == "charge") != (type(self.device) is SRAM):
                 raise ValueError(f"Crossbar.device {device_label(self.device)!r} does not match periphery {p.name!r}, "
                                  f"whose cells are {p.cell}: a charge-domain periphery computes on SRAM cells "
-                                 f"(device 'sram'), a resistive one on 'pcm', 'rram' or 'ideal' conductances")
+                                 f"(device 'sram'), a resistive one on 'pcm', 'hermes_pcm', 'rram' or 'ideal' "
+                                 f"conductances")
             _check_unused(self, _MACRO_UNUSED, f"a component periphery ({p.name!r}) times and prices the MVM "
                                                f"by its own components")
             if p.cell == "charge":

@@ -31,8 +31,7 @@ def _poly(coeffs, x):
 PCM_MAX_TIME_S = 365.25 * 86400.0
 
 
-def check_pcm_time(t_seconds, stats: str = "aihwkit's PCMLikeNoiseModel; Joshi et al. 2020, measured from 25 s to "
-                                          "one day") -> None:
+def check_pcm_time(t_seconds, stats: str) -> None:
     """ValueError when a PCM is asked for a time past PCM_MAX_TIME_S after programming; `stats` names its statistics."""
     if not t_seconds <= PCM_MAX_TIME_S:  # NaN too
         raise ValueError(f"PCM drift statistics ({stats}) are extrapolated by their sources to one year at most: "
@@ -60,6 +59,7 @@ class PCM:
     # the devices read harder
     V_READ_MAX = (0.4, "the top of IBM's 14 nm PCM chip's read-voltage range, 100-400 mV: Le Gallo et al. 2023, "
                        "Extended Data Table 1")
+    _STATS = "aihwkit's PCMLikeNoiseModel; Joshi et al. 2020, measured from 25 s to one day"  # for check_pcm_time
 
     prog_coeff: tuple = (0.26348, 1.9650, -1.1731)
     prog_coeff_g_max_reference_us: float = 25.0
@@ -102,7 +102,7 @@ class PCM:
         return g_prog, nu
 
     def read(self, state, g_max_us, t_inference_s, rng):
-        check_pcm_time(t_inference_s)
+        check_pcm_time(t_inference_s, self._STATS)
         g_prog, nu = state
         t = t_inference_s + self.t0_s
         g_drift = g_prog * (t / self.t0_s) ** (-nu) if t > self.t0_s else g_prog
@@ -360,17 +360,18 @@ def check_read_time(device, t_seconds) -> None:
     check_no_drift(device, t_seconds)
     if isinstance(device, RRAM):
         device.check_time(t_seconds)
-    if isinstance(device, PCM):
-        check_pcm_time(t_seconds)
-    if isinstance(device, HermesPCM):
-        check_pcm_time(t_seconds, HermesPCM._STATS)
+    if isinstance(device, PCM | HermesPCM):
+        check_pcm_time(t_seconds, device._STATS)
+
+
+_RESISTIVE = "'pcm', 'hermes_pcm', 'rram'"  # the devices that drift, for messages
 
 
 def check_no_drift(device, t_seconds) -> None:
     """ValueError when an SRAM device is asked for a time after programming (it does not drift)."""
     if isinstance(device, SRAM) and t_seconds != 0:
         raise ValueError(f"an SRAM device holds digital bits and does not drift: t_seconds must be 0, got "
-                         f"{t_seconds!r} (drift and its compensation apply to resistive devices: 'pcm', 'rram')")
+                         f"{t_seconds!r} (drift and its compensation apply to resistive devices: {_RESISTIVE})")
 
 
 def check_no_compensation(device, compensation) -> None:
@@ -378,7 +379,7 @@ def check_no_compensation(device, compensation) -> None:
     the reference read the compensation costs would be charged for nothing)."""
     if isinstance(device, SRAM) and compensation is not None:
         raise ValueError(f"an SRAM device holds digital bits and does not drift: compensation must be None, got "
-                         f"{compensation!r} (drift and its compensation apply to resistive devices: 'pcm', 'rram')")
+                         f"{compensation!r} (drift and its compensation apply to resistive devices: {_RESISTIVE})")
 
 
 DEVICES = {"pcm": PCM(), "rram": RRAM(), "ideal": IdealDevice(), "hermes_pcm": HermesPCM()}
@@ -409,8 +410,8 @@ def device_label(device) -> str:
 
 
 def device_name(device) -> str:
-    """The registered name of a device (for TOML); custom statistics have none (a design file holds a PCM or RRAM
-    of its own whole, as a [unit.device] table: Design.to_toml)."""
+    """The registered name of a device (for TOML); custom statistics have none (a design file holds a PCM, HermesPCM
+    or RRAM of its own whole, as a [unit.device] table: Design.to_toml)."""
     for name, d in {**DEVICES, **CHARGE_DEVICES}.items():
         if d == device:
             return name

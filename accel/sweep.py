@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from .accuracy import AccuracyCache
-from .design import Design, _crossbar, check_crossbar_supply
+from .analog import Crossbar
+from .design import Design, check_crossbar_supply
 from .network import Network
 from .parts import register_parts, registered_parts
 from .simulate import described_on, simulate
@@ -80,7 +81,7 @@ def set_fields(obj, changes: dict):
     new = {h: Dataflow(v) if h == "dataflow" and isinstance(v, str) else v for h, v in here.items()}
     new.update({h: set_fields(getattr(obj, h), sub) for h, sub in below.items()})
     given = tuple(h for h in ("node_nm", "vdd_v") if h in here)
-    if given and isinstance(obj, Design) and isinstance(unit := new.get("unit", obj.unit), _crossbar()):
+    if given and isinstance(obj, Design) and isinstance(unit := new.get("unit", obj.unit), Crossbar):
         # set by name, the default is a value like any other: checked before the Design's own check, whose advice
         # (leave the default) would not hold
         check_crossbar_supply(unit, new.get("node_nm", obj.node_nm), new.get("vdd_v", obj.vdd_v), given)

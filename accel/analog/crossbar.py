@@ -17,13 +17,12 @@ import numpy as np
 from ..checks import check_int, check_real, check_seed, check_str, real_array
 from .components import ADC_MAX_BITS, VDD_MAX_RATIO, VDD_MIN_V
 from .devices import (
-    PCM,
-    RRAM,
+    DEVICE_TYPES,
     SRAM,
-    HermesPCM,
     IdealDevice,
     check_no_compensation,
     check_no_drift,
+    check_tile,
     device_label,
     get_device,
 )
@@ -41,7 +40,6 @@ from .macros import (
 
 INPUT_MODES = ("pwm", "bit_serial")
 _DEFAULT_NODE_NM = 14.0  # the 'walden' cost's node when Crossbar.node_nm is None (a macro's is its periphery's)
-_DEVICE_TYPES = (PCM, HermesPCM, RRAM, IdealDevice, SRAM)
 MAPPINGS = ("differential", "offset")
 # how a bit-sliced weight's cells hold its value (docs/analog.md, "The numerics' rules")
 WEIGHT_ENCODINGS = ("sign_magnitude", "twos_complement", "xnor")
@@ -188,13 +186,7 @@ class Crossbar:
                                                       f"drivers (pulse_s 0), so the read voltage sets no energy (a "
                                                       f"design file saved from neurram-like before 2026-11-30's "
                                                       f"commit 47a3557 holds v_read = 0.5: drop that line)")
-        if hasattr(self.device, "check_g_max"):  # statistics characterised up to a conductance (HermesPCM)
-            self.device.check_g_max("Crossbar", self.g_max_us)
-        v_max = getattr(self.device, "V_READ_MAX", None)  # the read voltage the device's sources allow (devices.py;
-        # a periphery that reads no v_read refused any other value above)
-        if v_max is not None and self.v_read > v_max[0]:
-            raise ValueError(f"Crossbar.v_read {self.v_read} V is above what a {device_label(self.device)!r} device is "
-                             f"read at: at most {v_max[0]} V ({v_max[1]})")
+        check_tile(self.device, self.g_max_us, self.v_read)  # the conductance and read voltage its sources cover
         # one ADC serves adc_share conversions of a slice in series: past the conversions the array has, the
         # extra share would only lengthen the time (an ADC with nothing left to convert)
         walden = type(self.periphery) is str
@@ -334,7 +326,7 @@ def _bits(f):
 
 
 def _device(v):
-    return v if type(v) in _DEVICE_TYPES else get_device(v)
+    return v if type(v) in DEVICE_TYPES else get_device(v)
 
 
 def _adc_range(v):

@@ -101,8 +101,11 @@ class PCM:
         nu = np.abs(mu + sig * rng.standard_normal(g_target.shape)) * self.drift_scale
         return g_prog, nu
 
+    def check_time(self, t_s) -> None:
+        check_pcm_time(t_s, self._STATS)
+
     def read(self, state, g_max_us, t_inference_s, rng):
-        check_pcm_time(t_inference_s, self._STATS)
+        self.check_time(t_inference_s)
         g_prog, nu = state
         t = t_inference_s + self.t0_s
         g_drift = g_prog * (t / self.t0_s) ** (-nu) if t > self.t0_s else g_prog
@@ -116,25 +119,25 @@ class PCM:
 # JSSC 57(4), 2022): per number of devices per polarity (1: one-device programming, ODP; 2: two-device, TDP), the
 # characterised g_max (uS), the drift fit's first read t0 (s), the programming-noise polynomial (ascending powers of
 # g_T / g_max, uS at that g_max), and the branch fits of the drift exponent's std and of the 1/f read noise's Q_s:
-# (threshold on g / g_max, (a, b, lo, hi) of clip(a ln g + b, lo, hi) below it, polynomial above it, descending).
+# (threshold on g / g_max, (a, b, lo, hi) of clip(a ln g + b, lo, hi) below it, polynomial above it, ascending).
 _HERMES = {
     1: {"g_max_us": 10.35, "t0_s": 200.0, "prog": (0.15781817, 2.32443916, -2.16310839, 0.68841818),
-        "nu_sig": (0.3039, (-0.0120, -0.0023, 0.0124, 0.04), (-0.0165, 0.0116, 0.0104)),
-        "q_s": (0.1591, (-0.0078, 0.0038, 0.0179, 0.04), (0.0664, -0.1352, 0.0768, 0.0088))},
+        "nu_sig": (0.3039, (-0.0120, -0.0023, 0.0124, 0.04), (0.0104, 0.0116, -0.0165)),
+        "q_s": (0.1591, (-0.0078, 0.0038, 0.0179, 0.04), (0.0088, 0.0768, -0.1352, 0.0664))},
     2: {"g_max_us": 20.7, "t0_s": 300.0, "prog": (0.16603222, 4.71806468, -8.48101252, 4.68961419),
-        "nu_sig": (0.3055, (-0.0117, -0.0057, 0.0091, 0.04), (-0.0118, 0.0093, 0.0073)),
-        "q_s": (0.16, (-0.0117, -0.0069, 0.015, 0.04), (0.0069, -0.0280, 0.0211, 0.0123))},
+        "nu_sig": (0.3055, (-0.0117, -0.0057, 0.0091, 0.04), (0.0073, 0.0093, -0.0118)),
+        "q_s": (0.16, (-0.0117, -0.0069, 0.015, 0.04), (0.0123, 0.0211, -0.0280, 0.0069))},
 }
 # the drift exponent's mean, the same for one or two devices (aihwkit models both devices at the same state)
-_HERMES_NU_MU = (0.0945, (-0.0387, -0.0182, 0.0720, 0.13), (-0.0436, -0.0126, 0.0736))
+_HERMES_NU_MU = (0.0945, (-0.0387, -0.0182, 0.0720, 0.13), (0.0736, -0.0126, -0.0436))
 
 
 def _branch(g, fit):
-    """clip(a ln g + b, lo, hi) below the fit's threshold, its polynomial (descending powers) at and above it."""
+    """clip(a ln g + b, lo, hi) below the fit's threshold, its polynomial (ascending powers) at and above it."""
     threshold, (a, b, lo, hi), poly = fit
     with np.errstate(divide="ignore"):  # g = 0 gives ln g = -inf, clipped like aihwkit's
         low = np.clip(a * np.log(g) + b, lo, hi)
-    return np.where(g < threshold, low, np.polyval(poly, g))
+    return np.where(g < threshold, low, _poly(poly, g))
 
 
 @dataclass(frozen=True)
@@ -178,12 +181,8 @@ class HermesPCM:
     def t0_s(self) -> float:
         return _HERMES[self.num_devices]["t0_s"]
 
-    def check_g_max(self, owner: str, g_max_us: float) -> None:
-        """ValueError when a tile maps its weights past the conductance the fits characterise."""
-        if g_max_us > self.g_max_us:
-            raise ValueError(f"{owner}.g_max_us {g_max_us} is above the {self.g_max_us} uS that HERMES's "
-                             f"{self.num_devices}-device unit cells are characterised to (aihwkit HermesNoiseModel): "
-                             f"use g_max_us <= {self.g_max_us}")
+    def check_time(self, t_s) -> None:
+        check_pcm_time(t_s, self._STATS)
 
     def program(self, g_target, g_max_us, rng):
         fit = _HERMES[self.num_devices]
@@ -195,7 +194,7 @@ class HermesPCM:
         return g_prog, nu
 
     def read(self, state, g_max_us, t_inference_s, rng):
-        check_pcm_time(t_inference_s, self._STATS)
+        self.check_time(t_inference_s)
         g_prog, nu = state
         t0 = self.t0_s
         t = t_inference_s + t0
@@ -358,10 +357,21 @@ def check_read_time(device, t_seconds) -> None:
     programming: an SRAM device at any t > 0 (check_no_drift), an RRAM at a time no fit brackets (RRAM.check_time),
     a PCM past one year (PCM_MAX_TIME_S)."""
     check_no_drift(device, t_seconds)
-    if isinstance(device, RRAM):
+    if hasattr(device, "check_time"):  # the devices whose statistics cover a span of times (PCM, HermesPCM, RRAM)
         device.check_time(t_seconds)
-    if isinstance(device, PCM | HermesPCM):
-        check_pcm_time(t_seconds, device._STATS)
+
+
+def check_tile(device, g_max_us: float, v_read: float) -> None:
+    """ValueError when a tile maps its weights past the conductance the device's fits characterise (a HermesPCM's
+    g_max_us) or reads it above the highest voltage its sources read it at (V_READ_MAX)."""
+    limit = getattr(device, "g_max_us", None)
+    if limit is not None and g_max_us > limit:
+        raise ValueError(f"Crossbar.g_max_us {g_max_us} is above the {limit} uS that HERMES's {device.num_devices}-"
+                         f"device unit cells are characterised to (aihwkit HermesNoiseModel): use g_max_us <= {limit}")
+    v_max = getattr(device, "V_READ_MAX", None)
+    if v_max is not None and v_read > v_max[0]:
+        raise ValueError(f"Crossbar.v_read {v_read} V is above what a {device_label(device)!r} device is read at: at "
+                         f"most {v_max[0]} V ({v_max[1]})")
 
 
 _RESISTIVE = "'pcm', 'hermes_pcm', 'rram'"  # the devices that drift, for messages
@@ -388,9 +398,12 @@ CHARGE_DEVICES = {"sram": SRAM()}
 OWN_STATISTICS = {"pcm": PCM, "rram": RRAM, "hermes_pcm": HermesPCM}
 
 
+DEVICE_TYPES = (PCM, HermesPCM, RRAM, IdealDevice, SRAM)
+
+
 def get_device(device):
     """A device object from a name ('pcm', 'hermes_pcm', 'rram', 'ideal', 'sram') or the object itself."""
-    if isinstance(device, PCM | RRAM | IdealDevice | SRAM | HermesPCM):
+    if isinstance(device, DEVICE_TYPES):
         return device
     if isinstance(device, str) and device in DEVICES:
         return DEVICES[device]

@@ -28,10 +28,25 @@ from .workloads import SCALINGS, Gemm, draw, mma_formats, parse_sparsity
 MAX_K = 16384
 
 
-def error_metrics(d: np.ndarray, ref: np.ndarray) -> dict:
+def error_metrics(d: np.ndarray, ref: np.ndarray, name: str = "error_metrics") -> dict:
     """Relative Frobenius error, SQNR in dB and max abs error of `d` against `ref` (same shape; `ref`
-    finite). Outputs of `d` that are NaN or inf (an overflowing format or accumulator) make the errors
+    finite and not zero everywhere: a relative error against 0 is undefined, and `name`, the workload, says so
+    in a ValueError). Outputs of `d` that are NaN or inf (an overflowing format or accumulator) make the errors
     inf and -inf dB, and "nonfinite_outputs" counts them (the key is present only then)."""
+    res = _metrics(d, ref)
+    if res is None:
+        raise ValueError(_zero_reference(name))
+    return res
+
+
+def _zero_reference(name: str) -> str:
+    return (f"{name}: the float64 reference is zero at every output computed (an all-zero operand, or products "
+            f"that cancel exactly), so a relative error against it is undefined; give operands whose product is "
+            f"not zero")
+
+
+def _metrics(d: np.ndarray, ref: np.ndarray) -> dict | None:
+    """error_metrics, or None when `ref` is zero everywhere."""
     if isinstance(d, np.ndarray) and d.dtype.kind == "f":
         d = d.astype(np.float64, copy=False)
     else:
@@ -42,6 +57,8 @@ def error_metrics(d: np.ndarray, ref: np.ndarray) -> dict:
     ref = real_array("ref", ref)
     if d.shape != ref.shape:
         raise ValueError(f"d and ref must have the same shape, got {d.shape} and {ref.shape}")
+    if not np.any(ref):
+        return None
     bad = int(np.count_nonzero(~np.isfinite(d)))
     if bad:
         return {"rel_fro_err": float("inf"), "sqnr_db": float("-inf"), "max_abs_err": float("inf"),
@@ -53,12 +70,13 @@ def error_metrics(d: np.ndarray, ref: np.ndarray) -> dict:
     shift = -math.frexp(top)[1] if 0 < top < math.inf else 0
     es, rs = np.ldexp(err, shift), np.ldexp(ref, shift)
     e2, r2 = float(np.sum(es * es)), float(np.sum(rs * rs))
-    rel = float(np.sqrt(e2 / r2)) if r2 > 0 else (0.0 if e2 == 0 else float("inf"))
+    # r2 is 0 only where ref, though not zero, lies so far below the error that scaled it squares to 0
+    rel = float(np.sqrt(e2 / r2)) if r2 > 0 else float("inf")
     sqnr = float("inf") if e2 == 0 else (float(10 * np.log10(r2 / e2)) if r2 > 0 else float("-inf"))
     return {"rel_fro_err": rel, "sqnr_db": sqnr, "max_abs_err": float(np.max(np.abs(err))) if err.size else 0.0}
 
 
-def split_metrics(d: np.ndarray, d_exact: np.ndarray, ref: np.ndarray) -> dict:
+def split_metrics(d: np.ndarray, d_exact: np.ndarray, ref: np.ndarray, name: str = "split_metrics") -> dict:
     """error_metrics(d, ref) plus the error split by cause, as normwise relative (Frobenius) errors:
 
     - rel_err_total = ||D_hw - D_ref||_F / ||D_ref||_F (equal to rel_fro_err): everything;
@@ -68,10 +86,14 @@ def split_metrics(d: np.ndarray, d_exact: np.ndarray, ref: np.ndarray) -> dict:
 
     D_ref is the float64 product of the operands as given. The two parts need not add up to the total
     (they are norms of two error terms that may cancel), but total <= accumulation (1 + quantization) +
-    quantization. Non-finite hardware outputs make the total and accumulation errors inf."""
-    res = error_metrics(d, ref)
+    quantization. Non-finite hardware outputs make the total and accumulation errors inf. A D_ref of zeros
+    raises as in error_metrics (`name`); a D_exact of zeros (every product rounded away) gives an accumulation
+    error of 0 where D_hw is zero too, else inf."""
+    res = error_metrics(d, ref, name)
     res["rel_err_total"] = res["rel_fro_err"]
-    res["rel_err_accumulation"] = error_metrics(d, d_exact)["rel_fro_err"]
+    acc = _metrics(d, d_exact)
+    exact = not np.any(np.asarray(d, np.float64))
+    res["rel_err_accumulation"] = acc["rel_fro_err"] if acc is not None else (0.0 if exact else float("inf"))
     res["rel_err_quantization"] = error_metrics(d_exact, ref)["rel_fro_err"]
     return res
 
@@ -198,10 +220,12 @@ def pad_k(a: np.ndarray, b: np.ndarray, accumulator: str) -> tuple[np.ndarray, n
     return np.pad(a, ((0, 0), (0, pad))), np.pad(b, ((0, pad), (0, 0)))
 
 
-def reference_product(a: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
+def reference_product(a: np.ndarray, b: np.ndarray, name: str, zero_ok: bool = False) -> np.ndarray:
     """The float64 reference a @ b, or ValueError naming `name` when it leaves float64's range: an overflow, or
     operands so small that even their largest product max|a| max|b| is below the smallest normal float64
-    (2^-1022), where the products lose their digits to subnormals or 0 and a result of 0 would score as exact."""
+    (2^-1022), where the products lose their digits to subnormals or 0 and a result of 0 would score as exact;
+    or, unless `zero_ok` (a chain's inner layer, whose bias may follow), a product of zeros, against which no
+    relative error is defined (error_metrics): said before the hardware runs."""
     amax = float(np.max(np.abs(a))) if a.size else 0.0
     bmax = float(np.max(np.abs(b))) if b.size else 0.0
     sizes = f"|a| up to {amax:.3g}, |b| up to {bmax:.3g}"
@@ -212,6 +236,8 @@ def reference_product(a: np.ndarray, b: np.ndarray, name: str) -> np.ndarray:
         ref = a @ b
     if not np.isfinite(ref).all():
         raise ValueError(f"{name}: the float64 reference A @ B overflows ({sizes}); scale the operands")
+    if not zero_ok and not np.any(ref):
+        raise ValueError(_zero_reference(name))
     return ref
 
 
@@ -231,13 +257,13 @@ def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int 
     else:
         b = draw(w.dist, (ks, len(cols)), np.random.default_rng([w.seed, 2]))
     a, b = pad_k(a, b, accumulator)
-    ref = reference_product(a, b, w.name)
+    ref = reference_product(a, b, f"workload {w.name!r}")
     d, dq = quantized_matmul(a, b, w.a_format, w.b_fmt, accumulator, w.scaling, w.sparsity, exact=True)
     out = element_name(w.out_fmt)
     of = nx.get_format(out)
     if isinstance(of, nx.FloatFormat) and of.bits < 32:  # the stored result (e.g. fp16 out)
         d = of.quantize(d, saturate=True)
-    res = split_metrics(d, dq, ref)
+    res = split_metrics(d, dq, ref, f"workload {w.name!r}")
     res["outputs_computed"] = int(d.size)
     res["k_sampled"] = ks
     return res
@@ -257,8 +283,9 @@ def chain_accuracy(net, layer_matmul) -> dict:
         split = split and isinstance(y, tuple)
         if split:  # the exact-accumulation chain feeds its own activations: the pipeline less the accumulator
             y, xq = y[0], layer.activate(layer_matmul(i, xq, w)[1])
-        x, xf = layer.activate(y), layer.activate(reference_product(xf, w, f"layer {i}"))
-    res = split_metrics(x, xq, xf) if split else error_metrics(x, xf)
+        x, xf = layer.activate(y), layer.activate(reference_product(xf, w, f"layer {i}", zero_ok=True))
+    name = f"workload {net.name!r} (the chain's float64 output)"
+    res = split_metrics(x, xq, xf, name) if split else error_metrics(x, xf, name)
     pred, pred_f = x.argmax(1), xf.argmax(1)
     res["agreement"] = float((pred == pred_f).mean())
     if net.labels is not None:

@@ -45,13 +45,25 @@ def check_real(owner: str, name: str, v, lo: float | None = None, hi: float | No
     if _is_bool(v) or not isinstance(v, numbers.Real):
         raise TypeError(f"{owner}.{name} must be {desc or _real_desc(lo, hi, lo_open, hi_open, allow_inf)}, got "
                         f"{v!r} ({_kind(v)})")
-    f = float(v)
+    try:
+        f = float(v)
+    except OverflowError:  # an int (or Fraction) beyond float64's range: the range's own words, not numpy's
+        raise ValueError(f"{owner}.{name} must be {desc or _real_desc(lo, hi, lo_open, hi_open, allow_inf)}, got a "
+                         f"number beyond float64's range ({_magnitude(v)})") from None
     bad = (math.isnan(f) or (math.isinf(f) and not allow_inf)
            or (lo is not None and (f <= lo if lo_open else f < lo))
            or (hi is not None and (f >= hi if hi_open else f > hi)))
     if bad:
         raise ValueError(f"{owner}.{name} must be {desc or _real_desc(lo, hi, lo_open, hi_open, allow_inf)}, got {v!r}")
     return f
+
+
+def _magnitude(v) -> str:
+    """v's order of magnitude, for a number too large for a float (an int or a Fraction): "about -1e400"."""
+    n = abs(v)
+    if isinstance(n, numbers.Rational) and not isinstance(n, numbers.Integral):
+        n = n.numerator // n.denominator
+    return f"about {'-' if v < 0 else ''}1e{len(str(int(n))) - 1}"
 
 
 def _real_desc(lo, hi, lo_open: bool, hi_open: bool, allow_inf: bool) -> str:

@@ -288,8 +288,10 @@ def _digest(obj) -> str:
 # reference underflows, scored exact before; a PCM past one year; an SRAM macro_report's column compensation; a
 # v_read above the device's sources: PCM 0.4 V, RRAM 0.5 V). 2026-11-30.15: more of what is refused (a crossbar
 # design's vdd_v or node_nm set by name to the default; a periphery whose reference MVM leaves the float range; a
-# HermesPCM tile past its characterised g_max), and constant operands costed (they raised).
-RESULTS_EPOCH = "2026-11-30.15"
+# HermesPCM tile past its characterised g_max), and constant operands costed (they raised). 2026-12-01.1: a product of
+# zeros refused (scored 0.0 or inf before); conductances beyond the float range refused (read as empty columns: an
+# error of 1.0); a PCM read before t_read; draws' 95 % intervals cut to the metric's range (errors >= 0, top-1 <= 1).
+RESULTS_EPOCH = "2026-12-01.1"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

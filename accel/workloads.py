@@ -31,10 +31,11 @@ def parse_sparsity(s) -> tuple[int, int] | None:
 
 def check_analog_fields(w) -> None:
     owner = type(w).__name__
-    object.__setattr__(w, "t_seconds", check_real(owner, "t_seconds", w.t_seconds, lo=0, lo_open=False))
+    object.__setattr__(w, "t_seconds", check_real(owner, "t_seconds", w.t_seconds, lo=0, lo_open=False) + 0.0)
     c = w.compensation
     if not (c is None or (isinstance(c, str) and c in ("global", "column"))):
-        raise ValueError(f"{owner}.compensation must be None, 'global' or 'column', got {c!r}")
+        raise (ValueError if isinstance(c, str) else TypeError)(
+            f"{owner}.compensation must be None, 'global' or 'column', got {c!r}")
 
 
 def _kind(fmt_name: str) -> tuple[str, int | None]:

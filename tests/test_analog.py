@@ -86,10 +86,11 @@ def test_rram_wan2022_sigma_and_times():
         g = rram.read(rram.program(g_t, g_max, _rng(7)), g_max, t, _rng(8))
         want = sum(ci * x**i for i, ci in enumerate(c))
         assert np.std(g - g_t) == pytest.approx(want, rel=0.01)
-    with pytest.raises(ValueError, match="fitted at t_seconds"):
+    with pytest.raises(ValueError, match="t_seconds must be a time the RRAM.s fits cover"):
         RRAM(between_fits="refuse").read(rram.program(g_t, g_max, _rng(7)), g_max, 3600.0, _rng(8))
     for t in (0.5, 172800.5):  # before the first fit (0 is the programmed state) and after the last
-        with pytest.raises(ValueError, match=rf"fitted at t_seconds in \[1.0, 86400.0, 172800.0\].*got {t}"):
+        with pytest.raises(ValueError, match=rf"fits cover \(Wan et al. 2022.s fits at \[1.0, 86400.0, "
+                                             rf"172800.0\] s.*got {t}"):
             rram.read(rram.program(g_t, g_max, _rng(7)), g_max, t, _rng(8))
 
 

@@ -50,6 +50,19 @@ def test_summary_is_mean_std_and_t_interval():
     assert s["outputs_computed"] == 10 and s["draws"] == 4
 
 
+def test_summary_interval_stays_within_what_the_metric_can_take():
+    # two draws: t_{0.975, 1} = 12.7, so mean - half fell below 0 for an error (audit s34), and above 1 for a top-1
+    runs = [{"rel_fro_err": 0.01, "top1": 0.99, "sqnr_db": 30.0, "rel_err_total": 0.01},
+            {"rel_fro_err": 0.03, "top1": 0.95, "sqnr_db": 20.0, "rel_err_total": 0.03}]
+    s = summarise_draws(runs)
+    half = t_quantile_975(1) * np.std([0.01, 0.03], ddof=1) / math.sqrt(2)
+    assert 0.02 - half < 0 and s["rel_fro_err_ci95_lo"] == 0.0 == s["rel_err_total_ci95_lo"]
+    assert s["rel_fro_err_ci95_hi"] == pytest.approx(0.02 + half, rel=1e-14)
+    half_top = t_quantile_975(1) * np.std([0.99, 0.95], ddof=1) / math.sqrt(2)  # 0.25
+    assert s["top1_ci95_hi"] == 1.0 and s["top1_ci95_lo"] == pytest.approx(0.97 - half_top, rel=1e-14)
+    assert s["sqnr_db_ci95_lo"] < 0  # dB is unbounded: not cut
+
+
 def test_summary_of_an_overflowing_draw_says_so():
     s = summarise_draws([{"rel_fro_err": 0.1}, {"rel_fro_err": math.inf}])
     assert s["rel_fro_err"] == math.inf and s["rel_fro_err_std"] == math.inf

@@ -267,7 +267,8 @@ BAD = [
      r"macro_report.times must be a finite number >= 0"),
     ("report-rram-time-first", lambda: accel.macro_report(accel.get_design("neurram-like"),
                                                           times=[1.0, 86400.0, 0.5]),
-     ValueError, r"RRAM \(Wan et al. 2022\) is fitted at macro_report.times in \[1.0, 86400.0, 172800.0\].*got 0.5"),
+     ValueError, r"macro_report.times must be a time the RRAM's fits cover \(Wan et al. 2022's fits at \[1.0, 86400.0, "
+                 r"172800.0\] s, or 0 \(as programmed\)\), got 0.5"),
     ("adc-above-flash", lambda: _tiny(periphery=dataclasses.replace(_TINY, adc_kind="flash"), adc_bits=9),
      ValueError, r"adc_bits 9 is outside the flash ADC's range \(2..8 bits"),
     ("adc-above-neuron", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.adc_bits", 11),
@@ -433,7 +434,8 @@ def test_macro_report_with_accuracy():
     assert h["accuracy"][1.0] < h["accuracy"][86400.0]  # drift, after global compensation
     with pytest.raises(ValueError, match="does not drift: macro_report.times must be 0, got 3600.0"):
         accel.macro_report(accel.get_design("jia-sram-like"), times=[3600.0])
-    with pytest.raises(ValueError, match=r"fitted at macro_report.times in \[1.0, 86400.0, 172800.0\].*604800"):
+    with pytest.raises(ValueError, match=r"macro_report.times must be a time the RRAM's fits cover .*\[1.0, 86400.0, "
+                                         r"172800.0\].*604800"):
         accel.macro_report(accel.get_design("neurram-like"), times=[3600.0, 604800.0])  # after the last fit
     strict = accel.set_field(accel.get_design("neurram-like"), "unit.device", accel.RRAM(between_fits="refuse"))
     with pytest.raises(ValueError, match=r"got 3600.0 \(between_fits='refuse'"):
@@ -460,6 +462,14 @@ def test_macro_report_takes_a_network_on_every_path():
     assert accel.macro_report(d, times=[1.0], workload=net.replace(draws=2, seed=3))["accuracy"][1.0] == two
     with pytest.raises(ValueError, match=r"the workload's draws 3 differs from macro_report.draws 2; pass draws=3"):
         accel.macro_report(d, times=[1.0], workload=net.replace(draws=3), draws=2)
+    # an explicit draws=1 or seed=0 is a value given, not the default: it no longer loses silently to the network's
+    # own (audit s34), it raises like any other that differs
+    with pytest.raises(ValueError, match=r"the workload's draws 3 differs from macro_report.draws 1"):
+        accel.macro_report(d, times=[1.0], workload=net.replace(draws=3), draws=1)
+    with pytest.raises(ValueError, match=r"the workload's seed 5 differs from macro_report.seed 0"):
+        accel.macro_report(d, times=[1.0], workload=net.replace(seed=5), seed=0)
+    assert accel.macro_report(d, times=[1.0], workload=net.replace(seed=3, draws=2), seed=3, draws=2)["accuracy"][1.0] \
+        == two
 
 
 def test_wires_scale_with_the_array():

@@ -3,6 +3,7 @@ workload and random-number argument either gives the exact correct result or rai
 (OSError for files) naming the field and its valid range. Huge GEMMs run in bounded memory (subprocess
 with a 4 GiB address-space limit) and say what they sampled."""
 
+import dataclasses
 import math
 import os
 import subprocess
@@ -127,7 +128,10 @@ RAISES = [
     ("xb-rows-neg", lambda: Crossbar(rows=-3), ValueError, r"Crossbar.rows must be a positive int, got -3"),
     ("xb-cols-float", lambda: Crossbar(cols=2.0), TypeError, r"Crossbar.cols must be a positive int"),
     ("xb-gmax-inf", lambda: Crossbar(g_max_us=INF), ValueError,
-     r"Crossbar.g_max_us must be a positive number, got inf"),
+     r"Crossbar.g_max_us must be a positive number of microsiemens, at least 2.225e-308 .*, got inf"),
+    ("xb-gmax-subnormal", lambda: Crossbar(g_max_us=1e-320), ValueError,  # audit s34: lost the conductances' digits
+     r"Crossbar.g_max_us must be a positive number of microsiemens, at least 2.225e-308 \(float64's smallest normal "
+     r"number\), got 1e-320"),
     ("xb-gmax-nan", lambda: Crossbar(g_max_us=NAN), ValueError, r"Crossbar.g_max_us must be a positive number"),
     ("xb-tmvm-zero", lambda: Crossbar(t_mvm_s=0.0), ValueError, r"Crossbar.t_mvm_s must be a positive number"),
     ("xb-dac-1", lambda: Crossbar(dac_bits=1), ValueError, r"dac_bits must be None .* 2..24, got 1 \(signed"),
@@ -173,6 +177,22 @@ RAISES = [
     ("xb-vread-hermes", lambda: accel.set_field(accel.get_design("hermes-like"), "unit.v_read", 1.0), ValueError,
      r"at most 0.4 V"),
     ("pcm-t0-zero", lambda: PCM(t0_s=0), ValueError, r"PCM.t0_s must be a positive number"),
+    # a read time past t0 made the read noise sqrt(ln(<1)): NaN outputs blamed on g_max_us and out_noise, or with
+    # t0 1e-300 an error of 5.8 under global compensation (audit s34 MED-1)
+    ("pcm-tread-past-t0", lambda: PCM(t_read_s=30.0), ValueError, r"PCM.t_read_s 30.0 must be at most t0_s 20.0"),
+    ("pcm-t0-below-tread", lambda: PCM(t0_s=1e-300), ValueError, r"PCM.t_read_s 2.5e-07 must be at most t0_s 1e-300"),
+    ("pcm-gref-subnormal", lambda: PCM(prog_coeff_g_max_reference_us=1e-320), ValueError,
+     r"PCM.prog_coeff_g_max_reference_us must be a positive number of microsiemens, at least 2.225e-308"),
+    # conductances past the float range read as NaN, which the converters took for columns without weights: every
+    # output 0 and an error of exactly 1.0 (audit s34 HIGH-2); refused when the tile is read
+    ("am-wire-overflow", lambda: _am(tile=Crossbar(rows=16, cols=8, dac_bits=8, adc_bits=8, r_wire_ohm=1e308),
+                                     t_seconds=1.0), ValueError,
+     r"the tile's conductances at programming leave the float range \(\d+ non-finite\): check the device's fields "
+     r"\(pcm: PCM\(.*\)\) and the tile's g_max_us 25.0 and r_wire_ohm 1e\+308"),
+    ("macro-report-prog-noise-overflow", lambda: accel.macro_report(
+        accel.get_design("hermes-like").replace(unit=dataclasses.replace(
+            accel.get_design("hermes-like").unit, device=PCM(prog_coeff=(1e308,)))), times=[0.0, 1.0],
+        compensation=None), ValueError, r"the tile's conductances at programming leave the float range"),
     ("pcm-drift-nan", lambda: PCM(drift_scale=NAN), ValueError, r"PCM.drift_scale must be a finite number >= 0"),
     ("pcm-coeff-empty", lambda: PCM(prog_coeff=()), TypeError, r"PCM.prog_coeff must be a non-empty tuple"),
     ("rram-scale-neg", lambda: RRAM(noise_scale=-1), ValueError, r"RRAM.noise_scale must be a finite number >= 0"),
@@ -194,19 +214,33 @@ RAISES = [
     ("am-t-str", lambda: _am(t_seconds="1"), TypeError, r"t_seconds must be a finite number >= 0"),
     ("am-comp", lambda: _am(compensation="local"), ValueError,
      r"compensation must be one of \(None, 'global', 'column'\), got 'local'"),
-    ("am-comp-list", lambda: _am(compensation=[]), ValueError, r"compensation must be one of"),
+    ("am-comp-list", lambda: _am(compensation=[]), TypeError, r"compensation must be one of"),
+    ("am-comp-bool", lambda: _am(compensation=True), TypeError, r"compensation must be one of"),  # audit s34
+    ("gemm-comp-int", lambda: accel.Gemm(4, 4, 4, compensation=1), TypeError, r"Gemm.compensation must be None"),
+    ("macro-report-comp-bool", lambda: accel.macro_report(accel.get_design("hermes-like"), times=[1.0],
+                                                          compensation=True), TypeError,
+     r"macro_report.compensation must be one of"),
+    # an int past float64's range raised a bare OverflowError naming nothing (audit s34)
+    ("macro-report-time-huge-int", lambda: accel.macro_report(accel.get_design("hermes-like"), times=[10 ** 400]),
+     ValueError, r"macro_report.times must be a finite number >= 0, got a number beyond float64's range \(about "
+                 r"1e400\)"),
+    ("gemm-t-huge-int", lambda: accel.Gemm(4, 4, 4, t_seconds=10 ** 400), ValueError,
+     r"Gemm.t_seconds must be a finite number >= 0, got a number beyond float64's range"),
     ("am-seed-neg", lambda: _am(seed=-1), ValueError, r"seed must be an int >= 0"),
     ("am-seed-float", lambda: _am(seed=1.5), TypeError, r"seed must be an int >= 0.*got 1.5 \(float\)"),
     ("am-seed-bool", lambda: _am(seed=True), TypeError, r"seed must be an int >= 0.*\(bool\)"),
     ("am-seed-str", lambda: _am(seed="0"), TypeError, r"seed must be an int >= 0.*\(str\)"),
     ("am-tile-str", lambda: _am(tile="pcm"), TypeError, r"tile must be a Crossbar or None, got str"),
-    ("am-rram-time", lambda: _am(tile=Crossbar(device="rram"), t_seconds=5e5), ValueError, r"fitted at t_seconds"),
+    ("am-rram-time", lambda: _am(tile=Crossbar(device="rram"), t_seconds=5e5), ValueError,
+     r"t_seconds must be a time the RRAM's fits cover"),
     ("am-rram-time-early", lambda: _am(tile=Crossbar(device="rram"), t_seconds=0.5), ValueError,
-     r"fitted at t_seconds in \[1.0, 86400.0, 172800.0\] \(or 0, as programmed\), got 0.5"),
+     r"t_seconds must be a time the RRAM's fits cover \(Wan et al. 2022's fits at \[1.0, 86400.0, 172800.0\] s, or 0 "
+     r"\(as programmed\)\), got 0.5"),
     ("am-rram-refuse", lambda: _am(tile=Crossbar(device=RRAM(between_fits="refuse")), t_seconds=5.0), ValueError,
      r"got 5.0 \(between_fits='refuse': times without a fit raise"),
     ("rram-one-fit-at-0", lambda: _am(tile=Crossbar(device=RRAM(coeffs=((0.0, (1.0,)),))), t_seconds=5.0),
-     ValueError, r"fitted at t_seconds in \[0.0\], got 5.0 \(between_fits='log_time' interpolates between two fits "
+     ValueError, r"the device's own fits \(coeffs\) at \[0.0\] s\), got 5.0 \(between_fits='log_time' interpolates "
+                 r"between two fits "
                  r"after 0; these coefficients have fewer\)"),
     ("rram-between-bad", lambda: RRAM(between_fits="linear"), ValueError,
      r"RRAM.between_fits must be one of \('log_time', 'refuse'\)"),
@@ -313,7 +347,26 @@ RAISES = [
     # operands whose products underflow float64 made a reference of 0, and outputs of 0 scored as exact (audit s33 F2)
     ("sim-ref-underflow", lambda: accel.simulate(_A100, accel.Gemm(1, 1, 2, a=np.full((1, 2), 1e-300),
                                                                    b=np.full((2, 1), 1e-300))), ValueError,
-     r"gemm: the float64 reference A @ B underflows \(\|a\| up to 1e-300, \|b\| up to 1e-300: .*scale the operands up"),
+     r"workload 'gemm': the float64 reference A @ B underflows \(\|a\| up to 1e-300, \|b\| up to 1e-300: .*scale "
+     r"the operands up"),
+    # a product of zeros scored 0.0 (exact) or inf, silently, on every design (audit s34 HIGH-1): refused before the
+    # hardware runs, digital, analog, with draws and on a chain whose output is all zero
+    ("sim-ref-zero", lambda: accel.simulate(_A100, accel.Gemm(4, 8, 64, a=np.zeros((4, 64)), b=np.ones((64, 8)))),
+     ValueError, r"workload 'gemm': the float64 reference is zero at every output computed .* a relative error "
+                 r"against it is undefined"),
+    ("sim-analog-ref-zero", lambda: accel.simulate(accel.get_design("hermes-like"),
+                                                   accel.Gemm(4, 8, 64, a=np.ones((4, 64)), b=np.zeros((64, 8)))),
+     ValueError, r"workload 'gemm': the float64 reference is zero"),
+    ("macro-report-ref-zero", lambda: accel.macro_report(
+        accel.get_design("hermes-like"), times=[0.0, 86400.0], draws=2,
+        workload=accel.Gemm(1, 1, 1, a=np.ones((1, 1)), b=np.zeros((1, 1)), name="w0")), ValueError,
+     r"workload 'w0': the float64 reference is zero"),
+    ("sim-chain-output-zero", lambda: accel.simulate(_A100, accel.Network(
+        "dead", (accel.Dense(np.ones((4, 3)), np.zeros(3)), accel.Dense(np.ones((3, 2)), np.zeros(2), None)),
+        inputs=-np.ones((5, 4)))), ValueError, r"workload 'dead' \(the chain's float64 output\): the float64 "
+                                               r"reference is zero"),
+    ("metrics-ref-zero", lambda: accel.error_metrics(np.ones(3), np.zeros(3)), ValueError,
+     r"error_metrics: the float64 reference is zero"),
     ("sim-analog-ref-underflow", lambda: accel.simulate(
         accel.get_design("hermes-like"), accel.Gemm(8, 256, 256, a=np.full((8, 256), 1e-300),
                                                    b=np.full((256, 256), 1e-300))), ValueError,
@@ -371,6 +424,11 @@ ACCEPTS = [
     ("am-empty-batch", lambda: _am(x=np.ones((2, 0))), lambda y: y.shape == (2, 0)),
     ("sim-accuracy-npbool", lambda: accel.simulate(_A100, accel.Gemm(2, 2, 2), accuracy=np.bool_(False)).accuracy,
      lambda a: a is None),
+    # -0.0 keyed the report apart from 0.0 (audit s34)
+    ("macro-report-minus-zero", lambda: accel.macro_report(accel.get_design("sinangil-sram-like"), times=-0.0),
+     lambda r: list(r["accuracy"]) == [0.0] and math.copysign(1.0, next(iter(r["accuracy"]))) == 1.0),
+    ("gemm-t-minus-zero", lambda: accel.Gemm(2, 2, 2, t_seconds=-0.0).t_seconds,
+     lambda t: t == 0.0 and math.copysign(1.0, t) == 1.0),
     ("metrics-nonfinite-d", lambda: accel.error_metrics(np.array([1.0, INF]), np.ones(2)),
      lambda r: r == {"rel_fro_err": INF, "sqnr_db": -INF, "max_abs_err": INF, "nonfinite_outputs": 1}),
 ]
@@ -620,7 +678,7 @@ def test_fuzz_crossbar_fields(fields, t, comp):
         y = analog_matmul(w, x, tile=tile, t_seconds=t, compensation=comp, seed=1)
     except ValueError as err:  # RRAM reads only from its first fit (1 s) to its last; fields at the float range's edge,
         # or outputs past the digital accumulator's range (r_wire_ohm=1e50: every output underflows)
-        assert any(s in str(err) for s in ("fitted at t_seconds", "overflow the float range",
+        assert any(s in str(err) for s in ("fits cover", "overflow the float range", "leave the float range",
                                            "accumulator")), err
         return
     assert y.shape == (5, 3) and np.isfinite(y).all()

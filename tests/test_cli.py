@@ -206,7 +206,8 @@ def test_simulate_errors_name_the_flag(capsys):
     assert main(["simulate", "jia-sram-like", "--gemm", "4", "256", "256", "--t-seconds", "3600"]) == 2
     assert "lowbit simulate: --t-seconds: an SRAM device holds digital bits" in capsys.readouterr().err
     assert main(["simulate", "neurram-like", "--gemm", "4", "128", "128", "--t-seconds", "604800"]) == 2
-    assert "--t-seconds: RRAM (Wan et al. 2022) is fitted at t_seconds in" in capsys.readouterr().err
+    assert "--t-seconds: t_seconds must be a time the RRAM's fits cover (Wan et al. 2022's fits at" in \
+        capsys.readouterr().err
     assert main(["simulate", "jia-sram-like", "--gemm", "4", "256", "256", "--compensation", "global"]) == 2
     assert "--compensation: an SRAM device" in capsys.readouterr().err
     # only the flag whose value failed is named (the t_seconds message mentions compensation in passing)

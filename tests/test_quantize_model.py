@@ -210,7 +210,7 @@ def test_probe_byom28_analog_settings_and_fit_checked_up_front():
                           ({"compensation": "Global"}, r"analog\['compensation'\] must be one of"),
                           ({"t_seconds": -1.0}, r"analog\['t_seconds'\] must be a finite number >= 0"),
                           ({"tile": accel.get_design("neurram-like").unit, "t_seconds": 604800.0},
-                           r"RRAM \(Wan et al. 2022\) is fitted at")]:
+                           r"must be a time the RRAM's fits cover \(Wan et al. 2022's fits at")]:
         with pytest.raises(ValueError, match=match):
             quantize_model(nn.Linear(8, 8), analog=analog)
     # each layer's settings are its own: a later change to the caller's dict reaches none of them

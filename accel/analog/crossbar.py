@@ -346,6 +346,9 @@ def _periphery(v):
     return "walden" if isinstance(p, str) else p
 
 
+_NORMAL_MIN = float(np.finfo(np.float64).tiny)
+
+
 def _real(f, **kw):
     return lambda v: check_real(_OWN, f, v, **kw)
 
@@ -363,7 +366,11 @@ _RULES = (
     ("mapping", lambda v: check_str(_OWN, "mapping", v, MAPPINGS)),
     ("adc_range", _adc_range),
     ("dac_range", _none_or(_real("dac_range", lo=0, desc="None or a positive number"))),
-    *((f, _real(f, lo=0)) for f in ("g_max_us", "t_mvm_s", "v_read", "adc_fom_fj")),
+    # a subnormal g_max would lose the conductances' digits (audit s34): float64's smallest normal number at least
+    ("g_max_us", _real("g_max_us", lo=_NORMAL_MIN, lo_open=False,
+                       desc=f"a positive number of microsiemens, at least {_NORMAL_MIN:.4g} (float64's smallest "
+                            f"normal number)")),
+    *((f, _real(f, lo=0)) for f in ("t_mvm_s", "v_read", "adc_fom_fj")),
     ("node_nm", _none_or(_real("node_nm", lo=0, desc="None (the periphery's node; 14 nm for the 'walden' cost) "
                                                   "or a positive number of nanometres"))),
     *((f, _real(f, lo=0, lo_open=False)) for f in ("out_noise", "r_wire_ohm")),
@@ -559,10 +566,17 @@ class _Tile:
                     g = g / (1.0 + g * 1e-6 * self.r_path[si][di])
                 gs.append(g)
             out.append(gs)
+        _check_finite(out, "conductances", xbar, t_inference_s, at_programming)
         return out
 
     def effective_weights(self, gs: list) -> np.ndarray:
-        """Normalised weights (in units of g_max) the conductances implement, slices recombined."""
+        """Normalised weights (in units of g_max) the conductances implement, slices recombined; ValueError
+        where they leave the float range."""
+        w = self._effective_weights(gs)
+        _check_finite([[w]], "weights (conductance / g_max)", self.xbar)
+        return w
+
+    def _effective_weights(self, gs: list) -> np.ndarray:
         g_max = self.xbar.g_max_us
         w = np.zeros((self.rows_used, self.cols_used))
         for sw, g in zip(self.slice_weights, gs):
@@ -685,16 +699,30 @@ class _Tile:
         return y
 
 
+def _check_finite(arrays: list, what: str, xbar: Crossbar, t_s: float | None = None,
+                  at_programming: bool = False) -> None:
+    """ValueError when any array of `arrays` (a list of lists) holds NaN or inf: device statistics or tile fields at
+    the float range's ends (a huge prog_coeff, r_wire_ohm or g_max_us, a subnormal reference conductance) would
+    otherwise reach the converters, which read a NaN column as one holding no weight."""
+    bad = sum(int(np.count_nonzero(~np.isfinite(a))) for row in arrays for a in row)
+    if bad:
+        when = "at programming" if at_programming else ("" if t_s is None else f"at t = {t_s!r} s")
+        raise ValueError(f"the tile's {what} {when} leave the float range ({bad} non-finite): check the device's "
+                         f"fields ({device_label(xbar.device)}: {xbar.device!r}) and the tile's g_max_us "
+                         f"{xbar.g_max_us!r} and r_wire_ohm {xbar.r_wire_ohm!r}".replace("  ", " "))
+
+
 def check_compensation(name: str, compensation) -> None:
     """ValueError unless `compensation` is one of COMPENSATIONS (`name`: how the caller passed it)."""
     if not (compensation is None or (isinstance(compensation, str) and compensation in COMPENSATIONS)):
-        raise ValueError(f"{name} must be one of {COMPENSATIONS}, got {compensation!r}")
+        raise (ValueError if isinstance(compensation, str) else TypeError)(
+            f"{name} must be one of {COMPENSATIONS}, got {compensation!r}")
 
 
 def _check_t(t) -> float:
     """t_seconds (time since programming) as a float: a finite number >= 0."""
     try:
-        return check_real("analog_matmul", "t_seconds", t, lo=0, lo_open=False)
+        return check_real("analog_matmul", "t_seconds", t, lo=0, lo_open=False) + 0.0  # -0.0 is 0.0
     except (TypeError, ValueError) as err:  # the name users pass it by, in every entry point
         raise type(err)(str(err).replace("analog_matmul.t_seconds", "t_seconds")) from None
 

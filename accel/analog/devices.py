@@ -75,8 +75,17 @@ class PCM:
             raise TypeError(f"PCM.prog_coeff must be a non-empty tuple of numbers, got {self.prog_coeff!r}")
         object.__setattr__(self, "prog_coeff", tuple(check_real(own, f"prog_coeff[{i}]", c)
                                                      for i, c in enumerate(self.prog_coeff)))
-        for f in ("prog_coeff_g_max_reference_us", "t0_s", "t_read_s"):
+        tiny = float(np.finfo(np.float64).tiny)  # a subnormal reference would scale the noise past the float range
+        object.__setattr__(self, "prog_coeff_g_max_reference_us", check_real(
+            own, "prog_coeff_g_max_reference_us", self.prog_coeff_g_max_reference_us, lo=tiny, lo_open=False,
+            desc=f"a positive number of microsiemens, at least {tiny:.4g} (float64's smallest normal number)"))
+        for f in ("t0_s", "t_read_s"):
             object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0))
+        # the 1/f read noise grows as sqrt(ln((t + t_read) / (2 t_read))) from t = t0: below t_read it is undefined
+        if self.t_read_s > self.t0_s:
+            raise ValueError(f"PCM.t_read_s {self.t_read_s!r} must be at most t0_s {self.t0_s!r}: the read noise "
+                             f"sqrt(ln((t + t_read) / (2 t_read))) at t = t0 (the first read) needs t0 >= t_read "
+                             f"(aihwkit: t_read 250 ns, t0 20 s)")
         for f in ("prog_noise_scale", "read_noise_scale", "drift_scale"):
             object.__setattr__(self, f, check_real(own, f, getattr(self, f), lo=0, lo_open=False))
 
@@ -219,6 +228,9 @@ _WAN2022 = {
 BETWEEN_FITS = ("log_time", "refuse")  # RRAM.between_fits
 
 
+_DEFAULT_RRAM_COEFFS = tuple(sorted(_WAN2022.items()))
+
+
 @dataclass(frozen=True)
 class RRAM:
     """Resistive RAM with the Wan et al. (Nature 2022) statistics as aihwkit's ReRamWan2022NoiseModel
@@ -237,7 +249,7 @@ class RRAM:
     # (Methods, write-verify), which a read must stay well below; no source measures the devices read harder
     V_READ_MAX = (0.5, "NeuRRAM's MVM read voltage, Wan et al. 2022, Methods; its set pulses start at 1.2 V")
 
-    coeffs: tuple = tuple(sorted(_WAN2022.items()))
+    coeffs: tuple = _DEFAULT_RRAM_COEFFS
     coeff_g_max_reference_us: float = 40.0
     noise_scale: float = 1.0
     between_fits: str = field(default="log_time", metadata={"since": "2026-11-30"})  # sweep hashes: sweep.py
@@ -286,8 +298,10 @@ class RRAM:
         else:
             how = f"between_fits='log_time' interpolates between two fits, from {min(positive)} s to {max(times)} s, " \
                   f"and extrapolates nowhere"
-        zero = "" if 0 in table else " (or 0, as programmed)"
-        raise ValueError(f"RRAM (Wan et al. 2022) is fitted at t_seconds in {times}{zero}, got {t_s!r} ({how})")
+        zero = "" if 0 in table else ", or 0 (as programmed)"
+        src = "Wan et al. 2022's fits" if self.coeffs == _DEFAULT_RRAM_COEFFS else "the device's own fits (coeffs)"
+        raise ValueError(f"t_seconds must be a time the RRAM's fits cover ({src} at {times} s{zero}), got {t_s!r} "
+                         f"({how})")
 
     def check_time(self, t_s) -> None:
         """ValueError unless the device can be read t_s after programming: at a fitted time, at 0 (the
@@ -302,7 +316,8 @@ class RRAM:
             return "as programmed"
         t1, _, t2, _ = self._bracket(t_s)
         if t1 == t2:
-            return f"Wan et al. 2022 fit at {t1:g} s"
+            own = "Wan et al. 2022" if self.coeffs == _DEFAULT_RRAM_COEFFS else "the device's own"
+            return f"{own} fit at {t1:g} s"
         return f"interpolated in ln t between the fits at {t1:g} s and {t2:g} s"
 
     def _sigma(self, g_target, g_max_us, t_s):  # t_s > 0 (read at t = 0 returns the programmed state)

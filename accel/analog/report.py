@@ -8,7 +8,7 @@ import numpy as np
 from ..workloads import Gemm
 
 
-def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 0,
+def macro_report(design, times=None, workload=None, draws: int | None = None, seed: int | None = None,
                  compensation: str | None = "global") -> dict:
     """TOPS, TOPS/W and area of `design` (a Crossbar design) at full utilisation and, on a component macro, at the
     periphery's reference data ("reference_activity": x_act_ref and w_act_ref, the paper's headline conditions:
@@ -23,7 +23,8 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
     last, or without a fit of their own under between_fits="refuse"). With `draws` > 1 each time maps
     to the summary of that many seeded device draws (mean rel_fro_err with its std and Student-t 95 % interval,
     accel.analog.run.summarise_draws) instead of one number: a drift curve with error bars. `seed` seeds the
-    device draws."""
+    device draws. None, the default of both: a Network workload's own draws and seed, else 1 and 0; a value
+    given that differs from a Network's own (where that is not 1 or 0) raises."""
     from ..checks import check_int, check_real, check_seed
     from ..design import Design
     from ..network import Network
@@ -37,8 +38,8 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
     if not (workload is None or isinstance(workload, Gemm | Network)):
         raise TypeError(f"macro_report.workload must be None (one full array of Gaussian operands), a Gemm or a "
                         f"Network, got {workload!r}")
-    draws = check_int("macro_report", "draws", draws, hi=10_000)
-    seed = check_seed("macro_report.seed", seed)
+    draws = None if draws is None else check_int("macro_report", "draws", draws, hi=10_000)
+    seed = None if seed is None else check_seed("macro_report.seed", seed)
     check_compensation("macro_report.compensation", compensation)
     u = design.unit
     if not isinstance(u, Crossbar):
@@ -55,7 +56,7 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
             out["area_breakdown_mm2"] = area
             out["tops_per_mm2"] = out["tops"] / out["area_mm2"]
     if times is None:
-        given = [f for f, v, default in (("workload", workload, None), ("draws", draws, 1), ("seed", seed, 0),
+        given = [f for f, v, default in (("workload", workload, None), ("draws", draws, None), ("seed", seed, None),
                                          ("compensation", compensation, "global")) if v != default]
         if given:
             raise ValueError(f"macro_report.{given[0]} sets the accuracy run, which only runs with times (seconds "
@@ -72,7 +73,7 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
         if not seq:  # an empty list asks for nothing: most likely a mistake, and it would report no accuracy
             raise ValueError("macro_report.times is empty: give the seconds after programming to measure at (e.g. "
                              "[1.0, 3600.0, 86400.0]), or leave times None for cost and area alone")
-        times = [check_real("macro_report", "times", t, lo=0, lo_open=False) for t in seq]
+        times = [check_real("macro_report", "times", t, lo=0, lo_open=False) + 0.0 for t in seq]  # -0.0 keyed 0.0
         seen = set()
         for t in times:  # the report is keyed by time: a repeated one (1 and 1.0, 0.0 and -0.0) would merge silently
             if t in seen:
@@ -97,13 +98,16 @@ def macro_report(design, times=None, workload=None, draws: int = 1, seed: int = 
             raise ValueError(f"macro_report: the workload's compensation {g.compensation!r} differs from "
                              f"macro_report.compensation {compensation!r}; pass compensation={g.compensation!r}")
         if isinstance(g, Network):  # a network's own draws and seed, unless macro_report sets others
-            for f, mine, default in (("draws", draws, 1), ("seed", seed, 0)):  # macro_report's and Network's defaults
+            for f, mine, default in (("draws", draws, 1), ("seed", seed, 0)):  # Network's defaults
                 own = getattr(g, f)
-                if own != default and mine != default and own != mine:
+                if own != default and mine is not None and own != mine:
                     raise ValueError(f"macro_report: the workload's {f} {own!r} differs from macro_report.{f} "
-                                     f"{mine!r}; pass {f}={own!r} or leave one of them at {default!r}")
-            draws = draws if draws != 1 else g.draws
-            seed = seed if seed != 0 else g.seed
+                                     f"{mine!r}; pass {f}={own!r}, or leave macro_report.{f} out (None) or the "
+                                     f"workload's at {default!r}")
+            draws = draws if draws is not None else g.draws
+            seed = seed if seed is not None else g.seed
+        draws = 1 if draws is None else draws
+        seed = 0 if seed is None else seed
 
         def at(t):
             comp = None if t == 0 else compensation

@@ -110,10 +110,11 @@ def gemm_accuracy(xbar: Crossbar, g, seed: int = 0, draw: int = 0) -> dict:
     and "k_sampled" (the K rows programmed) say what was computed. `seed`, `draw`: the device draw
     (draw_seed); the operands depend on g.seed only."""
     a, b = _operands(g, xbar=xbar)
-    ref = reference_product(a, b, g.name)  # before the tiles run: a reference out of float64's range says so
+    # before the tiles run: a reference out of float64's range, or of zeros, says so
+    ref = reference_product(a, b, f"workload {g.name!r}")
     pm = ProgrammedMatrix(b.T, xbar, seed=draw_seed(seed, draw, g.seed))
     y = pm.matmul(a, g.t_seconds, g.compensation)
-    res = error_metrics(y, ref)
+    res = error_metrics(y, ref, f"workload {g.name!r}")
     res["outputs_computed"] = int(y.size)
     res["k_sampled"] = int(b.shape[0])
     return res
@@ -172,11 +173,18 @@ def t_quantile_975(df: int) -> float:
     return 0.5 * (lo + hi)
 
 
+# the values a metric can take, where they are bounded (errors named rel_* are >= 0 too): summarise_draws
+_METRIC_RANGE = {"max_abs_err": (0.0, math.inf), "top1": (0.0, 1.0), "top1_float": (0.0, 1.0),
+                 "agreement": (0.0, 1.0)}
+
+
 def summarise_draws(runs: list) -> dict:
     """Metrics of several device draws as one dict: each metric that varies by draw (a float) is the mean
     over the draws, with `<metric>_std` (sample standard deviation) and the 95 % confidence interval of
     the mean, `<metric>_ci95_lo` / `_ci95_hi` = mean -+ t_{0.975, n-1} std / sqrt(n) (Student t; the
-    draws are independent runs of the same model). A metric that is infinite in some draw (an output
+    draws are independent runs of the same model), cut to the values the metric can take (errors >= 0,
+    top-1 and agreement in [0, 1]: the cut interval keeps its coverage; with few draws t_{0.975, n-1} is large,
+    12.7 for two, and the uncut interval would reach below 0). A metric that is infinite in some draw (an output
     that overflowed) has an infinite mean and std, and its interval is the range of the draws.
     Integers (counts) come from the first draw; "draws" says how many there were."""
     n = len(runs)
@@ -193,6 +201,8 @@ def summarise_draws(runs: list) -> dict:
             continue
         mean, std = float(np.mean(vals)), float(np.std(vals, ddof=1))
         half = tq * std / math.sqrt(n)
-        out.update({key: mean, f"{key}_std": std, f"{key}_ci95_lo": mean - half, f"{key}_ci95_hi": mean + half})
+        lo, hi = _METRIC_RANGE.get(key, (0.0, math.inf) if key.startswith("rel_") else (-math.inf, math.inf))
+        out.update({key: mean, f"{key}_std": std, f"{key}_ci95_lo": max(mean - half, lo),
+                    f"{key}_ci95_hi": min(mean + half, hi)})
     out["draws"] = n
     return out

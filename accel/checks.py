@@ -35,7 +35,8 @@ def check_int(owner: str, name: str, v, lo: int = 1, hi: int | None = None) -> i
         raise TypeError(f"{owner}.{name} must be {desc}, got {v!r} ({_kind(v)})")
     v = int(v)
     if v < lo or (hi is not None and v > hi):
-        raise ValueError(f"{owner}.{name} must be {desc}, got {v!r}")
+        shown = repr(v) if abs(v) < 10 ** 30 else _magnitude(v)  # not 400 digits
+        raise ValueError(f"{owner}.{name} must be {desc}, got {shown}")
     return v
 
 

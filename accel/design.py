@@ -507,8 +507,9 @@ class Design:
         return self._table
 
     def peak_ops_per_s(self, fmt: str | None = None, sparse: bool = False) -> float:
-        """Datasheet-style peak: 2 ops per MAC x MACs per clock x clock (for a Crossbar: every core's
-        rows x cols MACs per MVM time; `fmt` is then ignored)."""
+        """Datasheet-style peak: 2 ops per MAC x MACs per clock x clock (for a Crossbar: every core's weight MACs
+        per MVM time, weight_rows() x weight_cols() on a component macro, a differential pair or sliced weight
+        holding one, rows x cols for the 'walden' cost; `fmt` is then ignored)."""
         if not isinstance(sparse, bool | np.bool_):
             raise TypeError(f"peak_ops_per_s: sparse must be True or False, got {sparse!r}")
         if isinstance(self.unit, _crossbar()):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import accel
 from accel.analog import Crossbar, analog_matmul
 from accel.analog import components as C
+from accel.analog.crossbar import MAX_ARRAY
 from accel.analog.macros import (
     PERIPHERIES,
     Periphery,
@@ -1162,10 +1163,17 @@ def test_probe_s28_laws():
     for twin in (pickle.loads(pickle.dumps(_SN.unit)), copy.copy(_SN.unit), copy.deepcopy(_SN.unit)):
         assert "_reference_cost" not in vars(twin) and twin == _SN.unit
         assert reference_cost(twin)["ops_per_j"] == kept["ops_per_j"]
-    # resistive cells never read cell_pj: a periphery that prices only that costs nothing, and is refused
-    with pytest.raises(ValueError, match="would cost no energy"):
-        Periphery(name="r", cell="resistive", adc_kind="sar", adc_step_pj=0.0, adc_step_s=1e-9, dac_kind="pwm",
-                  dac_step_pj=0.0, dac_step_s=1e-9, vdd_ref_v=0.8, node_nm=22.0, cell_pj=1.0, digital_pj=0.0)
+    # resistive cells never read cell_pj, charge cells never read pulse_s, and only a CCO counts during the input:
+    # each refused (they were accepted and ignored, or on a SAR changed the MVM time; audit s34 M4)
+    base = dict(name="r", cell="resistive", adc_kind="sar", adc_step_pj=1.0, adc_step_s=1e-9, dac_kind="pwm",
+                dac_step_pj=0.0, dac_step_s=1e-9, vdd_ref_v=0.8, node_nm=22.0, digital_pj=0.0)
+    with pytest.raises(ValueError, match=r"Periphery.cell_pj prices charge-domain cells; .* leave cell_pj 0, got 1.0"):
+        Periphery(**{**base, "adc_step_pj": 0.0, "cell_pj": 1.0})
+    with pytest.raises(ValueError, match=r"Periphery.pulse_s is a resistive cell's .* leave pulse_s 0, got 1e-09"):
+        Periphery(**{**base, "cell": "charge", "pulse_s": 1e-9})
+    with pytest.raises(ValueError, match=r"Periphery.adc_during_input is a counting converter .* a 'sar' ADC"):
+        Periphery(**{**base, "adc_during_input": True})
+    assert Periphery(**{**base, "adc_kind": "cco", "adc_during_input": True}).adc_during_input
 
 
 def test_a_dense_chain_is_priced_on_its_own_data():
@@ -1444,16 +1452,17 @@ def test_cost_conductance_law(enc, bits, bpc, n_out, n_in, ints, seed):
 
 @pytest.mark.parametrize("kw", [{}, dict(weight_bits=4, bits_per_cell=2)])
 def test_tile_larger_than_the_sample_is_not_allocated(kw):
-    """A tile of 10^9 rows or columns is priced on the sample it holds: the statistic of a sample smaller than one
+    """A tile of 2^20 rows or columns is priced on the sample it holds: the statistic of a sample smaller than one
     tile is that of the sample as one block (zero padding to the tile's size changed no block's max or sum, and
     allocated rows x cols floats: a MemoryError at 10^8 rows before). The peak of such a 'walden' design runs."""
     from accel.analog.cost import mean_abs_fractions
     rng = np.random.default_rng(11)
     w, x = rng.standard_normal((300, 40)), rng.standard_normal((3, 300))
     whole = accel.Crossbar(rows=300, cols=40, **kw)
-    for big in (dict(rows=10 ** 9, cols=40), dict(rows=300, cols=10 ** 9), dict(rows=10 ** 9, cols=10 ** 9)):
+    n = MAX_ARRAY  # 2^20: the largest the model takes (padded to 2^20 x 2^20, a sample would need 8 TiB)
+    for big in (dict(rows=n, cols=40), dict(rows=300, cols=n), dict(rows=n, cols=n)):
         assert mean_abs_fractions(w, x, accel.Crossbar(**big, **kw)) == mean_abs_fractions(w, x, whole)
-    d = accel.Design(name="huge", clock_hz=1e9, unit=accel.Crossbar(rows=10 ** 9, **kw))
+    d = accel.Design(name="huge", clock_hz=1e9, unit=accel.Crossbar(rows=n, **kw))
     assert np.isfinite(d.peak_ops_per_j()) and d.peak_ops_per_j() > 0
 
 

@@ -48,6 +48,12 @@ def _design(**kw):
 W2, X2 = np.ones((2, 2)), np.ones(2)
 
 
+def _tiny_energy_jia():
+    d = accel.get_design("jia-sram-like")
+    p = dataclasses.replace(d.unit.periphery, adc_step_pj=0.0, cell_pj=0.0, digital_pj=0.0, dac_step_pj=1e-320)
+    return d.replace(unit=dataclasses.replace(d.unit, periphery=p))
+
+
 def _am(w=W2, x=X2, **kw):
     return analog_matmul(w, x, **kw)
 
@@ -124,9 +130,15 @@ RAISES = [
     ("get-design-far", lambda: accel.get_design("xyz"), ValueError, r"unknown design 'xyz'; the presets are a100-like"),
     ("get-design-int", lambda: accel.get_design(5), TypeError, r"design name must be a str"),
     # --- crossbars and devices ---
-    ("xb-rows-zero", lambda: Crossbar(rows=0), ValueError, r"Crossbar.rows must be a positive int, got 0"),
-    ("xb-rows-neg", lambda: Crossbar(rows=-3), ValueError, r"Crossbar.rows must be a positive int, got -3"),
-    ("xb-cols-float", lambda: Crossbar(cols=2.0), TypeError, r"Crossbar.cols must be a positive int"),
+    ("xb-rows-zero", lambda: Crossbar(rows=0), ValueError, r"Crossbar.rows must be an int in 1..1048576, got 0"),
+    ("xb-rows-neg", lambda: Crossbar(rows=-3), ValueError, r"Crossbar.rows must be an int in 1..1048576, got -3"),
+    # the model's range: counts stay exact in int64 (read_phases near 2^56 wrapped the grid's conversions; audit s34)
+    ("xb-rows-huge", lambda: Crossbar(rows=10 ** 400), ValueError, r"Crossbar.rows must be an int in 1..1048576, got "
+                                                                   r"about 1e400"),
+    ("xb-cores-huge", lambda: Crossbar(cores=2 ** 20 + 1), ValueError, r"Crossbar.cores must be an int in 1..1048576"),
+    ("xb-read-phases-huge", lambda: Crossbar(read_phases=2 ** 56 - 1), ValueError,
+     r"Crossbar.read_phases must be an int in 1..64"),
+    ("xb-cols-float", lambda: Crossbar(cols=2.0), TypeError, r"Crossbar.cols must be an int in 1..1048576"),
     ("xb-gmax-inf", lambda: Crossbar(g_max_us=INF), ValueError,
      r"Crossbar.g_max_us must be a positive number of microsiemens, at least 2.225e-308 .*, got inf"),
     ("xb-gmax-subnormal", lambda: Crossbar(g_max_us=1e-320), ValueError,  # audit s34: lost the conductances' digits
@@ -168,7 +180,16 @@ RAISES = [
     # macro_report nan shares (audit s33 F11); simulate already refused
     ("xb-periphery-energy-inf", lambda: accel.set_field(accel.get_design("neurram-like"), "unit.periphery.adc_step_pj",
                                                         1e308).peak_ops_per_j(), ValueError,
-     r"the reference MVM's energy of periphery 'neurram' leaves the float range \(energy inf pJ"),
+     r"mvm_cost: the MVM's energy \(adc\) on periphery 'neurram' leaves the float range"),
+    # finite constants whose peaks overflowed: inf TOPS or TOPS/W, or a ZeroDivisionError (audit s34 H2, M1)
+    ("xb-periphery-time-tiny", lambda: accel.set_field(accel.set_field(accel.get_design(
+        "jia-sram-like"), "unit.periphery.adc_step_s", 0.0), "unit.periphery.dac_step_s", 1e-320).peak_ops_per_s(),
+     ValueError, r"the reference MVM's throughput on periphery 'jia' leaves the float range"),
+    ("xb-periphery-energy-tiny", lambda: _tiny_energy_jia().peak_ops_per_j(), ValueError,
+     r"the reference MVM's efficiency on periphery 'jia' leaves the float range"),
+    ("mvm-cost-nan-at-zero-activity", lambda: accel.analog.mvm_cost(accel.set_field(
+        accel.get_design("jia-sram-like"), "unit.periphery.cell_pj", 1e305).unit, 0.0, 0.0), ValueError,
+     r"mvm_cost: the MVM's energy \(array\) on periphery 'jia' leaves the float range"),
     ("xb-vread-pcm", lambda: Crossbar(device="pcm", v_read=0.41), ValueError,
      r"Crossbar.v_read 0.41 V is above what a 'pcm' device is read at: at most 0.4 V \(the top of IBM's 14 nm PCM "
      r"chip's read-voltage range, 100-400 mV: Le Gallo et al. 2023, Extended Data Table 1\)"),

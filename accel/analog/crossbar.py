@@ -347,6 +347,8 @@ def _periphery(v):
 
 
 _NORMAL_MIN = float(np.finfo(np.float64).tiny)
+MAX_ARRAY = 2 ** 20  # Crossbar rows, cols and cores at most (the model's range: _RULES)
+MAX_READ_PHASES = 64  # Crossbar.read_phases at most (HERMES reads in 1 or 4)
 
 
 def _real(f, **kw):
@@ -359,7 +361,12 @@ def _none_or(rule):
 
 # Crossbar's per-field rules, in the order its errors are raised.
 _RULES = (
-    *((f, _int(f)) for f in ("rows", "cols", "adc_share", "cores", "read_phases")),
+    # the model's range, not a device limit (the largest fabricated arrays hold a few thousand rows, chips a few
+    # hundred cores): every count the cost multiplies out (ops, conversions, cells) stays exact in int64 and
+    # float64 (audit s34: read_phases near 2^56 wrapped the grid's conversion count; 10^300 cores gave inf TOPS)
+    *((f, _int(f, hi=MAX_ARRAY)) for f in ("rows", "cols", "cores")),
+    ("adc_share", _int("adc_share")),
+    ("read_phases", _int("read_phases", hi=MAX_READ_PHASES)),
     ("device", _device),
     *((f, _bits(f)) for f in ("dac_bits", "adc_bits", "weight_bits", "bits_per_cell")),
     ("input_mode", lambda v: check_str(_OWN, "input_mode", v, INPUT_MODES)),

@@ -151,6 +151,17 @@ class Periphery:
         if self.digital_per_output and self.digital_pj is None:
             raise ValueError(f"{own}.digital_per_output spends digital_pj once per output: give digital_pj (pJ per "
                              f"output), got None")
+        # fields the periphery's cells or converter never read (audit s34): a Crossbar refuses its own likewise
+        if self.cell == "resistive" and self.cell_pj != 0:
+            raise ValueError(f"{own}.cell_pj prices charge-domain cells; resistive cells spend G v_read^2 t per pulse "
+                             f"(pulse_s): leave cell_pj 0, got {self.cell_pj}")
+        if self.cell == "charge" and self.pulse_s != 0:
+            raise ValueError(f"{own}.pulse_s is a resistive cell's conduction time per pulse; charge-domain cells "
+                             f"spend cell_pj per activation: leave pulse_s 0, got {self.pulse_s}")
+        if self.adc_during_input and self.adc_kind != "cco":
+            raise ValueError(f"{own}.adc_during_input is a counting converter fed by the column current while the "
+                             f"inputs drive (adc_kind 'cco', HERMES's); a {self.adc_kind!r} ADC converts a settled "
+                             f"result after them: leave it False")
         if self.drive_per_bit and self.dac_kind != "pwm":
             raise ValueError(f"{own}.drive_per_bit applies to PWM-timed inputs (dac_kind 'pwm'), got dac_kind "
                              f"{self.dac_kind!r}")
@@ -351,6 +362,10 @@ class _Grid:
     def adders(p):
         return _adder_table(p.node_nm, p.vdd_ref_v)
 
+    @staticmethod
+    def finite(x) -> bool:
+        return bool(np.isfinite(x).all())
+
 
 class _Scalar:
     """The same operations on Python numbers (one setting)."""
@@ -377,6 +392,8 @@ class _Scalar:
     @staticmethod
     def adders(p):
         return _adder_list(p.node_nm, p.vdd_ref_v)
+
+    finite = staticmethod(math.isfinite)
 
 
 def mvm_cost_grid(xbar, x_act, w_act, dac_bits=None, adc_bits=None, input_phases=None, vdd_v=None,
@@ -563,8 +580,16 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w, w_mean=0.0) -> d
     area = {"adc": n_adc * p.adc_area_um2 * grow, "dac": zero + xbar.rows * p.dac_area_um2,
             "array": zero + xbar.rows * cols * p.cell_area_um2, "integrator": zero + cols * p.column_area_um2,
             "digital": zero + n_adc * p.digital_area_um2, "misc": zero + p.misc_area_um2}
-    return {"energy_pj": energy, "seconds": (t * rp + t_once) * ts, "conversions": conv * n_slices * rp,
-            "area_um2": area}
+    seconds = (t * rp + t_once) * ts
+    # finite constants whose products leave the float range (a periphery's constant near 1e305, audit s34): inf, or
+    # NaN where an inf meets an activity of 0; said here rather than returned
+    for what, parts in (("energy", energy), ("area", area), ("time", {"seconds": seconds})):
+        for k, v in parts.items():
+            if not xp.finite(v):
+                raise ValueError(f"mvm_cost: the MVM's {what} ({k}) on periphery {p.name!r} leaves the float range; "
+                                 f"check its per-action constants (*_pj, *_s, *_area_um2) and the tile's rows, cols, "
+                                 f"cores and read_phases")
+    return {"energy_pj": energy, "seconds": seconds, "conversions": conv * n_slices * rp, "area_um2": area}
 
 
 def _adc_steps(kind: str, bits):
@@ -631,13 +656,18 @@ def reference_cost(xbar) -> dict:
         p = _periphery_of(xbar, "reference_cost")
         c = mvm_cost(xbar, p.x_act_ref, p.w_act_ref)
         ops = 2.0 * macs_per_mvm(xbar)
-        c["ops_per_s"] = ops * xbar.cores / c["seconds"]
         e = sum(c["energy_pj"].values())  # 0 only where the reference data drive nothing: no energy spent
-        if not (math.isfinite(e) and math.isfinite(c["seconds"])):  # 0 TOPS/W and nan shares otherwise (audit s33)
-            what = "energy" if not math.isfinite(e) else "time"
-            raise ValueError(f"the reference MVM's {what} of periphery {p.name!r} leaves the float range (energy "
-                             f"{e:g} pJ, time {c['seconds']:g} s); check its per-action constants (*_pj, *_s)")
-        c["ops_per_j"] = ops / (e * 1e-12) if e else math.inf
+        with np.errstate(over="ignore"):
+            c["ops_per_s"] = ops * xbar.cores / c["seconds"]
+            joules = e * 1e-12  # 0 from a tiny e too (it underflows): infinite, and refused below, not a ZeroDivision
+            c["ops_per_j"] = ops / joules if joules else math.inf
+        peaks = (("energy", e), ("time", c["seconds"]), ("throughput", c["ops_per_s"]),
+                 ("efficiency", c["ops_per_j"] if e else 0.0))
+        bad = [what for what, v in peaks if not math.isfinite(v)]
+        if bad:  # 0 TOPS/W and nan shares (audit s33), inf TOPS or TOPS/W (audit s34) otherwise
+            raise ValueError(f"the reference MVM's {bad[0]} on periphery {p.name!r} leaves the float range (energy "
+                             f"{e:g} pJ, time {c['seconds']:g} s, {xbar.cores} cores); check its per-action constants "
+                             f"(*_pj, *_s)")
         # read-only, all the way down: preset tiles are shared by every get_design in the process
         c = MappingProxyType({k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in c.items()})
         object.__setattr__(xbar, "_reference_cost", c)

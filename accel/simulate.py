@@ -211,7 +211,8 @@ def _simulate_crossbar(design: Design, workload, accuracy: bool) -> Report:
         area = macro_area_mm2(xbar)
         buffers = memories_area_mm2(mems, node) if mems else None
         if buffers:  # the buffers' static power over the run (the macros' own is inside their measured energies)
-            area.update(buffers)
+            if area is not None:  # a periphery without area constants has no area, so neither has the design
+                area.update(buffers)
             e["leakage"] = leakage = leakage_w_per_mm2(node) * sum(buffers.values()) * seconds
     energy = sum(e.values())
     ops = 2 * sum(g.macs for g in gemms)

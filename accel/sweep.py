@@ -291,7 +291,10 @@ def _digest(obj) -> str:
 # HermesPCM tile past its characterised g_max), and constant operands costed (they raised). 2026-12-01.1: a product of
 # zeros refused (scored 0.0 or inf before); conductances beyond the float range refused (read as empty columns: an
 # error of 1.0); a PCM read before t_read; draws' 95 % intervals cut to the metric's range (errors >= 0, top-1 <= 1).
-RESULTS_EPOCH = "2026-12-01.1"
+# 2026-12-01.2: a component macro's input activity counted on its DAC's codes in its periphery's unit (bits set for
+# bit-serial and per-bit drivers, pulses for PWM; cost.input_activity), not mean |x| / max |x|; a periphery's
+# unread fields, and costs beyond the float range, refused; Crossbar sizes bounded (2^20; read_phases 64).
+RESULTS_EPOCH = "2026-12-01.2"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

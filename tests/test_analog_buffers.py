@@ -138,3 +138,19 @@ def test_network_and_toml_round_trip():
     r2 = accel.simulate(back, net, accuracy=False)
     assert r2.energy_j == r.energy_j and r2.seconds == r.seconds
     assert np.isfinite(r.energy_j)
+
+
+def test_macro_without_area_keeps_its_buffers_leakage():
+    """A periphery without area constants has no area; with an SRAM level around it simulate raised AttributeError
+    (audit s34). The design's area stays None (the macro's is unknown), the buffer's leakage is still priced."""
+    from accel.memory_model import leakage_w_per_mm2, memories_area_mm2
+    d = accel.get_design("wang-c2c-like")
+    bare = dataclasses.replace(d.unit.periphery, **{f: 0.0 for f in ("adc_area_um2", "dac_area_um2", "cell_area_um2",
+                                                                      "column_area_um2", "digital_area_um2",
+                                                                      "misc_area_um2")})
+    lvl = MemoryLevel(name="act", size_bytes=1 << 20, bandwidth_bytes_per_s=math.inf, energy_pj_per_byte=1.0,
+                      technology="sram", word_bytes=8)
+    x = d.replace(unit=dataclasses.replace(d.unit, periphery=bare), memories=(lvl,))
+    r = accel.simulate(x, Gemm(32, d.unit.weight_cols(), d.unit.weight_rows()), accuracy=False)
+    buf = memories_area_mm2((lvl,), d.unit.node_in_use())["act"]
+    assert r.area_mm2 is None and r.leakage_j == pytest.approx(leakage_w_per_mm2(22.0) * buf * r.seconds, rel=1e-12)

@@ -988,9 +988,10 @@ def test_array_energy_follows_each_tiles_own_scale():
         got = accel.simulate(d, accel.Gemm(16, 256, 512, a=as_, b=bs), accuracy=False).energy_breakdown_j["array"]
         assert got == pytest.approx(base, rel=1e-12)
     # by hand: two 2 x 1 tiles of |w| [1, 3] and [2, 0] -> (1/3 + 3/3 + 2/2 + 0) / 4; inputs of one tile's slice
+    # scaled by its max and rounded to the 8-bit DAC's 127 levels: 1/2 -> 63.5, a tie, to 64 (even); 2/2 -> 127
     u = dataclasses.replace(d.unit, rows=2, cols=2)  # HERMES: a pair per weight, 2 x 1 weights per tile
     wf, xf = mean_abs_fractions(np.array([[1.0], [-3.0], [2.0], [0.0]]), np.array([[1.0, -2.0, 0.0, 0.0]]), u)
-    assert wf == pytest.approx((1 / 3 + 1 + 1 + 0) / 4) and xf == pytest.approx((0.5 + 1 + 0 + 0) / 4)
+    assert wf == pytest.approx((1 / 3 + 1 + 1 + 0) / 4) and xf == (64 + 127 + 0 + 0) / (4 * 127)
 
 
 def test_review_of_the_fixes():
@@ -1006,11 +1007,13 @@ def test_review_of_the_fixes():
         win = np.random.default_rng([s, 4])
         assert _window(16384 + 100, 16384, 256, win) == 0 and _window(300, 256, 256, win) == 0
         assert _window(16384 + 1000, 16384, 256, np.random.default_rng([s, 4])) % 256 == 0
-    # a fixed dac_range drives pulses of |x| / dac_range: a full scale 100x the inputs' is ~1 % duty
+    # a fixed dac_range drives pulses of |x| / dac_range on the DAC's 127 levels: a full scale 100x the inputs' is
+    # ~1 % duty
     from accel.analog.cost import mean_abs_fractions
     x = rng.standard_normal((8, 256))
     wide = dataclasses.replace(h.unit, dac_range=100.0)
-    assert mean_abs_fractions(np.ones((256, 256)), x, wide)[1] == pytest.approx(np.mean(np.abs(x)) / 100)
+    assert mean_abs_fractions(np.ones((256, 256)), x, wide)[1] == pytest.approx(
+        np.rint(np.abs(x) / 100 * 127).mean() / 127, rel=1e-15)
     # macro_report checks its compensation with or without times
     with pytest.raises(ValueError, match=r"macro_report.compensation must be one of"):
         accel.macro_report(h, compensation="both")
@@ -1543,3 +1546,72 @@ def test_tile_fraction_is_scale_free_up_to_the_float_range():
     for scale in (1.0, 0.1, 1e-300, 1e308):
         assert _tile_fraction(v * scale, 2, 6) == pytest.approx(want, rel=1e-15)
     assert _tile_fraction(np.full((64, 64), 0.1), 64, 64) == 1.0  # summed first: 1 + 2^-52
+
+
+def _codes_by_hand(x, rows, dac_bits, dac_range=None):
+    """|q| of each input as a tile's DAC emits it, one element at a time in exact rationals (independent of
+    crossbar._quantise): each vector's slice of `rows` inputs scaled by its own max |x| (or dac_range, clipped),
+    times the levels, rounded half to even."""
+    from fractions import Fraction
+    levels = 2 ** (dac_bits - 1) - 1
+    out = np.zeros(x.shape, np.int64)
+    for i in range(x.shape[0]):
+        for k0 in range(0, x.shape[1], rows):
+            part = [abs(float(v)) for v in x[i, k0:k0 + rows]]
+            top = dac_range if dac_range is not None else max(part)
+            for j, v in enumerate(part):
+                out[i, k0 + j] = 0 if top == 0 else min(round(Fraction(min(v, top)) * levels / Fraction(top)), levels)
+    return out
+
+
+@pytest.mark.parametrize("name,changes", [
+    ("jia-sram-like", {}), ("jia-sram-like", {"dac_bits": 6}),  # bit-serial: bits set
+    ("neurram-like", {}), ("neurram-like", {"dac_bits": 7, "input_phases": 2}),  # drivers switch once per bit
+    ("hermes-like", {}), ("hermes-like", {"input_phases": 2}), ("sinangil-sram-like", {}),  # PWM pulses
+    ("wang-c2c-like", {}), ("hermes-like", {"dac_range": 1.5})])  # a voltage DAC's level; a fixed full scale
+def test_input_activity_is_what_the_dac_emits(name, changes):
+    """A component macro's x_act is counted on the DAC's codes in the unit its periphery spends per input (audit s34
+    M5: bit-serial inputs were priced by mean |x| / max |x|, 3x their bits set on Gaussian 1-bit inputs), checked
+    against codes computed element by element in exact arithmetic."""
+    from accel.analog.cost import input_activity, mean_abs_fractions
+    d = accel.get_design(name)
+    u = dataclasses.replace(d.unit, **changes)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, u.weight_rows() + 37))
+    x[1, :u.weight_rows()] = 0.0  # a slice of zeros emits nothing
+    # ties of the DAC's rounding (levels are odd: half the full scale is k + 1/2 levels), to even as the tiles round
+    half = (u.dac_range or np.max(np.abs(x[2, :u.weight_rows()]))) / 2
+    x[2, 3], x[2, 4] = half, -half
+    q = _codes_by_hand(x, u.weight_rows(), u.dac_bits, u.dac_range)
+    bits, levels = u.dac_bits - 1, 2 ** (u.dac_bits - 1) - 1
+    p = u.periphery
+    if p.dac_kind == "bit_serial" or p.drive_per_bit:
+        want = sum(((q >> b) & 1).sum() for b in range(bits)) / (q.size * bits)
+    elif p.dac_kind == "voltage":
+        want = q.sum() / (q.size * levels)
+    else:
+        slices = [bits - bits // u.input_phases, bits // u.input_phases] if u.input_phases == 2 else [bits]
+        after, pulses, most = bits, 0, 0
+        for s in slices:
+            after -= s
+            pulses += ((q >> after) & (2 ** s - 1)).sum()
+            most += 2 ** s - 1
+        want = pulses / (q.size * most)
+    got = input_activity(np.abs(x), u)
+    assert got == pytest.approx(want, rel=1e-14)
+    assert mean_abs_fractions(np.ones((x.shape[1], u.weight_cols())), x, u)[1] == got
+
+
+def test_bit_serial_energy_follows_the_bits_set():
+    # Gaussian inputs on Jia's 1-bit (dac_bits 2) DAC set about 7 % of their bits, while mean |x| / max |x| is 0.22:
+    # the array and driver energy follow the bits; and a changed dac_bits re-counts a drawn workload (no stale memo)
+    from accel.analog.cost import mean_abs_fractions
+    d = accel.get_design("jia-sram-like")
+    x = np.random.default_rng(0).standard_normal((64, 2304))
+    xf = mean_abs_fractions(np.ones((2304, 256)), x, d.unit)[1]
+    scale = np.max(np.abs(x.reshape(64, -1, d.unit.weight_rows())), axis=2, keepdims=True)
+    assert 0.05 < xf < 0.10 < 0.2 < np.mean(np.abs(x.reshape(64, -1, d.unit.weight_rows())) / scale)
+    g = accel.Gemm(64, 256, 2304)
+    e2 = accel.simulate(d, g, accuracy=False).energy_breakdown_j
+    e6 = accel.simulate(accel.set_field(d, "unit.dac_bits", 6), g, accuracy=False).energy_breakdown_j
+    assert e6["array"] / e2["array"] > 5 * 2  # 5 bit planes, each with more bits set than the one of dac_bits 2

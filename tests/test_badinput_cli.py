@@ -433,11 +433,12 @@ def test_simulate_totals_out_of_the_float_range(capsys, tmp_path):
     j = accel.get_design("jia-sram-like")
     big = j.replace(unit=dc.replace(j.unit, periphery=dc.replace(j.unit.periphery, cell_area_um2=1e308)))
     for design, msg in ((slow, "the model's totals leave the float range (seconds 4.8e+301, cycles inf"),
-                        (big, "the array area of periphery 'jia' (cores 1) leaves the float range")):
+                        (big, "mvm_cost: the MVM's area (array) on periphery 'jia' leaves the float range")):
         p = _file(tmp_path, design.to_toml(), "x.toml")
         code, out, err = cli(["simulate", str(p), "--gemm", "8", "16", "32", "--json"], capsys)
         assert code == 2 and msg in err and out == ""
-    with pytest.raises(ValueError, match=r"the array area of periphery 'jia' \(cores 1\) leaves the float range"):
+    with pytest.raises(ValueError, match=r"mvm_cost: the MVM's area \(array\) on periphery 'jia' leaves the float "
+                                         r"range"):
         accel.macro_report(big)
     t = accel.get_design("h100-like").to_toml()
     i = t.index("bandwidth_bytes_per_s", t.index("[[memories]]"))

@@ -15,11 +15,12 @@ One MVM pushes one input vector through one array of `rows` x `cols` cells:
   conversion, and their time, once per phase; the phases' counts add up in the converters' counters and
   the digital datapath (`digital`) acts once per output of the MVM; a counting converter fed during the
   input (`adc_during_input`, HERMES's CCO) is read out and reset once (`phase_s`), not once per phase.
-Data statistics: `x_act` (mean |x| / max |x|) and `w_act` (analog weights: mean |w| / max |w|, each over its own
-tile; bit-sliced weights: the mean |cell value| of sign-magnitude slices, the fraction of cells storing a 1 bit
-for two's complement and XNOR; as accel.analog.cost.mean_abs_fractions takes them from a workload). PWM and
-bit-serial
-drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
+Data statistics: `x_act` (what the DAC emits, on its codes, in the unit the periphery spends per input: the
+fraction of magnitude bits set for bit-serial inputs and per-bit drivers, the pulses' duty for PWM, the mean level
+for a voltage DAC; accel.analog.cost.input_activity takes it from a workload) and `w_act` (analog weights: mean
+|w| / max |w|, each over its own tile; bit-sliced weights: the mean |cell value| of sign-magnitude slices, the
+fraction of cells storing a 1 bit for two's complement and XNOR; as accel.analog.cost.mean_abs_fractions takes
+them from a workload). PWM and bit-serial drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
 charges only where its input bit and its stored bit are both 1: the output magnitude); resistive cells
 G v_read^2 t at their own read voltage, so with the supply their energy follows the pulse length (the
 delay law), not V^2, and their mean G follows the cells the encoding programs (`conductance_fraction`).
@@ -464,7 +465,7 @@ def _occupancy(xbar, rows_used, cols_used) -> tuple[int, int]:
 
 
 def _activity(name: str, v) -> np.ndarray:
-    """x_act / w_act as float64: mean |x| / max |x| (or |w|), a fraction in [0, 1]."""
+    """x_act / w_act as float64: a fraction in [0, 1] (module docstring)."""
     a = _reals(v)
     if a is None:  # None, text and bools included
         raise TypeError(f"mvm_cost: {name} must be a number or an array of numbers in [0, 1] (mean |value| / "

@@ -73,15 +73,19 @@ def _fractions(g, xbar: Crossbar) -> tuple[float, float, float]:
     """mean_abs_fractions of the energy sample of `g` (_operands, 64 rows of A), and the weights' mean signed cell
     value where the array energy reads it (macros.needs_cell_mean; else 0.0). Operands drawn from the
     Gemm's `dist` and `seed` are a function of (dist, seed, m, k, n) and the tile shape that places the
-    sample window, and the fractions of that, the tile's `dac_range` and, for bit-sliced weights, how they are
-    quantised and sliced (encoding, weight_bits, bits_per_cell: mean_abs_fractions counts their cells): those
+    sample window, and the fractions of that, the tile's `dac_range`, on a component macro its DAC's codes (dac_bits,
+    input_phases, the periphery's dac_kind and drive_per_bit: cost.input_activity) and, for bit-sliced weights, how
+    they are quantised and sliced (encoding, weight_bits, bits_per_cell: mean_abs_fractions counts their cells): those
     are memoised, so a sweep over macro settings draws each workload once. Real operands (Gemm.a, Gemm.b) are
     read every time."""
     drawn = g.a is None and g.b is None
     bits = (xbar.weight_encoding, xbar.weight_bits, xbar.bits_per_cell) if xbar.weight_bits is not None else None
     mean = needs_cell_mean(xbar)
-    key = (g.dist, g.seed, g.m, g.k, g.n, xbar.weight_rows(), xbar.weight_cols(), xbar.dac_range, bits, mean) \
-        if drawn else None
+    p = xbar.periphery
+    # a component macro's input activity is counted on its DAC's codes, in its periphery's unit (input_activity)
+    codes = None if type(p) is str else (xbar.dac_bits, xbar.input_phases, p.dac_kind, p.drive_per_bit)
+    key = (g.dist, g.seed, g.m, g.k, g.n, xbar.weight_rows(), xbar.weight_cols(), xbar.dac_range, bits, mean,
+           codes) if drawn else None
     out = _FRACTIONS.get(key) if drawn else None
     if out is None:
         a, b = _operands(g, max_rows=64, xbar=xbar)

@@ -20,8 +20,9 @@ fraction of magnitude bits set for bit-serial inputs and per-bit drivers, the pu
 for a voltage DAC; accel.analog.cost.input_activity takes it from a workload) and `w_act` (analog weights: mean
 |w| / max |w|, each over its own tile; bit-sliced weights: the mean |cell value| of sign-magnitude slices, the
 fraction of cells storing a 1 bit for two's complement and XNOR; as accel.analog.cost.mean_abs_fractions takes
-them from a workload). PWM and bit-serial drivers spend energy in proportion to x_act; charge-domain cells in proportion to x_act * w_act (a cell
-charges only where its input bit and its stored bit are both 1: the output magnitude); resistive cells
+them from a workload). PWM and bit-serial drivers spend energy in proportion to x_act; charge-domain cells in
+proportion to x_act * w_act (a cell charges only where its input bit and its stored bit are both 1: the output
+magnitude); resistive cells
 G v_read^2 t at their own read voltage, so with the supply their energy follows the pulse length (the
 delay law), not V^2, and their mean G follows the cells the encoding programs (`conductance_fraction`).
 """

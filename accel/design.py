@@ -390,7 +390,7 @@ def check_crossbar_supply(u, node_nm: float, vdd_v: float, given: tuple = ()) ->
         raise ValueError(f"Design.node_nm {node_nm} of a Crossbar design is not used: its cost is at the unit's "
                          f"node ({node} nm, {where}); {leave}")
     if vdd_v not in ((supply,) if "vdd_v" in given else (_DEFAULT_VDD_V, supply)):
-        where = f"the unit's {supply} V (set unit.vdd_v)" if macro else "none (the 'walden' cost has no supply)"
+        where = f"the unit's {supply} V" if macro else "none (the 'walden' cost has no supply)"
         also = "" if supply is None else f" or {supply}"
         leave = ("set unit.vdd_v to change it" if macro else "leave Design.vdd_v out") if "vdd_v" in given else \
             f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}"

@@ -90,7 +90,7 @@ ANSWER = {
           "first second (77 %) and falls to 62–63 % after a year, compensated or not: resolution, not drift, "
           "bounds it. Across the five macros at their papers' settings, efficiency and accuracy pull apart: "
           "sinangil-sram-like is the most efficient (262 TOPS/W) but its 4-bit ADC leaves a relative error of "
-          "0.69 on Gaussian operands; wang-c2c-like (16.4 TOPS/W) is the most accurate (0.038, no drift); "
+          "0.68 on Gaussian operands; wang-c2c-like (16.4 TOPS/W) is the most accurate (0.038, no drift); "
           "hermes-like is by far the fastest (63 TOPS at 9.8 TOPS/W) with 0.16–0.22 error from 1 s to a day; "
           "neurram-like's 6-bit output leaves 0.34–0.42. On neurram-like, ADC bits trade efficiency for accuracy "
           "until about 8 bits (16.7 TOPS/W and 0.938 error at 4 bits, 15.4 and 0.357 at 8); beyond that the "

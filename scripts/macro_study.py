@@ -137,10 +137,16 @@ def print_validation() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--plot", help="save the comparison figure to this path")
     ap.add_argument("--validation", action="store_true", help="print the validation table instead")
     args = ap.parse_args()
+    if args.plot:  # before the minutes of work, not after
+        from pathlib import Path
+        folder = Path(args.plot).resolve().parent
+        if not folder.is_dir():
+            ap.error(f"--plot {args.plot}: folder {folder} does not exist")
     if args.validation:
         print_validation()
         return

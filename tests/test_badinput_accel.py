@@ -171,8 +171,8 @@ RAISES = [
     # the design-level supply and node of a crossbar set by name: the default is refused like any other value that
     # is not the unit's (audit s33 F4: set_field(hermes-like, "vdd_v", 0.9) gave 0.8 V figures silently)
     ("xb-design-vdd-default-by-name", lambda: accel.set_field(accel.get_design("hermes-like"), "vdd_v", 0.9),
-     ValueError, r"Design.vdd_v 0.9 of a Crossbar design is not used: the supply is the unit's 0.8 V \(set "
-                 r"unit.vdd_v\); set unit.vdd_v to change it"),
+     ValueError, r"Design.vdd_v 0.9 of a Crossbar design is not used: the supply is the unit's 0.8 V; set "
+                 r"unit.vdd_v to change it"),
     ("xb-design-node-default-by-name", lambda: accel.set_field(accel.get_design("neurram-like"), "node_nm", 45.0),
      ValueError, r"Design.node_nm 45.0 of a Crossbar design is not used: .*\(130.0 nm, its periphery's\); set "
                  r"Design.node_nm to 130.0"),

@@ -149,7 +149,10 @@ class Crossbar:
             object.__setattr__(self, "node_nm", None)
             same = False
         if (self.weight_bits is None) != (self.bits_per_cell is None):
-            raise ValueError("Crossbar.weight_bits and bits_per_cell go together (both None: analog weights)")
+            raise ValueError(f"Crossbar.weight_bits and bits_per_cell go together (both None: analog weights), got "
+                             f"weight_bits={self.weight_bits!r}, bits_per_cell={self.bits_per_cell!r}: set both at "
+                             f"once (dataclasses.replace(unit, weight_bits=..., bits_per_cell=...), or zipped fields "
+                             f"in a sweep)")
         need = BIT_CELLS[self.weight_encoding][0] if self.weight_encoding in BIT_CELLS else None
         if need is not None and (self.weight_bits is None or self.bits_per_cell != 1 or self.weight_bits < need):
             raise ValueError(f"Crossbar.weight_encoding {self.weight_encoding!r} stores each weight as bits, one per "

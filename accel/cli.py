@@ -758,6 +758,84 @@ def _cmd_show(args) -> int:
     return 0
 
 
+def _setting(text: str) -> tuple[str, object]:
+    """A --set FIELD=VALUE: the value read as a TOML value (8, 0.7, "column", true), a bare word as a string."""
+    import tomllib
+    name, eq, value = text.partition("=")
+    if not eq or not name.strip() or not value.strip():
+        raise ValueError(f"--set {text!r}: give FIELD=VALUE, e.g. --set adc_bits=8 or --set unit.vdd_v=0.7")
+    try:
+        v = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        v = value.strip()
+    return name.strip(), v
+
+
+def _cmd_macro(args) -> int:
+    """`lowbit macro DESIGN`: accel.macro_report of a Crossbar design, its knobs set by --set, as a table or JSON."""
+    import dataclasses
+    import json
+
+    import accel
+
+    from .units import si
+    d = _design(args.design)
+    if not _is_crossbar(d):
+        raise ValueError(f"lowbit macro takes a Crossbar design (one of {', '.join(_crossbar_names())} or a design "
+                         f"file of one); {d.name} is a {type(d.unit).__name__} design: use lowbit simulate")
+    unit_fields = {f.name for f in dataclasses.fields(d.unit)}
+    changes = {}
+    for text in args.set or ():
+        name, v = _setting(text)
+        field = f"unit.{name}" if "." not in name and name in unit_fields else name  # a knob of the unit by its name
+        if field in changes:
+            raise ValueError(f"--set {name} is given twice")
+        changes[field] = v
+    if changes:
+        from .sweep import set_fields
+        d = set_fields(d, changes)
+    comp = {None: "global", "none": None}.get(args.compensation, args.compensation)  # macro_report's default
+    kw = {} if args.times is None else {"times": args.times, "draws": args.draws, "seed": args.seed,
+                                        "compensation": comp}
+    if args.times is None and (args.draws is not None or args.seed is not None or args.compensation is not None):
+        raise ValueError("--draws, --seed and --compensation set the accuracy run, which runs with --times (seconds "
+                         "after programming, e.g. --times 1 3600 86400)")
+    r = accel.macro_report(d, **kw)
+    if args.json:
+        out = {k: ({str(t): v for t, v in r[k].items()} if k in ("accuracy", "accuracy_basis") else r[k])
+               for k in r}
+        print(json.dumps(out, indent=1))
+        return 0
+    u = d.unit
+    print(f"{d.name}: {u.periphery.name if u.periphery != 'walden' else 'walden'} macro, {u.cores} x {u.rows} x "
+          f"{u.cols} cells, dac_bits {u.dac_bits}, adc_bits {u.adc_bits}, input_phases {u.input_phases}, "
+          f"weight_bits {u.weight_bits or 'analog'}, {u.supply_v if u.supply_v is not None else '-'} V")
+    print(f"  peak {si(r['tops'] * 1e12, 'OPS')}, {si(r['tops_per_w'] * 1e12, 'OPS/W')}"
+          + (f", {si(r['tops_per_mm2'] * 1e12, 'OPS/mm2')} on {r['area_mm2']:.4g} mm2" if "area_mm2" in r else "")
+          + (" (at the paper's reference data: x_act {x_act}, w_act {w_act})".format(**r["reference_activity"])
+             if "reference_activity" in r else ""))
+    if r.get("energy_share"):
+        print("  energy per MVM: " + ", ".join(f"{k} {100 * v:.1f} %" for k, v in r["energy_share"].items() if v))
+    if r.get("area_breakdown_mm2"):
+        print("  area: " + ", ".join(f"{k} {v:.4g} mm2" for k, v in r["area_breakdown_mm2"].items() if v))
+    for t, v in (r.get("accuracy") or {}).items():
+        basis = f"  ({r['accuracy_basis'][t]})" if "accuracy_basis" in r else ""
+        if isinstance(v, dict):
+            print(f"  rel. error at {t:g} s: {v['rel_fro_err']:.4g} [{v['rel_fro_err_ci95_lo']:.4g}, "
+                  f"{v['rel_fro_err_ci95_hi']:.4g}] over {v['draws']} draws{basis}")
+        else:
+            print(f"  rel. error at {t:g} s: {v:.4g}{basis}")
+    if r.get("accuracy"):
+        print(f"  (relative Frobenius error of one full array of Gaussian operands; drift compensation "
+              f"{r['compensation']})")
+    return 0
+
+
+def _crossbar_names() -> list[str]:
+    import accel
+    return [n for n in accel.design_names() if _is_crossbar(accel.get_design(n))]
+
+
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
     """--help shows each option's default (where it has one) after its text."""
 
@@ -828,6 +906,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-accuracy", action="store_true", help="timing and energy only")
     p.add_argument("--json", action="store_true", help="machine-readable, raw SI numbers")
     p.set_defaults(func=_cmd_simulate)
+    p = command("macro", "a compute-in-memory macro's report: peak TOPS, TOPS/W and TOPS/mm2, energy and area "
+                "breakdowns, and with --times its error under drift (accel.macro_report)")
+    p.add_argument("design", help="a Crossbar preset (hermes-like, neurram-like, jia-sram-like, sinangil-sram-like, "
+                   "wang-c2c-like) or a design .toml of one")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="change a field first, repeatable: a knob of the unit by name (adc_bits=8, dac_bits=5, "
+                   "input_phases=2, vdd_v=0.7, weight_bits=4 with bits_per_cell=4) or a dotted field "
+                   "(unit.periphery.adc_step_pj=0.5)")
+    p.add_argument("--times", nargs="+", type=float, metavar="S",
+                   help="seconds after programming to measure the error at (e.g. 1 3600 86400)")
+    p.add_argument("--draws", type=_int_at_least(1), help="--times: device draws per time, reported as the mean with "
+                   "its 95 %% interval (default 1)")
+    p.add_argument("--seed", type=_int_at_least(0), help="--times: seed of the device draws (default 0)")
+    p.add_argument("--compensation", choices=["global", "column", "none"],
+                   help="--times: drift compensation at t > 0 (default global)")
+    p.add_argument("--json", action="store_true", help="machine-readable, raw numbers (TOPS, mm2)")
+    p.set_defaults(func=_cmd_macro)
     p = command("sweep", "a grid of design points from a TOML file -> JSONL (+ CSV, plots)")
     p.add_argument("grid", help="TOML with design, [grid] (and [grid.zip] for linked axes) and [[workloads]] "
                    "(docs/accel.md)")

@@ -253,3 +253,46 @@ def test_a_drift_column_set_by_the_grid_is_shown_once(capsys, tmp_path):
     assert main(["sweep", str(grid), "--out", str(tmp_path / "r.jsonl"), "--no-progress"]) == 0
     header = capsys.readouterr().out.splitlines()[0].split()
     assert header.count("workload.t_seconds") == 1 and "t_seconds" not in header
+
+
+def test_macro_report_from_the_cli(capsys):
+    """`lowbit macro` prints accel.macro_report (audit s34: the CLI had no macro report), with knobs set by --set."""
+    import accel
+    assert main(["macro", "hermes-like", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    want = accel.macro_report(accel.get_design("hermes-like"))
+    assert got["tops"] == want["tops"] == pytest.approx(63.1) and got["energy_share"] == want["energy_share"]
+    args = ["macro", "neurram-like", "--set", "adc_bits=8", "--set", "unit.vdd_v=1.5", "--times", "1", "86400"]
+    assert main(args + ["--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    from accel.sweep import set_fields
+    d = set_fields(accel.get_design("neurram-like"), {"unit.adc_bits": 8, "unit.vdd_v": 1.5})
+    want = accel.macro_report(d, times=[1.0, 86400.0])
+    assert got["tops_per_w"] == want["tops_per_w"] and got["accuracy"] == {"1.0": want["accuracy"][1.0],
+                                                                           "86400.0": want["accuracy"][86400.0]}
+    assert got["compensation"] == "global"
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "adc_bits 8" in out and "1.5 V" in out and f"rel. error at 86400 s: {want['accuracy'][86400.0]:.4g}" in out
+    assert main(["macro", "jia-sram-like", "--set", "weight_bits=4", "--set", "bits_per_cell=1", "--times", "0",
+                 "--draws", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"]["0.0"]["draws"] == 2
+    assert main(["macro", "hermes-like", "--times", "1", "--compensation", "none", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"]["1.0"] == accel.macro_report(
+        accel.get_design("hermes-like"), times=[1.0], compensation=None)["accuracy"][1.0]
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["macro", "h100-like"], "lowbit macro: lowbit macro takes a Crossbar design"),
+    (["macro", "hermes-like", "--set", "adc_bits=99"], "Crossbar.adc_bits must be None (ideal) or an int in 2..24"),
+    (["macro", "hermes-like", "--set", "adc_bits"], "--set 'adc_bits': give FIELD=VALUE"),
+    (["macro", "hermes-like", "--set", "bogus=1"], "Design has no field 'bogus'"),
+    (["macro", "hermes-like", "--set", "adc_bits=6", "--set", "adc_bits=7"], "--set adc_bits is given twice"),
+    (["macro", "hermes-like", "--draws", "2"], "--draws, --seed and --compensation set the accuracy run"),
+    (["macro", "sinangil-sram-like", "--times", "1"], "an SRAM device holds digital bits and does not drift"),
+    (["macro", "hermes-like", "--times", "-1"], "macro_report.times must be a finite number >= 0, got -1.0"),
+])
+def test_macro_bad_input_is_one_line(capsys, argv, msg):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert msg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -393,7 +393,7 @@ def check_crossbar_supply(u, node_nm: float, vdd_v: float, given: tuple = ()) ->
         where = f"the unit's {supply} V" if macro else "none (the 'walden' cost has no supply)"
         also = "" if supply is None else f" or {supply}"
         leave = ("set unit.vdd_v to change it" if macro else "leave Design.vdd_v out") if "vdd_v" in given else \
-            f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}"
+            ("set unit.vdd_v to change it, and " if macro else "") + f"leave Design.vdd_v at {_DEFAULT_VDD_V}{also}"
         raise ValueError(f"Design.vdd_v {vdd_v} of a Crossbar design is not used: the supply is {where}; {leave}")
 
 

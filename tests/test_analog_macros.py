@@ -216,7 +216,8 @@ BAD = [
     ("macro-node-14", lambda: dataclasses.replace(accel.get_design("wang-c2c-like").unit, node_nm=14.0), ValueError,
      r"node_nm 14.0 is not used by periphery 'wang-c2c': its components are measured at 22.0 nm"),
     ("design-vdd-on-macro", lambda: accel.get_design("hermes-like").replace(vdd_v=0.5), ValueError,
-     r"Design.vdd_v 0.5 of a Crossbar design is not used: the supply is the unit's 0.8 V \(set unit.vdd_v\)"),
+     r"Design.vdd_v 0.5 of a Crossbar design is not used: the supply is the unit's 0.8 V; set unit.vdd_v to change "
+     r"it, and leave Design.vdd_v at 0.9 or 0.8"),
     ("design-node-on-macro", lambda: accel.set_field(accel.get_design("hermes-like"), "node_nm", 7.0), ValueError,
      r"Design.node_nm 7.0 of a Crossbar design is not used"),
     ("design-memory-named-adc", lambda: accel.get_design("hermes-like").replace(

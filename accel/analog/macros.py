@@ -584,13 +584,14 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w, w_mean=0.0) -> d
             "digital": zero + n_adc * p.digital_area_um2, "misc": zero + p.misc_area_um2}
     seconds = (t * rp + t_once) * ts
     # finite constants whose products leave the float range (a periphery's constant near 1e305, audit s34): inf, or
-    # NaN where an inf meets an activity of 0; said here rather than returned
-    for what, parts in (("energy", energy), ("area", area), ("time", {"seconds": seconds})):
-        for k, v in parts.items():
-            if not xp.finite(v):
-                raise ValueError(f"mvm_cost: the MVM's {what} ({k}) on periphery {p.name!r} leaves the float range; "
-                                 f"check its per-action constants (*_pj, *_s, *_area_um2) and the tile's rows, cols, "
-                                 f"cores and read_phases")
+    # NaN where an inf meets an activity of 0; said here rather than returned. Every part is >= 0, so one sum is
+    # finite exactly when every part is (and its total can be reported): one test on the hot path
+    if not xp.finite(sum(energy.values()) + sum(area.values()) + seconds):
+        bad = [(what, k) for what, parts in (("energy", energy), ("area", area), ("time", {"seconds": seconds}))
+               for k, v in parts.items() if not xp.finite(v)] or [("energy and area", "total")]
+        raise ValueError(f"mvm_cost: the MVM's {bad[0][0]} ({bad[0][1]}) on periphery {p.name!r} leaves the float "
+                         f"range; check its per-action constants (*_pj, *_s, *_area_um2) and the tile's rows, cols, "
+                         f"cores and read_phases")
     return {"energy_pj": energy, "seconds": seconds, "conversions": conv * n_slices * rp, "area_um2": area}
 
 

@@ -35,6 +35,8 @@ def error_metrics(d: np.ndarray, ref: np.ndarray, name: str = "error_metrics") -
     inf and -inf dB, and "nonfinite_outputs" counts them (the key is present only then)."""
     res = _metrics(d, ref)
     if res is None:
+        if not np.size(ref):
+            raise ValueError(f"{name}: no outputs to compare (empty arrays): an error needs at least one")
         raise ValueError(_zero_reference(name))
     return res
 
@@ -220,12 +222,13 @@ def pad_k(a: np.ndarray, b: np.ndarray, accumulator: str) -> tuple[np.ndarray, n
     return np.pad(a, ((0, 0), (0, pad))), np.pad(b, ((0, pad), (0, 0)))
 
 
-def reference_product(a: np.ndarray, b: np.ndarray, name: str, zero_ok: bool = False) -> np.ndarray:
+def reference_product(a: np.ndarray, b: np.ndarray, name: str, zero_ok: bool = False, sample: str = "") -> np.ndarray:
     """The float64 reference a @ b, or ValueError naming `name` when it leaves float64's range: an overflow, or
     operands so small that even their largest product max|a| max|b| is below the smallest normal float64
     (2^-1022), where the products lose their digits to subnormals or 0 and a result of 0 would score as exact;
     or, unless `zero_ok` (a chain's inner layer, whose bias may follow), a product of zeros, against which no
-    relative error is defined (error_metrics): said before the hardware runs."""
+    relative error is defined (error_metrics): said before the hardware runs. `sample`: what a sampled reference
+    covers (sample_note), said with a zero one: the workload's whole product may not be zero."""
     amax = float(np.max(np.abs(a))) if a.size else 0.0
     bmax = float(np.max(np.abs(b))) if b.size else 0.0
     sizes = f"|a| up to {amax:.3g}, |b| up to {bmax:.3g}"
@@ -237,8 +240,18 @@ def reference_product(a: np.ndarray, b: np.ndarray, name: str, zero_ok: bool = F
     if not np.isfinite(ref).all():
         raise ValueError(f"{name}: the float64 reference A @ B overflows ({sizes}); scale the operands")
     if not zero_ok and not np.any(ref):
-        raise ValueError(_zero_reference(name))
+        raise ValueError(_zero_reference(name) + sample)
     return ref
+
+
+def sample_note(g, a: np.ndarray, b: np.ndarray) -> str:
+    """For a zero reference: "" when a (rows x K) and b (K x cols) are all of Gemm g's operands, else what the seeded
+    sample covers and how to draw another (a Gemm.seed), since the rest of the product may not be zero."""
+    if a.shape[0] >= g.m and b.shape[1] >= g.n and b.shape[0] >= g.k:
+        return ""
+    return (f" (these are the outputs of a seeded sample of the workload: {a.shape[0]} of its {g.m} rows, {b.shape[1]} "
+            f"of its {g.n} columns, {b.shape[0]} of its {g.k} K terms; its whole product may not be zero: another "
+            f"Gemm.seed, now {g.seed}, samples other outputs)")
 
 
 def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int = 128, max_k: int = MAX_K) -> dict:
@@ -257,7 +270,7 @@ def gemm_accuracy(w: Gemm, accumulator: str, max_rows: int = 128, max_cols: int 
     else:
         b = draw(w.dist, (ks, len(cols)), np.random.default_rng([w.seed, 2]))
     a, b = pad_k(a, b, accumulator)
-    ref = reference_product(a, b, f"workload {w.name!r}")
+    ref = reference_product(a, b, f"workload {w.name!r}", sample=sample_note(w, a, b))
     d, dq = quantized_matmul(a, b, w.a_format, w.b_fmt, accumulator, w.scaling, w.sparsity, exact=True)
     out = element_name(w.out_fmt)
     of = nx.get_format(out)

@@ -759,11 +759,14 @@ def _cmd_show(args) -> int:
 
 
 def _setting(text: str) -> tuple[str, object]:
-    """A --set FIELD=VALUE: the value read as a TOML value (8, 0.7, "column", true), a bare word as a string."""
+    """A --set FIELD=VALUE: the value read as a TOML value (8, 0.7, "column", true), a bare word as a string, and
+    none (unquoted; TOML has no null) as None: weight_bits=none with bits_per_cell=none for analog weights."""
     import tomllib
     name, eq, value = text.partition("=")
     if not eq or not name.strip() or not value.strip():
         raise ValueError(f"--set {text!r}: give FIELD=VALUE, e.g. --set adc_bits=8 or --set unit.vdd_v=0.7")
+    if value.strip() in ("none", "None"):
+        return name.strip(), None
     try:
         v = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -788,6 +791,9 @@ def _cmd_macro(args) -> int:
     for text in args.set or ():
         name, v = _setting(text)
         field = f"unit.{name}" if "." not in name and name in unit_fields else name  # a knob of the unit by its name
+        if not field.startswith("unit."):  # the design's own fields (its name, clock) change nothing in the report
+            raise ValueError(f"--set {name}: lowbit macro changes the macro's fields (the unit's: "
+                             f"{', '.join(sorted(unit_fields))}; or dotted below it, unit.periphery.adc_step_pj)")
         if field in changes:
             raise ValueError(f"--set {name} is given twice")
         changes[field] = v
@@ -914,8 +920,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="change a field first, repeatable: a knob of the unit by name (adc_bits=8, dac_bits=5, "
                    "input_phases=2, vdd_v=0.7, weight_bits=4 with bits_per_cell=4) or a dotted field "
                    "(unit.periphery.adc_step_pj=0.5)")
-    p.add_argument("--times", nargs="+", type=float, metavar="S",
-                   help="seconds after programming to measure the error at (e.g. 1 3600 86400)")
+    p.add_argument("--times", nargs="+", action="extend", type=float, metavar="S",
+                   help="seconds after programming to measure the error at (e.g. 1 3600 86400; repeated: all of them)")
     p.add_argument("--draws", type=_int_at_least(1), help="--times: device draws per time, reported as the mean with "
                    "its 95 %% interval (default 1)")
     p.add_argument("--seed", type=_int_at_least(0), help="--times: seed of the device draws (default 0)")

@@ -1616,3 +1616,58 @@ def test_bit_serial_energy_follows_the_bits_set():
     e2 = accel.simulate(d, g, accuracy=False).energy_breakdown_j
     e6 = accel.simulate(accel.set_field(d, "unit.dac_bits", 6), g, accuracy=False).energy_breakdown_j
     assert e6["array"] / e2["array"] > 5 * 2  # 5 bit planes, each with more bits set than the one of dac_bits 2
+
+
+@pytest.mark.parametrize("name,changes", [
+    ("hermes-like", {}), ("hermes-like", {"input_phases": 2, "dac_bits": 6}), ("hermes-like", {"dac_bits": 24}),
+    ("jia-sram-like", {"dac_bits": 4}), ("neurram-like", {}), ("wang-c2c-like", {}),
+    ("sinangil-sram-like", {"dac_range": 0.7})])
+def test_input_activity_counts_the_codes_the_tiles_emit(name, changes):
+    """The cost's input activity against the numerics themselves: the DAC codes ProgrammedMatrix drives its tiles with
+    (_scaled_inputs per row split, rounded to the levels as forward_normalised does), counted in the periphery's unit;
+    a partial last tile along K included (review s34)."""
+    from accel.analog.cost import input_activity
+    from accel.analog.crossbar import ProgrammedMatrix
+    u = dataclasses.replace(accel.get_design(name).unit, **changes)
+    x = np.random.default_rng(1).standard_normal((6, 2 * u.weight_rows() + 13))
+    pm = ProgrammedMatrix(np.ones((3, x.shape[1])), u)
+    xn = np.concatenate([pm._scaled_inputs(x[:, i0:i1])[0] for i0, i1 in pm.row_splits], axis=1)
+    levels, bits = 2 ** (u.dac_bits - 1) - 1, u.dac_bits - 1
+    q = np.abs(np.rint(xn * levels)).astype(np.int64)
+    p = u.periphery
+    if p.dac_kind == "voltage":
+        want = q.sum() / (q.size * levels)
+    elif p.dac_kind == "bit_serial" or p.drive_per_bit:
+        want = sum(((q >> b) & 1).sum() for b in range(bits)) / (q.size * bits)
+    else:
+        after, pulses, most = bits, 0, 0
+        for s in input_slices(u):
+            after -= s
+            pulses += ((q >> after) & (2 ** s - 1)).sum()
+            most += 2 ** s - 1
+        want = pulses / (q.size * most)
+    assert input_activity(np.abs(x), u) == want
+
+
+def test_accuracy_sample_skips_an_all_zero_weight_window():
+    """A Gemm too large for the accuracy budget is measured on a seeded window of B; a window of zero weights (7/8 of
+    the output channels pruned) has no relative error, so the sample moves to the next window holding weights (it
+    scored 0.0 before, and raised in review s34's first pass for 5 of 6 seeds); B of zeros raises, saying what the
+    sample covered."""
+    d = accel.get_design("hermes-like")
+    d = d.replace(unit=dataclasses.replace(d.unit, cores=256))
+    b = np.zeros((4096, 2048))
+    b[:, :256] = np.random.default_rng(0).standard_normal((4096, 256))
+    errs = [accel.simulate(d, accel.Gemm(8, 2048, 4096, b=b, seed=s)).accuracy["rel_fro_err"] for s in range(4)]
+    assert all(0.1 < e < 0.3 for e in errs)
+    with pytest.raises(ValueError, match=r"the float64 reference is zero .* a seeded sample of the workload: 8 of its "
+                                         r"8 rows, 256 of its 2048 columns, 4096 of its 4096 K terms"):
+        accel.simulate(d, accel.Gemm(8, 2048, 4096, b=np.zeros((4096, 2048))))
+
+
+def test_per_bit_drivers_refuse_pulsed_resistive_cells():
+    # one x_act per MVM: bits set for per-bit drivers, pulses for pulsed cells; the two cannot share it (review s34)
+    p = accel.get_design("neurram-like").unit.periphery
+    with pytest.raises(ValueError, match=r"Periphery.drive_per_bit prices the drivers per input bit set, but resistive"):
+        dataclasses.replace(p, pulse_s=1e-9)
+    assert dataclasses.replace(p, drive_per_bit=False, pulse_s=1e-9).pulse_s == 1e-9

@@ -388,6 +388,8 @@ RAISES = [
                                                r"reference is zero"),
     ("metrics-ref-zero", lambda: accel.error_metrics(np.ones(3), np.zeros(3)), ValueError,
      r"error_metrics: the float64 reference is zero"),
+    ("metrics-empty", lambda: accel.error_metrics(np.ones(0), np.ones(0)), ValueError,
+     r"error_metrics: no outputs to compare \(empty arrays\)"),
     ("sim-analog-ref-underflow", lambda: accel.simulate(
         accel.get_design("hermes-like"), accel.Gemm(8, 256, 256, a=np.full((8, 256), 1e-300),
                                                    b=np.full((256, 256), 1e-300))), ValueError,

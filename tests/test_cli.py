@@ -277,6 +277,13 @@ def test_macro_report_from_the_cli(capsys):
     assert main(["macro", "jia-sram-like", "--set", "weight_bits=4", "--set", "bits_per_cell=1", "--times", "0",
                  "--draws", "2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["accuracy"]["0.0"]["draws"] == 2
+    # none is None (analog weights); --times repeated adds up
+    assert main(["macro", "neurram-like", "--set", "weight_bits=none", "--set", "bits_per_cell=none", "--times", "1",
+                 "--times", "86400", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    analog = set_fields(accel.get_design("neurram-like"), {"unit.weight_bits": None, "unit.bits_per_cell": None})
+    want = accel.macro_report(analog, times=[1.0, 86400.0])["accuracy"]
+    assert got["accuracy"] == {str(t): v for t, v in want.items()}
     assert main(["macro", "hermes-like", "--times", "1", "--compensation", "none", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["accuracy"]["1.0"] == accel.macro_report(
         accel.get_design("hermes-like"), times=[1.0], compensation=None)["accuracy"][1.0]
@@ -286,7 +293,10 @@ def test_macro_report_from_the_cli(capsys):
     (["macro", "h100-like"], "lowbit macro: lowbit macro takes a Crossbar design"),
     (["macro", "hermes-like", "--set", "adc_bits=99"], "Crossbar.adc_bits must be None (ideal) or an int in 2..24"),
     (["macro", "hermes-like", "--set", "adc_bits"], "--set 'adc_bits': give FIELD=VALUE"),
-    (["macro", "hermes-like", "--set", "bogus=1"], "Design has no field 'bogus'"),
+    (["macro", "hermes-like", "--set", "bogus=1"], "--set bogus: lowbit macro changes the macro's fields"),
+    (["macro", "hermes-like", "--set", "clock_hz=2e9"], "--set clock_hz: lowbit macro changes the macro's fields"),
+    (["macro", "hermes-like", "--set", "unit.bogus=1"], "Crossbar has no field 'bogus'"),
+    (["macro", "hermes-like", "--times", "1", "--times", "1"], "macro_report.times holds 1.0 twice"),
     (["macro", "hermes-like", "--set", "adc_bits=6", "--set", "adc_bits=7"], "--set adc_bits is given twice"),
     (["macro", "hermes-like", "--draws", "2"], "--draws, --seed and --compensation set the accuracy run"),
     (["macro", "sinangil-sram-like", "--times", "1"], "an SRAM device holds digital bits and does not drift"),

@@ -69,6 +69,11 @@ def input_activity(x: np.ndarray, xbar: Crossbar) -> float:
       (2^s - 1) for slice values v_s (macros.input_slices; one slice: mean |q| / levels), so that every slice's
       pulses x this fraction add up to the pulses driven;
     - a voltage DAC: the mean level, mean |q| / levels.
+    One number per MVM serves every input-driven energy, which is exact where they share a unit: drivers and
+    resistive cells per pulse (PWM), drivers and charge cells per bit (bit-serial). Charge cells under PWM charge once
+    per slice whatever its pulses, so with two slices of unequal width (odd magnitude bits) their energy is weighted
+    by the slices' pulses instead (9-14 % low on sinangil-sram-like's cells with input_phases=2, review s34); a
+    Periphery refuses per-bit drivers with pulsed resistive cells, whose units differ.
     For a one-phase PWM input this is mean |x| / max |x| up to the rounding to levels; for few-bit or
     bit-serial inputs the two differ (Gaussian inputs at 2 bits: about 0.07 of the bits set against a mean
     |x| / max |x| of 0.22; audit s34)."""

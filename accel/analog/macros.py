@@ -164,6 +164,11 @@ class Periphery:
             raise ValueError(f"{own}.adc_during_input is a counting converter fed by the column current while the "
                              f"inputs drive (adc_kind 'cco', HERMES's); a {self.adc_kind!r} ADC converts a settled "
                              f"result after them: leave it False")
+        if self.drive_per_bit and self.cell == "resistive" and self.pulse_s > 0:  # review s34: one x_act for both
+            raise ValueError(f"{own}.drive_per_bit prices the drivers per input bit set, but resistive cells pulsed "
+                             f"for pulse_s conduct per unit pulse: the two need different activities, which one MVM's "
+                             f"x_act cannot carry; price the cells inside the per-bit drivers (pulse_s 0, NeuRRAM's "
+                             f"calibration) or drive them per pulse (drive_per_bit False)")
         if self.drive_per_bit and self.dac_kind != "pwm":
             raise ValueError(f"{own}.drive_per_bit applies to PWM-timed inputs (dac_kind 'pwm'), got dac_kind "
                              f"{self.dac_kind!r}")
@@ -584,8 +589,9 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w, w_mean=0.0) -> d
             "digital": zero + n_adc * p.digital_area_um2, "misc": zero + p.misc_area_um2}
     seconds = (t * rp + t_once) * ts
     # finite constants whose products leave the float range (a periphery's constant near 1e305, audit s34): inf, or
-    # NaN where an inf meets an activity of 0; said here rather than returned. Every part is >= 0, so one sum is
-    # finite exactly when every part is (and its total can be reported): one test on the hot path
+    # NaN where an inf meets an activity of 0; said here rather than returned. Every part is >= 0, so the sum is finite
+    # only if every part is (a sum of finite parts that overflows is refused too: its total leaves the float range):
+    # one test on the hot path
     if not xp.finite(sum(energy.values()) + sum(area.values()) + seconds):
         bad = [(what, k) for what, parts in (("energy", energy), ("area", area), ("time", {"seconds": seconds}))
                for k, v in parts.items() if not xp.finite(v)] or [("energy and area", "total")]

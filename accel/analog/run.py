@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..accuracy import chain_accuracy as _chain
-from ..accuracy import error_metrics, reference_product
+from ..accuracy import error_metrics, reference_product, sample_note
 from ..workloads import draw
 from .cost import check_fits, crossbar_cost, mean_abs_fractions
 from .crossbar import Crossbar, ProgrammedMatrix
@@ -28,10 +28,13 @@ def _window(total: int, size: int, tile: int, rng) -> int:
     return tile * int(rng.integers(0, (total - size) // tile + 1))
 
 
-def _operands(g, max_rows: int = 128, xbar: Crossbar | None = None, max_weights: int = MAX_WEIGHTS):
+def _operands(g, max_rows: int = 128, xbar: Crossbar | None = None, max_weights: int = MAX_WEIGHTS,
+              nonzero: bool = False):
     """Sampled rows of A (inputs) and a window of B (weights) of a Gemm, as float64: all of B when it has
     at most `max_weights` entries (the module's budget), else at most 256 columns and the rows of K that
-    fill the budget."""
+    fill the budget. `nonzero` (the accuracy sample): where a Gemm's own B holds no nonzero weight in the seeded
+    window, the next tile-aligned window along N that holds one (cyclically), since a zero window has no relative
+    error (the energy's sample keeps the seeded window: zero weights cost what they cost)."""
     # the rows from a stream of their own: default_rng(g.seed) is the stream of draw 0's device noise (draw_seed)
     rng = np.random.default_rng([g.seed, 5])
     rows = np.sort(rng.choice(g.m, max_rows, replace=False)) if g.m > max_rows else np.arange(g.m)
@@ -46,6 +49,10 @@ def _operands(g, max_rows: int = 128, xbar: Crossbar | None = None, max_weights:
             ks = ks // tr * tr  # whole tiles along K
         win = np.random.default_rng([g.seed, 4])
         k0, c0 = _window(k, ks, tr, win), _window(n, cs, tc, win)
+        if nonzero and g.b is not None and not np.any(g.b[k0:k0 + ks, c0:c0 + cs]):
+            starts = range(0, n - cs + 1, tc) if tc <= n - cs else [0]
+            later = [c for c in starts if c > c0] + [c for c in starts if c < c0]
+            c0 = next((c for c in later if np.any(g.b[k0:k0 + ks, c:c + cs])), c0)
     a = np.asarray(g.a[rows, k0:k0 + ks], np.float64) if g.a is not None else \
         draw(g.dist, (len(rows), ks), np.random.default_rng([g.seed, 1]))
     b = np.asarray(g.b[k0:k0 + ks, c0:c0 + cs], np.float64) if g.b is not None else \
@@ -113,9 +120,9 @@ def gemm_accuracy(xbar: Crossbar, g, seed: int = 0, draw: int = 0) -> dict:
     """Error metrics of `g` on programmed tiles, on the bounded sample of `_operands`; "outputs_computed"
     and "k_sampled" (the K rows programmed) say what was computed. `seed`, `draw`: the device draw
     (draw_seed); the operands depend on g.seed only."""
-    a, b = _operands(g, xbar=xbar)
+    a, b = _operands(g, xbar=xbar, nonzero=True)
     # before the tiles run: a reference out of float64's range, or of zeros, says so
-    ref = reference_product(a, b, f"workload {g.name!r}")
+    ref = reference_product(a, b, f"workload {g.name!r}", sample=sample_note(g, a, b))
     pm = ProgrammedMatrix(b.T, xbar, seed=draw_seed(seed, draw, g.seed))
     y = pm.matmul(a, g.t_seconds, g.compensation)
     res = error_metrics(y, ref, f"workload {g.name!r}")

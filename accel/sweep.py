@@ -294,7 +294,8 @@ def _digest(obj) -> str:
 # 2026-12-01.2: a component macro's input activity counted on its DAC's codes in its periphery's unit (bits set for
 # bit-serial and per-bit drivers, pulses for PWM; cost.input_activity), not mean |x| / max |x|; a periphery's
 # unread fields, and costs beyond the float range, refused; Crossbar sizes bounded (2^20; read_phases 64).
-RESULTS_EPOCH = "2026-12-01.2"
+# 2026-12-01.3: a Gemm's own all-zero weight window in the analog accuracy sample is passed over (it scored 0.0).
+RESULTS_EPOCH = "2026-12-01.3"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

@@ -814,7 +814,8 @@ def _cmd_macro(args) -> int:
         return 0
     u = d.unit
     print(f"{d.name}: {u.periphery.name if u.periphery != 'walden' else 'walden'} macro, {u.cores} x {u.rows} x "
-          f"{u.cols} cells, dac_bits {u.dac_bits}, adc_bits {u.adc_bits}, input_phases {u.input_phases}, "
+          f"{u.cols} cells, dac_bits {u.dac_bits}, adc_bits {u.adc_bits}, input_phases {u.input_phases}, read_phases "
+          f"{u.read_phases}, "
           f"weight_bits {u.weight_bits or 'analog'}, {u.supply_v if u.supply_v is not None else '-'} V")
     print(f"  peak {si(r['tops'] * 1e12, 'OPS')}, {si(r['tops_per_w'] * 1e12, 'OPS/W')}"
           + (f", {si(r['tops_per_mm2'] * 1e12, 'OPS/mm2')} on {r['area_mm2']:.4g} mm2" if "area_mm2" in r else "")

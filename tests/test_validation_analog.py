@@ -131,3 +131,22 @@ def test_page_shows_what_the_script_prints():
     assert len(blocks) == 2
     for block in blocks:
         assert block in page
+
+
+def test_published_points_are_pinned():
+    """The published figures, and the role each plays, cannot change unnoticed: deleting a prediction that misses
+    (an audit of 2026-12-01 removed Wang's three worst TOPS/W rows and every other test passed) or relabelling one
+    changes these counts and the file's digest. A deliberate change updates both, its reason in the commit."""
+    import collections
+    import hashlib
+    from pathlib import Path
+    path = Path(accel.__file__).parent / "data" / "macros" / "published.json"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == \
+        "51c669a7812b01c86f3e47711ae0fde4bac8eee41e948470fa3964dafab14612"
+    roles = collections.Counter((p["macro"], p["role"]) for p in published_points())
+    assert roles == {("hermes-like", "calibration"): 3, ("hermes-like", "prediction"): 18,
+                     ("jia-sram-like", "calibration"): 10, ("jia-sram-like", "outside"): 1,
+                     ("jia-sram-like", "prediction"): 9, ("neurram-like", "calibration"): 8,
+                     ("neurram-like", "prediction"): 39, ("sinangil-sram-like", "calibration"): 9,
+                     ("sinangil-sram-like", "prediction"): 19, ("wang-c2c-like", "calibration"): 10,
+                     ("wang-c2c-like", "prediction"): 14}

@@ -253,6 +253,11 @@ def _cmd_simulate(args) -> int:
         if why is not None:
             raise ValueError(f"--draws: repeated device draws (programming, drift and read noise) apply to --network "
                              f"on a crossbar design with accuracy; {why}")
+    for flag, v in (("--a-format", args.a_format), ("--b-format", args.b_format)):
+        if crossbar and v is not None:  # refused rather than ignored, as --sparsity is (audit s34)
+            raise ValueError(f"{flag}: {design.name} is a crossbar: its inputs are quantised by its DAC (dac_bits), "
+                             f"its weights by weight_bits and its outputs by its ADC (adc_bits), so a workload format "
+                             f"does not apply; change those with lowbit macro --set or a design file")
     if args.seed is not None and args.network == "digits-mlp" and not crossbar:
         raise ValueError("--seed: on a digital unit the digits MLP runs fixed trained weights on fixed test images "
                          "(nothing is drawn); on a crossbar design it seeds the device draws")
@@ -393,6 +398,15 @@ def _simulate_layer(args) -> int:
 _GRID_FILE_KEYS = ("design", "accuracy", "grid", "workloads")
 
 
+def _beside(spec: str, grid_path: str) -> str:
+    """A grid file's design: a preset name as it is, a relative design-file path from the grid file's folder
+    (audit s34: it was read from the working directory, so a run from elsewhere found no file, or silently another
+    file of the same name)."""
+    if not (spec.endswith(".toml") or os.path.sep in spec) or os.path.isabs(spec):
+        return spec
+    return os.path.join(os.path.dirname(grid_path), spec)
+
+
 def _load_grid(path: str) -> dict:
     """The sweep file, checked: design (str), accuracy (bool), [grid] (arrays), [[workloads]] (tables)."""
     import tomllib
@@ -531,7 +545,7 @@ def _cmd_sweep(args) -> int:
         _output_file(args.out, "--out")
         if args.csv:
             _output_file(args.csv, "--csv")
-    design = _design(doc["design"])
+    design = _design(_beside(doc["design"], args.grid))
     workloads = [_workload(w, f"{args.grid}: [[workloads]] #{i + 1}") for i, w in enumerate(doc["workloads"])]
     if args.dry_run:
         return _dry_run(doc, args.grid, workloads, design)
@@ -806,7 +820,13 @@ def _cmd_macro(args) -> int:
     if args.times is None and (args.draws is not None or args.seed is not None or args.compensation is not None):
         raise ValueError("--draws, --seed and --compensation set the accuracy run, which runs with --times (seconds "
                          "after programming, e.g. --times 1 3600 86400)")
-    r = accel.macro_report(d, **kw)
+    try:
+        r = accel.macro_report(d, **kw)
+    except (ValueError, TypeError) as err:  # named as the command's options, not macro_report's arguments
+        text = str(err)
+        for name in ("times", "draws", "seed", "compensation"):
+            text = text.replace(f"macro_report.{name}", f"--{name}")
+        raise type(err)(text) from None
     if args.json:
         out = {k: ({str(t): v for t, v in r[k].items()} if k in ("accuracy", "accuracy_basis") else r[k])
                for k in r}
@@ -834,7 +854,7 @@ def _cmd_macro(args) -> int:
             print(f"  rel. error at {t:g} s: {v:.4g}{basis}")
     if r.get("accuracy"):
         print(f"  (relative Frobenius error of one full array of Gaussian operands; drift compensation "
-              f"{r['compensation']})")
+              f"{r['compensation'] or 'none'})")
     return 0
 
 
@@ -899,7 +919,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="--layer: FFN width / d_model (default: 4)")
     p.add_argument("--a-format", dest="a_format", help="A operand format, scalar or block (default: the workload's: "
                    "fp16 for --gemm and transformer, int8 for digits-mlp; a crossbar design quantises with its own "
-                   "converters and ignores it)")
+                   "converters and refuses it)")
     p.add_argument("--b-format", dest="b_format", help="B operand format (default: the A format)")
     p.add_argument("--sparsity", help="N:M structured-sparse weights, e.g. '2:4' (a SparseTensorCore design)")
     p.add_argument("--accumulator", help="accumulator preset for every format of the unit (default: the "

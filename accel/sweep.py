@@ -127,7 +127,9 @@ def _axes(grid: dict) -> list[tuple[list[str], list[tuple]]]:
     for ks, vals in axes:  # a repeated value is a repeated point: its rows would come twice
         seen: set = set()
         for v in vals:
-            digest = _digest(v)  # what a point's hash compares
+            # what a point's hash compares, with an int taken as its float: 1 and 1.0 set a real field alike (an int
+            # field refuses 1.0), so [1, 1.0] gave two identical rows (audit s34)
+            digest = _digest(tuple(float(e) if type(e) is int else e for e in v))
             if digest in seen:
                 where, shown = (f"grid[{ks[0]!r}]", v[0]) if len(ks) == 1 else (f"grid['zip'] {ks}", v)
                 shown = repr(shown) if len(repr(shown)) <= 80 else f"{repr(shown)[:60]}... ({type(shown).__name__})"
@@ -212,12 +214,22 @@ def _check_path(obj, dotted: str, key: str) -> None:
         _check_path(sub, rest, key)
 
 
+# workload fields a crossbar never reads: its own converters and cells set its numbers (docs/analog.md)
+_CROSSBAR_UNREAD = ("workload.a_format", "workload.b_format", "workload.scaling")
+
+
 def _check_grid_fields(design: Design, workloads: list, grid: dict) -> None:
-    for key in grid_keys(grid):
+    keys = grid_keys(grid)
+    for key in keys:
         scope, _, dotted = key.partition(".")
         roots = [design] if scope == "design" else list({id(w): w for w in workloads}.values())
         for root in roots:
             _check_path(root, dotted, key)
+    unread = [k for k in keys if k in _CROSSBAR_UNREAD]
+    if unread and isinstance(design.unit, Crossbar) and "design.unit" not in keys:  # identical rows otherwise
+        raise ValueError(f"grid key {unread[0]!r} sweeps a field {design.name}, a crossbar, never reads: its inputs "
+                         f"are quantised by dac_bits, weights by weight_bits, outputs by adc_bits (sweep "
+                         f"'design.unit.dac_bits' and the like), so its rows would be identical (audit s34)")
 
 
 @functools.cache
@@ -294,7 +306,8 @@ def _digest(obj) -> str:
 # 2026-12-01.2: a component macro's input activity counted on its DAC's codes in its periphery's unit (bits set for
 # bit-serial and per-bit drivers, pulses for PWM; cost.input_activity), not mean |x| / max |x|; a periphery's
 # unread fields, and costs beyond the float range, refused; Crossbar sizes bounded (2^20; read_phases 64).
-# 2026-12-01.3: a Gemm's own all-zero weight window in the analog accuracy sample is passed over (it scored 0.0).
+# 2026-12-01.3: a Gemm's own all-zero weight window in the analog accuracy sample is passed over (it scored 0.0); a
+# Periphery's per-bit drivers with pulsed resistive cells refused (one input activity cannot price both).
 RESULTS_EPOCH = "2026-12-01.3"
 
 

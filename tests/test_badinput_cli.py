@@ -99,7 +99,7 @@ GRID_ERRORS = {
     "no_workloads": ('design = "edge-npu"\n', "needs design"),
     "design_not_str": (GOOD_GRID.replace('"edge-npu"', "3"), "design must be a preset name or a .toml path"),
     "unknown_design": (GOOD_GRID.replace('"edge-npu"', '"edge"'), "unknown design 'edge'"),
-    "missing_design_file": (GOOD_GRID.replace('"edge-npu"', '"nope.toml"'), "design file nope.toml does not exist"),
+    "missing_design_file": (GOOD_GRID.replace('"edge-npu"', '"nope.toml"'), "nope.toml does not exist"),
     "accuracy_str": ('accuracy = "yes"\n' + GOOD_GRID, "accuracy must be true or false, got 'yes'"),
     "grid_not_table": (GOOD_GRID.replace('[grid]\n"design.unit.rows" = [16, 32]\n', "grid = 3\n"),
                        "grid must be a [grid] table"),

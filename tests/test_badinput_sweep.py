@@ -603,3 +603,20 @@ def test_values_that_print_alike_are_not_a_repeat():
     assert len(rows) == 2 and rows[0]["hash"] != rows[1]["hash"]
     with pytest.raises(ValueError, match=r"grid\['workload.b'\] holds .* twice"):
         accel.sweep(accel.get_design("edge-npu"), {"workload.b": [b1, b1.copy()]}, [g], progress=False, workers=1)
+
+
+def test_crossbar_sweep_refuses_workload_formats_and_equal_numbers():
+    """A grid axis over a field a crossbar never reads gave identical rows (audit s34), refused up front unless the grid
+    swaps the unit itself; a value given as 1 and 1.0 is one point, refused as a repeat like [0.8, 0.8]."""
+    import accel
+    d, g = accel.get_design("hermes-like"), accel.Gemm(8, 256, 256)
+    for key in ("workload.a_format", "workload.b_format", "workload.scaling"):
+        vals = ["tensor", "channel"] if key.endswith("scaling") else ["int8", "int4"]
+        with pytest.raises(ValueError, match=rf"grid key '{key}' sweeps a field hermes-like, a crossbar, never reads"):
+            accel.sweep(d, {key: vals}, [g], progress=False)
+    digital = accel.get_design("edge-npu").unit
+    rows = accel.sweep(d, {"design.unit": [d.unit, digital], "workload.a_format": ["int8", "int4"]}, [g],
+                       accuracy=False, progress=False)
+    assert len(rows) == 4  # the unit swaps: the format reaches the digital one
+    with pytest.raises(ValueError, match=r"grid\['design.unit.vdd_v'\] holds 1.0 twice"):
+        accel.sweep(d, {"design.unit.vdd_v": [1, 1.0]}, [g], progress=False)

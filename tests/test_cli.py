@@ -296,13 +296,36 @@ def test_macro_report_from_the_cli(capsys):
     (["macro", "hermes-like", "--set", "bogus=1"], "--set bogus: lowbit macro changes the macro's fields"),
     (["macro", "hermes-like", "--set", "clock_hz=2e9"], "--set clock_hz: lowbit macro changes the macro's fields"),
     (["macro", "hermes-like", "--set", "unit.bogus=1"], "Crossbar has no field 'bogus'"),
-    (["macro", "hermes-like", "--times", "1", "--times", "1"], "macro_report.times holds 1.0 twice"),
+    (["macro", "hermes-like", "--times", "1", "--times", "1"], "--times holds 1.0 twice"),
     (["macro", "hermes-like", "--set", "adc_bits=6", "--set", "adc_bits=7"], "--set adc_bits is given twice"),
     (["macro", "hermes-like", "--draws", "2"], "--draws, --seed and --compensation set the accuracy run"),
     (["macro", "sinangil-sram-like", "--times", "1"], "an SRAM device holds digital bits and does not drift"),
-    (["macro", "hermes-like", "--times", "-1"], "macro_report.times must be a finite number >= 0, got -1.0"),
+    (["macro", "hermes-like", "--times", "-1"], "--times must be a finite number >= 0, got -1.0"),
+    (["simulate", "hermes-like", "--gemm", "8", "256", "256", "--a-format", "int8"],
+     "lowbit simulate: --a-format: hermes-like is a crossbar"),
 ])
-def test_macro_bad_input_is_one_line(capsys, argv, msg):
+def test_macro_bad_input_is_one_line(capsys, argv, msg):  # and a crossbar's refused workload formats
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert msg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_sweep_reads_its_design_file_beside_the_grid_file(tmp_path, monkeypatch, capsys):
+    """A grid file's relative design path is read from the grid file's folder, not the working directory (audit s34:
+    run from elsewhere it found no file, or silently another design of the same name there)."""
+    import accel
+    sub = tmp_path / "study"
+    sub.mkdir()
+    mine = accel.set_field(accel.get_design("hermes-like"), "unit.adc_bits", 6)
+    (sub / "d.toml").write_text(mine.to_toml())
+    decoy = accel.set_field(accel.get_design("hermes-like"), "unit.adc_bits", 9)
+    (tmp_path / "d.toml").write_text(decoy.to_toml())
+    (sub / "g.toml").write_text('design = "d.toml"\n[grid]\n"design.unit.dac_bits" = [6, 8]\n'
+                                '[[workloads]]\ngemm = [8, 256, 256]\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "study/g.toml", "--out", "r.jsonl", "--no-progress"]) == 0
+    capsys.readouterr()
+    rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if "energy_j" in r]
+    want = accel.simulate(accel.set_field(mine, "unit.dac_bits", 8), accel.Gemm(8, 256, 256)).energy_j
+    assert len(rows) == 2 and want in {r["energy_j"] for r in rows}

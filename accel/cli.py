@@ -191,7 +191,12 @@ def _workload(spec: dict, where: str = "workload"):
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(f"{where}: unknown key {unknown[0]!r} for a {kind} workload{hint}; "
                          f"valid keys: {', '.join(allowed)}")
-    return build()
+    try:
+        return build()
+    except (ValueError, TypeError) as err:  # a bad value: the file and the table it sits in (audit s34)
+        if where == "simulate" or str(err).startswith(where):
+            raise
+        raise type(err)(f"{where}: {err}") from None
 
 
 def _unit(key: str):

@@ -100,6 +100,11 @@ GRID_ERRORS = {
     "design_not_str": (GOOD_GRID.replace('"edge-npu"', "3"), "design must be a preset name or a .toml path"),
     "unknown_design": (GOOD_GRID.replace('"edge-npu"', '"edge"'), "unknown design 'edge'"),
     "missing_design_file": (GOOD_GRID.replace('"edge-npu"', '"nope.toml"'), "nope.toml does not exist"),
+    # a bad workload value names the file and its table (audit s34: it gave only the field)
+    "workload_value": (GOOD_GRID.replace("gemm = [16, 16, 16]", "gemm = [0, 16, 16]"),
+                       "g.toml: [[workloads]] #1: Gemm.m must be a positive int, got 0"),
+    "workload_draws": (GOOD_GRID + '[[workloads]]\nnetwork = "digits-mlp"\ndraws = 0\n',
+                       "g.toml: [[workloads]] #2: Network.draws must be an int in 1..10000, got 0"),
     "accuracy_str": ('accuracy = "yes"\n' + GOOD_GRID, "accuracy must be true or false, got 'yes'"),
     "grid_not_table": (GOOD_GRID.replace('[grid]\n"design.unit.rows" = [16, 32]\n', "grid = 3\n"),
                        "grid must be a [grid] table"),

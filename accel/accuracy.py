@@ -249,6 +249,9 @@ def sample_note(g, a: np.ndarray, b: np.ndarray) -> str:
     sample covers and how to draw another (a Gemm.seed), since the rest of the product may not be zero."""
     if a.shape[0] >= g.m and b.shape[1] >= g.n and b.shape[0] >= g.k:
         return ""
+    zero = [n for n, x in (("A", g.a), ("B", g.b)) if x is not None and not np.any(x)]
+    if zero:  # another sample would not help
+        return f" (the workload's own {zero[0]} is zero everywhere)"
     return (f" (these are the outputs of a seeded sample of the workload: {a.shape[0]} of its {g.m} rows, {b.shape[1]} "
             f"of its {g.n} columns, {b.shape[0]} of its {g.k} K terms; its whole product may not be zero: another "
             f"Gemm.seed, now {g.seed}, samples other outputs)")

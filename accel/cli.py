@@ -260,9 +260,10 @@ def _cmd_simulate(args) -> int:
                              f"on a crossbar design with accuracy; {why}")
     for flag, v in (("--a-format", args.a_format), ("--b-format", args.b_format)):
         if crossbar and v is not None:  # refused rather than ignored, as --sparsity is (audit s34)
-            raise ValueError(f"{flag}: {design.name} is a crossbar: its inputs are quantised by its DAC (dac_bits), "
-                             f"its weights by weight_bits and its outputs by its ADC (adc_bits), so a workload format "
-                             f"does not apply; change those with lowbit macro --set or a design file")
+            raise ValueError(f"{flag}: {design.name} is a crossbar: its converters and cells set its numbers (its "
+                             f"DAC's dac_bits, its cells' weight_bits or analog conductances, its ADC's adc_bits), so "
+                             f"a workload format does not apply; to change them, edit a design file (lowbit show "
+                             f"{design.name} --toml)")
     if args.seed is not None and args.network == "digits-mlp" and not crossbar:
         raise ValueError("--seed: on a digital unit the digits MLP runs fixed trained weights on fixed test images "
                          "(nothing is drawn); on a crossbar design it seeds the device draws")
@@ -403,13 +404,18 @@ def _simulate_layer(args) -> int:
 _GRID_FILE_KEYS = ("design", "accuracy", "grid", "workloads")
 
 
-def _beside(spec: str, grid_path: str) -> str:
+def _beside(spec: str, grid_path: str, given: str) -> str:
     """A grid file's design: a preset name as it is, a relative design-file path from the grid file's folder
     (audit s34: it was read from the working directory, so a run from elsewhere found no file, or silently another
     file of the same name)."""
     if not (spec.endswith(".toml") or os.path.sep in spec) or os.path.isabs(spec):
         return spec
-    return os.path.join(os.path.dirname(grid_path), spec)
+    folder = os.path.dirname(grid_path)
+    path = os.path.join(folder, spec)
+    if not os.path.exists(path):
+        raise ValueError(f"{grid_path}: design file {given!r} does not exist in the grid file's folder "
+                         f"({folder or '.'}/, where relative design paths are read from): looked for {path}")
+    return path
 
 
 def _load_grid(path: str) -> dict:
@@ -529,8 +535,10 @@ def _describe(w, crossbar: bool = False) -> str:
 def _dry_run(doc: dict, grid_file: str, workloads: list, design) -> int:
     import accel
 
-    from .sweep import grid_keys
+    from .sweep import check_grid, grid_keys
     grid = doc.get("grid", {})
+    if grid:  # what the run would refuse, the dry run refuses too
+        check_grid(design, workloads, grid)
     pts = accel.grid_points(grid) if grid else [{}]
     keys = grid_keys(grid) if grid else []
     rows = [{"#": i, "workload": _describe(w, _is_crossbar(design)), **p}
@@ -550,7 +558,7 @@ def _cmd_sweep(args) -> int:
         _output_file(args.out, "--out")
         if args.csv:
             _output_file(args.csv, "--csv")
-    design = _design(_beside(doc["design"], args.grid))
+    design = _design(_beside(doc["design"], args.grid, doc["design"]))
     workloads = [_workload(w, f"{args.grid}: [[workloads]] #{i + 1}") for i, w in enumerate(doc["workloads"])]
     if args.dry_run:
         return _dry_run(doc, args.grid, workloads, design)
@@ -831,6 +839,7 @@ def _cmd_macro(args) -> int:
         text = str(err)
         for name in ("times", "draws", "seed", "compensation"):
             text = text.replace(f"macro_report.{name}", f"--{name}")
+        text = text.replace("--compensation must be None", "--compensation must be none")
         raise type(err)(text) from None
     if args.json:
         out = {k: ({str(t): v for t, v in r[k].items()} if k in ("accuracy", "accuracy_basis") else r[k])
@@ -858,8 +867,8 @@ def _cmd_macro(args) -> int:
         else:
             print(f"  rel. error at {t:g} s: {v:.4g}{basis}")
     if r.get("accuracy"):
-        print(f"  (relative Frobenius error of one full array of Gaussian operands; drift compensation "
-              f"{r['compensation'] or 'none'})")
+        comp = r["compensation"] or ("none at t = 0" if all(t == 0 for t in r["accuracy"]) else "none")
+        print(f"  (relative Frobenius error of one full array of Gaussian operands; drift compensation {comp})")
     return 0
 
 

@@ -129,7 +129,7 @@ def _axes(grid: dict) -> list[tuple[list[str], list[tuple]]]:
         for v in vals:
             # what a point's hash compares, with an int taken as its float: 1 and 1.0 set a real field alike (an int
             # field refuses 1.0), so [1, 1.0] gave two identical rows (audit s34)
-            digest = _digest(tuple(float(e) if type(e) is int else e for e in v))
+            digest = _digest(tuple(float(e) if type(e) is int and abs(e) <= 2 ** 53 else e for e in v))
             if digest in seen:
                 where, shown = (f"grid[{ks[0]!r}]", v[0]) if len(ks) == 1 else (f"grid['zip'] {ks}", v)
                 shown = repr(shown) if len(repr(shown)) <= 80 else f"{repr(shown)[:60]}... ({type(shown).__name__})"
@@ -216,6 +216,12 @@ def _check_path(obj, dotted: str, key: str) -> None:
 
 # workload fields a crossbar never reads: its own converters and cells set its numbers (docs/analog.md)
 _CROSSBAR_UNREAD = ("workload.a_format", "workload.b_format", "workload.scaling")
+
+
+def check_grid(design: Design, workloads: list, grid: dict) -> None:
+    """What `sweep` checks of its grid before any point runs (lowbit sweep --dry-run calls it too)."""
+    grid_points(grid)
+    _check_grid_fields(design, workloads, grid)
 
 
 def _check_grid_fields(design: Design, workloads: list, grid: dict) -> None:
@@ -306,7 +312,8 @@ def _digest(obj) -> str:
 # 2026-12-01.2: a component macro's input activity counted on its DAC's codes in its periphery's unit (bits set for
 # bit-serial and per-bit drivers, pulses for PWM; cost.input_activity), not mean |x| / max |x|; a periphery's
 # unread fields, and costs beyond the float range, refused; Crossbar sizes bounded (2^20; read_phases 64).
-# 2026-12-01.3: a Gemm's own all-zero weight window in the analog accuracy sample is passed over (it scored 0.0); a
+# 2026-12-01.3: a Gemm's own all-zero weight window in the analog accuracy sample is passed over (it scored 0.0
+# before 2026-12-01.1, then raised); a
 # Periphery's per-bit drivers with pulsed resistive cells refused (one input activity cannot price both).
 RESULTS_EPOCH = "2026-12-01.3"
 

@@ -1660,9 +1660,15 @@ def test_accuracy_sample_skips_an_all_zero_weight_window():
     b[:, :256] = np.random.default_rng(0).standard_normal((4096, 256))
     errs = [accel.simulate(d, accel.Gemm(8, 2048, 4096, b=b, seed=s)).accuracy["rel_fro_err"] for s in range(4)]
     assert all(0.1 < e < 0.3 for e in errs)
-    with pytest.raises(ValueError, match=r"the float64 reference is zero .* a seeded sample of the workload: 8 of its "
-                                         r"8 rows, 256 of its 2048 columns, 4096 of its 4096 K terms"):
+    with pytest.raises(ValueError, match=r"the float64 reference is zero .* \(the workload's own B is zero "
+                                         r"everywhere\)$"):
         accel.simulate(d, accel.Gemm(8, 2048, 4096, b=np.zeros((4096, 2048))))
+    half = b.copy()  # weights in every window, but one K slice of zeros: the sample says what it covered
+    half[:, 256:] = 1.0
+    from accel.accuracy import sample_note
+    note = sample_note(accel.Gemm(8, 2048, 4096, b=half), np.ones((8, 4096)), np.ones((4096, 256)))
+    assert note.startswith(" (these are the outputs of a seeded sample of the workload: 8 of its 8 rows, 256 of its "
+                           "2048 columns, 4096 of its 4096 K terms")
 
 
 def test_per_bit_drivers_refuse_pulsed_resistive_cells():

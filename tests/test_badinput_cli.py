@@ -99,7 +99,8 @@ GRID_ERRORS = {
     "no_workloads": ('design = "edge-npu"\n', "needs design"),
     "design_not_str": (GOOD_GRID.replace('"edge-npu"', "3"), "design must be a preset name or a .toml path"),
     "unknown_design": (GOOD_GRID.replace('"edge-npu"', '"edge"'), "unknown design 'edge'"),
-    "missing_design_file": (GOOD_GRID.replace('"edge-npu"', '"nope.toml"'), "nope.toml does not exist"),
+    "missing_design_file": (GOOD_GRID.replace('"edge-npu"', '"nope.toml"'),
+                            "design file 'nope.toml' does not exist in the grid file's folder"),
     # a bad workload value names the file and its table (audit s34: it gave only the field)
     "workload_value": (GOOD_GRID.replace("gemm = [16, 16, 16]", "gemm = [0, 16, 16]"),
                        "g.toml: [[workloads]] #1: Gemm.m must be a positive int, got 0"),

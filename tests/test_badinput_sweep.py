@@ -620,3 +620,7 @@ def test_crossbar_sweep_refuses_workload_formats_and_equal_numbers():
     assert len(rows) == 4  # the unit swaps: the format reaches the digital one
     with pytest.raises(ValueError, match=r"grid\['design.unit.vdd_v'\] holds 1.0 twice"):
         accel.sweep(d, {"design.unit.vdd_v": [1, 1.0]}, [g], progress=False)
+    # ints a float cannot hold exactly stay apart (seeds past 2^53 merged, and 10**400 overflowed; review s34b)
+    rows = accel.sweep(accel.get_design("edge-npu"), {"workload.seed": [2 ** 53, 2 ** 53 + 1]}, [accel.Gemm(4, 4, 4)],
+                       accuracy=False, progress=False)
+    assert len(rows) == 2 and rows[0]["hash"] != rows[1]["hash"]

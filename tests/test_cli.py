@@ -329,3 +329,13 @@ def test_sweep_reads_its_design_file_beside_the_grid_file(tmp_path, monkeypatch,
     rows = [r for r in rows if "energy_j" in r]
     want = accel.simulate(accel.set_field(mine, "unit.dac_bits", 8), accel.Gemm(8, 256, 256)).energy_j
     assert len(rows) == 2 and want in {r["energy_j"] for r in rows}
+    # a path written from the working directory says where relative paths are read from
+    (sub / "g2.toml").write_text('design = "study/d.toml"\n[[workloads]]\ngemm = [8, 256, 256]\n')
+    assert main(["sweep", "study/g2.toml", "--out", "r2.jsonl", "--no-progress"]) == 2
+    assert "design file 'study/d.toml' does not exist in the grid file's folder (study/, where relative design " \
+        "paths are read from)" in capsys.readouterr().err
+    # --dry-run refuses what the run would (a format axis on a crossbar)
+    (sub / "g3.toml").write_text('design = "hermes-like"\n[grid]\n"workload.a_format" = ["int8", "int4"]\n'
+                                 '[[workloads]]\ngemm = [8, 256, 256]\n')
+    assert main(["sweep", "study/g3.toml", "--dry-run"]) == 2
+    assert "sweeps a field hermes-like, a crossbar, never reads" in capsys.readouterr().err

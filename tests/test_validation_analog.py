@@ -141,7 +141,7 @@ def test_published_points_are_pinned():
     import hashlib
     from pathlib import Path
     path = Path(accel.__file__).parent / "data" / "macros" / "published.json"
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == \
+    assert hashlib.sha256(path.read_bytes().replace(b"\r\n", b"\n")).hexdigest() == \
         "51c669a7812b01c86f3e47711ae0fde4bac8eee41e948470fa3964dafab14612"
     roles = collections.Counter((p["macro"], p["role"]) for p in published_points())
     assert roles == {("hermes-like", "calibration"): 3, ("hermes-like", "prediction"): 18,

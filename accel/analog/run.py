@@ -50,9 +50,13 @@ def _operands(g, max_rows: int = 128, xbar: Crossbar | None = None, max_weights:
         win = np.random.default_rng([g.seed, 4])
         k0, c0 = _window(k, ks, tr, win), _window(n, cs, tc, win)
         if nonzero and g.b is not None and not np.any(g.b[k0:k0 + ks, c0:c0 + cs]):
+            # the columns holding a weight in this K slice, read once; the first tile-aligned window after the
+            # seeded one (cyclically) that covers one of them
+            held = np.flatnonzero(np.any(g.b[k0:k0 + ks], axis=0))
             starts = range(0, n - cs + 1, tc) if tc <= n - cs else [0]
             later = [c for c in starts if c > c0] + [c for c in starts if c < c0]
-            c0 = next((c for c in later if np.any(g.b[k0:k0 + ks, c:c + cs])), c0)
+            pos = np.searchsorted(held, later)  # the first held column at or after each start
+            c0 = next((c for c, i in zip(later, pos) if i < len(held) and held[i] < c + cs), c0)
     a = np.asarray(g.a[rows, k0:k0 + ks], np.float64) if g.a is not None else \
         draw(g.dist, (len(rows), ks), np.random.default_rng([g.seed, 1]))
     b = np.asarray(g.b[k0:k0 + ks, c0:c0 + cs], np.float64) if g.b is not None else \

@@ -10,7 +10,17 @@ from .ops import Elementwise, KernelCost, elementwise_timing
 from .presets import design_names, get_design
 from .quantize_model import compress_model, layer_hessians, quantize_model
 from .simulate import Report, simulate
-from .sweep import apply_point, grid_points, pareto_front, plot_pareto, read_results, set_field, sweep, write_csv
+from .sweep import (
+    apply_point,
+    grid_points,
+    pareto_front,
+    plot_pareto,
+    read_results,
+    set_field,
+    set_fields,
+    sweep,
+    write_csv,
+)
 from .systolic import Dataflow
 from .timing import Timing, gemm_timing
 from .transformer import Layer, transformer_layer
@@ -31,5 +41,6 @@ __all__ = [
     "AccuracyCache", "Report", "Timing", "allreduce_timing", "analog_matmul", "elementwise_timing", "error_metrics",
     "gemm_timing", "macro_report", "quantized_matmul", "simulate",
     # sweeps
-    "apply_point", "grid_points", "pareto_front", "plot_pareto", "read_results", "set_field", "sweep", "write_csv",
+    "apply_point", "grid_points", "pareto_front", "plot_pareto", "read_results", "set_field", "set_fields", "sweep",
+    "write_csv",
 ]

@@ -315,7 +315,9 @@ def _digest(obj) -> str:
 # 2026-12-01.3: a Gemm's own all-zero weight window in the analog accuracy sample is passed over (it scored 0.0
 # before 2026-12-01.1, then raised); a
 # Periphery's per-bit drivers with pulsed resistive cells refused (one input activity cannot price both).
-RESULTS_EPOCH = "2026-12-01.3"
+# 2026-12-01.4: a counting converter (HERMES's CCO) shared by adc_share columns pays its drivers and cells once per
+# column's input window (only the time repeated before).
+RESULTS_EPOCH = "2026-12-01.4"
 
 
 def _hash_with(design_digest: str, workload_digest: str, params: dict, accuracy: bool) -> str:

@@ -1677,3 +1677,16 @@ def test_per_bit_drivers_refuse_pulsed_resistive_cells():
     with pytest.raises(ValueError, match=r"Periphery.drive_per_bit prices the drivers per input bit set, but "):
         dataclasses.replace(p, pulse_s=1e-9)
     assert dataclasses.replace(p, drive_per_bit=False, pulse_s=1e-9).pulse_s == 1e-9
+
+
+def test_a_counting_converter_shared_redrives_its_inputs():
+    """A CCO counts its column's current while the inputs drive: shared by adc_share columns, it needs the input
+    window once per column, so the drivers and every cell are paid once per window, as the time is (audit s34: the
+    time doubled at adc_share=2, the energy did not). A SAR converts held samples: its rows are driven once."""
+    h = accel.get_design("hermes-like").unit
+    one, two = mvm_cost(h, 0.5, 0.5), mvm_cost(dataclasses.replace(h, adc_share=2), 0.5, 0.5)
+    assert two["energy_pj"]["array"] == pytest.approx(2 * one["energy_pj"]["array"], rel=1e-15)
+    assert two["energy_pj"]["adc"] == one["energy_pj"]["adc"] and two["seconds"] > 1.9 * one["seconds"]
+    j = accel.get_design("jia-sram-like").unit
+    a, b = mvm_cost(j, 0.5, 0.5), mvm_cost(dataclasses.replace(j, adc_share=2), 0.5, 0.5)
+    assert b["energy_pj"] == a["energy_pj"] and b["seconds"] > a["seconds"]

@@ -75,7 +75,8 @@ class Periphery:
     cols_per_conversion 2; "row_pair", the two devices of one slice on adjacent rows of one column, driven
     with opposite inputs so the column sums their difference: cols_per_conversion 1, and a tile of `rows`
     holds rows / 2 weight rows);
-    `node_nm`;
+    `node_nm` (the node the constants were measured at: it prices only what is costed from Horowitz's figures,
+    the digital adders, and rescales none of the other constants);
     `adc_during_input` (a counting converter fed by the column current, HERMES's CCO: it counts while the
     inputs drive, so a slice takes the longer of the input window and the count, not their sum; columns
     sharing one converter each need their own window);
@@ -534,6 +535,9 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w, w_mean=0.0) -> d
     before = xp.zeros(dac, int)
     g = xbar.g_max_us * conductance_fraction(xbar, w_act, w_mean)
     where = xp.where
+    # a converter that counts during the input (HERMES's CCO) serves its adc_share columns one input window each:
+    # the rows are driven, and every cell conducts, once per window (audit s34: the time repeated, the energy did not)
+    redrive = xbar.adc_share if p.adc_during_input else 1
     for i in range(xp.top(n_slices)):
         on = i < n_slices
         if p.dac_kind == "pwm":  # near-equal slices, most significant first
@@ -552,14 +556,14 @@ def _cost(xbar, p, dac, adc, ph, vdd, x_act, w_act, xp, used_w, w_mean=0.0) -> d
         steps = _adc_steps(p.adc_kind, a)
         adc_pj = p.adc_step_pj * steps
         adc_s = p.adc_step_s * (1 if p.adc_kind == "flash" else steps)
-        e["dac"] += where(on, rows * in_pj, 0.0)
+        e["dac"] += where(on, rows * in_pj * redrive, 0.0)
         e["adc"] += where(on, conv * adc_pj, 0.0)
         e["integrator"] += where(on, used * (p.integrator_pj * pulses + p.sample_pj * s), 0.0)
         if p.cell == "charge":  # a cell charges where its input and weight bits are both set
             cell = rows * used * p.cell_pj * x_act * w_act
         else:  # G V^2 t while its row is driven
             cell = rows * used * g * 1e-6 * xbar.v_read ** 2 * p.pulse_s * pulses * x_act * 1e12
-        e["array"] += where(on, cell, 0.0)
+        e["array"] += where(on, cell * redrive, 0.0)
         if not p.digital_per_output:
             dig = p.digital_pj if p.digital_pj is not None else adders[xp.minimum(a + s + wbits, 96)]
             e["digital"] += where(on, conv * dig, 0.0)

@@ -94,8 +94,9 @@ def split_metrics(d: np.ndarray, d_exact: np.ndarray, ref: np.ndarray, name: str
     res = error_metrics(d, ref, name)
     res["rel_err_total"] = res["rel_fro_err"]
     acc = _metrics(d, d_exact)
-    exact = not np.any(np.asarray(d, np.float64))
-    res["rel_err_accumulation"] = acc["rel_fro_err"] if acc is not None else (0.0 if exact else float("inf"))
+    if acc is None:  # D_exact of zeros: no error where D_hw is zero too
+        acc = {"rel_fro_err": float("inf") if np.any(np.asarray(d, np.float64)) else 0.0}
+    res["rel_err_accumulation"] = acc["rel_fro_err"]
     res["rel_err_quantization"] = error_metrics(d_exact, ref)["rel_fro_err"]
     return res
 

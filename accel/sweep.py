@@ -219,12 +219,8 @@ _CROSSBAR_UNREAD = ("workload.a_format", "workload.b_format", "workload.scaling"
 
 
 def check_grid(design: Design, workloads: list, grid: dict) -> None:
-    """What `sweep` checks of its grid before any point runs (lowbit sweep --dry-run calls it too)."""
-    grid_points(grid)
-    _check_grid_fields(design, workloads, grid)
-
-
-def _check_grid_fields(design: Design, workloads: list, grid: dict) -> None:
+    """What `sweep` checks of its grid's fields before any point runs (lowbit sweep --dry-run calls it too): each
+    names a field of the design or of every workload, and none is one a crossbar design never reads."""
     keys = grid_keys(grid)
     for key in keys:
         scope, _, dotted = key.partition(".")
@@ -699,7 +695,7 @@ def sweep(design: Design, grid: dict, workloads: list, executor: Executor | None
         raise TypeError(f"out must be a path or None, got {type(out).__name__}")
     grid = grid or {"design.name": [design.name]}
     params = grid_points(grid)
-    _check_grid_fields(design, workloads, grid)
+    check_grid(design, workloads, grid)
     dd, wds = _digest(design), [_digest(w) for w in workloads]  # once: the points differ only in params
     twin = next(((i, j) for j in range(len(wds)) for i in range(j) if wds[i] == wds[j]), None)
     if twin is not None:  # their rows would share one hash, and one row's point label

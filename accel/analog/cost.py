@@ -30,8 +30,8 @@ import numpy as np
 
 from ..energy import mac_pj, node_scale
 from .components import magnitude_bits
-from .crossbar import Crossbar, weight_codes
-from .macros import conductance_fraction
+from .crossbar import Crossbar, _signed_levels, dac_codes, weight_codes
+from .macros import conductance_fraction, slice_values
 
 
 def _walden_pj(fom_fj: float, bits: int | None) -> float:
@@ -61,12 +61,12 @@ def mean_abs_fractions(w: np.ndarray, x: np.ndarray, xbar: Crossbar, with_mean: 
 def input_activity(x: np.ndarray, xbar: Crossbar) -> float:
     """x_act of a component macro's inputs x (M, K; |x|, from a tile boundary): the fraction of its input drive
     the DAC emits, on the codes it emits (each vector's slice on one tile scaled by that slice's max |x|, or by
-    the fixed dac_range, clipped, and rounded to the DAC's levels exactly as the tiles do, crossbar._quantise),
-    in the unit the periphery spends per input (macros._cost multiplies every input-driven energy by it):
+    the fixed dac_range, clipped, and rounded to the DAC's levels: crossbar.dac_codes, what the tiles are driven
+    with), in the unit the periphery spends per input (macros._cost multiplies every input-driven energy by it):
     - bit-serial inputs, and PWM drivers that switch once per bit (`drive_per_bit`): the fraction of the
       magnitude bits set (each bit plane drives, and charges its cells, where its bit is 1);
     - other PWM inputs: the unit pulses emitted over the most the slices could emit, sum_s mean(v_s) / sum_s
-      (2^s - 1) for slice values v_s (macros.input_slices; one slice: mean |q| / levels), so that every slice's
+      (2^s - 1) for slice values v_s (macros.slice_values; one slice: mean |q| / levels), so that every slice's
       pulses x this fraction add up to the pulses driven;
     - a voltage DAC: the mean level, mean |q| / levels.
     One number per MVM serves every input-driven energy, which is exact where they share a unit: drivers and
@@ -77,34 +77,20 @@ def input_activity(x: np.ndarray, xbar: Crossbar) -> float:
     For a one-phase PWM input this is mean |x| / max |x| up to the rounding to levels; for few-bit or
     bit-serial inputs the two differ (Gaussian inputs at 2 bits: about 0.07 of the bits set against a mean
     |x| / max |x| of 0.22; audit s34)."""
-    from .crossbar import _quantise, _signed_levels
-    from .macros import input_slices
     if x.size == 0:
         return 0.0
-    levels = _signed_levels(xbar.dac_bits)
-    R, K = x.shape
-    if xbar.dac_range is not None:
-        q = _quantise(np.minimum(x, xbar.dac_range), xbar.dac_range, levels)
-    else:
-        r = min(xbar.weight_rows(), K)
-        pk = -(-K // r) * r
-        blocks = np.pad(x, ((0, 0), (0, pk - K))).reshape(R, pk // r, r)
-        top = blocks.max(axis=2, keepdims=True)
-        q = _quantise(blocks, np.broadcast_to(np.where(top > 0, top, 1.0), blocks.shape), levels)
-    q = np.minimum(q, levels).astype(np.int64)
+    r = xbar.weight_rows()
+    # the codes the tiles are driven with, one row split (tile) at a time, as ProgrammedMatrix scales them
+    q = np.concatenate([np.abs(dac_codes(x[:, i:i + r], xbar)[0]) for i in range(0, x.shape[1], r)], axis=1)
+    q = q.astype(np.int64)
     p = xbar.periphery
     if p.dac_kind == "voltage":
-        return float(q.sum()) / (x.size * levels)
+        return float(q.sum()) / (x.size * _signed_levels(xbar.dac_bits))
     bits = magnitude_bits(xbar.dac_bits)
     if p.dac_kind == "bit_serial" or p.drive_per_bit:
-        set_bits = sum(int(((q >> b) & 1).sum()) for b in range(bits))
-        return set_bits / (x.size * bits)
-    after, pulses, most = bits, 0, 0
-    for s in input_slices(xbar):
-        after -= s
-        pulses += int(((q >> after) & (2 ** s - 1)).sum())
-        most += 2 ** s - 1
-    return pulses / (x.size * most)
+        return sum(int(((q >> b) & 1).sum()) for b in range(bits)) / (x.size * bits)
+    parts = slice_values(q, xbar)
+    return sum(int(v.sum()) for _, _, v in parts) / (x.size * sum(top for top, _, _ in parts))
 
 
 def cell_mean(w: np.ndarray, xbar: Crossbar) -> float:

@@ -36,6 +36,7 @@ from .macros import (
     get_periphery,
     input_slices,
     slice_adc_bits,
+    slice_values,
 )
 
 INPUT_MODES = ("pwm", "bit_serial")
@@ -674,13 +675,9 @@ class _Tile:
         levels = _signed_levels(xbar.dac_bits)
         q = np.rint(xn * levels)
         mag, sgn = np.abs(q).astype(np.int64), np.sign(q)
-        after = xbar.dac_bits - 1
         y = np.zeros((xn.shape[0], self.cols_used))
-        for s, a in zip(input_slices(xbar), slice_adc_bits(xbar)):
-            after -= s
-            top = 2 ** s - 1
-            part = sgn * ((mag >> after) & top) / top
-            y += (top * 2.0 ** after / levels) * self._read(part, w_eff, groups, rng, a)
+        for (top, after, v), a in zip(slice_values(mag, xbar), slice_adc_bits(xbar)):
+            y += (top * 2.0 ** after / levels) * self._read(sgn * v / top, w_eff, groups, rng, a)
         return y
 
     def _convert(self, y: np.ndarray, rng, adc_bits: int | None = None, full: np.ndarray | None = None,
@@ -709,6 +706,23 @@ class _Tile:
         return y
 
 
+def dac_codes(xs: np.ndarray, tile: Crossbar) -> tuple:
+    """(the signed DAC levels of one row split's inputs xs (vectors x rows), their scale): each vector scaled by its
+    max |x| or by the fixed dac_range (clipped), and rounded to the levels exactly as the rationals decide
+    (_quantise); with an ideal DAC (dac_bits None) the scaled values themselves. What the tiles are driven with
+    (ProgrammedMatrix) and what the cost counts the input activity on (cost.input_activity)."""
+    if tile.dac_range is None:
+        s_x = np.max(np.abs(xs), axis=1, keepdims=True)
+        s_x = np.where(s_x > 0, s_x, 1.0)
+    else:
+        s_x = tile.dac_range
+        xs = np.clip(xs, -s_x, s_x)  # beyond the range: its full scale (and no exact decision far past it)
+    if tile.dac_bits is None:
+        return xs / s_x, s_x
+    lv = _signed_levels(tile.dac_bits)
+    return np.clip(_quantise(xs, s_x, lv), -lv, lv), s_x
+
+
 def _check_finite(arrays: list, what: str, xbar: Crossbar, t_s: float | None = None,
                   at_programming: bool = False) -> None:
     """ValueError when any array of `arrays` (a list of lists) holds NaN or inf: device statistics or tile fields at
@@ -716,10 +730,10 @@ def _check_finite(arrays: list, what: str, xbar: Crossbar, t_s: float | None = N
     otherwise reach the converters, which read a NaN column as one holding no weight."""
     bad = sum(int(np.count_nonzero(~np.isfinite(a))) for row in arrays for a in row)
     if bad:
-        when = "at programming" if at_programming else ("" if t_s is None else f"at t = {t_s!r} s")
-        raise ValueError(f"the tile's {what} {when} leave the float range ({bad} non-finite): check the device's "
+        when = " at programming" if at_programming else ("" if t_s is None else f" at t = {t_s!r} s")
+        raise ValueError(f"the tile's {what}{when} leave the float range ({bad} non-finite): check the device's "
                          f"fields ({device_label(xbar.device)}: {xbar.device!r}) and the tile's g_max_us "
-                         f"{xbar.g_max_us!r} and r_wire_ohm {xbar.r_wire_ohm!r}".replace("  ", " "))
+                         f"{xbar.g_max_us!r} and r_wire_ohm {xbar.r_wire_ohm!r}")
 
 
 def check_compensation(name: str, compensation) -> None:
@@ -840,19 +854,10 @@ class ProgrammedMatrix:
             return self._matmul(x, t_inference_s, compensation)
 
     def _scaled_inputs(self, xs: np.ndarray) -> tuple:
-        """One row split's inputs for its tiles: (normalised inputs in [-1, 1], their scale): each vector by its
-        max |x| or by the fixed dac_range (clipped), on the DAC's levels when it has them (decided exactly:
-        _quantise; the tile's rint(xn L) then gives the same level)."""
-        if self.tile.dac_range is None:
-            s_x = np.max(np.abs(xs), axis=1, keepdims=True)
-            s_x = np.where(s_x > 0, s_x, 1.0)
-        else:
-            s_x = self.tile.dac_range
-            xs = np.clip(xs, -s_x, s_x)  # beyond the range: its full scale (and no exact decision far past it)
-        if self.tile.dac_bits is None:
-            return xs / s_x, s_x
-        lv = _signed_levels(self.tile.dac_bits)
-        return np.clip(_quantise(xs, s_x, lv), -lv, lv) / lv, s_x
+        """One row split's inputs for its tiles: (normalised inputs in [-1, 1], their scale), on the DAC's levels
+        when it has them (dac_codes; the tile's rint(xn L) then gives the same level)."""
+        q, s_x = dac_codes(xs, self.tile)
+        return (q if self.tile.dac_bits is None else q / _signed_levels(self.tile.dac_bits)), s_x
 
     def _matmul(self, x: np.ndarray, t_inference_s: float, compensation) -> np.ndarray:
         check_compensation("compensation", compensation)

@@ -199,6 +199,17 @@ def input_slices(xbar) -> tuple[int, ...]:
     return C.split_bits(m, xbar.input_phases)
 
 
+def slice_values(mag, xbar) -> list:
+    """Each PWM slice's part of integer input magnitudes `mag` (input_slices' order): (2^s - 1, the bits below it,
+    the slice's values in 0..2^s - 1). What the tiles drive slice by slice (crossbar) and the cost counts pulses of
+    (cost.input_activity)."""
+    after, out = C.magnitude_bits(xbar.dac_bits), []
+    for s in input_slices(xbar):
+        after -= s
+        out.append((2 ** s - 1, after, (mag >> after) & (2 ** s - 1)))
+    return out
+
+
 def slice_adc_bits(xbar) -> tuple[int, ...]:
     """ADC bits of each input slice's conversion (input_slices' order): adc_bits for the first, and for a
     later PWM slice adc_bits less the bits of the slices before it, at least 2 (its result lies that many
@@ -670,14 +681,14 @@ def reference_cost(xbar) -> dict:
         c = mvm_cost(xbar, p.x_act_ref, p.w_act_ref)
         ops = 2.0 * macs_per_mvm(xbar)
         e = sum(c["energy_pj"].values())  # 0 only where the reference data drive nothing: no energy spent
-        with np.errstate(over="ignore"):
-            c["ops_per_s"] = ops * xbar.cores / c["seconds"]
-            joules = e * 1e-12  # 0 from a tiny e too (it underflows): infinite, and refused below, not a ZeroDivision
-            c["ops_per_j"] = ops / joules if joules else math.inf
-        peaks = (("energy", e), ("time", c["seconds"]), ("throughput", c["ops_per_s"]),
-                 ("efficiency", c["ops_per_j"] if e else 0.0))
+        # energy and time are finite (mvm_cost refuses otherwise); their ratios may still overflow (Python floats
+        # give inf), and a tiny e's joules underflow to 0: infinite too, refused below rather than a ZeroDivision
+        c["ops_per_s"] = ops * xbar.cores / c["seconds"]
+        joules = e * 1e-12
+        c["ops_per_j"] = ops / joules if joules else math.inf
+        peaks = (("throughput", c["ops_per_s"]), ("efficiency", c["ops_per_j"] if e else 0.0))
         bad = [what for what, v in peaks if not math.isfinite(v)]
-        if bad:  # 0 TOPS/W and nan shares (audit s33), inf TOPS or TOPS/W (audit s34) otherwise
+        if bad:  # inf TOPS or TOPS/W (audit s34); e == 0 (reference data that drive nothing) stays infinite
             raise ValueError(f"the reference MVM's {bad[0]} on periphery {p.name!r} leaves the float range (energy "
                              f"{e:g} pJ, time {c['seconds']:g} s, {xbar.cores} cores); check its per-action constants "
                              f"(*_pj, *_s)")
